@@ -1,0 +1,181 @@
+"""History: a totally ordered log of op invocations/results and object events.
+
+The model and every cluster backend write the same format, and every check reads only this, so a
+check runs alike on a model run, on a cluster run, and offline on a saved ``history.jsonl``.
+
+Records (one JSON object per line):
+
+* ``header``: backend, Kubernetes version, set name, namespace, clock granularity in seconds
+  (0 for the model; 1 for a cluster, whose timestamps have whole-second resolution).
+* ``op``: ``phase`` is ``invoke`` then ``ok`` / ``fail`` / ``info`` (info = indeterminate, e.g. a
+  timeout), with the op, its index in the scenario and its :class:`~sts_props.outcome.Outcome`.
+* ``object``: ``ADDED`` / ``MODIFIED`` / ``DELETED`` of a Pod, PersistentVolumeClaim, StatefulSet,
+  ControllerRevision or EndpointSlice, with the resourceVersion and a *normalised snapshot*
+  (see :mod:`sts_props.snapshot`).
+* ``quiescent``: a settle finished; ``settled`` says whether quiescence was reached, ``reason``
+  says what was still moving if not.
+
+Times ``t`` are seconds since the start of the run (model time for the model).
+
+>>> h = History.new(backend="model", set_name="web")
+>>> _ = h.op("invoke", 0, {"op": "create"})
+>>> [e.type for e in h.events]
+['header', 'op']
+>>> History.from_jsonl(h.to_jsonl()).events == h.events
+True
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+EventType = Literal["header", "op", "object", "quiescent"]
+OBJECT_KINDS = (
+    "Pod", "PersistentVolumeClaim", "StatefulSet", "ControllerRevision", "EndpointSlice",
+)
+
+
+@dataclass(frozen=True)
+class Event:
+    """One history record; ``data`` holds the type-specific fields."""
+
+    seq: int
+    t: float
+    type: EventType
+    data: dict[str, Any] = field(default_factory=dict, compare=True, hash=False)
+
+    # Convenience accessors keep checks short and readable.
+    @property
+    def kind(self) -> str:
+        return str(self.data.get("kind", ""))
+
+    @property
+    def action(self) -> str:
+        return str(self.data.get("action", ""))
+
+    @property
+    def name(self) -> str:
+        return str(self.data.get("name", ""))
+
+    @property
+    def obj(self) -> dict[str, Any]:
+        value = self.data.get("obj")
+        return value if isinstance(value, dict) else {}
+
+    @property
+    def phase(self) -> str:
+        return str(self.data.get("phase", ""))
+
+    def to_json(self) -> str:
+        return json.dumps({"seq": self.seq, "t": self.t, "type": self.type, **self.data},
+                          sort_keys=True)
+
+    @staticmethod
+    def from_json(line: str) -> Event:
+        raw = json.loads(line)
+        seq, t, typ = raw.pop("seq"), raw.pop("t"), raw.pop("type")
+        return Event(int(seq), float(t), typ, raw)
+
+    def where(self) -> str:
+        """How a violation message points at this record: ``#12 (t=3.0s)``."""
+        return f"#{self.seq} (t={self.t:g}s)"
+
+
+class History:
+    """An append-only, totally ordered list of :class:`Event`."""
+
+    def __init__(self, events: list[Event] | None = None) -> None:
+        self.events: list[Event] = events or []
+
+    @staticmethod
+    def new(backend: str, set_name: str, namespace: str = "default",
+            k8s_version: str = "", clock_granularity: float = 0.0,
+            **extra: Any) -> History:
+        h = History()
+        h.append("header", 0.0, backend=backend, setName=set_name, namespace=namespace,
+                 k8sVersion=k8s_version, clockGranularity=clock_granularity, **extra)
+        return h
+
+    # -- writing ------------------------------------------------------------------------------
+    def append(self, type_: EventType, t: float, **data: Any) -> Event:
+        ev = Event(len(self.events), t, type_, data)
+        self.events.append(ev)
+        return ev
+
+    def op(self, phase: str, index: int, op: dict[str, Any], t: float = 0.0,
+           outcome: dict[str, Any] | None = None) -> Event:
+        data: dict[str, Any] = {"phase": phase, "index": index, "op": op}
+        if outcome is not None:
+            data["outcome"] = outcome
+        return self.append("op", t, **data)
+
+    def object(self, action: str, kind: str, name: str, rv: int, obj: dict[str, Any],
+               t: float = 0.0) -> Event:
+        return self.append("object", t, action=action, kind=kind, name=name, rv=rv, obj=obj)
+
+    def quiescent(self, after_op: int, settled: bool, reason: str = "", t: float = 0.0,
+                  **extra: Any) -> Event:
+        return self.append("quiescent", t, afterOp=after_op, settled=settled, reason=reason,
+                           **extra)
+
+    # -- reading ------------------------------------------------------------------------------
+    @property
+    def header(self) -> dict[str, Any]:
+        for ev in self.events:
+            if ev.type == "header":
+                return ev.data
+        return {}
+
+    @property
+    def set_name(self) -> str:
+        return str(self.header.get("setName", ""))
+
+    @property
+    def clock_granularity(self) -> float:
+        return float(self.header.get("clockGranularity", 0.0))
+
+    def objects(self, kind: str | None = None) -> Iterator[Event]:
+        for ev in self.events:
+            if ev.type == "object" and (kind is None or ev.kind == kind):
+                yield ev
+
+    def ops(self) -> Iterator[Event]:
+        return (ev for ev in self.events if ev.type == "op")
+
+    def quiescent_points(self) -> Iterator[Event]:
+        return (ev for ev in self.events if ev.type == "quiescent")
+
+    def state_at(self, seq: int) -> dict[str, dict[str, dict[str, Any]]]:
+        """Live objects after record ``seq``: ``{kind: {name: snapshot}}``."""
+        state: dict[str, dict[str, dict[str, Any]]] = {k: {} for k in OBJECT_KINDS}
+        for ev in self.events[: seq + 1]:
+            if ev.type != "object":
+                continue
+            bucket = state.setdefault(ev.kind, {})
+            if ev.action == "DELETED":
+                bucket.pop(ev.name, None)
+            else:
+                bucket[ev.name] = ev.obj
+        return state
+
+    # -- files --------------------------------------------------------------------------------
+    def to_jsonl(self) -> str:
+        return "".join(ev.to_json() + "\n" for ev in self.events)
+
+    @staticmethod
+    def from_jsonl(text: str) -> History:
+        return History([Event.from_json(line) for line in text.splitlines() if line.strip()])
+
+    def save(self, path: Path) -> None:
+        path.write_text(self.to_jsonl(), encoding="utf-8")
+
+    @staticmethod
+    def load(path: Path) -> History:
+        return History.from_jsonl(path.read_text(encoding="utf-8"))
+
+    def __len__(self) -> int:
+        return len(self.events)

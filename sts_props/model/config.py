@@ -1,0 +1,89 @@
+"""Which Kubernetes behaviour the model reproduces: minor/patch version and feature gates.
+
+>>> cfg = ModelConfig()               # the newest behaviour line (v1.37)
+>>> cfg.k8s_minor, cfg.gate("MaxUnavailableStatefulSet")
+(37, True)
+>>> ModelConfig.for_version("v1.36.3").gate("MaxUnavailableStatefulSet")   # section 11
+False
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+GATES = (
+    "MaxUnavailableStatefulSet",
+    "PodIndexLabel",
+    "StatefulSetAutoDeletePVC",
+    "StatefulSetSemanticRevisionComparison",
+)
+
+
+def default_gates(minor: int, patch: int) -> dict[str, bool]:
+    """Gate defaults of section 11 for a given version."""
+    if minor == 35 and patch <= 3:
+        max_unavailable = True  # 1.35.0-1.35.3: beta on (UPD-10)
+    elif minor in (35, 36):
+        max_unavailable = False  # switched off again in 1.35.4 and 1.36 (#137904, #137926)
+    else:
+        max_unavailable = minor >= 37  # on again in 1.37 (#139466)
+    return {
+        "MaxUnavailableStatefulSet": max_unavailable,
+        "PodIndexLabel": minor >= 28,
+        "StatefulSetAutoDeletePVC": minor >= 27,
+        "StatefulSetSemanticRevisionComparison": minor >= 35 or (minor == 34 and patch >= 2),
+    }
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Version and gates; ``gates`` overrides the version's defaults."""
+
+    k8s_minor: int = 37
+    k8s_patch: int = 2
+    gates: tuple[tuple[str, bool], ...] = field(default=())
+
+    @staticmethod
+    def for_version(version: str, **overrides: bool) -> ModelConfig:
+        """Parse ``v1.36.3`` (or ``1.36``) into a config; unknown gate names are an error."""
+        m = re.fullmatch(r"v?1\.(\d+)(?:\.(\d+))?(?:[-+].*)?", version.strip())
+        if m is None:
+            raise ValueError(f"not a Kubernetes version: {version!r} (expected e.g. v1.37.2)")
+        for name in overrides:
+            if name not in GATES:
+                raise ValueError(f"unknown feature gate {name!r}; known: {', '.join(GATES)}")
+        return ModelConfig(int(m.group(1)), int(m.group(2) or 0), tuple(sorted(overrides.items())))
+
+    def gate(self, name: str) -> bool:
+        return dict(default_gates(self.k8s_minor, self.k8s_patch), **dict(self.gates))[name]
+
+    @property
+    def version(self) -> str:
+        return f"v1.{self.k8s_minor}.{self.k8s_patch}"
+
+    # Version-dependent behaviours, named after the rules they come from.
+    @property
+    def on_delete_promotes(self) -> bool:
+        """REV-10: OnDelete promotes currentRevision from 1.37 (#136833)."""
+        return self.k8s_minor >= 37
+
+    @property
+    def unavailable_counts_min_ready(self) -> bool:
+        """PR-5: minReadySeconds counts in the unhealthy test since 1.34 (#130909)."""
+        return self.k8s_minor >= 34
+
+    @property
+    def validates_template_at_create(self) -> bool:
+        """VAL-6: full pod template and volumeClaimTemplates validated since 1.34."""
+        return self.k8s_minor >= 34
+
+    @property
+    def validates_service_name(self) -> bool:
+        """VAL-6: serviceName must be a DNS-1123 label since 1.33 (#130233)."""
+        return self.k8s_minor >= 33
+
+    @property
+    def history_limit_mutable(self) -> bool:
+        """VAL-7: revisionHistoryLimit is mutable on 1.35+ (seen in 1.36.3/1.37.2 source)."""
+        return self.k8s_minor >= 35

@@ -1,0 +1,592 @@
+"""One StatefulSet controller sync, rule by rule (EX-4 and section 4 of the spec).
+
+:func:`sync` is pure: it reads the World (the model's informer cache, which here is always
+fresh) and returns a :class:`SyncPlan` of API writes, each tagged with the rule that caused it.
+:func:`apply_plan` performs the writes. Keeping the two apart lets the runner ask "would a sync
+do anything now?" without changing state, and lets a checker ask which rule an action follows.
+
+>>> from sts_props.model.runner import ModelRun
+>>> from sts_props.scenario import Manifests
+>>> from sts_props.ops import Create
+>>> run = ModelRun(Manifests.seed())
+>>> _ = run.apply(Create())
+>>> plan = sync(run.world, run.config)
+>>> [(a.verb, a.name, a.rule) for a in plan.actions if a.verb == "create_pod"]
+[('create_pod', 'redis-0', 'RP-2')]
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from sts_props.model.config import ModelConfig
+from sts_props.model.retention import desired_refs, has_stale_ref, refs_match
+from sts_props.model.validation import selector_matches
+from sts_props.model.world import (
+    Claim,
+    OwnerRef,
+    Pod,
+    Revision,
+    SetStatus,
+    StatefulSet,
+    World,
+    revision_name,
+    template_key,
+)
+from sts_props.snapshot import POD_INDEX_LABEL, POD_NAME_LABEL, REVISION_LABEL, parse_pod_name
+
+
+@dataclass
+class Action:
+    """One API write of a sync. ``rule`` names the spec rule that makes the controller do it."""
+
+    verb: str
+    name: str
+    rule: str
+    payload: Any = None
+
+
+@dataclass
+class SyncPlan:
+    actions: list[Action] = field(default_factory=list)
+    error: str = ""
+
+    @property
+    def rules(self) -> set[str]:
+        return {a.rule for a in self.actions}
+
+    def add(self, verb: str, name: str, rule: str, payload: Any = None) -> None:
+        self.actions.append(Action(verb, name, rule, payload))
+
+
+# -- predicates (PR-1..PR-6) -------------------------------------------------------------------
+def running_ready(pod: Pod | None) -> bool:
+    return pod is not None and pod.phase == "Running" and pod.ready
+
+
+def available(pod: Pod | None, min_ready: int, now: float) -> bool:
+    """PR-4; the boundary (< or <=) is unspecified, the model uses <= (ready long enough)."""
+    if pod is None or not pod.ready:
+        return False
+    if min_ready <= 0:
+        return True
+    return pod.ready_since is not None and pod.ready_since + min_ready <= now
+
+
+def unavailable(pod: Pod | None, min_ready: int, now: float, config: ModelConfig) -> bool:
+    """PR-5 (>= 1.34); before #130909 the test was 'not runningReady, or terminating'."""
+    if pod is None:
+        return True
+    if not config.unavailable_counts_min_ready:
+        return not running_ready(pod) or pod.terminating
+    return not (running_ready(pod) and available(pod, min_ready, now)) or pod.terminating
+
+
+def healthy(pod: Pod, min_ready: int, now: float) -> bool:
+    """What RP-4..RP-6 require under OrderedReady: not terminating, runningReady, available."""
+    return not pod.terminating and running_ready(pod) and available(pod, min_ready, now)
+
+
+# -- revisions (REV-6..REV-11) ----------------------------------------------------------------
+def _listed_revisions(world: World, sts: StatefulSet) -> list[Revision]:
+    revs = [r for r in world.revisions.values()
+            if any(o.controller and o.uid == sts.uid for o in r.owner_refs)
+            or (not any(o.controller for o in r.owner_refs)
+                and selector_matches(sts.manifest, r.labels))]
+    return sorted(revs, key=lambda r: (r.revision, r.created, r.name))
+
+
+def _revisions(world: World, sts: StatefulSet, plan: SyncPlan) -> tuple[Revision, Revision]:
+    """REV-6..REV-8: (current, update); records the writes in ``plan``."""
+    listed = _listed_revisions(world, sts)
+    for rev in listed:
+        if not any(o.controller for o in rev.owner_refs):
+            plan.add("adopt_revision", rev.name, "REV-6")
+    key = template_key(sts.template)
+    top = max((r.revision for r in listed), default=0)
+    update: Revision
+    if listed and listed[-1].key == key:
+        update = listed[-1]
+    else:
+        older = [r for r in listed if r.key == key]
+        if older:
+            update = older[-1]
+            plan.add("bump_revision", update.name, "REV-7", top + 1)
+        else:
+            labels = dict((sts.template.get("metadata") or {}).get("labels") or {})
+            name = revision_name(sts.name, sts.template)
+            labels["controller.kubernetes.io/hash"] = name.rsplit("-", 1)[1]
+            update = Revision(name, top + 1, copy.deepcopy(sts.template), key, labels,
+                              [OwnerRef("StatefulSet", sts.name, sts.uid)])
+            plan.add("create_revision", name, "REV-7", update)
+    by_name = {r.name: r for r in listed}
+    current = by_name.get(sts.status.current_revision, update)
+    return current, update
+
+
+def _truncate_history(world: World, sts: StatefulSet, pods: list[Pod], current: Revision,
+                      update: Revision, plan: SyncPlan) -> None:
+    """REV-11: keep current, update, every pod's revision, plus revisionHistoryLimit others."""
+    limit = int(sts.spec.get("revisionHistoryLimit", 10))
+    if limit < 0:
+        return  # REV-12: a negative limit is treated as unlimited
+    live = {current.name, update.name} | {p.labels.get(REVISION_LABEL, "") for p in pods}
+    history = [r for r in _listed_revisions(world, sts) if r.name not in live]
+    for rev in history[: max(0, len(history) - limit)]:
+        plan.add("delete_revision", rev.name, "REV-11")
+
+
+# -- pods ---------------------------------------------------------------------------------------
+def _claim_pods(world: World, sts: StatefulSet, plan: SyncPlan) -> list[Pod]:
+    """Section 2.6 (ID-16..ID-18): adopt orphans, release mismatches, return claimed pods."""
+    claimed: list[Pod] = []
+    deleting = sts.deleted is not None
+    for pod in sorted(world.pods.values(), key=lambda p: p.name):
+        parsed = parse_pod_name(pod.name)
+        member = parsed is not None and parsed[0] == sts.name
+        matches = member and selector_matches(sts.manifest, pod.labels)
+        owner = pod.controller_uid()
+        if owner is not None and owner != sts.uid:
+            continue  # ID-16
+        if owner == sts.uid:
+            if matches:
+                claimed.append(pod)
+            elif not deleting:
+                plan.add("release_pod", pod.name, "ID-17")
+            continue
+        if not deleting and matches and not pod.terminating:
+            plan.add("adopt_pod", pod.name, "ID-18")
+            claimed.append(pod)
+    return claimed
+
+
+def _new_pod(sts: StatefulSet, ordinal: int, current: Revision, update: Revision,
+             config: ModelConfig) -> Pod:
+    """UPD-6 and ID-6..ID-8: the placeholder for an empty slot."""
+    block = sts.rolling_block
+    start = sts.start
+    if sts.strategy.get("type") == "RollingUpdate" and block is None:
+        use_current = ordinal < start + sts.status.current_replicas  # UPD-6 (a)
+    elif block is not None:
+        use_current = ordinal < start + int(block.get("partition", 0))  # UPD-6 (b)
+    else:
+        use_current = False
+    rev = current if use_current else update
+    template = rev.template
+    tmeta = template.get("metadata") or {}
+    name = f"{sts.name}-{ordinal}"
+    labels = dict(tmeta.get("labels") or {})
+    labels[POD_NAME_LABEL] = name
+    if config.gate("PodIndexLabel"):
+        labels[POD_INDEX_LABEL] = str(ordinal)
+    labels[REVISION_LABEL] = rev.name
+    volumes = _claim_volumes(sts, name)
+    return Pod(
+        name=name, labels=labels, owner_refs=[OwnerRef("StatefulSet", sts.name, sts.uid)],
+        hostname=name, subdomain=str(sts.spec.get("serviceName") or ""), volumes=volumes,
+        template=copy.deepcopy(template), annotations=dict(tmeta.get("annotations") or {}),
+    )
+
+
+def _claim_volumes(sts: StatefulSet, pod: str) -> dict[str, str]:
+    """STO-6: ``{volume name: claim name}`` injected into pod ``pod``."""
+    names = [str((t.get("metadata") or {}).get("name")) for t in sts.claim_templates]
+    return {n: f"{n}-{pod}" for n in names}
+
+
+def _claims_for(sts: StatefulSet, ordinal: int) -> list[tuple[str, dict[str, str]]]:
+    """STO-1/STO-2: (claim name, labels) for each volumeClaimTemplate."""
+    match = dict(((sts.spec.get("selector") or {}).get("matchLabels")) or {})
+    out = []
+    for t in sts.claim_templates:
+        tmeta = t.get("metadata") or {}
+        labels = dict(tmeta.get("labels") or {})
+        labels.update(match)
+        out.append((f"{tmeta.get('name')}-{sts.name}-{ordinal}", labels))
+    return out
+
+
+class _Pass:
+    """The state of one sync's pod pass; methods follow RP-*, CD-* and UPD-* by name."""
+
+    def __init__(self, world: World, sts: StatefulSet, config: ModelConfig, plan: SyncPlan,
+                 current: Revision, update: Revision) -> None:
+        self.world, self.sts, self.config, self.plan = world, sts, config, plan
+        self.current, self.update = current, update
+        self.now = world.now
+        self.m = sts.min_ready
+        self.set_ref = OwnerRef("StatefulSet", sts.name, sts.uid)
+        self.created_claims: set[str] = set()
+
+    # RP-2 / RP-3 / STO-3 / STO-5
+    def ensure_claims(self, ordinal: int, rule: str) -> str:
+        for cname, labels in _claims_for(self.sts, ordinal):
+            claim = self.world.claims.get(cname)
+            if claim is None:
+                if cname not in self.created_claims:
+                    self.plan.add("create_claim", cname, rule, Claim(cname, labels))
+                    self.created_claims.add(cname)
+            elif claim.terminating:
+                return f"pvc {cname} is being deleted"  # STO-3
+        return ""
+
+    def fix_claim_refs(self, pod: Pod, condemned: bool, rule: str) -> None:
+        """STO-8/STO-9: update claims (present in the cache) whose refs differ from the table."""
+        ordinal = parse_pod_name(pod.name)
+        assert ordinal is not None
+        for cname, _ in _claims_for(self.sts, ordinal[1]):
+            claim = self.world.claims.get(cname)
+            if claim is None or claim.terminating:
+                continue
+            want = desired_refs(claim, self.sts.retention, self.set_ref, pod.name, pod.uid,
+                                condemned)
+            if not refs_match(claim, want):
+                self.plan.add("set_claim_refs", cname, rule, want)
+
+    def stale_claim(self, ordinal: int, pod_name: str) -> bool:
+        """STO-12: a claim still owned by an earlier incarnation of this pod."""
+        if self.sts.retention[1] == "Retain":
+            return False
+        for cname, _ in _claims_for(self.sts, ordinal):
+            claim = self.world.claims.get(cname)
+            if claim is not None and has_stale_ref(claim, "Pod", pod_name, ""):
+                return True
+        return False
+
+    def identity_ok(self, pod: Pod) -> bool:
+        """ID-10 and ID-12."""
+        parsed = parse_pod_name(pod.name)
+        if parsed is None or parsed[0] != self.sts.name or parsed[1] < 0:
+            return False
+        if pod.labels.get(POD_NAME_LABEL) != pod.name:
+            return False
+        want = _claim_volumes(self.sts, pod.name)
+        return all(pod.volumes.get(k) == v for k, v in want.items())
+
+    def replica(self, i: int, slot: Pod | None, ordinal: int, monotonic: bool) -> tuple[bool, str]:
+        """RP-1..RP-9 for slot ``i``; returns (stop, error)."""
+        if slot is not None and slot.phase in ("Failed", "Succeeded"):
+            if not slot.terminating:
+                self.plan.add("delete_pod", slot.name, "RP-1", "failed")
+            return True, ""
+        if slot is None:
+            pod = _new_pod(self.sts, ordinal, self.current, self.update, self.config)
+            if self.stale_claim(ordinal, pod.name):
+                return True, ""
+            err = self.ensure_claims(ordinal, "STO-3")
+            if err:
+                return True, err
+            self.plan.add("create_pod", pod.name, "RP-2" if monotonic else "ORD-6", pod)
+            # STO-9 (a): best effort; claims created in this sync are not in the cache yet.
+            for cname, _ in _claims_for(self.sts, ordinal):
+                claim = self.world.claims.get(cname)
+                if claim is not None and not claim.terminating:
+                    want = desired_refs(claim, self.sts.retention, self.set_ref, pod.name, "",
+                                        False)
+                    if not refs_match(claim, want):
+                        self.plan.add("set_claim_refs", cname, "STO-9", want)
+            return monotonic, ""
+        if slot.phase == "Pending":
+            err = self.ensure_claims(ordinal, "STO-5")
+            if err:
+                return True, err
+            self.fix_claim_refs(slot, False, "STO-5")
+        if monotonic:
+            if slot.terminating:
+                return True, ""  # RP-4
+            if not running_ready(slot):
+                return True, ""  # RP-5
+            if not available(slot, self.m, self.now):
+                return True, ""  # RP-6
+        if not self.identity_ok(slot):
+            labels = dict(slot.labels)
+            labels[POD_NAME_LABEL] = slot.name
+            if self.config.gate("PodIndexLabel"):
+                labels[POD_INDEX_LABEL] = str(ordinal)
+            self.plan.add("update_pod_identity", slot.name, "ID-11", labels)
+        if slot.phase != "Pending":
+            self.fix_claim_refs(slot, False, "STO-9")
+        return False, ""
+
+
+def compute_status(sts: StatefulSet, pods: list[Pod], current: str, update: str,
+                   now: float) -> SetStatus:
+    """Section 7 (ST-1..ST-8) over the given pods; pods not yet created do not count."""
+    s = SetStatus(observed_generation=sts.generation, current_revision=current,
+                  update_revision=update, collision_count=sts.status.collision_count)
+    for pod in pods:
+        if parse_pod_name(pod.name) is None:
+            continue
+        s.replicas += 1
+        if running_ready(pod):
+            s.ready_replicas += 1
+            if available(pod, sts.min_ready, now):
+                s.available_replicas += 1
+        if not pod.terminating:
+            rev = pod.labels.get(REVISION_LABEL)
+            if rev == current:
+                s.current_replicas += 1
+            if rev == update:
+                s.updated_replicas += 1
+    return s
+
+
+def _promote(sts: StatefulSet, status: SetStatus, config: ModelConfig) -> None:
+    """REV-9 / REV-10: promote currentRevision when the rollout is complete (uses Ready)."""
+    stype = sts.strategy.get("type")
+    if stype == "OnDelete" and not config.on_delete_promotes:
+        return
+    want = sts.replicas
+    if (status.updated_replicas == want and status.ready_replicas == want
+            and status.replicas == want):
+        status.current_revision = status.update_revision
+        status.current_replicas = status.updated_replicas
+
+
+def _status_differs(old: SetStatus, new: SetStatus) -> bool:
+    """ST-10: which differences make the controller write status."""
+    keys = ("replicas", "ready_replicas", "current_replicas", "updated_replicas",
+            "available_replicas", "current_revision", "update_revision")
+    return (any(getattr(old, k) != getattr(new, k) for k in keys)
+            or new.observed_generation > old.observed_generation)
+
+
+def sync(world: World, config: ModelConfig) -> SyncPlan:
+    """Plan one sync of the set in ``world`` (EX-4); empty if there is no set."""
+    plan = SyncPlan()
+    sts = world.sts
+    if sts is None:
+        return plan
+    current, update = _revisions(world, sts, plan)
+    pods = _claim_pods(world, sts, plan)
+    status = compute_status(sts, pods, current.name, update.name, world.now)
+    if sts.deleted is None:
+        status = _pod_pass(world, sts, config, plan, pods, current, update)
+    _promote(sts, status, config)
+    if _status_differs(sts.status, status):
+        plan.add("write_status", sts.name, "ST-10", status)
+    _truncate_history(world, sts, pods, current, update, plan)
+    return plan
+
+
+def _slots(sts: StatefulSet, pods: list[Pod]) -> tuple[list[Pod | None], list[Pod]]:
+    """ID-5: in-range pods fill slots, valid out-of-range ones are condemned (descending)."""
+    start, n = sts.start, sts.replicas
+    slots: list[Pod | None] = [None] * n
+    condemned: list[Pod] = []
+    for pod in pods:
+        parsed = parse_pod_name(pod.name)
+        if parsed is None or parsed[1] < 0:
+            continue
+        o = parsed[1]
+        if start <= o < start + n:
+            slots[o - start] = pod
+        else:
+            condemned.append(pod)
+    condemned.sort(key=lambda p: -(parse_pod_name(p.name) or ("", 0))[1])
+    return slots, condemned
+
+
+def _pod_pass(world: World, sts: StatefulSet, config: ModelConfig, plan: SyncPlan,
+              pods: list[Pod], current: Revision, update: Revision) -> SetStatus:
+    """Steps 2..8 of section 4; returns the status to write (step 9)."""
+    monotonic = sts.monotonic
+    slots, condemned = _slots(sts, pods)
+    p = _Pass(world, sts, config, plan, current, update)
+    m, now = sts.min_ready, world.now
+
+    def final_status(update_deletions: int = 0) -> SetStatus:
+        live = [pod for pod in slots if pod is not None] + condemned
+        s = compute_status(sts, live, current.name, update.name, now)
+        s.current_replicas -= update_deletions
+        return s
+
+    # Step 3: the first unavailable pod, used by CD-2/CD-3.
+    first_unhealthy: Pod | None = None
+    if any(unavailable(pod, m, now, config) for pod in slots):
+        first_unhealthy = next(
+            (pod for pod in slots if unavailable(pod, m, now, config)), None)
+    else:
+        for pod in reversed(condemned):  # lowest ordinal first
+            if unavailable(pod, m, now, config):
+                first_unhealthy = pod
+                break
+
+    # Step 4: per-replica pass; burst mode runs slow-start batches of 1, 2, 4, ...
+    start = sts.start
+    if monotonic:
+        for i, slot in enumerate(slots):
+            stop, err = p.replica(i, slot, start + i, True)
+            if err:
+                plan.error = err
+                return final_status()
+            if stop:
+                return final_status()
+    else:
+        i, batch = 0, 1
+        while i < len(slots):
+            errors = []
+            for j in range(i, min(i + batch, len(slots))):
+                _, err = p.replica(j, slots[j], start + j, False)
+                if err:
+                    errors.append(err)
+            if errors:
+                plan.error = errors[0]  # #141057: a failing batch ends the sync
+                return final_status()
+            i += batch
+            batch = min(batch * 2, 500)
+
+    # Step 5: condemned claim pass (STO-9 d).
+    for pod in condemned:
+        p.fix_claim_refs(pod, True, "STO-9")
+
+    # Step 6: condemned deletion pass, descending.
+    for pod in condemned:
+        if pod.terminating:
+            if monotonic:
+                return final_status()  # CD-1
+            continue
+        if monotonic and pod is not first_unhealthy and (
+            not running_ready(pod) or not available(pod, m, now)
+        ):
+            return final_status()  # CD-2 / CD-3
+        plan.add("delete_pod", pod.name, "ORD-4" if monotonic else "ORD-6", "condemned")
+        if monotonic:
+            return final_status()
+
+    # Step 8: the update step.
+    if sts.strategy.get("type") != "RollingUpdate":
+        return final_status()
+    if config.gate("MaxUnavailableStatefulSet"):
+        return final_status(_update_max_unavailable(sts, config, plan, slots, update, now))
+    return final_status(_update_legacy(sts, config, plan, slots, update, now))
+
+
+def _update_legacy(sts: StatefulSet, config: ModelConfig, plan: SyncPlan,
+                   slots: list[Pod | None], update: Revision, now: float) -> int:
+    """UPD-1: at most one deletion per sync, scanning from the top down to the partition."""
+    block = sts.rolling_block
+    update_min = int(block.get("partition", 0)) if block is not None else 0
+    for target in range(len(slots) - 1, update_min - 1, -1):
+        pod = slots[target]
+        if pod is not None and pod.labels.get(REVISION_LABEL) != update.name \
+                and not pod.terminating:
+            plan.add("delete_pod", pod.name, "UPD-1", "update")
+            return 1
+        if unavailable(pod, sts.min_ready, now, config):
+            return 0
+    return 0
+
+
+def resolve_max_unavailable(value: Any, replicas: int) -> int:
+    """UPD-5: an int, or a percentage of spec.replicas rounded down; at least 1."""
+    if isinstance(value, str) and value.endswith("%"):
+        n = math.floor(int(value[:-1]) * replicas / 100)
+    else:
+        n = int(value)
+    return max(1, n)
+
+
+def _update_max_unavailable(sts: StatefulSet, config: ModelConfig, plan: SyncPlan,
+                            slots: list[Pod | None], update: Revision, now: float) -> int:
+    """UPD-5 / UPD-10: the maxUnavailable path; returns the number of update deletions.
+
+    U counts every unavailable slot (below the partition and placeholders included). From 1.37
+    (#137666) Parallel sets first replace *every* old pod that is not available (no budget),
+    then spend ``maxU - U`` on available old pods; before, an old broken pod could block.
+    """
+    block = sts.rolling_block
+    update_min = int(block.get("partition", 0)) if block is not None else 0
+    max_u = resolve_max_unavailable((block or {}).get("maxUnavailable", 1), sts.replicas)
+    m = sts.min_ready
+    old = [pod is not None and pod.labels.get(REVISION_LABEL) != update.name for pod in slots]
+    unavail = [unavailable(pod, m, now, config) for pod in slots]
+    count_u = sum(unavail)
+    two_phase = config.k8s_minor >= 37 and not sts.monotonic
+    needing_update = sum(
+        1 for pod, u, o in zip(slots, unavail, old, strict=True)
+        if two_phase and u and o and pod is not None and not pod.terminating
+    )
+    if count_u >= max_u and needing_update == 0:
+        return 0
+    deleted = 0
+    if two_phase:
+        for target in range(len(slots) - 1, update_min - 1, -1):
+            pod = slots[target]
+            if pod is not None and old[target] and not available(pod, m, now) \
+                    and not pod.terminating:
+                plan.add("delete_pod", pod.name, "UPD-10", "update")
+                deleted += 1
+        budget = max_u - count_u
+        for target in range(len(slots) - 1, update_min - 1, -1):
+            if budget <= 0:
+                break
+            pod = slots[target]
+            if pod is not None and old[target] and not unavail[target]:
+                plan.add("delete_pod", pod.name, "UPD-5", "update")
+                deleted += 1
+                budget -= 1
+        return deleted
+    for target in range(len(slots) - 1, update_min - 1, -1):
+        if deleted >= max_u - count_u:
+            break
+        pod = slots[target]
+        if pod is not None and old[target] and not pod.terminating:
+            plan.add("delete_pod", pod.name, "UPD-5", "update")
+            deleted += 1
+    return deleted
+
+
+# -- applying a plan ------------------------------------------------------------------------------
+def apply_plan(world: World, plan: SyncPlan) -> None:
+    """Perform the writes of ``plan`` in order (the apiserver side of a sync)."""
+    sts = world.sts
+    assert sts is not None
+    for a in plan.actions:
+        if a.verb == "adopt_pod":
+            pod = world.pods[a.name]
+            pod.owner_refs.append(OwnerRef("StatefulSet", sts.name, sts.uid))
+            world.touch(pod)
+        elif a.verb == "release_pod":
+            pod = world.pods[a.name]
+            pod.owner_refs = [r for r in pod.owner_refs if r.uid != sts.uid]
+            world.touch(pod)
+        elif a.verb == "adopt_revision":
+            rev = world.revisions[a.name]
+            rev.owner_refs.append(OwnerRef("StatefulSet", sts.name, sts.uid))
+            world.touch(rev)
+        elif a.verb == "create_revision":
+            world.add_revision(a.payload)
+        elif a.verb == "bump_revision":
+            rev = world.revisions[a.name]
+            rev.revision = int(a.payload)
+            world.touch(rev)
+        elif a.verb == "delete_revision":
+            if a.name in world.revisions:
+                world.remove(world.revisions[a.name])
+        elif a.verb == "create_claim":
+            world.add_claim(a.payload)
+        elif a.verb == "set_claim_refs":
+            claim = world.claims[a.name]
+            claim.owner_refs = list(a.payload)
+            world.touch(claim)
+        elif a.verb == "create_pod":
+            world.add_pod(a.payload)
+        elif a.verb == "delete_pod":
+            pod = world.pods[a.name]
+            if pod.deleted is None:
+                pod.deleted = world.now
+                pod.ready = pod.ready  # readiness ends when the kubelet stops it
+                world.touch(pod)
+        elif a.verb == "update_pod_identity":
+            pod = world.pods[a.name]
+            pod.labels = dict(a.payload)
+            world.touch(pod)
+        elif a.verb == "write_status":
+            sts.status = a.payload
+            world.touch(sts)
+        else:  # pragma: no cover - a programming error, not an input
+            raise AssertionError(f"unknown action {a.verb}")

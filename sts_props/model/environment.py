@@ -1,0 +1,142 @@
+"""Everything around the controller: scheduler+kubelet, volume provisioner, garbage collector.
+
+:func:`env_actions` lists what the environment *could* do next; the runner (or a Hypothesis
+chooser) decides which happens first. That choice is the nondeterminism a real cluster has, made
+explicit. :func:`apply_env` performs one.
+
+>>> from sts_props.model.world import World, Claim
+>>> w = World("web")
+>>> _ = w.add_claim(Claim("data-web-0", {}))
+>>> [(a.verb, a.name) for a in env_actions(w)]
+[('bind_claim', 'data-web-0')]
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sts_props.model.world import Claim, Pod, Revision, World
+
+HOLD_ANNOTATION = "sts-props.io/hold"
+
+
+@dataclass(frozen=True)
+class EnvAction:
+    """One step of the environment; ``rule`` is the spec rule it plays out."""
+
+    verb: str
+    name: str
+    rule: str
+
+
+def _owners_gone(world: World, obj: Pod | Claim | Revision) -> bool:
+    return bool(obj.owner_refs) and not any(world.exists_uid(r.uid) for r in obj.owner_refs)
+
+
+def _claim_in_use(world: World, claim: Claim) -> bool:
+    """PVC protection: a claim is held while a pod that mounts it exists and is not finished."""
+    return any(claim.name in p.volumes.values() and p.phase not in ("Failed", "Succeeded")
+               for p in world.pods.values())
+
+
+def _pod_can_start(world: World, pod: Pod) -> bool:
+    """The scheduler needs every claim to exist, be bound and not be in deletion."""
+    for cname in pod.volumes.values():
+        claim = world.claims.get(cname)
+        if claim is None or claim.terminating or claim.phase != "Bound":
+            return False
+    return True
+
+
+def env_actions(world: World) -> list[EnvAction]:
+    """What the environment can do now, in a stable order."""
+    out: list[EnvAction] = []
+    for claim in sorted(world.claims.values(), key=lambda c: c.name):
+        if claim.phase == "Pending" and not claim.terminating:
+            out.append(EnvAction("bind_claim", claim.name, "STO-3"))
+        if claim.terminating and not _claim_in_use(world, claim):
+            out.append(EnvAction("remove_claim", claim.name, "STO-10"))
+    for pod in sorted(world.pods.values(), key=lambda p: p.name):
+        if pod.phase == "Pending" and not pod.terminating and _pod_can_start(world, pod):
+            out.append(EnvAction("start_pod", pod.name, "PR-3"))
+        if pod.terminating and not pod.finalizers:
+            out.append(EnvAction("remove_pod", pod.name, "PR-2"))
+    sts = world.sts
+    dependents: list[Pod | Claim | Revision] = [
+        *world.pods.values(), *world.claims.values(), *world.revisions.values()]
+    for obj in dependents:
+        kind = type(obj).__name__.lower()
+        terminating = getattr(obj, "terminating", False)
+        if not terminating and _owners_gone(world, obj):
+            out.append(EnvAction(f"gc_{kind}", obj.name, "DEL-1"))
+        elif sts is not None and sts.deleted is not None \
+                and any(r.uid == sts.uid for r in obj.owner_refs):
+            if "orphan" in sts.finalizers:
+                out.append(EnvAction(f"orphan_{kind}", obj.name, "DEL-1"))
+            elif "foregroundDeletion" in sts.finalizers and not terminating:
+                out.append(EnvAction(f"gc_{kind}", obj.name, "DEL-1"))
+    if sts is not None and sts.deleted is not None and not any(
+        any(r.uid == sts.uid for r in o.owner_refs) for o in dependents
+    ):
+        out.append(EnvAction("finalize_set", sts.name, "DEL-1"))
+    return out
+
+
+def apply_env(world: World, action: EnvAction) -> None:
+    """Carry out one environment action."""
+    verb, name = action.verb, action.name
+    if verb == "bind_claim":
+        claim = world.claims[name]
+        claim.phase, claim.volume_name = "Bound", f"pv-{claim.uid}"
+        world.touch(claim)
+    elif verb == "remove_claim":
+        world.remove(world.claims[name])
+    elif verb == "start_pod":
+        pod = world.pods[name]
+        pod.phase = "Running"
+        if not pod.held:
+            pod.ready, pod.ready_since = True, world.now
+        world.touch(pod)
+    elif verb == "remove_pod":
+        world.remove(world.pods[name])
+    elif verb == "gc_pod":
+        _delete(world, world.pods[name])
+    elif verb == "gc_claim":
+        _delete(world, world.claims[name])
+    elif verb == "gc_revision":
+        world.remove(world.revisions[name])
+    elif verb.startswith("orphan_"):
+        sts = world.sts
+        assert sts is not None
+        obj = _lookup(world, verb.split("_", 1)[1], name)
+        obj.owner_refs = [r for r in obj.owner_refs if r.uid != sts.uid]
+        world.touch(obj)
+    elif verb == "finalize_set":
+        assert world.sts is not None
+        world.remove(world.sts)
+    else:  # pragma: no cover - a programming error
+        raise AssertionError(f"unknown environment action {verb}")
+
+
+def _lookup(world: World, kind: str, name: str) -> Pod | Claim | Revision:
+    if kind == "pod":
+        return world.pods[name]
+    if kind == "claim":
+        return world.claims[name]
+    return world.revisions[name]
+
+
+def _delete(world: World, obj: Pod | Claim) -> None:
+    if obj.deleted is None:
+        obj.deleted = world.now
+        world.touch(obj)
+
+
+def next_timer(world: World) -> float | None:
+    """The next instant at which a Ready pod becomes available (minReadySeconds, PR-4)."""
+    sts = world.sts
+    if sts is None or sts.min_ready <= 0:
+        return None
+    due = [p.ready_since + sts.min_ready for p in world.pods.values()
+           if p.ready and p.ready_since is not None and p.ready_since + sts.min_ready > world.now]
+    return min(due) if due else None

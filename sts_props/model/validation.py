@@ -1,0 +1,325 @@
+"""API defaulting and validation of StatefulSets (section 8: VAL-1..VAL-8).
+
+Each :class:`~sts_props.outcome.Cause` carries the field path and cause type the apiserver would
+return, and the spec rule that predicts it.
+
+>>> from sts_props.scenario import Manifests
+>>> from sts_props.model.config import ModelConfig
+>>> sts = Manifests.seed().statefulset
+>>> validate_create(default_statefulset(sts, ModelConfig()), ModelConfig())
+[]
+>>> sts["spec"]["replicas"] = -1
+>>> [(c.field, c.rule) for c in validate_create(default_statefulset(sts, ModelConfig()),
+...                                             ModelConfig())]
+[('spec.replicas', 'VAL-5')]
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from typing import Any
+
+from sts_props.model.config import ModelConfig
+from sts_props.outcome import Cause
+
+DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+_LABEL_NAME = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)$")
+_LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
+_PERCENT = re.compile(r"^([0-9]+)%$")
+
+MUTABLE_SPEC_FIELDS = (
+    "replicas",
+    "ordinals",
+    "template",
+    "updateStrategy",
+    "persistentVolumeClaimRetentionPolicy",
+    "minReadySeconds",
+)
+
+
+def default_statefulset(manifest: dict[str, Any], config: ModelConfig) -> dict[str, Any]:
+    """Apply apps/v1 defaults (VAL-1..VAL-3) to a copy of ``manifest``."""
+    m = copy.deepcopy(manifest)
+    spec = m.setdefault("spec", {})
+    spec.setdefault("replicas", 1)
+    spec.setdefault("revisionHistoryLimit", 10)
+    spec.setdefault("podManagementPolicy", "OrderedReady")
+    strategy = spec.setdefault("updateStrategy", {})
+    if not strategy.get("type"):
+        # VAL-2: only an *empty* type creates the rollingUpdate block; VAL-3: an explicit
+        # RollingUpdate without a block stays without one.
+        strategy["type"] = "RollingUpdate"
+        strategy.setdefault("rollingUpdate", {})
+    block = strategy.get("rollingUpdate")
+    if isinstance(block, dict):
+        block.setdefault("partition", 0)
+        if config.gate("MaxUnavailableStatefulSet"):
+            block.setdefault("maxUnavailable", 1)
+        else:
+            # UPD-11: with the gate off the apiserver drops the field (on create; the update
+            # case is handled in drop_disabled_fields).
+            block.pop("maxUnavailable", None)
+    if config.gate("StatefulSetAutoDeletePVC"):
+        policy = spec.setdefault("persistentVolumeClaimRetentionPolicy", {})
+        policy.setdefault("whenDeleted", "Retain")
+        policy.setdefault("whenScaled", "Retain")
+    pod_spec = spec.setdefault("template", {}).setdefault("spec", {})
+    pod_spec.setdefault("restartPolicy", "Always")
+    return m
+
+
+def validate_create(sts: dict[str, Any], config: ModelConfig) -> list[Cause]:
+    """VAL-4..VAL-6 on a defaulted StatefulSet."""
+    causes: list[Cause] = []
+    meta = sts.get("metadata") or {}
+    name = meta.get("name")
+    if not name:
+        causes.append(Cause("metadata.name", "FieldValueRequired",
+                            "name or generateName is required", "VAL-4"))
+    elif len(name) > 63 or not DNS1123_LABEL.match(str(name)):
+        causes.append(Cause("metadata.name", "FieldValueInvalid",
+                            "a lowercase RFC 1123 label must consist of lower case alphanumeric "
+                            "characters or '-'", "VAL-4"))
+    causes += _validate_spec(sts.get("spec") or {}, config)
+    return causes
+
+
+def _int_field(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _validate_spec(spec: dict[str, Any], config: ModelConfig, updating: bool = False
+                   ) -> list[Cause]:
+    causes: list[Cause] = []
+
+    def bad(path: str, kind: str, msg: str, rule: str = "VAL-5") -> None:
+        causes.append(Cause(path, kind, msg, rule))
+
+    policy = spec.get("podManagementPolicy")
+    if not policy:
+        bad("spec.podManagementPolicy", "FieldValueRequired", "Required value")
+    elif policy not in ("OrderedReady", "Parallel"):
+        bad("spec.podManagementPolicy", "FieldValueInvalid",
+            "must be 'OrderedReady' or 'Parallel'")
+
+    strategy = spec.get("updateStrategy") or {}
+    stype = strategy.get("type")
+    block = strategy.get("rollingUpdate")
+    if stype not in ("RollingUpdate", "OnDelete"):
+        bad("spec.updateStrategy.type", "FieldValueInvalid",
+            "must be 'RollingUpdate' or 'OnDelete'")
+    if stype == "OnDelete" and block is not None:
+        bad("spec.updateStrategy.rollingUpdate", "FieldValueInvalid",
+            "only allowed for updateStrategy 'RollingUpdate'")
+    if stype == "RollingUpdate" and isinstance(block, dict):
+        partition = block.get("partition", 0)
+        if not _int_field(partition) or partition < 0:
+            bad("spec.updateStrategy.rollingUpdate.partition", "FieldValueInvalid",
+                "must be greater than or equal to 0")
+        if "maxUnavailable" in block:
+            causes += _validate_max_unavailable(block["maxUnavailable"])
+
+    replicas = spec.get("replicas", 1)
+    if not _int_field(replicas) or replicas < 0:
+        bad("spec.replicas", "FieldValueInvalid", "must be greater than or equal to 0")
+    min_ready = spec.get("minReadySeconds", 0)
+    if not _int_field(min_ready) or min_ready < 0:
+        bad("spec.minReadySeconds", "FieldValueInvalid", "must be greater than or equal to 0")
+    ordinals = spec.get("ordinals")
+    if ordinals is not None:
+        start = ordinals.get("start", 0)
+        if not _int_field(start) or start < 0:
+            bad("spec.ordinals.start", "FieldValueInvalid", "must be greater than or equal to 0")
+
+    retention = spec.get("persistentVolumeClaimRetentionPolicy") or {}
+    for key in ("whenDeleted", "whenScaled"):
+        value = retention.get(key)
+        if value is not None and value not in ("Retain", "Delete"):
+            bad(f"spec.persistentVolumeClaimRetentionPolicy.{key}", "FieldValueNotSupported",
+                'supported values: "Retain", "Delete"')
+
+    service = spec.get("serviceName") or ""
+    if service and config.validates_service_name and not updating \
+            and not DNS1123_LABEL.match(service):
+        bad("spec.serviceName", "FieldValueInvalid", "must be a DNS-1123 label", "VAL-6")
+
+    causes += _validate_selector_and_template(spec, config)
+    if config.validates_template_at_create and not updating:
+        causes += _validate_claim_templates(spec.get("volumeClaimTemplates") or [])
+    return causes
+
+
+def _validate_max_unavailable(value: Any) -> list[Cause]:
+    path = "spec.updateStrategy.rollingUpdate.maxUnavailable"
+    if _int_field(value):
+        if value == 0:
+            return [Cause(path, "FieldValueInvalid", "cannot be 0", "VAL-5")]
+        if value < 0:
+            return [Cause(path, "FieldValueInvalid", "must be greater than or equal to 0",
+                          "VAL-5")]
+        return []
+    if isinstance(value, str):
+        m = _PERCENT.match(value)
+        if m is None:
+            # The apiserver reports both the format error and "cannot be 0" here.
+            return [Cause(path, "FieldValueInvalid", "a valid percent string must be a numeric "
+                          "string followed by an ending '%'", "VAL-5"),
+                    Cause(path, "FieldValueInvalid", "cannot be 0", "VAL-5")]
+        pct = int(m.group(1))
+        if pct == 0:
+            return [Cause(path, "FieldValueInvalid", "cannot be 0", "VAL-5")]
+        if pct > 100:
+            return [Cause(path, "FieldValueInvalid", "must not be greater than 100%", "VAL-5")]
+        return []
+    return [Cause(path, "FieldValueInvalid", "must be an integer or a percentage", "VAL-5")]
+
+
+def _validate_labels(labels: Any, path: str) -> list[Cause]:
+    out: list[Cause] = []
+    for key, value in (labels or {}).items():
+        name = str(key).rsplit("/", 1)[-1]
+        if not name or len(name) > 63 or not _LABEL_NAME.match(name):
+            out.append(Cause(path, "FieldValueInvalid", f"invalid label key {key!r}", "VAL-5"))
+        if not isinstance(value, str) or len(value) > 63 or not _LABEL_VALUE.match(value):
+            out.append(Cause(path, "FieldValueInvalid", f"invalid label value {value!r}", "VAL-5"))
+    return out
+
+
+def _validate_selector_and_template(spec: dict[str, Any], config: ModelConfig) -> list[Cause]:
+    causes: list[Cause] = []
+    selector = spec.get("selector")
+    template = spec.get("template") or {}
+    tmeta = template.get("metadata") or {}
+    tlabels = tmeta.get("labels") or {}
+    if selector is None:
+        causes.append(Cause("spec.selector", "FieldValueRequired", "Required value", "VAL-5"))
+    else:
+        match = selector.get("matchLabels") or {}
+        exprs = selector.get("matchExpressions") or []
+        if not match and not exprs:
+            causes.append(Cause("spec.selector", "FieldValueInvalid",
+                                "empty selector is invalid for statefulset", "VAL-5"))
+        elif not _selector_matches(selector, tlabels):
+            causes.append(Cause("spec.template.metadata.labels", "FieldValueInvalid",
+                                "`selector` does not match template `labels`", "VAL-5"))
+        causes += _validate_labels(match, "spec.selector.matchLabels")
+    causes += _validate_labels(tlabels, "spec.template.metadata.labels")
+    pod_spec = template.get("spec") or {}
+    restart = pod_spec.get("restartPolicy", "Always")
+    if restart != "Always":
+        causes.append(Cause("spec.template.spec.restartPolicy", "FieldValueNotSupported",
+                            'supported values: "Always"', "VAL-5"))
+    if pod_spec.get("activeDeadlineSeconds") is not None:
+        causes.append(Cause("spec.template.spec.activeDeadlineSeconds", "FieldValueForbidden",
+                            "activeDeadlineSeconds in StatefulSet is not Supported", "VAL-5"))
+    containers = pod_spec.get("containers") or []
+    if not containers:
+        causes.append(Cause("spec.template.spec.containers", "FieldValueRequired",
+                            "Required value", "VAL-5"))
+    seen: set[str] = set()
+    for i, c in enumerate(containers):
+        cname = c.get("name") or ""
+        path = f"spec.template.spec.containers[{i}]"
+        if not cname:
+            causes.append(Cause(f"{path}.name", "FieldValueRequired", "Required value", "VAL-5"))
+        elif not DNS1123_LABEL.match(cname) or len(cname) > 63:
+            causes.append(Cause(f"{path}.name", "FieldValueInvalid", "must be a DNS-1123 label",
+                                "VAL-5"))
+        elif cname in seen:
+            causes.append(Cause(f"{path}.name", "FieldValueDuplicate", "Duplicate value",
+                                "VAL-5"))
+        seen.add(cname)
+        if config.validates_template_at_create and not (c.get("image") or "").strip():
+            causes.append(Cause(f"{path}.image", "FieldValueRequired", "Required value",
+                                "VAL-6"))
+    return causes
+
+
+def _validate_claim_templates(templates: list[Any]) -> list[Cause]:
+    causes: list[Cause] = []
+    for i, t in enumerate(templates):
+        path = f"spec.volumeClaimTemplates[{i}]"
+        tmeta = t.get("metadata") or {}
+        if not tmeta.get("name"):
+            causes.append(Cause(f"{path}.metadata.name", "FieldValueRequired", "Required value",
+                                "VAL-6"))
+        tspec = t.get("spec") or {}
+        if not tspec.get("accessModes"):
+            causes.append(Cause(f"{path}.spec.accessModes", "FieldValueRequired",
+                                "at least 1 access mode is required", "VAL-6"))
+        storage = ((tspec.get("resources") or {}).get("requests") or {}).get("storage")
+        if storage is None:
+            causes.append(Cause(f"{path}.spec.resources[storage]", "FieldValueRequired",
+                                "Required value", "VAL-6"))
+    return causes
+
+
+def _selector_matches(selector: dict[str, Any], labels: dict[str, str]) -> bool:
+    for key, value in (selector.get("matchLabels") or {}).items():
+        if labels.get(key) != value:
+            return False
+    for expr in selector.get("matchExpressions") or []:
+        key, op, values = expr.get("key"), expr.get("operator"), expr.get("values") or []
+        present = key in labels
+        if op == "In" and (not present or labels[key] not in values):
+            return False
+        if op == "NotIn" and present and labels[key] in values:
+            return False
+        if op == "Exists" and not present:
+            return False
+        if op == "DoesNotExist" and present:
+            return False
+    return True
+
+
+def selector_matches(sts: dict[str, Any], labels: dict[str, str]) -> bool:
+    """Does the set's selector match these labels? An absent/empty selector matches nothing."""
+    selector = (sts.get("spec") or {}).get("selector") or {}
+    if not selector.get("matchLabels") and not selector.get("matchExpressions"):
+        return False
+    return _selector_matches(selector, labels)
+
+
+def drop_disabled_fields(old: dict[str, Any], new: dict[str, Any], config: ModelConfig) -> None:
+    """UPD-11 on update: with the gate off, maxUnavailable is dropped unless the old used it."""
+    if config.gate("MaxUnavailableStatefulSet"):
+        return
+    old_block = ((old.get("spec") or {}).get("updateStrategy") or {}).get("rollingUpdate") or {}
+    new_block = ((new.get("spec") or {}).get("updateStrategy") or {}).get("rollingUpdate")
+    if isinstance(new_block, dict) and "maxUnavailable" not in old_block:
+        new_block.pop("maxUnavailable", None)
+
+
+IMMUTABLE_SPEC_FIELDS = ("selector", "volumeClaimTemplates", "serviceName", "podManagementPolicy")
+
+
+def validate_update(old: dict[str, Any], new: dict[str, Any], config: ModelConfig) -> list[Cause]:
+    """VAL-7: only the mutable fields may change; the spec is re-validated (VAL-5).
+
+    From 1.37 each changed immutable field gets its own ``field is immutable`` Invalid cause;
+    earlier servers answer with one Forbidden cause on ``spec`` that lists the mutable fields.
+    serviceName and volumeClaimTemplates are not re-validated on update.
+    """
+    old_spec, new_spec = old.get("spec") or {}, new.get("spec") or {}
+    causes: list[Cause] = []
+    if config.k8s_minor >= 37:
+        for key in IMMUTABLE_SPEC_FIELDS:
+            if old_spec.get(key) != new_spec.get(key):
+                causes.append(Cause(f"spec.{key}", "FieldValueInvalid", "field is immutable",
+                                    "VAL-7"))
+    else:
+        mutable = MUTABLE_SPEC_FIELDS + (("revisionHistoryLimit",)
+                                         if config.history_limit_mutable else ())
+        old_rest = {k: v for k, v in old_spec.items() if k not in mutable}
+        new_rest = {k: v for k, v in new_spec.items() if k not in mutable}
+        if old_rest != new_rest:
+            names = "'replicas', 'ordinals', 'template', 'updateStrategy', " + (
+                "'revisionHistoryLimit', " if config.history_limit_mutable else "")
+            causes.append(Cause(
+                "spec", "FieldValueForbidden",
+                f"updates to statefulset spec for fields other than {names}"
+                "'persistentVolumeClaimRetentionPolicy' and 'minReadySeconds' are forbidden",
+                "VAL-7"))
+    causes += _validate_spec(new_spec, config, updating=True)
+    return causes

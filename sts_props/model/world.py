@@ -1,0 +1,362 @@
+"""The model's object store: pods, claims, revisions and the set, with a History of every change.
+
+The World plays the apiserver for the model: it hands out UIDs and resourceVersions, and every
+change to an object is recorded as a History ``object`` event carrying a normalised snapshot
+(:mod:`sts_props.snapshot`). Time is a plain value (``World.now``), advanced by the runner.
+
+>>> w = World(set_name="web")
+>>> claim = w.add_claim(Claim(name="data-web-0", labels={"app": "web"}))
+>>> [(e.action, e.kind, e.name) for e in w.history.objects()]
+[('ADDED', 'PersistentVolumeClaim', 'data-web-0')]
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from sts_props.history import History
+
+
+@dataclass
+class OwnerRef:
+    kind: str
+    name: str
+    uid: str
+    controller: bool = True
+    block: bool = True
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "name": self.name, "uid": self.uid,
+                "controller": self.controller, "blockOwnerDeletion": self.block}
+
+
+@dataclass
+class Pod:
+    name: str
+    labels: dict[str, str]
+    owner_refs: list[OwnerRef]
+    hostname: str
+    subdomain: str
+    volumes: dict[str, str]
+    template: dict[str, Any]
+    uid: str = ""
+    annotations: dict[str, str] = field(default_factory=dict)
+    created: float = 0.0
+    deleted: float | None = None
+    finalizers: list[str] = field(default_factory=list)
+    phase: str = "Pending"
+    ready: bool = False
+    ready_since: float | None = None
+    held: bool = False
+
+    @property
+    def terminating(self) -> bool:
+        return self.deleted is not None
+
+    def controller_uid(self) -> str | None:
+        return next((r.uid for r in self.owner_refs if r.controller), None)
+
+    def snapshot(self) -> dict[str, Any]:
+        containers = (self.template.get("spec") or {}).get("containers") or [{}]
+        return {
+            "metadata": {
+                "name": self.name, "uid": self.uid, "labels": dict(self.labels),
+                "annotations": dict(self.annotations),
+                "ownerReferences": [r.to_dict() for r in self.owner_refs],
+                "finalizers": list(self.finalizers), "creationTimestamp": self.created,
+                "deletionTimestamp": self.deleted,
+            },
+            "spec": {
+                "hostname": self.hostname, "subdomain": self.subdomain,
+                "volumes": [{"name": k, "claimName": v} for k, v in sorted(self.volumes.items())],
+                "image": containers[0].get("image", ""),
+                "env": {e.get("name"): e.get("value") for e in containers[0].get("env") or []},
+            },
+            "status": {"phase": self.phase, "ready": self.ready, "readySince": self.ready_since},
+        }
+
+
+@dataclass
+class Claim:
+    name: str
+    labels: dict[str, str]
+    uid: str = ""
+    owner_refs: list[OwnerRef] = field(default_factory=list)
+    created: float = 0.0
+    deleted: float | None = None
+    phase: str = "Pending"
+    volume_name: str = ""
+
+    @property
+    def terminating(self) -> bool:
+        return self.deleted is not None
+
+    def snapshot(self) -> dict[str, Any]:
+        return {
+            "metadata": {
+                "name": self.name, "uid": self.uid, "labels": dict(self.labels),
+                "ownerReferences": [r.to_dict() for r in self.owner_refs],
+                "creationTimestamp": self.created, "deletionTimestamp": self.deleted,
+            },
+            "spec": {"volumeName": self.volume_name},
+            "status": {"phase": self.phase},
+        }
+
+
+@dataclass
+class Revision:
+    name: str
+    revision: int
+    template: dict[str, Any]
+    key: str
+    labels: dict[str, str]
+    owner_refs: list[OwnerRef]
+    uid: str = ""
+    created: float = 0.0
+
+    def snapshot(self) -> dict[str, Any]:
+        return {
+            "metadata": {
+                "name": self.name, "uid": self.uid, "labels": dict(self.labels),
+                "ownerReferences": [r.to_dict() for r in self.owner_refs],
+                "creationTimestamp": self.created,
+            },
+            "revision": self.revision,
+            "templateKey": self.key,
+        }
+
+
+@dataclass
+class SetStatus:
+    observed_generation: int = 0
+    replicas: int = 0
+    ready_replicas: int = 0
+    current_replicas: int = 0
+    updated_replicas: int = 0
+    available_replicas: int = 0
+    current_revision: str = ""
+    update_revision: str = ""
+    collision_count: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "observedGeneration": self.observed_generation, "replicas": self.replicas,
+            "readyReplicas": self.ready_replicas, "currentReplicas": self.current_replicas,
+            "updatedReplicas": self.updated_replicas,
+            "availableReplicas": self.available_replicas,
+            "currentRevision": self.current_revision, "updateRevision": self.update_revision,
+            "collisionCount": self.collision_count,
+        }
+
+
+@dataclass
+class StatefulSet:
+    """The stored set: ``manifest`` is the defaulted object as the apiserver keeps it."""
+
+    manifest: dict[str, Any]
+    uid: str = ""
+    generation: int = 1
+    created: float = 0.0
+    deleted: float | None = None
+    finalizers: list[str] = field(default_factory=list)
+    status: SetStatus = field(default_factory=SetStatus)
+
+    @property
+    def name(self) -> str:
+        return str(self.manifest["metadata"]["name"])
+
+    @property
+    def spec(self) -> dict[str, Any]:
+        spec: dict[str, Any] = self.manifest["spec"]
+        return spec
+
+    @property
+    def replicas(self) -> int:
+        return int(self.spec.get("replicas", 1))
+
+    @property
+    def start(self) -> int:
+        return int((self.spec.get("ordinals") or {}).get("start", 0))
+
+    @property
+    def monotonic(self) -> bool:
+        return self.spec.get("podManagementPolicy") == "OrderedReady"
+
+    @property
+    def min_ready(self) -> int:
+        return int(self.spec.get("minReadySeconds") or 0)
+
+    @property
+    def strategy(self) -> dict[str, Any]:
+        value: dict[str, Any] = self.spec.get("updateStrategy") or {}
+        return value
+
+    @property
+    def rolling_block(self) -> dict[str, Any] | None:
+        block = self.strategy.get("rollingUpdate")
+        return block if isinstance(block, dict) else None
+
+    @property
+    def retention(self) -> tuple[str, str]:
+        policy = self.spec.get("persistentVolumeClaimRetentionPolicy") or {}
+        return policy.get("whenDeleted", "Retain"), policy.get("whenScaled", "Retain")
+
+    @property
+    def claim_templates(self) -> list[dict[str, Any]]:
+        return list(self.spec.get("volumeClaimTemplates") or [])
+
+    @property
+    def template(self) -> dict[str, Any]:
+        value: dict[str, Any] = self.spec["template"]
+        return value
+
+    def snapshot(self) -> dict[str, Any]:
+        meta = self.manifest.get("metadata") or {}
+        spec = {k: v for k, v in self.spec.items() if k not in ("template",)}
+        spec["volumeClaimTemplates"] = [
+            (t.get("metadata") or {}).get("name", "") for t in self.claim_templates
+        ]
+        spec["templateKey"] = template_key(self.template)
+        return {
+            "metadata": {
+                "name": self.name, "uid": self.uid, "generation": self.generation,
+                "labels": dict(meta.get("labels") or {}),
+                "annotations": dict(meta.get("annotations") or {}),
+                "creationTimestamp": self.created, "deletionTimestamp": self.deleted,
+                "finalizers": list(self.finalizers),
+            },
+            "spec": spec,
+            "status": self.status.to_dict(),
+        }
+
+
+def template_key(template: dict[str, Any]) -> str:
+    """Equal keys iff equal templates (REV-1: a revision's identity is its template)."""
+    text = json.dumps(template, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+_SAFE_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
+
+
+def revision_name(set_name: str, template: dict[str, Any]) -> str:
+    """``<set>-<hash>`` in the upstream alphabet; the hash itself is the model's own (REV-3)."""
+    number = int(template_key(template)[:8], 16)
+    suffix = "".join(_SAFE_ALPHABET[int(d)] for d in str(number))
+    return f"{set_name[:223]}-{suffix}"
+
+
+class World:
+    """All objects of one scenario's namespace, plus the History of their changes."""
+
+    def __init__(self, set_name: str, history: History | None = None) -> None:
+        self.set_name = set_name
+        self.now = 0.0
+        self.sts: StatefulSet | None = None
+        self.service: dict[str, Any] | None = None
+        self.pods: dict[str, Pod] = {}
+        self.claims: dict[str, Claim] = {}
+        self.revisions: dict[str, Revision] = {}
+        self.endpoints: tuple[tuple[str, bool], ...] = ()
+        self.history = history if history is not None else History.new("model", set_name)
+        self._rv = 0
+        self._uids = 0
+        self._last: dict[tuple[str, str], dict[str, Any]] = {}
+
+    # -- identity -----------------------------------------------------------------------------
+    def new_uid(self, prefix: str) -> str:
+        self._uids += 1
+        return f"{prefix}-uid-{self._uids}"
+
+    def _record(self, action: str, kind: str, name: str, snap: dict[str, Any]) -> None:
+        key = (kind, name)
+        if action == "MODIFIED" and self._last.get(key) == snap:
+            return
+        self._rv += 1
+        if action == "DELETED":
+            self._last.pop(key, None)
+        else:
+            self._last[key] = snap
+        self.history.object(action, kind, name, self._rv, snap, t=self.now)
+
+    # -- typed add / touch / remove -------------------------------------------------------------
+    def add_pod(self, pod: Pod) -> Pod:
+        pod.uid, pod.created = self.new_uid("pod"), self.now
+        self.pods[pod.name] = pod
+        self._record("ADDED", "Pod", pod.name, pod.snapshot())
+        return pod
+
+    def add_claim(self, claim: Claim) -> Claim:
+        claim.uid, claim.created = self.new_uid("pvc"), self.now
+        self.claims[claim.name] = claim
+        self._record("ADDED", "PersistentVolumeClaim", claim.name, claim.snapshot())
+        return claim
+
+    def add_revision(self, rev: Revision) -> Revision:
+        rev.uid, rev.created = self.new_uid("cr"), self.now
+        self.revisions[rev.name] = rev
+        self._record("ADDED", "ControllerRevision", rev.name, rev.snapshot())
+        return rev
+
+    def add_set(self, sts: StatefulSet) -> StatefulSet:
+        sts.uid, sts.created = self.new_uid("sts"), self.now
+        self.sts = sts
+        self._record("ADDED", "StatefulSet", sts.name, sts.snapshot())
+        return sts
+
+    def touch(self, obj: Pod | Claim | Revision | StatefulSet) -> None:
+        """Record a MODIFIED event if the object's snapshot changed."""
+        kind = _KINDS[type(obj)]
+        self._record("MODIFIED", kind, obj.name, obj.snapshot())
+
+    def remove(self, obj: Pod | Claim | Revision | StatefulSet) -> None:
+        kind = _KINDS[type(obj)]
+        if isinstance(obj, Pod):
+            self.pods.pop(obj.name, None)
+        elif isinstance(obj, Claim):
+            self.claims.pop(obj.name, None)
+        elif isinstance(obj, Revision):
+            self.revisions.pop(obj.name, None)
+        else:
+            self.sts = None
+        self._record("DELETED", kind, obj.name, obj.snapshot())
+
+    def exists_uid(self, uid: str) -> bool:
+        if self.sts is not None and self.sts.uid == uid:
+            return True
+        objs: list[Pod | Claim | Revision] = [
+            *self.pods.values(), *self.claims.values(), *self.revisions.values()]
+        return any(o.uid == uid for o in objs)
+
+    # -- the headless Service's EndpointSlice, derived ---------------------------------------------
+    def refresh_endpoints(self) -> None:
+        """Mirror the EndpointSlice controller: pods selected by the Service that are Running."""
+        if self.service is None:
+            return
+        selector = (self.service.get("spec") or {}).get("selector") or {}
+        svc_name = str((self.service.get("metadata") or {}).get("name", ""))
+        eps = tuple(sorted(
+            (p.hostname or p.name, p.ready and not p.terminating)
+            for p in self.pods.values()
+            if selector and all(p.labels.get(k) == v for k, v in selector.items())
+            and p.phase == "Running"
+        ))
+        if eps == self.endpoints and ("EndpointSlice", svc_name) in self._last:
+            return
+        self.endpoints = eps
+        action = "MODIFIED" if ("EndpointSlice", svc_name) in self._last else "ADDED"
+        snap = {
+            "metadata": {"name": svc_name, "labels": {"kubernetes.io/service-name": svc_name}},
+            "service": svc_name,
+            "endpoints": [{"hostname": h, "podName": h, "ready": r} for h, r in eps],
+        }
+        self._record(action, "EndpointSlice", svc_name, snap)
+
+
+_KINDS: dict[type, str] = {
+    Pod: "Pod", Claim: "PersistentVolumeClaim", Revision: "ControllerRevision",
+    StatefulSet: "StatefulSet",
+}

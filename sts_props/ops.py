@@ -1,0 +1,331 @@
+"""The operation language shared by the model, every cluster backend and saved plans.
+
+An :class:`Op` is a small frozen record. It means exactly the same thing to the reference model,
+to a cluster executor and in a plan file, so adding an operation touches the strategy, the model
+and the executors, nothing else.
+
+>>> op = Scale(replicas=3)
+>>> op_from_dict(op.to_dict()) == op
+True
+>>> op.describe()
+'scale to 3'
+
+Ops that address a pod use its *ordinal* (``DeletePod(ordinal=1)`` means ``<set>-1``), never a
+name, so a plan survives a renamed set.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any, ClassVar, Literal
+
+TemplateField = Literal["image", "env", "annotation"]
+StrategyType = Literal["RollingUpdate", "OnDelete"]
+RetentionValue = Literal["Retain", "Delete"]
+Propagation = Literal["Background", "Foreground", "Orphan"]
+FailPhase = Literal["Failed", "Succeeded"]
+
+#: Ops that change the StatefulSet's spec (and so go through API validation).
+SPEC_OPS: tuple[str, ...] = (
+    "scale",
+    "set_template",
+    "revert_template",
+    "set_partition",
+    "set_max_unavailable",
+    "set_update_strategy",
+    "set_ordinals_start",
+    "set_retention",
+    "set_min_ready_seconds",
+)
+
+
+@dataclass(frozen=True)
+class Op:
+    """Base class of every operation; ``kind`` is the name used in plan files."""
+
+    kind: ClassVar[str] = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data for YAML/JSON: ``{"op": kind, **fields}``."""
+        data: dict[str, Any] = {"op": self.kind}
+        for f in dataclasses.fields(self):
+            data[_camel(f.name)] = getattr(self, f.name)
+        return data
+
+    def describe(self) -> str:
+        """A short human phrase, used in reports and progress output."""
+        fields = ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in dataclasses.fields(self))
+        return f"{self.kind}({fields})" if fields else self.kind
+
+    @property
+    def target_ordinal(self) -> int | None:
+        """The pod ordinal this op addresses, if any."""
+        value = getattr(self, "ordinal", None)
+        return value if isinstance(value, int) else None
+
+
+@dataclass(frozen=True)
+class Create(Op):
+    """Apply the scenario's manifests: StorageClass, headless Service, then the StatefulSet."""
+
+    kind: ClassVar[str] = "create"
+
+    def describe(self) -> str:
+        return "create the StatefulSet"
+
+
+@dataclass(frozen=True)
+class Scale(Op):
+    """Set ``spec.replicas``."""
+
+    replicas: int
+    kind: ClassVar[str] = "scale"
+
+    def describe(self) -> str:
+        return f"scale to {self.replicas}"
+
+
+@dataclass(frozen=True)
+class SetTemplate(Op):
+    """Change the pod template: the first container's image, an env var, or an annotation.
+
+    ``SetTemplate(field="env", value="b")`` sets ``STS_PROPS_ENV=b`` on the first container;
+    ``field="annotation"`` sets the template annotation ``sts-props.io/note``.
+    """
+
+    field: TemplateField
+    value: str
+    kind: ClassVar[str] = "set_template"
+
+    def describe(self) -> str:
+        return f"set template {self.field} to {self.value!r}"
+
+
+@dataclass(frozen=True)
+class RevertTemplate(Op):
+    """Put back the template that was in force after the ``version``-th template change.
+
+    Version 0 is the template the set was created with; each accepted ``SetTemplate`` or
+    ``RevertTemplate`` appends one version. This is a rollback (UPD-9, REV-7).
+    """
+
+    version: int
+    kind: ClassVar[str] = "revert_template"
+
+    def describe(self) -> str:
+        return f"revert the template to version {self.version}"
+
+
+@dataclass(frozen=True)
+class SetPartition(Op):
+    """Set ``updateStrategy.rollingUpdate.partition`` (an offset from ordinals.start, UPD-2)."""
+
+    partition: int
+    kind: ClassVar[str] = "set_partition"
+
+    def describe(self) -> str:
+        return f"set partition {self.partition}"
+
+
+@dataclass(frozen=True)
+class SetMaxUnavailable(Op):
+    """Set ``updateStrategy.rollingUpdate.maxUnavailable`` (an int or a percentage string)."""
+
+    value: int | str
+    kind: ClassVar[str] = "set_max_unavailable"
+
+    def describe(self) -> str:
+        return f"set maxUnavailable {self.value}"
+
+
+@dataclass(frozen=True)
+class SetUpdateStrategy(Op):
+    """Switch ``updateStrategy.type``; switching to OnDelete drops the rollingUpdate block."""
+
+    type: StrategyType
+    kind: ClassVar[str] = "set_update_strategy"
+
+    def describe(self) -> str:
+        return f"set update strategy {self.type}"
+
+
+@dataclass(frozen=True)
+class SetOrdinalsStart(Op):
+    """Set ``spec.ordinals.start`` (ID-2, ORD-8)."""
+
+    start: int
+    kind: ClassVar[str] = "set_ordinals_start"
+
+    def describe(self) -> str:
+        return f"set ordinals.start {self.start}"
+
+
+@dataclass(frozen=True)
+class SetRetention(Op):
+    """Set ``persistentVolumeClaimRetentionPolicy`` (STO-8..STO-16)."""
+
+    when_deleted: RetentionValue
+    when_scaled: RetentionValue
+    kind: ClassVar[str] = "set_retention"
+
+    def describe(self) -> str:
+        return f"set PVC retention whenDeleted={self.when_deleted} whenScaled={self.when_scaled}"
+
+
+@dataclass(frozen=True)
+class SetMinReadySeconds(Op):
+    """Set ``spec.minReadySeconds``."""
+
+    seconds: int
+    kind: ClassVar[str] = "set_min_ready_seconds"
+
+    def describe(self) -> str:
+        return f"set minReadySeconds {self.seconds}"
+
+
+@dataclass(frozen=True)
+class DeletePod(Op):
+    """Delete pod ``<set>-<ordinal>`` gracefully, as ``kubectl delete pod`` does."""
+
+    ordinal: int
+    kind: ClassVar[str] = "delete_pod"
+
+    def describe(self) -> str:
+        return f"delete pod {self.ordinal}"
+
+
+@dataclass(frozen=True)
+class FailPod(Op):
+    """Set the phase of pod ``ordinal`` to Failed or Succeeded (RP-1)."""
+
+    ordinal: int
+    phase: FailPhase = "Failed"
+    kind: ClassVar[str] = "fail_pod"
+
+    def describe(self) -> str:
+        return f"make pod {self.ordinal} {self.phase}"
+
+
+@dataclass(frozen=True)
+class HoldNotReady(Op):
+    """Make the current pod ``ordinal`` NotReady and keep it so until :class:`ReleasePod`.
+
+    The hold belongs to that pod object: a replacement pod (after deletion) is not held.
+    """
+
+    ordinal: int
+    kind: ClassVar[str] = "hold_not_ready"
+
+    def describe(self) -> str:
+        return f"hold pod {self.ordinal} NotReady"
+
+
+@dataclass(frozen=True)
+class ReleasePod(Op):
+    """End a :class:`HoldNotReady`: the pod becomes Ready again."""
+
+    ordinal: int
+    kind: ClassVar[str] = "release_pod"
+
+    def describe(self) -> str:
+        return f"release pod {self.ordinal}"
+
+
+@dataclass(frozen=True)
+class DeleteSet(Op):
+    """Delete the StatefulSet with the given propagation policy (DEL-1, ORD-9)."""
+
+    propagation: Propagation = "Background"
+    kind: ClassVar[str] = "delete_set"
+
+    def describe(self) -> str:
+        return f"delete the StatefulSet ({self.propagation})"
+
+
+@dataclass(frozen=True)
+class RecreateSet(Op):
+    """Create the StatefulSet again from the last accepted spec (DEL-2, DEL-3)."""
+
+    kind: ClassVar[str] = "recreate_set"
+
+    def describe(self) -> str:
+        return "re-create the StatefulSet"
+
+
+@dataclass(frozen=True)
+class DeletePVC(Op):
+    """Delete the claim of pod ``ordinal`` for the first volumeClaimTemplate (STO-5)."""
+
+    ordinal: int
+    kind: ClassVar[str] = "delete_pvc"
+
+    def describe(self) -> str:
+        return f"delete the PVC of pod {self.ordinal}"
+
+
+@dataclass(frozen=True)
+class Settle(Op):
+    """Wait until the system is quiescent (section 10.3); the quiescent state is compared."""
+
+    kind: ClassVar[str] = "settle"
+
+    def describe(self) -> str:
+        return "settle"
+
+
+OP_TYPES: dict[str, type[Op]] = {
+    cls.kind: cls
+    for cls in (
+        Create,
+        Scale,
+        SetTemplate,
+        RevertTemplate,
+        SetPartition,
+        SetMaxUnavailable,
+        SetUpdateStrategy,
+        SetOrdinalsStart,
+        SetRetention,
+        SetMinReadySeconds,
+        DeletePod,
+        FailPod,
+        HoldNotReady,
+        ReleasePod,
+        DeleteSet,
+        RecreateSet,
+        DeletePVC,
+        Settle,
+    )
+}
+
+
+class OpFormatError(ValueError):
+    """A plan entry that is not a known op or has wrong fields."""
+
+
+def op_from_dict(data: dict[str, Any]) -> Op:
+    """Parse ``{"op": "scale", "replicas": 3}`` back into ``Scale(replicas=3)``."""
+    if not isinstance(data, dict) or "op" not in data:
+        raise OpFormatError(f"an op must be a mapping with an 'op' key, got {data!r}")
+    kind = data["op"]
+    cls = OP_TYPES.get(kind)
+    if cls is None:
+        known = ", ".join(sorted(OP_TYPES))
+        raise OpFormatError(f"unknown op {kind!r}; known ops: {known}")
+    names = {_camel(f.name): f.name for f in dataclasses.fields(cls)}
+    kwargs: dict[str, Any] = {}
+    for key, value in data.items():
+        if key == "op":
+            continue
+        if key not in names:
+            raise OpFormatError(f"op {kind!r} has no field {key!r} (fields: {sorted(names)})")
+        kwargs[names[key]] = value
+    try:
+        return cls(**kwargs)
+    except TypeError as exc:
+        raise OpFormatError(f"op {kind!r}: {exc}") from None
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)

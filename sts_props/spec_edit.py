@@ -1,0 +1,119 @@
+"""How a spec-changing op turns the last accepted manifest into the next one.
+
+Written once and used by the model and by every cluster executor, so "set partition 2" edits
+exactly the same fields everywhere. The editor works on the *user's* manifest (what was last
+accepted), not on the server's defaulted copy, as ``kubectl apply`` of an edited file would.
+
+>>> from sts_props.scenario import Manifests
+>>> from sts_props.ops import SetPartition, SetTemplate, RevertTemplate
+>>> ed = SpecEditor(Manifests.seed().statefulset)
+>>> new = ed.propose(SetPartition(partition=2))
+>>> new["spec"]["updateStrategy"]
+{'rollingUpdate': {'partition': 2}}
+>>> ed.accept(SetPartition(partition=2), new)
+>>> ed.accept(SetTemplate("image", "redis:7"), ed.propose(SetTemplate("image", "redis:7")))
+>>> ed.propose(RevertTemplate(0))["spec"]["template"]["spec"]["containers"][0]["image"]
+'redis:6.2'
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from sts_props.ops import (
+    Op,
+    RevertTemplate,
+    Scale,
+    SetMaxUnavailable,
+    SetMinReadySeconds,
+    SetOrdinalsStart,
+    SetPartition,
+    SetRetention,
+    SetTemplate,
+    SetUpdateStrategy,
+)
+
+ENV_NAME = "STS_PROPS_ENV"
+NOTE_ANNOTATION = "sts-props.io/note"
+
+
+class PlanError(ValueError):
+    """An op that cannot be applied to this scenario at all (a bug in the plan, not an answer)."""
+
+
+class SpecEditor:
+    """Holds the last accepted StatefulSet manifest and the versions of its template."""
+
+    def __init__(self, statefulset: dict[str, Any]) -> None:
+        self.manifest: dict[str, Any] = copy.deepcopy(statefulset)
+        self.template_versions: list[dict[str, Any]] = [
+            copy.deepcopy(statefulset.get("spec", {}).get("template", {}))
+        ]
+
+    def propose(self, op: Op) -> dict[str, Any]:
+        """Return the manifest this op would submit; the editor is unchanged."""
+        m = copy.deepcopy(self.manifest)
+        spec = m.setdefault("spec", {})
+        if isinstance(op, Scale):
+            spec["replicas"] = op.replicas
+        elif isinstance(op, SetTemplate):
+            _edit_template(spec.setdefault("template", {}), op)
+        elif isinstance(op, RevertTemplate):
+            if not 0 <= op.version < len(self.template_versions):
+                raise PlanError(
+                    f"revert_template version {op.version}: only versions 0.."
+                    f"{len(self.template_versions) - 1} exist at this point"
+                )
+            spec["template"] = copy.deepcopy(self.template_versions[op.version])
+        elif isinstance(op, SetPartition):
+            strategy = spec.setdefault("updateStrategy", {})
+            strategy.setdefault("rollingUpdate", {})["partition"] = op.partition
+        elif isinstance(op, SetMaxUnavailable):
+            strategy = spec.setdefault("updateStrategy", {})
+            strategy.setdefault("rollingUpdate", {})["maxUnavailable"] = op.value
+        elif isinstance(op, SetUpdateStrategy):
+            strategy = spec.setdefault("updateStrategy", {})
+            strategy["type"] = op.type
+            if op.type == "OnDelete":
+                # A rollingUpdate block is invalid with OnDelete (VAL-5); a user switching
+                # strategy removes it, as `kubectl edit` users must.
+                strategy.pop("rollingUpdate", None)
+        elif isinstance(op, SetOrdinalsStart):
+            spec["ordinals"] = {"start": op.start}
+        elif isinstance(op, SetRetention):
+            spec["persistentVolumeClaimRetentionPolicy"] = {
+                "whenDeleted": op.when_deleted,
+                "whenScaled": op.when_scaled,
+            }
+        elif isinstance(op, SetMinReadySeconds):
+            spec["minReadySeconds"] = op.seconds
+        else:
+            raise PlanError(f"{op.kind} does not edit the StatefulSet spec")
+        return m
+
+    def accept(self, op: Op, manifest: dict[str, Any]) -> None:
+        """Record that the server accepted ``manifest`` (the result of ``propose(op)``)."""
+        old_template = self.manifest.get("spec", {}).get("template", {})
+        self.manifest = copy.deepcopy(manifest)
+        if isinstance(op, SetTemplate | RevertTemplate):
+            new_template = manifest.get("spec", {}).get("template", {})
+            if new_template != old_template:
+                self.template_versions.append(copy.deepcopy(new_template))
+
+
+def _edit_template(template: dict[str, Any], op: SetTemplate) -> None:
+    if op.field == "annotation":
+        meta = template.setdefault("metadata", {})
+        meta.setdefault("annotations", {})[NOTE_ANNOTATION] = op.value
+        return
+    containers = template.setdefault("spec", {}).setdefault("containers", [])
+    if not containers:
+        raise PlanError("the pod template has no containers to edit")
+    first = containers[0]
+    if op.field == "image":
+        first["image"] = op.value
+        return
+    env = [e for e in first.get("env", []) if e.get("name") != ENV_NAME]
+    env.append({"name": ENV_NAME, "value": op.value})
+    first["env"] = env
