@@ -110,6 +110,14 @@ def _revisions(world: World, sts: StatefulSet, plan: SyncPlan) -> tuple[Revision
     update: Revision
     if listed and listed[-1].key == key:
         update = listed[-1]
+    elif sts.deleted is not None:
+        # A set in deletion: upstream may still create or bump a revision here, which the GC
+        # collects again; the model leaves that transient out so that the GC's finalisation and
+        # the controller cannot chase each other forever (real timing ends that race).
+        fallback = listed[-1] if listed else Revision(
+            revision_name(sts.name, sts.template), top + 1, sts.template, key, {}, [])
+        by_name = {r.name: r for r in listed}
+        return by_name.get(sts.status.current_revision, fallback), fallback
     else:
         older = [r for r in listed if r.key == key]
         if older:
@@ -359,6 +367,12 @@ def sync(world: World, config: ModelConfig) -> SyncPlan:
     plan = SyncPlan()
     sts = world.sts
     if sts is None:
+        return plan
+    if sts.deleted is not None and any(
+        not any(o.controller for o in r.owner_refs) for r in _listed_revisions(world, sts)
+    ):
+        # adoptOrphanRevisions refuses to adopt for a set in deletion and fails the sync.
+        plan.error = "can't adopt ControllerRevisions: the set is being deleted"
         return plan
     current, update = _revisions(world, sts, plan)
     pods = _claim_pods(world, sts, plan)

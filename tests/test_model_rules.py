@@ -1,0 +1,468 @@
+"""Unit tests of the reference model, one or more per rule; names cite the rule IDs."""
+
+from __future__ import annotations
+
+from sts_props.model import Chooser, ModelConfig, ModelRun
+from sts_props.model.controller import resolve_max_unavailable, sync
+from sts_props.model.validation import default_statefulset, validate_create, validate_update
+from sts_props.ops import (
+    Create,
+    DeletePod,
+    DeletePVC,
+    DeleteSet,
+    FailPod,
+    HoldNotReady,
+    RecreateSet,
+    ReleasePod,
+    RevertTemplate,
+    Scale,
+    SetMaxUnavailable,
+    SetMinReadySeconds,
+    SetOrdinalsStart,
+    SetPartition,
+    SetRetention,
+    SetTemplate,
+    SetUpdateStrategy,
+    Settle,
+)
+from sts_props.scenario import Manifests
+from sts_props.snapshot import POD_INDEX_LABEL, POD_NAME_LABEL
+from tests.model_helpers import pod_events, pods, revisions, run, web
+
+V136 = ModelConfig.for_version("v1.36.3")
+
+
+class NoDrain(Chooser):
+    """Let nothing happen between ops (the next op comes before any reaction)."""
+
+    def steps_after(self, op: object) -> int | None:
+        return 0
+
+
+# -- identity ---------------------------------------------------------------------------------
+def test_id1_id7_id8_names_labels_hostname_subdomain() -> None:
+    r = run(web(3), Create(), Settle())
+    assert pods(r) == ["web-0", "web-1", "web-2"]
+    for o in range(3):
+        pod = r.world.pods[f"web-{o}"]
+        assert pod.labels[POD_NAME_LABEL] == f"web-{o}"
+        assert pod.labels[POD_INDEX_LABEL] == str(o)
+        assert pod.hostname == f"web-{o}" and pod.subdomain == "web"
+        assert pod.volumes == {"data": f"data-web-{o}"}
+
+
+def test_id2_ordinals_start_shifts_the_range() -> None:
+    r = run(web(2, start=5), Create(), Settle())
+    assert pods(r) == ["web-5", "web-6"]
+    assert r.world.pods["web-5"].labels[POD_INDEX_LABEL] == "5"  # ID-7: ordinal, not offset
+
+
+def test_ord8_moving_start_creates_new_before_deleting_old() -> None:
+    r = run(web(2), Create(), Settle(), SetOrdinalsStart(3), Settle())
+    assert pods(r) == ["web-3", "web-4"]
+    added, gone = pod_events(r, "ADDED"), pod_events(r, "terminating")
+    # both new ones are created before the first old one starts terminating
+    assert added.index("web-4") < len(added)
+    first_delete = next(i for i, ev in enumerate(r.history.objects("Pod"))
+                        if ev.obj["metadata"]["deletionTimestamp"] is not None)
+    last_add = max(i for i, ev in enumerate(r.history.objects("Pod"))
+                   if ev.action == "ADDED" and ev.name in ("web-3", "web-4"))
+    assert last_add < first_delete
+    assert gone == ["web-1", "web-0"]  # ORD-4: descending
+
+
+def test_seed_redis_statefulset_runs_as_is() -> None:
+    r = run(Manifests.seed(), Create(), Settle())
+    assert pods(r) == ["redis-0", "redis-1", "redis-2"]
+    assert sorted(r.world.claims) == ["redis-data-redis-0", "redis-data-redis-1",
+                                      "redis-data-redis-2"]
+    assert [h for h, ready in r.world.endpoints if ready] == ["redis-0", "redis-1", "redis-2"]
+
+
+# -- ordering -----------------------------------------------------------------------------------
+def test_ord1_ordered_ready_creates_in_order_one_at_a_time() -> None:
+    r = run(web(4), Create(), Settle())
+    assert pod_events(r, "ADDED") == ["web-0", "web-1", "web-2", "web-3"]
+    # each pod is added only after the previous one became Running+Ready
+    ready_seen: set[str] = set()
+    for ev in r.history.objects("Pod"):
+        if ev.action == "ADDED":
+            o = int(ev.name.rsplit("-", 1)[1])
+            assert all(f"web-{j}" in ready_seen for j in range(o))
+        if ev.obj["status"]["ready"]:
+            ready_seen.add(ev.name)
+
+
+def test_ord2_unready_pod_blocks_higher_ordinals_under_ordered_ready() -> None:
+    r = run(web(2), Create(), Settle(), HoldNotReady(0), Scale(4), Settle())
+    assert pods(r) == ["web-0", "web-1"]
+    r.apply(ReleasePod(0))
+    r.apply(Settle())
+    assert pods(r) == ["web-0", "web-1", "web-2", "web-3"]
+
+
+def test_ord6_t2_parallel_does_not_wait_for_readiness() -> None:
+    r = run(web(2, policy="Parallel"), Create(), Settle(), HoldNotReady(0), Scale(4), Settle())
+    assert pods(r) == ["web-0", "web-1", "web-2", "web-3"]
+
+
+def test_ord4_scale_down_deletes_in_descending_order() -> None:
+    r = run(web(5), Create(), Settle(), Scale(1), Settle())
+    assert pods(r) == ["web-0"]
+    assert pod_events(r, "terminating") == ["web-4", "web-3", "web-2", "web-1"]
+
+
+def test_ord4_unready_condemned_pods_block_scale_down_derived_deadlock() -> None:
+    # Spec example: replicas 5 -> 2 with pods 2 and 3 NotReady: pod 4 goes, 3 waits for 2.
+    r = run(web(5), Create(), Settle(), HoldNotReady(2), HoldNotReady(3), Scale(2), Settle())
+    assert pods(r) == ["web-0", "web-1", "web-2", "web-3"]
+    r.apply(ReleasePod(2))
+    r.apply(Settle())
+    assert pods(r) == ["web-0", "web-1"]
+
+
+def test_rp1_failed_pod_is_deleted_and_recreated_same_name() -> None:
+    r = run(web(3), Create(), Settle())
+    old_uid = r.world.pods["web-1"].uid
+    r.apply(FailPod(1, "Failed"))
+    r.apply(Settle())
+    assert pods(r) == ["web-0", "web-1", "web-2"]
+    assert r.world.pods["web-1"].uid != old_uid
+    assert r.world.pods["web-1"].volumes == {"data": "data-web-1"}  # STO-7 same claim
+
+
+def test_rp1_succeeded_pods_are_replaced_too() -> None:
+    r = run(web(2), Create(), Settle(), FailPod(0, "Succeeded"), Settle())
+    assert r.world.pods["web-0"].phase == "Running"
+
+
+def test_ord9_foreground_deletion_no_recreation_only_status() -> None:
+    r = run(web(3), Create(), Settle(), DeleteSet("Foreground"), Settle())
+    assert r.world.sts is None and pods(r) == []
+    assert "data-web-0" in r.world.claims  # STO-7: retained
+
+
+# -- storage ------------------------------------------------------------------------------------
+def test_sto3_claims_exist_before_their_pod() -> None:
+    r = run(web(2, claims=2), Create(), Settle())
+    added = [(ev.kind, ev.name) for ev in r.history.objects() if ev.action == "ADDED"]
+    for o in range(2):
+        pod_at = added.index(("Pod", f"web-{o}"))
+        for claim in (f"data-web-{o}", f"data1-web-{o}"):
+            assert added.index(("PersistentVolumeClaim", claim)) < pod_at
+
+
+def test_sto7_deleted_pod_reattaches_the_same_claim() -> None:
+    r = run(web(3), Create(), Settle())
+    claim_uid = r.world.claims["data-web-1"].uid
+    r.apply(DeletePod(1))
+    r.apply(Settle())
+    assert r.world.claims["data-web-1"].uid == claim_uid
+    assert r.world.pods["web-1"].volumes["data"] == "data-web-1"
+
+
+def test_sto7_scale_down_then_up_reuses_claims_by_name() -> None:
+    r = run(web(3), Create(), Settle())
+    uid2 = r.world.claims["data-web-2"].uid
+    r.apply(Scale(1))
+    r.apply(Settle())
+    assert "data-web-2" in r.world.claims
+    r.apply(Scale(3))
+    r.apply(Settle())
+    assert r.world.claims["data-web-2"].uid == uid2
+
+
+def test_sto3_claim_being_deleted_blocks_pod_until_gone() -> None:
+    r = run(web(2), Create(), Settle(), DeletePVC(1))
+    claim = r.world.claims["data-web-1"]
+    assert claim.terminating  # protection holds it while web-1 runs
+    old_uid = claim.uid
+    r.apply(DeletePod(1))
+    r.apply(Settle())
+    assert r.world.claims["data-web-1"].uid != old_uid  # a fresh claim after the old is gone
+    assert pods(r) == ["web-0", "web-1"]
+
+
+def test_sto8_sto10_whenscaled_delete_removes_claims_of_condemned_pods() -> None:
+    r = run(web(3, retention=("Retain", "Delete")), Create(), Settle(), Scale(1), Settle())
+    assert sorted(r.world.claims) == ["data-web-0"]
+
+
+def test_sto8_whendeleted_delete_sets_controller_ref_to_set() -> None:
+    r = run(web(2, retention=("Delete", "Retain")), Create(), Settle())
+    sts_uid = r.world.sts.uid if r.world.sts else ""
+    for claim in r.world.claims.values():
+        assert [(o.kind, o.uid, o.controller) for o in claim.owner_refs] == [
+            ("StatefulSet", sts_uid, True)]
+    r.apply(DeleteSet("Background"))
+    r.apply(Settle())
+    assert r.world.claims == {}  # STO-10: the GC removes them
+
+
+def test_sto8_orphan_deletion_keeps_claims_and_pods() -> None:
+    r = run(web(2, retention=("Delete", "Retain")), Create(), Settle(), DeleteSet("Orphan"),
+            Settle())
+    assert pods(r) == ["web-0", "web-1"] and len(r.world.claims) == 2
+    assert all(not c.owner_refs for c in r.world.claims.values())
+
+
+def test_sto9_policy_change_after_scale_down_leaves_orphaned_claims() -> None:
+    r = run(web(3), Create(), Settle(), Scale(1), Settle(),
+            SetRetention("Delete", "Delete"), Settle())
+    assert "data-web-2" in r.world.claims and not r.world.claims["data-web-2"].owner_refs
+    assert r.world.claims["data-web-0"].owner_refs[0].kind == "StatefulSet"
+
+
+def test_sto12_stale_claim_gate_waits_for_gc() -> None:
+    r = ModelRun(web(2, retention=("Retain", "Delete")), chooser=NoDrain())
+    for op in (Create(), Settle(), Scale(1)):
+        r.apply(op)
+    while "web-1" in r.world.pods:  # run until the condemned pod is gone, not its claim
+        assert r.step()
+    claim = r.world.claims["data-web-1"]
+    assert [o.kind for o in claim.owner_refs] == ["Pod"]  # STO-8: owned by the dead pod
+    r.apply(Scale(2))
+    assert not [a for a in sync(r.world, r.config).actions if a.verb == "create_pod"]
+    r.apply(Settle())
+    assert pods(r) == ["web-0", "web-1"]
+    claims = [ev.action for ev in r.history.objects("PersistentVolumeClaim")
+              if ev.name == "data-web-1" and ev.action in ("ADDED", "DELETED")]
+    assert claims == ["ADDED", "DELETED", "ADDED"]  # a fresh claim after the GC
+
+
+# -- revisions and updates ------------------------------------------------------------------------
+def test_upd1_rolling_update_goes_down_from_the_highest_ordinal() -> None:
+    r = run(web(3), Create(), Settle(), SetTemplate("image", "app:2"), Settle())
+    assert pod_events(r, "terminating") == ["web-2", "web-1", "web-0"]
+    assert len(set(revisions(r).values())) == 1
+    sts = r.world.sts
+    assert sts is not None and sts.status.current_revision == sts.status.update_revision
+
+
+def test_upd2_partition_is_an_offset_from_start() -> None:
+    r = run(web(4, start=10), Create(), Settle(), SetPartition(2), SetTemplate("image", "app:2"),
+            Settle())
+    revs = revisions(r)
+    assert revs["web-10"] == revs["web-11"] != revs["web-12"] == revs["web-13"]
+
+
+def test_upd7_chk7_pod_below_partition_recreated_at_current_revision() -> None:
+    r = run(web(4), Create(), Settle(), SetPartition(2), SetTemplate("image", "app:2"), Settle())
+    old = revisions(r)["web-0"]
+    r.apply(DeletePod(1))
+    r.apply(Settle())
+    assert revisions(r)["web-1"] == old
+    r.apply(SetPartition(0))
+    r.apply(Settle())
+    assert len(set(revisions(r).values())) == 1 and revisions(r)["web-0"] != old
+
+
+def test_upd3_partition_above_replicas_means_no_updates() -> None:
+    r = run(web(2), Create(), Settle(), SetPartition(5), SetTemplate("image", "app:2"), Settle())
+    assert pod_events(r, "terminating") == []
+
+
+def test_upd6_ondelete_recreates_and_scales_up_at_update_revision() -> None:
+    r = run(web(2, strategy={"type": "OnDelete"}), Create(), Settle(),
+            SetTemplate("image", "app:2"), Settle())
+    before = revisions(r)
+    assert len(set(before.values())) == 1  # UPD-8: nothing rolls by itself
+    r.apply(Scale(3))
+    r.apply(DeletePod(0))
+    r.apply(Settle())
+    after = revisions(r)
+    assert after["web-0"] == after["web-2"] != after["web-1"]
+
+
+def test_rev10_ondelete_promotion_depends_on_version() -> None:
+    ops = (Create(), Settle(), SetTemplate("image", "app:2"), Settle(), DeletePod(0), Settle())
+    new = run(web(1, strategy={"type": "OnDelete"}), *ops)
+    old = run(web(1, strategy={"type": "OnDelete"}), *ops, config=V136)
+    for r, promoted in ((new, True), (old, False)):
+        st = r.world.sts.status if r.world.sts else None
+        assert st is not None
+        assert (st.current_revision == st.update_revision) is promoted
+
+
+def test_upd6a_no_rollingupdate_block_recreates_low_pods_at_current_revision() -> None:
+    # VAL-3: an explicit RollingUpdate without a block has no partition; recreated pods below
+    # start + status.currentReplicas take the current revision (UPD-6 a).
+    r = run(web(3, strategy={"type": "RollingUpdate"}), Create(), Settle(),
+            SetTemplate("image", "app:2"))
+    assert r.world.sts is not None and r.world.sts.rolling_block is None
+    r.apply(Settle())
+    assert len(set(revisions(r).values())) == 1
+
+
+def test_upd9_rev7_rollback_reuses_the_old_revision_and_bumps_its_number() -> None:
+    r = run(web(2), Create(), Settle(), SetTemplate("image", "app:2"), Settle(),
+            RevertTemplate(0), Settle())
+    sts = r.world.sts
+    assert sts is not None
+    names = sorted(r.world.revisions, key=lambda n: r.world.revisions[n].revision)
+    assert len(names) == 2
+    first = names[-1]
+    assert r.world.revisions[first].revision == 3
+    assert sts.status.update_revision == first
+    assert set(revisions(r).values()) == {first}
+
+
+def test_upd12_ordered_ready_rollout_stuck_on_bad_pod_until_deleted() -> None:
+    # A "bad" template: the new pod never becomes Ready (held), the rollback does not help.
+    r = run(web(3), Create(), Settle(), SetTemplate("image", "bad:1"))
+    r.apply(HoldNotReady(2))
+    r.apply(Settle())
+    assert r.world.pods["web-2"].labels != {} and not r.world.pods["web-2"].ready
+    r.apply(RevertTemplate(0))
+    r.apply(Settle())
+    sts = r.world.sts
+    assert sts is not None
+    assert revisions(r)["web-2"] != sts.status.update_revision  # still the bad revision: stuck
+    r.apply(DeletePod(2))  # forced rollback
+    r.apply(Settle())
+    assert revisions(r)["web-2"] == sts.status.update_revision
+
+
+def test_upd10_parallel_137_replaces_broken_old_pod_after_revert() -> None:
+    r = run(web(3, policy="Parallel"), Create(), Settle(), SetTemplate("image", "bad:1"))
+    r.apply(HoldNotReady(2))
+    r.apply(Settle())
+    r.apply(RevertTemplate(0))
+    r.apply(Settle())
+    sts = r.world.sts
+    assert sts is not None
+    assert revisions(r)["web-2"] == sts.status.update_revision
+
+
+def test_upd5_max_unavailable_deletes_several_at_once() -> None:
+    r = run(web(4, strategy={"type": "RollingUpdate",
+                             "rollingUpdate": {"maxUnavailable": 2}}), Create(), Settle())
+    r.chooser = NoDrain()
+    r.apply(SetTemplate("image", "app:2"))
+    plan = sync(r.world, r.config)
+    plan_deletes = [a.name for a in plan.actions if a.verb == "delete_pod"]
+    assert plan_deletes == ["web-3", "web-2"]
+
+
+def test_upd5_percentage_rounds_down_at_least_one() -> None:
+    assert resolve_max_unavailable("50%", 3) == 1
+    assert resolve_max_unavailable("10%", 3) == 1
+    assert resolve_max_unavailable("100%", 5) == 5
+    assert resolve_max_unavailable(2, 5) == 2
+
+
+def test_upd11_gate_off_drops_max_unavailable() -> None:
+    r = run(web(2), Create(), SetMaxUnavailable(3), config=V136)
+    assert r.world.sts is not None
+    assert "maxUnavailable" not in (r.world.sts.rolling_block or {})
+
+
+def test_rev9_scale_to_zero_promotes_current_revision_under_partition() -> None:
+    r = run(web(3), Create(), Settle(), SetPartition(2), SetTemplate("image", "app:2"), Settle())
+    sts = r.world.sts
+    assert sts is not None and sts.status.current_revision != sts.status.update_revision
+    r.apply(Scale(0))
+    r.apply(Settle())
+    assert sts.status.current_revision == sts.status.update_revision
+    r.apply(Scale(3))
+    r.apply(Settle())
+    # #121534: pods below the partition now come back at the new revision
+    assert set(revisions(r).values()) == {sts.status.update_revision}
+
+
+def test_rev11_history_is_truncated_to_the_limit() -> None:
+    ops = [Create(), Settle()]
+    for i in range(4):
+        ops += [SetTemplate("image", f"app:{i + 2}"), Settle()]
+    r = run(web(1, history_limit=1), *ops)
+    assert len(r.world.revisions) == 2  # the live one plus one of history
+
+
+def test_rev1_non_template_changes_make_no_revision() -> None:
+    r = run(web(2), Create(), Settle(), Scale(3), SetPartition(1), SetMinReadySeconds(2),
+            SetRetention("Delete", "Retain"), Settle())
+    assert len(r.world.revisions) == 1
+
+
+def test_rev6_del2_recreated_set_adopts_orphans_without_restarts() -> None:
+    r = run(web(2), Create(), Settle(), DeleteSet("Orphan"), Settle())
+    uids = {n: p.uid for n, p in r.world.pods.items()}
+    assert all(not p.owner_refs for p in r.world.pods.values())
+    r.apply(RecreateSet())
+    r.apply(Settle())
+    assert {n: p.uid for n, p in r.world.pods.items()} == uids  # ID-18: adopted, not replaced
+    sts = r.world.sts
+    assert sts is not None
+    assert all(p.controller_uid() == sts.uid for p in r.world.pods.values())
+    assert len(r.world.revisions) == 1
+
+
+def test_del1_background_deletion_removes_pods_and_revisions() -> None:
+    r = run(web(2), Create(), Settle(), DeleteSet("Background"), Settle())
+    assert pods(r) == [] and r.world.revisions == {} and len(r.world.claims) == 2
+
+
+# -- status --------------------------------------------------------------------------------------
+def test_st1_st5_status_at_quiescence() -> None:
+    r = run(web(3, min_ready=2), Create(), Settle())
+    sts = r.world.sts
+    assert sts is not None
+    st = sts.status
+    assert (st.replicas, st.ready_replicas, st.available_replicas, st.current_replicas,
+            st.updated_replicas) == (3, 3, 3, 3, 3)
+    assert st.observed_generation == sts.generation == 1
+    assert r.world.now >= 6  # three pods each waited minReadySeconds (ORD-1 + RP-6)
+
+
+def test_st2_t4_held_pod_counts_in_replicas_not_ready() -> None:
+    r = run(web(3, policy="Parallel"), Create(), Settle(), HoldNotReady(1), Settle())
+    st = r.world.sts.status if r.world.sts else None
+    assert st is not None and (st.replicas, st.ready_replicas) == (3, 2)
+
+
+def test_st7_generation_moves_only_on_spec_changes() -> None:
+    r = run(web(2), Create(), Scale(2), Scale(3))
+    assert r.world.sts is not None and r.world.sts.generation == 2
+
+
+# -- API answers -----------------------------------------------------------------------------------
+def test_val5_invalid_scale_is_rejected_with_cause() -> None:
+    r = run(web(2), Create(), Scale(-1))
+    out = r.outcomes[-1]
+    assert (out.code, out.reason, out.rules) == (422, "Invalid", ("VAL-5",))
+    assert r.world.sts is not None and r.world.sts.replicas == 2  # nothing lost
+
+
+def test_val5_max_unavailable_on_ondelete_is_rejected() -> None:
+    r = run(web(2, strategy={"type": "OnDelete"}), Create(), SetMaxUnavailable(2))
+    assert r.outcomes[-1].code == 422
+
+
+def test_val3_explicit_rolling_update_gets_no_block() -> None:
+    m = default_statefulset(web(2, strategy={"type": "RollingUpdate"}).statefulset,
+                            ModelConfig())
+    assert "rollingUpdate" not in m["spec"]["updateStrategy"]
+    m = default_statefulset(web(2).statefulset, ModelConfig())
+    assert m["spec"]["updateStrategy"] == {
+        "type": "RollingUpdate", "rollingUpdate": {"partition": 0, "maxUnavailable": 1}}
+
+
+def test_val7_immutable_fields_version_specific_causes() -> None:
+    old = default_statefulset(web(2).statefulset, ModelConfig())
+    new = default_statefulset(web(2, policy="Parallel").statefulset, ModelConfig())
+    assert [(c.field, c.type) for c in validate_update(old, new, ModelConfig())] == [
+        ("spec.podManagementPolicy", "FieldValueInvalid")]
+    assert [(c.field, c.type) for c in validate_update(old, new, V136)] == [
+        ("spec", "FieldValueForbidden")]
+
+
+def test_val4_set_name_with_dots_is_rejected() -> None:
+    sts = web(1).statefulset
+    sts["metadata"]["name"] = "web.v1"
+    causes = validate_create(default_statefulset(sts, ModelConfig()), ModelConfig())
+    assert [c.rule for c in causes] == ["VAL-4"]
+
+
+def test_api_answers_404_and_409() -> None:
+    r = run(web(1), DeletePod(0), Create(), Create(), DeletePod(7), Settle())
+    assert [o.code for o in r.outcomes] == [404, 200, 409, 404, 200]
