@@ -31,6 +31,7 @@ True
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
@@ -45,6 +46,7 @@ _POD_NAME = re.compile(r"(.*)-([0-9]+)$")
 _INT32_MAX = 2**31 - 1
 
 
+@functools.lru_cache(maxsize=4096)
 def parse_pod_name(name: str) -> tuple[str, int] | None:
     """ID-3: ``(parent, ordinal)``; ordinal -1 when the digits overflow int32."""
     m = _POD_NAME.match(name)

@@ -34,7 +34,6 @@ from sts_props.model.world import (
     StatefulSet,
     World,
     revision_name,
-    template_key,
 )
 from sts_props.snapshot import POD_INDEX_LABEL, POD_NAME_LABEL, REVISION_LABEL, parse_pod_name
 
@@ -105,7 +104,7 @@ def _revisions(world: World, sts: StatefulSet, plan: SyncPlan) -> tuple[Revision
     for rev in listed:
         if not any(o.controller for o in rev.owner_refs):
             plan.add("adopt_revision", rev.name, "REV-6")
-    key = template_key(sts.template)
+    key = sts.template_key()
     top = max((r.revision for r in listed), default=0)
     update: Revision
     if listed and listed[-1].key == key:
@@ -195,26 +194,18 @@ def _new_pod(sts: StatefulSet, ordinal: int, current: Revision, update: Revision
     return Pod(
         name=name, labels=labels, owner_refs=[OwnerRef("StatefulSet", sts.name, sts.uid)],
         hostname=name, subdomain=str(sts.spec.get("serviceName") or ""), volumes=volumes,
-        template=copy.deepcopy(template), annotations=dict(tmeta.get("annotations") or {}),
+        template=template, annotations=dict(tmeta.get("annotations") or {}),
     )
 
 
 def _claim_volumes(sts: StatefulSet, pod: str) -> dict[str, str]:
     """STO-6: ``{volume name: claim name}`` injected into pod ``pod``."""
-    names = [str((t.get("metadata") or {}).get("name")) for t in sts.claim_templates]
-    return {n: f"{n}-{pod}" for n in names}
+    return {n: f"{n}-{pod}" for n in sts.claim_template_names()}
 
 
 def _claims_for(sts: StatefulSet, ordinal: int) -> list[tuple[str, dict[str, str]]]:
     """STO-1/STO-2: (claim name, labels) for each volumeClaimTemplate."""
-    match = dict(((sts.spec.get("selector") or {}).get("matchLabels")) or {})
-    out = []
-    for t in sts.claim_templates:
-        tmeta = t.get("metadata") or {}
-        labels = dict(tmeta.get("labels") or {})
-        labels.update(match)
-        out.append((f"{tmeta.get('name')}-{sts.name}-{ordinal}", labels))
-    return out
+    return [(f"{name}-{sts.name}-{ordinal}", labels) for name, labels in sts.claim_labels()]
 
 
 class _Pass:
@@ -249,6 +240,8 @@ class _Pass:
             claim = self.world.claims.get(cname)
             if claim is None or claim.terminating:
                 continue
+            if not claim.owner_refs and self.sts.retention == ("Retain", "Retain"):
+                continue  # fast path: nothing to add, nothing to remove
             want = desired_refs(claim, self.sts.retention, self.set_ref, pod.name, pod.uid,
                                 condemned)
             if not refs_match(claim, want):
@@ -376,9 +369,10 @@ def sync(world: World, config: ModelConfig) -> SyncPlan:
         return plan
     current, update = _revisions(world, sts, plan)
     pods = _claim_pods(world, sts, plan)
-    status = compute_status(sts, pods, current.name, update.name, world.now)
     if sts.deleted is None:
         status = _pod_pass(world, sts, config, plan, pods, current, update)
+    else:  # step 1: a set in deletion only gets its status written (ORD-9)
+        status = compute_status(sts, pods, current.name, update.name, world.now)
     _promote(sts, status, config)
     if _status_differs(sts.status, status):
         plan.add("write_status", sts.name, "ST-10", status)

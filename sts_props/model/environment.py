@@ -29,8 +29,8 @@ class EnvAction:
     rule: str
 
 
-def _owners_gone(world: World, obj: Pod | Claim | Revision) -> bool:
-    return bool(obj.owner_refs) and not any(world.exists_uid(r.uid) for r in obj.owner_refs)
+def _owners_gone(live: set[str], obj: Pod | Claim | Revision) -> bool:
+    return bool(obj.owner_refs) and not any(r.uid in live for r in obj.owner_refs)
 
 
 def _claim_in_use(world: World, claim: Claim) -> bool:
@@ -64,10 +64,13 @@ def env_actions(world: World) -> list[EnvAction]:
     sts = world.sts
     dependents: list[Pod | Claim | Revision] = [
         *world.pods.values(), *world.claims.values(), *world.revisions.values()]
+    live = {o.uid for o in dependents}
+    if sts is not None:
+        live.add(sts.uid)
     for obj in dependents:
         kind = type(obj).__name__.lower()
         terminating = getattr(obj, "terminating", False)
-        if not terminating and _owners_gone(world, obj):
+        if not terminating and _owners_gone(live, obj):
             out.append(EnvAction(f"gc_{kind}", obj.name, "DEL-1"))
         elif sts is not None and sts.deleted is not None \
                 and any(r.uid == sts.uid for r in obj.owner_refs):

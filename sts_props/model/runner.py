@@ -61,7 +61,11 @@ class Chooser:
 
     ``steps_after(op)`` returns None to drain (run until nothing is enabled) or a step count;
     ``pick(n)`` picks one of ``n`` enabled steps (0 = the controller's sync when it is enabled).
+    With ``rounds`` set, a step is a whole round instead: the controller's sync, then every
+    environment action enabled after it, in one go (fast; used when drawing is not wanted).
     """
+
+    rounds: bool = True
 
     def steps_after(self, op: Op) -> int | None:
         return None
@@ -218,7 +222,7 @@ class ModelRun:
             return Outcome.invalid(causes)
         if new.get("spec") != w.sts.manifest.get("spec"):
             w.sts.generation += 1  # ST-7: any semantic spec change bumps the generation
-        w.sts.manifest = copy.deepcopy(new)
+        w.sts.replace_manifest(copy.deepcopy(new))
         self.editor.accept(op, proposed)
         w.touch(w.sts)
         return Outcome.accepted()
@@ -231,6 +235,8 @@ class ModelRun:
 
     def step(self) -> bool:
         """Take one step (a sync, an environment action, or a clock jump); False if idle."""
+        if self.chooser.rounds:
+            return self._round()
         plan, env = self.enabled()
         choices: list[SyncPlan | EnvAction] = ([plan] if plan is not None else []) + env
         if not choices:
@@ -247,6 +253,30 @@ class ModelRun:
             apply_env(self.world, choice)
             self.rules[choice.rule] += 1
         self.world.refresh_endpoints()
+        self.steps += 1
+        return True
+
+    def _round(self) -> bool:
+        w = self.world
+        plan = sync(w, self.config)
+        moved = False
+        if plan.actions:
+            apply_plan(w, plan)
+            self.rules.update(a.rule for a in plan.actions)
+            moved = True
+        # Each action was enabled in the same state and touches its own object, so applying
+        # them together equals some order of single steps.
+        for action in env_actions(w):
+            apply_env(w, action)
+            self.rules[action.rule] += 1
+            moved = True
+        if not moved:
+            due = next_timer(w)
+            if due is None:
+                return False
+            w.now = due
+            return True
+        w.refresh_endpoints()
         self.steps += 1
         return True
 

@@ -163,6 +163,35 @@ class StatefulSet:
     deleted: float | None = None
     finalizers: list[str] = field(default_factory=list)
     status: SetStatus = field(default_factory=SetStatus)
+    _key: str = ""
+
+    _claims: tuple[tuple[str, dict[str, str]], ...] = ()
+
+    def __post_init__(self) -> None:
+        self.replace_manifest(self.manifest)
+
+    def replace_manifest(self, manifest: dict[str, Any]) -> None:
+        """Store an updated object (the only way the model changes a set's spec)."""
+        self.manifest = manifest
+        self._key = template_key(self.template)
+        # STO-2: claim labels are the template's overlaid by the selector's matchLabels.
+        match = dict(((self.spec.get("selector") or {}).get("matchLabels")) or {})
+        claims = []
+        for t in self.claim_templates:
+            tmeta = t.get("metadata") or {}
+            claims.append((str(tmeta.get("name")), {**(tmeta.get("labels") or {}), **match}))
+        self._claims = tuple(claims)
+
+    def claim_labels(self) -> tuple[tuple[str, dict[str, str]], ...]:
+        """``(template name, claim labels)`` per volumeClaimTemplate (STO-1, STO-2)."""
+        return self._claims
+
+    def claim_template_names(self) -> list[str]:
+        return [name for name, _ in self._claims]
+
+    def template_key(self) -> str:
+        """The key of the live template (REV-1), computed when the manifest is stored."""
+        return self._key
 
     @property
     def name(self) -> str:
@@ -219,7 +248,7 @@ class StatefulSet:
         spec["volumeClaimTemplates"] = [
             (t.get("metadata") or {}).get("name", "") for t in self.claim_templates
         ]
-        spec["templateKey"] = template_key(self.template)
+        spec["templateKey"] = self.template_key()
         return {
             "metadata": {
                 "name": self.name, "uid": self.uid, "generation": self.generation,

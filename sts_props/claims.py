@@ -1,0 +1,414 @@
+"""The seed tutorial's four claims (``CLAIMS.md``) as properties with verdicts.
+
+Each claim is a property of a History plus the conditions under which the tutorial's promise is
+meant. :func:`evaluate_claim` checks the property on scenarios that meet every condition, then,
+for each condition, searches scenarios that break just that one: a shrunk counterexample there
+shows the condition is really needed.
+
+>>> verdict = evaluate_claim(CLAIMS[0], examples=10, search=20, seed=0)
+>>> verdict.status in ("holds", "holds under conditions", "does not hold")
+True
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from hypothesis import HealthCheck, Phase, assume, find, given, settings
+from hypothesis import seed as hypothesis_seed
+from hypothesis.errors import NoSuchExample
+
+from sts_props.history import Event, History
+from sts_props.model import ModelConfig, run_model
+from sts_props.ops import DeletePod, DeletePVC, DeleteSet, FailPod, HoldNotReady, Op
+from sts_props.scenario import Manifests, Scenario
+from sts_props.snapshot import (
+    controller_ref,
+    deleted_at,
+    is_running_ready,
+    ordinal_of,
+    revision_of,
+    volumes,
+)
+
+FAULT_OPS = (DeletePod, FailPod, HoldNotReady, DeletePVC)
+
+
+@dataclass(frozen=True)
+class Condition:
+    """A condition under which a claim is meant; ``breaks`` makes a scenario violate it."""
+
+    name: str
+    rule: str
+    met: Callable[[Scenario], bool]
+    breaks: Callable[[Scenario], Scenario] | None = None
+
+
+@dataclass(frozen=True)
+class SeedClaim:
+    number: int
+    title: str
+    statement: str
+    check: Callable[[History], str | None]
+    conditions: tuple[Condition, ...] = ()
+    note: str = ""
+
+
+@dataclass
+class Verdict:
+    claim: SeedClaim
+    status: str
+    examples: int = 0
+    needed: list[tuple[Condition, Scenario, str]] = field(default_factory=list)
+    counterexample: tuple[Scenario, str] | None = None
+
+    def render(self) -> str:
+        lines = [f"Claim {self.claim.number} ({self.claim.title}): {self.status.upper()}"
+                 f"  [{self.examples} scenarios under the conditions]"]
+        if self.counterexample is not None:
+            sc, why = self.counterexample
+            lines += [f"  counterexample: {why}", _indent(sc)]
+        for cond, sc, why in self.needed:
+            lines += [f"  needs: {cond.name} ({cond.rule}); without it: {why}", _indent(sc)]
+        if self.claim.note:
+            lines.append(f"  note: {self.claim.note}")
+        return "\n".join(lines)
+
+
+def _indent(sc: Scenario) -> str:
+    ops = ", ".join(op.describe() for op in sc.ops)
+    return f"    plan: {ops}"
+
+
+# -- history helpers ------------------------------------------------------
+def _set_spec(ev_obj: dict[str, Any]) -> dict[str, Any]:
+    spec = ev_obj.get("spec")
+    return spec if isinstance(spec, dict) else {}
+
+
+class _Replay:
+    """The live pods and the set's spec as of the event being looked at."""
+
+    def __init__(self, history: History) -> None:
+        self.history = history
+        self.set_name = history.set_name
+        self.pods: dict[str, dict[str, Any]] = {}
+        self.spec: dict[str, Any] = {}
+        self.set_alive = False
+        self.set_deleting = False
+        self.op: dict[str, Any] = {}
+
+    def in_range(self, ordinal: int) -> bool:
+        start = int((self.spec.get("ordinals") or {}).get("start", 0))
+        return start <= ordinal < start + int(self.spec.get("replicas", 1))
+
+
+def _iter(history: History) -> Any:
+    """Yield (replay, event, previous snapshot) with the replay state updated to the event."""
+    r = _Replay(history)
+    for ev in history.events:
+        prev = None
+        if ev.type == "op" and ev.phase == "invoke":
+            r.op = dict(ev.data.get("op") or {})
+        if ev.type == "object" and ev.kind == "Pod":
+            prev = r.pods.get(ev.name)
+            if ev.action == "DELETED":
+                r.pods.pop(ev.name, None)
+            else:
+                r.pods[ev.name] = ev.obj
+        if ev.type == "object" and ev.kind == "StatefulSet":
+            r.set_alive = ev.action != "DELETED"
+            r.set_deleting = ev.action == "DELETED" or deleted_at(ev.obj) is not None
+            if ev.action != "DELETED":
+                r.spec = _set_spec(ev.obj)
+        yield r, ev, prev
+
+
+def _deletion_start(ev: Event, prev: dict[str, Any] | None) -> bool:
+    """This event is where a pod starts going away."""
+    if ev.action == "DELETED":
+        return prev is not None and deleted_at(prev) is None
+    return ev.action == "MODIFIED" and deleted_at(ev.obj) is not None and (
+        prev is None or deleted_at(prev) is None)
+
+
+def _targets(op: dict[str, Any], name: str, set_name: str) -> bool:
+    return op.get("op") in ("delete_pod", "fail_pod") and \
+        f"{set_name}-{op.get('ordinal')}" == name
+
+
+# -- claim 1: stable network identity ------------------------------------------------------
+def check_identity(history: History) -> str | None:
+    """Pods are <set>-<o>, keep hostname/subdomain, and each Ready pod is in the Service's DNS."""
+    service = ""
+    for r, ev, _ in _iter(history):
+        if ev.type == "object" and ev.kind == "Pod" and ev.action == "ADDED":
+            o = ordinal_of(ev.name, r.set_name)
+            spec = ev.obj.get("spec") or {}
+            if o is None:
+                return f"pod {ev.name} at {ev.where()} is not named {r.set_name}-<ordinal>"
+            if spec.get("hostname") != ev.name:
+                return f"pod {ev.name} at {ev.where()} has hostname {spec.get('hostname')!r}"
+            service = str(r.spec.get("serviceName") or "")
+            if spec.get("subdomain") != service:
+                return f"pod {ev.name} at {ev.where()} has subdomain {spec.get('subdomain')!r}"
+        if ev.type == "quiescent" and ev.data.get("settled"):
+            state = history.state_at(ev.seq)
+            slices = state.get("EndpointSlice", {})
+            names = {e.get("hostname") for s in slices.values()
+                     if s.get("service") == service for e in s.get("endpoints", [])
+                     if e.get("ready")}
+            for name, pod in state["Pod"].items():
+                ref = controller_ref(pod)
+                if ref and is_running_ready(pod) and name not in names:
+                    return (f"at {ev.where()} pod {name} is Running and Ready but has no DNS "
+                            f"record: no Service {service!r} lists it (the controller never "
+                            "creates the Service, ID-8)")
+    return None
+
+
+# -- claim 2: stable storage ------------------------------------------------------
+def check_storage(history: History) -> str | None:
+    """Every incarnation of ordinal o mounts claim <t>-<set>-o, the very same claim object."""
+    claims: dict[str, str] = {}  # claim name -> uid live now
+    used: dict[str, str] = {}  # claim name -> uid that the last pod of that ordinal ran with
+    for r, ev, prev in _iter(history):
+        if ev.type == "object" and ev.kind == "PersistentVolumeClaim":
+            if ev.action == "DELETED":
+                claims.pop(ev.name, None)
+            else:
+                claims[ev.name] = str((ev.obj.get("metadata") or {}).get("uid"))
+        if ev.type != "object" or ev.kind != "Pod" or ev.action == "DELETED":
+            continue
+        o = ordinal_of(ev.name, r.set_name)
+        became_running = (ev.obj.get("status") or {}).get("phase") == "Running" and (
+            prev is None or (prev.get("status") or {}).get("phase") != "Running")
+        if o is None or not became_running:
+            continue
+        for vol, cname in volumes(ev.obj).items():
+            if not cname.endswith(f"-{r.set_name}-{o}") or not cname.startswith(vol):
+                return f"pod {ev.name} at {ev.where()} mounts {cname}, not {vol}-{ev.name}"
+            uid = claims.get(cname)
+            if cname in used and uid != used[cname]:
+                return (f"pod {ev.name} started at {ev.where()} with a new claim {cname}: the "
+                        "claim its previous incarnation used is gone, and its data with it")
+            if uid is not None:
+                used[cname] = uid
+    return None
+
+
+# -- claim 3: ordered deployment and termination --------------------------------------------------
+def check_ordering(history: History) -> str | None:
+    """Pod k is created only after 0..k-1 are Running+Ready; pods go away highest first."""
+    ready: dict[int, bool] = {}
+    for r, ev, prev in _iter(history):
+        if ev.type != "object" or ev.kind != "Pod":
+            continue
+        o = ordinal_of(ev.name, r.set_name)
+        if o is None:
+            continue
+        if ev.action == "ADDED" and r.set_alive and not r.set_deleting:
+            start = int((r.spec.get("ordinals") or {}).get("start", 0))
+            for j in range(start, o):
+                if not ready.get(j, False):
+                    return (f"pod {ev.name} was created at {ev.where()} while "
+                            f"{r.set_name}-{j} was not Running and Ready")
+        if ev.action == "DELETED":
+            ready[o] = False
+        else:
+            ready[o] = is_running_ready(ev.obj) and deleted_at(ev.obj) is None
+        if _deletion_start(ev, prev) and not _targets(r.op, ev.name, r.set_name) \
+                and (prev or ev.obj).get("status", {}).get("phase") not in ("Failed",
+                                                                          "Succeeded") \
+                and (not r.in_range(o) or r.set_deleting or not r.set_alive):
+            higher = sorted(n for n in r.pods if (ordinal_of(n, r.set_name) or -1) > o
+                            and n != ev.name)
+            if higher:
+                return (f"pod {ev.name} started terminating at {ev.where()} while "
+                        f"{', '.join(higher)} still existed")
+    return None
+
+
+# -- claim 4: ordered rolling update ------------------------------------------------------
+def check_rolling_update(history: History) -> str | None:
+    """Updates go one pod at a time; the next only once the previous is Running+Ready again."""
+    last_deleted: int | None = None
+    update_rev = ""
+    for r, ev, prev in _iter(history):
+        if ev.type == "object" and ev.kind == "StatefulSet" and ev.action != "DELETED":
+            new_rev = str((ev.obj.get("status") or {}).get("updateRevision", ""))
+            if new_rev != update_rev:
+                update_rev, last_deleted = new_rev, None
+        if ev.type != "object" or ev.kind != "Pod" or not _deletion_start(ev, prev):
+            continue
+        o = ordinal_of(ev.name, r.set_name)
+        before = prev or ev.obj
+        if o is None or not r.in_range(o) or r.set_deleting or _targets(r.op, ev.name,
+                                                                         r.set_name):
+            continue
+        if before.get("status", {}).get("phase") in ("Failed", "Succeeded"):
+            continue
+        if revision_of(before) == update_rev:
+            continue
+        others = [n for n, p in r.pods.items() if n != ev.name
+                  and r.in_range(ordinal_of(n, r.set_name) or -1)
+                  and (not is_running_ready(p) or deleted_at(p) is not None)]
+        if others:
+            return (f"update deleted {ev.name} at {ev.where()} while {', '.join(sorted(others))} "
+                    "was not yet Running and Ready again")
+        if last_deleted is not None and o > last_deleted:
+            return (f"update deleted {ev.name} at {ev.where()} after {r.set_name}-{last_deleted}"
+                    ": not in order")
+        last_deleted = o
+    return None
+
+
+# -- conditions ------------------------------------------------------
+def _spec(sc: Scenario) -> dict[str, Any]:
+    spec: dict[str, Any] = sc.manifests.statefulset.get("spec") or {}
+    return spec
+
+
+def _with_spec(sc: Scenario, **changes: Any) -> Scenario:
+    sts = sc.manifests.statefulset
+    sts.setdefault("spec", {}).update(changes)
+    return replace(sc, manifests=sc.manifests.with_statefulset(sts))
+
+
+def _no_ops(*kinds: type[Op]) -> Callable[[Scenario], bool]:
+    return lambda sc: not any(isinstance(op, kinds) for op in sc.ops)
+
+
+def _no_op_kind(*names: str) -> Callable[[Scenario], bool]:
+    return lambda sc: not any(op.kind in names for op in sc.ops)
+
+
+HAS_SERVICE = Condition(
+    "a headless Service named by serviceName exists", "ID-8",
+    lambda sc: sc.manifests.service is not None
+    and (sc.manifests.service.get("metadata") or {}).get("name") == _spec(sc).get("serviceName"),
+    lambda sc: replace(sc, manifests=Manifests(sc.manifests.statefulset_json, "",
+                                               sc.manifests.storageclass_json)))
+ORDERED_READY = Condition(
+    "podManagementPolicy OrderedReady", "ORD-1/T-1",
+    lambda sc: _spec(sc).get("podManagementPolicy", "OrderedReady") == "OrderedReady",
+    lambda sc: _with_spec(sc, podManagementPolicy="Parallel"))
+NO_SET_DELETION = Condition(
+    "the StatefulSet is not deleted (scale to 0 first)", "ORD-9", _no_ops(DeleteSet))
+RETAIN_ON_SCALE = Condition(
+    "persistentVolumeClaimRetentionPolicy.whenScaled Retain and no retention changes", "STO-7",
+    lambda sc: (_spec(sc).get("persistentVolumeClaimRetentionPolicy") or {}).get(
+        "whenScaled", "Retain") == "Retain" and _no_op_kind("set_retention")(sc),
+    lambda sc: _with_spec(sc, persistentVolumeClaimRetentionPolicy={
+        "whenDeleted": "Retain", "whenScaled": "Delete"}))
+RETAIN_ON_DELETE = Condition(
+    "whenDeleted Retain, or the set is never deleted", "STO-10",
+    lambda sc: (_spec(sc).get("persistentVolumeClaimRetentionPolicy") or {}).get(
+        "whenDeleted", "Retain") == "Retain" or _no_ops(DeleteSet)(sc),
+    lambda sc: _with_spec(sc, persistentVolumeClaimRetentionPolicy={
+        "whenDeleted": "Delete", "whenScaled": "Retain"}))
+NO_PVC_DELETION = Condition("nobody deletes a PVC", "STO-3", _no_ops(DeletePVC))
+NO_FAULTS = Condition("no pod is failed, held NotReady or deleted by hand", "ORD-2",
+                      _no_ops(FailPod, HoldNotReady, DeletePod))
+ONE_AT_A_TIME = Condition(
+    "RollingUpdate with maxUnavailable 1 (the default)", "UPD-5",
+    lambda sc: _no_op_kind("set_max_unavailable", "set_update_strategy")(sc)
+    and ((_spec(sc).get("updateStrategy") or {}).get("rollingUpdate") or {}).get(
+        "maxUnavailable", 1) in (1, "1")
+    and (_spec(sc).get("updateStrategy") or {}).get("type", "RollingUpdate") == "RollingUpdate",
+    lambda sc: _with_spec(sc, updateStrategy={"type": "RollingUpdate",
+                                              "rollingUpdate": {"maxUnavailable": 2}}))
+
+CLAIMS: tuple[SeedClaim, ...] = (
+    SeedClaim(1, "stable network identity",
+              "pods are <sts>-0..N-1, keep their names, and have a fixed DNS name",
+              check_identity, (HAS_SERVICE,),
+              "hostname and subdomain are set at pod creation only (ID-8)."),
+    SeedClaim(2, "stable storage",
+              "each pod gets its own PVC and mounts the same one again when recreated",
+              check_storage, (RETAIN_ON_SCALE, RETAIN_ON_DELETE, NO_PVC_DELETION)),
+    SeedClaim(3, "ordered deployment and termination",
+              "pods are created 0..N-1, each after the previous is up, and deleted N-1..0",
+              check_ordering, (ORDERED_READY, NO_SET_DELETION),
+              "scale-down order holds; deleting the StatefulSet itself gives no order (ORD-9)."),
+    SeedClaim(4, "ordered rolling update",
+              "pods are updated one at a time, the next only after the previous is Running "
+              "and Ready", check_rolling_update, (ORDERED_READY, ONE_AT_A_TIME, NO_FAULTS),
+              "the order is from the highest ordinal down to 0 (UPD-1), not 0..N-1 as the "
+              "tutorial's section 3 says; pods below a partition are not updated (UPD-2)."),
+)
+
+
+def _violation(scenario: Scenario, claim: SeedClaim, config: ModelConfig) -> str | None:
+    return claim.check(run_model(scenario, config).history)
+
+
+def evaluate_claim(claim: SeedClaim, examples: int = 100, search: int = 300,
+                   base: Manifests | None = None, config: ModelConfig | None = None,
+                   seed: int | None = None) -> Verdict:
+    """Check ``claim`` on the model under its conditions, and find why each is needed."""
+    from strategies import scenarios
+
+    cfg = config or ModelConfig()
+    base = base or Manifests.seed()
+    strategy = scenarios(base=base, max_ops=12, max_replicas=4)
+    verdict = Verdict(claim, "holds")
+    found: list[tuple[Scenario, str]] = []
+
+    @settings(max_examples=examples, deadline=None, database=None,
+              suppress_health_check=list(HealthCheck),
+              phases=(Phase.generate, Phase.shrink))
+    @given(strategy)
+    def under_conditions(sc: Scenario) -> None:
+        assume(all(c.met(sc) for c in claim.conditions))
+        verdict.examples += 1
+        why = _violation(sc, claim, cfg)
+        if why is not None:
+            found.append((sc, why))
+            raise AssertionError(why)
+
+    runner = under_conditions if seed is None else hypothesis_seed(seed)(under_conditions)
+    try:
+        runner()
+    except AssertionError:
+        verdict.status, verdict.counterexample = "does not hold", found[-1]
+        return verdict
+
+    for cond in claim.conditions:
+        others = [c for c in claim.conditions if c is not cond]
+        broken = strategy.map(cond.breaks) if cond.breaks else strategy
+
+        def fails(sc: Scenario, cond: Condition = cond, others: list[Condition] = others
+                  ) -> bool:
+            if cond.met(sc) or not all(c.met(sc) for c in others):
+                return False
+            return _violation(sc, claim, cfg) is not None
+
+        try:
+            witness = find(broken, fails, settings=settings(
+                max_examples=search, deadline=None, database=None,
+                suppress_health_check=list(HealthCheck)), random=_random(seed))
+        except NoSuchExample:
+            continue
+        why = _violation(witness, claim, cfg) or ""
+        verdict.needed.append((cond, witness, why))
+    if verdict.needed:
+        verdict.status = "holds under conditions"
+    return verdict
+
+
+def _random(seed: int | None) -> Any:
+    import random
+
+    return random.Random(seed) if seed is not None else None
+
+
+def evaluate_claims(examples: int = 100, search: int = 300, base: Manifests | None = None,
+                    config: ModelConfig | None = None, seed: int | None = None
+                    ) -> list[Verdict]:
+    return [evaluate_claim(c, examples, search, base, config, seed) for c in CLAIMS]
+
+
+__all__ = ["CLAIMS", "Condition", "SeedClaim", "Verdict", "evaluate_claim", "evaluate_claims"]

@@ -1,0 +1,128 @@
+"""The model-only property suite: generated scenarios on the model, every check on each History.
+
+>>> summary = run_model_suite(examples=5, seed=1, progress=lambda s: None)
+>>> summary.scenarios, summary.violations
+(5, [])
+
+A failing property is shrunk by Hypothesis; the summary then carries the minimal scenario (as a
+replayable plan) and the violations found on it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import seed as hypothesis_seed
+from hypothesis import strategies as st
+from hypothesis.database import DirectoryBasedExampleDatabase
+
+from sts_props.checks import Violation, run_quiescent_checks, run_safety_checks
+from sts_props.model import Chooser, ModelConfig, ModelResult, run_model
+from sts_props.scenario import Manifests, Scenario
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class SuiteSummary:
+    """What a suite run did and found."""
+
+    backend: str
+    scenarios: int = 0
+    ops: int = 0
+    steps: int = 0
+    rejected_ops: int = 0
+    rules: Counter[str] = field(default_factory=Counter)
+    violations: list[Violation] = field(default_factory=list)
+    counterexample: Scenario | None = None
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return not self.violations
+
+    def render(self) -> str:
+        """The summary printed by ``sts-props check``."""
+        lines = [
+            f"backend: {self.backend}",
+            f"scenarios: {self.scenarios}  ops: {self.ops}  rejected ops: {self.rejected_ops}  "
+            f"model steps: {self.steps}  wall time: {self.seconds:.1f}s",
+            f"rules exercised ({len(self.rules)}): "
+            + ", ".join(f"{r}x{n}" for r, n in sorted(self.rules.items())),
+            f"violations: {len(self.violations)}",
+        ]
+        for v in self.violations:
+            lines.append(f"  - {v.describe()}")
+        if self.counterexample is not None:
+            lines.append("minimal counterexample (replayable plan):")
+            lines.extend("    " + line for line in self.counterexample.to_yaml().splitlines())
+        return "\n".join(lines)
+
+
+def check_history_of(scenario: Scenario, config: ModelConfig,
+                     chooser: Chooser | None = None) -> tuple[list[Violation], ModelResult]:
+    """Run ``scenario`` on the model and every check on its History."""
+    result = run_model(scenario, config, chooser)
+    violations = run_safety_checks(result.history) + run_quiescent_checks(result.history)
+    return violations, result
+
+
+def run_model_suite(
+    base: Manifests | None = None,
+    examples: int = 200,
+    config: ModelConfig | None = None,
+    seed: int | None = None,
+    progress: Progress = print,
+    database_dir: Path | None = None,
+    max_ops: int = 20,
+    max_replicas: int = 5,
+) -> SuiteSummary:
+    """Generate ``examples`` scenarios (on ``base`` if given) and check each model History."""
+    from strategies.chooser import DataChooser
+
+    from strategies import scenarios
+
+    cfg = config or ModelConfig()
+    summary = SuiteSummary(backend=f"model ({cfg.version})")
+    started = time.monotonic()
+    last_report = [started]
+    failed: list[tuple[Scenario, list[Violation]]] = []
+
+    db = DirectoryBasedExampleDatabase(str(database_dir)) if database_dir else None
+
+    @settings(max_examples=examples, deadline=None, database=db, print_blob=False,
+              suppress_health_check=list(HealthCheck),
+              phases=(Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink))
+    @given(scenarios(base=base, max_ops=max_ops, max_replicas=max_replicas), st.data())
+    def prop(scenario: Scenario, data: st.DataObject) -> None:
+        chooser = DataChooser(data)
+        violations, result = check_history_of(scenario, cfg, chooser)
+        if violations:
+            # Hypothesis calls this again while shrinking: the last failure is the minimal one.
+            failed.append((scenario, violations))
+            raise AssertionError(violations[0].describe())
+        summary.scenarios += 1
+        summary.ops += len(scenario.ops)
+        summary.steps += result.steps
+        summary.rejected_ops += sum(1 for o in result.outcomes if not o.ok)
+        summary.rules.update(result.rules)
+        now = time.monotonic()
+        if now - last_report[0] >= 5:
+            last_report[0] = now
+            progress(f"  ... {summary.scenarios} scenarios, {summary.steps} model steps, "
+                     f"{now - started:.0f}s")
+
+    runner = prop if seed is None else hypothesis_seed(seed)(prop)
+    try:
+        runner()
+    except AssertionError:
+        if not failed:
+            raise  # not a property failure of ours: a bug in the harness itself
+        summary.counterexample, summary.violations = failed[-1]
+    summary.seconds = time.monotonic() - started
+    return summary
