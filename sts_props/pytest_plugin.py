@@ -49,7 +49,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         return
     reason = "needs a real cluster: run with --sts-backend=kwok (or k3s, kwok-image, kubeconfig)"
     for item in items:
-        if "cluster" in item.keywords:
+        if item.get_closest_marker("cluster") is not None:
             item.add_marker(pytest.mark.skip(reason=reason))
 
 

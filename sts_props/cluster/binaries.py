@@ -209,19 +209,28 @@ class BuildError(RuntimeError):
     """``build_binaries.sh`` failed, timed out or left binaries missing.
 
     Attributes:
-        step: the build step that failed (``kubernetes``, ``etcd``, ``kwok``, ...;
-            ``deadline`` when the time limit was hit).
+        step: the build step that failed or was running when the deadline passed
+            (``preflight``, ``kubernetes-gomod``, ``kubernetes``, ``etcd``, ``kwok``;
+            ``verify`` when the script succeeded but a binary is missing).
         returncode: exit status of the script (``None`` when it was killed).
+        timed_out: the overall deadline passed and the build was killed.
         output_tail: the last lines of the script's combined output.
 
     """
 
     def __init__(
-        self, message: str, *, step: str, returncode: int | None, output_tail: list[str]
+        self,
+        message: str,
+        *,
+        step: str,
+        returncode: int | None,
+        output_tail: list[str],
+        timed_out: bool = False,
     ) -> None:
         """Record the failure details; the message shows ``step`` and ``output_tail``."""
         self.step = step
         self.returncode = returncode
+        self.timed_out = timed_out
         self.output_tail = output_tail
         tail = "\n".join(f"    {line}" for line in output_tail)
         super().__init__(f"{message} (step {step!r})\n  last output:\n{tail}")
@@ -266,7 +275,7 @@ def build_binaries(
             every output line when ``verbose``).
         root: cache root; default :func:`cache_dir`.
         deadline: overall limit in seconds; on expiry the script's process group is
-            killed and :class:`BuildError` raised with ``step == "deadline"``.
+            killed and :class:`BuildError` raised with ``timed_out=True``.
         verbose: pass every output line (``go: downloading ...`` too) to ``progress``.
         env: environment of the script (default ``os.environ``); e.g. ``ETCD_VERSION``,
             ``KWOK_VERSION``, ``BUILD_NICE``.
@@ -284,7 +293,7 @@ def build_binaries(
     root = root or cache_dir()
     cmd = ["bash", str(build_script()), version, str(root)]
     tail: deque[str] = deque(maxlen=_TAIL_LINES)
-    step = "start"
+    step = "preflight"
     failed_step: str | None = None
     end = time.monotonic() + deadline
 
@@ -309,8 +318,10 @@ def build_binaries(
                 progress(line)
     except TimeoutError:
         _kill_group(proc)
-        msg = f"build of {version} exceeded its {deadline:.0f}s deadline during step {step!r}"
-        raise BuildError(msg, step="deadline", returncode=None, output_tail=list(tail)) from None
+        msg = f"build of {version} exceeded its {deadline:.0f}s deadline"
+        raise BuildError(
+            msg, step=step, returncode=None, output_tail=list(tail), timed_out=True
+        ) from None
     finally:
         if proc.poll() is None:
             _kill_group(proc)

@@ -19,8 +19,9 @@ What the stages from :func:`stage_documents` do:
   the API becomes Ready and stays Ready (kwok also renews its Lease).
 * ``pod-ready``: a scheduled Pending pod becomes Running and Ready at once, with a
   pod IP (so a headless Service's EndpointSlice lists it with its hostname).
-* ``pod-running-not-ready``: a pod annotated ``sts-props/hold-not-ready`` (or named
-  in ``hold_not_ready``) becomes Running but **not** Ready instead.
+* ``pod-running-not-ready`` / ``pod-running-not-ready-by-name``: a pod annotated
+  ``sts-props/hold-not-ready``, or named in ``hold_not_ready``, becomes Running but
+  **not** Ready instead (release it later by patching its status).
 * ``pod-delete``: a pod with a deletionTimestamp and no finalizers is removed
   (grace period 0); optionally only once its grace period has run out.
 
@@ -187,7 +188,7 @@ def render_kwokctl_config(
         >>> from sts_props.cluster.binaries import BinarySet
         >>> bins = BinarySet.in_dir("v1.37.2", Path("/b"))
         >>> render_kwokctl_config(bins, stage_crd=False).count("kind: Stage")
-        5
+        6
         >>> render_kwokctl_config(bins).count("kind: Stage")
         0
 
@@ -420,7 +421,8 @@ def stage_documents(
     Returns:
         ``node-initialize``, ``node-heartbeat-with-lease``, ``pod-ready``,
         ``pod-running-not-ready`` (annotated pods), ``pod-running-not-ready-by-name``
-        (only when ``hold_not_ready`` is given) and ``pod-delete``.
+        (pods named in ``hold_not_ready``; matches nothing when it is empty) and
+        ``pod-delete`` -- always these six names.
 
     Example:
         >>> for doc in stage_documents():
@@ -429,6 +431,7 @@ def stage_documents(
         node-heartbeat-with-lease
         pod-ready
         pod-running-not-ready
+        pod-running-not-ready-by-name
         pod-delete
 
     """
@@ -438,9 +441,15 @@ def stage_documents(
         _expr(".spec.nodeName", "Exists"),
         _expr(".status.phase", "In", "Pending"),
     ]
-    ready_match = [*pending, _expr(annotation, "DoesNotExist")]
-    if hold_not_ready:
-        ready_match.append(_expr(".metadata.name", "NotIn", *hold_not_ready))
+    # Always the same six Stage names, so `kubectl apply` of a new rendering replaces
+    # every one of them (apply never deletes a Stage left over from an older list).
+    # No pod is named "", so an empty list matches no pod.
+    held_names = list(hold_not_ready) or [""]
+    ready_match = [
+        *pending,
+        _expr(annotation, "DoesNotExist"),
+        _expr(".metadata.name", "NotIn", *held_names),
+    ]
     docs = [
         _stage(
             "node-initialize",
@@ -479,24 +488,25 @@ def stage_documents(
             {"statusTemplate": _pod_start_template(ready=False)},
         )
     )
-    if hold_not_ready:
-        docs.append(
-            _stage(
-                "pod-running-not-ready-by-name",
-                "Pod",
-                [
-                    *pending,
-                    _expr(annotation, "DoesNotExist"),
-                    _expr(".metadata.name", "In", *hold_not_ready),
-                ],
-                {"statusTemplate": _pod_start_template(ready=False)},
-            )
+    docs.append(
+        _stage(
+            "pod-running-not-ready-by-name",
+            "Pod",
+            [
+                *pending,
+                _expr(annotation, "DoesNotExist"),
+                _expr(".metadata.name", "In", *held_names),
+            ],
+            {"statusTemplate": _pod_start_template(ready=False)},
         )
+    )
     delete_delay: dict[str, Any] | None = None
     if honor_grace_period:
+        # A timestamp as duration means "until then". (Upstream's "general" stages use
+        # it as *jitter*, which gives a random delay between 0 and the grace period.)
         delete_delay = {
             "durationMilliseconds": 0,
-            "jitterDurationFrom": {"expressionFrom": ".metadata.deletionTimestamp"},
+            "durationFrom": {"expressionFrom": ".metadata.deletionTimestamp"},
         }
     docs.append(
         _stage(

@@ -54,6 +54,10 @@ from sts_props.spec_edit import SpecEditor
 
 #: A settle that takes more steps than this is reported as not settled (a livelock).
 MAX_SETTLE_STEPS = 20_000
+#: A pod deleted for an update this often within one settle is caught in a delete/recreate
+#: loop: within one settle the template does not change, so a healthy rollout deletes each pod
+#: at most once.
+LIVELOCK_REPEATS = 10
 
 
 class Chooser:
@@ -84,6 +88,7 @@ class ModelResult:
     rules: Counter[str] = field(default_factory=Counter)
     steps: int = 0
     unsettled: list[str] = field(default_factory=list)
+    livelocks: list[str] = field(default_factory=list)
 
     def final_pods(self) -> dict[str, dict[str, object]]:
         """Live pod snapshots at the end of the run, by name."""
@@ -106,6 +111,9 @@ class ModelRun:
         self.rules: Counter[str] = Counter()
         self.steps = 0
         self.unsettled: list[str] = []
+        #: documented non-terminating behaviours met (not model failures), see settle()
+        self.livelocks: list[str] = []
+        self._update_deletions: Counter[str] = Counter()
 
     @property
     def history(self) -> History:
@@ -248,7 +256,7 @@ class ModelRun:
         choice = choices[self.chooser.pick(len(choices)) % len(choices)]
         if isinstance(choice, SyncPlan):
             apply_plan(self.world, choice)
-            self.rules.update(a.rule for a in choice.actions)
+            self._note_plan(choice)
         else:
             apply_env(self.world, choice)
             self.rules[choice.rule] += 1
@@ -262,7 +270,7 @@ class ModelRun:
         moved = False
         if plan.actions:
             apply_plan(w, plan)
-            self.rules.update(a.rule for a in plan.actions)
+            self._note_plan(plan)
             moved = True
         # Each action was enabled in the same state and touches its own object, so applying
         # them together equals some order of single steps.
@@ -280,11 +288,31 @@ class ModelRun:
         self.steps += 1
         return True
 
+    def _note_plan(self, plan: SyncPlan) -> None:
+        self.rules.update(a.rule for a in plan.actions)
+        self._update_deletions.update(
+            a.name for a in plan.actions if a.verb == "delete_pod" and a.payload == "update")
+
     def settle(self) -> tuple[bool, str]:
-        """Run until quiescent (10.3); a stuck state (UPD-12, held pods) is quiescent too."""
+        """Run until quiescent (10.3); a stuck state (UPD-12, held pods) is quiescent too.
+
+        A delete/recreate loop is reported as a livelock, not as a failure of the model: on
+        1.37 a Parallel set whose RollingUpdate has no rollingUpdate block recreates a pod
+        below ``start + status.currentReplicas`` at the current revision (UPD-6 a), and the
+        two-phase update step (#137666) deletes that old, not-yet-available pod again, forever
+        (derived from the v1.37.2 source; see docs/findings.md).
+        """
+        self._update_deletions.clear()
         for _ in range(MAX_SETTLE_STEPS):
             if not self.step():
                 return True, ""
+            looping = [n for n, c in self._update_deletions.items() if c >= LIVELOCK_REPEATS]
+            if looping:
+                reason = (f"livelock (UPD-10/UPD-6a): {', '.join(sorted(looping))} deleted for "
+                          f"the update {LIVELOCK_REPEATS} times and recreated at the current "
+                          "revision each time")
+                self.livelocks.append(reason)
+                return False, reason
         plan, env = self.enabled()
         moving = [a.verb + " " + a.name for a in (plan.actions if plan else [])][:5]
         moving += [a.verb + " " + a.name for a in env][:5]
@@ -294,7 +322,7 @@ class ModelRun:
 
     def result(self, scenario: Scenario) -> ModelResult:
         return ModelResult(scenario, self.history, list(self.outcomes), self.rules, self.steps,
-                           list(self.unsettled))
+                           list(self.unsettled), list(self.livelocks))
 
 
 def run_model(scenario: Scenario, config: ModelConfig | None = None,

@@ -39,34 +39,52 @@ MUTABLE_SPEC_FIELDS = (
 
 
 def default_statefulset(manifest: dict[str, Any], config: ModelConfig) -> dict[str, Any]:
-    """Apply apps/v1 defaults (VAL-1..VAL-3) to a copy of ``manifest``."""
+    """Apply apps/v1 defaults (VAL-1..VAL-3) to a copy of ``manifest``.
+
+    As in upstream ``SetDefaults_StatefulSet``, an explicit ``null`` (a nil pointer) or, for
+    string fields, ``""`` (Go's zero value) is the same as an absent field:
+
+    >>> d = default_statefulset({"spec": {"replicas": None, "podManagementPolicy": ""}},
+    ...                         ModelConfig())
+    >>> d["spec"]["replicas"], d["spec"]["podManagementPolicy"]
+    (1, 'OrderedReady')
+    """
     m = copy.deepcopy(manifest)
-    spec = m.setdefault("spec", {})
-    spec.setdefault("replicas", 1)
-    spec.setdefault("revisionHistoryLimit", 10)
-    spec.setdefault("podManagementPolicy", "OrderedReady")
-    strategy = spec.setdefault("updateStrategy", {})
+    spec = _default(m, "spec", {})
+    _default(spec, "replicas", 1)
+    _default(spec, "revisionHistoryLimit", 10)
+    _default(spec, "podManagementPolicy", "OrderedReady")
+    strategy = _default(spec, "updateStrategy", {})
     if not strategy.get("type"):
         # VAL-2: only an *empty* type creates the rollingUpdate block; VAL-3: an explicit
         # RollingUpdate without a block stays without one.
         strategy["type"] = "RollingUpdate"
-        strategy.setdefault("rollingUpdate", {})
+        _default(strategy, "rollingUpdate", {})
     block = strategy.get("rollingUpdate")
     if isinstance(block, dict):
-        block.setdefault("partition", 0)
+        _default(block, "partition", 0)
         if config.gate("MaxUnavailableStatefulSet"):
-            block.setdefault("maxUnavailable", 1)
+            _default(block, "maxUnavailable", 1)
         else:
             # UPD-11: with the gate off the apiserver drops the field (on create; the update
             # case is handled in drop_disabled_fields).
             block.pop("maxUnavailable", None)
     if config.gate("StatefulSetAutoDeletePVC"):
-        policy = spec.setdefault("persistentVolumeClaimRetentionPolicy", {})
-        policy.setdefault("whenDeleted", "Retain")
-        policy.setdefault("whenScaled", "Retain")
-    pod_spec = spec.setdefault("template", {}).setdefault("spec", {})
-    pod_spec.setdefault("restartPolicy", "Always")
+        policy = _default(spec, "persistentVolumeClaimRetentionPolicy", {})
+        _default(policy, "whenDeleted", "Retain")
+        _default(policy, "whenScaled", "Retain")
+    pod_spec = _default(_default(spec, "template", {}), "spec", {})
+    _default(pod_spec, "restartPolicy", "Always")  # core SetDefaults_PodSpec
     return m
+
+
+def _default(mapping: dict[str, Any], key: str, value: Any) -> Any:
+    """Set ``mapping[key]`` to ``value`` if it is absent, null or "" (a nil pointer or an empty
+    string field in Go); return the resulting value."""
+    current = mapping.get(key)
+    if current is None or current == "":
+        mapping[key] = value
+    return mapping[key]
 
 
 def validate_create(sts: dict[str, Any], config: ModelConfig) -> list[Cause]:

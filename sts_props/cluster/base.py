@@ -1,0 +1,86 @@
+"""The small interface every cluster backend implements, and the errors they raise.
+
+A backend only knows how to bring a cluster up and down and how to perform the few faults that
+depend on the kind of nodes it has; driving scenarios, recording Histories and waiting live in
+:mod:`sts_props.cluster.driver`, written once.
+
+>>> class Dummy(Cluster):
+...     name = "dummy"
+...     def start(self) -> None: ...
+...     def stop(self) -> None: ...
+...     def kubeconfig(self): return Path("/nonexistent")
+>>> Dummy().capabilities.real_containers
+False
+"""
+
+from __future__ import annotations
+
+import abc
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+#: Label on every namespace (and StorageClass) the harness creates; the guard relies on it.
+CREATED_BY_LABEL = "app.kubernetes.io/created-by"
+CREATED_BY_VALUE = "sts-props"
+
+
+class ClusterError(RuntimeError):
+    """A backend cannot do what was asked; the message says what and how to fix it."""
+
+
+class BackendUnavailable(ClusterError):
+    """The backend cannot run here at all (missing Docker, binaries, ...)."""
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What a backend can do beyond the API."""
+
+    real_containers: bool = False
+    restart_controller: bool = False
+    #: pod readiness and phase can be set through the status subresource and stay so
+    status_faults: bool = True
+
+
+class Cluster(abc.ABC):
+    """A running Kubernetes API the harness may drive."""
+
+    name: str = "cluster"
+    capabilities: Capabilities = Capabilities()
+    #: provisioner of the StorageClass the harness maps every requested class to
+    provisioner: str = "kubernetes.io/host-path"
+    #: the harness created this cluster (so it may touch any namespace it labelled)
+    owned: bool = True
+
+    @abc.abstractmethod
+    def start(self) -> None:
+        """Bring the cluster up (or connect); raises :class:`ClusterError` with a diagnosis."""
+
+    @abc.abstractmethod
+    def stop(self) -> None:
+        """Tear down everything :meth:`start` made. Safe to call twice."""
+
+    @abc.abstractmethod
+    def kubeconfig(self) -> Path:
+        """Path of a kubeconfig for this cluster."""
+
+    def version(self) -> str:
+        """``gitVersion`` reported by the apiserver."""
+        from kubernetes import client
+
+        info: Any = client.VersionApi(self.api_client()).get_code()
+        return str(info.git_version)
+
+    def api_client(self) -> Any:
+        """A fresh ``kubernetes.client.ApiClient`` for this cluster."""
+        from kubernetes import config
+
+        return config.new_client_from_config(config_file=str(self.kubeconfig()))
+
+    def __enter__(self) -> Cluster:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

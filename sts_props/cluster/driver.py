@@ -1,0 +1,282 @@
+"""Run ops on a real cluster, once for every backend: a labelled namespace per scenario, ops
+through the ``kubernetes`` client, a History recorded from watches, waits that wake on events.
+
+>>> # with a started cluster ``c`` (see sts_props.cluster.kwok):
+>>> # with ClusterRun(c, Manifests.seed()) as run:
+>>> #     run.apply(Create())
+>>> #     settled, why = run.wait_for(target_view, timeout=60)
+>>> #     history = run.history()
+
+Every wait has a deadline; on expiry the answer says what it waited for and what it saw last.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from sts_props.cluster.base import CREATED_BY_LABEL, CREATED_BY_VALUE, Cluster, ClusterError
+from sts_props.cluster.recorder import Recorder
+from sts_props.history import History
+from sts_props.model.environment import HOLD_ANNOTATION
+from sts_props.ops import (
+    SPEC_OPS,
+    Create,
+    DeletePod,
+    DeletePVC,
+    DeleteSet,
+    FailPod,
+    HoldNotReady,
+    Op,
+    RecreateSet,
+    ReleasePod,
+    Settle,
+)
+from sts_props.outcome import Cause, Outcome
+from sts_props.scenario import Manifests
+from sts_props.snapshot import pod_name
+from sts_props.spec_edit import SpecEditor
+
+#: how long the state must stay as expected before a wait counts it as settled
+QUIET_SECONDS = 0.4
+
+
+def outcome_from_api_error(exc: Any) -> Outcome:
+    """Turn a ``kubernetes.client.ApiException`` into an :class:`Outcome` (the server's Status)."""
+    code = int(getattr(exc, "status", 0) or 0)
+    try:
+        body = json.loads(getattr(exc, "body", "") or "{}")
+    except ValueError:
+        body = {}
+    if code == 0:
+        return Outcome.indeterminate(str(exc))
+    causes = tuple(
+        Cause(str(c.get("field", "")), str(c.get("reason", "")), str(c.get("message", "")))
+        for c in ((body.get("details") or {}).get("causes") or [])
+    )
+    return Outcome("rejected", int(body.get("code", code)), body.get("reason") or
+                   getattr(exc, "reason", None), str(body.get("message", "")), causes)
+
+
+class ClusterRun:
+    """One scenario's namespace on a cluster, with its recorder and op executor."""
+
+    def __init__(self, cluster: Cluster, manifests: Manifests, namespace: str | None = None,
+                 progress: Callable[[str], None] | None = None) -> None:
+        self.cluster = cluster
+        self.manifests = manifests
+        self.set_name = manifests.set_name
+        self.namespace = namespace or f"sts-props-{uuid.uuid4().hex[:8]}"
+        self.editor = SpecEditor(manifests.statefulset)
+        self.progress = progress or (lambda _line: None)
+        self.api: Any = None
+        self.recorder: Recorder | None = None
+        self.index = 0
+
+    # -- lifecycle -------------------------------------------------------------------------------
+    def __enter__(self) -> ClusterRun:
+        from kubernetes import client
+
+        self.api = self.cluster.api_client()
+        self.core = client.CoreV1Api(self.api)
+        self.apps = client.AppsV1Api(self.api)
+        self.storage = client.StorageV1Api(self.api)
+        self.core.create_namespace({"metadata": {
+            "name": self.namespace, "labels": {CREATED_BY_LABEL: CREATED_BY_VALUE}}})
+        self.recorder = Recorder(self.api, self.namespace, t0=time.time(), header={
+            "backend": self.cluster.name, "set_name": self.set_name,
+            "namespace": self.namespace, "k8s_version": self.cluster.version(),
+            "clock_granularity": 1.0})
+        try:
+            self.recorder.start()
+        except Exception as exc:
+            self._delete_namespace()
+            errors = "; ".join(self.recorder.errors) or repr(exc)
+            raise ClusterError(f"cannot watch namespace {self.namespace}: {errors}") from None
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.recorder is not None:
+            self.recorder.stop()
+        self._delete_namespace()
+        if self.api is not None:
+            self.api.close()
+
+    def _delete_namespace(self) -> None:
+        from kubernetes.client.exceptions import ApiException
+
+        try:
+            self.core.delete_namespace(self.namespace, propagation_policy="Background")
+        except ApiException as exc:
+            if exc.status != 404:
+                raise
+
+    @property
+    def rec(self) -> Recorder:
+        assert self.recorder is not None, "use ClusterRun as a context manager"
+        return self.recorder
+
+    def history(self) -> History:
+        self.rec.pump()
+        return self.rec.history()
+
+    # -- ops ----------------------------------------------------------------------------------------
+    def apply(self, op: Op) -> Outcome:
+        """Invoke ``op`` on the cluster and record invoke and result in the History."""
+        from kubernetes.client.exceptions import ApiException
+
+        index = self.index
+        self.index += 1
+        self.rec.note("op", {"phase": "invoke", "index": index, "op": op.to_dict()},
+                      before=True)
+        rv: int | None = None
+        try:
+            outcome, rv = self._perform(op)
+        except ApiException as exc:
+            outcome = outcome_from_api_error(exc)
+        phase = {"ok": "ok", "rejected": "fail"}.get(outcome.status, "info")
+        self.rec.note("op", {"phase": phase, "index": index, "op": op.to_dict(),
+                             "outcome": outcome.to_dict()}, rv=rv)
+        return outcome
+
+    def _perform(self, op: Op) -> tuple[Outcome, int | None]:
+        ns = self.namespace
+        if isinstance(op, Create):
+            self._ensure_storage_classes()
+            svc = self.manifests.service
+            if svc is not None:
+                self.core.create_namespaced_service(ns, svc)
+        if isinstance(op, Create | RecreateSet):
+            body = copy.deepcopy(self.editor.manifest)
+            body.setdefault("metadata", {}).pop("namespace", None)
+            created = self.apps.create_namespaced_stateful_set(ns, body)
+            return Outcome.accepted(), _rv(created)
+        if op.kind in SPEC_OPS:
+            return self._update_spec(op)
+        if isinstance(op, DeleteSet):
+            self.apps.delete_namespaced_stateful_set(self.set_name, ns,
+                                                     propagation_policy=op.propagation)
+            return Outcome.accepted(), None
+        if isinstance(op, DeletePVC):
+            templates = (self.editor.manifest.get("spec") or {}).get("volumeClaimTemplates") or []
+            if not templates:
+                return Outcome.rejected(404, "NotFound", "the set has no volumeClaimTemplates"), None
+            first = (templates[0].get("metadata") or {}).get("name")
+            deleted = self.core.delete_namespaced_persistent_volume_claim(
+                f"{first}-{self.set_name}-{op.ordinal}", ns)
+            return Outcome.accepted(), _rv(deleted)
+        if isinstance(op, DeletePod):
+            deleted = self.core.delete_namespaced_pod(pod_name(self.set_name, op.ordinal), ns)
+            return Outcome.accepted(), _rv(deleted)
+        if isinstance(op, FailPod | HoldNotReady | ReleasePod):
+            return self._pod_fault(op), None
+        if isinstance(op, Settle):
+            return Outcome.accepted(), None
+        raise ClusterError(f"the cluster driver has no executor for op {op.kind}")
+
+    def _update_spec(self, op: Op) -> tuple[Outcome, int | None]:
+        from kubernetes.client.exceptions import ApiException
+
+        proposed = self.editor.propose(op)
+        for _ in range(5):  # 409 Conflict on a stale resourceVersion: read again and retry
+            live = self.apps.read_namespaced_stateful_set(self.set_name, self.namespace)
+            body = copy.deepcopy(proposed)
+            body.setdefault("metadata", {})["resourceVersion"] = live.metadata.resource_version
+            body["metadata"].pop("namespace", None)
+            try:
+                updated = self.apps.replace_namespaced_stateful_set(self.set_name,
+                                                                    self.namespace, body)
+            except ApiException as exc:
+                if exc.status == 409:
+                    continue
+                raise
+            self.editor.accept(op, proposed)
+            return Outcome.accepted(), _rv(updated)
+        return Outcome.rejected(409, "Conflict", "the StatefulSet kept changing"), None
+
+    def _pod_fault(self, op: FailPod | HoldNotReady | ReleasePod) -> Outcome:
+        """Readiness and phase faults through the status subresource (kwok keeps them, as its
+        stages skip pods carrying the hold annotation)."""
+        name = pod_name(self.set_name, op.ordinal)
+        ns = self.namespace
+        pod = self.core.read_namespaced_pod(name, ns)
+        now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        if isinstance(op, ReleasePod):
+            if HOLD_ANNOTATION not in (pod.metadata.annotations or {}):
+                return Outcome.accepted()
+            self.core.patch_namespaced_pod(name, ns, {"metadata": {"annotations": {
+                HOLD_ANNOTATION: None}}})
+            if pod.status.phase == "Running":
+                self.core.patch_namespaced_pod_status(name, ns, {"status": {"conditions": [
+                    {"type": "Ready", "status": "True", "lastTransitionTime": now}]}})
+            return Outcome.accepted()
+        self.core.patch_namespaced_pod(name, ns, {"metadata": {"annotations": {
+            HOLD_ANNOTATION: "true"}}})
+        status: dict[str, Any] = {"conditions": [
+            {"type": "Ready", "status": "False", "lastTransitionTime": now}]}
+        if isinstance(op, FailPod):
+            status["phase"] = op.phase
+        self.core.patch_namespaced_pod_status(name, ns, {"status": status})
+        return Outcome.accepted()
+
+    def _ensure_storage_classes(self) -> None:
+        """Every class the claims ask for exists, served by this backend's provisioner.
+
+        The seed's ``storage-demo`` (an AWS EBS class) becomes a class of the same name backed
+        by the cluster's provisioner, so the StatefulSet runs unchanged.
+        """
+        from kubernetes.client.exceptions import ApiException
+
+        spec = self.editor.manifest.get("spec") or {}
+        names = {str((t.get("spec") or {}).get("storageClassName"))
+                 for t in spec.get("volumeClaimTemplates") or []
+                 if (t.get("spec") or {}).get("storageClassName")}
+        for name in sorted(names):
+            try:
+                self.storage.create_storage_class({
+                    "metadata": {"name": name, "labels": {CREATED_BY_LABEL: CREATED_BY_VALUE}},
+                    "provisioner": self.cluster.provisioner, "reclaimPolicy": "Delete",
+                    "volumeBindingMode": "Immediate"})
+            except ApiException as exc:
+                if exc.status != 409:
+                    raise
+
+    # -- waiting ----------------------------------------------------------------------------------
+    def wait_until(self, ok: Callable[[], str], timeout: float, what: str) -> tuple[bool, str]:
+        """Wake on every event batch until ``ok()`` returns "" and stays so for QUIET_SECONDS.
+
+        ``ok`` returns an empty string when satisfied, else what is still missing. On expiry the
+        answer names what was awaited, what was missing, and the last event seen.
+        """
+        deadline = time.monotonic() + timeout
+        satisfied_since: float | None = None
+        missing = ""
+        while True:
+            now = time.monotonic()
+            if now >= deadline:
+                return False, (f"gave up after {timeout:.0f}s waiting for {what}; still "
+                               f"different: {missing}; last event: {self.rec.last_event}")
+            self.rec.pump(wait=min(0.1, deadline - now))
+            if self.rec.errors:
+                return False, f"a watch failed while waiting for {what}: {self.rec.errors[-1]}"
+            missing = ok()
+            if missing:
+                satisfied_since = None
+                continue
+            if satisfied_since is None:
+                satisfied_since = time.monotonic()
+            if time.monotonic() - satisfied_since >= QUIET_SECONDS:
+                return True, ""
+
+    def mark_quiescent(self, after_op: int, settled: bool, reason: str) -> None:
+        self.rec.note("quiescent", {"afterOp": after_op, "settled": settled, "reason": reason})
+
+
+def _rv(obj: Any) -> int | None:
+    meta = getattr(obj, "metadata", None)
+    value = getattr(meta, "resource_version", None)
+    return int(value) if value else None

@@ -1,0 +1,209 @@
+"""Record a namespace's object events from watches into a History ordered by resourceVersion.
+
+One thread per kind runs list-then-watch with raw JSON (no client-side deserialisation); events
+go into a queue; :meth:`Recorder.pump` moves them into the live state and the record list and
+wakes anybody waiting. The History is rebuilt on demand, sorted by resourceVersion (etcd's global
+revision, so the order across kinds is the apiserver's order); op records are placed at the
+resourceVersion the apiserver returned for them.
+
+Usage (inside :class:`sts_props.cluster.driver.ClusterRun`)::
+
+    rec = Recorder(api_client, "sts-props-1a2b", t0=time.time(), header={...})
+    rec.start()                    # returns once every watch has listed
+    rec.pump(wait=1.0)             # apply what arrived
+    history = rec.history()
+    rec.stop()
+"""
+
+from __future__ import annotations
+
+import json
+import queue
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from sts_props.cluster.trim import trim
+from sts_props.history import History
+
+#: (kind, API group path, plural). Core kinds use "/api/v1".
+KINDS: tuple[tuple[str, str, str], ...] = (
+    ("Pod", "/api/v1", "pods"),
+    ("PersistentVolumeClaim", "/api/v1", "persistentvolumeclaims"),
+    ("StatefulSet", "/apis/apps/v1", "statefulsets"),
+    ("ControllerRevision", "/apis/apps/v1", "controllerrevisions"),
+    ("EndpointSlice", "/apis/discovery.k8s.io/v1", "endpointslices"),
+)
+
+
+@dataclass
+class _Record:
+    rv: int
+    order: int  # 0 = op invoke, 1 = object event, 2 = op result
+    t: float
+    type: str
+    data: dict[str, Any]
+
+
+class Recorder:
+    """Watches one namespace; keeps the live snapshots and every event."""
+
+    def __init__(self, api_client: Any, namespace: str, t0: float, header: dict[str, Any]) -> None:
+        self.api = api_client
+        self.namespace = namespace
+        self.t0 = t0  # epoch seconds of the run's start (server timestamps are relative to it)
+        self.started = time.monotonic()
+        self.header = header
+        self.records: list[_Record] = []
+        self.live: dict[str, dict[str, dict[str, Any]]] = {k: {} for k, _, _ in KINDS}
+        self._rvs: dict[tuple[str, str], int] = {}
+        self.max_rv = 0
+        self.last_event = "nothing yet"
+        self.last_event_at = time.monotonic()
+        self._queue: queue.Queue[tuple[str, str, dict[str, Any]]] = queue.Queue()
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._responses: list[Any] = []
+        self._lock = threading.Lock()
+        self.errors: list[str] = []
+
+    # -- lifecycle -------------------------------------------------------------------------------
+    def start(self) -> None:
+        ready = threading.Barrier(len(KINDS) + 1, timeout=30)
+        for kind, group, plural in KINDS:
+            t = threading.Thread(target=self._watch, args=(kind, group, plural, ready),
+                                 name=f"watch-{plural}", daemon=True)
+            t.start()
+            self._threads.append(t)
+        ready.wait()  # every watch has listed, so nothing done from now on is missed
+
+    def stop(self) -> None:
+        self._stop.set()
+        with self._lock:
+            for resp in self._responses:
+                try:
+                    resp.shutdown() if hasattr(resp, "shutdown") else resp.close()
+                except Exception:  # noqa: BLE001 - closing a dead stream is fine
+                    pass
+        for t in self._threads:
+            t.join(timeout=5)
+
+    def _request(self, path: str, query: list[tuple[str, Any]], stream: bool) -> Any:
+        return self.api.call_api(
+            path, "GET", query_params=query, header_params={"Accept": "application/json"},
+            auth_settings=["BearerToken"], _preload_content=False, _request_timeout=(5, 60)
+            if stream else 10)
+
+    def _watch(self, kind: str, group: str, plural: str, ready: threading.Barrier) -> None:
+        path = f"{group}/namespaces/{self.namespace}/{plural}"
+        first = True
+        rv = ""
+        while not self._stop.is_set():
+            try:
+                if not rv:
+                    resp = self._request(path, [], stream=False)[0]
+                    body = json.loads(resp.data)
+                    rv = body["metadata"]["resourceVersion"]
+                    for obj in body.get("items") or []:
+                        self._queue.put((kind, "ADDED", obj))
+                if first:
+                    first = False
+                    ready.wait()
+                resp = self._request(path, [("watch", "true"), ("resourceVersion", rv),
+                                            ("allowWatchBookmarks", "true"),
+                                            ("timeoutSeconds", 50)], stream=True)[0]
+                with self._lock:
+                    self._responses.append(resp)
+                for line in resp.stream_lines() if hasattr(resp, "stream_lines") \
+                        else _lines(resp):
+                    if self._stop.is_set():
+                        break
+                    event = json.loads(line)
+                    etype, obj = event.get("type"), event.get("object") or {}
+                    if etype == "ERROR":
+                        rv = ""  # 410 Gone and friends: list again
+                        break
+                    rv = (obj.get("metadata") or {}).get("resourceVersion", rv)
+                    if etype != "BOOKMARK":
+                        self._queue.put((kind, str(etype), obj))
+            except Exception as exc:  # noqa: BLE001 - a watch must not die silently
+                if self._stop.is_set():
+                    break
+                if first:
+                    self.errors.append(f"{kind} watch failed to start: {exc}")
+                    try:
+                        ready.abort()
+                    except threading.BrokenBarrierError:
+                        pass
+                    return
+                self.errors.append(f"{kind} watch: {exc!r}")
+                time.sleep(0.2)  # back off before re-watching a broken stream
+
+    # -- pumping ---------------------------------------------------------------------------------
+    def pump(self, wait: float = 0.0) -> int:
+        """Move queued events into the state; waits up to ``wait`` s for the first one."""
+        n = 0
+        try:
+            item = self._queue.get(timeout=wait) if wait > 0 else self._queue.get_nowait()
+        except queue.Empty:
+            return 0
+        while True:
+            self._apply(*item)
+            n += 1
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                return n
+
+    def _apply(self, kind: str, etype: str, obj: dict[str, Any]) -> None:
+        meta = obj.get("metadata") or {}
+        name = str(meta.get("name", ""))
+        rv = int(meta.get("resourceVersion") or 0)
+        key = (kind, name)
+        if rv and self._rvs.get(key, 0) >= rv and etype != "DELETED":
+            return  # a relist replaying what we already have
+        self._rvs[key] = rv
+        self.max_rv = max(self.max_rv, rv)
+        snap = trim(kind, obj, self.t0)
+        if etype == "DELETED":
+            if name not in self.live[kind]:
+                return
+            self.live[kind].pop(name, None)
+            self._rvs.pop(key, None)
+        else:
+            etype = "ADDED" if name not in self.live[kind] else "MODIFIED"
+            self.live[kind][name] = snap
+        t = time.monotonic() - self.started
+        self.records.append(_Record(rv, 1, t, "object", {
+            "action": etype, "kind": kind, "name": name, "rv": rv, "obj": snap}))
+        self.last_event = f"{etype} {kind} {name} (rv {rv})"
+        self.last_event_at = time.monotonic()
+
+    # -- ops and quiescence records ----------------------------------------------------------------
+    def note(self, type_: str, data: dict[str, Any], rv: int | None = None,
+             before: bool = False) -> None:
+        """Record an op or quiescent record at ``rv`` (default: the newest seen so far)."""
+        self.pump()
+        at = self.max_rv if rv is None else rv
+        self.records.append(_Record(at, 0 if before else 2, time.monotonic() - self.started,
+                                    type_, data))
+
+    def history(self) -> History:
+        """All records so far as a History, in resourceVersion order."""
+        h = History.new(**self.header)
+        ordered = sorted(enumerate(self.records), key=lambda ir: (ir[1].rv, ir[1].order, ir[0]))
+        for _, rec in ordered:
+            h.append(rec.type, round(rec.t, 3), **rec.data)  # type: ignore[arg-type]
+        return h
+
+
+def _lines(resp: Any) -> Any:
+    """Split a urllib3 streaming response into lines."""
+    buf = b""
+    for chunk in resp.stream(4096, decode_content=True):
+        buf += chunk
+        while b"\n" in buf:
+            line, buf = buf.split(b"\n", 1)
+            if line.strip():
+                yield line
