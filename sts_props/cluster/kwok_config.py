@@ -71,7 +71,7 @@ KWOK_API_VERSION = "config.kwok.x-k8s.io/v1alpha1"
 STAGE_API_VERSION = "kwok.x-k8s.io/v1alpha1"
 """apiVersion of ``Stage``."""
 
-HOLD_NOT_READY_ANNOTATION = "sts-props/hold-not-ready"
+HOLD_NOT_READY_ANNOTATION = "sts-props.io/hold"
 """A pod carrying this annotation (any value) becomes Running but never Ready."""
 
 

@@ -17,6 +17,7 @@ Usage (inside :class:`sts_props.cluster.driver.ClusterRun`)::
 
 from __future__ import annotations
 
+import contextlib
 import json
 import queue
 import threading
@@ -24,6 +25,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from sts_props.cluster import rawhttp
 from sts_props.cluster.trim import trim
 from sts_props.history import History
 
@@ -66,6 +68,7 @@ class Recorder:
         self._threads: list[threading.Thread] = []
         self._responses: list[Any] = []
         self._lock = threading.Lock()
+        self._pool = rawhttp.pool_for(api_client)
         self.errors: list[str] = []
 
     # -- lifecycle -------------------------------------------------------------------------------
@@ -82,18 +85,14 @@ class Recorder:
         self._stop.set()
         with self._lock:
             for resp in self._responses:
-                try:
-                    resp.shutdown() if hasattr(resp, "shutdown") else resp.close()
-                except Exception:  # noqa: BLE001 - closing a dead stream is fine
-                    pass
+                with contextlib.suppress(Exception):  # closing a dead stream is fine
+                    resp.shutdown() if hasattr(resp, "shutdown") else resp.release_conn()
         for t in self._threads:
             t.join(timeout=5)
 
     def _request(self, path: str, query: list[tuple[str, Any]], stream: bool) -> Any:
-        return self.api.call_api(
-            path, "GET", query_params=query, header_params={"Accept": "application/json"},
-            auth_settings=["BearerToken"], _preload_content=False, _request_timeout=(5, 60)
-            if stream else 10)
+        return rawhttp.get(self.api, path, query, stream=stream,
+                           read_timeout=70.0 if stream else 10.0, pool=self._pool)
 
     def _watch(self, kind: str, group: str, plural: str, ready: threading.Barrier) -> None:
         path = f"{group}/namespaces/{self.namespace}/{plural}"
@@ -102,7 +101,7 @@ class Recorder:
         while not self._stop.is_set():
             try:
                 if not rv:
-                    resp = self._request(path, [], stream=False)[0]
+                    resp = self._request(path, [], stream=False)
                     body = json.loads(resp.data)
                     rv = body["metadata"]["resourceVersion"]
                     for obj in body.get("items") or []:
@@ -112,11 +111,10 @@ class Recorder:
                     ready.wait()
                 resp = self._request(path, [("watch", "true"), ("resourceVersion", rv),
                                             ("allowWatchBookmarks", "true"),
-                                            ("timeoutSeconds", 50)], stream=True)[0]
+                                            ("timeoutSeconds", 50)], stream=True)
                 with self._lock:
                     self._responses.append(resp)
-                for line in resp.stream_lines() if hasattr(resp, "stream_lines") \
-                        else _lines(resp):
+                for line in _lines(resp):
                     if self._stop.is_set():
                         break
                     event = json.loads(line)

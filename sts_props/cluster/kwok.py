@@ -1,0 +1,282 @@
+"""The ``kwok`` backend: an upstream control plane built from source, with kwok nodes.
+
+kube-apiserver, kube-controller-manager (the real StatefulSet controller, PV binder with the
+hostpath provisioner, EndpointSlice controller, garbage collector), kube-scheduler and etcd run as
+local processes under kwokctl's binary runtime, all on 127.0.0.1. kwok plays the kubelet by
+stages: pods become Running and Ready at once; pods the harness marks are left alone.
+
+>>> # cluster = KwokCluster("v1.37.2")
+>>> # with cluster:                       # builds binaries on first use (~20-30 min), then ~8 s
+>>> #     print(cluster.version())
+>>> #     ... ClusterRun(cluster, manifests) ...
+
+Everything it starts is torn down by :meth:`stop`, also on Ctrl-C and at interpreter exit:
+processes (by the pids kwokctl wrote), the work directory, and the hostpath PV directories of
+this cluster.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from sts_props.cluster import rawhttp
+from sts_props.cluster.base import (
+    CREATED_BY_LABEL,
+    CREATED_BY_VALUE,
+    BackendUnavailable,
+    Capabilities,
+    Cluster,
+    ClusterError,
+)
+from sts_props.cluster.binaries import (
+    DEFAULT_K8S_VERSION,
+    BinarySet,
+    BuildError,
+    build_binaries,
+    find_binaries,
+)
+from sts_props.cluster.kwok_config import render_kwokctl_config, stage_documents
+
+HOSTPATH_ROOT = Path("/tmp/hostpath_pv")
+NODE_COUNT = 2
+START_DEADLINE = 120.0
+
+
+def _node(name: str) -> dict[str, Any]:
+    return {
+        "apiVersion": "v1", "kind": "Node",
+        "metadata": {"name": name, "labels": {"type": "kwok", CREATED_BY_LABEL: CREATED_BY_VALUE,
+                                              "kubernetes.io/hostname": name},
+                     "annotations": {"kwok.x-k8s.io/node": "fake"}},
+        "spec": {"taints": []},
+        "status": {"allocatable": {"cpu": "64", "memory": "256Gi", "pods": "250"},
+                   "capacity": {"cpu": "64", "memory": "256Gi", "pods": "250"}},
+    }
+
+
+class KwokCluster(Cluster):
+    """A local upstream control plane with kwok nodes (see the module docstring)."""
+
+    name = "kwok"
+    capabilities = Capabilities(real_containers=False, restart_controller=True,
+                                status_faults=True)
+    provisioner = "kubernetes.io/host-path"
+
+    def __init__(self, version: str = DEFAULT_K8S_VERSION, build: bool = True,
+                 progress: Callable[[str], None] | None = None,
+                 feature_gates: dict[str, bool] | None = None) -> None:
+        self.k8s_version = version
+        self.build = build
+        self.progress = progress or (lambda _line: None)
+        self.feature_gates = feature_gates or {}
+        self.cluster_name = f"sts-props-{uuid.uuid4().hex[:6]}"
+        self.workdir: Path | None = None
+        self.binaries: BinarySet | None = None
+        self._pids: list[int] = []
+        self._started_at = 0.0
+        self.start_seconds = 0.0
+
+    # -- paths ----------------------------------------------------------------------------------
+    @property
+    def cluster_dir(self) -> Path:
+        assert self.workdir is not None
+        return self.workdir / "clusters" / self.cluster_name
+
+    def kubeconfig(self) -> Path:
+        return self.cluster_dir / "kubeconfig.yaml"
+
+    def logs_dir(self) -> Path:
+        return self.cluster_dir / "logs"
+
+    # -- lifecycle -------------------------------------------------------------------------------
+    def ensure_binaries(self) -> BinarySet:
+        bins = find_binaries(self.k8s_version)
+        if bins is not None:
+            return bins
+        if not self.build:
+            raise BackendUnavailable(
+                f"kwok backend: the binaries for {self.k8s_version} are not built; run "
+                f"`sts-props cluster build --k8s-version {self.k8s_version}` (20-30 min once)")
+        if shutil.which("go") is None:
+            raise BackendUnavailable("kwok backend: no Go toolchain on PATH; it builds the "
+                                     "control plane from source (install Go >= 1.26)")
+        self.progress(f"building Kubernetes {self.k8s_version}, etcd and kwok from source "
+                      "(first use only; 20-30 min on 2 cores)")
+        try:
+            return build_binaries(self.k8s_version, progress=self.progress)
+        except BuildError as exc:
+            raise BackendUnavailable(f"kwok backend: the build failed: {exc}") from None
+
+    def start(self) -> None:
+        self.binaries = self.ensure_binaries()
+        self._started_at = time.monotonic()
+        self.workdir = Path(tempfile.mkdtemp(prefix="sts-props-kwok-"))
+        atexit.register(self.stop)
+        config = self.workdir / "kwokctl.yaml"
+        config.write_text(render_kwokctl_config(
+            self.binaries, stage_crd=False, stages=stage_documents(),
+            feature_gates=self.feature_gates), encoding="utf-8")
+        env = self._env()
+        self.progress(f"starting kwok cluster {self.cluster_name} ({self.k8s_version})")
+        try:
+            proc = subprocess.run(
+                [str(self.binaries.kwokctl), "create", "cluster", "--name", self.cluster_name,
+                 "--config", str(config), "--kubeconfig", str(self.workdir / "unused.yaml")],
+                env=env, capture_output=True, text=True, timeout=START_DEADLINE,
+                stdin=subprocess.DEVNULL, check=False)
+        except subprocess.TimeoutExpired:
+            self.stop()
+            raise ClusterError(f"kwokctl create did not return within {START_DEADLINE:.0f}s; "
+                               f"logs: {self.logs_dir()}") from None
+        self._read_pids()
+        if proc.returncode != 0:
+            tail = "\n".join((proc.stdout + proc.stderr).splitlines()[-15:])
+            self.stop()
+            raise ClusterError(f"kwokctl create cluster failed:\n{tail}")
+        try:
+            self._wait_ready()
+            self._create_nodes()
+        except BaseException:
+            self.stop()
+            raise
+        self.start_seconds = time.monotonic() - self._started_at
+        self.progress(f"cluster up in {self.start_seconds:.1f}s")
+
+    def _env(self) -> dict[str, str]:
+        assert self.binaries is not None and self.workdir is not None
+        env = self.binaries.path_env()
+        env["KWOK_WORKDIR"] = str(self.workdir)
+        env["KWOK_RUNTIME"] = "binary"
+        return env
+
+    def _read_pids(self) -> None:
+        pid_dir = self.cluster_dir / "pids"
+        if not pid_dir.is_dir():
+            return
+        for f in pid_dir.glob("*.pid"):
+            with contextlib.suppress(ValueError, OSError):
+                pid = int(f.read_text().strip())
+                if pid not in self._pids:
+                    self._pids.append(pid)
+
+    def _wait_ready(self) -> None:
+        """Poll /readyz (kwokctl returns before the apiserver is ready); deadline-bound."""
+        from kubernetes import client
+
+        deadline = time.monotonic() + START_DEADLINE
+        last = "no answer yet"
+        while time.monotonic() < deadline:
+            if self.kubeconfig().exists():
+                try:
+                    api = self.api_client()
+                    try:
+                        resp = rawhttp.get(api, "/readyz", read_timeout=2.0)
+                        if resp.status == 200:
+                            client.VersionApi(api).get_code()
+                            return
+                        last = f"/readyz answered {resp.status}"
+                    finally:
+                        api.close()
+                except Exception as exc:  # noqa: BLE001 - not up yet; keep the last reason
+                    last = str(exc).splitlines()[0][:200]
+            time.sleep(0.2)  # polling a process that offers nothing to watch yet
+        raise ClusterError(f"the kwok apiserver was not ready within {START_DEADLINE:.0f}s "
+                           f"(last: {last}); logs: {self.logs_dir()}")
+
+    def _create_nodes(self) -> None:
+        from kubernetes import client
+
+        api = self.api_client()
+        try:
+            core = client.CoreV1Api(api)
+            for i in range(NODE_COUNT):
+                core.create_node(_node(f"kwok-node-{i}"))
+        finally:
+            api.close()
+
+    def stop(self) -> None:
+        """Stop every process, remove the work directory and this cluster's PV directories."""
+        if self.workdir is None:
+            return
+        workdir, self.workdir = self.workdir, None
+        volumes = self._pv_paths(workdir)
+        self._read_pids_from(workdir)
+        if self.binaries is not None:
+            with contextlib.suppress(Exception):
+                env = self.binaries.path_env()
+                env["KWOK_WORKDIR"] = str(workdir)
+                subprocess.run([str(self.binaries.kwokctl), "delete", "cluster", "--name",
+                                self.cluster_name, "--kubeconfig", str(workdir / "unused.yaml")],
+                               env=env, capture_output=True, timeout=60, check=False,
+                               stdin=subprocess.DEVNULL)
+        self._kill_all()
+        for path in volumes:
+            shutil.rmtree(path, ignore_errors=True)
+        shutil.rmtree(workdir, ignore_errors=True)
+        with contextlib.suppress(Exception):
+            atexit.unregister(self.stop)
+
+    def _read_pids_from(self, workdir: Path) -> None:
+        saved, self.workdir = self.workdir, workdir
+        try:
+            self._read_pids()
+        finally:
+            self.workdir = saved
+
+    def _pv_paths(self, workdir: Path) -> list[Path]:
+        """hostPath directories of this cluster's PVs (the root is shared by all clusters)."""
+        paths: list[Path] = []
+        kubeconfig = workdir / "clusters" / self.cluster_name / "kubeconfig.yaml"
+        if not kubeconfig.exists():
+            return paths
+        with contextlib.suppress(Exception):
+            from kubernetes import client, config
+
+            api = config.new_client_from_config(config_file=str(kubeconfig))
+            try:
+                for pv in client.CoreV1Api(api).list_persistent_volume(_request_timeout=5).items:
+                    host = pv.spec.host_path.path if pv.spec.host_path else ""
+                    if host and Path(host).parent == HOSTPATH_ROOT:
+                        paths.append(Path(host))
+            finally:
+                api.close()
+        return paths
+
+    def _kill_all(self) -> None:
+        """SIGTERM, then SIGKILL after a grace period; waits until every pid is gone."""
+        for sig, wait in ((signal.SIGTERM, 5.0), (signal.SIGKILL, 5.0)):
+            alive = [p for p in self._pids if _alive(p)]
+            if not alive:
+                break
+            for pid in alive:
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.kill(pid, sig)
+            end = time.monotonic() + wait
+            while time.monotonic() < end and any(_alive(p) for p in alive):
+                time.sleep(0.05)  # the processes are not our children: nothing to wait() on
+        self._pids = [p for p in self._pids if _alive(p)]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # a zombie still answers kill(0); check its state
+    with contextlib.suppress(OSError):
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        return stat.rsplit(")", 1)[1].split()[0] != "Z"
+    return False
