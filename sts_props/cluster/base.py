@@ -74,9 +74,7 @@ class Cluster(abc.ABC):
 
     def api_client(self) -> Any:
         """A fresh ``kubernetes.client.ApiClient`` for this cluster."""
-        from kubernetes import config
-
-        return config.new_client_from_config(config_file=str(self.kubeconfig()))
+        return client_for(self.kubeconfig())
 
     def __enter__(self) -> Cluster:
         self.start()
@@ -84,3 +82,20 @@ class Cluster(abc.ABC):
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def client_for(kubeconfig: Path, context: str | None = None) -> Any:
+    """An ``ApiClient`` for a kubeconfig file (the loader is untyped upstream)."""
+    from kubernetes import config
+
+    return config.new_client_from_config(  # type: ignore[no-untyped-call]
+        config_file=str(kubeconfig), context=context)
+
+
+def typed_apis(api_client: Any) -> tuple[Any, Any, Any]:
+    """``(CoreV1Api, AppsV1Api, StorageV1Api)`` held as Any: the harness passes plain dicts,
+    which the generated client accepts although its annotations name its model classes."""
+    from kubernetes import client
+
+    return (client.CoreV1Api(api_client), client.AppsV1Api(api_client),
+            client.StorageV1Api(api_client))

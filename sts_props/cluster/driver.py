@@ -19,7 +19,13 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from sts_props.cluster.base import CREATED_BY_LABEL, CREATED_BY_VALUE, Cluster, ClusterError
+from sts_props.cluster.base import (
+    CREATED_BY_LABEL,
+    CREATED_BY_VALUE,
+    Cluster,
+    ClusterError,
+    typed_apis,
+)
 from sts_props.cluster.recorder import Recorder
 from sts_props.history import History
 from sts_props.model.environment import HOLD_ANNOTATION
@@ -79,12 +85,8 @@ class ClusterRun:
 
     # -- lifecycle -------------------------------------------------------------------------------
     def __enter__(self) -> ClusterRun:
-        from kubernetes import client
-
         self.api = self.cluster.api_client()
-        self.core = client.CoreV1Api(self.api)
-        self.apps = client.AppsV1Api(self.api)
-        self.storage = client.StorageV1Api(self.api)
+        self.core, self.apps, self.storage = typed_apis(self.api)
         self.core.create_namespace({"metadata": {
             "name": self.namespace, "labels": {CREATED_BY_LABEL: CREATED_BY_VALUE}}})
         self.recorder = Recorder(self.api, self.namespace, t0=time.time(), header={
@@ -124,7 +126,7 @@ class ClusterRun:
         self.rec.pump()
         return self.rec.history()
 
-    # -- ops ----------------------------------------------------------------------------------------
+    # -- ops ---------------------------------------------------------------------------------
     def apply(self, op: Op) -> Outcome:
         """Invoke ``op`` on the cluster and record invoke and result in the History."""
         from kubernetes.client.exceptions import ApiException
@@ -162,16 +164,17 @@ class ClusterRun:
                                                      propagation_policy=op.propagation)
             return Outcome.accepted(), None
         if isinstance(op, DeletePVC):
-            templates = (self.editor.manifest.get("spec") or {}).get("volumeClaimTemplates") or []
+            spec = self.editor.manifest.get("spec") or {}
+            templates = spec.get("volumeClaimTemplates") or []
             if not templates:
-                return Outcome.rejected(404, "NotFound", "the set has no volumeClaimTemplates"), None
+                return Outcome.rejected(404, "NotFound", "no volumeClaimTemplates"), None
             first = (templates[0].get("metadata") or {}).get("name")
             deleted = self.core.delete_namespaced_persistent_volume_claim(
                 f"{first}-{self.set_name}-{op.ordinal}", ns)
             return Outcome.accepted(), _rv(deleted)
         if isinstance(op, DeletePod):
-            deleted = self.core.delete_namespaced_pod(pod_name(self.set_name, op.ordinal), ns)
-            return Outcome.accepted(), _rv(deleted)
+            gone = self.core.delete_namespaced_pod(pod_name(self.set_name, op.ordinal), ns)
+            return Outcome.accepted(), _rv(gone)
         if isinstance(op, FailPod | HoldNotReady | ReleasePod):
             return self._pod_fault(op), None
         if isinstance(op, Settle):

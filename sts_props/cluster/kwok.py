@@ -38,6 +38,8 @@ from sts_props.cluster.base import (
     Capabilities,
     Cluster,
     ClusterError,
+    client_for,
+    typed_apis,
 )
 from sts_props.cluster.binaries import (
     DEFAULT_K8S_VERSION,
@@ -188,18 +190,16 @@ class KwokCluster(Cluster):
                         last = f"/readyz answered {resp.status}"
                     finally:
                         api.close()
-                except Exception as exc:  # noqa: BLE001 - not up yet; keep the last reason
+                except Exception as exc:  # not up yet; keep the last reason
                     last = str(exc).splitlines()[0][:200]
             time.sleep(0.2)  # polling a process that offers nothing to watch yet
         raise ClusterError(f"the kwok apiserver was not ready within {START_DEADLINE:.0f}s "
                            f"(last: {last}); logs: {self.logs_dir()}")
 
     def _create_nodes(self) -> None:
-        from kubernetes import client
-
         api = self.api_client()
         try:
-            core = client.CoreV1Api(api)
+            core = typed_apis(api)[0]
             for i in range(NODE_COUNT):
                 core.create_node(_node(f"kwok-node-{i}"))
         finally:
@@ -241,11 +241,9 @@ class KwokCluster(Cluster):
         if not kubeconfig.exists():
             return paths
         with contextlib.suppress(Exception):
-            from kubernetes import client, config
-
-            api = config.new_client_from_config(config_file=str(kubeconfig))
+            api = client_for(kubeconfig)
             try:
-                for pv in client.CoreV1Api(api).list_persistent_volume(_request_timeout=5).items:
+                for pv in typed_apis(api)[0].list_persistent_volume(_request_timeout=5).items:
                     host = pv.spec.host_path.path if pv.spec.host_path else ""
                     if host and Path(host).parent == HOSTPATH_ROOT:
                         paths.append(Path(host))

@@ -125,15 +125,13 @@ class Recorder:
                     rv = (obj.get("metadata") or {}).get("resourceVersion", rv)
                     if etype != "BOOKMARK":
                         self._queue.put((kind, str(etype), obj))
-            except Exception as exc:  # noqa: BLE001 - a watch must not die silently
+            except Exception as exc:  # a watch must not die silently
                 if self._stop.is_set():
                     break
                 if first:
                     self.errors.append(f"{kind} watch failed to start: {exc}")
-                    try:
+                    with contextlib.suppress(threading.BrokenBarrierError):
                         ready.abort()
-                    except threading.BrokenBarrierError:
-                        pass
                     return
                 self.errors.append(f"{kind} watch: {exc!r}")
                 time.sleep(0.2)  # back off before re-watching a broken stream

@@ -1,8 +1,8 @@
-"""Trim real API objects (as plain dicts) into the normalised snapshots of :mod:`sts_props.snapshot`.
+"""Trim real API objects (plain JSON dicts) into the snapshots of :mod:`sts_props.snapshot`.
 
-Timestamps become float seconds since ``t0`` (the run's start, epoch seconds); the Ready condition
-becomes ``status.ready`` / ``status.readySince``. The kubernetes client's ``sanitize_for_serialization``
-gives the camelCase dict these functions take.
+Timestamps become float seconds since ``t0`` (the run's start, epoch seconds); the Ready
+condition becomes ``status.ready`` / ``status.readySince``. Objects are the camelCase JSON the
+apiserver sends (the recorder reads watches as raw JSON).
 
 >>> pod = {"metadata": {"name": "web-0", "uid": "u", "creationTimestamp": "2026-01-01T00:00:10Z"},
 ...        "status": {"phase": "Running", "conditions": [{"type": "Ready", "status": "True",
@@ -116,8 +116,12 @@ def trim_statefulset(obj: dict[str, Any], t0: float) -> dict[str, Any]:
 def trim_revision(obj: dict[str, Any], t0: float) -> dict[str, Any]:
     meta = _meta(obj, t0)
     meta.pop("generation", None)
+    # REV-1: data is a strategic-merge patch of spec.template marked "$patch: replace"; without
+    # the marker it is the set's (defaulted) template, so equal keys mean equal templates.
+    template = dict((obj.get("data") or {}).get("spec", {}).get("template", {}))
+    template.pop("$patch", None)
     return {"metadata": meta, "revision": int(obj.get("revision") or 0),
-            "templateKey": _key((obj.get("data") or {}).get("spec", {}).get("template", {}))}
+            "templateKey": _key(template)}
 
 
 def trim_endpointslice(obj: dict[str, Any], t0: float) -> dict[str, Any]:

@@ -280,6 +280,11 @@ class _Pass:
             err = self.ensure_claims(ordinal, "STO-3")
             if err:
                 return True, err
+            if pod.name in self.world.pods:
+                # Names are unique: a pod of that name that this set did not claim (an orphan,
+                # ID-13, or one still owned by a deleted set's UID, ID-16, awaiting GC) makes the
+                # create fail with AlreadyExists, and the error ends the sync (ID-13, ORD-6).
+                return True, f'pods "{pod.name}" already exists'
             self.plan.add("create_pod", pod.name, "RP-2" if monotonic else "ORD-6", pod)
             # STO-9 (a): best effort; claims created in this sync are not in the cache yet.
             for cname, _ in _claims_for(self.sts, ordinal):

@@ -272,9 +272,17 @@ class ModelRun:
             apply_plan(w, plan)
             self._note_plan(plan)
             moved = True
-        # Each action was enabled in the same state and touches its own object, so applying
-        # them together equals some order of single steps.
+        # Each action was enabled in the same state; applying those that touch distinct objects
+        # together equals some order of single steps. Two actions can address the same object
+        # (a terminating pod of a set in Orphan deletion is offered both remove_pod and
+        # orphan_pod): only the first is applied, the other is re-offered next round if it is
+        # still enabled.
+        touched: set[tuple[str, str]] = set()
         for action in env_actions(w):
+            target = (action.verb.split("_", 1)[-1], action.name)
+            if target in touched:
+                continue
+            touched.add(target)
             apply_env(w, action)
             self.rules[action.rule] += 1
             moved = True

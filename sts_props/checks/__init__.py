@@ -1,0 +1,79 @@
+"""Checks over Histories: safety (CHK-1..CHK-9), quiescent state (section 10.3), model vs cluster.
+
+Every check reads only a :class:`~sts_props.history.History`, so it runs alike on the model's
+histories, on a cluster's, and offline on a saved ``history.jsonl``. Each returns a list of
+:class:`Violation`; empty means no broken promise was found. A violation names the rule IDs of
+``statefulset-semantics.md`` it enforces, the pods involved and the history records
+(``#12 (t=3s)``).
+
+Usage::
+
+    from sts_props.checks import (
+        run_safety_checks, run_quiescent_checks, compare_histories,
+    )
+    history = History.load(Path("runs/42/history.jsonl"))
+    for v in run_safety_checks(history) + run_quiescent_checks(history):
+        print(v.describe())
+    # model vs cluster, paired by quiescent records and op indices:
+    for v in compare_histories(model_history, cluster_history):
+        print(v.describe())
+
+One check at a time: ``check_chk3(history)``, ``check_quiescent(history, at_seq)``;
+``SAFETY_CHECKS`` maps each ID to its function.
+
+>>> from sts_props.history import History
+>>> h = History.new(backend="model", set_name="web")
+>>> run_safety_checks(h) + run_quiescent_checks(h) + compare_histories(h, h)
+[]
+"""
+
+from sts_props.checks.compare import (
+    BASIC,
+    FULL,
+    TARGET,
+    Difference,
+    compare_histories,
+    compare_states,
+    quiescent_view,
+    revision_symbols,
+)
+from sts_props.checks.quiescent import check_quiescent, run_quiescent_checks
+from sts_props.checks.safety import (
+    SAFETY_CHECKS,
+    check_chk1,
+    check_chk2,
+    check_chk3,
+    check_chk4,
+    check_chk5,
+    check_chk6,
+    check_chk7,
+    check_chk8,
+    check_chk9,
+    run_safety_checks,
+)
+from sts_props.checks.violation import Violation
+
+__all__ = [
+    "BASIC",
+    "FULL",
+    "SAFETY_CHECKS",
+    "TARGET",
+    "Difference",
+    "Violation",
+    "check_chk1",
+    "check_chk2",
+    "check_chk3",
+    "check_chk4",
+    "check_chk5",
+    "check_chk6",
+    "check_chk7",
+    "check_chk8",
+    "check_chk9",
+    "check_quiescent",
+    "compare_histories",
+    "compare_states",
+    "quiescent_view",
+    "revision_symbols",
+    "run_quiescent_checks",
+    "run_safety_checks",
+]

@@ -1,0 +1,621 @@
+"""Replay of a History into object lifetimes and per-record context (shared by the checks).
+
+Private to :mod:`sts_props.checks`. A :class:`Timeline` walks the records once, in order, and
+keeps:
+
+* one :class:`Life` per incarnation of every Pod and PersistentVolumeClaim (a new incarnation
+  starts when a name is (re)added or its uid changes), with every observed snapshot, the record
+  where its deletion started and *why* it was deleted (:data:`CONTROLLER`, an op, the set's
+  deletion, a Failed/Succeeded phase, or an owner other than the live set);
+* one :class:`Context` per record: the StatefulSet as last seen and the **candidate specs** the
+  controller may have been acting on at that instant.
+
+Candidate specs. The controller acts on a cached copy of the set. The last status it wrote
+carries ``observedGeneration`` = og, and its cache never goes backwards, so after that status
+record every controller action was based on a generation in ``[og, generation]``; before the
+first status write, on any generation seen so far. Checks that flag an action therefore flag it
+only if it is wrong under *every* candidate spec. This relies on the History listing object
+records in the order the apiserver committed them (resourceVersion order across kinds), which
+the model does by construction and a cluster recorder must preserve when it merges watches.
+
+>>> from sts_props.history import History
+>>> h = History.new(backend="model", set_name="web")
+>>> tl = Timeline(h)
+>>> tl.set_name, tl.pods, tl.context_at(0).set_live
+('web', [], False)
+"""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass, field
+from typing import Any
+
+from sts_props.history import Event, History
+from sts_props.snapshot import (
+    HARNESS_PREFIX,
+    Snapshot,
+    controller_ref,
+    created_at,
+    is_running_ready,
+    is_terminating,
+    meta,
+    ordinal_of,
+    phase,
+    ready_since,
+    uid,
+)
+
+#: Ops that inject a fault: between their invoke and the next settle, unhealthy, missing or
+#: terminating pods may be the harness's doing, not the controller's.
+FAULT_OPS = frozenset(
+    {"delete_pod", "fail_pod", "hold_not_ready", "delete_pvc", "delete_set", "recreate_set"}
+)
+#: Ops after which the *targeted* pod is deleted by someone other than the update/scale logic
+#: (the user for delete_pod; RP-1 replacing a Failed/Succeeded pod for fail_pod).
+POD_DELETING_OPS = frozenset({"delete_pod", "fail_pod"})
+#: Ops that change the pod template and so start a new rollout (REV-1).
+TEMPLATE_OPS = frozenset({"set_template", "revert_template"})
+#: The harness's hold annotation (``HoldNotReady``); a held pod is NotReady on purpose.
+HOLD_KEY = HARNESS_PREFIX + "hold"
+
+# Why a pod's deletion started (Life.cause).
+CONTROLLER = "controller"  # the StatefulSet controller's scale-down / update / RP-1 logic
+BY_OP = "op"  # attributed to a delete_pod / fail_pod op of the harness
+SET_DELETION = "set-deletion"  # the set is being deleted or gone: GC (ORD-9, DEL-1)
+FAILED = "failed"  # the pod was Failed/Succeeded: RP-1 replacement
+FOREIGN = "foreign"  # not controlled by the live set (orphan, old set incarnation)
+
+
+def as_int(value: Any, default: int = 0) -> int:
+    """``int(value)``, or ``default`` for None and anything unparseable (partial histories)."""
+    if value is None or isinstance(value, bool):
+        return default
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return default
+
+
+def as_dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def spec_of(obj: Snapshot) -> dict[str, Any]:
+    return as_dict(obj.get("spec"))
+
+
+def status_of(obj: Snapshot) -> dict[str, Any]:
+    return as_dict(obj.get("status"))
+
+
+def annotations_of(obj: Snapshot) -> dict[str, str]:
+    return dict(meta(obj).get("annotations") or {})
+
+
+def is_held(pod: Snapshot) -> bool:
+    """True if the harness holds this pod NotReady (annotation, or label, ``sts-props.io/hold``)."""
+    labels = meta(pod).get("labels") or {}
+    return HOLD_KEY in annotations_of(pod) or HOLD_KEY in labels
+
+
+def is_finished(pod: Snapshot) -> bool:
+    """PR-6: Failed or Succeeded."""
+    return phase(pod) in ("Failed", "Succeeded")
+
+
+@dataclass(frozen=True)
+class Spec:
+    """The parts of a StatefulSet spec the checks read, with apps/v1 defaults (VAL-1..VAL-3).
+
+    >>> s = Spec.of({"metadata": {"generation": 2},
+    ...              "spec": {"replicas": 3, "ordinals": {"start": 5},
+    ...                       "updateStrategy": {"type": "RollingUpdate",
+    ...                                          "rollingUpdate": {"partition": 1}}}})
+    >>> (s.start, s.end, s.in_range(7), s.in_range(8), s.update_floor, s.generation)
+    (5, 8, True, False, 6, 2)
+    """
+
+    generation: int = 0
+    replicas: int = 1
+    start: int = 0
+    policy: str = "OrderedReady"
+    strategy: str = "RollingUpdate"
+    has_block: bool = False
+    partition: int = 0
+    max_unavailable: int | str | None = None
+    min_ready_seconds: int = 0
+    templates: tuple[str, ...] = ()
+    template_key: str = ""
+    service_name: str = ""
+    when_deleted: str = "Retain"
+    when_scaled: str = "Retain"
+    revision_history_limit: int = 10
+    match_labels: tuple[tuple[str, str], ...] = ()
+
+    @staticmethod
+    def of(set_obj: Snapshot) -> Spec:
+        spec = spec_of(set_obj)
+        strategy = as_dict(spec.get("updateStrategy"))
+        block = strategy.get("rollingUpdate")
+        retention = as_dict(spec.get("persistentVolumeClaimRetentionPolicy"))
+        templates: list[str] = []
+        for tmpl in spec.get("volumeClaimTemplates") or []:
+            # Names as strings (the snapshot format); tolerate full template objects too.
+            tname = tmpl if isinstance(tmpl, str) else str(meta(as_dict(tmpl)).get("name", ""))
+            if tname:
+                templates.append(tname)
+        selector = as_dict(as_dict(spec.get("selector")).get("matchLabels"))
+        mu = as_dict(block).get("maxUnavailable")
+        return Spec(
+            generation=as_int(meta(set_obj).get("generation"), 0),
+            replicas=as_int(spec.get("replicas"), 1),
+            start=as_int(as_dict(spec.get("ordinals")).get("start"), 0),
+            policy=str(spec.get("podManagementPolicy") or "OrderedReady"),
+            strategy=str(strategy.get("type") or "RollingUpdate"),
+            has_block=isinstance(block, dict),
+            partition=as_int(as_dict(block).get("partition"), 0),
+            max_unavailable=mu if isinstance(mu, int | str) and not isinstance(mu, bool) else None,
+            min_ready_seconds=as_int(spec.get("minReadySeconds"), 0),
+            templates=tuple(templates),
+            template_key=str(spec.get("templateKey") or ""),
+            service_name=str(spec.get("serviceName") or ""),
+            when_deleted=str(retention.get("whenDeleted") or "Retain"),
+            when_scaled=str(retention.get("whenScaled") or "Retain"),
+            revision_history_limit=as_int(spec.get("revisionHistoryLimit"), 10),
+            match_labels=tuple(sorted((str(k), str(v)) for k, v in selector.items())),
+        )
+
+    @property
+    def end(self) -> int:
+        return self.start + self.replicas
+
+    def in_range(self, ordinal: int) -> bool:
+        """ID-2: ``start <= ordinal < start + replicas``."""
+        return self.start <= ordinal < self.end
+
+    @property
+    def ordered(self) -> bool:
+        return self.policy == "OrderedReady"
+
+    @property
+    def rolling(self) -> bool:
+        return self.strategy == "RollingUpdate"
+
+    @property
+    def update_floor(self) -> int:
+        """UPD-2: the lowest ordinal the update step may touch (``start + partition``)."""
+        return self.start + (self.partition if self.has_block else 0)
+
+    def effective_max_unavailable(self) -> int:
+        """UPD-5: maxUnavailable as a pod count (percent of replicas rounded down, at least 1).
+
+        An absent value counts as 1, which is also what the legacy path (gate off) does. An
+        unparseable value counts as unbounded so that no check relies on it.
+        """
+        value = self.max_unavailable
+        if value is None:
+            return 1
+        if isinstance(value, int):
+            return max(1, value)
+        text = value.strip()
+        if text.endswith("%") and text[:-1].isdigit():
+            return max(1, self.replicas * int(text[:-1]) // 100)
+        if text.isdigit():
+            return max(1, int(text))
+        return 2**31
+
+
+@dataclass(frozen=True)
+class Obs:
+    """One observed snapshot of an object."""
+
+    seq: int
+    t: float
+    action: str
+    obj: Snapshot
+
+
+@dataclass
+class Life:
+    """One incarnation of a Pod or PVC name, from its first record to its DELETED record."""
+
+    key: int
+    kind: str
+    name: str
+    uid: str
+    ordinal: int | None
+    obs: list[Obs] = field(default_factory=list)
+    deletion_seq: int | None = None
+    gone_seq: int | None = None
+    cause: str = ""
+    cause_seq: int | None = None
+
+    @property
+    def first(self) -> Obs:
+        return self.obs[0]
+
+    @property
+    def first_seq(self) -> int:
+        return self.obs[0].seq
+
+    @property
+    def added(self) -> bool:
+        """Whether the incarnation was first seen being ADDED (a creation, not a relist gap)."""
+        return self.obs[0].action == "ADDED"
+
+    @property
+    def created(self) -> float:
+        """creationTimestamp, or the first record's time when the snapshot has none."""
+        value = meta(self.first.obj).get("creationTimestamp")
+        return self.first.t if value is None else created_at(self.first.obj)
+
+    def owner_uid_at_first(self, set_name: str) -> str | None:
+        ref = controller_ref(self.first.obj)
+        if ref and ref.get("kind") == "StatefulSet" and ref.get("name") == set_name:
+            return str(ref.get("uid", ""))
+        return None
+
+    def last_before(self, seq: int) -> Obs | None:
+        found: Obs | None = None
+        for ob in self.obs:
+            if ob.seq >= seq:
+                break
+            found = ob
+        return found
+
+    def at(self, seq: int) -> Obs | None:
+        """The snapshot current at record ``seq`` (inclusive)."""
+        return self.last_before(seq + 1)
+
+    def live_at(self, seq: int) -> bool:
+        """Known to the history at ``seq``: first seen at or before it and not yet DELETED."""
+        return self.first_seq <= seq and (self.gone_seq is None or self.gone_seq > seq)
+
+    def ever_held(self) -> bool:
+        return any(is_held(ob.obj) for ob in self.obs)
+
+    def ever_finished(self) -> bool:
+        return any(is_finished(ob.obj) for ob in self.obs)
+
+
+@dataclass(frozen=True)
+class Context:
+    """What is known about the StatefulSet right after a record."""
+
+    set_obj: Snapshot | None = None
+    set_uid: str = ""
+    set_live: bool = False
+    set_deleting: bool = False
+    specs: tuple[Spec, ...] = ()
+    previous: Spec | None = None
+    status: dict[str, Any] = field(default_factory=dict)
+    window: int = 0
+    window_seq: int = -1
+    last_settle_seq: int = -1
+    #: templateKey of the generation named by status.observedGeneration: the template that
+    #: status.updateRevision was computed from ("" when unknown).
+    observed_template_key: str = ""
+
+    @property
+    def current(self) -> Spec | None:
+        return self.specs[0] if self.specs else None
+
+    @property
+    def managed(self) -> bool:
+        """The set exists and is not being deleted: its controller may act (ORD-9)."""
+        return self.set_live and not self.set_deleting and bool(self.specs)
+
+
+@dataclass(frozen=True)
+class Step:
+    """One object record of a Pod or PVC, with the incarnation it belongs to."""
+
+    event: Event
+    life: Life
+    prev: Obs | None
+    first: bool
+    deletion_start: bool
+
+
+class Timeline:
+    """The replayed History. Build once and share between checks."""
+
+    def __init__(self, history: History) -> None:
+        self.history = history
+        self.set_name = history.set_name
+        self.granularity = history.clock_granularity
+        self.events = list(history.events)
+        self.by_seq: dict[int, Event] = {ev.seq: ev for ev in self.events}
+        self.pods: list[Life] = []
+        self.pvcs: list[Life] = []
+        self.pod_steps: list[Step] = []
+        self.pvc_steps: list[Step] = []
+        self.duplicates: list[tuple[Life, Life, int]] = []  # (old, new, seq) name reused live
+        self.settle_seqs: list[int] = []
+        self.fault_seqs: list[int] = []
+        self.template_op_seqs: list[int] = []
+        self.op_invokes: dict[int, Event] = {}
+        self.set_records: list[tuple[int, str, Snapshot]] = []  # (seq, uid, snapshot)
+        self._contexts: list[tuple[int, Context]] = []
+        self._pods_by_ordinal: dict[int, list[Life]] = {}
+        self._pvcs_by_name: dict[str, list[Life]] = {}
+        self._replay()
+        self._ctx_seqs = [seq for seq, _ in self._contexts]
+        self.creation_seqs = sorted(
+            p.first_seq for p in self.pods if p.added and p.owner_uid_at_first(self.set_name)
+        )
+
+    # -- queries -----------------------------------------------------------------------------
+    def where(self, seq: int | None) -> str:
+        """``#12 (t=3s)`` for a record, as messages cite it."""
+        if seq is None:
+            return "(unknown record)"
+        ev = self.by_seq.get(seq)
+        return ev.where() if ev is not None else f"#{seq}"
+
+    def context_at(self, seq: int) -> Context:
+        """The context right after record ``seq``."""
+        i = bisect.bisect_right(self._ctx_seqs, seq) - 1
+        return self._contexts[i][1] if i >= 0 else Context()
+
+    def pod_lives(self, ordinal: int) -> list[Life]:
+        return self._pods_by_ordinal.get(ordinal, [])
+
+    def latest_pod(self, ordinal: int, before_seq: int) -> Life | None:
+        """The newest incarnation of ``<set>-<ordinal>`` first seen before ``before_seq``."""
+        found: Life | None = None
+        for life in self._pods_by_ordinal.get(ordinal, []):
+            if life.first_seq < before_seq:
+                found = life
+        return found
+
+    def pvc_lives(self, name: str) -> list[Life]:
+        return self._pvcs_by_name.get(name, [])
+
+    def prev_settle(self, seq: int) -> int:
+        i = bisect.bisect_left(self.settle_seqs, seq) - 1
+        return self.settle_seqs[i] if i >= 0 else -1
+
+    def next_settle(self, seq: int) -> int:
+        i = bisect.bisect_right(self.settle_seqs, seq)
+        return self.settle_seqs[i] if i < len(self.settle_seqs) else len(self.events) + 1
+
+    def faults_between(self, lo: int, hi: int) -> list[int]:
+        """Invoke records of fault ops with ``lo < seq < hi``."""
+        return [s for s in self.fault_seqs if lo < s < hi]
+
+    def creations_between(self, lo: int, hi: int) -> int:
+        """How many pods of the set were created (ADDED) with ``lo < seq < hi``."""
+        return bisect.bisect_left(self.creation_seqs, hi) - bisect.bisect_right(
+            self.creation_seqs, lo
+        )
+
+    def owned_by_live_set(self, obj: Snapshot, ctx: Context) -> bool:
+        ref = controller_ref(obj)
+        return bool(
+            ref
+            and ref.get("kind") == "StatefulSet"
+            and ctx.set_live
+            and str(ref.get("uid", "")) == ctx.set_uid
+        )
+
+    def controlled_by_set_name(self, obj: Snapshot) -> bool:
+        ref = controller_ref(obj)
+        return bool(ref and ref.get("kind") == "StatefulSet" and ref.get("name") == self.set_name)
+
+    def healthy_witness(
+        self, ordinal: int, before_seq: int, bound: float, min_ready: int
+    ) -> tuple[Life | None, Obs | None]:
+        """Evidence that ordinal's newest pod was Running+Ready+available before ``bound``.
+
+        Looks at the newest incarnation first seen before ``before_seq`` (the one a controller
+        cache could have shown; an older one cannot be in a cache that already saw the newer
+        one created). Evidence is either a snapshot recorded before ``before_seq`` that shows it
+        Running+Ready with ``readySince + minReadySeconds <= bound + granularity``, or, for
+        cluster histories (granularity > 0), any later snapshot whose ``readySince`` proves the
+        same by timestamps (CHK-3's timestamp form, which also survives a watch relist that
+        dropped intermediate states).
+        Returns ``(incarnation or None, the witnessing snapshot or None)``.
+        """
+        life = self.latest_pod(ordinal, before_seq)
+        if life is None:
+            return None, None
+        limit = bound + self.granularity
+        for ob in life.obs:
+            if not is_running_ready(ob.obj):
+                continue
+            since = ready_since(ob.obj)
+            if ob.seq < before_seq:
+                if since is None or min_ready <= 0 or since + min_ready <= limit:
+                    return life, ob
+            elif self.granularity > 0 and since is not None and since + min_ready <= limit:
+                # Timestamps only where records may be missing (a cluster watch can relist);
+                # the model's history is exact, and its clock may not move at all.
+                return life, ob
+        return life, None
+
+    # -- replay ------------------------------------------------------------------------------
+    def _replay(self) -> None:
+        st = _SetState()
+        live_pods: dict[str, Life] = {}
+        live_pvcs: dict[str, Life] = {}
+        pending: dict[int, list[tuple[int, int]]] = {}  # ordinal -> [(op index, invoke seq)]
+        delete_set_pending: int | None = None  # op index of a delete_set in flight
+        window, window_seq, last_settle = 0, -1, -1
+        keys = 0
+
+        def push(seq: int) -> None:
+            ctx = st.context(window, window_seq, last_settle, delete_set_pending is not None)
+            if self._contexts and self._contexts[-1][1] == ctx:
+                return
+            self._contexts.append((seq, ctx))
+
+        def cause_of(life: Life, ob: Obs, prev: Obs | None) -> tuple[str, int | None]:
+            ctx = st.context(window, window_seq, last_settle, delete_set_pending is not None)
+            source = prev.obj if prev is not None else ob.obj
+            if not (self.owned_by_live_set(source, ctx) or self.owned_by_live_set(ob.obj, ctx)):
+                return FOREIGN, None
+            if ctx.set_deleting:
+                return SET_DELETION, delete_set_pending
+            if life.ordinal is not None and pending.get(life.ordinal):
+                _index, seq = pending[life.ordinal].pop(0)
+                return BY_OP, seq
+            if is_finished(ob.obj) or (prev is not None and is_finished(prev.obj)):
+                return FAILED, None
+            return CONTROLLER, None
+
+        push(-1)
+        for ev in self.events:
+            if ev.type == "op":
+                op = as_dict(ev.data.get("op"))
+                kind = str(op.get("op", ""))
+                index = as_int(ev.data.get("index"), -1)
+                if ev.phase == "invoke":
+                    self.op_invokes[index] = ev
+                    if kind in FAULT_OPS:
+                        self.fault_seqs.append(ev.seq)
+                    if kind in POD_DELETING_OPS and isinstance(op.get("ordinal"), int):
+                        pending.setdefault(int(op["ordinal"]), []).append((index, ev.seq))
+                    if kind == "delete_set":
+                        delete_set_pending = index
+                    if kind in TEMPLATE_OPS:
+                        self.template_op_seqs.append(ev.seq)
+                        window, window_seq = window + 1, ev.seq
+                elif ev.phase == "fail":
+                    # A rejected op changed nothing: forget what it was expected to cause.
+                    for queue in pending.values():
+                        queue[:] = [(i, s) for i, s in queue if i != index]
+                    if delete_set_pending == index:
+                        delete_set_pending = None
+                push(ev.seq)
+            elif ev.type == "quiescent":
+                if ev.data.get("settled"):
+                    self.settle_seqs.append(ev.seq)
+                    last_settle = ev.seq
+                    # Everything an earlier op caused has been observed by now.
+                    pending.clear()
+                push(ev.seq)
+            elif ev.type == "object" and ev.kind == "StatefulSet" and ev.name == self.set_name:
+                new_uid = uid(ev.obj)
+                if ev.action == "DELETED":
+                    st.deleted()
+                else:
+                    if st.update(ev.obj):
+                        window, window_seq = window + 1, ev.seq
+                    if st.fresh:
+                        delete_set_pending = None
+                    self.set_records.append((ev.seq, new_uid, ev.obj))
+                push(ev.seq)
+            elif ev.type == "object" and ev.kind in ("Pod", "PersistentVolumeClaim"):
+                is_pod = ev.kind == "Pod"
+                live = live_pods if is_pod else live_pvcs
+                life = live.get(ev.name)
+                obj = ev.obj
+                new_uid = uid(obj)
+                fresh = life is None or bool(new_uid and life.uid and new_uid != life.uid)
+                if fresh:
+                    if life is not None:
+                        # The name came back with another uid without a DELETED in between.
+                        life.gone_seq = ev.seq
+                        new_life = self._new_life(keys, ev, is_pod)
+                        if is_pod:
+                            self.duplicates.append((life, new_life, ev.seq))
+                        life = new_life
+                    else:
+                        life = self._new_life(keys, ev, is_pod)
+                    keys += 1
+                    live[ev.name] = life
+                assert life is not None
+                prev = life.obs[-1] if life.obs else None
+                ob = Obs(ev.seq, ev.t, ev.action, obj if obj else (prev.obj if prev else {}))
+                life.obs.append(ob)
+                started = False
+                if life.deletion_seq is None and (ev.action == "DELETED" or is_terminating(obj)):
+                    life.deletion_seq = ev.seq
+                    started = True
+                    if is_pod:
+                        life.cause, life.cause_seq = cause_of(life, ob, prev)
+                if ev.action == "DELETED":
+                    life.gone_seq = ev.seq
+                    live.pop(ev.name, None)
+                step = Step(ev, life, prev, fresh, started)
+                (self.pod_steps if is_pod else self.pvc_steps).append(step)
+
+    def _new_life(self, key: int, ev: Event, is_pod: bool) -> Life:
+        ordinal = ordinal_of(ev.name, self.set_name) if is_pod else None
+        life = Life(key, ev.kind, ev.name, uid(ev.obj), ordinal)
+        if is_pod:
+            self.pods.append(life)
+            if ordinal is not None:
+                self._pods_by_ordinal.setdefault(ordinal, []).append(life)
+        else:
+            self.pvcs.append(life)
+            self._pvcs_by_name.setdefault(ev.name, []).append(life)
+        return life
+
+
+class _SetState:
+    """The StatefulSet as replayed so far (one name; a new uid is a new incarnation)."""
+
+    def __init__(self) -> None:
+        self.obj: Snapshot | None = None
+        self.uid = ""
+        self.live = False
+        self.specs: dict[int, Spec] = {}
+        self.generation = 0
+        self.observed = 0
+        self.status: dict[str, Any] = {}
+        self.fresh = False
+
+    def update(self, obj: Snapshot) -> bool:
+        """Apply a set snapshot; True when the template changed (a new rollout window)."""
+        new_uid = uid(obj)
+        self.fresh = not self.live or (bool(new_uid) and new_uid != self.uid)
+        old_key = (
+            self.specs[self.generation].template_key if self.specs and not self.fresh else None
+        )
+        if self.fresh:
+            self.specs = {}
+            self.observed = 0
+        spec = Spec.of(obj)
+        gen = spec.generation or (max(self.specs) + 1 if self.specs else 1)
+        self.specs[gen] = spec
+        self.generation = gen
+        self.obj, self.uid, self.live = obj, new_uid, True
+        self.status = status_of(obj)
+        self.observed = max(self.observed, as_int(self.status.get("observedGeneration"), 0))
+        return self.fresh or (old_key is not None and old_key != spec.template_key)
+
+    def deleted(self) -> None:
+        self.live = False
+        self.fresh = False
+
+    def context(self, window: int, window_seq: int, settle: int, delete_pending: bool) -> Context:
+        if not self.specs:
+            return Context(window=window, window_seq=window_seq, last_settle_seq=settle)
+        cur = self.generation
+        lo = self.observed if 1 <= self.observed <= cur else min(self.specs)
+        if self.observed > cur:
+            lo = cur
+        gens = sorted((g for g in self.specs if lo <= g <= cur), reverse=True)
+        specs = tuple(self.specs[g] for g in gens) or (self.specs[cur],)
+        prev_gens = [g for g in self.specs if g < cur]
+        previous = self.specs[max(prev_gens)] if prev_gens else None
+        deleting = (
+            self.obj is not None and is_terminating(self.obj)
+        ) or delete_pending or not self.live
+        observed = self.specs.get(self.observed)
+        return Context(
+            set_obj=self.obj,
+            set_uid=self.uid,
+            set_live=self.live,
+            set_deleting=deleting,
+            specs=specs,
+            previous=previous,
+            status=dict(self.status),
+            window=window,
+            window_seq=window_seq,
+            last_settle_seq=settle,
+            observed_template_key=observed.template_key if observed is not None else "",
+        )

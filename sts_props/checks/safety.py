@@ -1,0 +1,892 @@
+"""Safety checks CHK-1..CHK-9 (section 10.1): what must hold at every observed instant.
+
+Each check replays the History's object records in order (see :mod:`._timeline`) and returns a
+list of :class:`~sts_props.checks.violation.Violation`; an empty list means the history is
+consistent with the rule. The checks are written to be *honest*: they never flag behaviour that
+section 10.2 (T-1..T-11) leaves free, and when the controller may have been acting on a stale
+view (a spec change in flight, a cache that lags) they flag an action only if it is wrong under
+every view it could have had. Partial histories (no set, rejected ops, runs cut short) are fine.
+
+Vocabulary used in the docstrings:
+
+* **created by the controller**: a pod whose first record is ``ADDED`` and whose controller
+  ownerReference already names the live set's uid (adopted pods are never "created").
+* **controller deletion**: a pod's deletion started (deletionTimestamp appeared, or DELETED
+  without a terminating record) while the set was live and not being deleted, the pod was
+  controlled by it, was not Failed/Succeeded, and the deletion was not caused by a
+  ``delete_pod``/``fail_pod`` op targeting that ordinal (the first such deletion after the op's
+  invoke, until the next settled quiescent record, is the op's).
+* **candidate specs**: the generations the controller may have been acting on, from the last
+  written ``status.observedGeneration`` up to ``metadata.generation``.
+
+>>> from sts_props.history import History
+>>> run_safety_checks(History.new(backend="model", set_name="web"))
+[]
+>>> sorted(SAFETY_CHECKS)[:3]
+['CHK-1', 'CHK-2', 'CHK-3']
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Callable, Sequence
+
+from sts_props.checks._timeline import (
+    CONTROLLER,
+    Context,
+    Life,
+    Obs,
+    Spec,
+    Step,
+    Timeline,
+    as_dict,
+    is_finished,
+    is_held,
+)
+from sts_props.checks.violation import Violation
+from sts_props.history import History
+from sts_props.snapshot import (
+    claim_name,
+    is_ready,
+    is_running_ready,
+    is_terminating,
+    ordinal_of,
+    owner_refs,
+    phase,
+    pod_name,
+    ready_since,
+    revision_of,
+    volumes,
+)
+
+_TIMELINES: weakref.WeakKeyDictionary[History, tuple[int, Timeline]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def timeline(history: History) -> Timeline:
+    """The replayed history, built once per (append-only) History and length."""
+    cached = _TIMELINES.get(history)
+    if cached is not None and cached[0] == len(history.events):
+        return cached[1]
+    tl = Timeline(history)
+    _TIMELINES[history] = (len(history.events), tl)
+    return tl
+
+
+# -- CHK-1 ---------------------------------------------------------------------------------------
+def check_chk1(history: History) -> list[Violation]:
+    """CHK-1 (ID-1, ID-5): controlled pods are named ``<set>-<o>``, at most one per ordinal.
+
+    Asserts, at every pod record whose controller ownerReference is a StatefulSet with the
+    history's set name (any uid, so pods of an earlier incarnation of the set count too):
+
+    * the name is exactly ``<set>-<o>`` for a decimal ordinal ``o`` (``web-01`` fails: ID-3
+      parses it to ordinal 1, whose pod is ``web-1``);
+    * no two live controlled pods share an ordinal, and a name is never re-added with another
+      uid before the previous incarnation's DELETED record.
+
+    Does not assert anything about pods the set does not control (orphans, ID-13/ID-16).
+    """
+    return _chk1(timeline(history))
+
+
+def _chk1(tl: Timeline) -> list[Violation]:
+    out: list[Violation] = []
+    bad_names: set[int] = set()
+    holder: dict[int, Life] = {}
+    reported: set[tuple[int, int]] = set()
+    for step in tl.pod_steps:
+        ev, life = step.event, step.life
+        for slot, held in list(holder.items()):
+            if held is life and (ev.action == "DELETED" or not tl.controlled_by_set_name(ev.obj)):
+                del holder[slot]
+        if ev.action == "DELETED" or not tl.controlled_by_set_name(ev.obj):
+            continue
+        o = ordinal_of(ev.name, tl.set_name)
+        if (o is None or ev.name != pod_name(tl.set_name, o)) and life.key not in bad_names:
+            bad_names.add(life.key)
+            hint = (
+                f"; its name parses to ordinal {o}, whose pod must be named "
+                f"{pod_name(tl.set_name, o)}"
+                if o is not None
+                else f"; it does not parse as {tl.set_name}-<ordinal> at all (ID-3)"
+            )
+            out.append(
+                Violation(
+                    "CHK-1",
+                    "CHK-1/ID-1",
+                    f"Pod {ev.name} is controlled by StatefulSet {tl.set_name} at "
+                    f"{ev.where()} but is not named {tl.set_name}-<ordinal>{hint}.",
+                    (ev.seq,),
+                )
+            )
+        if o is None:
+            continue
+        other = holder.get(o)
+        if other is None or other is life:
+            holder[o] = life
+        elif other.name != life.name and (other.key, life.key) not in reported:
+            reported.add((other.key, life.key))
+            out.append(
+                Violation(
+                    "CHK-1",
+                    "CHK-1/ID-5",
+                    f"Pods {other.name} and {ev.name} are both controlled by StatefulSet "
+                    f"{tl.set_name} with ordinal {o} at {ev.where()}; at most one pod may "
+                    f"exist per ordinal.",
+                    (ev.seq, other.first_seq),
+                )
+            )
+    for old, new, seq in tl.duplicates:
+        if tl.controlled_by_set_name(new.first.obj) or tl.controlled_by_set_name(old.obs[-1].obj):
+            out.append(
+                Violation(
+                    "CHK-1",
+                    "CHK-1/ID-1",
+                    f"Pod {new.name} was added again at {tl.where(seq)} (uid {new.uid or '?'}) "
+                    f"while the incarnation first seen at {tl.where(old.first_seq)} "
+                    f"(uid {old.uid or '?'}) had no DELETED record; two pods cannot share "
+                    f"one name.",
+                    (seq, old.first_seq),
+                )
+            )
+    return out
+
+
+# -- CHK-2 ---------------------------------------------------------------------------------------
+def check_chk2(history: History) -> list[Violation]:
+    """CHK-2 (ID-2, ID-5): the controller creates pods only for in-range ordinals.
+
+    Asserts that a pod created by the controller has an ordinal in
+    ``[start, start + replicas)`` of at least one candidate spec, or of the generation just
+    before the current one (spec changes in flight, as section 10.1 allows).
+
+    Does not judge pods that were adopted, or whose names do not parse (that is CHK-1).
+    """
+    return _chk2(timeline(history))
+
+
+def _chk2(tl: Timeline) -> list[Violation]:
+    out: list[Violation] = []
+    for step in _creations(tl):
+        ev, o = step.event, step.life.ordinal
+        ctx = tl.context_at(ev.seq)
+        assert o is not None and ctx.current is not None
+        specs = ctx.specs + ((ctx.previous,) if ctx.previous is not None else ())
+        if any(s.in_range(o) for s in specs):
+            continue
+        out.append(
+            Violation(
+                "CHK-2",
+                "CHK-2/ID-2",
+                f"Pod {ev.name} (ordinal {o}) was created at {ev.where()}, outside the ordinal "
+                f"range of every generation the controller could have been acting on "
+                f"({_ranges(specs)}); it only creates pods for ordinals in "
+                f"[start, start+replicas).",
+                (ev.seq,),
+            )
+        )
+    return out
+
+
+# -- CHK-3 ---------------------------------------------------------------------------------------
+def check_chk3(history: History) -> list[Violation]:
+    """CHK-3 (ORD-1): under OrderedReady, lower ordinals are Ready before a pod is created.
+
+    For every pod with ordinal ``k`` created by the controller while the policy is
+    OrderedReady, and for every ordinal ``j`` in ``[start, k)`` (the largest candidate start,
+    so that the obligation holds under every spec the controller might have used), asserts
+    that the newest incarnation of ``<set>-<j>`` recorded before k's ADDED record was seen
+    Running+Ready at some instant before it, available for ``minReadySeconds`` (smallest
+    candidate) by ``k``'s creationTimestamp, allowing equality and the history's clock
+    granularity. A readySince timestamp early enough is also accepted as evidence.
+
+    Deliberately not asserted: that ``j`` is *still* Ready when ``k`` is created (the cache
+    may lag, T-3); anything under Parallel (T-1, T-2); the order of creations itself.
+    """
+    return _chk3(timeline(history))
+
+
+def _chk3(tl: Timeline) -> list[Violation]:
+    out: list[Violation] = []
+    for step in _creations(tl):
+        ev, life, k = step.event, step.life, step.life.ordinal
+        assert k is not None
+        ctx = tl.context_at(ev.seq)
+        specs = [s for s in ctx.specs if s.in_range(k)]
+        if not specs or not all(s.ordered for s in specs):
+            continue
+        lo = max(s.start for s in specs)
+        mrs = min(s.min_ready_seconds for s in specs)
+        for j in range(lo, k):
+            jlife, witness = tl.healthy_witness(j, ev.seq, life.created, mrs)
+            if witness is not None:
+                continue
+            name = pod_name(tl.set_name, j)
+            if jlife is None:
+                why = f"no pod {name} had been recorded"
+                cited: tuple[int, ...] = (ev.seq,)
+            else:
+                last = jlife.last_before(ev.seq) or jlife.first
+                why = (
+                    f"pod {name} (first seen {tl.where(jlife.first_seq)}) had not been "
+                    f"Running+Ready{_mrs_text(mrs)} before; its last state was "
+                    f"{_pod_state(last)} at {tl.where(last.seq)}"
+                )
+                cited = (ev.seq, last.seq)
+            out.append(
+                Violation(
+                    "CHK-3",
+                    "CHK-3/ORD-1",
+                    f"Pod {ev.name} (ordinal {k}) was created at {ev.where()} although {why}; "
+                    f"OrderedReady creates ordinal {k} only after ordinals {lo}..{k - 1} are "
+                    f"Ready.",
+                    cited,
+                )
+            )
+            break
+    return out
+
+
+# -- CHK-4 ---------------------------------------------------------------------------------------
+def check_chk4(history: History) -> list[Violation]:
+    """CHK-4 (ORD-4): OrderedReady scale-down goes one pod at a time, highest ordinal first.
+
+    When the controller starts deleting a condemned pod ``j`` (out of range under every
+    candidate spec under which the deletion could not be an update deletion) while the policy is
+    OrderedReady, asserts that
+
+    * no other pod controlled by the set with an ordinal ``> j`` that is condemned is still
+      recorded (live or terminating): each must already have *disappeared* (DELETED); and
+    * every in-range ordinal's newest pod had been Running+Ready (+available) at some instant
+      before the deletion (ORD-4 runs only once all slots are healthy).
+
+    Not asserted: deletions caused by delete_pod/fail_pod ops, by set deletion or GC (ORD-9,
+    T-8), of Failed/Succeeded pods (RP-1), or which of two *unhealthy* condemned pods goes
+    first (ORD-4's first-unavailable exception affects only the pod itself); anything under
+    Parallel (T-1).
+    """
+    return _chk4(timeline(history))
+
+
+def _chk4(tl: Timeline) -> list[Violation]:
+    out: list[Violation] = []
+    for step in _controller_deletions(tl):
+        ev, life, j = step.event, step.life, step.life.ordinal
+        assert j is not None
+        ctx = tl.context_at(ev.seq)
+        if not all(s.ordered for s in ctx.specs):
+            continue
+        condemned_specs = [s for s in ctx.specs if not s.in_range(j)]
+        if not condemned_specs or any(
+            _could_be_update_deletion(s, life, ctx, ev.seq) for s in ctx.specs if s.in_range(j)
+        ):
+            continue
+        per_spec = [_higher_condemned(tl, ctx, s, j, ev.seq) for s in condemned_specs]
+        if all(per_spec):
+            blockers = per_spec[0]
+            shown = ", ".join(
+                f"{b.name} ({'terminating' if _terminating_at(b, ev.seq) else 'running'}, "
+                f"first seen {tl.where(b.first_seq)})"
+                for b in blockers
+            )
+            out.append(
+                Violation(
+                    "CHK-4",
+                    "CHK-4/ORD-4",
+                    f"Condemned pod {ev.name} (ordinal {j}) started terminating at "
+                    f"{ev.where()} while higher condemned pod(s) {shown} had not disappeared; "
+                    f"OrderedReady deletes condemned pods one at a time in decreasing ordinal "
+                    f"order, each after the previous one is gone.",
+                    (ev.seq, *(b.first_seq for b in blockers)),
+                )
+            )
+            continue
+        unhealthy_per_spec = [_unhealthy_slots(tl, s, ev.seq, ev.t) for s in condemned_specs]
+        if all(unhealthy_per_spec):
+            o, olife = unhealthy_per_spec[0][0]
+            state = (
+                f"its last state was {_pod_state(olife.last_before(ev.seq) or olife.first)}"
+                if olife is not None
+                else "it did not exist"
+            )
+            out.append(
+                Violation(
+                    "CHK-4",
+                    "CHK-4/ORD-4",
+                    f"Condemned pod {ev.name} (ordinal {j}) started terminating at "
+                    f"{ev.where()} although in-range pod {pod_name(tl.set_name, o)} had not "
+                    f"been Running+Ready before ({state}); OrderedReady scales down only when "
+                    f"every in-range pod is healthy.",
+                    (ev.seq,) + ((olife.first_seq,) if olife is not None else ()),
+                )
+            )
+    return out
+
+
+def _higher_condemned(tl: Timeline, ctx: Context, spec: Spec, j: int, seq: int) -> list[Life]:
+    found: list[Life] = []
+    for other in tl.pods:
+        o = other.ordinal
+        if o is None or o <= j or spec.in_range(o) or not other.live_at(seq - 1):
+            continue
+        snap = other.at(seq)
+        if snap is not None and tl.owned_by_live_set(snap.obj, ctx):
+            found.append(other)
+    return sorted(found, key=lambda x: -(x.ordinal or 0))
+
+
+def _unhealthy_slots(
+    tl: Timeline, spec: Spec, seq: int, bound: float
+) -> list[tuple[int, Life | None]]:
+    bad: list[tuple[int, Life | None]] = []
+    for o in range(spec.start, spec.end):
+        olife, witness = tl.healthy_witness(o, seq, bound, spec.min_ready_seconds)
+        if witness is None:
+            bad.append((o, olife))
+    return bad
+
+
+# -- CHK-5 ---------------------------------------------------------------------------------------
+def check_chk5(history: History) -> list[Violation]:
+    """CHK-5 (UPD-1, UPD-4, RP-4..RP-6): one pod down at a time in an OrderedReady rollout.
+
+    Applies to each controller deletion of a pod that is in range under every candidate spec
+    (so it can only be an update deletion), while every candidate spec is OrderedReady +
+    RollingUpdate with an effective maxUnavailable of 1 (absent, 1, or a percentage that rounds
+    down to 1), and no fault op (delete_pod, fail_pod, hold_not_ready, delete_pvc, delete_set,
+    recreate_set) was invoked since the rollout window began (the last template change).
+    Asserts that at that moment, for every *other* ordinal in range under every candidate
+    spec, the newest pod
+
+    * exists (was recorded before the deletion),
+    * is not terminating or gone *because of an earlier controller deletion*, and
+    * was seen Running+Ready, available for minReadySeconds, at some instant before,
+
+    i.e. at most one in-range pod is missing, terminating or unready because of the controller.
+    A stale controller cache cannot explain a second pod down: it would show the first pod as
+    old and delete *it* again.
+
+    Not asserted: pods that were held or Failed at any time, or deleted by an op or GC (faults,
+    possibly from before the window); anything with maxUnavailable > 1 (T-6) or under Parallel.
+    """
+    return _chk5(timeline(history))
+
+
+def _chk5(tl: Timeline) -> list[Violation]:
+    out: list[Violation] = []
+    for step in _controller_deletions(tl):
+        ev, j = step.event, step.life.ordinal
+        assert j is not None
+        ctx = tl.context_at(ev.seq)
+        specs = ctx.specs
+        if not all(s.in_range(j) for s in specs) or not all(
+            s.ordered and s.rolling and s.effective_max_unavailable() == 1 for s in specs
+        ):
+            continue
+        if tl.faults_between(ctx.window_seq, ev.seq):
+            continue
+        lo, hi = max(s.start for s in specs), min(s.end for s in specs)
+        mrs = min(s.min_ready_seconds for s in specs)
+        for i in range(lo, hi):
+            if i == j:
+                continue
+            problem = _down_because_of_controller(tl, i, ev.seq, ev.t, mrs)
+            if problem is None:
+                continue
+            text, cited = problem
+            out.append(
+                Violation(
+                    "CHK-5",
+                    "CHK-5/UPD-4",
+                    f"The controller started deleting pod {ev.name} (ordinal {j}) at "
+                    f"{ev.where()} for the rolling update while pod "
+                    f"{pod_name(tl.set_name, i)} {text}; with maxUnavailable 1 under "
+                    f"OrderedReady only one in-range pod may be down at a time.",
+                    (ev.seq, *cited),
+                )
+            )
+            break
+    return out
+
+
+def _down_because_of_controller(
+    tl: Timeline, i: int, seq: int, t: float, mrs: int
+) -> tuple[str, tuple[int, ...]] | None:
+    life = tl.latest_pod(i, seq)
+    if life is None:
+        return "did not exist", ()
+    if life.deletion_seq is not None and life.deletion_seq < seq:
+        if life.cause != CONTROLLER:
+            return None  # removed by a fault or GC: not the controller's doing
+        state = "was gone" if life.gone_seq is not None and life.gone_seq < seq else (
+            "was still terminating"
+        )
+        return (
+            f"{state} after the controller deleted it at {tl.where(life.deletion_seq)} and it "
+            f"had not been recreated",
+            (life.deletion_seq,),
+        )
+    if life.ever_held() or life.ever_finished():
+        return None
+    _, witness = tl.healthy_witness(i, seq, t, mrs)
+    if witness is not None:
+        return None
+    last = life.last_before(seq) or life.first
+    return (
+        f"(first seen {tl.where(life.first_seq)}) had not been Running+Ready{_mrs_text(mrs)} "
+        f"yet; its last state was {_pod_state(last)}",
+        (life.first_seq,),
+    )
+
+
+# -- CHK-6 ---------------------------------------------------------------------------------------
+def check_chk6(history: History) -> list[Violation]:
+    """CHK-6 (UPD-1, UPD-4): rolling-update deletions go in decreasing ordinal order.
+
+    An *update deletion* is a controller deletion of a pod that is in range under every
+    candidate spec, all of them RollingUpdate, and that is not provably at the update
+    revision already. Within one rollout window (from a template change, template op or set
+    re-creation to the next), asserts that an update deletion of ordinal ``o`` never follows an
+    update deletion of a lower ordinal ``p < o`` whose record came after ``<set>-<o>``'s
+    incarnation was first seen.
+
+    Not asserted: the order inside one batch when maxUnavailable may exceed 1 (T-6: deletions
+    with no pod creation between them count as one batch); under Parallel, deletions of old pods
+    that were not available (not Running+Ready for minReadySeconds, or held) just before: such
+    pods do not block the update (ORD-7) and from v1.37 are all replaced first, before the
+    top-down pass (#137666, UNCONFIRMED exact rule); re-deletion of a pod recreated at
+    the old revision after the lower deletion (partition or currentReplicas rules, UPD-6);
+    deletions by ops, GC, RP-1 or of condemned pods.
+    """
+    return _chk6(timeline(history))
+
+
+def _chk6(tl: Timeline) -> list[Violation]:
+    out: list[Violation] = []
+    by_window: dict[int, list[tuple[int, int, str]]] = {}
+    for step in _controller_deletions(tl):
+        ev, life, o = step.event, step.life, step.life.ordinal
+        assert o is not None
+        ctx = tl.context_at(ev.seq)
+        specs = ctx.specs
+        if not all(s.in_range(o) and s.rolling for s in specs):
+            continue
+        if all(_definitely_updated(s, life, ctx, ev.seq) for s in specs):
+            continue  # not an update deletion; CHK-7 judges it
+        if not all(s.ordered for s in specs) and not _was_available(tl, step, specs):
+            continue  # Parallel replaces broken old pods out of order (ORD-7, #137666)
+        batches = any(s.effective_max_unavailable() > 1 for s in specs)
+        earlier = by_window.setdefault(ctx.window, [])
+        for lower, lower_seq, lower_name in earlier:
+            if lower >= o or life.first_seq > lower_seq:
+                continue
+            if batches and tl.creations_between(lower_seq, ev.seq) == 0:
+                continue
+            out.append(
+                Violation(
+                    "CHK-6",
+                    "CHK-6/UPD-1",
+                    f"The rolling update deleted pod {ev.name} (ordinal {o}) at {ev.where()} "
+                    f"after it had already deleted lower pod {lower_name} (ordinal {lower}) at "
+                    f"{tl.where(lower_seq)} in the same rollout; update deletions go in "
+                    f"decreasing ordinal order.",
+                    (ev.seq, lower_seq),
+                )
+            )
+            break
+        earlier.append((o, ev.seq, ev.name))
+    return out
+
+
+# -- CHK-7 ---------------------------------------------------------------------------------------
+def check_chk7(history: History) -> list[Violation]:
+    """CHK-7 (UPD-2, UPD-6, UPD-8): the partition protects low ordinals; recreation revision.
+
+    Asserts that
+
+    * the controller never deletes a non-Failed pod that is in range and below
+      ``start + partition`` under every candidate spec (or in range under an OnDelete spec,
+      UPD-8); ``partition`` is 0 when the rollingUpdate block is absent (VAL-3);
+    * a pod created by the controller whose ordinal is below ``start + partition`` under every
+      candidate spec (RollingUpdate with a rollingUpdate block) carries a revision that was
+      ``status.currentRevision`` at some point between the previous and the next settled
+      quiescent record (UPD-6 b). Because currentRevision moves on promotion, including the
+      scale-to-0 promotion (REV-9, #121534), any value it took in that span is accepted; while
+      currentRevision was still empty, the update revision is accepted (REV-8).
+
+    Not asserted: the recreation revision without a rollingUpdate block (UPD-6 a depends on
+    the cached status.currentReplicas) and the revision of pods at or above the partition
+    (checked at quiescence).
+    """
+    return _chk7(timeline(history))
+
+
+def _chk7(tl: Timeline) -> list[Violation]:
+    out: list[Violation] = []
+    for step in _controller_deletions(tl):
+        ev, o = step.event, step.life.ordinal
+        assert o is not None
+        ctx = tl.context_at(ev.seq)
+        if any(not s.in_range(o) or (s.rolling and o >= s.update_floor) for s in ctx.specs):
+            continue
+        cur = ctx.current
+        assert cur is not None
+        if all(not s.rolling for s in ctx.specs):
+            rule = "CHK-7/UPD-8"
+            why = (
+                "the update strategy is OnDelete, under which the controller deletes only "
+                "Failed/Succeeded pods"
+            )
+        else:
+            rule = "CHK-7/UPD-2"
+            why = (
+                f"it is below the partition boundary start+partition = {cur.start}+"
+                f"{cur.partition if cur.has_block else 0} = {cur.update_floor} of generation "
+                f"{cur.generation}"
+            )
+        out.append(
+            Violation(
+                "CHK-7",
+                rule,
+                f"The controller started deleting pod {ev.name} (ordinal {o}) at {ev.where()} "
+                f"although {why}; the update step never deletes such a pod.",
+                (ev.seq,),
+            )
+        )
+    for step in _creations(tl):
+        ev, o = step.event, step.life.ordinal
+        assert o is not None
+        ctx = tl.context_at(ev.seq)
+        specs = [s for s in ctx.specs if s.in_range(o)]
+        if not specs or not all(s.rolling and s.has_block and o < s.update_floor for s in specs):
+            continue
+        rev = revision_of(ev.obj)
+        accepted = _current_revisions(tl, ctx, ev.seq)
+        if not rev or not accepted or rev in accepted:
+            continue
+        floor = min(s.update_floor for s in specs)
+        out.append(
+            Violation(
+                "CHK-7",
+                "CHK-7/UPD-6",
+                f"Pod {ev.name} (ordinal {o}, below start+partition = {floor}) was created at "
+                f"{ev.where()} at revision {rev}, but pods below the partition are created at "
+                f"status.currentRevision ({' or '.join(sorted(accepted))} around then).",
+                (ev.seq,),
+            )
+        )
+    return out
+
+
+def _current_revisions(tl: Timeline, ctx: Context, seq: int) -> set[str]:
+    lo, hi = tl.prev_settle(seq), tl.next_settle(seq)
+    records = [r for r in tl.set_records if r[1] == ctx.set_uid]
+    chosen = [r for r in records if lo < r[0] < hi]
+    before = [r for r in records if r[0] <= seq]
+    if before:
+        chosen.append(before[-1])
+    current: set[str] = set()
+    update: set[str] = set()
+    empty = not chosen
+    for _, _, obj in chosen:
+        status = as_dict(obj.get("status"))
+        cur, upd = str(status.get("currentRevision") or ""), str(status.get("updateRevision") or "")
+        if cur:
+            current.add(cur)
+        else:
+            empty = True
+        if upd:
+            update.add(upd)
+    return current | update if empty else current
+
+
+# -- CHK-8 ---------------------------------------------------------------------------------------
+def check_chk8(history: History) -> list[Violation]:
+    """CHK-8 (STO-1, STO-3, STO-6): a pod's claims exist before the pod; its volumes name them.
+
+    For every pod created by the controller and every volumeClaimTemplate ``t``, asserts that
+
+    * the pod has a volume named ``t`` whose claimName is ``<t>-<set>-<ordinal>`` (STO-6); and
+    * a claim of that name existed when the pod was created: an incarnation recorded before the
+      pod and not yet DELETED, with creationTimestamp <= the pod's (+ clock granularity).
+
+    Tolerated: a claim DELETED since the previous settled quiescent record (the controller's
+    claim cache may still have shown it, e.g. after a delete_pvc op or GC of a retained claim),
+    a claim recorded after the pod but timestamped before it (watch reordering), and claims that
+    are deleted after the pod was created.
+    """
+    return _chk8(timeline(history))
+
+
+def _chk8(tl: Timeline) -> list[Violation]:
+    out: list[Violation] = []
+    for step in _creations(tl):
+        ev, life, o = step.event, step.life, step.life.ordinal
+        assert o is not None
+        cur = tl.context_at(ev.seq).current
+        assert cur is not None
+        vols = volumes(ev.obj)
+        for t in cur.templates:
+            claim = claim_name(t, tl.set_name, o)
+            got = vols.get(t)
+            if got != claim:
+                what = (
+                    f"its volume {t} points at claim {got}"
+                    if got
+                    else f"it has no volume named {t}"
+                )
+                out.append(
+                    Violation(
+                        "CHK-8",
+                        "CHK-8/STO-6",
+                        f"Pod {ev.name} (ordinal {o}) was created at {ev.where()} but {what}; "
+                        f"volumeClaimTemplate {t} must mount claim {claim} (STO-1).",
+                        (ev.seq,),
+                    )
+                )
+            problem = _claim_missing(tl, claim, ev.seq, life.created)
+            if problem is not None:
+                text, cited = problem
+                out.append(
+                    Violation(
+                        "CHK-8",
+                        "CHK-8/STO-3",
+                        f"Pod {ev.name} (ordinal {o}) was created at {ev.where()} but its claim "
+                        f"{claim} (template {t}) did not exist then: {text}; the controller "
+                        f"creates a pod's claims before the pod.",
+                        (ev.seq, *cited),
+                    )
+                )
+    return out
+
+
+def _claim_missing(
+    tl: Timeline, claim: str, seq: int, pod_created: float
+) -> tuple[str, tuple[int, ...]] | None:
+    g = tl.granularity
+    lives = tl.pvc_lives(claim)
+    settle = tl.prev_settle(seq)
+    for pvc in lives:
+        if pvc.created > pod_created + g:
+            continue
+        if pvc.first_seq < seq:
+            if pvc.gone_seq is None or pvc.gone_seq > seq or pvc.gone_seq > settle:
+                return None
+        elif pvc.created < pod_created or g > 0:
+            return None
+    if not lives:
+        return "no claim of that name was ever recorded", ()
+    earlier = [p for p in lives if p.first_seq < seq]
+    if earlier and earlier[-1].gone_seq is not None and earlier[-1].gone_seq < seq:
+        gone = earlier[-1].gone_seq
+        return f"it had been DELETED at {tl.where(gone)} and not recreated", (gone,)
+    later = [p for p in lives if p.first_seq > seq]
+    first = later[0] if later else lives[0]
+    return (
+        f"it was first recorded at {tl.where(first.first_seq)} with creationTimestamp "
+        f"t={first.created:g}",
+        (first.first_seq,),
+    )
+
+
+# -- CHK-9 ---------------------------------------------------------------------------------------
+def check_chk9(history: History) -> list[Violation]:
+    """CHK-9 (STO-8, STO-11): claims of in-range pods never receive a Pod ownerReference.
+
+    Asserts that no claim ``<t>-<set>-<o>`` gains an ownerReference of kind Pod (one that its
+    previous record did not have) while the set is live and ``o`` is in range under every
+    candidate spec. The controller adds pod refs only to claims of condemned pods, just
+    before deleting them (whenScaled=Delete).
+
+    Not asserted: refs that were added while the ordinal was condemned and remain after a
+    scale-up (stale refs, STO-12); anything while the set is being deleted.
+    """
+    return _chk9(timeline(history))
+
+
+def _chk9(tl: Timeline) -> list[Violation]:
+    out: list[Violation] = []
+    for step in tl.pvc_steps:
+        ev = step.event
+        if ev.action == "DELETED":
+            continue
+        before = {
+            (r.get("kind"), r.get("name"), r.get("uid"))
+            for r in (owner_refs(step.prev.obj) if step.prev is not None else [])
+        }
+        new = [
+            r
+            for r in owner_refs(ev.obj)
+            if r.get("kind") == "Pod" and (r.get("kind"), r.get("name"), r.get("uid")) not in before
+        ]
+        if not new:
+            continue
+        ctx = tl.context_at(ev.seq)
+        if not ctx.managed or ctx.current is None:
+            continue
+        o = _claim_ordinal(ev.name, ctx.current.templates, tl.set_name)
+        if o is None or not all(s.in_range(o) for s in ctx.specs):
+            continue
+        cur = ctx.current
+        out.append(
+            Violation(
+                "CHK-9",
+                "CHK-9/STO-11",
+                f"Claim {ev.name} of in-range pod {pod_name(tl.set_name, o)} (ordinal {o}, "
+                f"range [{cur.start}, {cur.end})) received an ownerReference to Pod "
+                f"{new[0].get('name')} at {ev.where()}; the controller adds pod refs only to "
+                f"claims of condemned pods (STO-8).",
+                (ev.seq,),
+            )
+        )
+    return out
+
+
+# -- registry ------------------------------------------------------------------------------------
+_BY_TIMELINE: dict[str, Callable[[Timeline], list[Violation]]] = {
+    "CHK-1": _chk1,
+    "CHK-2": _chk2,
+    "CHK-3": _chk3,
+    "CHK-4": _chk4,
+    "CHK-5": _chk5,
+    "CHK-6": _chk6,
+    "CHK-7": _chk7,
+    "CHK-8": _chk8,
+    "CHK-9": _chk9,
+}
+
+#: Every safety check by ID; each takes a History and returns its violations.
+SAFETY_CHECKS: dict[str, Callable[[History], list[Violation]]] = {
+    "CHK-1": check_chk1,
+    "CHK-2": check_chk2,
+    "CHK-3": check_chk3,
+    "CHK-4": check_chk4,
+    "CHK-5": check_chk5,
+    "CHK-6": check_chk6,
+    "CHK-7": check_chk7,
+    "CHK-8": check_chk8,
+    "CHK-9": check_chk9,
+}
+
+
+def run_safety_checks(history: History, only: Sequence[str] = ()) -> list[Violation]:
+    """Run every safety check (or those named in ``only``) over one replay of ``history``.
+
+    Violations come back ordered by the first record they cite.
+
+    >>> from sts_props.history import History
+    >>> run_safety_checks(History.new(backend="model", set_name="web"), only=["CHK-3"])
+    []
+    """
+    unknown = [c for c in only if c not in _BY_TIMELINE]
+    if unknown:
+        raise ValueError(f"unknown safety check(s) {unknown}; known: {sorted(_BY_TIMELINE)}")
+    tl = timeline(history)
+    out: list[Violation] = []
+    for check_id, fn in _BY_TIMELINE.items():
+        if not only or check_id in only:
+            out.extend(fn(tl))
+    return sorted(out, key=lambda v: (v.events[0] if v.events else -1, v.check))
+
+
+# -- helpers -------------------------------------------------------------------------------------
+def _creations(tl: Timeline) -> list[Step]:
+    """Pod creations by the controller: first record ADDED, owned by the live, managed set."""
+    found: list[Step] = []
+    for step in tl.pod_steps:
+        if not step.first or not step.life.added or step.life.ordinal is None:
+            continue
+        ctx = tl.context_at(step.event.seq)
+        if ctx.managed and tl.owned_by_live_set(step.event.obj, ctx):
+            found.append(step)
+    return found
+
+
+def _controller_deletions(tl: Timeline) -> list[Step]:
+    """Deletion starts the controller is responsible for (see the module docstring)."""
+    return [
+        s
+        for s in tl.pod_steps
+        if s.deletion_start
+        and s.life.cause == CONTROLLER
+        and s.life.ordinal is not None
+        and tl.context_at(s.event.seq).managed
+    ]
+
+
+def _definitely_updated(spec: Spec, life: Life, ctx: Context, seq: int) -> bool:
+    """The pod is provably at ``spec``'s update revision (so deleting it is no update step)."""
+    snap = life.at(seq)
+    rev = revision_of(snap.obj) if snap is not None else ""
+    upd = str(ctx.status.get("updateRevision") or "")
+    return bool(
+        rev
+        and rev == upd
+        and ctx.observed_template_key
+        and ctx.observed_template_key == spec.template_key
+    )
+
+
+def _could_be_update_deletion(spec: Spec, life: Life, ctx: Context, seq: int) -> bool:
+    o = life.ordinal
+    return (
+        o is not None
+        and spec.rolling
+        and spec.in_range(o)
+        and o >= spec.update_floor
+        and not _definitely_updated(spec, life, ctx, seq)
+    )
+
+
+def _was_available(tl: Timeline, step: Step, specs: Sequence[Spec]) -> bool:
+    """PR-4 on the pod's last snapshot before its deletion started (held pods never are)."""
+    before = step.prev
+    if before is None or is_held(before.obj) or not is_running_ready(before.obj):
+        return False
+    mrs = max(s.min_ready_seconds for s in specs)
+    since = ready_since(before.obj)
+    return mrs <= 0 or (since is not None and since + mrs <= step.event.t + tl.granularity)
+
+
+def _terminating_at(life: Life, seq: int) -> bool:
+    snap = life.at(seq)
+    return snap is not None and is_terminating(snap.obj)
+
+
+def _claim_ordinal(claim: str, templates: Sequence[str], set_name: str) -> int | None:
+    """The ordinal of a claim named ``<t>-<set>-<o>`` (STO-1), longest template name first."""
+    for t in sorted(templates, key=len, reverse=True):
+        prefix = f"{t}-{set_name}-"
+        rest = claim[len(prefix) :]
+        if claim.startswith(prefix) and rest.isdigit():
+            return int(rest)
+    return None
+
+
+def _ranges(specs: Sequence[Spec]) -> str:
+    seen = dict.fromkeys(f"[{s.start}, {s.end}) at generation {s.generation}" for s in specs)
+    return ", ".join(seen)
+
+
+def _mrs_text(mrs: int) -> str:
+    return f" for minReadySeconds={mrs}" if mrs > 0 else ""
+
+
+def _pod_state(ob: Obs) -> str:
+    """A short phrase for a pod snapshot: ``Running, Ready since t=3``."""
+    pod = ob.obj
+    parts = [phase(pod) or "no phase"]
+    if is_ready(pod):
+        since = ready_since(pod)
+        parts.append(f"Ready since t={since:g}" if since is not None else "Ready")
+    else:
+        parts.append("not Ready")
+    if is_held(pod):
+        parts.append("held by the harness")
+    if is_finished(pod):
+        parts.append("finished")
+    if is_terminating(pod) or ob.action == "DELETED":
+        parts.append("terminating" if ob.action != "DELETED" else "deleted")
+    return ", ".join(dict.fromkeys(parts))

@@ -1,0 +1,111 @@
+"""Differential runs: the same Scenario on the model and on a cluster, compared.
+
+After every op the model drains to its quiescent state; the cluster run then waits (woken by
+watch events, with a deadline) until the cluster's state equals the model's modulo named
+nondeterminism, and records a quiescent point. At the end every safety check and quiescent
+check runs on the cluster History, and :func:`~sts_props.checks.compare_histories` compares op
+outcomes and quiescent states with the model's History.
+
+>>> # with KwokCluster() as cluster:
+>>> #     result = run_differential(scenario, cluster)
+>>> #     print(result.render())
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from sts_props.checks import (
+    Violation,
+    compare_histories,
+    compare_states,
+    quiescent_view,
+    run_quiescent_checks,
+    run_safety_checks,
+)
+from sts_props.checks.compare import BASIC, TARGET
+from sts_props.cluster.base import Cluster
+from sts_props.cluster.driver import ClusterRun
+from sts_props.history import History
+from sts_props.model import ModelConfig, ModelRun
+from sts_props.ops import Settle
+from sts_props.scenario import Scenario
+
+#: how long the cluster may take to reach the model's state after one op
+OP_TIMEOUT = 60.0
+
+
+@dataclass
+class DifferentialResult:
+    """Both Histories and what the checks found."""
+
+    scenario: Scenario
+    model_history: History
+    cluster_history: History
+    violations: list[Violation] = field(default_factory=list)
+    waits: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    livelocks: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.violations
+
+    @property
+    def event_span(self) -> float:
+        """Seconds between the first and the last object event of the cluster History."""
+        times = [ev.t for ev in self.cluster_history.objects()]
+        return (max(times) - min(times)) if times else 0.0
+
+    def render(self) -> str:
+        lines = [f"{len(self.scenario.ops)} ops, {self.seconds:.1f}s, "
+                 f"{len(self.violations)} violation(s)"]
+        lines += [f"  - {v.describe()}" for v in self.violations]
+        return "\n".join(lines)
+
+
+def _view_diffs(target: dict[str, object], history: History) -> str:
+    """What still differs between the model's view and the cluster's latest state ("" = same)."""
+    if not history.events:
+        return "no events yet"
+    view = quiescent_view(history, history.events[-1].seq)
+    meta = target.get("meta") if isinstance(target.get("meta"), dict) else {}
+    level = BASIC if isinstance(meta, dict) and meta.get("blocked") else TARGET
+    diffs = compare_states(target, view, level=level)  # type: ignore[arg-type]
+    return "; ".join(d.note for d in diffs[:3]) + (
+        f" (+{len(diffs) - 3} more)" if len(diffs) > 3 else "")
+
+
+def run_differential(scenario: Scenario, cluster: Cluster, config: ModelConfig | None = None,
+                     op_timeout: float = OP_TIMEOUT,
+                     progress: Callable[[str], None] | None = None) -> DifferentialResult:
+    """Run ``scenario`` on the model and on ``cluster``; check and compare both Histories."""
+    say = progress or (lambda _line: None)
+    started = time.monotonic()
+    model = ModelRun(scenario.manifests, config)
+    waits: list[str] = []
+    with ClusterRun(cluster, scenario.manifests) as crun:
+        for index, op in enumerate(scenario.ops):
+            model.apply(op)  # the default chooser drains: the model is quiescent after it
+            if not isinstance(op, Settle):
+                model.history.quiescent(index, True, t=model.world.now)
+                crun.apply(op)
+            else:
+                crun.apply(op)
+            target = quiescent_view(model.history, model.history.events[-1].seq)
+            ok, why = crun.wait_until(
+                lambda target=target: _view_diffs(target, crun.history()), op_timeout,
+                f"the model's state after op {index} ({op.describe()})")
+            crun.mark_quiescent(index, ok, why)
+            say(f"    op {index}: {op.describe()}: {'settled' if ok else 'NOT settled'}")
+            if not ok:
+                waits.append(why)
+        cluster_history = crun.history()
+    violations = (run_safety_checks(cluster_history) + run_quiescent_checks(cluster_history)
+                  + compare_histories(model.history, cluster_history))
+    violations += [Violation("L", "L/10.4", f"the cluster did not reach the model's state: "
+                             f"{why}", ()) for why in waits]
+    return DifferentialResult(scenario, model.history, cluster_history, violations, waits,
+                              time.monotonic() - started, list(model.livelocks))

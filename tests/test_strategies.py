@@ -1,0 +1,191 @@
+"""The strategies generate what they promise: valid/invalid manifests, meaningful op sequences,
+Scenarios that round-trip through YAML, and replayable interleavings.
+
+Example counts come from the profile loaded in conftest.py (STS_PROPS_PROFILE).
+"""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, note, settings
+from hypothesis import strategies as st
+from hypothesis.database import DirectoryBasedExampleDatabase
+
+from strategies import (
+    DataChooser,
+    ScriptedChooser,
+    invalid_statefulsets,
+    op_sequences,
+    scenarios,
+    valid_statefulsets,
+)
+from strategies.manifests import INVALID_CASES
+from strategies.profiles import PROFILES, get_profile, load_profile
+from sts_props.model.config import ModelConfig
+from sts_props.model.runner import ModelRun, run_model
+from sts_props.model.validation import default_statefulset, selector_matches, validate_create
+from sts_props.ops import Create, RevertTemplate, Settle
+from sts_props.scenario import Manifests, Scenario
+
+#: Behaviour lines with different validation: serviceName checked from 1.33, templates from
+#: 1.34, maxUnavailable gate on in 1.35.0-3 and 1.37, off in 1.35.4+/1.36.
+CONFIGS = {
+    "v1.33.0": ModelConfig.for_version("v1.33.0"),
+    "v1.35.2": ModelConfig.for_version("v1.35.2"),
+    "v1.36.3": ModelConfig.for_version("v1.36.3"),
+    "v1.37.2": ModelConfig.for_version("v1.37.2"),
+}
+FAULT_KINDS = {"delete_pod", "fail_pod", "hold_not_ready", "release_pod", "delete_pvc"}
+
+
+# -- valid manifests -------------------------------------------------------------------------------
+@pytest.mark.parametrize("version", sorted(CONFIGS))
+@given(manifests=valid_statefulsets())
+def test_valid_manifests_pass_model_validation(version: str, manifests: Manifests) -> None:
+    config = CONFIGS[version]
+    causes = validate_create(default_statefulset(manifests.statefulset, config), config)
+    assert causes == [], [c.to_dict() for c in causes]
+
+
+@given(manifests=valid_statefulsets(max_replicas=3))
+def test_valid_manifests_keep_service_and_labels_consistent(manifests: Manifests) -> None:
+    sts = manifests.statefulset
+    spec = sts["spec"]
+    assert 0 <= spec.get("replicas", 1) <= 3
+    service = manifests.service
+    assert service is not None
+    assert service["metadata"]["name"] == spec["serviceName"]
+    template_labels = spec["template"]["metadata"]["labels"]
+    assert selector_matches(sts, template_labels)
+    # The Service selects the pods: its selector is a subset of the pod labels.
+    assert all(template_labels.get(k) == v for k, v in service["spec"]["selector"].items())
+    # Every volumeMount names a claim template (or a declared volume).
+    claims = {t["metadata"]["name"] for t in spec.get("volumeClaimTemplates", [])}
+    for container in spec["template"]["spec"]["containers"]:
+        assert {m["name"] for m in container.get("volumeMounts", [])} <= claims
+
+
+@given(manifests=valid_statefulsets(), data=st.data())
+def test_valid_manifests_are_created_by_the_model(manifests: Manifests,
+                                                  data: st.DataObject) -> None:
+    run = ModelRun(manifests, chooser=DataChooser(data))
+    assert run.apply(Create()).ok
+    run.apply(Settle())
+    assert not run.unsettled
+
+
+def test_valid_manifests_from_a_given_base_keep_its_labels() -> None:
+    @given(valid_statefulsets(Manifests.seed()))
+    def check(m: Manifests) -> None:
+        assert m.statefulset["spec"]["selector"] == {"matchLabels": {"app": "redis"}}
+
+    check()
+
+
+# -- invalid manifests -----------------------------------------------------------------------------
+@pytest.mark.parametrize("version", sorted(CONFIGS))
+@given(data=st.data())
+def test_invalid_manifests_are_rejected_citing_the_rule(version: str,
+                                                        data: st.DataObject) -> None:
+    config = CONFIGS[version]
+    manifests, rule, field = data.draw(invalid_statefulsets(config), label="case")
+    causes = validate_create(default_statefulset(manifests.statefulset, config), config)
+    cited = [(c.rule, c.field) for c in causes]
+    assert (rule, field) in cited, cited
+    # The defect is the only one: every cause points at the broken field.
+    assert {c.field for c in causes} == {field}, cited
+    outcome = ModelRun(manifests, config).apply(Create())
+    assert (outcome.status, outcome.code, outcome.reason) == ("rejected", 422, "Invalid")
+    assert rule in outcome.rules
+
+
+@pytest.mark.parametrize("case", sorted(INVALID_CASES))
+def test_every_invalid_case_is_rejected(case: str) -> None:
+    config = ModelConfig()
+
+    # One narrow case each: a tenth of the profile's examples is plenty (all cases together
+    # also run in test_invalid_manifests_are_rejected_citing_the_rule).
+    @settings(max_examples=max(10, settings.default.max_examples // 10))
+    @given(invalid_statefulsets(config, cases=[case]))
+    def check(triple: tuple[Manifests, str, str]) -> None:
+        manifests, rule, field = triple
+        causes = validate_create(default_statefulset(manifests.statefulset, config), config)
+        assert (rule, field) in [(c.rule, c.field) for c in causes]
+
+    check()
+
+
+def test_invalid_cases_follow_the_version() -> None:
+    # Before 1.34 an empty image is accepted (VAL-6): the case must not be drawn then.
+    with pytest.raises(ValueError, match="none of the cases"):
+        invalid_statefulsets(CONFIGS["v1.33.0"], cases=["empty image"])
+    with pytest.raises(ValueError, match="unknown invalid cases"):
+        invalid_statefulsets(cases=["no such case"])
+
+
+# -- op sequences and scenarios --------------------------------------------------------------------
+@given(data=st.data())
+def test_op_sequences_start_with_create_and_end_with_settle(data: st.DataObject) -> None:
+    manifests = data.draw(valid_statefulsets(), label="manifests")
+    ops = data.draw(op_sequences(manifests, min_ops=2, max_ops=12), label="ops")
+    assert isinstance(ops[0], Create)
+    assert isinstance(ops[-1], Settle)
+    assert 2 + 1 <= len(ops) <= 12 + 2
+    assert not any(isinstance(op, Create) for op in ops[1:])
+    # A Settle at least every 4 ops (Create counts as one).
+    gap = 0
+    for op in ops:
+        gap = 0 if isinstance(op, Settle) else gap + 1
+        assert gap <= 4, [o.kind for o in ops]
+
+
+@given(data=st.data())
+def test_op_sequences_without_faults_have_none(data: st.DataObject) -> None:
+    manifests = data.draw(valid_statefulsets(), label="manifests")
+    ops = data.draw(op_sequences(manifests, faults=False), label="ops")
+    assert not {op.kind for op in ops} & FAULT_KINDS
+
+
+@given(sc=scenarios(max_ops=20), data=st.data())
+def test_generated_ops_are_meaningful_on_the_model(sc: Scenario, data: st.DataObject) -> None:
+    """Create is accepted and RevertTemplate names existing versions (else SpecEditor raises
+    PlanError), whatever the interleaving."""
+    note(sc.to_yaml())
+    result = run_model(sc, chooser=DataChooser(data))
+    assert result.outcomes[0].ok
+    for op, outcome in zip(sc.ops, result.outcomes, strict=True):
+        if isinstance(op, RevertTemplate) and outcome.code != 404:
+            assert outcome.ok, (op, outcome.describe())
+
+
+@given(sc=scenarios())
+def test_scenarios_round_trip_through_yaml(sc: Scenario) -> None:
+    assert Scenario.from_yaml(sc.to_yaml()) == sc
+
+
+def test_op_sequences_reject_bad_bounds() -> None:
+    with pytest.raises(ValueError, match="min_ops"):
+        op_sequences(Manifests.seed(), min_ops=5, max_ops=2)
+    with pytest.raises(ValueError, match="max_ops"):
+        scenarios(max_ops=0)
+
+
+# -- choosers --------------------------------------------------------------------------------------
+@given(sc=scenarios(max_ops=10), data=st.data())
+def test_interleavings_replay_exactly(sc: Scenario, data: st.DataObject) -> None:
+    chooser = DataChooser(data)
+    first = run_model(sc, chooser=chooser)
+    again = run_model(sc, chooser=ScriptedChooser(chooser.log))
+    assert again.history.to_jsonl() == first.history.to_jsonl()
+    assert [o.to_dict() for o in again.outcomes] == [o.to_dict() for o in first.outcomes]
+
+
+# -- profiles --------------------------------------------------------------------------------------
+def test_profiles_keep_the_database_on_disk_where_it_matters() -> None:
+    assert set(PROFILES) == {"model", "model-ci", "cluster"}
+    for name in ("model-ci", "cluster"):
+        assert isinstance(get_profile(name).database, DirectoryBasedExampleDatabase)
+    assert get_profile("model").stateful_step_count == 20
+    assert get_profile("cluster").deadline is None
+    with pytest.raises(ValueError, match="unknown Hypothesis profile"):
+        load_profile("fast")
