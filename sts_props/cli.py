@@ -3,6 +3,9 @@
 Examples::
 
     sts-props check --backend model --examples 1000 --manifests ../shared/seed/
+    sts-props check --backend kwok --examples 30 --manifests ../shared/seed/
+    sts-props seed --backend kwok          # the seed tutorial end to end on a real cluster
+    sts-props cluster build --k8s-version v1.37.2
     sts-props validate ../shared/seed/redis-statefulset-demo.yaml
 
 Exit codes: 0 all good, 1 a property failed (the counterexample is printed), 2 bad input (one
@@ -15,10 +18,18 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from sts_props.cluster.base import ClusterError
 from sts_props.model import ModelConfig
 from sts_props.model.validation import default_statefulset, validate_create
 from sts_props.scenario import ManifestError, Manifests
+from sts_props.seed_scenario import SeedReport, run_seed_scenario
+
+if TYPE_CHECKING:
+    from sts_props.cluster.kwok import KwokCluster
+
+DEFAULT_VERSION = "v1.37.2"
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -70,17 +81,21 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     check = sub.add_parser("check", help="run the property suite on a backend")
-    check.add_argument("--backend", default="model", choices=["model"],
-                       help="where scenarios run (default: the reference model)")
+    check.add_argument("--backend", default="model", choices=["model", "kwok"],
+                       help="where scenarios run: the reference model (default), or a local "
+                            "upstream control plane with kwok nodes, compared with the model")
     check.add_argument("--examples", type=int, default=200,
                        help="number of generated scenarios (default 200)")
     check.add_argument("--manifests", type=Path, action="append", default=[],
                        help="a manifest file or directory to use as the base scenario "
                             "(repeatable; e.g. ../shared/seed/)")
-    check.add_argument("--k8s-version", default="v1.37.2",
-                       help="Kubernetes behaviour line to model (default v1.37.2)")
+    check.add_argument("--k8s-version", default=DEFAULT_VERSION,
+                       help=f"Kubernetes version to model and run (default {DEFAULT_VERSION})")
     check.add_argument("--seed", type=int, default=None, help="random seed, for a repeat run")
-    check.add_argument("--max-ops", type=int, default=20, help="ops per scenario (default 20)")
+    check.add_argument("--max-ops", type=int, default=None,
+                       help="ops per scenario (default 20 on the model, 12 on a cluster)")
+    check.add_argument("--min-ops", type=int, default=8,
+                       help="least ops per scenario on a cluster (default 8)")
     check.add_argument("--max-replicas", type=int, default=5,
                        help="largest replicas value generated (default 5)")
     check.add_argument("--database", type=Path, default=Path(".hypothesis/sts-props"),
@@ -89,7 +104,16 @@ def _parser() -> argparse.ArgumentParser:
 
     validate = sub.add_parser("validate", help="validate manifest files like the apiserver would")
     validate.add_argument("paths", type=Path, nargs="+")
-    validate.add_argument("--k8s-version", default="v1.37.2")
+    validate.add_argument("--k8s-version", default=DEFAULT_VERSION)
+
+    seed = sub.add_parser("seed", help="run the seed scenario end to end on a real cluster")
+    seed.add_argument("--backend", default="kwok", choices=["kwok"])
+    seed.add_argument("--manifests", type=Path, action="append", default=[])
+    seed.add_argument("--k8s-version", default=DEFAULT_VERSION)
+
+    cluster = sub.add_parser("cluster", help="build the kwok backend's binaries, or check them")
+    cluster.add_argument("action", choices=["build", "status"])
+    cluster.add_argument("--k8s-version", default=DEFAULT_VERSION)
     return parser
 
 
@@ -107,7 +131,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             return EXIT_OK
         if args.command == "check":
             return _check(args, config)
+        if args.command == "seed":
+            return _seed(args, config)
+        if args.command == "cluster":
+            return _cluster(args)
     except ManifestError as exc:
+        print(f"sts-props: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except ClusterError as exc:
         print(f"sts-props: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
@@ -117,20 +148,66 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _check(args: argparse.Namespace, config: ModelConfig) -> int:
-    from sts_props.suite import run_model_suite
+    from sts_props.suite import run_cluster_suite, run_model_suite
 
     if args.examples < 1:
         raise ManifestError("--examples must be at least 1")
     base = load_manifests(args.manifests, config) if args.manifests else None
     what = f"on {base.set_name} from {', '.join(map(str, args.manifests))}" if base else ""
-    print(f"sts-props: {args.examples} scenarios on the model ({config.version}) {what}".rstrip(),
-          flush=True)
-    summary = run_model_suite(
-        base=base, examples=args.examples, config=config, seed=args.seed,
-        progress=lambda line: print(line, flush=True), database_dir=args.database,
-        max_ops=args.max_ops, max_replicas=args.max_replicas)
+    if args.backend == "model":
+        print(f"sts-props: {args.examples} scenarios on the model ({config.version}) {what}"
+              .rstrip(), flush=True)
+        summary = run_model_suite(
+            base=base, examples=args.examples, config=config, seed=args.seed,
+            progress=lambda line: print(line, flush=True), database_dir=args.database,
+            max_ops=args.max_ops or 20, max_replicas=args.max_replicas)
+    else:
+        with _kwok(args.k8s_version) as cluster:
+            if base is not None:
+                _print_seed(run_seed_scenario(cluster, base))
+            print(f"sts-props: {args.examples} scenarios, model vs {cluster.name} "
+                  f"({cluster.version()}) {what}".rstrip(), flush=True)
+            summary = run_cluster_suite(
+                cluster, base=base, examples=args.examples, config=config, seed=args.seed,
+                progress=lambda line: print(line, flush=True), database_dir=args.database,
+                min_ops=args.min_ops, max_ops=args.max_ops or 12,
+                max_replicas=args.max_replicas)
     print(summary.render(), flush=True)
     return EXIT_OK if summary.ok else EXIT_FAILED
+
+
+def _kwok(version: str) -> KwokCluster:
+    from sts_props.cluster.kwok import KwokCluster
+
+    return KwokCluster(version, progress=lambda line: print(f"kwok: {line}", flush=True))
+
+
+def _seed(args: argparse.Namespace, config: ModelConfig) -> int:
+    base = load_manifests(args.manifests, config) if args.manifests else Manifests.seed()
+    with _kwok(args.k8s_version) as cluster:
+        report = run_seed_scenario(cluster, base)
+    _print_seed(report)
+    return EXIT_OK if report.ok else EXIT_FAILED
+
+
+def _print_seed(report: SeedReport) -> None:
+    print(report.render(), flush=True)
+
+
+def _cluster(args: argparse.Namespace) -> int:
+    from sts_props.cluster.binaries import build_binaries, find_binaries
+
+    if args.action == "status":
+        bins = find_binaries(args.k8s_version)
+        if bins is None:
+            print(f"binaries for {args.k8s_version}: not built "
+                  f"(run: sts-props cluster build --k8s-version {args.k8s_version})")
+            return EXIT_FAILED
+        print(f"binaries for {args.k8s_version}: {bins.bin_dir}")
+        return EXIT_OK
+    bins = build_binaries(args.k8s_version, progress=lambda line: print(line, flush=True))
+    print(f"binaries for {args.k8s_version}: {bins.bin_dir}")
+    return EXIT_OK
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -14,8 +14,10 @@ outcomes and quiescent states with the model's History.
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from sts_props.checks import (
     Violation,
@@ -48,6 +50,7 @@ class DifferentialResult:
     waits: list[str] = field(default_factory=list)
     seconds: float = 0.0
     livelocks: list[str] = field(default_factory=list)
+    rules: Counter[str] = field(default_factory=Counter)
 
     @property
     def ok(self) -> bool:
@@ -66,14 +69,14 @@ class DifferentialResult:
         return "\n".join(lines)
 
 
-def _view_diffs(target: dict[str, object], history: History) -> str:
+def _view_diffs(target: dict[str, Any], history: History) -> str:
     """What still differs between the model's view and the cluster's latest state ("" = same)."""
     if not history.events:
         return "no events yet"
     view = quiescent_view(history, history.events[-1].seq)
     meta = target.get("meta") if isinstance(target.get("meta"), dict) else {}
     level = BASIC if isinstance(meta, dict) and meta.get("blocked") else TARGET
-    diffs = compare_states(target, view, level=level)  # type: ignore[arg-type]
+    diffs = compare_states(target, view, level=level)
     return "; ".join(d.note for d in diffs[:3]) + (
         f" (+{len(diffs) - 3} more)" if len(diffs) > 3 else "")
 
@@ -89,15 +92,16 @@ def run_differential(scenario: Scenario, cluster: Cluster, config: ModelConfig |
     with ClusterRun(cluster, scenario.manifests) as crun:
         for index, op in enumerate(scenario.ops):
             model.apply(op)  # the default chooser drains: the model is quiescent after it
-            if not isinstance(op, Settle):
+            if not isinstance(op, Settle):  # Settle records its own quiescent point
                 model.history.quiescent(index, True, t=model.world.now)
-                crun.apply(op)
-            else:
-                crun.apply(op)
+            crun.apply(op)
             target = quiescent_view(model.history, model.history.events[-1].seq)
-            ok, why = crun.wait_until(
-                lambda target=target: _view_diffs(target, crun.history()), op_timeout,
-                f"the model's state after op {index} ({op.describe()})")
+
+            def missing(target: dict[str, Any] = target) -> str:
+                return _view_diffs(target, crun.history())
+
+            ok, why = crun.wait_until(missing, op_timeout,
+                                      f"the model's state after op {index} ({op.describe()})")
             crun.mark_quiescent(index, ok, why)
             say(f"    op {index}: {op.describe()}: {'settled' if ok else 'NOT settled'}")
             if not ok:
@@ -108,4 +112,4 @@ def run_differential(scenario: Scenario, cluster: Cluster, config: ModelConfig |
     violations += [Violation("L", "L/10.4", f"the cluster did not reach the model's state: "
                              f"{why}", ()) for why in waits]
     return DifferentialResult(scenario, model.history, cluster_history, violations, waits,
-                              time.monotonic() - started, list(model.livelocks))
+                              time.monotonic() - started, list(model.livelocks), model.rules)

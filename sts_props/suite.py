@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 from hypothesis.database import DirectoryBasedExampleDatabase
 
 from sts_props.checks import Violation, run_quiescent_checks, run_safety_checks
+from sts_props.cluster.base import Cluster
 from sts_props.model import Chooser, ModelConfig, ModelResult, run_model
 from sts_props.scenario import Manifests, Scenario
 
@@ -83,9 +84,8 @@ def run_model_suite(
     max_replicas: int = 5,
 ) -> SuiteSummary:
     """Generate ``examples`` scenarios (on ``base`` if given) and check each model History."""
-    from strategies.chooser import DataChooser
-
     from strategies import scenarios
+    from strategies.chooser import DataChooser
 
     cfg = config or ModelConfig()
     summary = SuiteSummary(backend=f"model ({cfg.version})")
@@ -123,6 +123,75 @@ def run_model_suite(
     except AssertionError:
         if not failed:
             raise  # not a property failure of ours: a bug in the harness itself
+        summary.counterexample, summary.violations = failed[-1]
+    summary.seconds = time.monotonic() - started
+    return summary
+
+
+def run_cluster_suite(
+    cluster: Cluster,
+    base: Manifests | None = None,
+    examples: int = 30,
+    config: ModelConfig | None = None,
+    seed: int | None = None,
+    progress: Progress = print,
+    database_dir: Path | None = None,
+    min_ops: int = 8,
+    max_ops: int = 12,
+    max_replicas: int = 5,
+    shrink_budget: int = 20,
+    faults: bool = True,
+) -> SuiteSummary:
+    """Generated scenarios run differentially on the model and on ``cluster``.
+
+    A slow system: no deadline, few examples, and a *shrink budget*: after the first failure
+    at most ``shrink_budget`` further cluster runs are spent on shrinking; the smallest failing
+    scenario found by then is reported.
+    """
+    from strategies import scenarios
+    from sts_props.differential import run_differential
+
+    cfg = config or ModelConfig.for_version(cluster.version())
+    summary = SuiteSummary(backend=f"{cluster.name} ({cluster.version()}) vs model ({cfg.version})")
+    started = time.monotonic()
+    failed: list[tuple[Scenario, list[Violation]]] = []
+    runs_after_failure = [0]
+    db = DirectoryBasedExampleDatabase(str(database_dir)) if database_dir else None
+    strategy = scenarios(base=base, max_ops=max_ops, max_replicas=max_replicas,
+                         faults=faults).filter(lambda sc: len(sc.ops) >= min_ops + 1)
+
+    @settings(max_examples=examples, deadline=None, database=db, print_blob=False,
+              suppress_health_check=list(HealthCheck),
+              phases=(Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink))
+    @given(strategy)
+    def prop(scenario: Scenario) -> None:
+        if failed:
+            runs_after_failure[0] += 1
+            if runs_after_failure[0] > shrink_budget:
+                return  # budget spent: keep the smallest failure found so far
+        number = summary.scenarios + len(failed) + 1
+        progress(f"  scenario {number}: {len(scenario.ops)} ops "
+                 f"({', '.join(op.kind for op in scenario.ops[:6])}...)")
+        result = run_differential(scenario, cluster, cfg)
+        if result.violations:
+            failed.append((scenario, result.violations))
+            progress(f"    FAILED: {result.violations[0].describe()}")
+            raise AssertionError(result.violations[0].describe())
+        summary.scenarios += 1
+        summary.ops += len(scenario.ops)
+        summary.steps += len(result.cluster_history)
+        summary.rejected_ops += sum(
+            1 for ev in result.model_history.ops() if ev.phase == "fail")
+        summary.rules.update(result.rules)
+        progress(f"    ok in {result.seconds:.1f}s (cluster events span "
+                 f"{result.event_span:.1f}s)")
+
+    runner = prop if seed is None else hypothesis_seed(seed)(prop)
+    try:
+        runner()
+    except AssertionError:
+        if not failed:
+            raise
         summary.counterexample, summary.violations = failed[-1]
     summary.seconds = time.monotonic() - started
     return summary

@@ -22,7 +22,6 @@ from sts_props.ops import (
     SetPartition,
     SetRetention,
     SetTemplate,
-    SetUpdateStrategy,
     Settle,
 )
 from sts_props.scenario import Manifests
