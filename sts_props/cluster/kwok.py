@@ -125,6 +125,7 @@ class KwokCluster(Cluster):
         self._started_at = time.monotonic()
         self.workdir = Path(tempfile.mkdtemp(prefix="sts-props-kwok-"))
         atexit.register(self.stop)
+        _exit_on_sigterm()
         config = self.workdir / "kwokctl.yaml"
         config.write_text(render_kwokctl_config(
             self.binaries, stage_crd=False, stages=stage_documents(),
@@ -264,6 +265,20 @@ class KwokCluster(Cluster):
             while time.monotonic() < end and any(_alive(p) for p in alive):
                 time.sleep(0.05)  # the processes are not our children: nothing to wait() on
         self._pids = [p for p in self._pids if _alive(p)]
+
+
+def _exit_on_sigterm() -> None:
+    """Turn SIGTERM (``timeout``, CI cancellation) into SystemExit so that ``with`` blocks and
+    atexit handlers run and the cluster's processes, which are not our children, are stopped."""
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return
+    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+        def _raise(signum: int, frame: object) -> None:
+            raise SystemExit(128 + signum)
+
+        signal.signal(signal.SIGTERM, _raise)
 
 
 def _alive(pid: int) -> bool:
