@@ -21,6 +21,7 @@ from typing import Any
 
 from sts_props.checks import (
     Violation,
+    check_quiescent,
     compare_histories,
     compare_states,
     quiescent_view,
@@ -76,9 +77,13 @@ def _view_diffs(target: dict[str, Any], history: History) -> str:
     view = quiescent_view(history, history.events[-1].seq)
     meta = target.get("meta") if isinstance(target.get("meta"), dict) else {}
     level = BASIC if isinstance(meta, dict) and meta.get("blocked") else TARGET
-    diffs = compare_states(target, view, level=level)
-    return "; ".join(d.note for d in diffs[:3]) + (
-        f" (+{len(diffs) - 3} more)" if len(diffs) > 3 else "")
+    notes = [d.note for d in compare_states(target, view, level=level)]
+    if not notes:
+        # Equal to the model is not enough: the cluster must also be at rest by its own
+        # measure (status caught up with the pods, section 10.3), or the controller is still
+        # between two syncs.
+        notes = [v.message for v in check_quiescent(history, history.events[-1].seq)]
+    return "; ".join(notes[:3]) + (f" (+{len(notes) - 3} more)" if len(notes) > 3 else "")
 
 
 def run_differential(scenario: Scenario, cluster: Cluster, config: ModelConfig | None = None,

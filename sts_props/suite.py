@@ -10,6 +10,7 @@ replayable plan) and the violations found on it.
 
 from __future__ import annotations
 
+import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -20,9 +21,11 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
 from hypothesis.database import DirectoryBasedExampleDatabase
+from hypothesis.errors import HypothesisException
 
 from sts_props.checks import Violation, run_quiescent_checks, run_safety_checks
 from sts_props.cluster.base import Cluster
+from sts_props.differential import DifferentialResult, run_differential
 from sts_props.model import Chooser, ModelConfig, ModelResult, run_model
 from sts_props.scenario import Manifests, Scenario
 
@@ -141,6 +144,7 @@ def run_cluster_suite(
     max_replicas: int = 5,
     shrink_budget: int = 20,
     faults: bool = True,
+    artifacts_dir: Path = Path("artifacts"),
 ) -> SuiteSummary:
     """Generated scenarios run differentially on the model and on ``cluster``.
 
@@ -149,8 +153,6 @@ def run_cluster_suite(
     scenario found by then is reported.
     """
     from strategies import scenarios
-    from sts_props.differential import run_differential
-
     cfg = config or ModelConfig.for_version(cluster.version())
     summary = SuiteSummary(backend=f"{cluster.name} ({cluster.version()}) vs model ({cfg.version})")
     started = time.monotonic()
@@ -165,18 +167,27 @@ def run_cluster_suite(
               phases=(Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink))
     @given(strategy)
     def prop(scenario: Scenario) -> None:
+        known = next((v for sc, v in failed if sc == scenario), None)
         if failed:
             runs_after_failure[0] += 1
             if runs_after_failure[0] > shrink_budget:
-                return  # budget spent: keep the smallest failure found so far
+                # Budget spent: keep the smallest failure found so far. A cluster is not
+                # deterministic, so a known failure is answered from memory, not re-run.
+                if known is not None:
+                    raise AssertionError(known[0].describe())
+                return
         number = summary.scenarios + len(failed) + 1
         progress(f"  scenario {number}: {len(scenario.ops)} ops "
                  f"({', '.join(op.kind for op in scenario.ops[:6])}...)")
         result = run_differential(scenario, cluster, cfg)
         if result.violations:
             failed.append((scenario, result.violations))
-            progress(f"    FAILED: {result.violations[0].describe()}")
+            where = save_failure(artifacts_dir, result)
+            progress(f"    FAILED: {result.violations[0].describe()}\n    artifacts: {where}")
             raise AssertionError(result.violations[0].describe())
+        if known is not None:
+            progress("    (passed this time: the earlier failure depends on timing)")
+            raise AssertionError(known[0].describe())
         summary.scenarios += 1
         summary.ops += len(scenario.ops)
         summary.steps += len(result.cluster_history)
@@ -189,9 +200,21 @@ def run_cluster_suite(
     runner = prop if seed is None else hypothesis_seed(seed)(prop)
     try:
         runner()
-    except AssertionError:
+    except (AssertionError, HypothesisException, BaseExceptionGroup):
         if not failed:
             raise
         summary.counterexample, summary.violations = failed[-1]
     summary.seconds = time.monotonic() - started
     return summary
+
+
+def save_failure(root: Path, result: DifferentialResult) -> Path:
+    """Write plan.yaml, both Histories and the violations of a failing run; returns the dir."""
+    root.mkdir(parents=True, exist_ok=True)
+    where = Path(tempfile.mkdtemp(prefix=time.strftime("%Y%m%d-%H%M%S-"), dir=root))
+    (where / "plan.yaml").write_text(result.scenario.to_yaml(), encoding="utf-8")
+    result.model_history.save(where / "model-history.jsonl")
+    result.cluster_history.save(where / "history.jsonl")
+    (where / "violations.txt").write_text(
+        "".join(v.describe() + "\n" for v in result.violations), encoding="utf-8")
+    return where

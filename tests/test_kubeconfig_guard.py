@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import socket
 import time
 import uuid
 from collections.abc import Iterator
@@ -187,6 +188,34 @@ def test_unreachable_server_is_one_line_within_the_deadline(tmp_path: Path) -> N
     message, took = _refusal(KubeconfigCluster(path, allow_existing=True))
     assert message == ("cannot reach the apiserver https://127.0.0.1:1 (context ctx): "
                        "connection refused")
+    assert took < DEADLINE
+
+
+def test_server_that_never_answers_is_given_up_within_the_deadline(tmp_path: Path) -> None:
+    with socket.socket() as listener:  # accepts connections (backlog), never answers
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(4)
+        server = f"https://127.0.0.1:{listener.getsockname()[1]}"
+        path = _kubeconfig(tmp_path / "kc.yaml", server)
+        message, took = _refusal(KubeconfigCluster(path, allow_existing=True))
+    assert message.startswith(f"cannot reach the apiserver {server} (context ctx): ")
+    assert "\n" not in message
+    assert took < DEADLINE
+
+
+@pytest.mark.cluster
+def test_untrusted_certificate_is_one_line(kwok: KwokCluster, tmp_path: Path) -> None:
+    import yaml
+
+    server = registry.kubeconfig_target(kwok.kubeconfig()).server
+    path = _kubeconfig(tmp_path / "kc.yaml", server)
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    del data["clusters"][0]["cluster"]["insecure-skip-tls-verify"]  # verify with system CAs
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    message, took = _refusal(KubeconfigCluster(path, allow_existing=True))
+    assert message.startswith(f"cannot reach the apiserver {server} (context ctx): "
+                              "TLS handshake failed: ")
+    assert "\n" not in message
     assert took < DEADLINE
 
 

@@ -48,7 +48,7 @@ from sts_props.snapshot import pod_name
 from sts_props.spec_edit import SpecEditor
 
 #: how long the state must stay as expected before a wait counts it as settled
-QUIET_SECONDS = 0.4
+QUIET_SECONDS = 0.25
 
 
 def outcome_from_api_error(exc: Any) -> Outcome:
@@ -133,8 +133,7 @@ class ClusterRun:
 
         index = self.index
         self.index += 1
-        self.rec.note("op", {"phase": "invoke", "index": index, "op": op.to_dict()},
-                      before=True)
+        self.rec.note("op", {"phase": "invoke", "index": index, "op": op.to_dict()})
         rv: int | None = None
         try:
             outcome, rv = self._perform(op)

@@ -196,7 +196,14 @@ class KubeconfigCluster(Cluster):
         self.leftovers = {}
         try:
             with self._core() as core:
-                for name, uid in sorted(self._mine(core).items()):
+                try:
+                    victims = self._mine(core)
+                except Exception as exc:
+                    # no right to list namespaces: the ones handed over by name still go
+                    victims = dict(self._created)
+                    self.leftovers["(others)"] = ("cannot list namespaces: "
+                                                  f"{registry.describe_error(exc)}")
+                for name, uid in sorted(victims.items()):
                     try:
                         core.delete_namespace(name, body={"preconditions": {"uid": uid}},
                                               propagation_policy="Background",
@@ -207,7 +214,7 @@ class KubeconfigCluster(Cluster):
                     except Exception as exc:
                         self.leftovers[name] = registry.describe_error(exc)
         except Exception as exc:
-            self.leftovers["*"] = f"cannot list namespaces: {registry.describe_error(exc)}"
+            self.leftovers["(all)"] = f"cannot connect: {registry.describe_error(exc)}"
         self._created.clear()
         if self.leftovers:
             warnings.warn(f"sts-props: namespaces of run {self.run_id} left on {self.server}: "

@@ -42,7 +42,7 @@ KINDS: tuple[tuple[str, str, str], ...] = (
 @dataclass
 class _Record:
     rv: int
-    order: int  # 0 = op invoke, 1 = object event, 2 = op result
+    order: int  # 1 = object event, 2 = op or quiescent record (after objects of its rv)
     t: float
     type: str
     data: dict[str, Any]
@@ -177,13 +177,17 @@ class Recorder:
         self.last_event_at = time.monotonic()
 
     # -- ops and quiescence records ----------------------------------------------------------------
-    def note(self, type_: str, data: dict[str, Any], rv: int | None = None,
-             before: bool = False) -> None:
-        """Record an op or quiescent record at ``rv`` (default: the newest seen so far)."""
+    def note(self, type_: str, data: dict[str, Any], rv: int | None = None) -> None:
+        """Record an op or quiescent record after every event up to ``rv``.
+
+        Default ``rv``: the newest seen so far, so an op invoke sorts after everything already
+        observed and before whatever it causes; an op result carries the resourceVersion the
+        apiserver returned for it. Records at the same ``rv`` keep their order of arrival.
+        """
         self.pump()
-        at = self.max_rv if rv is None else rv
-        self.records.append(_Record(at, 0 if before else 2, time.monotonic() - self.started,
-                                    type_, data))
+        at = self.max_rv if rv is None else max(rv, self.max_rv if data.get("phase") == "invoke"
+                                                 else rv)
+        self.records.append(_Record(at, 2, time.monotonic() - self.started, type_, data))
 
     def history(self) -> History:
         """All records so far as a History, in resourceVersion order."""

@@ -67,6 +67,7 @@ __all__ = [
     "register_kwok",
     "registry_dir",
     "unregister",
+    "unregister_kwok",
 ]
 
 #: Environment variable that overrides the registry directory (default: ``<cache>/clusters``).
@@ -556,3 +557,17 @@ def register_kwok(cluster: KwokCluster, root: Path | None = None) -> ClusterEntr
                       f"{_root(root)}: {exc}", RuntimeWarning, stacklevel=2)
         return None
     return entry
+
+
+def unregister_kwok(cluster: KwokCluster, root: Path | None = None) -> None:
+    """Forget a :class:`~sts_props.cluster.kwok.KwokCluster` (first thing in its ``stop()``,
+    before its processes go, so no one sees a record of a cluster that is going away).
+    Never raises: a stop must get on with tearing down.
+
+    >>> # cluster.stop() calls unregister_kwok(cluster)
+    """
+    try:
+        unregister(cluster.cluster_name, root)
+    except (OSError, ValueError) as exc:
+        warnings.warn(f"sts-props: cluster {cluster.cluster_name} still in the registry "
+                      f"{_root(root)}: {exc}", RuntimeWarning, stacklevel=2)

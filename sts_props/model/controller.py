@@ -170,18 +170,55 @@ def _claim_pods(world: World, sts: StatefulSet, plan: SyncPlan) -> list[Pod]:
     return claimed
 
 
-def _new_pod(sts: StatefulSet, ordinal: int, current: Revision, update: Revision,
-             config: ModelConfig) -> Pod:
-    """UPD-6 and ID-6..ID-8: the placeholder for an empty slot."""
+def _placeholder_at_current(sts: StatefulSet, ordinal: int) -> bool:
+    """UPD-6: whether the placeholder for ``ordinal`` is built from the current revision."""
     block = sts.rolling_block
     start = sts.start
     if sts.strategy.get("type") == "RollingUpdate" and block is None:
-        use_current = ordinal < start + sts.status.current_replicas  # UPD-6 (a)
-    elif block is not None:
-        use_current = ordinal < start + int(block.get("partition", 0))  # UPD-6 (b)
-    else:
-        use_current = False
-    rev = current if use_current else update
+        return ordinal < start + sts.status.current_replicas  # UPD-6 (a)
+    if block is not None:
+        return ordinal < start + int(block.get("partition", 0))  # UPD-6 (b)
+    return False
+
+
+def _slot_revisions(sts: StatefulSet, slots: list[Pod | None], current: Revision,
+                    update: Revision) -> list[str]:
+    """The revision of each slot as the update step sees it (getPodRevision).
+
+    Upstream fills an empty slot with its placeholder *before* the update step and keeps that
+    object in ``replicas`` after creating the pod, so a placeholder has the revision UPD-6 gave
+    it, is never available (no conditions) and is not terminating. A placeholder built at the
+    current revision is therefore an old, unavailable pod to the update step, which deletes it
+    by name, i.e. deletes the pod just created in the same sync (UPD-10; seen on v1.37.2 kwok,
+    docs/findings.md).
+    """
+    out = []
+    for i, pod in enumerate(slots):
+        if pod is not None:
+            out.append(pod.labels.get(REVISION_LABEL, ""))
+        else:
+            at_current = _placeholder_at_current(sts, sts.start + i)
+            out.append(current.name if at_current else update.name)
+    return out
+
+
+def _delete_for_update(sts: StatefulSet, plan: SyncPlan, target: int, pod: Pod | None,
+                       rule: str) -> None:
+    """DeleteStatefulPod for the update step: by name, NotFound counts as success.
+
+    For a placeholder this deletes the pod created from it earlier in the same sync; if none
+    was created (e.g. the stale-claim gate skipped it), the delete finds nothing, which the
+    controller also counts as a deletion (status.currentReplicas is decremented either way).
+    """
+    name = pod.name if pod is not None else f"{sts.name}-{sts.start + target}"
+    if pod is not None or any(a.verb == "create_pod" and a.name == name for a in plan.actions):
+        plan.add("delete_pod", name, rule, "update")
+
+
+def _new_pod(sts: StatefulSet, ordinal: int, current: Revision, update: Revision,
+             config: ModelConfig) -> Pod:
+    """UPD-6 and ID-6..ID-8: the placeholder for an empty slot."""
+    rev = current if _placeholder_at_current(sts, ordinal) else update
     template = rev.template
     tmeta = template.get("metadata") or {}
     name = f"{sts.name}-{ordinal}"
@@ -474,20 +511,25 @@ def _pod_pass(world: World, sts: StatefulSet, config: ModelConfig, plan: SyncPla
     if sts.strategy.get("type") != "RollingUpdate":
         return final_status()
     if config.gate("MaxUnavailableStatefulSet"):
-        return final_status(_update_max_unavailable(sts, config, plan, slots, update, now))
-    return final_status(_update_legacy(sts, config, plan, slots, update, now))
+        return final_status(
+            _update_max_unavailable(sts, config, plan, slots, current, update, now))
+    return final_status(_update_legacy(sts, config, plan, slots, current, update, now))
 
 
 def _update_legacy(sts: StatefulSet, config: ModelConfig, plan: SyncPlan,
-                   slots: list[Pod | None], update: Revision, now: float) -> int:
-    """UPD-1: at most one deletion per sync, scanning from the top down to the partition."""
+                   slots: list[Pod | None], current: Revision, update: Revision,
+                   now: float) -> int:
+    """UPD-1: at most one deletion per sync, scanning from the top down to the partition.
+
+    Placeholders take part with their UPD-6 revision (see :func:`_slot_revisions`).
+    """
     block = sts.rolling_block
     update_min = int(block.get("partition", 0)) if block is not None else 0
+    revs = _slot_revisions(sts, slots, current, update)
     for target in range(len(slots) - 1, update_min - 1, -1):
         pod = slots[target]
-        if pod is not None and pod.labels.get(REVISION_LABEL) != update.name \
-                and not pod.terminating:
-            plan.add("delete_pod", pod.name, "UPD-1", "update")
+        if revs[target] != update.name and not (pod is not None and pod.terminating):
+            _delete_for_update(sts, plan, target, pod, "UPD-1")
             return 1
         if unavailable(pod, sts.min_ready, now, config):
             return 0
@@ -504,24 +546,32 @@ def resolve_max_unavailable(value: Any, replicas: int) -> int:
 
 
 def _update_max_unavailable(sts: StatefulSet, config: ModelConfig, plan: SyncPlan,
-                            slots: list[Pod | None], update: Revision, now: float) -> int:
+                            slots: list[Pod | None], current: Revision, update: Revision,
+                            now: float) -> int:
     """UPD-5 / UPD-10: the maxUnavailable path; returns the number of update deletions.
 
     U counts every unavailable slot (below the partition and placeholders included). From 1.37
     (#137666) Parallel sets first replace *every* old pod that is not available (no budget),
     then spend ``maxU - U`` on available old pods; before, an old broken pod could block.
+
+    Placeholders are old when UPD-6 built them at the current revision, and phase 1 then
+    deletes the pod created from them in this same sync. With ``type: RollingUpdate`` and no
+    rollingUpdate block this is a delete/recreate livelock for a missing or unavailable pod
+    below ``start + status.currentReplicas`` (seen on v1.37.2: docs/findings.md).
     """
     block = sts.rolling_block
     update_min = int(block.get("partition", 0)) if block is not None else 0
     max_u = resolve_max_unavailable((block or {}).get("maxUnavailable", 1), sts.replicas)
     m = sts.min_ready
-    old = [pod is not None and pod.labels.get(REVISION_LABEL) != update.name for pod in slots]
+    revs = _slot_revisions(sts, slots, current, update)
+    old = [rev != update.name for rev in revs]
+    terminating = [pod is not None and pod.terminating for pod in slots]
     unavail = [unavailable(pod, m, now, config) for pod in slots]
     count_u = sum(unavail)
     two_phase = config.k8s_minor >= 37 and not sts.monotonic
     needing_update = sum(
-        1 for pod, u, o in zip(slots, unavail, old, strict=True)
-        if two_phase and u and o and pod is not None and not pod.terminating
+        1 for u, o, t in zip(unavail, old, terminating, strict=True)
+        if two_phase and u and o and not t
     )
     if count_u >= max_u and needing_update == 0:
         return 0
@@ -529,17 +579,16 @@ def _update_max_unavailable(sts: StatefulSet, config: ModelConfig, plan: SyncPla
     if two_phase:
         for target in range(len(slots) - 1, update_min - 1, -1):
             pod = slots[target]
-            if pod is not None and old[target] and not available(pod, m, now) \
-                    and not pod.terminating:
-                plan.add("delete_pod", pod.name, "UPD-10", "update")
+            if old[target] and not available(pod, m, now) and not terminating[target]:
+                _delete_for_update(sts, plan, target, pod, "UPD-10")
                 deleted += 1
         budget = max_u - count_u
         for target in range(len(slots) - 1, update_min - 1, -1):
             if budget <= 0:
                 break
             pod = slots[target]
-            if pod is not None and old[target] and not unavail[target]:
-                plan.add("delete_pod", pod.name, "UPD-5", "update")
+            if old[target] and not unavail[target]:
+                _delete_for_update(sts, plan, target, pod, "UPD-5")
                 deleted += 1
                 budget -= 1
         return deleted
@@ -547,8 +596,8 @@ def _update_max_unavailable(sts: StatefulSet, config: ModelConfig, plan: SyncPla
         if deleted >= max_u - count_u:
             break
         pod = slots[target]
-        if pod is not None and old[target] and not pod.terminating:
-            plan.add("delete_pod", pod.name, "UPD-5", "update")
+        if old[target] and not terminating[target]:
+            _delete_for_update(sts, plan, target, pod, "UPD-5")
             deleted += 1
     return deleted
 

@@ -34,8 +34,15 @@ def _owners_gone(live: set[str], obj: Pod | Claim | Revision) -> bool:
 
 
 def _claim_in_use(world: World, claim: Claim) -> bool:
-    """PVC protection: a claim is held while a pod that mounts it exists and is not finished."""
-    return any(claim.name in p.volumes.values() and p.phase not in ("Failed", "Succeeded")
+    """PVC protection: a claim is held while a *scheduled* pod that mounts it exists.
+
+    Upstream ``pvc_protection_controller.podUsesPVC`` only counts pods with ``spec.nodeName``
+    set: "kubelet sees pods after they have been scheduled and it won't allow starting a pod
+    referencing a PVC with a non-nil deletionTimestamp". In the model a pod is scheduled when it
+    leaves Pending (``start_pod``), so a Pending pod never holds its claim, and a finished pod
+    (Failed/Succeeded, still scheduled) does until the pod object is gone.
+    """
+    return any(claim.name in p.volumes.values() and p.phase != "Pending"
                for p in world.pods.values())
 
 
