@@ -10,6 +10,10 @@ Fixtures:
 
 * ``sts_backend``: the backend name chosen on the command line.
 * ``model_config``: a :class:`~sts_props.model.ModelConfig` for ``--k8s-version``.
+* ``sts_cluster``: a session-scoped started cluster of ``--sts-backend`` (kwok: built from
+  source on first use, then ~6 s to start); torn down at the end of the session.
+* ``cluster_run``: a factory ``cluster_run(manifests)`` giving a :class:`ClusterRun` in a fresh
+  labelled namespace per test (or per Hypothesis example), deleted afterwards.
 
 Tests marked ``@pytest.mark.cluster`` need a real cluster backend; with ``--sts-backend=model``
 they are reported as skipped *with the reason*, never silently passed.
@@ -17,9 +21,14 @@ they are reported as skipped *with the reason*, never silently passed.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+
 import pytest
 
+from sts_props.cluster.base import Cluster, ClusterError
+from sts_props.cluster.driver import ClusterRun
 from sts_props.model import ModelConfig
+from sts_props.scenario import Manifests
 
 BACKENDS = ("model", "kwok", "kwok-image", "k3s", "kubeconfig")
 
@@ -61,3 +70,43 @@ def sts_backend(request: pytest.FixtureRequest) -> str:
 @pytest.fixture(scope="session")
 def model_config(request: pytest.FixtureRequest) -> ModelConfig:
     return ModelConfig.for_version(str(request.config.getoption("--k8s-version")))
+
+
+@pytest.fixture(scope="session")
+def sts_cluster(request: pytest.FixtureRequest) -> Iterator[Cluster]:
+    """The real cluster for ``--sts-backend``; a backend that cannot run here fails with the
+    reason (never a silent pass)."""
+    backend = str(request.config.getoption("--sts-backend"))
+    version = str(request.config.getoption("--k8s-version"))
+    if backend == "model":
+        pytest.skip("needs a real cluster: run with --sts-backend=kwok")
+    if backend != "kwok":
+        raise pytest.UsageError(f"--sts-backend={backend}: this backend is not implemented "
+                                "yet; available: model, kwok")
+    from sts_props.cluster.kwok import KwokCluster
+
+    cluster = KwokCluster(version, progress=lambda line: print(f"kwok: {line}", flush=True))
+    try:
+        cluster.start()
+    except ClusterError as exc:
+        pytest.fail(f"the {backend} backend cannot start: {exc}", pytrace=False)
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture
+def cluster_run(sts_cluster: Cluster) -> Iterator[Callable[[Manifests], ClusterRun]]:
+    """``cluster_run(manifests)``: a ClusterRun in its own namespace, cleaned up afterwards."""
+    runs: list[ClusterRun] = []
+
+    def make(manifests: Manifests) -> ClusterRun:
+        run = ClusterRun(sts_cluster, manifests)
+        run.__enter__()
+        runs.append(run)
+        return run
+
+    yield make
+    for run in runs:
+        run.__exit__(None, None, None)

@@ -1,0 +1,128 @@
+"""Real-cluster tests (run with ``pytest --sts-backend=kwok``): the seed end to end, a
+differential scenario, the History format of a cluster run, and no leaks."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from sts_props.checks import run_quiescent_checks, run_safety_checks
+from sts_props.cluster.base import CREATED_BY_LABEL, Cluster, typed_apis
+from sts_props.cluster.driver import ClusterRun
+from sts_props.differential import run_differential
+from sts_props.ops import (
+    Create,
+    DeletePod,
+    FailPod,
+    HoldNotReady,
+    ReleasePod,
+    Scale,
+    SetPartition,
+    SetTemplate,
+    Settle,
+)
+from sts_props.scenario import Manifests, Scenario
+from sts_props.seed_scenario import run_seed_scenario
+
+pytestmark = pytest.mark.cluster
+
+
+def test_seed_scenario_end_to_end(sts_cluster: Cluster) -> None:
+    report = run_seed_scenario(sts_cluster, Manifests.seed())
+    assert report.ok, report.render()
+    assert len(report.lines) == 7
+
+
+def test_differential_rollout_with_faults_matches_model(sts_cluster: Cluster) -> None:
+    ops = (Create(), Settle(), Scale(4), SetPartition(1), SetTemplate("image", "redis:7"),
+           Settle(), HoldNotReady(0), FailPod(2, "Failed"), Settle(), ReleasePod(0),
+           DeletePod(3), Settle())
+    result = run_differential(Scenario(Manifests.seed(), ops), sts_cluster)
+    assert result.ok, result.render()
+    # the cluster History is in the common format: the checks ran on it and found it whole
+    assert sum(1 for _ in result.cluster_history.quiescent_points()) == len(ops)
+    assert run_safety_checks(result.cluster_history) == []
+    assert run_quiescent_checks(result.cluster_history) == []
+
+
+def test_rejected_op_answers_like_the_model(
+        cluster_run: Callable[[Manifests], ClusterRun]) -> None:
+    run = cluster_run(Manifests.seed())
+    assert run.apply(Create()).ok
+    bad = run.apply(Scale(-1))
+    assert (bad.code, bad.reason) == (422, "Invalid")
+    assert [(c.field, c.type) for c in bad.causes] == [("spec.replicas", "FieldValueInvalid")]
+    gone = run.apply(DeletePod(9))
+    assert gone.code == 404
+
+
+def test_namespace_is_removed_after_a_run(sts_cluster: Cluster) -> None:
+    with ClusterRun(sts_cluster, Manifests.seed()) as run:
+        run.apply(Create())
+        namespace = run.namespace
+    core = typed_apis(sts_cluster.api_client())[0]
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        names = [ns.metadata.name for ns in core.list_namespace(
+            label_selector=f"{CREATED_BY_LABEL}=sts-props").items
+            if ns.metadata.deletion_timestamp is None]
+        if namespace not in names and not _exists(core, namespace):
+            return
+        time.sleep(0.5)  # namespace deletion has no event we could wait on here
+    pytest.fail(f"namespace {namespace} still exists 60 s after the run")
+
+
+def _exists(core: object, name: str) -> bool:
+    from kubernetes.client.exceptions import ApiException
+
+    try:
+        core.read_namespace(name)  # type: ignore[attr-defined]
+    except ApiException as exc:
+        if exc.status == 404:
+            return False
+        raise
+    return True
+
+
+def _cluster_processes(marker: str) -> list[str]:
+    out = subprocess.run(["ps", "-eo", "pid,args"], capture_output=True, text=True,
+                         check=True).stdout
+    return [line for line in out.splitlines() if marker in line and "ps -eo" not in line]
+
+
+@pytest.mark.parametrize("interrupt", [False, True], ids=["completed", "ctrl-c"])
+def test_no_leaks_after_a_run_or_ctrl_c(interrupt: bool, tmp_path: Path) -> None:
+    """A whole `sts-props seed` run, finished or interrupted with SIGINT once the cluster is
+    up, leaves no control-plane process and no work directory behind."""
+    before = {p.name for p in Path("/tmp").glob("sts-props-kwok-*")}
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    proc = subprocess.Popen([sys.executable, "-m", "sts_props.cli", "seed"], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    assert proc.stdout is not None
+    name = ""
+    output = []
+    for line in proc.stdout:
+        output.append(line)
+        if "starting kwok cluster" in line:
+            name = line.split("starting kwok cluster", 1)[1].split()[0]
+        if interrupt and "cluster up" in line:
+            proc.send_signal(signal.SIGINT)
+            break
+    rest, _ = proc.communicate(timeout=120)
+    output.append(rest or "")
+    assert name, "".join(output)
+    if not interrupt:
+        assert proc.returncode == 0, "".join(output)
+    else:
+        assert proc.returncode != 0
+        assert "Traceback" not in "".join(output)
+    assert _cluster_processes(name) == []
+    after = {p.name for p in Path("/tmp").glob("sts-props-kwok-*")}
+    assert after <= before, f"work directories left: {after - before}"
