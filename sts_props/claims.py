@@ -22,14 +22,23 @@ from hypothesis.errors import NoSuchExample
 
 from sts_props.history import Event, History
 from sts_props.model import ModelConfig, run_model
-from sts_props.ops import DeletePod, DeletePVC, DeleteSet, FailPod, HoldNotReady, Op
+from sts_props.ops import (
+    DeletePod,
+    DeletePVC,
+    DeleteSet,
+    FailPod,
+    HoldNotReady,
+    Op,
+    RecreateSet,
+    SetTemplate,
+    Settle,
+)
 from sts_props.scenario import Manifests, Scenario
 from sts_props.snapshot import (
     controller_ref,
     deleted_at,
     is_running_ready,
     ordinal_of,
-    revision_of,
     volumes,
 )
 
@@ -54,6 +63,8 @@ class SeedClaim:
     check: Callable[[History], str | None]
     conditions: tuple[Condition, ...] = ()
     note: str = ""
+    #: applied to every generated scenario, e.g. to make sure a rollout happens at all
+    prepare: Callable[[Scenario], Scenario] | None = None
 
 
 @dataclass
@@ -223,8 +234,12 @@ def check_ordering(history: History) -> str | None:
                 and (prev or ev.obj).get("status", {}).get("phase") not in ("Failed",
                                                                           "Succeeded") \
                 and (not r.in_range(o) or r.set_deleting or not r.set_alive):
+            # Only pods that are going away too count: a higher pod that stays in range
+            # (ordinals.start moved up, ORD-8) is not part of a termination sequence.
+            going = r.set_deleting or not r.set_alive
             higher = sorted(n for n in r.pods if (ordinal_of(n, r.set_name) or -1) > o
-                            and n != ev.name)
+                            and n != ev.name
+                            and (going or not r.in_range(ordinal_of(n, r.set_name) or -1)))
             if higher:
                 return (f"pod {ev.name} started terminating at {ev.where()} while "
                         f"{', '.join(higher)} still existed")
@@ -233,24 +248,27 @@ def check_ordering(history: History) -> str | None:
 
 # -- claim 4: ordered rolling update ------------------------------------------------------
 def check_rolling_update(history: History) -> str | None:
-    """Updates go one pod at a time; the next only once the previous is Running+Ready again."""
+    """Updates go one pod at a time; the next only once the previous is Running+Ready again.
+
+    Every deletion of an in-range pod by the controller counts as an update deletion: the only
+    other reason, a Failed/Succeeded pod (RP-1), is left out, and so are pods an op deleted.
+    The order is reset when the template changes.
+    """
     last_deleted: int | None = None
-    update_rev = ""
+    template = ""
     for r, ev, prev in _iter(history):
         if ev.type == "object" and ev.kind == "StatefulSet" and ev.action != "DELETED":
-            new_rev = str((ev.obj.get("status") or {}).get("updateRevision", ""))
-            if new_rev != update_rev:
-                update_rev, last_deleted = new_rev, None
+            key = str((ev.obj.get("spec") or {}).get("templateKey", ""))
+            if key != template:
+                template, last_deleted = key, None
         if ev.type != "object" or ev.kind != "Pod" or not _deletion_start(ev, prev):
             continue
         o = ordinal_of(ev.name, r.set_name)
         before = prev or ev.obj
-        if o is None or not r.in_range(o) or r.set_deleting or _targets(r.op, ev.name,
-                                                                         r.set_name):
+        if o is None or not r.in_range(o) or r.set_deleting or not r.set_alive \
+                or _targets(r.op, ev.name, r.set_name):
             continue
         if before.get("status", {}).get("phase") in ("Failed", "Succeeded"):
-            continue
-        if revision_of(before) == update_rev:
             continue
         others = [n for n, p in r.pods.items() if n != ev.name
                   and r.in_range(ordinal_of(n, r.set_name) or -1)
@@ -296,7 +314,8 @@ ORDERED_READY = Condition(
     lambda sc: _spec(sc).get("podManagementPolicy", "OrderedReady") == "OrderedReady",
     lambda sc: _with_spec(sc, podManagementPolicy="Parallel"))
 NO_SET_DELETION = Condition(
-    "the StatefulSet is not deleted (scale to 0 first)", "ORD-9", _no_ops(DeleteSet))
+    "the StatefulSet is not deleted (scale to 0 first)", "ORD-9", _no_ops(DeleteSet),
+    lambda sc: replace(sc, ops=(*sc.ops, DeleteSet("Background"), Settle())))
 RETAIN_ON_SCALE = Condition(
     "persistentVolumeClaimRetentionPolicy.whenScaled Retain and no retention changes", "STO-7",
     lambda sc: (_spec(sc).get("persistentVolumeClaimRetentionPolicy") or {}).get(
@@ -307,9 +326,12 @@ RETAIN_ON_DELETE = Condition(
     "whenDeleted Retain, or the set is never deleted", "STO-10",
     lambda sc: (_spec(sc).get("persistentVolumeClaimRetentionPolicy") or {}).get(
         "whenDeleted", "Retain") == "Retain" or _no_ops(DeleteSet)(sc),
-    lambda sc: _with_spec(sc, persistentVolumeClaimRetentionPolicy={
-        "whenDeleted": "Delete", "whenScaled": "Retain"}))
-NO_PVC_DELETION = Condition("nobody deletes a PVC", "STO-3", _no_ops(DeletePVC))
+    lambda sc: replace(_with_spec(sc, persistentVolumeClaimRetentionPolicy={
+        "whenDeleted": "Delete", "whenScaled": "Retain"}), ops=(
+            *sc.ops, Settle(), DeleteSet("Background"), Settle(), RecreateSet(), Settle())))
+NO_PVC_DELETION = Condition(
+    "nobody deletes a PVC", "STO-3", _no_ops(DeletePVC),
+    lambda sc: replace(sc, ops=(*sc.ops, Settle(), DeletePVC(0), DeletePod(0), Settle())))
 NO_FAULTS = Condition("no pod is failed, held NotReady or deleted by hand", "ORD-2",
                       _no_ops(FailPod, HoldNotReady, DeletePod))
 ONE_AT_A_TIME = Condition(
@@ -320,6 +342,11 @@ ONE_AT_A_TIME = Condition(
     and (_spec(sc).get("updateStrategy") or {}).get("type", "RollingUpdate") == "RollingUpdate",
     lambda sc: _with_spec(sc, updateStrategy={"type": "RollingUpdate",
                                               "rollingUpdate": {"maxUnavailable": 2}}))
+
+def _with_rollout(sc: Scenario) -> Scenario:
+    """Append a template change and a settle, so that every scenario has a rollout."""
+    return replace(sc, ops=(*sc.ops, SetTemplate("image", "sts-props/rollout:1"), Settle()))
+
 
 CLAIMS: tuple[SeedClaim, ...] = (
     SeedClaim(1, "stable network identity",
@@ -337,7 +364,8 @@ CLAIMS: tuple[SeedClaim, ...] = (
               "pods are updated one at a time, the next only after the previous is Running "
               "and Ready", check_rolling_update, (ORDERED_READY, ONE_AT_A_TIME, NO_FAULTS),
               "the order is from the highest ordinal down to 0 (UPD-1), not 0..N-1 as the "
-              "tutorial's section 3 says; pods below a partition are not updated (UPD-2)."),
+              "tutorial's section 3 says; pods below a partition are not updated (UPD-2).",
+              _with_rollout),
 )
 
 
@@ -354,6 +382,8 @@ def evaluate_claim(claim: SeedClaim, examples: int = 100, search: int = 300,
     cfg = config or ModelConfig()
     base = base or Manifests.seed()
     strategy = scenarios(base=base, max_ops=12, max_replicas=4)
+    if claim.prepare is not None:
+        strategy = strategy.map(claim.prepare)
     verdict = Verdict(claim, "holds")
     found: list[tuple[Scenario, str]] = []
 

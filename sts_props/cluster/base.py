@@ -16,6 +16,7 @@ False
 from __future__ import annotations
 
 import abc
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,8 @@ from typing import Any
 #: Label on every namespace (and StorageClass) the harness creates; the guard relies on it.
 CREATED_BY_LABEL = "app.kubernetes.io/created-by"
 CREATED_BY_VALUE = "sts-props"
+#: Annotation naming the run (one Cluster object) that created a namespace.
+RUN_ID_ANNOTATION = "sts-props.io/run-id"
 
 
 class ClusterError(RuntimeError):
@@ -65,6 +68,14 @@ class Cluster(abc.ABC):
     def kubeconfig(self) -> Path:
         """Path of a kubeconfig for this cluster."""
 
+    @property
+    def run_id(self) -> str:
+        """Random id of this Cluster object's run, written on every namespace it creates."""
+        rid: str | None = self.__dict__.get("_run_id")
+        if rid is None:
+            rid = self.__dict__["_run_id"] = uuid.uuid4().hex
+        return rid
+
     def version(self) -> str:
         """``gitVersion`` reported by the apiserver."""
         from kubernetes import client
@@ -89,7 +100,7 @@ def client_for(kubeconfig: Path, context: str | None = None) -> Any:
     from kubernetes import config
 
     return config.new_client_from_config(  # type: ignore[no-untyped-call]
-        config_file=str(kubeconfig), context=context)
+        config_file=str(kubeconfig), context=context, persist_config=False)
 
 
 def typed_apis(api_client: Any) -> tuple[Any, Any, Any]:

@@ -22,6 +22,7 @@ from typing import Any
 from sts_props.cluster.base import (
     CREATED_BY_LABEL,
     CREATED_BY_VALUE,
+    RUN_ID_ANNOTATION,
     Cluster,
     ClusterError,
     typed_apis,
@@ -88,7 +89,8 @@ class ClusterRun:
         self.api = self.cluster.api_client()
         self.core, self.apps, self.storage = typed_apis(self.api)
         self.core.create_namespace({"metadata": {
-            "name": self.namespace, "labels": {CREATED_BY_LABEL: CREATED_BY_VALUE}}})
+            "name": self.namespace, "labels": {CREATED_BY_LABEL: CREATED_BY_VALUE},
+            "annotations": {RUN_ID_ANNOTATION: self.cluster.run_id}}})
         self.recorder = Recorder(self.api, self.namespace, t0=time.time(), header={
             "backend": self.cluster.name, "set_name": self.set_name,
             "namespace": self.namespace, "k8s_version": self.cluster.version(),

@@ -26,11 +26,11 @@ import subprocess
 import tempfile
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from sts_props.cluster import rawhttp
+from sts_props.cluster import rawhttp, registry
 from sts_props.cluster.base import (
     CREATED_BY_LABEL,
     CREATED_BY_VALUE,
@@ -46,6 +46,7 @@ from sts_props.cluster.binaries import (
     BinarySet,
     BuildError,
     build_binaries,
+    cache_dir,
     find_binaries,
 )
 from sts_props.cluster.kwok_config import render_kwokctl_config, stage_documents
@@ -132,24 +133,34 @@ class KwokCluster(Cluster):
             feature_gates=self.feature_gates), encoding="utf-8")
         env = self._env()
         self.progress(f"starting kwok cluster {self.cluster_name} ({self.k8s_version})")
+        logs = self.logs_dir()
         try:
-            proc = subprocess.run(
-                [str(self.binaries.kwokctl), "create", "cluster", "--name", self.cluster_name,
-                 "--config", str(config), "--kubeconfig", str(self.workdir / "unused.yaml")],
-                env=env, capture_output=True, text=True, timeout=START_DEADLINE,
-                stdin=subprocess.DEVNULL, check=False)
+            # kwokctl picks "free" ports without reserving them: two creates at once on one
+            # machine collide, so creates are serialised by a lock in the cache directory.
+            with _create_lock():
+                proc = subprocess.run(
+                    [str(self.binaries.kwokctl), "create", "cluster", "--name",
+                     self.cluster_name, "--config", str(config), "--kubeconfig",
+                     str(self.workdir / "unused.yaml")],
+                    env=env, capture_output=True, text=True, timeout=START_DEADLINE,
+                    stdin=subprocess.DEVNULL, check=False)
+                self._read_pids()
+                if proc.returncode == 0:
+                    self._wait_ready()
         except subprocess.TimeoutExpired:
             self.stop()
             raise ClusterError(f"kwokctl create did not return within {START_DEADLINE:.0f}s; "
-                               f"logs: {self.logs_dir()}") from None
-        self._read_pids()
+                               f"logs: {logs}") from None
+        except BaseException:
+            self.stop()
+            raise
         if proc.returncode != 0:
             tail = "\n".join((proc.stdout + proc.stderr).splitlines()[-15:])
             self.stop()
             raise ClusterError(f"kwokctl create cluster failed:\n{tail}")
         try:
-            self._wait_ready()
             self._create_nodes()
+            registry.register_kwok(self)
         except BaseException:
             self.stop()
             raise
@@ -211,6 +222,7 @@ class KwokCluster(Cluster):
         if self.workdir is None:
             return
         workdir, self.workdir = self.workdir, None
+        registry.unregister_kwok(self)
         volumes = self._pv_paths(workdir)
         self._read_pids_from(workdir)
         if self.binaries is not None:
@@ -265,6 +277,20 @@ class KwokCluster(Cluster):
             while time.monotonic() < end and any(_alive(p) for p in alive):
                 time.sleep(0.05)  # the processes are not our children: nothing to wait() on
         self._pids = [p for p in self._pids if _alive(p)]
+
+
+@contextlib.contextmanager
+def _create_lock() -> Iterator[None]:
+    import fcntl
+
+    path = cache_dir() / "kwokctl-create.lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _exit_on_sigterm() -> None:

@@ -295,14 +295,56 @@ class _Pass:
         return False
 
     def identity_ok(self, pod: Pod) -> bool:
-        """ID-10 and ID-12."""
+        """ID-10 (identityMatches) and ID-12 (storageMatches)."""
+        return self.name_ok(pod) and self.storage_ok(pod)
+
+    def name_ok(self, pod: Pod) -> bool:
+        """ID-10: canonical name ``<set>-<ordinal>`` and the pod-name label (not pod-index)."""
         parsed = parse_pod_name(pod.name)
         if parsed is None or parsed[0] != self.sts.name or parsed[1] < 0:
             return False
-        if pod.labels.get(POD_NAME_LABEL) != pod.name:
-            return False
+        if pod.name != f"{self.sts.name}-{parsed[1]}":
+            return False  # e.g. web-01 (ID-3)
+        return pod.labels.get(POD_NAME_LABEL) == pod.name
+
+    def storage_ok(self, pod: Pod) -> bool:
+        """ID-12: one PVC volume per claim template, pointing at ``<t>-<set>-<ordinal>``."""
         want = _claim_volumes(self.sts, pod.name)
         return all(pod.volumes.get(k) == v for k, v in want.items())
+
+    def repair(self, slot: Pod, ordinal: int) -> str:
+        """RP-9 / ID-11 / ID-12: UpdateStatefulPod on a slot pod that fails the checks.
+
+        Returns the sync error, or "". What v1.37.2 did on kwok (docs/unconfirmed-settled.md):
+
+        * Only labels wrong: the pod-name and pod-index labels are rewritten.
+        * Storage wrong (an adopted hand-made pod): missing claims are created, then the pod
+          update is rejected (``spec: Forbidden: pod updates may not change fields other than
+          ...``), so the labels are not repaired either; the error ends the sync, every sync.
+        * A non-canonical name such as ``web-01``: the repaired copy is renamed ``web-1`` and
+          the PUT goes to ``web-1``. If ``web-1`` exists, the PUT conflicts and the retry works
+          on the cached ``web-1``, which is consistent: nothing is written, no error (an event
+          "Update Pod web-1 ... successful" is still recorded). If it does not exist, the
+          update fails with NotFound and the sync errors.
+        """
+        canonical = f"{self.sts.name}-{ordinal}"
+        if not self.storage_ok(slot):
+            err = self.ensure_claims(ordinal, "ID-12")
+            if err:
+                return err
+        if slot.name != canonical:
+            if canonical in self.world.pods:
+                return ""
+            return f'pods "{canonical}" not found'
+        if not self.storage_ok(slot):
+            return (f'Pod "{slot.name}" is invalid: spec: Forbidden: pod updates may not '
+                    "change fields other than `spec.containers[*].image`, ...")
+        labels = dict(slot.labels)
+        labels[POD_NAME_LABEL] = slot.name
+        if self.config.gate("PodIndexLabel"):
+            labels[POD_INDEX_LABEL] = str(ordinal)
+        self.plan.add("update_pod_identity", slot.name, "ID-11", labels)
+        return ""
 
     def replica(self, i: int, slot: Pod | None, ordinal: int, monotonic: bool) -> tuple[bool, str]:
         """RP-1..RP-9 for slot ``i``; returns (stop, error)."""
@@ -345,11 +387,9 @@ class _Pass:
             if not available(slot, self.m, self.now):
                 return True, ""  # RP-6
         if not self.identity_ok(slot):
-            labels = dict(slot.labels)
-            labels[POD_NAME_LABEL] = slot.name
-            if self.config.gate("PodIndexLabel"):
-                labels[POD_INDEX_LABEL] = str(ordinal)
-            self.plan.add("update_pod_identity", slot.name, "ID-11", labels)
+            err = self.repair(slot, ordinal)
+            if err:
+                return True, err
         if slot.phase != "Pending":
             self.fix_claim_refs(slot, False, "STO-9")
         return False, ""

@@ -307,8 +307,11 @@ class ModelRun:
         A delete/recreate loop is reported as a livelock, not as a failure of the model: on
         1.37 a Parallel set whose RollingUpdate has no rollingUpdate block recreates a pod
         below ``start + status.currentReplicas`` at the current revision (UPD-6 a), and the
-        two-phase update step (#137666) deletes that old, not-yet-available pod again, forever
-        (derived from the v1.37.2 source; see docs/findings.md).
+        two-phase update step (#137666) deletes that old, not-yet-available pod again, in the
+        same sync that created it, forever. Seen on v1.37.2 (kwok): 387 recreations of one pod
+        in 30 s, the rollout never started (docs/findings.md). With minReadySeconds 0 the
+        cluster sometimes leaves the loop through stale-cache syncs; the model, whose cache is
+        always fresh, does not.
         """
         self._update_deletions.clear()
         for _ in range(MAX_SETTLE_STEPS):
