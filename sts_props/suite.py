@@ -45,6 +45,8 @@ class SuiteSummary:
     violations: list[Violation] = field(default_factory=list)
     counterexample: Scenario | None = None
     seconds: float = 0.0
+    #: scenarios that reached a documented livelock (F-1), compared only up to it
+    livelocks: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -60,6 +62,9 @@ class SuiteSummary:
             + ", ".join(f"{r}x{n}" for r, n in sorted(self.rules.items())),
             f"violations: {len(self.violations)}",
         ]
+        if self.livelocks:
+            lines.insert(-1, f"documented livelock F-1 reached (compared up to it): "
+                             f"{len(self.livelocks)} scenario(s)")
         for v in self.violations:
             lines.append(f"  - {v.describe()}")
         if self.counterexample is not None:
@@ -194,6 +199,8 @@ def run_cluster_suite(
         summary.rejected_ops += sum(
             1 for ev in result.model_history.ops() if ev.phase == "fail")
         summary.rules.update(result.rules)
+        if result.stopped:
+            summary.livelocks.append(result.stopped)
         progress(f"    ok in {result.seconds:.1f}s (cluster events span "
                  f"{result.event_span:.1f}s)")
 

@@ -65,6 +65,17 @@ BY_OP = "op"  # attributed to a delete_pod / fail_pod op of the harness
 SET_DELETION = "set-deletion"  # the set is being deleted or gone: GC (ORD-9, DEL-1)
 FAILED = "failed"  # the pod was Failed/Succeeded: RP-1 replacement
 FOREIGN = "foreign"  # not controlled by the live set (orphan, old set incarnation)
+NODE = "node"  # the node agent deleted it at once (grace 0) against the pod's grace period
+
+
+def deleted_by_node(obj: Snapshot) -> bool:
+    """A deletion with grace 0 of a pod whose spec asks for a grace period was not issued by
+    the controller (which uses the pod's own grace period) nor by a harness op: kwok's
+    pod-delete stage deletes by name and can hit a pod just recreated under that name."""
+    meta = as_dict(obj.get("metadata"))
+    grace = meta.get("deletionGracePeriodSeconds")
+    wanted = spec_of(obj).get("terminationGracePeriodSeconds")
+    return grace == 0 and wanted not in (None, 0)
 
 
 def as_int(value: Any, default: int = 0) -> int:
@@ -458,6 +469,9 @@ class Timeline:
                 return FOREIGN, None
             if ctx.set_deleting:
                 return SET_DELETION, delete_set_pending
+            if prev is not None and deleted_by_node(ob.obj) and not deleted_by_node(prev.obj) \
+                    and as_dict(prev.obj.get("metadata")).get("deletionTimestamp") is None:
+                return NODE, None
             if life.ordinal is not None and pending.get(life.ordinal):
                 _index, seq = pending[life.ordinal].pop(0)
                 return BY_OP, seq

@@ -68,9 +68,12 @@ def trim_pod(obj: dict[str, Any], t0: float) -> dict[str, Any]:
     containers = spec.get("containers") or [{}]
     meta = _meta(obj, t0)
     meta.pop("generation", None)
+    meta["deletionGracePeriodSeconds"] = (obj.get("metadata") or {}).get(
+        "deletionGracePeriodSeconds")
     return {
         "metadata": meta,
         "spec": {
+            "terminationGracePeriodSeconds": spec.get("terminationGracePeriodSeconds"),
             "hostname": spec.get("hostname", ""),
             "subdomain": spec.get("subdomain", ""),
             "volumes": sorted(

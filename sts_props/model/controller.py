@@ -5,10 +5,13 @@ fresh) and returns a :class:`SyncPlan` of API writes, each tagged with the rule 
 :func:`apply_plan` performs the writes. Keeping the two apart lets the runner ask "would a sync
 do anything now?" without changing state, and lets a checker ask which rule an action follows.
 
->>> from sts_props.model.runner import ModelRun
+>>> from sts_props.model.runner import Chooser, ModelRun
 >>> from sts_props.scenario import Manifests
 >>> from sts_props.ops import Create
->>> run = ModelRun(Manifests.seed())
+>>> class NoReaction(Chooser):           # the next sync is not taken yet
+...     def steps_after(self, op):
+...         return 0
+>>> run = ModelRun(Manifests.seed(), chooser=NoReaction())
 >>> _ = run.apply(Create())
 >>> plan = sync(run.world, run.config)
 >>> [(a.verb, a.name, a.rule) for a in plan.actions if a.verb == "create_pod"]
