@@ -119,6 +119,7 @@ def run_model_suite(
         summary.steps += result.steps
         summary.rejected_ops += sum(1 for o in result.outcomes if not o.ok)
         summary.rules.update(result.rules)
+        summary.livelocks += result.livelocks[:1]
         now = time.monotonic()
         if now - last_report[0] >= 5:
             last_report[0] = now
