@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sts_props.cluster.base import ClusterError
+from sts_props.cluster.base import Cluster, ClusterError
 from sts_props.model import ModelConfig
 from sts_props.model.validation import default_statefulset, validate_create
 from sts_props.scenario import ManifestError, Manifests
@@ -81,9 +81,16 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     check = sub.add_parser("check", help="run the property suite on a backend")
-    check.add_argument("--backend", default="model", choices=["model", "kwok"],
-                       help="where scenarios run: the reference model (default), or a local "
-                            "upstream control plane with kwok nodes, compared with the model")
+    check.add_argument("--backend", default="model", choices=["model", "kwok", "kubeconfig"],
+                       help="where scenarios run: the reference model (default); a local "
+                            "upstream control plane with kwok nodes started for this run; or "
+                            "an existing cluster from a kubeconfig (e.g. `cluster up`'s)")
+    check.add_argument("--kubeconfig", type=Path, default=None,
+                       help="with --backend kubeconfig (default: $KUBECONFIG or ~/.kube/config)")
+    check.add_argument("--context", default=None, help="with --backend kubeconfig")
+    check.add_argument("--allow-existing-cluster", action="store_true",
+                       help="with --backend kubeconfig: run on a cluster sts-props did not "
+                            "create, touching only namespaces it creates and labels")
     check.add_argument("--examples", type=int, default=200,
                        help="number of generated scenarios (default 200)")
     check.add_argument("--manifests", type=Path, action="append", default=[],
@@ -111,9 +118,11 @@ def _parser() -> argparse.ArgumentParser:
     seed.add_argument("--manifests", type=Path, action="append", default=[])
     seed.add_argument("--k8s-version", default=DEFAULT_VERSION)
 
-    cluster = sub.add_parser("cluster", help="build the kwok backend's binaries, or check them")
-    cluster.add_argument("action", choices=["build", "status"])
+    cluster = sub.add_parser(
+        "cluster", help="kwok clusters: build the binaries, start one that stays up, stop, list")
+    cluster.add_argument("action", choices=["build", "up", "down", "status"])
     cluster.add_argument("--k8s-version", default=DEFAULT_VERSION)
+    cluster.add_argument("--name", default=None, help="with down: only this cluster")
     return parser
 
 
@@ -162,7 +171,7 @@ def _check(args: argparse.Namespace, config: ModelConfig) -> int:
             progress=lambda line: print(line, flush=True), database_dir=args.database,
             max_ops=args.max_ops or 20, max_replicas=args.max_replicas)
     else:
-        with _kwok(args.k8s_version) as cluster:
+        with _real_cluster(args) as cluster:
             if base is not None:
                 _print_seed(run_seed_scenario(cluster, base))
             print(f"sts-props: {args.examples} scenarios, model vs {cluster.name} "
@@ -174,6 +183,15 @@ def _check(args: argparse.Namespace, config: ModelConfig) -> int:
                 max_replicas=args.max_replicas)
     print(summary.render(), flush=True)
     return EXIT_OK if summary.ok else EXIT_FAILED
+
+
+def _real_cluster(args: argparse.Namespace) -> Cluster:
+    if args.backend == "kubeconfig":
+        from sts_props.cluster.kubeconfig import KubeconfigCluster
+
+        return KubeconfigCluster(args.kubeconfig, args.context,
+                                 allow_existing=args.allow_existing_cluster)
+    return _kwok(args.k8s_version)
 
 
 def _kwok(version: str) -> KwokCluster:
@@ -195,19 +213,45 @@ def _print_seed(report: SeedReport) -> None:
 
 
 def _cluster(args: argparse.Namespace) -> int:
+    from sts_props.cluster import registry
     from sts_props.cluster.binaries import build_binaries, find_binaries
+    from sts_props.cluster.kwok import KwokCluster
 
-    if args.action == "status":
-        bins = find_binaries(args.k8s_version)
-        if bins is None:
-            print(f"binaries for {args.k8s_version}: not built "
-                  f"(run: sts-props cluster build --k8s-version {args.k8s_version})")
-            return EXIT_FAILED
+    if args.action == "build":
+        bins = build_binaries(args.k8s_version, progress=lambda line: print(line, flush=True))
         print(f"binaries for {args.k8s_version}: {bins.bin_dir}")
         return EXIT_OK
-    bins = build_binaries(args.k8s_version, progress=lambda line: print(line, flush=True))
-    print(f"binaries for {args.k8s_version}: {bins.bin_dir}")
-    return EXIT_OK
+    if args.action == "up":
+        cluster = _kwok(args.k8s_version)
+        cluster.start()
+        cluster.detach()
+        print(f"cluster {cluster.cluster_name} is up ({cluster.version()})\n"
+              f"  kubeconfig: {cluster.kubeconfig()}\n"
+              f"  use it:     sts-props check --backend kubeconfig --kubeconfig "
+              f"{cluster.kubeconfig()}\n"
+              f"  stop it:    sts-props cluster down --name {cluster.cluster_name}")
+        return EXIT_OK
+    kwoks = [e for e in registry.entries() if e.backend == "kwok"]
+    if args.action == "down":
+        chosen = [e for e in kwoks if args.name in (None, e.name)]
+        if args.name and not chosen:
+            print(f"sts-props: error: no registered kwok cluster named {args.name}",
+                  file=sys.stderr)
+            return EXIT_BAD_INPUT
+        for entry in chosen:
+            KwokCluster.adopt(entry).stop()
+            print(f"cluster {entry.name}: stopped")
+        if not chosen:
+            print("no kwok clusters are up")
+        return EXIT_OK
+    found = find_binaries(args.k8s_version)
+    print(f"binaries for {args.k8s_version}: "
+          + (str(found.bin_dir) if found else "not built (run: sts-props cluster build)"))
+    for entry in kwoks:
+        print(f"cluster {entry.name}: {entry.server} (kubeconfig {entry.kubeconfig})")
+    if not kwoks:
+        print("no kwok clusters are up")
+    return EXIT_OK if found else EXIT_FAILED
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -22,6 +22,7 @@ they are reported as skipped *with the reason*, never silently passed.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
@@ -41,6 +42,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="Kubernetes version to model and, for built backends, to run")
     group.addoption("--sts-profile", default=None,
                     help="Hypothesis settings profile (model, model-ci, cluster)")
+    group.addoption("--sts-kubeconfig", default=None,
+                    help="with --sts-backend=kubeconfig: the kubeconfig file")
+    group.addoption("--sts-context", default=None,
+                    help="with --sts-backend=kubeconfig: the context")
+    group.addoption("--allow-existing-cluster", action="store_true", default=False,
+                    help="with --sts-backend=kubeconfig: run on a cluster sts-props did not "
+                         "create, touching only namespaces it creates and labels")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -80,12 +88,21 @@ def sts_cluster(request: pytest.FixtureRequest) -> Iterator[Cluster]:
     version = str(request.config.getoption("--k8s-version"))
     if backend == "model":
         pytest.skip("needs a real cluster: run with --sts-backend=kwok")
-    if backend != "kwok":
-        raise pytest.UsageError(f"--sts-backend={backend}: this backend is not implemented "
-                                "yet; available: model, kwok")
-    from sts_props.cluster.kwok import KwokCluster
+    cluster: Cluster
+    if backend == "kubeconfig":
+        from sts_props.cluster.kubeconfig import KubeconfigCluster
 
-    cluster = KwokCluster(version, progress=lambda line: print(f"kwok: {line}", flush=True))
+        path = request.config.getoption("--sts-kubeconfig")
+        cluster = KubeconfigCluster(
+            Path(path) if path else None, request.config.getoption("--sts-context"),
+            allow_existing=bool(request.config.getoption("--allow-existing-cluster")))
+    elif backend == "kwok":
+        from sts_props.cluster.kwok import KwokCluster
+
+        cluster = KwokCluster(version, progress=lambda line: print(f"kwok: {line}", flush=True))
+    else:
+        raise pytest.UsageError(f"--sts-backend={backend}: this backend is not implemented "
+                                "yet; available: model, kwok, kubeconfig")
     try:
         cluster.start()
     except ClusterError as exc:

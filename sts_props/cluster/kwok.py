@@ -90,6 +90,22 @@ class KwokCluster(Cluster):
         self._started_at = 0.0
         self.start_seconds = 0.0
 
+    @staticmethod
+    def adopt(entry: registry.ClusterEntry) -> KwokCluster:
+        """A handle on a running cluster from the registry (``sts-props cluster down``)."""
+        cluster = KwokCluster(build=False)
+        cluster.cluster_name = entry.name
+        cluster.workdir = Path(entry.workdir) if entry.workdir else None
+        cluster._pids = list(entry.pids)
+        with contextlib.suppress(Exception):
+            cluster.binaries = find_binaries(cluster.k8s_version)
+        return cluster
+
+    def detach(self) -> None:
+        """Leave the cluster running after this process exits (``sts-props cluster up``)."""
+        with contextlib.suppress(Exception):
+            atexit.unregister(self.stop)
+
     # -- paths ----------------------------------------------------------------------------------
     @property
     def cluster_dir(self) -> Path:

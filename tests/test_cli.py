@@ -1,0 +1,79 @@
+"""The command line: bad input gives one line naming the file and the rule, exit code 2."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from sts_props.scenario import Manifests
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "sts_props.cli", *args], capture_output=True,
+                          text=True, timeout=120, check=False)
+
+
+def _one_line_error(proc: subprocess.CompletedProcess[str]) -> str:
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    return lines[0]
+
+
+def test_not_yaml_names_the_file(tmp_path: Path) -> None:
+    bad = tmp_path / "broken.yaml"
+    bad.write_text("kind: StatefulSet\nspec: [unclosed\n")
+    line = _one_line_error(_cli("validate", str(bad)))
+    assert str(bad) in line and "not valid YAML" in line
+
+
+def test_not_a_statefulset_names_the_file(tmp_path: Path) -> None:
+    bad = tmp_path / "deploy.yaml"
+    bad.write_text(yaml.safe_dump({"apiVersion": "apps/v1", "kind": "Deployment"}))
+    line = _one_line_error(_cli("check", "--manifests", str(bad), "--examples", "1"))
+    assert str(bad) in line and "Deployment" in line
+
+
+@pytest.mark.parametrize(("edit", "rule"), [
+    (lambda s: s["spec"].__setitem__("replicas", -1), "VAL-5"),
+    (lambda s: s["metadata"].__setitem__("name", "Redis.Cache"), "VAL-4"),
+    (lambda s: s["spec"].__setitem__("serviceName", "Not_A_Label"), "VAL-6"),
+])
+def test_invalid_statefulset_names_file_and_rule(tmp_path: Path, edit: object, rule: str) -> None:
+    sts = Manifests.seed().statefulset
+    edit(sts)  # type: ignore[operator]
+    path = tmp_path / "sts.yaml"
+    path.write_text(yaml.safe_dump(sts))
+    line = _one_line_error(_cli("validate", str(path)))
+    assert str(path) in line and f"[{rule}]" in line
+
+
+def test_missing_path_and_bad_version(tmp_path: Path) -> None:
+    assert "no such file" in _one_line_error(_cli("validate", str(tmp_path / "nope.yaml")))
+    assert "not a Kubernetes version" in _one_line_error(
+        _cli("validate", "--k8s-version", "banana", str(tmp_path)))
+
+
+def test_valid_seed_is_accepted() -> None:
+    seed = Path(__file__).resolve().parents[1] / "sts_props" / "data"
+    proc = _cli("validate", str(seed))
+    assert proc.returncode == 0 and "redis is valid" in proc.stdout
+
+
+def test_kubeconfig_backend_refuses_an_unknown_cluster(tmp_path: Path) -> None:
+    """A kubeconfig pointing at a cluster sts-props did not create (here: nothing listens) is
+    refused with one line, never a traceback."""
+    cfg = tmp_path / "kubeconfig"
+    cfg.write_text(yaml.safe_dump({
+        "apiVersion": "v1", "kind": "Config", "current-context": "c",
+        "clusters": [{"name": "c", "cluster": {"server": "https://127.0.0.1:1"}}],
+        "contexts": [{"name": "c", "context": {"cluster": "c", "user": "u"}}],
+        "users": [{"name": "u", "user": {"token": "x"}}]}))
+    line = _one_line_error(_cli("check", "--backend", "kubeconfig", "--kubeconfig", str(cfg),
+                                "--examples", "1"))
+    assert "127.0.0.1:1" in line
