@@ -12,11 +12,11 @@ can be fetched on our machines, so every binary is built from Go modules by
 
 A cold build takes tens of minutes on two cores; a warm cache costs nothing.
 
-Example:
-    >>> from sts_props.cluster.binaries import find_binaries, build_binaries
-    >>> bins = find_binaries() or build_binaries(deadline=3600)  # doctest: +SKIP
-    >>> bins.kubectl.name  # doctest: +SKIP
-    'kubectl'
+Example (not run as a doctest: a cold build takes tens of minutes)::
+
+    from sts_props.cluster.binaries import find_binaries, build_binaries
+    bins = find_binaries() or build_binaries(deadline=3600)
+    bins.kubectl.name        # 'kubectl'
 
 """
 
@@ -283,10 +283,10 @@ def build_binaries(
     Raises:
         BuildError: a step failed, the deadline passed, or a binary is still missing.
 
-    Example:
-        >>> bins = build_binaries("v1.37.2", progress=lambda line: None)  # doctest: +SKIP
-        >>> bins.missing()  # doctest: +SKIP
-        []
+    Example (not a doctest: a cold build takes tens of minutes)::
+
+        bins = build_binaries("v1.37.2", progress=lambda line: None)
+        bins.missing()           # []
 
     """
     version = normalize_version(version)
