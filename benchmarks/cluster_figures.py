@@ -24,6 +24,7 @@ from strategies import scenarios
 from sts_props.cluster.kwok import KwokCluster
 from sts_props.differential import run_differential
 from sts_props.scenario import Manifests, Scenario
+from sts_props.suite import cap_min_ready
 
 
 def main() -> None:
@@ -45,7 +46,7 @@ def main() -> None:
     walls: list[float] = []
     ratios: list[float] = []
     strategy = scenarios(base=Manifests.seed(), max_ops=8, max_replicas=5).filter(
-        lambda sc: len(sc.ops) == 9)  # Create + 8 ops
+        lambda sc: len(sc.ops) == 9).map(cap_min_ready)  # Create + 8 ops, as the suite runs
 
     with KwokCluster() as cluster:
 

@@ -10,6 +10,7 @@ replayable plan) and the violations found on it.
 
 from __future__ import annotations
 
+import dataclasses
 import tempfile
 import time
 from collections import Counter
@@ -27,6 +28,7 @@ from sts_props.checks import Violation, run_quiescent_checks, run_safety_checks
 from sts_props.cluster.base import Cluster
 from sts_props.differential import DifferentialResult, run_differential
 from sts_props.model import Chooser, ModelConfig, ModelResult, run_model
+from sts_props.ops import SetMinReadySeconds
 from sts_props.scenario import Manifests, Scenario
 
 Progress = Callable[[str], None]
@@ -137,6 +139,31 @@ def run_model_suite(
     return summary
 
 
+#: minReadySeconds is real waiting on a cluster (every pod of a rollout waits it out): cluster
+#: runs cap it, so that a generated scenario costs seconds, not minutes.
+CLUSTER_MAX_MIN_READY = 1
+
+
+def cap_min_ready(scenario: Scenario, limit: int = CLUSTER_MAX_MIN_READY) -> Scenario:
+    """The scenario with minReadySeconds (manifest and SetMinReadySeconds ops) capped at
+    ``limit``; negative values (validation cases) are kept.
+
+    >>> from sts_props.ops import Create, SetMinReadySeconds
+    >>> sc = cap_min_ready(Scenario(Manifests.seed(), (Create(), SetMinReadySeconds(5))))
+    >>> sc.ops[1]
+    SetMinReadySeconds(seconds=1)
+    """
+    sts = scenario.manifests.statefulset
+    spec = sts.get("spec") or {}
+    value = spec.get("minReadySeconds")
+    if isinstance(value, int) and value > limit:
+        spec["minReadySeconds"] = limit
+    ops = tuple(SetMinReadySeconds(limit) if isinstance(op, SetMinReadySeconds)
+                and op.seconds > limit else op for op in scenario.ops)
+    return dataclasses.replace(scenario, manifests=scenario.manifests.with_statefulset(sts),
+                               ops=ops)
+
+
 def run_cluster_suite(
     cluster: Cluster,
     base: Manifests | None = None,
@@ -166,7 +193,8 @@ def run_cluster_suite(
     runs_after_failure = [0]
     db = DirectoryBasedExampleDatabase(str(database_dir)) if database_dir else None
     strategy = scenarios(base=base, max_ops=max_ops, max_replicas=max_replicas,
-                         faults=faults).filter(lambda sc: len(sc.ops) >= min_ops + 1)
+                         faults=faults).filter(lambda sc: len(sc.ops) >= min_ops + 1
+                                               ).map(cap_min_ready)
 
     @settings(max_examples=examples, deadline=None, database=db, print_blob=False,
               suppress_health_check=list(HealthCheck),
