@@ -62,7 +62,7 @@ def kwok(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
         try:
             cluster.start()
         except BackendUnavailable as exc:
-            pytest.skip(str(exc))
+            pytest.fail(f"the kwok backend cannot start here: {exc}", pytrace=False)
         try:
             yield cluster
         finally:

@@ -40,8 +40,8 @@ CONFIGS = {
 @pytest.fixture(scope="module")
 def checks() -> tuple[CheckFn, CheckFn]:
     found = load_checks()
-    if found is None:
-        pytest.skip("sts_props.checks (run_safety_checks, run_quiescent_checks) is not there yet")
+    assert found is not None, "sts_props.checks must provide run_safety_checks and " \
+        "run_quiescent_checks"
     return found
 
 
