@@ -259,15 +259,19 @@ class ClusterRun:
         deadline = time.monotonic() + timeout
         satisfied_since: float | None = None
         missing = ""
+        first = True
         while True:
             now = time.monotonic()
             if now >= deadline:
                 return False, (f"gave up after {timeout:.0f}s waiting for {what}; still "
                                f"different: {missing}; last event: {self.rec.last_event}")
-            self.rec.pump(wait=min(0.1, deadline - now))
+            arrived = self.rec.pump(wait=min(0.1, deadline - now))
             if self.rec.errors:
                 return False, f"a watch failed while waiting for {what}: {self.rec.errors[-1]}"
-            missing = ok()
+            # ``ok`` reads only the recorded History, so its answer changes only when events
+            # arrive: evaluate it then, not on every 0.1 s wake-up.
+            if arrived or first:
+                missing, first = ok(), False
             if missing:
                 satisfied_since = None
                 continue

@@ -185,8 +185,7 @@ class Recorder:
         apiserver returned for it. Records at the same ``rv`` keep their order of arrival.
         """
         self.pump()
-        at = self.max_rv if rv is None else max(rv, self.max_rv if data.get("phase") == "invoke"
-                                                 else rv)
+        at = self.max_rv if rv is None else rv
         self.records.append(_Record(at, 2, time.monotonic() - self.started, type_, data))
 
     def history(self) -> History:
