@@ -28,6 +28,7 @@ RecreateSet mostly follows a DeleteSet. A Settle comes every 1-4 ops and always 
 from __future__ import annotations
 
 import copy
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -37,16 +38,27 @@ from strategies.manifests import image_values, valid_statefulsets
 from sts_props.model.config import ModelConfig
 from sts_props.model.validation import default_statefulset, validate_create
 from sts_props.ops import (
+    FAULT_OPS,
     SPEC_OPS,
+    AllowPodWrites,
     Create,
     DeletePod,
     DeletePVC,
     DeleteSet,
+    DenyPodWrites,
+    EvictPod,
+    FailNode,
     FailPod,
+    FlapReadiness,
     HoldNotReady,
+    HoldTerminating,
+    KillPod,
     Op,
     RecreateSet,
     ReleasePod,
+    ReleaseTerminating,
+    RestartApiserver,
+    RestartController,
     RevertTemplate,
     Scale,
     SetMaxUnavailable,
@@ -63,10 +75,12 @@ from sts_props.scenario import Manifests, Scenario
 from sts_props.spec_edit import SpecEditor
 
 __all__ = [
+    "ALL_FAULTS",
     "TEMPLATE_VALUES",
     "max_unavailable_values",
     "op_sequences",
     "scenarios",
+    "with_fault",
 ]
 
 #: Values of SetTemplate(env/annotation). A small pool on purpose: re-setting the current value
@@ -75,6 +89,22 @@ __all__ = [
 TEMPLATE_VALUES = ("v1", "v2", "v3")
 
 SetState = Literal["present", "deleting", "absent"]
+
+#: Every fault kind of issue 5 (``sts-props check --faults`` on the model generates them all).
+ALL_FAULTS: frozenset[str] = frozenset(FAULT_OPS)
+
+#: Weights of the fault kinds while the set is present; against the ~45 of the other ops a
+#: fault comes about once in five ops. ``allow_pod_writes`` and ``release_terminating`` get
+#: their weight only while something is denied or held.
+_FAULT_WEIGHTS = {
+    "kill_pod": 2, "evict_pod": 2, "flap_readiness": 2, "hold_terminating": 2,
+    "fail_node": 2, "restart_controller": 2, "restart_apiserver": 1, "deny_pod_writes": 1,
+}
+#: Ops allowed while a DenyPodWrites is in force: the model covers refused creates, RP-1 and
+#: condemned deletes and user deletes, but not refused update deletions or GC, so no template,
+#: strategy or set-deletion ops (and no node failure, whose pod GC would be refused) meanwhile.
+_WHILE_DENIED = ("scale", "delete_pod", "kill_pod", "evict_pod", "fail_pod", "flap_readiness",
+                 "restart_controller", "set_retention", "set_min_ready_seconds")
 
 
 def max_unavailable_values(invalid: bool = False) -> st.SearchStrategy[int | str]:
@@ -100,6 +130,9 @@ class _Shadow:
     has_claims: bool
     images: tuple[str, ...]
     held: set[int] = field(default_factory=set)
+    denied: set[int] = field(default_factory=set)
+    finalized: set[int] = field(default_factory=set)
+    fault_kinds: frozenset[str] = frozenset()
 
     @property
     def spec(self) -> dict[str, Any]:
@@ -145,6 +178,18 @@ class _Shadow:
             return
         if isinstance(op, ReleasePod):
             self.held.discard(op.ordinal)
+            return
+        if isinstance(op, DenyPodWrites):
+            self.denied.add(op.ordinal)
+            return
+        if isinstance(op, AllowPodWrites):
+            self.denied.clear()
+            return
+        if isinstance(op, HoldTerminating):
+            self.finalized.add(op.ordinal)
+            return
+        if isinstance(op, ReleaseTerminating):
+            self.finalized.discard(op.ordinal)
             return
         if op.kind not in SPEC_OPS or self.state != "present":
             return
@@ -208,6 +253,12 @@ def _choices(shadow: _Shadow, faults: bool) -> list[str]:
             weights |= {"delete_pod": 5, "fail_pod": 3, "hold_not_ready": 3,
                         "release_pod": 4 if shadow.held else 1,
                         "delete_pvc": 2 if shadow.has_claims else 0}
+        weights |= {k: w for k, w in _FAULT_WEIGHTS.items() if k in shadow.fault_kinds}
+        if "release_terminating" in shadow.fault_kinds and shadow.finalized:
+            weights["release_terminating"] = 5
+        if shadow.denied:
+            weights = {k: w for k, w in weights.items() if k in _WHILE_DENIED}
+            weights["allow_pod_writes"] = 8
     elif shadow.state == "deleting":
         # Let the deletion finish (the next Settle) before anything depends on it.
         weights = {"settle": 8, "delete_set": 1}
@@ -281,7 +332,73 @@ def _draw_op(draw: st.DrawFn, shadow: _Shadow, kind: str, max_replicas: int,
         return ReleasePod(ordinal)
     if kind == "delete_pvc":
         return DeletePVC(ordinal)
+    fault = _fault_op(kind, ordinal, shadow)
+    if fault is not None:
+        return fault
     raise AssertionError(f"no generator for op kind {kind!r}")  # pragma: no cover
+
+
+def _fault_op(kind: str, ordinal: int, shadow: _Shadow) -> Op | None:
+    """The issue-5 fault op of ``kind`` on ``ordinal`` (None if ``kind`` is not a fault)."""
+    simple: dict[str, type[KillPod | EvictPod | FlapReadiness | HoldTerminating | FailNode
+                        | DenyPodWrites]] = {
+        "kill_pod": KillPod, "evict_pod": EvictPod, "flap_readiness": FlapReadiness,
+        "hold_terminating": HoldTerminating, "fail_node": FailNode,
+        "deny_pod_writes": DenyPodWrites,
+    }
+    if kind in simple:
+        return simple[kind](ordinal)
+    if kind == "release_terminating":
+        return ReleaseTerminating(min(shadow.finalized) if shadow.finalized else ordinal)
+    if kind == "restart_controller":
+        return RestartController()
+    if kind == "restart_apiserver":
+        return RestartApiserver()
+    if kind == "allow_pod_writes":
+        return AllowPodWrites()
+    return None
+
+
+def with_fault(scenario: Scenario, kind: str) -> Scenario:
+    """``scenario`` with one fault of ``kind`` inserted right after its first Settle, so that
+    a suite can guarantee that some scenarios exercise it (``sts-props check --faults``).
+
+    ``restart_controller`` follows the op after that Settle (the restart then lands while that
+    op is reconciled); ``fail_node`` fails the node of the highest pod; ``deny_pod_writes``
+    opens a short window on the highest pod: deny, fail the pod (its RP-1 delete is refused),
+    allow, settle.
+
+    >>> from sts_props.ops import Create, Scale, Settle
+    >>> sc = Scenario(Manifests.seed(), (Create(), Settle(), Scale(1), Settle()))
+    >>> [op.kind for op in with_fault(sc, "restart_controller").ops]
+    ['create', 'settle', 'scale', 'restart_controller', 'settle']
+    >>> [op.describe() for op in with_fault(sc, "deny_pod_writes").ops][2:6]
+    ['deny writes to pod 2', 'make pod 2 Failed', 'allow pod writes again', 'settle']
+    """
+    ops = list(scenario.ops)
+    at = next((i + 1 for i, op in enumerate(ops) if isinstance(op, Settle)), len(ops))
+    spec = scenario.manifests.statefulset.get("spec") or {}
+    replicas = spec.get("replicas")
+    replicas = 1 if replicas is None else int(replicas)
+    start = int((spec.get("ordinals") or {}).get("start") or 0)
+    # A set created with 0 replicas has no pod to fault: scale it up first.
+    prefix: list[Op] = [] if replicas > 0 else [Scale(2), Settle()]
+    top = start + (replicas if replicas > 0 else 2) - 1
+    inserted: list[Op]
+    if kind == "restart_controller":
+        if at < len(ops) and not isinstance(ops[at], Settle):
+            at += 1  # the restart follows this op, which is still being reconciled
+            inserted = [RestartController()]
+        else:  # no op in flight there: start a rollout (an annotation change) to interrupt
+            inserted = [*prefix, SetTemplate("annotation", "restart"), RestartController(),
+                        Settle()]
+    elif kind == "fail_node":
+        inserted = [*prefix, FailNode(top), Settle()]
+    elif kind == "deny_pod_writes":
+        inserted = [*prefix, DenyPodWrites(top), FailPod(top), AllowPodWrites(), Settle()]
+    else:
+        raise ValueError(f"with_fault: no recipe for {kind!r}")
+    return dataclasses.replace(scenario, ops=tuple(ops[:at] + inserted + ops[at:]))
 
 
 def op_sequences(
@@ -292,13 +409,16 @@ def op_sequences(
     *,
     max_replicas: int = 5,
     invalid: bool = True,
+    fault_kinds: frozenset[str] = frozenset(),
 ) -> st.SearchStrategy[tuple[Op, ...]]:
     """Op sequences for ``manifests``: ``Create()``, then ``min_ops..max_ops`` ops (Settles
     included), then a final ``Settle()`` unless the last op already is one.
 
     ``faults=False`` leaves out pod and PVC disruptions (DeletePod, FailPod, HoldNotReady,
-    ReleasePod, DeletePVC); ``invalid=False`` leaves out the rare out-of-range values that the
-    API rejects (negative replicas, maxUnavailable 0, ...), which otherwise test the 422 path.
+    ReleasePod, DeletePVC); ``fault_kinds`` adds the issue-5 faults of those kinds (see
+    :data:`ALL_FAULTS`; a backend passes what it can perform); ``invalid=False`` leaves out
+    the rare out-of-range values that the API rejects (negative replicas, maxUnavailable 0,
+    ...), which otherwise test the 422 path.
 
     >>> from hypothesis import find
     >>> from sts_props.scenario import Manifests
@@ -308,12 +428,14 @@ def op_sequences(
     if min_ops < 0 or max_ops < min_ops:
         raise ValueError(f"need 0 <= min_ops <= max_ops, got min_ops={min_ops}, "
                          f"max_ops={max_ops}")
-    return _op_sequences(manifests, min_ops, max_ops, faults, max_replicas, invalid)
+    return _op_sequences(manifests, min_ops, max_ops, faults, max_replicas, invalid,
+                         frozenset(fault_kinds))
 
 
 @st.composite
 def _op_sequences(draw: st.DrawFn, manifests: Manifests, min_ops: int, max_ops: int,
-                  faults: bool, max_replicas: int, invalid: bool) -> tuple[Op, ...]:
+                  faults: bool, max_replicas: int, invalid: bool,
+                  fault_kinds: frozenset[str]) -> tuple[Op, ...]:
     statefulset = copy.deepcopy(manifests.statefulset)
     spec = statefulset.get("spec") or {}
     shadow = _Shadow(
@@ -321,6 +443,7 @@ def _op_sequences(draw: st.DrawFn, manifests: Manifests, min_ops: int, max_ops: 
         state="present" if _creates_ok(manifests) else "absent",
         has_claims=bool(spec.get("volumeClaimTemplates")),
         images=image_values(manifests),
+        fault_kinds=fault_kinds,
     )
     ops: list[Op] = [Create()]
     count = draw(st.integers(min_ops, max_ops), label="number of ops")
@@ -339,6 +462,10 @@ def _op_sequences(draw: st.DrawFn, manifests: Manifests, min_ops: int, max_ops: 
             gap = draw(st.integers(1, 4), label="ops before the next settle")
         else:
             since_settle += 1
+    # Faults stop before the end, so that the last settle judges liveness (10.4).
+    if shadow.denied:
+        ops.append(AllowPodWrites())
+    ops.extend(ReleaseTerminating(o) for o in sorted(shadow.finalized))
     if not isinstance(ops[-1], Settle):
         ops.append(Settle())
     return tuple(ops)
@@ -351,6 +478,7 @@ def scenarios(
     *,
     faults: bool = True,
     invalid: bool = True,
+    fault_kinds: frozenset[str] = frozenset(),
 ) -> st.SearchStrategy[Scenario]:
     """Whole Scenarios: valid manifests (from ``base``, see ``valid_statefulsets``) plus ops
     (``op_sequences`` with ``1..max_ops`` ops after Create).
@@ -363,13 +491,13 @@ def scenarios(
     if max_ops < 1 or max_replicas < 0:
         raise ValueError(f"need max_ops >= 1 and max_replicas >= 0, got max_ops={max_ops}, "
                          f"max_replicas={max_replicas}")
-    return _scenarios(base, max_ops, max_replicas, faults, invalid)
+    return _scenarios(base, max_ops, max_replicas, faults, invalid, frozenset(fault_kinds))
 
 
 @st.composite
 def _scenarios(draw: st.DrawFn, base: Manifests | None, max_ops: int, max_replicas: int,
-               faults: bool, invalid: bool) -> Scenario:
+               faults: bool, invalid: bool, fault_kinds: frozenset[str]) -> Scenario:
     manifests = draw(valid_statefulsets(base, max_replicas=max_replicas), label="manifests")
     ops = draw(op_sequences(manifests, 1, max_ops, faults, max_replicas=max_replicas,
-                            invalid=invalid), label="ops")
+                            invalid=invalid, fault_kinds=fault_kinds), label="ops")
     return Scenario(manifests, ops)

@@ -42,6 +42,7 @@ them to ``run_model(scenario, chooser=ScriptedChooser(interleavings))``.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
@@ -59,6 +60,7 @@ from hypothesis.stateful import (
 from strategies.chooser import DataChooser
 from strategies.manifests import image_values, valid_statefulsets
 from strategies.ops import TEMPLATE_VALUES, max_unavailable_values
+from sts_props.checks import QuiescentChecker, SafetyChecker
 from sts_props.history import History
 from sts_props.model.config import ModelConfig
 from sts_props.model.runner import ModelRun
@@ -83,6 +85,7 @@ from sts_props.ops import (
     SetTemplate,
     Settle,
     SetUpdateStrategy,
+    op_from_dict,
 )
 from sts_props.outcome import Outcome
 from sts_props.scenario import Manifests, Scenario
@@ -99,6 +102,22 @@ _CAUSE_TYPES = frozenset({
     "FieldValueDuplicate", "FieldValueTooLong", "FieldValueTypeInvalid",
 })
 _REASONS = {404: {"NotFound"}, 409: {"AlreadyExists", "Conflict"}, 422: {"Invalid"}}
+
+
+@functools.lru_cache(maxsize=256)
+def _between(low: int, high: int) -> st.SearchStrategy[int]:
+    """``st.integers(low, high)``, built once per range (a new strategy costs its label)."""
+    return st.integers(low, high)
+
+
+def _one_of(values: Sequence[Any]) -> st.SearchStrategy[Any]:
+    """``st.sampled_from(values)``, built once per distinct choice list."""
+    return _sampled(tuple(values))
+
+
+@functools.lru_cache(maxsize=1024)
+def _sampled(values: tuple[Any, ...]) -> st.SearchStrategy[Any]:
+    return st.sampled_from(values)
 
 
 def load_checks() -> tuple[CheckFn, CheckFn] | None:
@@ -146,7 +165,10 @@ class StatefulSetMachine(RuleBasedStateMachine):
         self.manifests: Manifests | None = None
         self.ops: list[Op] = []
         self.checks = load_checks()
-        self._checked_quiescent = 0
+        self._ordinals_at = -1
+        self._ordinals: dict[bool | None, list[int]] = {}
+        self._safety: SafetyChecker | None = None
+        self._quiescent: QuiescentChecker | None = None
         self._since_settle = 0
         self._gap = 1
 
@@ -184,6 +206,16 @@ class StatefulSetMachine(RuleBasedStateMachine):
     def _pod_ordinals(self, held: bool | None = None) -> list[int]:
         if self.run is None:
             return []
+        # Preconditions ask this many times per step; pods only change with a History record.
+        length = len(self.run.history.events)
+        if length != self._ordinals_at:
+            self._ordinals_at, self._ordinals = length, {}
+        if held not in self._ordinals:
+            self._ordinals[held] = self._list_pod_ordinals(held)
+        return self._ordinals[held]
+
+    def _list_pod_ordinals(self, held: bool | None) -> list[int]:
+        assert self.run is not None
         out = []
         for name, pod in self.run.world.pods.items():
             ordinal = ordinal_of(name, self.run.set_name)
@@ -258,7 +290,7 @@ class StatefulSetMachine(RuleBasedStateMachine):
         self._check_outcome(op, outcome, expected)
         if isinstance(op, Settle):
             self._since_settle = 0
-            self._gap = self._draw(st.integers(1, 4), "ops before the next automatic settle")
+            self._gap = self._draw(_between(1, 4), "ops before the next automatic settle")
         else:
             self._since_settle += 1
             if self._since_settle >= self._gap:
@@ -274,7 +306,10 @@ class StatefulSetMachine(RuleBasedStateMachine):
             valid_statefulsets(self.base, max_replicas=self.max_replicas), label="manifests")
         self.chooser = DataChooser(data, max_steps_between_ops=self.max_steps_between_ops)
         self.run = ModelRun(self.manifests, self.config, self.chooser)
-        self._gap = self._draw(st.integers(1, 4), "ops before the next automatic settle")
+        if self.checks is not None:
+            self._safety = SafetyChecker(self.run.history)
+            self._quiescent = QuiescentChecker(self.run.history)
+        self._gap = self._draw(_between(1, 4), "ops before the next automatic settle")
         if self.checks is None:
             note("sts_props.checks is not importable: only outcomes and settling are checked")
         self._apply(Create())
@@ -282,17 +317,17 @@ class StatefulSetMachine(RuleBasedStateMachine):
     @precondition(lambda self: self._set_present())
     @rule()
     def scale(self) -> None:
-        self._apply(Scale(self._draw(st.integers(0, self.max_replicas), "replicas")))
+        self._apply(Scale(self._draw(_between(0, self.max_replicas), "replicas")))
 
     @precondition(lambda self: self._set_present())
     @rule(field=st.sampled_from(["env", "annotation", "image"]))
     def set_template(self, field: str) -> None:
         images = image_values(self.model.manifests)
         if field == "image" and len(images) > 1:
-            value = self._draw(st.sampled_from(images), "image")
+            value = self._draw(_one_of(images), "image")
         else:
             field = "annotation" if field == "image" else field
-            value = self._draw(st.sampled_from(TEMPLATE_VALUES), f"{field} value")
+            value = self._draw(_one_of(TEMPLATE_VALUES), f"{field} value")
         self._apply(SetTemplate(field, value))  # type: ignore[arg-type]
 
     @precondition(lambda self: self._set_present()
@@ -300,13 +335,13 @@ class StatefulSetMachine(RuleBasedStateMachine):
     @rule()
     def revert_template(self) -> None:
         versions = len(self.model.editor.template_versions)
-        self._apply(RevertTemplate(self._draw(st.integers(0, versions - 1), "version")))
+        self._apply(RevertTemplate(self._draw(_between(0, versions - 1), "version")))
 
     @precondition(lambda self: self._set_present() and self._strategy_type() == "RollingUpdate")
     @rule()
     def set_partition(self) -> None:
         replicas = self.model.world.sts.replicas  # type: ignore[union-attr]
-        self._apply(SetPartition(self._draw(st.integers(0, replicas + 1), "partition")))
+        self._apply(SetPartition(self._draw(_between(0, replicas + 1), "partition")))
 
     @precondition(lambda self: self._set_present() and self._strategy_type() == "RollingUpdate")
     @rule(value=max_unavailable_values())
@@ -363,30 +398,46 @@ class StatefulSetMachine(RuleBasedStateMachine):
     @precondition(lambda self: bool(self._pod_ordinals()))
     @rule()
     def delete_pod(self) -> None:
-        self._apply(DeletePod(self._draw(st.sampled_from(self._pod_ordinals()), "pod")))
+        self._apply(DeletePod(self._draw(_one_of(self._pod_ordinals()), "pod")))
 
     @precondition(lambda self: bool(self._pod_ordinals()))
     @rule(phase=st.sampled_from(["Failed", "Succeeded"]))
     def fail_pod(self, phase: str) -> None:
-        ordinal = self._draw(st.sampled_from(self._pod_ordinals()), "pod")
+        ordinal = self._draw(_one_of(self._pod_ordinals()), "pod")
         self._apply(FailPod(ordinal, phase))  # type: ignore[arg-type]
 
     @precondition(lambda self: bool(self._pod_ordinals(held=False)))
     @rule()
     def hold_not_ready(self) -> None:
-        self._apply(HoldNotReady(self._draw(st.sampled_from(self._pod_ordinals(held=False)),
+        self._apply(HoldNotReady(self._draw(_one_of(self._pod_ordinals(held=False)),
                                             "pod")))
 
     @precondition(lambda self: bool(self._pod_ordinals(held=True)))
     @rule()
     def release_pod(self) -> None:
-        self._apply(ReleasePod(self._draw(st.sampled_from(self._pod_ordinals(held=True)),
+        self._apply(ReleasePod(self._draw(_one_of(self._pod_ordinals(held=True)),
                                           "held pod")))
 
     @precondition(lambda self: bool(self._claim_ordinals()))
     @rule()
     def delete_pvc(self) -> None:
-        self._apply(DeletePVC(self._draw(st.sampled_from(self._claim_ordinals()), "claim of pod")))
+        self._apply(DeletePVC(self._draw(_one_of(self._claim_ordinals()), "claim of pod")))
+
+    # -- faults (issue 5). Write denials are left to op_sequences, whose shadow keeps template
+    # and set-deletion ops out of a denial window.
+    @precondition(lambda self: bool(self._pod_ordinals()))
+    @rule(kind=st.sampled_from(["kill_pod", "evict_pod", "flap_readiness", "hold_terminating",
+                                "release_terminating", "fail_node"]))
+    def pod_fault(self, kind: str) -> None:
+        ordinal = self._draw(_one_of(self._pod_ordinals()), "pod")
+        # fail_node answers 409 for a pod on no node (Pending): not predicted
+        self._apply(op_from_dict({"op": kind, "ordinal": ordinal}),
+                    None if kind == "fail_node" else ("ok", 200))
+
+    @precondition(lambda self: self.run is not None)
+    @rule()
+    def restart_controller(self) -> None:
+        self._apply(op_from_dict({"op": "restart_controller"}), ("ok", 200))
 
     @precondition(lambda self: self._set_live())
     @rule(propagation=st.sampled_from(["Background", "Foreground", "Orphan"]))
@@ -420,24 +471,24 @@ class StatefulSetMachine(RuleBasedStateMachine):
 
     @invariant()
     def safety_checks_pass(self) -> None:
-        """Section 10.1 checks hold on every prefix of the History (they are S checks)."""
-        if self.run is None or self.checks is None:
+        """Section 10.1 checks hold on every prefix of the History (they are S checks).
+
+        The checker judges only the records added since the previous step; its verdicts equal
+        ``run_safety_checks`` on the whole History so far (tests/test_incremental_checks.py).
+        """
+        if self._safety is None:
             return
-        violations = self.checks[0](self.run.history)
+        violations = self._safety.violations()
         if violations:
             self._fail(f"safety violations after op {len(self.ops) - 1}:\n"
                        + _describe(violations))
 
     @invariant()
     def quiescent_checks_pass(self) -> None:
-        """Section 10.3 holds at every settled record (checked once a new one appears)."""
-        if self.run is None or self.checks is None:
+        """Section 10.3 holds at every settled record (each judged once, when it appears)."""
+        if self._quiescent is None:
             return
-        points = sum(1 for _ in self.run.history.quiescent_points())
-        if points == self._checked_quiescent:
-            return
-        self._checked_quiescent = points
-        violations = self.checks[1](self.run.history)
+        violations = self._quiescent.violations()
         if violations:
             self._fail(f"quiescent-state violations after op {len(self.ops) - 1}:\n"
                        + _describe(violations))

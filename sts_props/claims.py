@@ -74,6 +74,16 @@ class Verdict:
     examples: int = 0
     needed: list[tuple[Condition, Scenario, str]] = field(default_factory=list)
     counterexample: tuple[Scenario, str] | None = None
+    #: a few scenarios that met every condition and kept the claim (the longest ones), so that
+    #: a cluster backend can confirm "holds" on them too
+    samples: list[Scenario] = field(default_factory=list)
+
+    def witnesses(self) -> list[tuple[str, Scenario, str]]:
+        """Every shrunk counterexample: (what it shows, scenario, why the claim failed)."""
+        out = [("counterexample", sc, why) for sc, why in
+               ([self.counterexample] if self.counterexample else [])]
+        out += [(f"without: {cond.name} ({cond.rule})", sc, why) for cond, sc, why in self.needed]
+        return out
 
     def render(self) -> str:
         lines = [f"Claim {self.claim.number} ({self.claim.title}): {self.status.upper()}"
@@ -386,6 +396,7 @@ def evaluate_claim(claim: SeedClaim, examples: int = 100, search: int = 300,
         strategy = strategy.map(claim.prepare)
     verdict = Verdict(claim, "holds")
     found: list[tuple[Scenario, str]] = []
+    passing: list[Scenario] = []
 
     @settings(max_examples=examples, deadline=None, database=None,
               suppress_health_check=list(HealthCheck),
@@ -398,6 +409,7 @@ def evaluate_claim(claim: SeedClaim, examples: int = 100, search: int = 300,
         if why is not None:
             found.append((sc, why))
             raise AssertionError(why)
+        passing.append(sc)
 
     runner = under_conditions if seed is None else hypothesis_seed(seed)(under_conditions)
     try:
@@ -405,6 +417,7 @@ def evaluate_claim(claim: SeedClaim, examples: int = 100, search: int = 300,
     except AssertionError:
         verdict.status, verdict.counterexample = "does not hold", found[-1]
         return verdict
+    verdict.samples = sorted(dict.fromkeys(passing), key=_busy, reverse=True)[:SAMPLES]
 
     for cond in claim.conditions:
         others = [c for c in claim.conditions if c is not cond]
@@ -427,6 +440,15 @@ def evaluate_claim(claim: SeedClaim, examples: int = 100, search: int = 300,
     if verdict.needed:
         verdict.status = "holds under conditions"
     return verdict
+
+
+#: how many passing scenarios a verdict keeps (see Verdict.samples)
+SAMPLES = 3
+
+
+def _busy(sc: Scenario) -> tuple[int, int]:
+    """Sort key: distinct op kinds, then ops other than settle (the more, the more it shows)."""
+    return len({op.kind for op in sc.ops}), sum(1 for op in sc.ops if not isinstance(op, Settle))
 
 
 def _random(seed: int | None) -> Any:

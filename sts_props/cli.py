@@ -81,10 +81,16 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     check = sub.add_parser("check", help="run the property suite on a backend")
-    check.add_argument("--backend", default="model", choices=["model", "kwok", "kubeconfig"],
+    check.add_argument("--backend", default="model",
+                       choices=["model", "kwok", "kwok-image", "k3s", "kubeconfig"],
                        help="where scenarios run: the reference model (default); a local "
-                            "upstream control plane with kwok nodes started for this run; or "
-                            "an existing cluster from a kubeconfig (e.g. `cluster up`'s)")
+                            "upstream control plane with kwok nodes started for this run "
+                            "(kwok: local processes; kwok-image: the same in a container via "
+                            "testcontainers); k3s in testcontainers; or an existing cluster "
+                            "from a kubeconfig (e.g. `cluster up`'s)")
+    check.add_argument("--image", default=None,
+                       help="with kwok-image or k3s: the container image (default: kwok-image "
+                            "builds sts-props/kwok-cluster locally; k3s uses its pinned tag)")
     check.add_argument("--kubeconfig", type=Path, default=None,
                        help="with --backend kubeconfig (default: $KUBECONFIG or ~/.kube/config)")
     check.add_argument("--context", default=None, help="with --backend kubeconfig")
@@ -108,19 +114,51 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--database", type=Path, default=Path(".hypothesis/sts-props"),
                        help="where failing examples are kept for replay (default "
                             ".hypothesis/sts-props)")
+    check.add_argument("--junit", type=Path, default=None, metavar="PATH",
+                       help="also write JUnit XML: one testcase per scenario (for CI)")
+    check.add_argument("--faults", action="store_true",
+                       help="mix faults into the scenarios: pod kill/eviction, readiness "
+                            "flaps, finalizer holds, node failure, controller restarts, "
+                            "denied API writes (a backend skips, and names, those it cannot "
+                            "perform); on a cluster at least 2 scenarios each get a restart, "
+                            "a node failure and a write denial")
+
+    from sts_props.cli_claims import add_claims_parser
+    from sts_props.explore import add_explore_parser
+
+    add_claims_parser(sub, DEFAULT_VERSION)
+    add_explore_parser(sub, DEFAULT_VERSION)
+
+    from sts_props.cli_mutants import add_mutants_parser
+
+    add_mutants_parser(sub, DEFAULT_VERSION)
+
+    from sts_props.cli_plans import add_plan_parsers
+
+    add_plan_parsers(sub)  # replay, promote
 
     validate = sub.add_parser("validate", help="validate manifest files like the apiserver would")
     validate.add_argument("paths", type=Path, nargs="+")
     validate.add_argument("--k8s-version", default=DEFAULT_VERSION)
 
     seed = sub.add_parser("seed", help="run the seed scenario end to end on a real cluster")
-    seed.add_argument("--backend", default="kwok", choices=["kwok"])
+    seed.add_argument("--backend", default="kwok", choices=["kwok", "kwok-image", "k3s"])
+    seed.add_argument("--image", default=None, help="with kwok-image or k3s")
+
+    doctor = sub.add_parser("doctor", help="can each backend run here? problems with fixes")
+    doctor.add_argument("--backend", action="append", default=[],
+                        choices=["kwok", "kwok-image", "k3s"],
+                        help="check only this backend (repeatable; default: all)")
+    doctor.add_argument("--k8s-version", default=DEFAULT_VERSION)
+    doctor.add_argument("--image", default=None, help="the image kwok-image or k3s would use")
     seed.add_argument("--manifests", type=Path, action="append", default=[])
     seed.add_argument("--k8s-version", default=DEFAULT_VERSION)
 
     cluster = sub.add_parser(
         "cluster", help="kwok clusters: build the binaries, start one that stays up, stop, list")
-    cluster.add_argument("action", choices=["build", "up", "down", "status"])
+    cluster.add_argument("action", choices=["build", "image", "up", "down", "status"],
+                         help="build: the binaries; image: also the local kwok-image container "
+                              "image (needs Docker); up/down/status: kwok clusters that stay up")
     cluster.add_argument("--k8s-version", default=DEFAULT_VERSION)
     cluster.add_argument("--name", default=None, help="with down: only this cluster")
     return parser
@@ -128,6 +166,10 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command in ("replay", "promote"):  # the plan file carries its own version
+        from sts_props.cli_plans import run_plan_command
+
+        return run_plan_command(args)
     try:
         config = ModelConfig.for_version(args.k8s_version)
     except ValueError as exc:
@@ -144,6 +186,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _seed(args, config)
         if args.command == "cluster":
             return _cluster(args)
+        if args.command == "doctor":
+            return _doctor(args)
+        if args.command in ("claims", "explore", "mutants"):
+            return int(args.run(args, config))
     except ManifestError as exc:
         print(f"sts-props: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -169,9 +215,12 @@ def _check(args: argparse.Namespace, config: ModelConfig) -> int:
         summary = run_model_suite(
             base=base, examples=args.examples, config=config, seed=args.seed,
             progress=lambda line: print(line, flush=True), database_dir=args.database,
-            max_ops=args.max_ops or 20, max_replicas=args.max_replicas)
+            max_ops=args.max_ops or 20, max_replicas=args.max_replicas,
+            artifacts_dir=Path("artifacts"), fault_kinds=_fault_kinds(args))
     else:
         with _real_cluster(args) as cluster:
+            if args.backend == "k3s":  # the pinned image decides the version: model that one
+                config = ModelConfig.for_version(cluster.version())
             if base is not None:
                 _print_seed(run_seed_scenario(cluster, base))
             print(f"sts-props: {args.examples} scenarios, model vs {cluster.name} "
@@ -180,18 +229,31 @@ def _check(args: argparse.Namespace, config: ModelConfig) -> int:
                 cluster, base=base, examples=args.examples, config=config, seed=args.seed,
                 progress=lambda line: print(line, flush=True), database_dir=args.database,
                 min_ops=args.min_ops, max_ops=args.max_ops or 12,
-                max_replicas=args.max_replicas)
+                max_replicas=args.max_replicas, fault_kinds=_fault_kinds(args))
     print(summary.render(), flush=True)
+    if args.junit is not None:
+        from sts_props.junit import write_junit
+
+        write_junit(args.junit, summary)
+        print(f"junit: {args.junit}", flush=True)
     return EXIT_OK if summary.ok else EXIT_FAILED
 
 
-def _real_cluster(args: argparse.Namespace) -> Cluster:
-    if args.backend == "kubeconfig":
-        from sts_props.cluster.kubeconfig import KubeconfigCluster
+def _fault_kinds(args: argparse.Namespace) -> frozenset[str]:
+    from sts_props.ops import FAULT_OPS
 
-        return KubeconfigCluster(args.kubeconfig, args.context,
-                                 allow_existing=args.allow_existing_cluster)
-    return _kwok(args.k8s_version)
+    return frozenset(FAULT_OPS) if args.faults else frozenset()
+
+
+def _real_cluster(args: argparse.Namespace) -> Cluster:
+    from sts_props.cluster.backends import make_cluster
+
+    return make_cluster(args.backend, args.k8s_version,
+                        progress=lambda line: print(line, flush=True),
+                        kubeconfig=getattr(args, "kubeconfig", None),
+                        context=getattr(args, "context", None),
+                        allow_existing=getattr(args, "allow_existing_cluster", False),
+                        image=getattr(args, "image", None))
 
 
 def _kwok(version: str) -> KwokCluster:
@@ -202,10 +264,23 @@ def _kwok(version: str) -> KwokCluster:
 
 def _seed(args: argparse.Namespace, config: ModelConfig) -> int:
     base = load_manifests(args.manifests, config) if args.manifests else Manifests.seed()
-    with _kwok(args.k8s_version) as cluster:
+    with _real_cluster(args) as cluster:
         report = run_seed_scenario(cluster, base)
     _print_seed(report)
     return EXIT_OK if report.ok else EXIT_FAILED
+
+
+def _doctor(args: argparse.Namespace) -> int:
+    from sts_props.doctor import BACKENDS, diagnose, render
+
+    backends = args.backend or list(BACKENDS)
+    findings = diagnose(backends, args.k8s_version, k3s_image=args.image,
+                        kwok_image=args.image)
+    print(render(findings))
+    failed = [f for f in findings if not f.ok]
+    print(f"{len(findings) - len(failed)} ok, {len(failed)} problem(s) "
+          f"for {', '.join(backends)}")
+    return EXIT_OK if not failed else EXIT_FAILED
 
 
 def _print_seed(report: SeedReport) -> None:
@@ -220,6 +295,12 @@ def _cluster(args: argparse.Namespace) -> int:
     if args.action == "build":
         bins = build_binaries(args.k8s_version, progress=lambda line: print(line, flush=True))
         print(f"binaries for {args.k8s_version}: {bins.bin_dir}")
+        return EXIT_OK
+    if args.action == "image":
+        from sts_props.cluster.kwok_image import prepare_image
+
+        tag = prepare_image(args.k8s_version, progress=lambda line: print(line, flush=True))
+        print(f"kwok-image for {args.k8s_version}: {tag}")
         return EXIT_OK
     if args.action == "up":
         cluster = _kwok(args.k8s_version)

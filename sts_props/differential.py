@@ -29,15 +29,19 @@ from sts_props.checks import (
     run_safety_checks,
 )
 from sts_props.checks.compare import BASIC, TARGET
+from sts_props.checks.liveness import LivenessVerdict, check_liveness
 from sts_props.cluster.base import Cluster
 from sts_props.cluster.driver import ClusterRun
 from sts_props.history import History
 from sts_props.model import ModelConfig, ModelRun
-from sts_props.ops import Settle
+from sts_props.ops import FAULT_OPS, FailNode, Op, Settle
 from sts_props.scenario import Scenario
 
 #: how long the cluster may take to reach the model's state after one op
 OP_TIMEOUT = 60.0
+#: faults after which the driver does not wait for the previous op to settle, so that they
+#: land in the middle of its reconciliation (a controller killed mid-rollout)
+MID_OPERATION_FAULTS = ("restart_controller", "restart_apiserver")
 
 
 @dataclass
@@ -54,6 +58,12 @@ class DifferentialResult:
     rules: Counter[str] = field(default_factory=Counter)
     #: set when the model reached a documented livelock and the comparison stopped there
     stopped: str = ""
+    #: fault ops the cluster accepted, by kind
+    faults: Counter[str] = field(default_factory=Counter)
+    #: (fault kind, seconds) of component restarts
+    fault_seconds: list[tuple[str, float]] = field(default_factory=list)
+    #: (op index, fault kind, verdict) of the recovery after each fault op (section 10.4)
+    liveness: list[tuple[int, str, LivenessVerdict]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -90,18 +100,36 @@ def _view_diffs(target: dict[str, Any], history: History) -> str:
 
 def run_differential(scenario: Scenario, cluster: Cluster, config: ModelConfig | None = None,
                      op_timeout: float = OP_TIMEOUT,
-                     progress: Callable[[str], None] | None = None) -> DifferentialResult:
-    """Run ``scenario`` on the model and on ``cluster``; check and compare both Histories."""
+                     progress: Callable[[str], None] | None = None,
+                     stop_at_divergence: bool = False) -> DifferentialResult:
+    """Run ``scenario`` on the model and on ``cluster``; check and compare both Histories.
+
+    ``stop_at_divergence`` ends the run after the first op whose state the cluster does not
+    reach (mutation testing: one disagreement is the verdict, later ops would each wait
+    ``op_timeout`` for a state that has already diverged).
+    """
     say = progress or (lambda _line: None)
     started = time.monotonic()
     model = ModelRun(scenario.manifests, config)
     waits: list[str] = []
     stopped = ""
+    faults: Counter[str] = Counter()
+    liveness: list[tuple[int, str, LivenessVerdict]] = []
     with ClusterRun(cluster, scenario.manifests) as crun:
         for index, op in enumerate(scenario.ops):
             loops = len(model.livelocks)
-            model.apply(op)  # the default chooser drains: the model is quiescent after it
-            crun.apply(op)
+            performed: Op = op
+            if isinstance(op, FailNode):
+                # Which pods share the failed node is the scheduler's choice: perform it on
+                # the cluster first and give the model the same node (FailNode.colocated).
+                outcome = crun.apply(op)
+                performed = crun.performed or op
+                model.apply(performed)
+            else:
+                model.apply(op)  # the default chooser drains: the model is quiescent after it
+                outcome = crun.apply(op)
+            if op.kind in FAULT_OPS and outcome.ok:
+                faults[op.kind] += 1
             if len(model.livelocks) > loops:
                 # F-1 (docs/findings.md): upstream 1.37 loops here too, but may escape by a
                 # timing race the model cannot predict; nothing after this op is comparable.
@@ -109,6 +137,10 @@ def run_differential(scenario: Scenario, cluster: Cluster, config: ModelConfig |
                 say(f"    op {index}: {op.describe()}: documented livelock F-1; comparison "
                     "stops here")
                 break
+            following = scenario.ops[index + 1].kind if index + 1 < len(scenario.ops) else ""
+            if following in MID_OPERATION_FAULTS and not isinstance(op, Settle):
+                say(f"    op {index}: {op.describe()}: not waited for (a restart follows)")
+                continue
             if not isinstance(op, Settle):  # Settle records its own quiescent point
                 model.history.quiescent(index, True, t=model.world.now)
             target = quiescent_view(model.history, model.history.events[-1].seq)
@@ -120,13 +152,29 @@ def run_differential(scenario: Scenario, cluster: Cluster, config: ModelConfig |
                                       f"the model's state after op {index} ({op.describe()})")
             crun.mark_quiescent(index, ok, why)
             say(f"    op {index}: {op.describe()}: {'settled' if ok else 'NOT settled'}")
+            if op.kind in FAULT_OPS or not ok:
+                verdict = _recovery(crun.history(), index, target)
+                liveness.append((index, op.kind, verdict))
+                if not ok:
+                    why = f"{why}; liveness: {verdict.describe()}"
             if not ok:
                 waits.append(why)
+                if stop_at_divergence:
+                    break
         cluster_history = crun.history()
+        fault_seconds = list(crun.fault_seconds)
     violations = (run_safety_checks(cluster_history) + run_quiescent_checks(cluster_history)
                   + compare_histories(model.history, cluster_history))
     violations += [Violation("L", "L/10.4", f"the cluster did not reach the model's state: "
                              f"{why}", ()) for why in waits]
     return DifferentialResult(scenario, model.history, cluster_history, violations, waits,
                               time.monotonic() - started, list(model.livelocks), model.rules,
-                              stopped)
+                              stopped, faults, fault_seconds, liveness)
+
+
+def _recovery(history: History, index: int, target: dict[str, Any]) -> LivenessVerdict:
+    """The liveness verdict from op ``index``'s invocation to the quiescent mark after it."""
+    since = next((ev.t for ev in history.ops()
+                  if ev.data.get("index") == index and ev.phase == "invoke"), 0.0)
+    return check_liveness(history, target, since=since, bound=OP_TIMEOUT,
+                          window=0.25, stall=5.0)

@@ -85,6 +85,35 @@ class Event:
         return f"#{self.seq} (t={self.t:g}s)"
 
 
+State = dict[str, dict[str, dict[str, Any]]]
+
+
+def empty_state() -> State:
+    """``{kind: {}}`` for every object kind: the live objects before the first record."""
+    return {k: {} for k in OBJECT_KINDS}
+
+
+def apply_record(state: State, ev: Event) -> None:
+    """Bring ``state`` (``{kind: {name: snapshot}}``) up to date with one record.
+
+    What :meth:`History.state_at` does record by record; checks that walk a History once keep
+    such a state instead of rebuilding it at every point.
+
+    >>> state = empty_state()
+    >>> apply_record(state, Event(1, 0.0, "object", {"action": "ADDED", "kind": "Pod",
+    ...                                              "name": "web-0", "obj": {"a": 1}}))
+    >>> state["Pod"]
+    {'web-0': {'a': 1}}
+    """
+    if ev.type != "object":
+        return
+    bucket = state.setdefault(ev.kind, {})
+    if ev.action == "DELETED":
+        bucket.pop(ev.name, None)
+    else:
+        bucket[ev.name] = ev.obj
+
+
 class History:
     """An append-only, totally ordered list of :class:`Event`."""
 
@@ -149,17 +178,11 @@ class History:
     def quiescent_points(self) -> Iterator[Event]:
         return (ev for ev in self.events if ev.type == "quiescent")
 
-    def state_at(self, seq: int) -> dict[str, dict[str, dict[str, Any]]]:
+    def state_at(self, seq: int) -> State:
         """Live objects after record ``seq``: ``{kind: {name: snapshot}}``."""
-        state: dict[str, dict[str, dict[str, Any]]] = {k: {} for k in OBJECT_KINDS}
+        state = empty_state()
         for ev in self.events[: seq + 1]:
-            if ev.type != "object":
-                continue
-            bucket = state.setdefault(ev.kind, {})
-            if ev.action == "DELETED":
-                bucket.pop(ev.name, None)
-            else:
-                bucket[ev.name] = ev.obj
+            apply_record(state, ev)
         return state
 
     # -- files --------------------------------------------------------------------------------

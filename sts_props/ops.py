@@ -264,6 +264,147 @@ class DeletePVC(Op):
         return f"delete the PVC of pod {self.ordinal}"
 
 
+# -- faults (issue 5): infrastructure and API disruptions -----------------------------------------
+@dataclass(frozen=True)
+class KillPod(Op):
+    """Force-delete pod ``ordinal`` (grace period 0): gone at once, no Terminating phase.
+
+    What ``kubectl delete pod --grace-period=0 --force`` does; the controller sees a DELETE and
+    recreates the slot (RP-2) with the same claims (STO-11).
+    """
+
+    ordinal: int
+    kind: ClassVar[str] = "kill_pod"
+
+    def describe(self) -> str:
+        return f"kill pod {self.ordinal} (grace 0)"
+
+
+@dataclass(frozen=True)
+class EvictPod(Op):
+    """Evict pod ``ordinal`` through the ``pods/eviction`` subresource (a graceful delete).
+
+    API-initiated eviction (``kubectl drain``) deletes the pod with its grace period; a
+    kubelet's node-pressure eviction is :class:`FailPod` (phase Failed, reason Evicted, RP-1).
+    """
+
+    ordinal: int
+    kind: ClassVar[str] = "evict_pod"
+
+    def describe(self) -> str:
+        return f"evict pod {self.ordinal}"
+
+
+@dataclass(frozen=True)
+class FlapReadiness(Op):
+    """Pod ``ordinal`` goes Ready -> NotReady -> Ready quickly (a readiness probe blip).
+
+    Ready again restarts the pod's availability clock (PR-4: lastTransitionTime moves), so
+    with minReadySeconds > 0 it is unavailable for that long afterwards.
+    """
+
+    ordinal: int
+    kind: ClassVar[str] = "flap_readiness"
+
+    def describe(self) -> str:
+        return f"flap the readiness of pod {self.ordinal}"
+
+
+@dataclass(frozen=True)
+class HoldTerminating(Op):
+    """Put the finalizer ``sts-props.io/hold`` on pod ``ordinal``: once deleted it stays
+    Terminating (PR-2) until :class:`ReleaseTerminating`."""
+
+    ordinal: int
+    kind: ClassVar[str] = "hold_terminating"
+
+    def describe(self) -> str:
+        return f"put a finalizer on pod {self.ordinal}"
+
+
+@dataclass(frozen=True)
+class ReleaseTerminating(Op):
+    """Remove the finalizer of :class:`HoldTerminating` from pod ``ordinal``."""
+
+    ordinal: int
+    kind: ClassVar[str] = "release_terminating"
+
+    def describe(self) -> str:
+        return f"remove the finalizer of pod {self.ordinal}"
+
+
+@dataclass(frozen=True)
+class FailNode(Op):
+    """The node running pod ``ordinal`` fails and is replaced.
+
+    In order: the node goes NotReady and is tainted; its pods are marked NotReady (node
+    lifecycle controller) and evicted; with no kubelet they stay Terminating until the node is
+    deleted and pod GC force-deletes them; a fresh node joins. ``colocated`` lists the other
+    ordinals of this set on that node: a cluster fills it in when it performs the op (the
+    scheduler decides placement); on the model it is part of the plan.
+    """
+
+    ordinal: int
+    colocated: tuple[int, ...] = ()
+    kind: ClassVar[str] = "fail_node"
+
+    def describe(self) -> str:
+        also = f" (with pods {', '.join(map(str, self.colocated))})" if self.colocated else ""
+        return f"fail the node of pod {self.ordinal}{also}"
+
+    def to_dict(self) -> dict[str, Any]:
+        data = super().to_dict()
+        data["colocated"] = list(self.colocated)
+        return data
+
+
+@dataclass(frozen=True)
+class RestartController(Op):
+    """Kill kube-controller-manager (SIGKILL) and start it again from the stored state.
+
+    The StatefulSet controller keeps no expectations (EX-3): a restart loses only its work
+    queue, backoff and informer caches, which it rebuilds from the API (EX-1). The cluster
+    driver does not wait for the previous op to settle first, so the kill lands mid-operation.
+    """
+
+    kind: ClassVar[str] = "restart_controller"
+
+    def describe(self) -> str:
+        return "restart kube-controller-manager"
+
+
+@dataclass(frozen=True)
+class RestartApiserver(Op):
+    """Kill kube-apiserver and start it again (watches break and are re-established)."""
+
+    kind: ClassVar[str] = "restart_apiserver"
+
+    def describe(self) -> str:
+        return "restart kube-apiserver"
+
+
+@dataclass(frozen=True)
+class DenyPodWrites(Op):
+    """From now on the API refuses to create, delete or evict pod ``ordinal`` (HTTP 403), for
+    everyone: a ValidatingAdmissionPolicy on the cluster. Lifted by :class:`AllowPodWrites`."""
+
+    ordinal: int
+    kind: ClassVar[str] = "deny_pod_writes"
+
+    def describe(self) -> str:
+        return f"deny writes to pod {self.ordinal}"
+
+
+@dataclass(frozen=True)
+class AllowPodWrites(Op):
+    """Lift every :class:`DenyPodWrites`."""
+
+    kind: ClassVar[str] = "allow_pod_writes"
+
+    def describe(self) -> str:
+        return "allow pod writes again"
+
+
 @dataclass(frozen=True)
 class Settle(Op):
     """Wait until the system is quiescent (section 10.3); the quiescent state is compared."""
@@ -295,8 +436,19 @@ OP_TYPES: dict[str, type[Op]] = {
         RecreateSet,
         DeletePVC,
         Settle,
+        *(
+            KillPod, EvictPod, FlapReadiness, HoldTerminating, ReleaseTerminating, FailNode,
+            RestartController, RestartApiserver, DenyPodWrites, AllowPodWrites,
+        ),
     )
 }
+
+#: The fault ops of issue 5 (``sts-props check --faults``), as plan-file kinds.
+FAULT_OPS: tuple[str, ...] = (
+    "kill_pod", "evict_pod", "flap_readiness", "hold_terminating", "release_terminating",
+    "fail_node", "restart_controller", "restart_apiserver", "deny_pod_writes",
+    "allow_pod_writes",
+)
 
 
 class OpFormatError(ValueError):
@@ -319,7 +471,7 @@ def op_from_dict(data: dict[str, Any]) -> Op:
             continue
         if key not in names:
             raise OpFormatError(f"op {kind!r} has no field {key!r} (fields: {sorted(names)})")
-        kwargs[names[key]] = value
+        kwargs[names[key]] = tuple(value) if isinstance(value, list) else value
     try:
         return cls(**kwargs)
     except TypeError as exc:

@@ -26,6 +26,7 @@ from pathlib import Path
 
 import pytest
 
+from sts_props.cluster.backends import make_cluster
 from sts_props.cluster.base import Cluster, ClusterError
 from sts_props.cluster.driver import ClusterRun
 from sts_props.model import ModelConfig
@@ -46,6 +47,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="with --sts-backend=kubeconfig: the kubeconfig file")
     group.addoption("--sts-context", default=None,
                     help="with --sts-backend=kubeconfig: the context")
+    group.addoption("--sts-image", default=None,
+                    help="with --sts-backend=kwok-image or k3s: the container image")
     group.addoption("--allow-existing-cluster", action="store_true", default=False,
                     help="with --sts-backend=kubeconfig: run on a cluster sts-props did not "
                          "create, touching only namespaces it creates and labels")
@@ -53,6 +56,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "cluster: needs a real cluster (--sts-backend != model)")
+    config.addinivalue_line("markers", "backend(*names): runs only on these cluster backends")
     profile = config.getoption("--sts-profile", default=None)
     if profile:
         from strategies.profiles import load_profile
@@ -60,14 +64,35 @@ def pytest_configure(config: pytest.Config) -> None:
         load_profile(str(profile))
 
 
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """A container backend that cannot run here stops the session at once with the doctor's
+    diagnosis (within seconds, no traceback), instead of failing test by test."""
+    config = session.config
+    backend = str(config.getoption("--sts-backend"))
+    if backend not in ("kwok-image", "k3s"):
+        return
+    from sts_props.doctor import diagnose, first_problem
+
+    image = config.getoption("--sts-image")
+    problem = first_problem(diagnose([backend], str(config.getoption("--k8s-version")),
+                                     k3s_image=image, kwok_image=image))
+    if problem is not None:
+        pytest.exit(f"--sts-backend={backend} cannot run here: {problem.name}: "
+                    f"{problem.detail}; fix: {problem.fix}", returncode=2)
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     backend = config.getoption("--sts-backend")
-    if backend != "model":
-        return
     reason = "needs a real cluster: run with --sts-backend=kwok (or k3s, kwok-image, kubeconfig)"
     for item in items:
-        if item.get_closest_marker("cluster") is not None:
+        if backend == "model" and item.get_closest_marker("cluster") is not None:
             item.add_marker(pytest.mark.skip(reason=reason))
+            continue
+        wanted = item.get_closest_marker("backend")
+        if wanted is not None and backend not in wanted.args:
+            item.add_marker(pytest.mark.skip(
+                reason=f"about the {'/'.join(wanted.args)} backend: run with "
+                       f"--sts-backend={wanted.args[0]}"))
 
 
 @pytest.fixture(scope="session")
@@ -88,21 +113,12 @@ def sts_cluster(request: pytest.FixtureRequest) -> Iterator[Cluster]:
     version = str(request.config.getoption("--k8s-version"))
     if backend == "model":
         pytest.skip("needs a real cluster: run with --sts-backend=kwok")
-    cluster: Cluster
-    if backend == "kubeconfig":
-        from sts_props.cluster.kubeconfig import KubeconfigCluster
-
-        path = request.config.getoption("--sts-kubeconfig")
-        cluster = KubeconfigCluster(
-            Path(path) if path else None, request.config.getoption("--sts-context"),
-            allow_existing=bool(request.config.getoption("--allow-existing-cluster")))
-    elif backend == "kwok":
-        from sts_props.cluster.kwok import KwokCluster
-
-        cluster = KwokCluster(version, progress=lambda line: print(f"kwok: {line}", flush=True))
-    else:
-        raise pytest.UsageError(f"--sts-backend={backend}: this backend is not implemented "
-                                "yet; available: model, kwok, kubeconfig")
+    path = request.config.getoption("--sts-kubeconfig")
+    cluster = make_cluster(
+        backend, version, progress=lambda line: print(line, flush=True),
+        kubeconfig=Path(path) if path else None, context=request.config.getoption("--sts-context"),
+        allow_existing=bool(request.config.getoption("--allow-existing-cluster")),
+        image=request.config.getoption("--sts-image"))
     try:
         cluster.start()
     except ClusterError as exc:

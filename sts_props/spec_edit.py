@@ -52,28 +52,31 @@ class SpecEditor:
         ]
 
     def propose(self, op: Op) -> dict[str, Any]:
-        """Return the manifest this op would submit; the editor is unchanged."""
-        m = copy.deepcopy(self.manifest)
-        spec = m.setdefault("spec", {})
+        """Return the manifest this op would submit; the editor is unchanged.
+
+        Manifests are values: the proposal copies only the dicts on the path it edits and
+        shares everything else with the accepted manifest, so a caller that wants to change a
+        proposal (say, add a resourceVersion) copies it first, as the cluster driver does.
+        """
+        m = dict(self.manifest)
+        spec = _own(m, "spec")
         if isinstance(op, Scale):
             spec["replicas"] = op.replicas
         elif isinstance(op, SetTemplate):
-            _edit_template(spec.setdefault("template", {}), op)
+            _edit_template(_own(spec, "template"), op)
         elif isinstance(op, RevertTemplate):
             if not 0 <= op.version < len(self.template_versions):
                 raise PlanError(
                     f"revert_template version {op.version}: only versions 0.."
                     f"{len(self.template_versions) - 1} exist at this point"
                 )
-            spec["template"] = copy.deepcopy(self.template_versions[op.version])
+            spec["template"] = self.template_versions[op.version]
         elif isinstance(op, SetPartition):
-            strategy = spec.setdefault("updateStrategy", {})
-            strategy.setdefault("rollingUpdate", {})["partition"] = op.partition
+            _own(_own(spec, "updateStrategy"), "rollingUpdate")["partition"] = op.partition
         elif isinstance(op, SetMaxUnavailable):
-            strategy = spec.setdefault("updateStrategy", {})
-            strategy.setdefault("rollingUpdate", {})["maxUnavailable"] = op.value
+            _own(_own(spec, "updateStrategy"), "rollingUpdate")["maxUnavailable"] = op.value
         elif isinstance(op, SetUpdateStrategy):
-            strategy = spec.setdefault("updateStrategy", {})
+            strategy = _own(spec, "updateStrategy")
             strategy["type"] = op.type
             if op.type == "OnDelete":
                 # A rollingUpdate block is invalid with OnDelete (VAL-5); a user switching
@@ -93,24 +96,34 @@ class SpecEditor:
         return m
 
     def accept(self, op: Op, manifest: dict[str, Any]) -> None:
-        """Record that the server accepted ``manifest`` (the result of ``propose(op)``)."""
+        """Record that the server accepted ``manifest`` (the result of ``propose(op)``, kept as
+        it is: proposals are never changed once made)."""
         old_template = self.manifest.get("spec", {}).get("template", {})
-        self.manifest = copy.deepcopy(manifest)
+        self.manifest = manifest
         if isinstance(op, SetTemplate | RevertTemplate):
             new_template = manifest.get("spec", {}).get("template", {})
             if new_template != old_template:
-                self.template_versions.append(copy.deepcopy(new_template))
+                self.template_versions.append(new_template)
+
+
+def _own(parent: dict[str, Any], key: str) -> dict[str, Any]:
+    """``parent[key]`` replaced by a shallow copy (a new dict if absent) that may be edited."""
+    child = dict(parent.get(key) or {})
+    parent[key] = child
+    return child
 
 
 def _edit_template(template: dict[str, Any], op: SetTemplate) -> None:
+    """Edit ``template`` (owned by the proposal), copying the nested parts it changes."""
     if op.field == "annotation":
-        meta = template.setdefault("metadata", {})
-        meta.setdefault("annotations", {})[NOTE_ANNOTATION] = op.value
+        _own(_own(template, "metadata"), "annotations")[NOTE_ANNOTATION] = op.value
         return
-    containers = template.setdefault("spec", {}).setdefault("containers", [])
+    pod_spec = _own(template, "spec")
+    containers = list(pod_spec.get("containers") or [])
+    pod_spec["containers"] = containers
     if not containers:
         raise PlanError("the pod template has no containers to edit")
-    first = containers[0]
+    first = containers[0] = dict(containers[0])
     if op.field == "image":
         first["image"] = op.value
         return

@@ -11,12 +11,12 @@ replayable plan) and the violations found on it.
 from __future__ import annotations
 
 import dataclasses
-import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import seed as hypothesis_seed
@@ -26,10 +26,15 @@ from hypothesis.errors import HypothesisException
 
 from sts_props.checks import Violation, run_quiescent_checks, run_safety_checks
 from sts_props.cluster.base import Cluster
+from sts_props.coverage import Coverage
 from sts_props.differential import DifferentialResult, run_differential
+from sts_props.history import History
 from sts_props.model import Chooser, ModelConfig, ModelResult, run_model
 from sts_props.ops import SetMinReadySeconds
 from sts_props.scenario import Manifests, Scenario
+
+if TYPE_CHECKING:
+    from strategies.chooser import Interleaving
 
 Progress = Callable[[str], None]
 
@@ -49,6 +54,31 @@ class SuiteSummary:
     seconds: float = 0.0
     #: scenarios that reached a documented livelock (F-1), compared only up to it
     livelocks: list[str] = field(default_factory=list)
+    #: the directory of the (last) failing run's files (sts_props.report), if written
+    artifacts: Path | None = None
+    #: policy x strategy x retention x op counts of the scenarios that ran (sts_props.coverage)
+    coverage: Coverage = field(default_factory=Coverage)
+    #: every passing scenario with its wall time, for per-scenario reports (sts_props.junit)
+    passed: list[tuple[Scenario, float]] = field(default_factory=list)
+    #: fault ops performed (accepted), by kind; scenarios with at least one, by kind (issue 5)
+    faults: Counter[str] = field(default_factory=Counter)
+    fault_scenarios: Counter[str] = field(default_factory=Counter)
+    #: fault kinds the backend cannot perform, skipped (``--faults``)
+    skipped_faults: list[str] = field(default_factory=list)
+    #: liveness verdicts after faults (sts_props.checks.liveness), by verdict
+    liveness: Counter[str] = field(default_factory=Counter)
+    #: seconds of each component restart
+    restart_seconds: list[float] = field(default_factory=list)
+
+    def note_faults(self, kinds: Counter[str]) -> None:
+        """Count the fault ops of one passing scenario."""
+        self.faults.update(kinds)
+        self.fault_scenarios.update(kinds.keys())
+
+    def note(self, scenario: Scenario, accepted: list[bool], seconds: float) -> None:
+        """Count a passing scenario in the coverage and keep it for reports."""
+        self.coverage.record(scenario, accepted)
+        self.passed.append((scenario, seconds))
 
     @property
     def ok(self) -> bool:
@@ -64,6 +94,20 @@ class SuiteSummary:
             + ", ".join(f"{r}x{n}" for r, n in sorted(self.rules.items())),
             f"violations: {len(self.violations)}",
         ]
+        if self.faults or self.skipped_faults:
+            lines.insert(-1, "faults: " + (", ".join(
+                f"{k}x{n} (in {self.fault_scenarios[k]} scenarios)"
+                for k, n in sorted(self.faults.items())) or "none"))
+            if self.skipped_faults:
+                lines.insert(-1, "faults skipped (the backend cannot perform them): "
+                             + ", ".join(self.skipped_faults))
+            if self.restart_seconds:
+                r = self.restart_seconds
+                lines.insert(-1, f"component restarts: {len(r)}, {min(r):.1f}-{max(r):.1f}s "
+                                 f"(mean {sum(r) / len(r):.1f}s) until serving again")
+            if self.liveness:
+                lines.insert(-1, "liveness after faults: " + ", ".join(
+                    f"{k} {n}" for k, n in sorted(self.liveness.items())))
         if self.livelocks:
             lines.insert(-1, f"documented livelock F-1 reached (compared up to it): "
                              f"{len(self.livelocks)} scenario(s)")
@@ -72,6 +116,10 @@ class SuiteSummary:
         if self.counterexample is not None:
             lines.append("minimal counterexample (replayable plan):")
             lines.extend("    " + line for line in self.counterexample.to_yaml().splitlines())
+        if self.artifacts is not None:
+            lines.append(f"artifacts (plan, histories, explanation, timeline): {self.artifacts}")
+        if self.coverage.scenarios:
+            lines.append(self.coverage.render())
         return "\n".join(lines)
 
 
@@ -92,8 +140,14 @@ def run_model_suite(
     database_dir: Path | None = None,
     max_ops: int = 20,
     max_replicas: int = 5,
+    artifacts_dir: Path | None = None,
+    fault_kinds: frozenset[str] = frozenset(),
 ) -> SuiteSummary:
-    """Generate ``examples`` scenarios (on ``base`` if given) and check each model History."""
+    """Generate ``examples`` scenarios (on ``base`` if given) and check each model History.
+
+    With ``artifacts_dir``, the minimal failing scenario's files are written there
+    (:func:`save_model_failure`), its interleaving decisions included so that it replays.
+    """
     from strategies import scenarios
     from strategies.chooser import DataChooser
 
@@ -102,19 +156,24 @@ def run_model_suite(
     started = time.monotonic()
     last_report = [started]
     failed: list[tuple[Scenario, list[Violation]]] = []
+    #: the History and the chooser's decisions of each failure, for the artifacts
+    failed_runs: list[tuple[History, tuple[Interleaving, ...]]] = []
 
     db = DirectoryBasedExampleDatabase(str(database_dir)) if database_dir else None
 
     @settings(max_examples=examples, deadline=None, database=db, print_blob=False,
               suppress_health_check=list(HealthCheck),
               phases=(Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink))
-    @given(scenarios(base=base, max_ops=max_ops, max_replicas=max_replicas), st.data())
+    @given(scenarios(base=base, max_ops=max_ops, max_replicas=max_replicas,
+                     fault_kinds=fault_kinds), st.data())
     def prop(scenario: Scenario, data: st.DataObject) -> None:
         chooser = DataChooser(data)
+        began = time.monotonic()
         violations, result = check_history_of(scenario, cfg, chooser)
         if violations:
             # Hypothesis calls this again while shrinking: the last failure is the minimal one.
             failed.append((scenario, violations))
+            failed_runs.append((result.history, tuple(chooser.log)))
             raise AssertionError(violations[0].describe())
         summary.scenarios += 1
         summary.ops += len(scenario.ops)
@@ -122,6 +181,10 @@ def run_model_suite(
         summary.rejected_ops += sum(1 for o in result.outcomes if not o.ok)
         summary.rules.update(result.rules)
         summary.livelocks += result.livelocks[:1]
+        summary.note(scenario, [o.ok for o in result.outcomes], time.monotonic() - began)
+        summary.note_faults(Counter(op.kind for op, o in zip(scenario.ops, result.outcomes,
+                                                             strict=True)
+                                    if o.ok and op.kind in fault_kinds))
         now = time.monotonic()
         if now - last_report[0] >= 5:
             last_report[0] = now
@@ -135,9 +198,18 @@ def run_model_suite(
         if not failed:
             raise  # not a property failure of ours: a bug in the harness itself
         summary.counterexample, summary.violations = failed[-1]
+        if artifacts_dir is not None:
+            history, decisions = failed_runs[-1]
+            summary.artifacts = save_model_failure(
+                artifacts_dir, summary.counterexample, history, summary.violations, cfg, seed,
+                decisions)
     summary.seconds = time.monotonic() - started
     return summary
 
+
+#: fault kinds ``--faults`` guarantees in at least GUARANTEED_FAULT_SCENARIOS cluster scenarios
+GUARANTEED_FAULTS = ("restart_controller", "fail_node", "deny_pod_writes")
+GUARANTEED_FAULT_SCENARIOS = 2
 
 #: minReadySeconds is real waiting on a cluster (every pod of a rollout waits it out): cluster
 #: runs cap it, so that a generated scenario costs seconds, not minutes.
@@ -178,29 +250,45 @@ def run_cluster_suite(
     shrink_budget: int = 20,
     faults: bool = True,
     artifacts_dir: Path = Path("artifacts"),
+    fault_kinds: frozenset[str] = frozenset(),
 ) -> SuiteSummary:
     """Generated scenarios run differentially on the model and on ``cluster``.
 
     A slow system: no deadline, few examples, and a *shrink budget*: after the first failure
     at most ``shrink_budget`` further cluster runs are spent on shrinking; the smallest failing
     scenario found by then is reported.
+
+    ``fault_kinds`` (``--faults``) mixes those issue-5 faults into the scenarios, less the ones
+    the cluster cannot perform (named in the summary), and makes sure that at least
+    :data:`GUARANTEED_FAULT_SCENARIOS` scenarios each have a controller restart, a node failure
+    and a write-denial window (inserted into the first scenarios that lack them).
     """
     from strategies import scenarios
+    from strategies.ops import with_fault
     cfg = config or ModelConfig.for_version(cluster.version())
     summary = SuiteSummary(backend=f"{cluster.name} ({cluster.version()}) vs model ({cfg.version})")
+    summary.skipped_faults = sorted(set(fault_kinds) - cluster.capabilities.faults)
+    fault_kinds = frozenset(fault_kinds) & cluster.capabilities.faults
+    guaranteed = [k for k in GUARANTEED_FAULTS if k in fault_kinds]
     started = time.monotonic()
     failed: list[tuple[Scenario, list[Violation]]] = []
     runs_after_failure = [0]
     db = DirectoryBasedExampleDatabase(str(database_dir)) if database_dir else None
     strategy = scenarios(base=base, max_ops=max_ops, max_replicas=max_replicas,
-                         faults=faults).filter(lambda sc: len(sc.ops) >= min_ops + 1
-                                               ).map(cap_min_ready)
+                         faults=faults, fault_kinds=fault_kinds).filter(
+        lambda sc: len(sc.ops) >= min_ops + 1).map(cap_min_ready)
 
     @settings(max_examples=examples, deadline=None, database=db, print_blob=False,
               suppress_health_check=list(HealthCheck),
               phases=(Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink))
     @given(strategy)
     def prop(scenario: Scenario) -> None:
+        if not failed:  # not while shrinking: the failure found is what gets shrunk
+            for kind in guaranteed:
+                if summary.fault_scenarios[kind] < GUARANTEED_FAULT_SCENARIOS and not any(
+                        op.kind == kind for op in scenario.ops):
+                    scenario = with_fault(scenario, kind)
+                    break
         known = next((v for sc, v in failed if sc == scenario), None)
         if failed:
             runs_after_failure[0] += 1
@@ -216,7 +304,8 @@ def run_cluster_suite(
         result = run_differential(scenario, cluster, cfg)
         if result.violations:
             failed.append((scenario, result.violations))
-            where = save_failure(artifacts_dir, result)
+            where = save_failure(artifacts_dir, result, cfg, seed)
+            summary.artifacts = where
             progress(f"    FAILED: {result.violations[0].describe()}\n    artifacts: {where}")
             raise AssertionError(result.violations[0].describe())
         if known is not None:
@@ -230,6 +319,16 @@ def run_cluster_suite(
         summary.rules.update(result.rules)
         if result.stopped:
             summary.livelocks.append(result.stopped)
+        summary.note(scenario, [ev.phase != "fail" for ev in result.model_history.ops()
+                                if ev.phase != "invoke"], result.seconds)
+        summary.note_faults(result.faults)
+        summary.liveness.update(v.verdict + ("-stuck" if v.blockers and v.verdict == "converged"
+                                             else "") for _, _, v in result.liveness)
+        summary.restart_seconds += [sec for _, sec in result.fault_seconds]
+        if result.faults:
+            progress("    faults: " + ", ".join(f"{k}x{n}" for k, n in sorted(
+                result.faults.items())) + "; recovery: " + "; ".join(
+                f"op {i} {k}: {v.describe()[:140]}" for i, k, v in result.liveness[:4]))
         progress(f"    ok in {result.seconds:.1f}s (cluster events span "
                  f"{result.event_span:.1f}s)")
 
@@ -244,13 +343,29 @@ def run_cluster_suite(
     return summary
 
 
-def save_failure(root: Path, result: DifferentialResult) -> Path:
-    """Write plan.yaml, both Histories and the violations of a failing run; returns the dir."""
-    root.mkdir(parents=True, exist_ok=True)
-    where = Path(tempfile.mkdtemp(prefix=time.strftime("%Y%m%d-%H%M%S-"), dir=root))
-    (where / "plan.yaml").write_text(result.scenario.to_yaml(), encoding="utf-8")
-    result.model_history.save(where / "model-history.jsonl")
-    result.cluster_history.save(where / "history.jsonl")
-    (where / "violations.txt").write_text(
-        "".join(v.describe() + "\n" for v in result.violations), encoding="utf-8")
-    return where
+def save_failure(root: Path, result: DifferentialResult, config: ModelConfig | None = None,
+                 seed: int | None = None) -> Path:
+    """Write the files of a failing differential run (:mod:`sts_props.report`): plan.yaml,
+    both Histories, explanation.md, the timeline pictures; returns the directory."""
+    from sts_props.plan import BACKENDS, Plan
+    from sts_props.report import write_artifacts
+
+    header = result.cluster_history.header
+    cfg = config or ModelConfig.for_version(str(header.get("k8sVersion") or "v1.37.2"))
+    backend = str(header.get("backend") or "kwok")
+    plan = Plan.of(result.scenario, cfg, backend if backend in BACKENDS else "kwok", seed)
+    return write_artifacts(root, plan, result.cluster_history, result.violations,
+                           result.model_history)
+
+
+def save_model_failure(root: Path, scenario: Scenario, history: History,
+                       violations: list[Violation], config: ModelConfig,
+                       seed: int | None = None,
+                       decisions: tuple[Interleaving, ...] = ()) -> Path:
+    """Write the files of a failing model run; ``decisions`` (the chooser's log) go into the
+    plan, so that ``sts-props replay`` takes the same interleaving."""
+    from sts_props.plan import Plan
+    from sts_props.report import write_artifacts
+
+    plan = Plan.of(scenario, config, "model", seed, decisions)
+    return write_artifacts(root, plan, history, violations)

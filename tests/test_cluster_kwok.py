@@ -97,6 +97,7 @@ def _cluster_processes(marker: str) -> list[str]:
     return [line for line in out.splitlines() if marker in line and "ps -eo" not in line]
 
 
+@pytest.mark.backend("kwok")  # starts its own kwok processes through `sts-props seed`
 @pytest.mark.parametrize("interrupt", [False, True], ids=["completed", "ctrl-c"])
 def test_no_leaks_after_a_run_or_ctrl_c(interrupt: bool, tmp_path: Path) -> None:
     """A whole `sts-props seed` run, finished or interrupted with SIGINT once the cluster is

@@ -19,7 +19,10 @@ Usage::
         print(v.describe())
 
 One check at a time: ``check_chk3(history)``, ``check_quiescent(history, at_seq)``;
-``SAFETY_CHECKS`` maps each ID to its function.
+``SAFETY_CHECKS`` maps each ID to its function. A History that is still growing (the state
+machine checks after every step) is cheaper to check with ``SafetyChecker(history)`` and
+``QuiescentChecker(history)``: their ``violations()`` equal the functions' results at every
+length, but each call reads only the new records.
 
 >>> from sts_props.history import History
 >>> h = History.new(backend="model", set_name="web")
@@ -37,9 +40,10 @@ from sts_props.checks.compare import (
     quiescent_view,
     revision_symbols,
 )
-from sts_props.checks.quiescent import check_quiescent, run_quiescent_checks
+from sts_props.checks.quiescent import QuiescentChecker, check_quiescent, run_quiescent_checks
 from sts_props.checks.safety import (
     SAFETY_CHECKS,
+    SafetyChecker,
     check_chk1,
     check_chk2,
     check_chk3,
@@ -59,6 +63,8 @@ __all__ = [
     "SAFETY_CHECKS",
     "TARGET",
     "Difference",
+    "QuiescentChecker",
+    "SafetyChecker",
     "Violation",
     "check_chk1",
     "check_chk2",

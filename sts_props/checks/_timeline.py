@@ -49,11 +49,21 @@ from sts_props.snapshot import (
 #: Ops that inject a fault: between their invoke and the next settle, unhealthy, missing or
 #: terminating pods may be the harness's doing, not the controller's.
 FAULT_OPS = frozenset(
-    {"delete_pod", "fail_pod", "hold_not_ready", "delete_pvc", "delete_set", "recreate_set"}
+    {"delete_pod", "fail_pod", "hold_not_ready", "delete_pvc", "delete_set", "recreate_set",
+     # issue 5 (sts_props.ops.FAULT_OPS)
+     "kill_pod", "evict_pod", "flap_readiness", "hold_terminating", "release_terminating",
+     "fail_node", "restart_controller", "restart_apiserver", "deny_pod_writes",
+     "allow_pod_writes"}
 )
 #: Ops after which the *targeted* pod is deleted by someone other than the update/scale logic
-#: (the user for delete_pod; RP-1 replacing a Failed/Succeeded pod for fail_pod).
-POD_DELETING_OPS = frozenset({"delete_pod", "fail_pod"})
+#: (the user for delete_pod, kill_pod, evict_pod; RP-1 replacing a Failed/Succeeded pod for
+#: fail_pod; the node's eviction for fail_node, whose ``colocated`` pods go too).
+POD_DELETING_OPS = frozenset({"delete_pod", "fail_pod", "kill_pod", "evict_pod", "fail_node"})
+#: How far (seconds) a cluster controller's informer cache may lag the harness's own watch:
+#: an action is judged against any state the controller could still have been looking at
+#: (kubernetes#41889: the observer saw fresher state than the controller). The model's cache
+#: is always fresh (granularity 0): no lag there.
+INFORMER_LAG = 2.0
 #: Ops that change the pod template and so start a new rollout (REV-1).
 TEMPLATE_OPS = frozenset({"set_template", "revert_template"})
 #: The harness's hold annotation (``HoldNotReady``); a held pod is NotReady on purpose.
@@ -330,14 +340,24 @@ class Step:
 
 
 class Timeline:
-    """The replayed History. Build once and share between checks."""
+    """The replayed History. Build once and share between checks; :meth:`extend` it as the
+    History grows (records are replayed once, in order, so a longer History costs only its new
+    records).
+
+    >>> from sts_props.history import History
+    >>> h = History.new(backend="model", set_name="web")
+    >>> tl = Timeline(h)
+    >>> _ = h.quiescent(after_op=0, settled=True)
+    >>> tl.extend(), tl.settle_seqs
+    (True, [1])
+    """
 
     def __init__(self, history: History) -> None:
         self.history = history
         self.set_name = history.set_name
         self.granularity = history.clock_granularity
-        self.events = list(history.events)
-        self.by_seq: dict[int, Event] = {ev.seq: ev for ev in self.events}
+        self.events: list[Event] = []
+        self.by_seq: dict[int, Event] = {}
         self.pods: list[Life] = []
         self.pvcs: list[Life] = []
         self.pod_steps: list[Step] = []
@@ -348,14 +368,37 @@ class Timeline:
         self.template_op_seqs: list[int] = []
         self.op_invokes: dict[int, Event] = {}
         self.set_records: list[tuple[int, str, Snapshot]] = []  # (seq, uid, snapshot)
+        #: seq of the pods of the set created (ADDED with its controller ref), in order
+        self.creation_seqs: list[int] = []
         self._contexts: list[tuple[int, Context]] = []
+        self._ctx_seqs: list[int] = []
         self._pods_by_ordinal: dict[int, list[Life]] = {}
         self._pvcs_by_name: dict[str, list[Life]] = {}
-        self._replay()
-        self._ctx_seqs = [seq for seq, _ in self._contexts]
-        self.creation_seqs = sorted(
-            p.first_seq for p in self.pods if p.added and p.owner_uid_at_first(self.set_name)
-        )
+        self._replay = _ReplayState()
+        self._context_key: tuple[int, int, int, int, bool] | None = None
+        self._context = Context()
+        self._push(-1)
+        self.extend()
+
+    def extend(self) -> bool:
+        """Replay the records appended to the History since the last call.
+
+        False (and nothing replayed) when the History changed other than by appending: the
+        records already replayed are no longer its prefix, or a header arrived late (it sets
+        the set name every earlier record was read with); build a new Timeline then.
+        """
+        events = self.history.events
+        done = len(self.events)
+        if len(events) < done or (done and events[done - 1] is not self.events[-1]):
+            return False
+        new = events[done:]
+        if done and any(ev.type == "header" for ev in new):
+            return False
+        for ev in new:
+            self.events.append(ev)
+            self.by_seq[ev.seq] = ev
+            self._replay_one(ev)
+        return True
 
     # -- queries -----------------------------------------------------------------------------
     def where(self, seq: int | None) -> str:
@@ -432,6 +475,29 @@ class Timeline:
         life = self.latest_pod(ordinal, before_seq)
         if life is None:
             return None, None
+        found = self._witness_in(life, before_seq, bound, min_ready)
+        if found is not None or self.granularity <= 0:
+            return life, found
+        # Informer lag (kubernetes#41889): if the newest incarnation was first recorded less
+        # than INFORMER_LAG before the action, the controller's cache may still have held the
+        # previous one; a healthy, not yet terminating snapshot of it is evidence too.
+        lives = self._pods_by_ordinal.get(ordinal, [])
+        i = lives.index(life)
+        if i > 0 and life.obs and life.obs[0].t >= bound - INFORMER_LAG:
+            older = lives[i - 1]
+            for ob in older.obs:
+                if ob.seq < before_seq and not is_terminating(ob.obj):
+                    since = ready_since(ob.obj)
+                    if is_running_ready(ob.obj) and (
+                        since is None or min_ready <= 0
+                        or since + min_ready <= bound + self.granularity
+                    ):
+                        return life, ob
+        return life, None
+
+    def _witness_in(self, life: Life, before_seq: int, bound: float,
+                    min_ready: int) -> Obs | None:
+        """A snapshot of ``life`` proving it Running+Ready+available by ``bound``, or None."""
         limit = bound + self.granularity
         for ob in life.obs:
             if not is_running_ready(ob.obj):
@@ -439,122 +505,134 @@ class Timeline:
             since = ready_since(ob.obj)
             if ob.seq < before_seq:
                 if since is None or min_ready <= 0 or since + min_ready <= limit:
-                    return life, ob
+                    return ob
             elif self.granularity > 0 and since is not None and since + min_ready <= limit:
                 # Timestamps only where records may be missing (a cluster watch can relist);
                 # the model's history is exact, and its clock may not move at all.
-                return life, ob
-        return life, None
+                return ob
+        return None
 
     # -- replay ------------------------------------------------------------------------------
-    def _replay(self) -> None:
-        st = _SetState()
-        live_pods: dict[str, Life] = {}
-        live_pvcs: dict[str, Life] = {}
-        pending: dict[int, list[tuple[int, int]]] = {}  # ordinal -> [(op index, invoke seq)]
-        delete_set_pending: int | None = None  # op index of a delete_set in flight
-        window, window_seq, last_settle = 0, -1, -1
-        keys = 0
+    def _context_now(self) -> Context:
+        r = self._replay
+        pending = r.delete_set_pending is not None
+        key = (r.set.version, r.window, r.window_seq, r.last_settle, pending)
+        if key != self._context_key:  # most records change none of it: reuse the context
+            self._context_key = key
+            self._context = r.set.context(r.window, r.window_seq, r.last_settle, pending)
+        return self._context
 
-        def push(seq: int) -> None:
-            ctx = st.context(window, window_seq, last_settle, delete_set_pending is not None)
-            if self._contexts and self._contexts[-1][1] == ctx:
-                return
-            self._contexts.append((seq, ctx))
+    def _push(self, seq: int) -> None:
+        ctx = self._context_now()
+        if self._contexts and (self._contexts[-1][1] is ctx or self._contexts[-1][1] == ctx):
+            return
+        self._contexts.append((seq, ctx))
+        self._ctx_seqs.append(seq)
 
-        def cause_of(life: Life, ob: Obs, prev: Obs | None) -> tuple[str, int | None]:
-            ctx = st.context(window, window_seq, last_settle, delete_set_pending is not None)
-            source = prev.obj if prev is not None else ob.obj
-            if not (self.owned_by_live_set(source, ctx) or self.owned_by_live_set(ob.obj, ctx)):
-                return FOREIGN, None
-            if ctx.set_deleting:
-                return SET_DELETION, delete_set_pending
-            if prev is not None and deleted_by_node(ob.obj) and not deleted_by_node(prev.obj) \
-                    and as_dict(prev.obj.get("metadata")).get("deletionTimestamp") is None:
-                return NODE, None
-            if life.ordinal is not None and pending.get(life.ordinal):
-                _index, seq = pending[life.ordinal].pop(0)
-                return BY_OP, seq
-            if is_finished(ob.obj) or (prev is not None and is_finished(prev.obj)):
-                return FAILED, None
-            return CONTROLLER, None
+    def _cause_of(self, life: Life, ob: Obs, prev: Obs | None) -> tuple[str, int | None]:
+        r = self._replay
+        ctx = self._context_now()
+        source = prev.obj if prev is not None else ob.obj
+        if not (self.owned_by_live_set(source, ctx) or self.owned_by_live_set(ob.obj, ctx)):
+            return FOREIGN, None
+        if ctx.set_deleting:
+            return SET_DELETION, r.delete_set_pending
+        if prev is not None and deleted_by_node(ob.obj) and not deleted_by_node(prev.obj) \
+                and as_dict(prev.obj.get("metadata")).get("deletionTimestamp") is None:
+            return NODE, None
+        if life.ordinal is not None and r.pending.get(life.ordinal):
+            _index, seq = r.pending[life.ordinal].pop(0)
+            return BY_OP, seq
+        if is_finished(ob.obj) or (prev is not None and is_finished(prev.obj)):
+            return FAILED, None
+        return CONTROLLER, None
 
-        push(-1)
-        for ev in self.events:
-            if ev.type == "op":
-                op = as_dict(ev.data.get("op"))
-                kind = str(op.get("op", ""))
-                index = as_int(ev.data.get("index"), -1)
-                if ev.phase == "invoke":
-                    self.op_invokes[index] = ev
-                    if kind in FAULT_OPS:
-                        self.fault_seqs.append(ev.seq)
-                    if kind in POD_DELETING_OPS and isinstance(op.get("ordinal"), int):
-                        pending.setdefault(int(op["ordinal"]), []).append((index, ev.seq))
-                    if kind == "delete_set":
-                        delete_set_pending = index
-                    if kind in TEMPLATE_OPS:
-                        self.template_op_seqs.append(ev.seq)
-                        window, window_seq = window + 1, ev.seq
-                elif ev.phase == "fail":
-                    # A rejected op changed nothing: forget what it was expected to cause.
-                    for queue in pending.values():
-                        queue[:] = [(i, s) for i, s in queue if i != index]
-                    if delete_set_pending == index:
-                        delete_set_pending = None
-                push(ev.seq)
-            elif ev.type == "quiescent":
-                if ev.data.get("settled"):
-                    self.settle_seqs.append(ev.seq)
-                    last_settle = ev.seq
-                    # Everything an earlier op caused has been observed by now.
-                    pending.clear()
-                push(ev.seq)
-            elif ev.type == "object" and ev.kind == "StatefulSet" and ev.name == self.set_name:
-                new_uid = uid(ev.obj)
-                if ev.action == "DELETED":
-                    st.deleted()
-                else:
-                    if st.update(ev.obj):
-                        window, window_seq = window + 1, ev.seq
-                    if st.fresh:
-                        delete_set_pending = None
-                    self.set_records.append((ev.seq, new_uid, ev.obj))
-                push(ev.seq)
-            elif ev.type == "object" and ev.kind in ("Pod", "PersistentVolumeClaim"):
-                is_pod = ev.kind == "Pod"
-                live = live_pods if is_pod else live_pvcs
-                life = live.get(ev.name)
-                obj = ev.obj
-                new_uid = uid(obj)
-                fresh = life is None or bool(new_uid and life.uid and new_uid != life.uid)
-                if fresh:
-                    if life is not None:
-                        # The name came back with another uid without a DELETED in between.
-                        life.gone_seq = ev.seq
-                        new_life = self._new_life(keys, ev, is_pod)
-                        if is_pod:
-                            self.duplicates.append((life, new_life, ev.seq))
-                        life = new_life
-                    else:
-                        life = self._new_life(keys, ev, is_pod)
-                    keys += 1
-                    live[ev.name] = life
-                assert life is not None
-                prev = life.obs[-1] if life.obs else None
-                ob = Obs(ev.seq, ev.t, ev.action, obj if obj else (prev.obj if prev else {}))
-                life.obs.append(ob)
-                started = False
-                if life.deletion_seq is None and (ev.action == "DELETED" or is_terminating(obj)):
-                    life.deletion_seq = ev.seq
-                    started = True
-                    if is_pod:
-                        life.cause, life.cause_seq = cause_of(life, ob, prev)
-                if ev.action == "DELETED":
-                    life.gone_seq = ev.seq
-                    live.pop(ev.name, None)
-                step = Step(ev, life, prev, fresh, started)
-                (self.pod_steps if is_pod else self.pvc_steps).append(step)
+    def _replay_one(self, ev: Event) -> None:
+        r = self._replay
+        if ev.type == "op":
+            op = as_dict(ev.data.get("op"))
+            kind = str(op.get("op", ""))
+            index = as_int(ev.data.get("index"), -1)
+            if ev.phase == "invoke":
+                self.op_invokes[index] = ev
+                if kind in FAULT_OPS:
+                    self.fault_seqs.append(ev.seq)
+                if kind in POD_DELETING_OPS and isinstance(op.get("ordinal"), int):
+                    r.pending.setdefault(int(op["ordinal"]), []).append((index, ev.seq))
+                    for other in op.get("colocated") or ():  # fail_node: the node's pods
+                        if isinstance(other, int):
+                            r.pending.setdefault(other, []).append((index, ev.seq))
+                if kind == "delete_set":
+                    r.delete_set_pending = index
+                if kind in TEMPLATE_OPS:
+                    self.template_op_seqs.append(ev.seq)
+                    r.window, r.window_seq = r.window + 1, ev.seq
+            elif ev.phase == "fail":
+                # A rejected op changed nothing: forget what it was expected to cause.
+                for queue in r.pending.values():
+                    queue[:] = [(i, s) for i, s in queue if i != index]
+                if r.delete_set_pending == index:
+                    r.delete_set_pending = None
+            self._push(ev.seq)
+        elif ev.type == "quiescent":
+            if ev.data.get("settled"):
+                self.settle_seqs.append(ev.seq)
+                r.last_settle = ev.seq
+                # Everything an earlier op caused has been observed by now.
+                r.pending.clear()
+            self._push(ev.seq)
+        elif ev.type == "object" and ev.kind == "StatefulSet" and ev.name == self.set_name:
+            new_uid = uid(ev.obj)
+            if ev.action == "DELETED":
+                r.set.deleted()
+            else:
+                if r.set.update(ev.obj):
+                    r.window, r.window_seq = r.window + 1, ev.seq
+                if r.set.fresh:
+                    r.delete_set_pending = None
+                self.set_records.append((ev.seq, new_uid, ev.obj))
+            self._push(ev.seq)
+        elif ev.type == "object" and ev.kind in ("Pod", "PersistentVolumeClaim"):
+            self._replay_member(ev)
+
+    def _replay_member(self, ev: Event) -> None:
+        """One Pod or PVC record: find or start its incarnation, note a deletion's start."""
+        r = self._replay
+        is_pod = ev.kind == "Pod"
+        live = r.live_pods if is_pod else r.live_pvcs
+        life = live.get(ev.name)
+        obj = ev.obj
+        new_uid = uid(obj)
+        fresh = life is None or bool(new_uid and life.uid and new_uid != life.uid)
+        if fresh:
+            if life is not None:
+                # The name came back with another uid without a DELETED in between.
+                life.gone_seq = ev.seq
+                new_life = self._new_life(r.keys, ev, is_pod)
+                if is_pod:
+                    self.duplicates.append((life, new_life, ev.seq))
+                life = new_life
+            else:
+                life = self._new_life(r.keys, ev, is_pod)
+            r.keys += 1
+            live[ev.name] = life
+        assert life is not None
+        prev = life.obs[-1] if life.obs else None
+        ob = Obs(ev.seq, ev.t, ev.action, obj if obj else (prev.obj if prev else {}))
+        life.obs.append(ob)
+        if fresh and is_pod and life.added and life.owner_uid_at_first(self.set_name):
+            self.creation_seqs.append(ev.seq)
+        started = False
+        if life.deletion_seq is None and (ev.action == "DELETED" or is_terminating(obj)):
+            life.deletion_seq = ev.seq
+            started = True
+            if is_pod:
+                life.cause, life.cause_seq = self._cause_of(life, ob, prev)
+        if ev.action == "DELETED":
+            life.gone_seq = ev.seq
+            live.pop(ev.name, None)
+        step = Step(ev, life, prev, fresh, started)
+        (self.pod_steps if is_pod else self.pvc_steps).append(step)
 
     def _new_life(self, key: int, ev: Event, is_pod: bool) -> Life:
         ordinal = ordinal_of(ev.name, self.set_name) if is_pod else None
@@ -569,6 +647,23 @@ class Timeline:
         return life
 
 
+@dataclass
+class _ReplayState:
+    """What the replay carries from one record to the next (besides the Timeline's lists)."""
+
+    set: _SetState = field(default_factory=lambda: _SetState())
+    live_pods: dict[str, Life] = field(default_factory=dict)
+    live_pvcs: dict[str, Life] = field(default_factory=dict)
+    #: ordinal -> [(op index, invoke seq)] of delete_pod/fail_pod ops not yet matched
+    pending: dict[int, list[tuple[int, int]]] = field(default_factory=dict)
+    #: op index of a delete_set in flight
+    delete_set_pending: int | None = None
+    window: int = 0
+    window_seq: int = -1
+    last_settle: int = -1
+    keys: int = 0
+
+
 class _SetState:
     """The StatefulSet as replayed so far (one name; a new uid is a new incarnation)."""
 
@@ -581,6 +676,8 @@ class _SetState:
         self.observed = 0
         self.status: dict[str, Any] = {}
         self.fresh = False
+        #: bumped by every update or deletion: equal versions give equal contexts
+        self.version = 0
 
     def update(self, obj: Snapshot) -> bool:
         """Apply a set snapshot; True when the template changed (a new rollout window)."""
@@ -592,7 +689,19 @@ class _SetState:
         if self.fresh:
             self.specs = {}
             self.observed = 0
-        spec = Spec.of(obj)
+        self.version += 1
+        previous = self.obj
+        if (
+            self.specs
+            and not self.fresh
+            and previous is not None
+            and previous.get("spec") == obj.get("spec")
+            and meta(previous).get("generation") == meta(obj).get("generation")
+        ):
+            # Most set records only change the status: the parsed spec is the same.
+            spec = self.specs[self.generation]
+        else:
+            spec = Spec.of(obj)
         gen = spec.generation or (max(self.specs) + 1 if self.specs else 1)
         self.specs[gen] = spec
         self.generation = gen
@@ -602,6 +711,7 @@ class _SetState:
         return self.fresh or (old_key is not None and old_key != spec.template_key)
 
     def deleted(self) -> None:
+        self.version += 1
         self.live = False
         self.fresh = False
 

@@ -61,7 +61,7 @@ from sts_props.checks._timeline import (
     status_of,
 )
 from sts_props.checks.violation import Violation
-from sts_props.history import Event, History
+from sts_props.history import Event, History, apply_record, empty_state
 from sts_props.snapshot import (
     POD_INDEX_LABEL,
     POD_NAME_LABEL,
@@ -86,11 +86,7 @@ from sts_props.snapshot import (
 
 def run_quiescent_checks(history: History) -> list[Violation]:
     """:func:`check_quiescent` at every ``quiescent`` record with ``settled`` true."""
-    out: list[Violation] = []
-    for ev in history.quiescent_points():
-        if ev.data.get("settled"):
-            out.extend(check_quiescent(history, ev.seq))
-    return out
+    return QuiescentChecker(history).violations()
 
 
 def check_quiescent(history: History, at_seq: int) -> list[Violation]:
@@ -99,37 +95,95 @@ def check_quiescent(history: History, at_seq: int) -> list[Violation]:
     ``at_seq`` is normally a settled ``quiescent`` record; any record works (the state after it
     is checked), which tests use.
     """
-    index = {ev.seq: i for i, ev in enumerate(history.events)}
-    if at_seq not in index:
+    position = next((i for i, ev in enumerate(history.events) if ev.seq == at_seq), None)
+    if position is None:
         raise ValueError(f"no record #{at_seq} in this history ({len(history.events)} records)")
-    return _Quiescence(history, index[at_seq]).run()
+    walk = _Walk()
+    for ev in history.events[: position + 1]:
+        walk.feed(ev)
+    return _Quiescence(history, history.events[position], walk).run()
+
+
+class QuiescentChecker:
+    """The quiescent-state checks of a History that is still growing.
+
+    ``violations()`` returns what :func:`run_quiescent_checks` returns for the History as it is
+    at that moment; each call reads only the records appended since the previous one, because
+    a settled point is judged by the records up to it, never by later ones.
+
+    >>> h = History.new(backend="model", set_name="web")
+    >>> checker = QuiescentChecker(h)
+    >>> _ = h.quiescent(after_op=0, settled=True)
+    >>> checker.violations()
+    []
+    """
+
+    def __init__(self, history: History) -> None:
+        self.history = history
+        self._walk = _Walk()
+        self._seen: list[Event] = []
+        self._found: list[Violation] = []
+
+    def violations(self) -> list[Violation]:
+        events = self.history.events
+        done = len(self._seen)
+        if len(events) < done or (done and events[done - 1] is not self._seen[-1]):
+            # The History was rewritten, not appended to: start over.
+            self._walk, self._seen, self._found = _Walk(), [], []
+            done = 0
+        for ev in events[done:]:
+            self._seen.append(ev)
+            self._walk.feed(ev)
+            if ev.type == "quiescent" and ev.data.get("settled"):
+                self._found.extend(_Quiescence(self.history, ev, self._walk).run())
+        return list(self._found)
+
+
+class _Walk:
+    """What the checks need from the records up to a point, kept up to date record by record:
+    the live objects, whether ControllerRevisions are recorded at all, and the ordinals a
+    delete_pvc op targeted."""
+
+    def __init__(self) -> None:
+        self.state = empty_state()
+        self.records_crs = False
+        self.pvc_faults: set[int] = set()
+        #: ordinals whose pod writes an admission policy refuses now (DenyPodWrites, issue 5)
+        self.denied: set[int] = set()
+
+    def feed(self, ev: Event) -> None:
+        apply_record(self.state, ev)
+        if ev.type == "object" and ev.kind == "ControllerRevision":
+            self.records_crs = True
+        elif ev.type == "op":
+            op = as_dict(ev.data.get("op"))
+            if op.get("op") == "delete_pvc" and isinstance(op.get("ordinal"), int):
+                self.pvc_faults.add(int(op["ordinal"]))
+            elif op.get("op") == "deny_pod_writes" and isinstance(op.get("ordinal"), int):
+                self.denied.add(int(op["ordinal"]))
+            elif op.get("op") == "allow_pod_writes":
+                self.denied.clear()
 
 
 @dataclass
 class _Quiescence:
+    """The checks at one point, reading (never changing) the walk's state at that point."""
+
     history: History
-    position: int
+    event: Event
+    walk: _Walk
     out: list[Violation] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        self.event: Event = self.history.events[self.position]
         self.set_name = self.history.set_name
         self.g = self.history.clock_granularity
-        # state_at slices by list position; records are numbered by position in the History.
-        self.state = self.history.state_at(self.position)
+        self.state = self.walk.state
         self.sts: Snapshot | None = self.state.get("StatefulSet", {}).get(self.set_name)
         self.pods: dict[str, Snapshot] = self.state.get("Pod", {})
         self.pvcs: dict[str, Snapshot] = self.state.get("PersistentVolumeClaim", {})
         self.crs: dict[str, Snapshot] = self.state.get("ControllerRevision", {})
-        earlier = self.history.events[: self.position + 1]
-        self.records_crs = any(
-            e.type == "object" and e.kind == "ControllerRevision" for e in earlier
-        )
-        self.pvc_faults: set[int] = set()
-        for e in earlier:
-            op = as_dict(e.data.get("op")) if e.type == "op" else {}
-            if op.get("op") == "delete_pvc" and isinstance(op.get("ordinal"), int):
-                self.pvc_faults.add(int(op["ordinal"]))
+        self.records_crs = self.walk.records_crs
+        self.pvc_faults = self.walk.pvc_faults
         self.minor = _k8s_minor(str(self.history.header.get("k8sVersion", "")))
 
     # -- reporting --------------------------------------------------------------------------
@@ -410,15 +464,18 @@ class _Quiescence:
             (o, n) for o, (n, _) in by_ordinal.items() if not spec.in_range(o)
         )
         condemned_unhealthy = any(not _healthy(by_ordinal[o][1]) for o, _ in condemned)
-        blocked_slots = unhealthy | clash | claim_terminating | claim_stale
+        # A create or delete refused by an admission policy is an API error (EX-2 backoff).
+        denied = {o for o in in_range if o in self.walk.denied and o not in by_ordinal}
+        blocked_slots = unhealthy | clash | claim_terminating | claim_stale | denied
         first_bad = min(blocked_slots) if blocked_slots else None
-        create_errors = bool(clash or claim_terminating)
+        create_errors = bool(clash or claim_terminating or denied)
 
         if spec.ordered:
             flagged_missing = [
                 o
                 for o in missing
-                if o not in claim_terminating | claim_stale and (first_bad is None or o < first_bad)
+                if o not in claim_terminating | claim_stale | denied
+                and (first_bad is None or o < first_bad)
             ]
             condemned_excused = first_bad is not None or bool(missing) or condemned_unhealthy
         else:
@@ -426,6 +483,12 @@ class _Quiescence:
                 [] if create_errors else [o for o in missing if o not in claim_stale]
             )
             condemned_excused = create_errors
+        condemned_excused = condemned_excused or any(o in self.walk.denied for o, _ in condemned)
+        # A condemned pod already being deleted but held by a finalizer (PR-2; HoldTerminating):
+        # the controller did its part, and under OrderedReady it waits for it (CD-1).
+        condemned_excused = condemned_excused or any(
+            is_terminating(by_ordinal[o][1]) and by_ordinal[o][1].get("metadata", {}).get(
+                "finalizers") for o, _ in condemned)
         if flagged_missing:
             names = ", ".join(pod_name(self.set_name, o) for o in flagged_missing)
             self.flag(
@@ -440,7 +503,7 @@ class _Quiescence:
                 f"condemned pod(s) {names} outside the range [{spec.start}, {spec.end}) still "
                 f"exist although every in-range pod is healthy.",
             )
-        everything_fine = not (blocked_slots or missing or condemned)
+        everything_fine = not (blocked_slots or missing or condemned or self.walk.denied)
         if spec.rolling and everything_fine:
             assert self.sts is not None
             upd_rev = str(status_of(self.sts).get("updateRevision") or "")

@@ -7,6 +7,10 @@ section 10.2 (T-1..T-11) leaves free, and when the controller may have been acti
 view (a spec change in flight, a cache that lags) they flag an action only if it is wrong under
 every view it could have had. Partial histories (no set, rejected ops, runs cut short) are fine.
 
+Each check is written as a *judge* of one item at a time (a pod creation, a controller
+deletion, a claim record), so the same judges serve the one-shot functions and
+:class:`SafetyChecker`, which judges only what a growing History added since its last call.
+
 Vocabulary used in the docstrings:
 
 * **created by the controller**: a pod whose first record is ``ADDED`` and whose controller
@@ -30,6 +34,8 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
 from sts_props.checks._timeline import (
     CONTROLLER,
@@ -59,18 +65,17 @@ from sts_props.snapshot import (
     volumes,
 )
 
-_TIMELINES: weakref.WeakKeyDictionary[History, tuple[int, Timeline]] = (
-    weakref.WeakKeyDictionary()
-)
+_TIMELINES: weakref.WeakKeyDictionary[History, Timeline] = weakref.WeakKeyDictionary()
 
 
 def timeline(history: History) -> Timeline:
-    """The replayed history, built once per (append-only) History and length."""
+    """The replayed history, shared by every check of one History; extended, not rebuilt, as
+    the (append-only) History grows."""
     cached = _TIMELINES.get(history)
-    if cached is not None and cached[0] == len(history.events):
-        return cached[1]
+    if cached is not None and cached.extend():
+        return cached
     tl = Timeline(history)
-    _TIMELINES[history] = (len(history.events), tl)
+    _TIMELINES[history] = tl
     return tl
 
 
@@ -88,24 +93,28 @@ def check_chk1(history: History) -> list[Violation]:
 
     Does not assert anything about pods the set does not control (orphans, ID-13/ID-16).
     """
-    return _chk1(timeline(history))
+    return _run_check(timeline(history), "CHK-1")
 
 
-def _chk1(tl: Timeline) -> list[Violation]:
-    out: list[Violation] = []
-    bad_names: set[int] = set()
-    holder: dict[int, Life] = {}
-    reported: set[tuple[int, int]] = set()
-    for step in tl.pod_steps:
+class _Chk1Names:
+    """CHK-1 judge: remembers which live pod holds each ordinal and what was reported."""
+
+    def __init__(self) -> None:
+        self.bad_names: set[int] = set()
+        self.holder: dict[int, Life] = {}
+        self.reported: set[tuple[int, int]] = set()
+
+    def pod_step(self, tl: Timeline, step: Step) -> list[Violation]:
+        out: list[Violation] = []
         ev, life = step.event, step.life
-        for slot, held in list(holder.items()):
+        for slot, held in list(self.holder.items()):
             if held is life and (ev.action == "DELETED" or not tl.controlled_by_set_name(ev.obj)):
-                del holder[slot]
+                del self.holder[slot]
         if ev.action == "DELETED" or not tl.controlled_by_set_name(ev.obj):
-            continue
+            return out
         o = ordinal_of(ev.name, tl.set_name)
-        if (o is None or ev.name != pod_name(tl.set_name, o)) and life.key not in bad_names:
-            bad_names.add(life.key)
+        if (o is None or ev.name != pod_name(tl.set_name, o)) and life.key not in self.bad_names:
+            self.bad_names.add(life.key)
             hint = (
                 f"; its name parses to ordinal {o}, whose pod must be named "
                 f"{pod_name(tl.set_name, o)}"
@@ -122,12 +131,12 @@ def _chk1(tl: Timeline) -> list[Violation]:
                 )
             )
         if o is None:
-            continue
-        other = holder.get(o)
+            return out
+        other = self.holder.get(o)
         if other is None or other is life:
-            holder[o] = life
-        elif other.name != life.name and (other.key, life.key) not in reported:
-            reported.add((other.key, life.key))
+            self.holder[o] = life
+        elif other.name != life.name and (other.key, life.key) not in self.reported:
+            self.reported.add((other.key, life.key))
             out.append(
                 Violation(
                     "CHK-1",
@@ -138,19 +147,24 @@ def _chk1(tl: Timeline) -> list[Violation]:
                     (ev.seq, other.first_seq),
                 )
             )
-    for old, new, seq in tl.duplicates:
-        if tl.controlled_by_set_name(new.first.obj) or tl.controlled_by_set_name(old.obs[-1].obj):
-            out.append(
-                Violation(
-                    "CHK-1",
-                    "CHK-1/ID-1",
-                    f"Pod {new.name} was added again at {tl.where(seq)} (uid {new.uid or '?'}) "
-                    f"while the incarnation first seen at {tl.where(old.first_seq)} "
-                    f"(uid {old.uid or '?'}) had no DELETED record; two pods cannot share "
-                    f"one name.",
-                    (seq, old.first_seq),
-                )
+        return out
+
+
+def _chk1_duplicate(tl: Timeline, duplicate: tuple[Life, Life, int]) -> list[Violation]:
+    out: list[Violation] = []
+    old, new, seq = duplicate
+    if tl.controlled_by_set_name(new.first.obj) or tl.controlled_by_set_name(old.obs[-1].obj):
+        out.append(
+            Violation(
+                "CHK-1",
+                "CHK-1/ID-1",
+                f"Pod {new.name} was added again at {tl.where(seq)} (uid {new.uid or '?'}) "
+                f"while the incarnation first seen at {tl.where(old.first_seq)} "
+                f"(uid {old.uid or '?'}) had no DELETED record; two pods cannot share "
+                f"one name.",
+                (seq, old.first_seq),
             )
+        )
     return out
 
 
@@ -164,29 +178,31 @@ def check_chk2(history: History) -> list[Violation]:
 
     Does not judge pods that were adopted, or whose names do not parse (that is CHK-1).
     """
-    return _chk2(timeline(history))
+    return _run_check(timeline(history), "CHK-2")
 
 
-def _chk2(tl: Timeline) -> list[Violation]:
+def _chk2_creation(tl: Timeline, step: Step) -> list[Violation]:
     out: list[Violation] = []
-    for step in _creations(tl):
-        ev, o = step.event, step.life.ordinal
-        ctx = tl.context_at(ev.seq)
-        assert o is not None and ctx.current is not None
-        specs = ctx.specs + ((ctx.previous,) if ctx.previous is not None else ())
-        if any(s.in_range(o) for s in specs):
-            continue
-        out.append(
-            Violation(
-                "CHK-2",
-                "CHK-2/ID-2",
-                f"Pod {ev.name} (ordinal {o}) was created at {ev.where()}, outside the ordinal "
-                f"range of every generation the controller could have been acting on "
-                f"({_ranges(specs)}); it only creates pods for ordinals in "
-                f"[start, start+replicas).",
-                (ev.seq,),
-            )
+    ev, o = step.event, step.life.ordinal
+    ctx = tl.context_at(ev.seq)
+    assert o is not None and ctx.current is not None
+    specs = ctx.specs + ((ctx.previous,) if ctx.previous is not None else ())
+    if any(s.in_range(o) for s in specs):
+        return out
+    out.append(
+        Violation(
+            "CHK-2",
+            "CHK-2/ID-2",
+            f"Pod {ev.name} (ordinal {o}) was created at {ev.where()}, outside the ordinal "
+            f"range of every generation the controller could have been acting on "
+            f"({_ranges(specs)}); it only creates pods for ordinals in "
+            f"[start, start+replicas).",
+            (ev.seq,),
         )
+    )
+    return out
+
+
     return out
 
 
@@ -205,47 +221,49 @@ def check_chk3(history: History) -> list[Violation]:
     Deliberately not asserted: that ``j`` is *still* Ready when ``k`` is created (the cache
     may lag, T-3); anything under Parallel (T-1, T-2); the order of creations itself.
     """
-    return _chk3(timeline(history))
+    return _run_check(timeline(history), "CHK-3")
 
 
-def _chk3(tl: Timeline) -> list[Violation]:
+def _chk3_creation(tl: Timeline, step: Step) -> list[Violation]:
     out: list[Violation] = []
-    for step in _creations(tl):
-        ev, life, k = step.event, step.life, step.life.ordinal
-        assert k is not None
-        ctx = tl.context_at(ev.seq)
-        specs = [s for s in ctx.specs if s.in_range(k)]
-        if not specs or not all(s.ordered for s in specs):
+    ev, life, k = step.event, step.life, step.life.ordinal
+    assert k is not None
+    ctx = tl.context_at(ev.seq)
+    specs = [s for s in ctx.specs if s.in_range(k)]
+    if not specs or not all(s.ordered for s in specs):
+        return out
+    lo = max(s.start for s in specs)
+    mrs = min(s.min_ready_seconds for s in specs)
+    for j in range(lo, k):
+        jlife, witness = tl.healthy_witness(j, ev.seq, life.created, mrs)
+        if witness is not None:
             continue
-        lo = max(s.start for s in specs)
-        mrs = min(s.min_ready_seconds for s in specs)
-        for j in range(lo, k):
-            jlife, witness = tl.healthy_witness(j, ev.seq, life.created, mrs)
-            if witness is not None:
-                continue
-            name = pod_name(tl.set_name, j)
-            if jlife is None:
-                why = f"no pod {name} had been recorded"
-                cited: tuple[int, ...] = (ev.seq,)
-            else:
-                last = jlife.last_before(ev.seq) or jlife.first
-                why = (
-                    f"pod {name} (first seen {tl.where(jlife.first_seq)}) had not been "
-                    f"Running+Ready{_mrs_text(mrs)} before; its last state was "
-                    f"{_pod_state(last)} at {tl.where(last.seq)}"
-                )
-                cited = (ev.seq, last.seq)
-            out.append(
-                Violation(
-                    "CHK-3",
-                    "CHK-3/ORD-1",
-                    f"Pod {ev.name} (ordinal {k}) was created at {ev.where()} although {why}; "
-                    f"OrderedReady creates ordinal {k} only after ordinals {lo}..{k - 1} are "
-                    f"Ready.",
-                    cited,
-                )
+        name = pod_name(tl.set_name, j)
+        if jlife is None:
+            why = f"no pod {name} had been recorded"
+            cited: tuple[int, ...] = (ev.seq,)
+        else:
+            last = jlife.last_before(ev.seq) or jlife.first
+            why = (
+                f"pod {name} (first seen {tl.where(jlife.first_seq)}) had not been "
+                f"Running+Ready{_mrs_text(mrs)} before; its last state was "
+                f"{_pod_state(last)} at {tl.where(last.seq)}"
             )
-            break
+            cited = (ev.seq, last.seq)
+        out.append(
+            Violation(
+                "CHK-3",
+                "CHK-3/ORD-1",
+                f"Pod {ev.name} (ordinal {k}) was created at {ev.where()} although {why}; "
+                f"OrderedReady creates ordinal {k} only after ordinals {lo}..{k - 1} are "
+                f"Ready.",
+                cited,
+            )
+        )
+        break
+    return out
+
+
     return out
 
 
@@ -267,61 +285,63 @@ def check_chk4(history: History) -> list[Violation]:
     first (ORD-4's first-unavailable exception affects only the pod itself); anything under
     Parallel (T-1).
     """
-    return _chk4(timeline(history))
+    return _run_check(timeline(history), "CHK-4")
 
 
-def _chk4(tl: Timeline) -> list[Violation]:
+def _chk4_deletion(tl: Timeline, step: Step) -> list[Violation]:
     out: list[Violation] = []
-    for step in _controller_deletions(tl):
-        ev, life, j = step.event, step.life, step.life.ordinal
-        assert j is not None
-        ctx = tl.context_at(ev.seq)
-        if not all(s.ordered for s in ctx.specs):
-            continue
-        condemned_specs = [s for s in ctx.specs if not s.in_range(j)]
-        if not condemned_specs or any(
-            _could_be_update_deletion(s, life, ctx, ev.seq) for s in ctx.specs if s.in_range(j)
-        ):
-            continue
-        per_spec = [_higher_condemned(tl, ctx, s, j, ev.seq) for s in condemned_specs]
-        if all(per_spec):
-            blockers = per_spec[0]
-            shown = ", ".join(
-                f"{b.name} ({'terminating' if _terminating_at(b, ev.seq) else 'running'}, "
-                f"first seen {tl.where(b.first_seq)})"
-                for b in blockers
+    ev, life, j = step.event, step.life, step.life.ordinal
+    assert j is not None
+    ctx = tl.context_at(ev.seq)
+    if not all(s.ordered for s in ctx.specs):
+        return out
+    condemned_specs = [s for s in ctx.specs if not s.in_range(j)]
+    if not condemned_specs or any(
+        _could_be_update_deletion(s, life, ctx, ev.seq) for s in ctx.specs if s.in_range(j)
+    ):
+        return out
+    per_spec = [_higher_condemned(tl, ctx, s, j, ev.seq) for s in condemned_specs]
+    if all(per_spec):
+        blockers = per_spec[0]
+        shown = ", ".join(
+            f"{b.name} ({'terminating' if _terminating_at(b, ev.seq) else 'running'}, "
+            f"first seen {tl.where(b.first_seq)})"
+            for b in blockers
+        )
+        out.append(
+            Violation(
+                "CHK-4",
+                "CHK-4/ORD-4",
+                f"Condemned pod {ev.name} (ordinal {j}) started terminating at "
+                f"{ev.where()} while higher condemned pod(s) {shown} had not disappeared; "
+                f"OrderedReady deletes condemned pods one at a time in decreasing ordinal "
+                f"order, each after the previous one is gone.",
+                (ev.seq, *(b.first_seq for b in blockers)),
             )
-            out.append(
-                Violation(
-                    "CHK-4",
-                    "CHK-4/ORD-4",
-                    f"Condemned pod {ev.name} (ordinal {j}) started terminating at "
-                    f"{ev.where()} while higher condemned pod(s) {shown} had not disappeared; "
-                    f"OrderedReady deletes condemned pods one at a time in decreasing ordinal "
-                    f"order, each after the previous one is gone.",
-                    (ev.seq, *(b.first_seq for b in blockers)),
-                )
+        )
+        return out
+    unhealthy_per_spec = [_unhealthy_slots(tl, s, ev.seq, ev.t) for s in condemned_specs]
+    if all(unhealthy_per_spec):
+        o, olife = unhealthy_per_spec[0][0]
+        state = (
+            f"its last state was {_pod_state(olife.last_before(ev.seq) or olife.first)}"
+            if olife is not None
+            else "it did not exist"
+        )
+        out.append(
+            Violation(
+                "CHK-4",
+                "CHK-4/ORD-4",
+                f"Condemned pod {ev.name} (ordinal {j}) started terminating at "
+                f"{ev.where()} although in-range pod {pod_name(tl.set_name, o)} had not "
+                f"been Running+Ready before ({state}); OrderedReady scales down only when "
+                f"every in-range pod is healthy.",
+                (ev.seq,) + ((olife.first_seq,) if olife is not None else ()),
             )
-            continue
-        unhealthy_per_spec = [_unhealthy_slots(tl, s, ev.seq, ev.t) for s in condemned_specs]
-        if all(unhealthy_per_spec):
-            o, olife = unhealthy_per_spec[0][0]
-            state = (
-                f"its last state was {_pod_state(olife.last_before(ev.seq) or olife.first)}"
-                if olife is not None
-                else "it did not exist"
-            )
-            out.append(
-                Violation(
-                    "CHK-4",
-                    "CHK-4/ORD-4",
-                    f"Condemned pod {ev.name} (ordinal {j}) started terminating at "
-                    f"{ev.where()} although in-range pod {pod_name(tl.set_name, o)} had not "
-                    f"been Running+Ready before ({state}); OrderedReady scales down only when "
-                    f"every in-range pod is healthy.",
-                    (ev.seq,) + ((olife.first_seq,) if olife is not None else ()),
-                )
-            )
+        )
+    return out
+
+
     return out
 
 
@@ -371,43 +391,45 @@ def check_chk5(history: History) -> list[Violation]:
     Not asserted: pods that were held or Failed at any time, or deleted by an op or GC (faults,
     possibly from before the window); anything with maxUnavailable > 1 (T-6) or under Parallel.
     """
-    return _chk5(timeline(history))
+    return _run_check(timeline(history), "CHK-5")
 
 
-def _chk5(tl: Timeline) -> list[Violation]:
+def _chk5_deletion(tl: Timeline, step: Step) -> list[Violation]:
     out: list[Violation] = []
-    for step in _controller_deletions(tl):
-        ev, j = step.event, step.life.ordinal
-        assert j is not None
-        ctx = tl.context_at(ev.seq)
-        specs = ctx.specs
-        if not all(s.in_range(j) for s in specs) or not all(
-            s.ordered and s.rolling and s.effective_max_unavailable() == 1 for s in specs
-        ):
+    ev, j = step.event, step.life.ordinal
+    assert j is not None
+    ctx = tl.context_at(ev.seq)
+    specs = ctx.specs
+    if not all(s.in_range(j) for s in specs) or not all(
+        s.ordered and s.rolling and s.effective_max_unavailable() == 1 for s in specs
+    ):
+        return out
+    if tl.faults_between(ctx.window_seq, ev.seq):
+        return out
+    lo, hi = max(s.start for s in specs), min(s.end for s in specs)
+    mrs = min(s.min_ready_seconds for s in specs)
+    for i in range(lo, hi):
+        if i == j:
             continue
-        if tl.faults_between(ctx.window_seq, ev.seq):
+        problem = _down_because_of_controller(tl, i, ev.seq, ev.t, mrs)
+        if problem is None:
             continue
-        lo, hi = max(s.start for s in specs), min(s.end for s in specs)
-        mrs = min(s.min_ready_seconds for s in specs)
-        for i in range(lo, hi):
-            if i == j:
-                continue
-            problem = _down_because_of_controller(tl, i, ev.seq, ev.t, mrs)
-            if problem is None:
-                continue
-            text, cited = problem
-            out.append(
-                Violation(
-                    "CHK-5",
-                    "CHK-5/UPD-4",
-                    f"The controller started deleting pod {ev.name} (ordinal {j}) at "
-                    f"{ev.where()} for the rolling update while pod "
-                    f"{pod_name(tl.set_name, i)} {text}; with maxUnavailable 1 under "
-                    f"OrderedReady only one in-range pod may be down at a time.",
-                    (ev.seq, *cited),
-                )
+        text, cited = problem
+        out.append(
+            Violation(
+                "CHK-5",
+                "CHK-5/UPD-4",
+                f"The controller started deleting pod {ev.name} (ordinal {j}) at "
+                f"{ev.where()} for the rolling update while pod "
+                f"{pod_name(tl.set_name, i)} {text}; with maxUnavailable 1 under "
+                f"OrderedReady only one in-range pod may be down at a time.",
+                (ev.seq, *cited),
             )
-            break
+        )
+        break
+    return out
+
+
     return out
 
 
@@ -460,25 +482,29 @@ def check_chk6(history: History) -> list[Violation]:
     the old revision after the lower deletion (partition or currentReplicas rules, UPD-6);
     deletions by ops, GC, RP-1 or of condemned pods.
     """
-    return _chk6(timeline(history))
+    return _run_check(timeline(history), "CHK-6")
 
 
-def _chk6(tl: Timeline) -> list[Violation]:
-    out: list[Violation] = []
-    by_window: dict[int, list[tuple[int, int, str]]] = {}
-    for step in _controller_deletions(tl):
+class _Chk6Order:
+    """CHK-6 judge: remembers the update deletions of each rollout window seen so far."""
+
+    def __init__(self) -> None:
+        self.by_window: dict[int, list[tuple[int, int, str]]] = {}
+
+    def deletion(self, tl: Timeline, step: Step) -> list[Violation]:
+        out: list[Violation] = []
         ev, life, o = step.event, step.life, step.life.ordinal
         assert o is not None
         ctx = tl.context_at(ev.seq)
         specs = ctx.specs
         if not all(s.in_range(o) and s.rolling for s in specs):
-            continue
+            return out
         if all(_definitely_updated(s, life, ctx, ev.seq) for s in specs):
-            continue  # not an update deletion; CHK-7 judges it
+            return out  # not an update deletion; CHK-7 judges it
         if not all(s.ordered for s in specs) and not _was_available(tl, step, specs):
-            continue  # Parallel replaces broken old pods out of order (ORD-7, #137666)
+            return out  # Parallel replaces broken old pods out of order (ORD-7, #137666)
         batches = any(s.effective_max_unavailable() > 1 for s in specs)
-        earlier = by_window.setdefault(ctx.window, [])
+        earlier = self.by_window.setdefault(ctx.window, [])
         for lower, lower_seq, lower_name in earlier:
             if lower >= o or life.first_seq > lower_seq:
                 continue
@@ -497,7 +523,7 @@ def _chk6(tl: Timeline) -> list[Violation]:
             )
             break
         earlier.append((o, ev.seq, ev.name))
-    return out
+        return out
 
 
 # -- CHK-7 ---------------------------------------------------------------------------------------
@@ -520,63 +546,66 @@ def check_chk7(history: History) -> list[Violation]:
     the cached status.currentReplicas) and the revision of pods at or above the partition
     (checked at quiescence).
     """
-    return _chk7(timeline(history))
+    return _run_check(timeline(history), "CHK-7")
 
 
-def _chk7(tl: Timeline) -> list[Violation]:
+def _chk7_deletion(tl: Timeline, step: Step) -> list[Violation]:
     out: list[Violation] = []
-    for step in _controller_deletions(tl):
-        ev, o = step.event, step.life.ordinal
-        assert o is not None
-        ctx = tl.context_at(ev.seq)
-        if any(not s.in_range(o) or (s.rolling and o >= s.update_floor) for s in ctx.specs):
-            continue
-        cur = ctx.current
-        assert cur is not None
-        if all(not s.rolling for s in ctx.specs):
-            rule = "CHK-7/UPD-8"
-            why = (
-                "the update strategy is OnDelete, under which the controller deletes only "
-                "Failed/Succeeded pods"
-            )
-        else:
-            rule = "CHK-7/UPD-2"
-            why = (
-                f"it is below the partition boundary start+partition = {cur.start}+"
-                f"{cur.partition if cur.has_block else 0} = {cur.update_floor} of generation "
-                f"{cur.generation}"
-            )
-        out.append(
-            Violation(
-                "CHK-7",
-                rule,
-                f"The controller started deleting pod {ev.name} (ordinal {o}) at {ev.where()} "
-                f"although {why}; the update step never deletes such a pod.",
-                (ev.seq,),
-            )
+    ev, o = step.event, step.life.ordinal
+    assert o is not None
+    ctx = tl.context_at(ev.seq)
+    if any(not s.in_range(o) or (s.rolling and o >= s.update_floor) for s in ctx.specs):
+        return out
+    cur = ctx.current
+    assert cur is not None
+    if all(not s.rolling for s in ctx.specs):
+        rule = "CHK-7/UPD-8"
+        why = (
+            "the update strategy is OnDelete, under which the controller deletes only "
+            "Failed/Succeeded pods"
         )
-    for step in _creations(tl):
-        ev, o = step.event, step.life.ordinal
-        assert o is not None
-        ctx = tl.context_at(ev.seq)
-        specs = [s for s in ctx.specs if s.in_range(o)]
-        if not specs or not all(s.rolling and s.has_block and o < s.update_floor for s in specs):
-            continue
-        rev = revision_of(ev.obj)
-        accepted = _current_revisions(tl, ctx, ev.seq)
-        if not rev or not accepted or rev in accepted:
-            continue
-        floor = min(s.update_floor for s in specs)
-        out.append(
-            Violation(
-                "CHK-7",
-                "CHK-7/UPD-6",
-                f"Pod {ev.name} (ordinal {o}, below start+partition = {floor}) was created at "
-                f"{ev.where()} at revision {rev}, but pods below the partition are created at "
-                f"status.currentRevision ({' or '.join(sorted(accepted))} around then).",
-                (ev.seq,),
-            )
+    else:
+        rule = "CHK-7/UPD-2"
+        why = (
+            f"it is below the partition boundary start+partition = {cur.start}+"
+            f"{cur.partition if cur.has_block else 0} = {cur.update_floor} of generation "
+            f"{cur.generation}"
         )
+    out.append(
+        Violation(
+            "CHK-7",
+            rule,
+            f"The controller started deleting pod {ev.name} (ordinal {o}) at {ev.where()} "
+            f"although {why}; the update step never deletes such a pod.",
+            (ev.seq,),
+        )
+    )
+    return out
+
+
+def _chk7_creation(tl: Timeline, step: Step) -> list[Violation]:
+    out: list[Violation] = []
+    ev, o = step.event, step.life.ordinal
+    assert o is not None
+    ctx = tl.context_at(ev.seq)
+    specs = [s for s in ctx.specs if s.in_range(o)]
+    if not specs or not all(s.rolling and s.has_block and o < s.update_floor for s in specs):
+        return out
+    rev = revision_of(ev.obj)
+    accepted = _current_revisions(tl, ctx, ev.seq)
+    if not rev or not accepted or rev in accepted:
+        return out
+    floor = min(s.update_floor for s in specs)
+    out.append(
+        Violation(
+            "CHK-7",
+            "CHK-7/UPD-6",
+            f"Pod {ev.name} (ordinal {o}, below start+partition = {floor}) was created at "
+            f"{ev.where()} at revision {rev}, but pods below the partition are created at "
+            f"status.currentRevision ({' or '.join(sorted(accepted))} around then).",
+            (ev.seq,),
+        )
+    )
     return out
 
 
@@ -617,48 +646,50 @@ def check_chk8(history: History) -> list[Violation]:
     a claim recorded after the pod but timestamped before it (watch reordering), and claims that
     are deleted after the pod was created.
     """
-    return _chk8(timeline(history))
+    return _run_check(timeline(history), "CHK-8")
 
 
-def _chk8(tl: Timeline) -> list[Violation]:
+def _chk8_creation(tl: Timeline, step: Step) -> list[Violation]:
     out: list[Violation] = []
-    for step in _creations(tl):
-        ev, life, o = step.event, step.life, step.life.ordinal
-        assert o is not None
-        cur = tl.context_at(ev.seq).current
-        assert cur is not None
-        vols = volumes(ev.obj)
-        for t in cur.templates:
-            claim = claim_name(t, tl.set_name, o)
-            got = vols.get(t)
-            if got != claim:
-                what = (
-                    f"its volume {t} points at claim {got}"
-                    if got
-                    else f"it has no volume named {t}"
+    ev, life, o = step.event, step.life, step.life.ordinal
+    assert o is not None
+    cur = tl.context_at(ev.seq).current
+    assert cur is not None
+    vols = volumes(ev.obj)
+    for t in cur.templates:
+        claim = claim_name(t, tl.set_name, o)
+        got = vols.get(t)
+        if got != claim:
+            what = (
+                f"its volume {t} points at claim {got}"
+                if got
+                else f"it has no volume named {t}"
+            )
+            out.append(
+                Violation(
+                    "CHK-8",
+                    "CHK-8/STO-6",
+                    f"Pod {ev.name} (ordinal {o}) was created at {ev.where()} but {what}; "
+                    f"volumeClaimTemplate {t} must mount claim {claim} (STO-1).",
+                    (ev.seq,),
                 )
-                out.append(
-                    Violation(
-                        "CHK-8",
-                        "CHK-8/STO-6",
-                        f"Pod {ev.name} (ordinal {o}) was created at {ev.where()} but {what}; "
-                        f"volumeClaimTemplate {t} must mount claim {claim} (STO-1).",
-                        (ev.seq,),
-                    )
+            )
+        problem = _claim_missing(tl, claim, ev.seq, life.created)
+        if problem is not None:
+            text, cited = problem
+            out.append(
+                Violation(
+                    "CHK-8",
+                    "CHK-8/STO-3",
+                    f"Pod {ev.name} (ordinal {o}) was created at {ev.where()} but its claim "
+                    f"{claim} (template {t}) did not exist then: {text}; the controller "
+                    f"creates a pod's claims before the pod.",
+                    (ev.seq, *cited),
                 )
-            problem = _claim_missing(tl, claim, ev.seq, life.created)
-            if problem is not None:
-                text, cited = problem
-                out.append(
-                    Violation(
-                        "CHK-8",
-                        "CHK-8/STO-3",
-                        f"Pod {ev.name} (ordinal {o}) was created at {ev.where()} but its claim "
-                        f"{claim} (template {t}) did not exist then: {text}; the controller "
-                        f"creates a pod's claims before the pod.",
-                        (ev.seq, *cited),
-                    )
-                )
+            )
+    return out
+
+
     return out
 
 
@@ -703,59 +734,151 @@ def check_chk9(history: History) -> list[Violation]:
     Not asserted: refs that were added while the ordinal was condemned and remain after a
     scale-up (stale refs, STO-12); anything while the set is being deleted.
     """
-    return _chk9(timeline(history))
+    return _run_check(timeline(history), "CHK-9")
 
 
-def _chk9(tl: Timeline) -> list[Violation]:
+def _chk9_claim(tl: Timeline, step: Step) -> list[Violation]:
     out: list[Violation] = []
-    for step in tl.pvc_steps:
-        ev = step.event
-        if ev.action == "DELETED":
-            continue
-        before = {
-            (r.get("kind"), r.get("name"), r.get("uid"))
-            for r in (owner_refs(step.prev.obj) if step.prev is not None else [])
-        }
-        new = [
-            r
-            for r in owner_refs(ev.obj)
-            if r.get("kind") == "Pod" and (r.get("kind"), r.get("name"), r.get("uid")) not in before
-        ]
-        if not new:
-            continue
-        ctx = tl.context_at(ev.seq)
-        if not ctx.managed or ctx.current is None:
-            continue
-        o = _claim_ordinal(ev.name, ctx.current.templates, tl.set_name)
-        if o is None or not all(s.in_range(o) for s in ctx.specs):
-            continue
-        cur = ctx.current
-        out.append(
-            Violation(
-                "CHK-9",
-                "CHK-9/STO-11",
-                f"Claim {ev.name} of in-range pod {pod_name(tl.set_name, o)} (ordinal {o}, "
-                f"range [{cur.start}, {cur.end})) received an ownerReference to Pod "
-                f"{new[0].get('name')} at {ev.where()}; the controller adds pod refs only to "
-                f"claims of condemned pods (STO-8).",
-                (ev.seq,),
-            )
+    ev = step.event
+    if ev.action == "DELETED":
+        return out
+    before = {
+        (r.get("kind"), r.get("name"), r.get("uid"))
+        for r in (owner_refs(step.prev.obj) if step.prev is not None else [])
+    }
+    new = [
+        r
+        for r in owner_refs(ev.obj)
+        if r.get("kind") == "Pod" and (r.get("kind"), r.get("name"), r.get("uid")) not in before
+    ]
+    if not new:
+        return out
+    ctx = tl.context_at(ev.seq)
+    if not ctx.managed or ctx.current is None:
+        return out
+    o = _claim_ordinal(ev.name, ctx.current.templates, tl.set_name)
+    if o is None or not all(s.in_range(o) for s in ctx.specs):
+        return out
+    cur = ctx.current
+    out.append(
+        Violation(
+            "CHK-9",
+            "CHK-9/STO-11",
+            f"Claim {ev.name} of in-range pod {pod_name(tl.set_name, o)} (ordinal {o}, "
+            f"range [{cur.start}, {cur.end})) received an ownerReference to Pod "
+            f"{new[0].get('name')} at {ev.where()}; the controller adds pod refs only to "
+            f"claims of condemned pods (STO-8).",
+            (ev.seq,),
         )
+    )
     return out
 
 
-# -- registry ------------------------------------------------------------------------------------
-_BY_TIMELINE: dict[str, Callable[[Timeline], list[Violation]]] = {
-    "CHK-1": _chk1,
-    "CHK-2": _chk2,
-    "CHK-3": _chk3,
-    "CHK-4": _chk4,
-    "CHK-5": _chk5,
-    "CHK-6": _chk6,
-    "CHK-7": _chk7,
-    "CHK-8": _chk8,
-    "CHK-9": _chk9,
+    return out
+
+
+# -- feeding records to the checks -----------------------------------------------------------
+# Every check judges one stream of records (pod creations, controller deletions, claim records,
+# ...) item by item, so the same judges serve the one-shot functions above and
+# :class:`SafetyChecker`, which judges each new item once as the History grows. An item's
+# verdict can still change after it was judged: records up to the next settled quiescent record
+# widen what CHK-7 accepts, and later records may supply the evidence that excuses a flagged
+# item (a Ready witness, a claim, a hold); later records never turn an accepted item into a
+# violation. So items that were flagged, or that no settled record follows yet, are judged
+# again on every query; the rest keep their verdict. Judges with memory (CHK-1's ordinal
+# holders, CHK-6's deletions per rollout) depend only on earlier records and judge each item
+# once.
+
+_SOURCES = ("pod_steps", "pvc_steps", "duplicates", "creations", "deletions")
+
+
+@dataclass
+class _Part:
+    """One stream of one check: where its items come from and how each is judged."""
+
+    source: str
+    judge: Callable[[Timeline, Any], list[Violation]]
+    #: the judge keeps state from item to item: judge each item exactly once
+    once: bool = False
+    cursor: int = 0
+    #: (item, its violations) for the items judged again at the next query
+    kept: list[tuple[Any, list[Violation]]] = field(default_factory=list)
+
+    def advance(self, tl: Timeline, items: Sequence[Any], settled: int) -> list[Violation]:
+        new = items[self.cursor :]
+        self.cursor = len(items)
+        if self.once:
+            for item in new:
+                found = self.judge(tl, item)
+                if found:
+                    self.kept.append((item, found))
+        else:
+            kept: list[tuple[Any, list[Violation]]] = []
+            for item in [item for item, _ in self.kept] + list(new):
+                found = self.judge(tl, item)
+                if found or _item_seq(item) > settled:
+                    kept.append((item, found))
+            self.kept = kept
+        return [v for _, found in self.kept for v in found]
+
+
+def _item_seq(item: Step | tuple[Life, Life, int]) -> int:
+    return item[2] if isinstance(item, tuple) else item.event.seq
+
+
+class _Streams:
+    """The Timeline's pod records sorted into controller creations and deletions, as they come."""
+
+    def __init__(self) -> None:
+        self.seen = 0
+        self.creations: list[Step] = []
+        self.deletions: list[Step] = []
+
+    def advance(self, tl: Timeline) -> None:
+        for step in tl.pod_steps[self.seen :]:
+            if _is_creation(tl, step):
+                self.creations.append(step)
+            if _is_controller_deletion(tl, step):
+                self.deletions.append(step)
+        self.seen = len(tl.pod_steps)
+
+    def items(self, tl: Timeline, source: str) -> Sequence[Any]:
+        if source == "creations":
+            return self.creations
+        if source == "deletions":
+            return self.deletions
+        items: Sequence[Any] = getattr(tl, source)
+        return items
+
+
+#: How each check reads the History: its streams, in the order its violations are listed.
+_PARTS: dict[str, Callable[[], list[_Part]]] = {
+    "CHK-1": lambda: [
+        _Part("pod_steps", _Chk1Names().pod_step, once=True),
+        _Part("duplicates", _chk1_duplicate),
+    ],
+    "CHK-2": lambda: [_Part("creations", _chk2_creation)],
+    "CHK-3": lambda: [_Part("creations", _chk3_creation)],
+    "CHK-4": lambda: [_Part("deletions", _chk4_deletion)],
+    "CHK-5": lambda: [_Part("deletions", _chk5_deletion)],
+    "CHK-6": lambda: [_Part("deletions", _Chk6Order().deletion, once=True)],
+    "CHK-7": lambda: [_Part("deletions", _chk7_deletion), _Part("creations", _chk7_creation)],
+    "CHK-8": lambda: [_Part("creations", _chk8_creation)],
+    "CHK-9": lambda: [_Part("pvc_steps", _chk9_claim)],
 }
+
+
+def _run_check(tl: Timeline, check_id: str) -> list[Violation]:
+    """One check over the whole Timeline, in record order."""
+    streams = _Streams()
+    streams.advance(tl)
+    settled = tl.settle_seqs[-1] if tl.settle_seqs else -1
+    return [
+        v
+        for part in _PARTS[check_id]()
+        for v in part.advance(tl, streams.items(tl, part.source), settled)
+    ]
+
 
 #: Every safety check by ID; each takes a History and returns its violations.
 SAFETY_CHECKS: dict[str, Callable[[History], list[Violation]]] = {
@@ -771,49 +894,88 @@ SAFETY_CHECKS: dict[str, Callable[[History], list[Violation]]] = {
 }
 
 
+def _known(only: Sequence[str]) -> tuple[str, ...]:
+    unknown = [c for c in only if c not in _PARTS]
+    if unknown:
+        raise ValueError(f"unknown safety check(s) {unknown}; known: {sorted(_PARTS)}")
+    return tuple(c for c in _PARTS if not only or c in only)
+
+
+def _ordered(violations: list[Violation]) -> list[Violation]:
+    return sorted(violations, key=lambda v: (v.events[0] if v.events else -1, v.check))
+
+
 def run_safety_checks(history: History, only: Sequence[str] = ()) -> list[Violation]:
     """Run every safety check (or those named in ``only``) over one replay of ``history``.
 
-    Violations come back ordered by the first record they cite.
+    Violations come back ordered by the first record they cite. To check a History again and
+    again as it grows, use :class:`SafetyChecker`: same verdicts, new records only.
 
     >>> from sts_props.history import History
     >>> run_safety_checks(History.new(backend="model", set_name="web"), only=["CHK-3"])
     []
     """
-    unknown = [c for c in only if c not in _BY_TIMELINE]
-    if unknown:
-        raise ValueError(f"unknown safety check(s) {unknown}; known: {sorted(_BY_TIMELINE)}")
     tl = timeline(history)
-    out: list[Violation] = []
-    for check_id, fn in _BY_TIMELINE.items():
-        if not only or check_id in only:
-            out.extend(fn(tl))
-    return sorted(out, key=lambda v: (v.events[0] if v.events else -1, v.check))
+    return _ordered([v for check_id in _known(only) for v in _run_check(tl, check_id)])
+
+
+class SafetyChecker:
+    """The safety checks of a History that is still growing, judging only what is new.
+
+    ``violations()`` returns exactly what :func:`run_safety_checks` returns for the History as
+    it is at that moment, but replays and judges only the records appended since the previous
+    call (plus the few items whose verdict may still change, see above). The state machine
+    calls it after every step.
+
+    >>> from sts_props.history import History
+    >>> h = History.new(backend="model", set_name="web")
+    >>> checker = SafetyChecker(h)
+    >>> checker.violations()
+    []
+    >>> _ = h.quiescent(after_op=0, settled=True)
+    >>> checker.violations() == run_safety_checks(h) == []
+    True
+    """
+
+    def __init__(self, history: History, only: Sequence[str] = ()) -> None:
+        self.history = history
+        self.only = _known(only)
+        self._timeline: Timeline | None = None
+        self._streams = _Streams()
+        self._parts: list[_Part] = []
+
+    def violations(self) -> list[Violation]:
+        tl = timeline(self.history)
+        if tl is not self._timeline:  # first call, or the History was rewritten: start over
+            self._timeline, self._streams = tl, _Streams()
+            self._parts = [part for check_id in self.only for part in _PARTS[check_id]()]
+        self._streams.advance(tl)
+        settled = tl.settle_seqs[-1] if tl.settle_seqs else -1
+        found = [
+            v
+            for part in self._parts
+            for v in part.advance(tl, self._streams.items(tl, part.source), settled)
+        ]
+        return _ordered(found)
 
 
 # -- helpers -------------------------------------------------------------------------------------
-def _creations(tl: Timeline) -> list[Step]:
-    """Pod creations by the controller: first record ADDED, owned by the live, managed set."""
-    found: list[Step] = []
-    for step in tl.pod_steps:
-        if not step.first or not step.life.added or step.life.ordinal is None:
-            continue
-        ctx = tl.context_at(step.event.seq)
-        if ctx.managed and tl.owned_by_live_set(step.event.obj, ctx):
-            found.append(step)
-    return found
+def _is_creation(tl: Timeline, step: Step) -> bool:
+    """A pod creation by the controller: first record ADDED, owned by the live, managed set."""
+    if not step.first or not step.life.added or step.life.ordinal is None:
+        return False
+    ctx = tl.context_at(step.event.seq)
+    return ctx.managed and tl.owned_by_live_set(step.event.obj, ctx)
 
 
-def _controller_deletions(tl: Timeline) -> list[Step]:
-    """Deletion starts the controller is responsible for (see the module docstring)."""
-    return [
-        s
-        for s in tl.pod_steps
-        if s.deletion_start
-        and s.life.cause == CONTROLLER
-        and s.life.ordinal is not None
-        and tl.context_at(s.event.seq).managed
-    ]
+def _is_controller_deletion(tl: Timeline, step: Step) -> bool:
+    """A deletion start the controller is responsible for (see the module docstring)."""
+    return (
+        step.deletion_start
+        and step.life.cause == CONTROLLER
+        and step.life.ordinal is not None
+        and tl.context_at(step.event.seq).managed
+    )
 
 
 def _definitely_updated(spec: Spec, life: Life, ctx: Context, seq: int) -> bool:

@@ -44,6 +44,19 @@ class Capabilities:
     restart_controller: bool = False
     #: pod readiness and phase can be set through the status subresource and stay so
     status_faults: bool = True
+    #: the fault ops (plan-file kinds, :data:`sts_props.ops.FAULT_OPS`) this backend performs;
+    #: ``sts-props check --faults`` generates only these and names the others as skipped
+    faults: frozenset[str] = frozenset()
+
+    def missing_faults(self) -> list[str]:
+        """Fault kinds this backend cannot perform, sorted.
+
+        >>> Capabilities(faults=frozenset({"kill_pod"})).missing_faults()[:2]
+        ['allow_pod_writes', 'deny_pod_writes']
+        """
+        from sts_props.ops import FAULT_OPS
+
+        return sorted(set(FAULT_OPS) - self.faults)
 
 
 class Cluster(abc.ABC):
@@ -82,6 +95,11 @@ class Cluster(abc.ABC):
 
         info: Any = client.VersionApi(self.api_client()).get_code()
         return str(info.git_version)
+
+    def restart_component(self, component: str) -> float:
+        """Kill one control-plane component and start it again; returns the seconds until it
+        serves again. Backends without ``restart_controller`` raise :class:`ClusterError`."""
+        raise ClusterError(f"the {self.name} backend cannot restart {component}")
 
     def api_client(self) -> Any:
         """A fresh ``kubernetes.client.ApiClient`` for this cluster."""

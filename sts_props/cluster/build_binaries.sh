@@ -93,6 +93,21 @@ stamp() { # stamp NAME VERSION
     printf 'name=%s\nversion=%s\nbuilt=%s\ngo=%s\n' "$1" "$2" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
         "$(go env GOVERSION)" >"$BIN/.$1.stamp"
 }
+# Copy NAME at VERSION from another version's cache directory (etcd and kwok do not
+# depend on the Kubernetes version, and building kwok alone takes minutes).
+reuse_sibling() { # reuse_sibling NAME VERSION
+    local other
+    for other in "$CACHE_DIR"/k8s-*/bin; do
+        [[ "$other" -ef "$BIN" ]] && continue
+        if [[ -x "$other/$1" ]] && grep -qx "version=$2" "$other/.$1.stamp" 2>/dev/null; then
+            cp -f "$other/$1" "$BIN/$1.tmp" && mv -f "$BIN/$1.tmp" "$BIN/$1"
+            cp -f "$other/.$1.stamp" "$BIN/.$1.stamp"
+            log "step=$1 reuse $2 from $other"
+            return 0
+        fi
+    done
+    return 1
+}
 # Go version needed by a go.mod file (its `go` line).
 go_directive() { awk '$1 == "go" { print $2; exit }' "$1"; }
 # version_lt A B: true when Go version A < B (both like 1.26.0).
@@ -202,6 +217,8 @@ fi
 # --- 2. etcd ----------------------------------------------------------------------------
 if have etcd; then
     log "step=etcd skip (present)"
+elif reuse_sibling etcd "$ETCD_VERSION"; then
+    :
 else
     step_start etcd "go.etcd.io/etcd/server/v3@$ETCD_VERSION"
     wrap="$SRC/etcd"
@@ -225,7 +242,7 @@ fi
 
 # --- 3. kwok, kwokctl -------------------------------------------------------------------
 missing=()
-for b in kwok kwokctl; do have "$b" || missing+=("$b"); done
+for b in kwok kwokctl; do have "$b" || reuse_sibling "$b" "$KWOK_VERSION" || missing+=("$b"); done
 if (( ${#missing[@]} == 0 )); then
     log "step=kwok skip (kwok, kwokctl present)"
 else

@@ -27,13 +27,14 @@ from sts_props.cluster.base import (
     ClusterError,
     typed_apis,
 )
+from sts_props.cluster.faults import EXECUTORS, release_finalizers, remove_policy
 from sts_props.cluster.recorder import Recorder
 from sts_props.history import History
 from sts_props.model.environment import HOLD_ANNOTATION
 from sts_props.ops import (
+    FAULT_OPS,
     SPEC_OPS,
     Create,
-    DeletePod,
     DeletePVC,
     DeleteSet,
     FailPod,
@@ -83,6 +84,12 @@ class ClusterRun:
         self.api: Any = None
         self.recorder: Recorder | None = None
         self.index = 0
+        #: pod names a DenyPodWrites policy refuses (see sts_props.cluster.faults)
+        self.denied: set[str] = set()
+        #: (fault kind, seconds) of every component restart, for reports
+        self.fault_seconds: list[tuple[str, float]] = []
+        #: the last op as performed (FailNode learns which pods shared the node)
+        self.performed: Op | None = None
 
     # -- lifecycle -------------------------------------------------------------------------------
     def __enter__(self) -> ClusterRun:
@@ -106,6 +113,9 @@ class ClusterRun:
     def __exit__(self, *exc: object) -> None:
         if self.recorder is not None:
             self.recorder.stop()
+        if self.denied:
+            remove_policy(self)
+        release_finalizers(self)  # or the namespace could never finish deleting
         self._delete_namespace()
         if self.api is not None:
             self.api.close()
@@ -135,15 +145,21 @@ class ClusterRun:
 
         index = self.index
         self.index += 1
-        self.rec.note("op", {"phase": "invoke", "index": index, "op": op.to_dict()})
+        # Injected faults are marked in the History (and restarts carry their duration).
+        fault: dict[str, Any] = {"fault": True} if op.kind in FAULT_OPS else {}
+        restarts = len(self.fault_seconds)
+        self.rec.note("op", {"phase": "invoke", "index": index, "op": op.to_dict(), **fault})
         rv: int | None = None
+        self.performed = op
         try:
             outcome, rv = self._perform(op)
         except ApiException as exc:
             outcome = outcome_from_api_error(exc)
         phase = {"ok": "ok", "rejected": "fail"}.get(outcome.status, "info")
-        self.rec.note("op", {"phase": phase, "index": index, "op": op.to_dict(),
-                             "outcome": outcome.to_dict()}, rv=rv)
+        if len(self.fault_seconds) > restarts:
+            fault["faultSeconds"] = round(self.fault_seconds[-1][1], 3)
+        self.rec.note("op", {"phase": phase, "index": index, "op": self.performed.to_dict(),
+                             "outcome": outcome.to_dict(), **fault}, rv=rv)
         return outcome
 
     def _perform(self, op: Op) -> tuple[Outcome, int | None]:
@@ -173,9 +189,12 @@ class ClusterRun:
             deleted = self.core.delete_namespaced_persistent_volume_claim(
                 f"{first}-{self.set_name}-{op.ordinal}", ns)
             return Outcome.accepted(), _rv(deleted)
-        if isinstance(op, DeletePod):
-            gone = self.core.delete_namespaced_pod(pod_name(self.set_name, op.ordinal), ns)
-            return Outcome.accepted(), _rv(gone)
+        executor = EXECUTORS.get(op.kind)
+        if executor is not None:  # DeletePod and the fault ops (sts_props.cluster.faults)
+            if op.kind in FAULT_OPS and op.kind not in self.cluster.capabilities.faults:
+                raise ClusterError(f"the {self.cluster.name} backend cannot perform {op.kind}")
+            outcome, self.performed = executor(self, op)
+            return outcome, None
         if isinstance(op, FailPod | HoldNotReady | ReleasePod):
             return self._pod_fault(op), None
         if isinstance(op, Settle):

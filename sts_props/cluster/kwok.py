@@ -28,12 +28,9 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 from sts_props.cluster import rawhttp, registry
 from sts_props.cluster.base import (
-    CREATED_BY_LABEL,
-    CREATED_BY_VALUE,
     BackendUnavailable,
     Capabilities,
     Cluster,
@@ -50,22 +47,11 @@ from sts_props.cluster.binaries import (
     find_binaries,
 )
 from sts_props.cluster.kwok_config import render_kwokctl_config, stage_documents
+from sts_props.cluster.kwok_nodes import NODE_COUNT, kwok_node
+from sts_props.cluster.lifecycle import exit_on_sigterm, pid_alive
 
 HOSTPATH_ROOT = Path("/tmp/hostpath_pv")
-NODE_COUNT = 2
 START_DEADLINE = 120.0
-
-
-def _node(name: str) -> dict[str, Any]:
-    return {
-        "apiVersion": "v1", "kind": "Node",
-        "metadata": {"name": name, "labels": {"type": "kwok", CREATED_BY_LABEL: CREATED_BY_VALUE,
-                                              "kubernetes.io/hostname": name},
-                     "annotations": {"kwok.x-k8s.io/node": "fake"}},
-        "spec": {"taints": []},
-        "status": {"allocatable": {"cpu": "64", "memory": "256Gi", "pods": "250"},
-                   "capacity": {"cpu": "64", "memory": "256Gi", "pods": "250"}},
-    }
 
 
 class KwokCluster(Cluster):
@@ -73,7 +59,11 @@ class KwokCluster(Cluster):
 
     name = "kwok"
     capabilities = Capabilities(real_containers=False, restart_controller=True,
-                                status_faults=True)
+                                status_faults=True, faults=frozenset({
+                                    "kill_pod", "evict_pod", "flap_readiness",
+                                    "hold_terminating", "release_terminating", "fail_node",
+                                    "restart_controller", "deny_pod_writes",
+                                    "allow_pod_writes"}))
     provisioner = "kubernetes.io/host-path"
 
     def __init__(self, version: str = DEFAULT_K8S_VERSION, build: bool = True,
@@ -87,6 +77,8 @@ class KwokCluster(Cluster):
         self.workdir: Path | None = None
         self.binaries: BinarySet | None = None
         self._pids: list[int] = []
+        #: components restarted by :meth:`restart_component` (our children, unlike kwokctl's)
+        self._children: list[subprocess.Popen[bytes]] = []
         self._started_at = 0.0
         self.start_seconds = 0.0
 
@@ -142,7 +134,7 @@ class KwokCluster(Cluster):
         self._started_at = time.monotonic()
         self.workdir = Path(tempfile.mkdtemp(prefix="sts-props-kwok-"))
         atexit.register(self.stop)
-        _exit_on_sigterm()
+        exit_on_sigterm()
         config = self.workdir / "kwokctl.yaml"
         config.write_text(render_kwokctl_config(
             self.binaries, stage_crd=False, stages=stage_documents(),
@@ -229,7 +221,95 @@ class KwokCluster(Cluster):
         try:
             core = typed_apis(api)[0]
             for i in range(NODE_COUNT):
-                core.create_node(_node(f"kwok-node-{i}"))
+                core.create_node(kwok_node(f"kwok-node-{i}"))
+        finally:
+            api.close()
+
+    # -- faults ------------------------------------------------------------------------------------
+    def restart_component(self, component: str) -> float:
+        """SIGKILL one component (``kube-controller-manager``, ``kube-apiserver``,
+        ``kube-scheduler``) and start it again with the arguments kwokctl gave it.
+
+        kwokctl has no per-component stop/start, but its binary runtime writes each process's
+        pid to ``<cluster>/pids/<name>.pid`` and its command line to ``<cluster>/kwok.yaml``.
+        The new process is started in its own session (kwokctl's are too) and its pid written
+        back, so :meth:`stop` finds it. For kube-controller-manager the dead process's leader
+        Lease is deleted first: otherwise the new one waits out the lease (15 s) before its
+        controllers start. Returns the seconds until the component serves again: the
+        apiserver's /readyz, or a fresh leader Lease held by the new controller-manager.
+        """
+        import yaml
+
+        began = time.monotonic()
+        spec = next((c for d in yaml.safe_load_all(
+            (self.cluster_dir / "kwok.yaml").read_text(encoding="utf-8"))
+            if isinstance(d, dict) and d.get("kind") == "KwokctlConfiguration"
+            for c in d.get("components") or [] if c.get("name") == component), None)
+        pid_file = self.cluster_dir / "pids" / f"{component}.pid"
+        if spec is None or not pid_file.exists():
+            raise ClusterError(f"kwok: no component {component} in {self.cluster_dir}")
+        old = int(pid_file.read_text().strip())
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(old, signal.SIGKILL)
+        end = time.monotonic() + 10
+        while pid_alive(old) and time.monotonic() < end:
+            time.sleep(0.02)  # not our child: nothing to wait() on
+        if component == "kube-controller-manager":
+            self._delete_kcm_lease()
+        log = (self.logs_dir() / f"{component}.log").open("ab")
+        try:
+            proc = subprocess.Popen(
+                [str(spec["binary"]), *[str(a) for a in spec.get("args") or []]],
+                cwd=str(spec.get("workDir") or self.cluster_dir), stdout=log,
+                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+        finally:
+            log.close()
+        self._children.append(proc)
+        pid_file.write_text(str(proc.pid), encoding="utf-8")
+        self._pids = [p for p in self._pids if p != old] + [proc.pid]
+        if component == "kube-controller-manager":
+            self._wait_kcm_leader(began, proc.pid)
+        else:
+            self._wait_ready()
+        return time.monotonic() - began
+
+    def _delete_kcm_lease(self) -> None:
+        from kubernetes import client
+        from kubernetes.client.exceptions import ApiException
+
+        api = self.api_client()
+        try:
+            client.CoordinationV1Api(api).delete_namespaced_lease(
+                "kube-controller-manager", "kube-system")
+        except ApiException as exc:
+            if exc.status != 404:
+                raise
+        finally:
+            api.close()
+
+    def _wait_kcm_leader(self, began: float, pid: int) -> None:
+        """Until a new controller-manager holds the leader Lease (its controllers then start)."""
+        from kubernetes import client
+        from kubernetes.client.exceptions import ApiException
+
+        api = self.api_client()
+        try:
+            coord = client.CoordinationV1Api(api)
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                if not pid_alive(pid):
+                    raise ClusterError(f"kube-controller-manager exited after a restart; logs: "
+                                       f"{self.logs_dir()}")
+                try:
+                    lease = coord.read_namespaced_lease("kube-controller-manager", "kube-system")
+                    if lease.spec and lease.spec.holder_identity:
+                        return
+                except ApiException as exc:
+                    if exc.status != 404:
+                        raise
+                time.sleep(0.1)  # a Lease appears once; polling it briefly is simplest
+            raise ClusterError(f"kube-controller-manager took no leadership within "
+                               f"{time.monotonic() - began:.0f}s of a restart")
         finally:
             api.close()
 
@@ -250,6 +330,10 @@ class KwokCluster(Cluster):
                                env=env, capture_output=True, timeout=60, check=False,
                                stdin=subprocess.DEVNULL)
         self._kill_all()
+        for child in self._children:  # restarted components: reap them (no zombies)
+            with contextlib.suppress(Exception):
+                child.wait(timeout=5)
+        self._children.clear()
         for path in volumes:
             shutil.rmtree(path, ignore_errors=True)
         shutil.rmtree(workdir, ignore_errors=True)
@@ -283,16 +367,16 @@ class KwokCluster(Cluster):
     def _kill_all(self) -> None:
         """SIGTERM, then SIGKILL after a grace period; waits until every pid is gone."""
         for sig, wait in ((signal.SIGTERM, 5.0), (signal.SIGKILL, 5.0)):
-            alive = [p for p in self._pids if _alive(p)]
+            alive = [p for p in self._pids if pid_alive(p)]
             if not alive:
                 break
             for pid in alive:
                 with contextlib.suppress(ProcessLookupError, PermissionError):
                     os.kill(pid, sig)
             end = time.monotonic() + wait
-            while time.monotonic() < end and any(_alive(p) for p in alive):
+            while time.monotonic() < end and any(pid_alive(p) for p in alive):
                 time.sleep(0.05)  # the processes are not our children: nothing to wait() on
-        self._pids = [p for p in self._pids if _alive(p)]
+        self._pids = [p for p in self._pids if pid_alive(p)]
 
 
 @contextlib.contextmanager
@@ -309,29 +393,3 @@ def _create_lock() -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _exit_on_sigterm() -> None:
-    """Turn SIGTERM (``timeout``, CI cancellation) into SystemExit so that ``with`` blocks and
-    atexit handlers run and the cluster's processes, which are not our children, are stopped."""
-    import threading
-
-    if threading.current_thread() is not threading.main_thread():
-        return
-    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
-        def _raise(signum: int, frame: object) -> None:
-            raise SystemExit(128 + signum)
-
-        signal.signal(signal.SIGTERM, _raise)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    # a zombie still answers kill(0); check its state
-    with contextlib.suppress(OSError):
-        stat = Path(f"/proc/{pid}/stat").read_text()
-        return stat.rsplit(")", 1)[1].split()[0] != "Z"
-    return False

@@ -24,6 +24,8 @@ What the stages from :func:`stage_documents` do:
   **not** Ready instead (release it later by patching its status).
 * ``pod-delete``: a pod with a deletionTimestamp and no finalizers is removed
   (grace period 0); optionally only once its grace period has run out.
+* Nodes annotated ``sts-props.io/node-failed`` and pods annotated
+  ``sts-props.io/node-lost`` are left alone (node failure: no kubelet).
 
 No stage matches a Running or a Failed/Succeeded pod, so status written by the
 harness through the ``pods/status`` subresource (Ready=False, phase=Failed, ...)
@@ -57,6 +59,8 @@ if TYPE_CHECKING:
 __all__ = [
     "HOLD_NOT_READY_ANNOTATION",
     "KWOK_API_VERSION",
+    "NODE_FAILED_ANNOTATION",
+    "NODE_LOST_ANNOTATION",
     "kwokctl_config_document",
     "render_kwokctl_config",
     "render_stages",
@@ -73,6 +77,14 @@ STAGE_API_VERSION = "kwok.x-k8s.io/v1alpha1"
 
 HOLD_NOT_READY_ANNOTATION = "sts-props.io/hold"
 """A pod carrying this annotation (any value) becomes Running but never Ready."""
+
+NODE_FAILED_ANNOTATION = "sts-props.io/node-failed"
+"""A node carrying this annotation is left alone by kwok (no initialise, no heartbeat), so
+the NotReady status the harness writes stays: a failed node (``FailNode``)."""
+
+NODE_LOST_ANNOTATION = "sts-props.io/node-lost"
+"""A pod carrying this annotation is on a failed node: no kubelet finishes its deletion, so it
+stays Terminating until something force-deletes it (pod GC after the node is deleted)."""
 
 
 # --------------------------------------------------------------------------------------
@@ -436,6 +448,8 @@ def stage_documents(
 
     """
     annotation = f'.metadata.annotations["{HOLD_NOT_READY_ANNOTATION}"]'
+    node_failed = f'.metadata.annotations["{NODE_FAILED_ANNOTATION}"]'
+    node_lost = f'.metadata.annotations["{NODE_LOST_ANNOTATION}"]'
     pending = [
         _expr(".metadata.deletionTimestamp", "DoesNotExist"),
         _expr(".spec.nodeName", "Exists"),
@@ -457,7 +471,8 @@ def stage_documents(
             [
                 _expr(
                     '.status.conditions.[] | select( .type == "Ready" ) | .status', "NotIn", "True"
-                )
+                ),
+                _expr(node_failed, "DoesNotExist"),
             ],
             {"statusTemplate": _NODE_INITIALIZE_TEMPLATE},
         ),
@@ -467,6 +482,7 @@ def stage_documents(
             [
                 _expr(".status.phase", "In", "Running"),
                 _expr('.status.conditions.[] | select( .type == "Ready" ) | .status', "In", "True"),
+                _expr(node_failed, "DoesNotExist"),
             ],
             {"statusTemplate": _NODE_HEARTBEAT_TEMPLATE},
             {
@@ -515,6 +531,7 @@ def stage_documents(
             [
                 _expr(".metadata.deletionTimestamp", "Exists"),
                 _expr(".metadata.finalizers", "DoesNotExist"),
+                _expr(node_lost, "DoesNotExist"),
             ],
             {"delete": True},
             delete_delay,

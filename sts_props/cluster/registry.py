@@ -47,6 +47,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from sts_props.cluster.base import ClusterError
+from sts_props.cluster.lifecycle import pid_alive
 
 if TYPE_CHECKING:
     from sts_props.cluster.kwok import KwokCluster
@@ -433,21 +434,6 @@ def probe_identity(path: Path, context: str | None = None, timeout: float = 4.0)
     return Probe("answers", uid=uid)
 
 
-def _pid_alive(pid: int) -> bool:
-    if pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    with contextlib.suppress(OSError, IndexError):
-        stat = Path(f"/proc/{pid}/stat").read_text()
-        return stat.rsplit(")", 1)[1].split()[0] != "Z"
-    return True
-
-
 def _refuses_connections(server: str, timeout: float = 2.0) -> bool:
     """Nothing listens at the server's host and port (a definite "dead", unlike a timeout)."""
     parts = urlsplit(server)
@@ -465,7 +451,7 @@ def _refuses_connections(server: str, timeout: float = 2.0) -> bool:
 def _is_stale(entry: ClusterEntry, seen: Probe | None = None) -> bool:
     """The registered cluster is certainly gone: none of its processes is alive and either
     nothing listens at its URL or something else (another kube-system UID) answers there."""
-    if any(_pid_alive(p) for p in entry.pids):
+    if any(pid_alive(p) for p in entry.pids):
         return False
     if seen is not None and seen.state == "answers":
         return bool(entry.cluster_uid and seen.uid and seen.uid != entry.cluster_uid)
@@ -526,7 +512,7 @@ def is_harness_created(kubeconfig_path: Path, context: str | None = None,
             _remove_if_unchanged(entry, root)
         return False
     # with its processes gone, whatever answers is not what was registered
-    return not entry.pids or any(_pid_alive(p) for p in entry.pids)
+    return not entry.pids or any(pid_alive(p) for p in entry.pids)
 
 
 # -- backends -----------------------------------------------------------------------------------

@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from sts_props.mutants import MutantName
+
 GATES = (
     "MaxUnavailableStatefulSet",
     "PodIndexLabel",
@@ -43,6 +45,9 @@ class ModelConfig:
     k8s_minor: int = 37
     k8s_patch: int = 2
     gates: tuple[tuple[str, bool], ...] = field(default=())
+    #: mutation testing only (sts_props.mutants): the one rule the model deliberately breaks;
+    #: None, the default, is the real model and leaves every hook inert
+    mutant: MutantName | None = None
 
     @staticmethod
     def for_version(version: str, **overrides: bool) -> ModelConfig:
@@ -54,6 +59,10 @@ class ModelConfig:
             if name not in GATES:
                 raise ValueError(f"unknown feature gate {name!r}; known: {', '.join(GATES)}")
         return ModelConfig(int(m.group(1)), int(m.group(2) or 0), tuple(sorted(overrides.items())))
+
+    def mutated(self, name: MutantName) -> bool:
+        """Whether mutant ``name`` is in force (the test every mutation hook makes)."""
+        return self.mutant == name
 
     def gate(self, name: str) -> bool:
         return dict(default_gates(self.k8s_minor, self.k8s_patch), **dict(self.gates))[name]

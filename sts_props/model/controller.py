@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sts_props.model.config import ModelConfig
+from sts_props.model.environment import write_denied
 from sts_props.model.retention import desired_refs, has_stale_ref, refs_match
 from sts_props.model.validation import selector_matches
 from sts_props.model.world import (
@@ -173,19 +174,21 @@ def _claim_pods(world: World, sts: StatefulSet, plan: SyncPlan) -> list[Pod]:
     return claimed
 
 
-def _placeholder_at_current(sts: StatefulSet, ordinal: int) -> bool:
+def _placeholder_at_current(sts: StatefulSet, ordinal: int, config: ModelConfig) -> bool:
     """UPD-6: whether the placeholder for ``ordinal`` is built from the current revision."""
     block = sts.rolling_block
     start = sts.start
     if sts.strategy.get("type") == "RollingUpdate" and block is None:
         return ordinal < start + sts.status.current_replicas  # UPD-6 (a)
     if block is not None:
+        if config.mutated("update-ignores-partition"):
+            return False  # mutation hook (UPD-2): no partition, so no pod stays at current
         return ordinal < start + int(block.get("partition", 0))  # UPD-6 (b)
     return False
 
 
 def _slot_revisions(sts: StatefulSet, slots: list[Pod | None], current: Revision,
-                    update: Revision) -> list[str]:
+                    update: Revision, config: ModelConfig) -> list[str]:
     """The revision of each slot as the update step sees it (getPodRevision).
 
     Upstream fills an empty slot with its placeholder *before* the update step and keeps that
@@ -200,7 +203,7 @@ def _slot_revisions(sts: StatefulSet, slots: list[Pod | None], current: Revision
         if pod is not None:
             out.append(pod.labels.get(REVISION_LABEL, ""))
         else:
-            at_current = _placeholder_at_current(sts, sts.start + i)
+            at_current = _placeholder_at_current(sts, sts.start + i, config)
             out.append(current.name if at_current else update.name)
     return out
 
@@ -221,16 +224,17 @@ def _delete_for_update(sts: StatefulSet, plan: SyncPlan, target: int, pod: Pod |
 def _new_pod(sts: StatefulSet, ordinal: int, current: Revision, update: Revision,
              config: ModelConfig) -> Pod:
     """UPD-6 and ID-6..ID-8: the placeholder for an empty slot."""
-    rev = current if _placeholder_at_current(sts, ordinal) else update
+    rev = current if _placeholder_at_current(sts, ordinal, config) else update
     template = rev.template
     tmeta = template.get("metadata") or {}
     name = f"{sts.name}-{ordinal}"
     labels = dict(tmeta.get("labels") or {})
     labels[POD_NAME_LABEL] = name
-    if config.gate("PodIndexLabel"):
+    # mutation hook (pod-index-label-missing): the label is left out of new pods
+    if config.gate("PodIndexLabel") and not config.mutated("pod-index-label-missing"):
         labels[POD_INDEX_LABEL] = str(ordinal)
     labels[REVISION_LABEL] = rev.name
-    volumes = _claim_volumes(sts, name)
+    volumes = _claim_volumes(sts, name, config)
     return Pod(
         name=name, labels=labels, owner_refs=[OwnerRef("StatefulSet", sts.name, sts.uid)],
         hostname=name, subdomain=str(sts.spec.get("serviceName") or ""), volumes=volumes,
@@ -238,8 +242,11 @@ def _new_pod(sts: StatefulSet, ordinal: int, current: Revision, update: Revision
     )
 
 
-def _claim_volumes(sts: StatefulSet, pod: str) -> dict[str, str]:
+def _claim_volumes(sts: StatefulSet, pod: str, config: ModelConfig) -> dict[str, str]:
     """STO-6: ``{volume name: claim name}`` injected into pod ``pod``."""
+    parsed = parse_pod_name(pod)
+    if config.mutated("pvc-of-k-for-k-plus-1") and parsed is not None and parsed[1] > sts.start:
+        pod = f"{sts.name}-{parsed[1] - 1}"  # mutation hook: pod k+1 mounts the claim of k
     return {n: f"{n}-{pod}" for n in sts.claim_template_names()}
 
 
@@ -259,6 +266,8 @@ class _Pass:
         self.m = sts.min_ready
         self.set_ref = OwnerRef("StatefulSet", sts.name, sts.uid)
         self.created_claims: set[str] = set()
+        #: mutation hook (ordered-two-at-once): one unhealthy pod may be stepped over per sync
+        self.step_over_one = config.mutated("ordered-two-at-once")
 
     # RP-2 / RP-3 / STO-3 / STO-5
     def ensure_claims(self, ordinal: int, rule: str) -> str:
@@ -280,10 +289,12 @@ class _Pass:
             claim = self.world.claims.get(cname)
             if claim is None or claim.terminating:
                 continue
-            if not claim.owner_refs and self.sts.retention == ("Retain", "Retain"):
+            policy = self.sts.retention
+            if self.config.mutated("deleted-claims-retained"):
+                policy = ("Retain", policy[1])  # mutation hook (STO-8): whenDeleted ignored
+            if not claim.owner_refs and policy == ("Retain", "Retain"):
                 continue  # fast path: nothing to add, nothing to remove
-            want = desired_refs(claim, self.sts.retention, self.set_ref, pod.name, pod.uid,
-                                condemned)
+            want = desired_refs(claim, policy, self.set_ref, pod.name, pod.uid, condemned)
             if not refs_match(claim, want):
                 self.plan.add("set_claim_refs", cname, rule, want)
 
@@ -312,7 +323,7 @@ class _Pass:
 
     def storage_ok(self, pod: Pod) -> bool:
         """ID-12: one PVC volume per claim template, pointing at ``<t>-<set>-<ordinal>``."""
-        want = _claim_volumes(self.sts, pod.name)
+        want = _claim_volumes(self.sts, pod.name, self.config)
         return all(pod.volumes.get(k) == v for k, v in want.items())
 
     def repair(self, slot: Pod, ordinal: int) -> str:
@@ -352,7 +363,10 @@ class _Pass:
     def replica(self, i: int, slot: Pod | None, ordinal: int, monotonic: bool) -> tuple[bool, str]:
         """RP-1..RP-9 for slot ``i``; returns (stop, error)."""
         if slot is not None and slot.phase in ("Failed", "Succeeded"):
-            if not slot.terminating:
+            # mutation hook (failed-never-recreated): the failed pod is left in place
+            if not slot.terminating and not self.config.mutated("failed-never-recreated"):
+                if write_denied(self.world, slot.name):  # a fault: the DELETE is refused
+                    return True, f'pods "{slot.name}" is forbidden'
                 self.plan.add("delete_pod", slot.name, "RP-1", "failed")
             return True, ""
         if slot is None:
@@ -367,6 +381,8 @@ class _Pass:
                 # ID-13, or one still owned by a deleted set's UID, ID-16, awaiting GC) makes the
                 # create fail with AlreadyExists, and the error ends the sync (ID-13, ORD-6).
                 return True, f'pods "{pod.name}" already exists'
+            if write_denied(self.world, pod.name):  # a fault: the CREATE is refused
+                return True, f'pods "{pod.name}" is forbidden'
             self.plan.add("create_pod", pod.name, "RP-2" if monotonic else "ORD-6", pod)
             # STO-9 (a): best effort; claims created in this sync are not in the cache yet.
             for cname, _ in _claims_for(self.sts, ordinal):
@@ -382,7 +398,10 @@ class _Pass:
             if err:
                 return True, err
             self.fix_claim_refs(slot, False, "STO-5")
-        if monotonic:
+        if (monotonic and self.step_over_one and not slot.terminating
+                and not healthy(slot, self.m, self.now)):
+            self.step_over_one = False  # mutation hook (ordered-two-at-once): RP-5/RP-6 skipped
+        elif monotonic:
             if slot.terminating:
                 return True, ""  # RP-4
             if not running_ready(slot):
@@ -426,7 +445,12 @@ def _promote(sts: StatefulSet, status: SetStatus, config: ModelConfig) -> None:
     if stype == "OnDelete" and not config.on_delete_promotes:
         return
     want = sts.replicas
-    if (status.updated_replicas == want and status.ready_replicas == want
+    updated_enough = status.updated_replicas == want
+    if config.mutated("current-promoted-early"):
+        # mutation hook: the pods below the partition are left out of the completion test
+        block = sts.rolling_block
+        updated_enough = status.updated_replicas >= want - int((block or {}).get("partition", 0))
+    if (updated_enough and status.ready_replicas == want
             and status.replicas == want):
         status.current_revision = status.update_revision
         status.current_replicas = status.updated_replicas
@@ -453,6 +477,8 @@ def sync(world: World, config: ModelConfig) -> SyncPlan:
         plan.error = "can't adopt ControllerRevisions: the set is being deleted"
         return plan
     current, update = _revisions(world, sts, plan)
+    if config.mutated("rollback-not-bumped"):  # mutation hook: REV-7's bump is dropped
+        plan.actions = [a for a in plan.actions if a.verb != "bump_revision"]
     pods = _claim_pods(world, sts, plan)
     if sts.deleted is None:
         status = _pod_pass(world, sts, config, plan, pods, current, update)
@@ -486,7 +512,8 @@ def _slots(sts: StatefulSet, pods: list[Pod]) -> tuple[list[Pod | None], list[Po
 def _pod_pass(world: World, sts: StatefulSet, config: ModelConfig, plan: SyncPlan,
               pods: list[Pod], current: Revision, update: Revision) -> SetStatus:
     """Steps 2..8 of section 4; returns the status to write (step 9)."""
-    monotonic = sts.monotonic
+    # mutation hook (parallel-waits-like-ordered): Parallel sets take the monotonic path
+    monotonic = sts.monotonic or config.mutated("parallel-waits-like-ordered")
     slots, condemned = _slots(sts, pods)
     p = _Pass(world, sts, config, plan, current, update)
     m, now = sts.min_ready, world.now
@@ -495,6 +522,8 @@ def _pod_pass(world: World, sts: StatefulSet, config: ModelConfig, plan: SyncPla
         live = [pod for pod in slots if pod is not None] + condemned
         s = compute_status(sts, live, current.name, update.name, now)
         s.current_replicas -= update_deletions
+        if config.mutated("terminating-counted-updated"):  # mutation hook (ST-5)
+            s.updated_replicas += sum(1 for pod in live if pod.terminating)
         return s
 
     # Step 3: the first unavailable pod, used by CD-2/CD-3.
@@ -537,7 +566,8 @@ def _pod_pass(world: World, sts: StatefulSet, config: ModelConfig, plan: SyncPla
         p.fix_claim_refs(pod, True, "STO-9")
 
     # Step 6: condemned deletion pass, descending.
-    for pod in condemned:
+    # mutation hook (scale-down-ascending): the pass runs lowest ordinal first
+    for pod in (condemned[::-1] if config.mutated("scale-down-ascending") else condemned):
         if pod.terminating:
             if monotonic:
                 return final_status()  # CD-1
@@ -546,6 +576,9 @@ def _pod_pass(world: World, sts: StatefulSet, config: ModelConfig, plan: SyncPla
             not running_ready(pod) or not available(pod, m, now)
         ):
             return final_status()  # CD-2 / CD-3
+        if write_denied(world, pod.name):  # a fault: the DELETE is refused, the sync errors
+            plan.error = f'pods "{pod.name}" is forbidden'
+            return final_status()
         plan.add("delete_pod", pod.name, "ORD-4" if monotonic else "ORD-6", "condemned")
         if monotonic:
             return final_status()
@@ -568,7 +601,9 @@ def _update_legacy(sts: StatefulSet, config: ModelConfig, plan: SyncPlan,
     """
     block = sts.rolling_block
     update_min = int(block.get("partition", 0)) if block is not None else 0
-    revs = _slot_revisions(sts, slots, current, update)
+    if config.mutated("update-ignores-partition"):  # mutation hook (UPD-2): no floor
+        update_min = 0
+    revs = _slot_revisions(sts, slots, current, update, config)
     for target in range(len(slots) - 1, update_min - 1, -1):
         pod = slots[target]
         if revs[target] != update.name and not (pod is not None and pod.terminating):
@@ -604,9 +639,11 @@ def _update_max_unavailable(sts: StatefulSet, config: ModelConfig, plan: SyncPla
     """
     block = sts.rolling_block
     update_min = int(block.get("partition", 0)) if block is not None else 0
+    if config.mutated("update-ignores-partition"):  # mutation hook (UPD-2): no floor
+        update_min = 0
     max_u = resolve_max_unavailable((block or {}).get("maxUnavailable", 1), sts.replicas)
     m = sts.min_ready
-    revs = _slot_revisions(sts, slots, current, update)
+    revs = _slot_revisions(sts, slots, current, update, config)
     old = [rev != update.name for rev in revs]
     terminating = [pod is not None and pod.terminating for pod in slots]
     unavail = [unavailable(pod, m, now, config) for pod in slots]

@@ -13,7 +13,6 @@ chooser that draws both, which explores the interleavings a real cluster may tak
 
 from __future__ import annotations
 
-import copy
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -24,6 +23,7 @@ from sts_props.model.environment import (
     HOLD_ANNOTATION,
     EnvAction,
     apply_env,
+    apply_fault,
     env_actions,
     next_timer,
 )
@@ -114,6 +114,10 @@ class ModelRun:
         #: documented non-terminating behaviours met (not model failures), see settle()
         self.livelocks: list[str] = []
         self._update_deletions: Counter[str] = Counter()
+        #: (resourceVersion, time) at which the last settle found nothing enabled, until an op
+        #: runs: the world is then exactly as that idle check left it, and what is enabled
+        #: (sync, the environment, the timers) is a function of it
+        self._idle_at: tuple[int, float] | None = None
 
     @property
     def history(self) -> History:
@@ -132,6 +136,7 @@ class ModelRun:
             self.history.op("ok", index, op.to_dict(), t=w.now, outcome=outcome.to_dict())
             self.history.quiescent(index, settled, reason, t=w.now)
             return outcome
+        self._idle_at = None
         outcome = self._perform(op)
         self.outcomes.append(outcome)
         self.rules.update(outcome.rules)
@@ -149,6 +154,9 @@ class ModelRun:
 
     def _perform(self, op: Op) -> Outcome:
         w = self.world
+        faulted = apply_fault(w, op, self.set_name)  # fault ops, and deletes a policy refuses
+        if faulted is not None:
+            return faulted
         if isinstance(op, Create | RecreateSet):
             return self._create(op)
         if op.kind in SPEC_OPS:
@@ -230,7 +238,7 @@ class ModelRun:
             return Outcome.invalid(causes)
         if new.get("spec") != w.sts.manifest.get("spec"):
             w.sts.generation += 1  # ST-7: any semantic spec change bumps the generation
-        w.sts.replace_manifest(copy.deepcopy(new))
+        w.sts.replace_manifest(new)  # default_statefulset made ``new`` a private deep copy
         self.editor.accept(op, proposed)
         w.touch(w.sts)
         return Outcome.accepted()
@@ -243,6 +251,7 @@ class ModelRun:
 
     def step(self) -> bool:
         """Take one step (a sync, an environment action, or a clock jump); False if idle."""
+        self._idle_at = None
         if self.chooser.rounds:
             return self._round()
         plan, env = self.enabled()
@@ -313,9 +322,13 @@ class ModelRun:
         cluster sometimes leaves the loop through stale-cache syncs; the model, whose cache is
         always fresh, does not.
         """
+        w = self.world
+        if self._idle_at == (w.resource_version, w.now):
+            return True, ""  # a settle right after a settle (no op between) has nothing to do
         self._update_deletions.clear()
         for _ in range(MAX_SETTLE_STEPS):
             if not self.step():
+                self._idle_at = (w.resource_version, w.now)
                 return True, ""
             looping = [n for n, c in self._update_deletions.items() if c >= LIVELOCK_REPEATS]
             if looping:

@@ -171,13 +171,31 @@ class StatefulSet:
         self.replace_manifest(self.manifest)
 
     def replace_manifest(self, manifest: dict[str, Any]) -> None:
-        """Store an updated object (the only way the model changes a set's spec)."""
+        """Store an updated object (the only way the model changes a set's spec).
+
+        The fields the controller reads on every sync are parsed here, once per spec change,
+        rather than on every read: a stored manifest is never edited in place.
+        """
         self.manifest = manifest
-        self._key = template_key(self.template)
+        spec: dict[str, Any] = manifest["spec"]
+        self._spec = spec
+        self._name = str(manifest["metadata"]["name"])
+        self._key = template_key(spec["template"])
+        strategy: dict[str, Any] = spec.get("updateStrategy") or {}
+        self._strategy = strategy
+        block = strategy.get("rollingUpdate")
+        self._rolling_block: dict[str, Any] | None = block if isinstance(block, dict) else None
+        self._replicas = int(spec.get("replicas", 1))
+        self._start = int((spec.get("ordinals") or {}).get("start", 0))
+        self._min_ready = int(spec.get("minReadySeconds") or 0)
+        policy = spec.get("persistentVolumeClaimRetentionPolicy") or {}
+        self._retention = (policy.get("whenDeleted", "Retain"), policy.get("whenScaled", "Retain"))
+        self._claim_templates: tuple[dict[str, Any], ...] = tuple(
+            spec.get("volumeClaimTemplates") or [])
         # STO-2: claim labels are the template's overlaid by the selector's matchLabels.
-        match = dict(((self.spec.get("selector") or {}).get("matchLabels")) or {})
+        match = dict(((spec.get("selector") or {}).get("matchLabels")) or {})
         claims = []
-        for t in self.claim_templates:
+        for t in self._claim_templates:
             tmeta = t.get("metadata") or {}
             claims.append((str(tmeta.get("name")), {**(tmeta.get("labels") or {}), **match}))
         self._claims = tuple(claims)
@@ -195,51 +213,47 @@ class StatefulSet:
 
     @property
     def name(self) -> str:
-        return str(self.manifest["metadata"]["name"])
+        return self._name
 
     @property
     def spec(self) -> dict[str, Any]:
-        spec: dict[str, Any] = self.manifest["spec"]
-        return spec
+        return self._spec
 
     @property
     def replicas(self) -> int:
-        return int(self.spec.get("replicas", 1))
+        return self._replicas
 
     @property
     def start(self) -> int:
-        return int((self.spec.get("ordinals") or {}).get("start", 0))
+        return self._start
 
     @property
     def monotonic(self) -> bool:
-        return self.spec.get("podManagementPolicy") == "OrderedReady"
+        return self._spec.get("podManagementPolicy") == "OrderedReady"
 
     @property
     def min_ready(self) -> int:
-        return int(self.spec.get("minReadySeconds") or 0)
+        return self._min_ready
 
     @property
     def strategy(self) -> dict[str, Any]:
-        value: dict[str, Any] = self.spec.get("updateStrategy") or {}
-        return value
+        return self._strategy
 
     @property
     def rolling_block(self) -> dict[str, Any] | None:
-        block = self.strategy.get("rollingUpdate")
-        return block if isinstance(block, dict) else None
+        return self._rolling_block
 
     @property
     def retention(self) -> tuple[str, str]:
-        policy = self.spec.get("persistentVolumeClaimRetentionPolicy") or {}
-        return policy.get("whenDeleted", "Retain"), policy.get("whenScaled", "Retain")
+        return self._retention
 
     @property
     def claim_templates(self) -> list[dict[str, Any]]:
-        return list(self.spec.get("volumeClaimTemplates") or [])
+        return list(self._claim_templates)
 
     @property
     def template(self) -> dict[str, Any]:
-        value: dict[str, Any] = self.spec["template"]
+        value: dict[str, Any] = self._spec["template"]
         return value
 
     def snapshot(self) -> dict[str, Any]:
@@ -296,6 +310,11 @@ class World:
         self._last: dict[tuple[str, str], dict[str, Any]] = {}
 
     # -- identity -----------------------------------------------------------------------------
+    @property
+    def resource_version(self) -> int:
+        """The resourceVersion of the latest recorded change (0 before the first)."""
+        return self._rv
+
     def new_uid(self, prefix: str) -> str:
         self._uids += 1
         return f"{prefix}-uid-{self._uids}"

@@ -1,0 +1,312 @@
+"""Fault ops on a real cluster (issue 5): what the driver does for each, through the API.
+
+Used by :class:`sts_props.cluster.driver.ClusterRun`; each executor returns the op's
+:class:`~sts_props.outcome.Outcome` and the op as performed (``FailNode`` gains the ordinals
+found on the failed node, which the model needs). API errors propagate as
+``ApiException`` and become the op's outcome in the driver.
+
+======================  ==========================================================================
+op                      mechanism
+======================  ==========================================================================
+KillPod                 DELETE with ``gracePeriodSeconds: 0``
+EvictPod                POST ``pods/<name>/eviction`` (policy/v1 Eviction: a graceful delete)
+FlapReadiness           two ``pods/status`` patches: Ready False, then True (new transition time)
+HoldTerminating         add the finalizer ``sts-props.io/hold`` (JSON patch)
+ReleaseTerminating      remove it
+FailNode                node annotated (kwok stops playing its kubelet), tainted, unschedulable,
+                        Ready=False; its pods marked NotReady and annotated (kwok no longer
+                        finishes their deletion), deleted (taint eviction); node deleted; pods
+                        force-deleted (pod GC's job, done at once instead of after its 40 s
+                        quarantine); a fresh node created
+RestartController       ``Cluster.restart_component("kube-controller-manager")``
+RestartApiserver        ``Cluster.restart_component("kube-apiserver")``
+DenyPodWrites           a ValidatingAdmissionPolicy + binding for this namespace that refuses
+                        CREATE/DELETE of ``pods`` and ``pods/eviction`` with the denied names
+                        (403 Forbidden); the driver waits until a dry-run create is refused
+AllowPodWrites          both deleted; waits until a dry-run create is no longer refused
+======================  ==========================================================================
+
+>>> sorted(EXECUTORS)[:3]
+['allow_pod_writes', 'delete_pod', 'deny_pod_writes']
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from sts_props.cluster.base import CREATED_BY_LABEL, CREATED_BY_VALUE, ClusterError
+from sts_props.cluster.kwok_config import NODE_FAILED_ANNOTATION, NODE_LOST_ANNOTATION
+from sts_props.model.environment import HOLD_FINALIZER
+from sts_props.ops import (
+    DeletePod,
+    DenyPodWrites,
+    EvictPod,
+    FailNode,
+    FlapReadiness,
+    HoldTerminating,
+    KillPod,
+    Op,
+    ReleaseTerminating,
+)
+from sts_props.outcome import Outcome
+from sts_props.snapshot import parse_pod_name, pod_name
+
+if TYPE_CHECKING:
+    from sts_props.cluster.driver import ClusterRun
+
+#: how long an admission policy may take to be enforced (or lifted) by the apiserver
+POLICY_DEADLINE = 30.0
+DENY_MESSAGE = "sts-props: writes to this pod are denied (fault injection)"
+
+Result = tuple[Outcome, Op]
+
+
+def _now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
+def _delete_pod(run: ClusterRun, op: Op) -> Result:
+    assert isinstance(op, DeletePod)
+    run.core.delete_namespaced_pod(pod_name(run.set_name, op.ordinal), run.namespace)
+    return Outcome.accepted(), op
+
+
+def _kill(run: ClusterRun, op: Op) -> Result:
+    assert isinstance(op, KillPod)
+    run.core.delete_namespaced_pod(pod_name(run.set_name, op.ordinal), run.namespace,
+                                   grace_period_seconds=0)
+    return Outcome.accepted(), op
+
+
+def _evict(run: ClusterRun, op: Op) -> Result:
+    assert isinstance(op, EvictPod)
+    name = pod_name(run.set_name, op.ordinal)
+    run.core.create_namespaced_pod_eviction(name, run.namespace, {
+        "apiVersion": "policy/v1", "kind": "Eviction",
+        "metadata": {"name": name, "namespace": run.namespace}})
+    return Outcome.accepted(), op
+
+
+def _ready(run: ClusterRun, name: str, value: bool) -> None:
+    status = "True" if value else "False"
+    run.core.patch_namespaced_pod_status(name, run.namespace, {"status": {"conditions": [
+        {"type": "Ready", "status": status, "lastTransitionTime": _now()},
+        {"type": "ContainersReady", "status": status, "lastTransitionTime": _now()}]}})
+
+
+def _flap(run: ClusterRun, op: Op) -> Result:
+    assert isinstance(op, FlapReadiness)
+    name = pod_name(run.set_name, op.ordinal)
+    pod = run.core.read_namespaced_pod(name, run.namespace)
+    ready = any(c.type == "Ready" and c.status == "True" for c in pod.status.conditions or [])
+    if pod.status.phase == "Running" and ready and pod.metadata.deletion_timestamp is None:
+        _ready(run, name, False)
+        _ready(run, name, True)
+    return Outcome.accepted(), op
+
+
+def _finalizer(run: ClusterRun, op: Op) -> Result:
+    assert isinstance(op, HoldTerminating | ReleaseTerminating)
+    name = pod_name(run.set_name, op.ordinal)
+    pod = run.core.read_namespaced_pod(name, run.namespace)
+    have = list(pod.metadata.finalizers or [])
+    want = [f for f in have if f != HOLD_FINALIZER]
+    if isinstance(op, HoldTerminating):
+        want.append(HOLD_FINALIZER)
+    if want != have:
+        # A JSON patch guarded by the resourceVersion: a concurrent write fails (409) instead
+        # of being overwritten.
+        run.core.patch_namespaced_pod(name, run.namespace, [
+            {"op": "test", "path": "/metadata/resourceVersion",
+             "value": pod.metadata.resource_version},
+            {"op": "add", "path": "/metadata/finalizers", "value": want}])
+    return Outcome.accepted(), op
+
+
+def _fail_node(run: ClusterRun, op: Op) -> Result:
+    """See the module table; the returned op names the set's other pods found on the node."""
+    from kubernetes.client.exceptions import ApiException
+
+    from sts_props.cluster.kwok_nodes import kwok_node
+
+    assert isinstance(op, FailNode)
+    ns, name = run.namespace, pod_name(run.set_name, op.ordinal)
+    pod = run.core.read_namespaced_pod(name, ns)
+    node = pod.spec.node_name
+    if not node:
+        return Outcome.rejected(409, "Conflict", f"pod {name} is not scheduled to a node"), op
+    core = run.core
+    core.patch_node(node, {"metadata": {"annotations": {NODE_FAILED_ANNOTATION: "true"}},
+                           "spec": {"unschedulable": True, "taints": [
+                               {"key": "node.kubernetes.io/not-ready", "effect": "NoExecute"},
+                               {"key": "sts-props.io/node-failed", "effect": "NoSchedule"}]}})
+    core.patch_node_status(node, {"status": {"conditions": [{
+        "type": "Ready", "status": "False", "reason": "KubeletNotReady",
+        "message": "sts-props: node failed", "lastHeartbeatTime": _now(),
+        "lastTransitionTime": _now()}]}})
+    victims = [p.metadata.name for p in core.list_namespaced_pod(
+        ns, field_selector=f"spec.nodeName={node}").items]
+    for victim in victims:  # node lifecycle controller: MarkPodsNotReady; no kubelet from now
+        core.patch_namespaced_pod(victim, ns, {"metadata": {"annotations": {
+            NODE_LOST_ANNOTATION: "true"}}})
+        _ready(run, victim, False)
+    for victim in victims:  # taint eviction: a graceful delete no kubelet will finish
+        core.delete_namespaced_pod(victim, ns)
+    core.delete_node(node)
+    for victim in victims:  # pod GC: pods bound to a node that is gone are force-deleted
+        try:
+            core.delete_namespaced_pod(victim, ns, grace_period_seconds=0)
+        except ApiException as exc:
+            if exc.status != 404:
+                raise
+    core.create_node(kwok_node(f"kwok-node-r{uuid.uuid4().hex[:6]}"))
+    others = []
+    for victim in victims:
+        parsed = parse_pod_name(victim)
+        if parsed is not None and parsed[0] == run.set_name and parsed[1] != op.ordinal:
+            others.append(parsed[1])
+    return Outcome.accepted(), FailNode(op.ordinal, tuple(sorted(others)))
+
+
+def _restart(component: str) -> Callable[[ClusterRun, Op], Result]:
+    def execute(run: ClusterRun, op: Op) -> Result:
+        seconds = run.cluster.restart_component(component)
+        run.fault_seconds.append((op.kind, seconds))
+        return Outcome.accepted(), op
+
+    return execute
+
+
+# -- write denial by ValidatingAdmissionPolicy -----------------------------------------------------
+def _policy_name(run: ClusterRun) -> str:
+    return f"sts-props-deny-{run.namespace}"
+
+
+def _policy(run: ClusterRun) -> dict[str, Any]:
+    names = ", ".join(f"'{n}'" for n in sorted(run.denied))
+    return {
+        "apiVersion": "admissionregistration.k8s.io/v1", "kind": "ValidatingAdmissionPolicy",
+        "metadata": {"name": _policy_name(run), "labels": {CREATED_BY_LABEL: CREATED_BY_VALUE}},
+        "spec": {
+            "failurePolicy": "Fail",
+            "matchConstraints": {"resourceRules": [{
+                "apiGroups": [""], "apiVersions": ["v1"], "operations": ["CREATE", "DELETE"],
+                "resources": ["pods", "pods/eviction"]}]},
+            "validations": [{"expression": f"!(request.name in [{names}])",
+                             "reason": "Forbidden", "message": DENY_MESSAGE}],
+        },
+    }
+
+
+def _binding(run: ClusterRun) -> dict[str, Any]:
+    return {
+        "apiVersion": "admissionregistration.k8s.io/v1",
+        "kind": "ValidatingAdmissionPolicyBinding",
+        "metadata": {"name": _policy_name(run), "labels": {CREATED_BY_LABEL: CREATED_BY_VALUE}},
+        "spec": {"policyName": _policy_name(run), "validationActions": ["Deny"],
+                 "matchResources": {"namespaceSelector": {"matchLabels": {
+                     "kubernetes.io/metadata.name": run.namespace}}}},
+    }
+
+
+def _refused(run: ClusterRun, name: str) -> bool:
+    """Does the apiserver refuse a (dry-run) create of pod ``name`` by our policy now?"""
+    from kubernetes.client.exceptions import ApiException
+
+    body = {"metadata": {"name": name}, "spec": {"containers": [{"name": "c", "image": "x"}]}}
+    try:
+        run.core.create_namespaced_pod(run.namespace, body, dry_run="All")
+    except ApiException as exc:
+        return exc.status == 403 and DENY_MESSAGE in str(exc.body or "")
+    return False
+
+
+def _await_policy(run: ClusterRun, name: str, refused: bool) -> None:
+    deadline = time.monotonic() + POLICY_DEADLINE
+    while _refused(run, name) != refused:
+        if time.monotonic() > deadline:
+            state = "enforced" if refused else "lifted"
+            raise ClusterError(f"the deny policy for {name} was not {state} within "
+                               f"{POLICY_DEADLINE:.0f}s")
+        time.sleep(0.1)  # the apiserver's policy informer has nothing we can watch for
+
+
+def _deny(run: ClusterRun, op: Op) -> Result:
+    from kubernetes import client
+
+    assert isinstance(op, DenyPodWrites)
+    name = pod_name(run.set_name, op.ordinal)
+    run.denied.add(name)
+    # held as Any: the harness passes plain dicts (see sts_props.cluster.base.typed_apis)
+    adm: Any = client.AdmissionregistrationV1Api(run.api)
+    if len(run.denied) == 1:
+        adm.create_validating_admission_policy(_policy(run))
+        adm.create_validating_admission_policy_binding(_binding(run))
+    else:
+        live = adm.read_validating_admission_policy(_policy_name(run))
+        body = _policy(run)
+        body["metadata"]["resourceVersion"] = live.metadata.resource_version
+        adm.replace_validating_admission_policy(_policy_name(run), body)
+    _await_policy(run, name, True)
+    return Outcome.accepted(), op
+
+
+def _allow(run: ClusterRun, op: Op) -> Result:
+    if run.denied:
+        probe = sorted(run.denied)[0]
+        remove_policy(run)
+        _await_policy(run, probe, False)
+    return Outcome.accepted(), op
+
+
+def remove_policy(run: ClusterRun) -> None:
+    """Delete this run's deny policy and binding, if any (also at the end of a run)."""
+    from kubernetes import client
+    from kubernetes.client.exceptions import ApiException
+
+    if not run.denied:
+        return
+    run.denied.clear()
+    adm: Any = client.AdmissionregistrationV1Api(run.api)
+    for delete in (adm.delete_validating_admission_policy_binding,
+                   adm.delete_validating_admission_policy):
+        try:
+            delete(_policy_name(run))
+        except ApiException as exc:
+            if exc.status != 404:
+                raise
+
+
+def release_finalizers(run: ClusterRun) -> None:
+    """Remove the HoldTerminating finalizer from every pod of the run's namespace (at the end
+    of a run: a pod held by it would keep the namespace from ever being deleted)."""
+    from kubernetes.client.exceptions import ApiException
+
+    for pod in run.core.list_namespaced_pod(run.namespace).items:
+        have = list(pod.metadata.finalizers or [])
+        if HOLD_FINALIZER in have:
+            try:
+                run.core.patch_namespaced_pod(pod.metadata.name, run.namespace, [
+                    {"op": "add", "path": "/metadata/finalizers",
+                     "value": [f for f in have if f != HOLD_FINALIZER]}])
+            except ApiException as exc:
+                if exc.status != 404:
+                    raise
+
+
+EXECUTORS: dict[str, Callable[[ClusterRun, Op], Result]] = {
+    "delete_pod": _delete_pod,
+    "kill_pod": _kill,
+    "evict_pod": _evict,
+    "flap_readiness": _flap,
+    "hold_terminating": _finalizer,
+    "release_terminating": _finalizer,
+    "fail_node": _fail_node,
+    "restart_controller": _restart("kube-controller-manager"),
+    "restart_apiserver": _restart("kube-apiserver"),
+    "deny_pod_writes": _deny,
+    "allow_pod_writes": _allow,
+}

@@ -1,0 +1,43 @@
+"""Process-level clean-up shared by the backends that start things which outlive a crash.
+
+>>> exit_on_sigterm()   # idempotent; a no-op outside the main thread
+>>> pid_alive(os.getpid()), pid_alive(0)
+(True, False)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import threading
+from pathlib import Path
+
+
+def exit_on_sigterm() -> None:
+    """Turn SIGTERM (``timeout``, CI cancellation) into SystemExit so that ``with`` blocks and
+    atexit handlers run and what a backend started (processes that are not our children,
+    containers) is stopped. Leaves a handler someone else installed alone."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+        def _raise(signum: int, frame: object) -> None:
+            raise SystemExit(128 + signum)
+
+        signal.signal(signal.SIGTERM, _raise)
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether ``pid`` runs (a zombie does not count: it answers ``kill 0`` but is gone)."""
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    with contextlib.suppress(OSError, IndexError):
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        return stat.rsplit(")", 1)[1].split()[0] != "Z"
+    return True

@@ -1,0 +1,182 @@
+"""Which configurations and ops a run exercised, and which it never reached.
+
+A *cell* is podManagementPolicy x updateStrategy.type x persistentVolumeClaimRetentionPolicy
+(whenDeleted, whenScaled): 2 x 2 x 2 x 2 = 16 cells. Every op of a scenario is counted in the
+cell in force when it ran, so ``set_update_strategy`` and ``set_retention`` move the rest of the
+scenario to another cell (only when accepted, if the op outcomes are known).
+
+>>> from sts_props.ops import Create, Scale, Settle
+>>> from sts_props.scenario import Manifests, Scenario
+>>> cov = Coverage()
+>>> cov.record(Scenario(Manifests.seed(), (Create(), Scale(3), Settle())))
+>>> cov.scenarios, len(cov.cells), len(cov.uncovered_cells())
+(1, 1, 15)
+>>> print(cov.render().splitlines()[0])  # doctest: +ELLIPSIS
+coverage: 1 of 16 policy x strategy x retention cells ran; 3 of ... op kinds
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from itertools import product
+from typing import Any, NamedTuple
+
+from sts_props import ops as ops_module
+from sts_props.ops import OP_TYPES, Op, SetRetention, SetUpdateStrategy
+from sts_props.scenario import Scenario
+
+POLICIES = ("OrderedReady", "Parallel")
+STRATEGIES = ("RollingUpdate", "OnDelete")
+RETENTIONS = ("Retain", "Delete")
+
+#: Pod and PVC disruptions of the base op language: counted as faults alongside whatever the ops
+#: module marks (see :func:`fault_kinds`).
+_DEFAULT_FAULTS = ("delete_pod", "fail_pod", "hold_not_ready", "delete_pvc")
+
+
+def fault_kinds() -> frozenset[str]:
+    """Op kinds counted in the ``faults`` column and marked ``(fault)`` in the summary.
+
+    The hook: an op class with a true class attribute ``fault``, or listed in the module-level
+    ``FAULT_OPS`` of :mod:`sts_props.ops` (classes or kind names), is a fault; so are the pod
+    and PVC disruptions of :data:`_DEFAULT_FAULTS`. Read at call time, so new fault ops count
+    as soon as the ops module lists them.
+
+    >>> {"delete_pod", "delete_pvc"} <= fault_kinds()
+    True
+    """
+    marked = {kind for kind, cls in OP_TYPES.items() if getattr(cls, "fault", False) is True}
+    for entry in getattr(ops_module, "FAULT_OPS", ()):
+        marked.add(entry if isinstance(entry, str) else str(getattr(entry, "kind", "")))
+    marked.discard("")
+    return frozenset(marked | set(_DEFAULT_FAULTS))
+
+
+class Cell(NamedTuple):
+    """One policy x strategy x retention combination."""
+
+    policy: str
+    strategy: str
+    when_deleted: str
+    when_scaled: str
+
+    def label(self) -> str:
+        return (f"{self.policy:<12} {self.strategy:<13} "
+                f"{self.when_deleted + '/' + self.when_scaled:<14}")
+
+
+ALL_CELLS: tuple[Cell, ...] = tuple(Cell(*c) for c in product(
+    POLICIES, STRATEGIES, RETENTIONS, RETENTIONS))
+
+
+def initial_cell(statefulset: dict[str, Any]) -> Cell:
+    """The cell of a manifest, with the API defaults (OrderedReady, RollingUpdate, Retain)."""
+    spec = statefulset.get("spec") or {}
+    retention = spec.get("persistentVolumeClaimRetentionPolicy") or {}
+    return Cell(
+        str(spec.get("podManagementPolicy") or "OrderedReady"),
+        str((spec.get("updateStrategy") or {}).get("type") or "RollingUpdate"),
+        str(retention.get("whenDeleted") or "Retain"),
+        str(retention.get("whenScaled") or "Retain"))
+
+
+def cells_of(scenario: Scenario, accepted: Sequence[bool] | None = None
+             ) -> list[tuple[Cell, Op]]:
+    """Each op of ``scenario`` with the cell in force when it ran.
+
+    ``accepted[i]`` says whether op i was accepted; without it every op is taken as accepted.
+    """
+    cell = initial_cell(scenario.manifests.statefulset)
+    out: list[tuple[Cell, Op]] = []
+    for i, op in enumerate(scenario.ops):
+        out.append((cell, op))
+        ok = accepted[i] if accepted is not None and i < len(accepted) else True
+        if ok and isinstance(op, SetUpdateStrategy):
+            cell = cell._replace(strategy=op.type)
+        elif ok and isinstance(op, SetRetention):
+            cell = cell._replace(when_deleted=op.when_deleted, when_scaled=op.when_scaled)
+    return out
+
+
+@dataclass
+class CellStats:
+    scenarios: int = 0
+    ops: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def faults(self) -> int:
+        kinds = fault_kinds()
+        return sum(n for k, n in self.ops.items() if k in kinds)
+
+
+@dataclass
+class Coverage:
+    """Counts per cell and op kind; :meth:`render` is the summary printed after every run."""
+
+    scenarios: int = 0
+    cells: dict[Cell, CellStats] = field(default_factory=dict)
+
+    def record(self, scenario: Scenario, accepted: Sequence[bool] | None = None) -> None:
+        """Count one scenario that ran (``accepted``: per-op outcome, if known)."""
+        self.scenarios += 1
+        seen: set[Cell] = set()
+        for cell, op in cells_of(scenario, accepted):
+            stats = self.cells.setdefault(cell, CellStats())
+            if cell not in seen:
+                stats.scenarios += 1
+                seen.add(cell)
+            stats.ops[op.kind] += 1
+
+    def merge(self, other: Coverage) -> None:
+        self.scenarios += other.scenarios
+        for cell, stats in other.cells.items():
+            mine = self.cells.setdefault(cell, CellStats())
+            mine.scenarios += stats.scenarios
+            mine.ops.update(stats.ops)
+
+    def op_totals(self) -> Counter[str]:
+        total: Counter[str] = Counter()
+        for stats in self.cells.values():
+            total.update(stats.ops)
+        return total
+
+    def uncovered_cells(self) -> list[Cell]:
+        return [c for c in ALL_CELLS if c not in self.cells]
+
+    def missing_ops(self, cell: Cell, kinds: Iterable[str] | None = None) -> list[str]:
+        """Op kinds (default: every kind the op language has) that never ran in ``cell``."""
+        stats = self.cells.get(cell)
+        ran = stats.ops if stats else Counter()
+        return [k for k in (kinds or OP_TYPES) if not ran[k]]
+
+    def render(self) -> str:
+        """A compact table: one line per cell that ran, then what never ran."""
+        totals = self.op_totals()
+        faults = fault_kinds()
+        lines = [f"coverage: {len(self.cells)} of {len(ALL_CELLS)} policy x strategy x "
+                 f"retention cells ran; {len(totals)} of {len(OP_TYPES)} op kinds"]
+        if self.cells:
+            lines.append(f"  {'policy':<12} {'strategy':<13} {'deleted/scaled':<14} "
+                         f"{'scen':>5} {'ops':>6} {'faults':>6}  ops never run here")
+        # Ops that never ran anywhere are listed once below, not repeated in every row.
+        for cell in ALL_CELLS:
+            stats = self.cells.get(cell)
+            if stats is None:
+                continue
+            missing = [k for k in self.missing_ops(cell) if totals[k]]
+            lines.append(f"  {cell.label()} {stats.scenarios:>5} {sum(stats.ops.values()):>6} "
+                         f"{stats.faults:>6}  {', '.join(missing) or '-'}")
+        never = [k for k in OP_TYPES if not totals[k]]
+        uncovered = self.uncovered_cells()
+        if never:
+            lines.append("  ops never run: " + ", ".join(
+                k + (" (fault)" if k in faults else "") for k in never))
+        if uncovered:
+            lines.append("  not covered: " + "; ".join(
+                f"{c.policy}/{c.strategy}/{c.when_deleted}-{c.when_scaled}" for c in uncovered))
+        return "\n".join(lines)
+
+
+__all__ = ["ALL_CELLS", "Cell", "Coverage", "cells_of", "fault_kinds", "initial_cell"]

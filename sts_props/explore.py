@@ -1,0 +1,381 @@
+"""Two-tier search: many scenarios on the model, a diverse few of them on a cluster.
+
+Usage::
+
+    sts-props explore --budget 10m --backend kwok --manifests ../shared/seed/
+    sts-props explore --budget 2m --model-examples 3000 --backend model    # tier one only
+
+Tier one runs thousands of generated scenarios on the reference model (a few ms each) and
+steers Hypothesis with :func:`hypothesis.target` toward interesting states: many distinct
+revisions, blocked settles (a held or unready pod stopping a rollout), rejected ops, deep scale
+changes, many faults. Tier two picks a *diverse* subset of what tier one saw (greedy: each pick
+adds the most features not seen yet, e.g. a policy x strategy x retention cell, an op kind in a
+cell, a revision count; ties go to the pick farthest from those chosen) and replays it, most
+diverse first, differentially on the cluster until the time budget is spent.
+
+The model tier gets at most a quarter of the budget on a cluster backend (all of it on
+``--backend model``); a scenario whose expected duration would overrun the budget is not started.
+
+>>> budget_seconds("10m"), budget_seconds("90s"), budget_seconds("1.5h"), budget_seconds("45")
+(600.0, 90.0, 5400.0, 45.0)
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+from hypothesis import HealthCheck, Phase, given, settings, target
+from hypothesis import seed as hypothesis_seed
+
+from sts_props.coverage import Coverage, cells_of, fault_kinds
+from sts_props.model import ModelConfig, run_model
+from sts_props.model.runner import ModelResult
+from sts_props.ops import Scale
+from sts_props.scenario import ManifestError, Manifests, Scenario
+
+#: the model tier's share of the budget when a cluster tier follows
+MODEL_SHARE = 0.25
+
+
+def budget_seconds(text: str) -> float:
+    """Parse ``10m``, ``90s``, ``1.5h`` or plain seconds; raises ManifestError (exit 2)."""
+    import re
+
+    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smh]?)\s*", text)
+    if m is None or float(m.group(1)) <= 0:
+        raise ManifestError(f"--budget {text!r}: expected a positive duration like 10m, 90s, 1h")
+    return float(m.group(1)) * {"": 1, "s": 1, "m": 60, "h": 3600}[m.group(2)]
+
+
+# -- tier one: the model --------------------------------------------------------------
+@dataclass(frozen=True)
+class Found:
+    """One model scenario with what made it interesting."""
+
+    scenario: Scenario
+    metrics: dict[str, float]
+    features: frozenset[str]
+
+    @property
+    def interest(self) -> float:
+        """One number for ties: each metric counts, dampened so no single one dominates."""
+        return sum(math.log1p(v) for v in self.metrics.values())
+
+
+def metrics_of(result: ModelResult) -> dict[str, float]:
+    """The figures :func:`hypothesis.target` pushes up, read from a model run."""
+    from sts_props.checks import quiescent_view
+
+    history = result.history
+    revisions = {ev.name for ev in history.objects()
+                 if ev.kind == "ControllerRevision" and ev.action == "ADDED"}
+    blocked = 0
+    for ev in history.quiescent_points():
+        meta = quiescent_view(history, ev.seq).get("meta") or {}
+        blocked += bool(isinstance(meta, dict) and meta.get("blocked"))
+    depth, replicas = 0, int((result.scenario.manifests.statefulset.get("spec") or {})
+                             .get("replicas", 1))
+    for op, outcome in zip(result.scenario.ops, result.outcomes, strict=False):
+        if isinstance(op, Scale) and outcome.ok:
+            depth, replicas = depth + abs(op.replicas - replicas), op.replicas
+    faults = fault_kinds()
+    return {
+        "revisions": float(len(revisions)),
+        "blocked settles": float(blocked),
+        "rejected ops": float(sum(1 for o in result.outcomes if not o.ok)),
+        "scale depth": float(depth),
+        "faults": float(sum(1 for op in result.scenario.ops if op.kind in faults)),
+        "model steps": float(result.steps),
+    }
+
+
+def features_of(result: ModelResult, metrics: dict[str, float]) -> frozenset[str]:
+    """What a scenario covers: cells, op kinds per cell, and bucketed metrics."""
+    accepted = [o.ok for o in result.outcomes]
+    out = set()
+    for cell, op in cells_of(result.scenario, accepted):
+        out.add("cell " + "/".join(cell))
+        out.add(f"op {op.kind} in {cell.policy}/{cell.strategy}")
+        out.add(f"op {op.kind}")
+    for name, value in metrics.items():
+        if name != "model steps" and value > 0:
+            # buckets 1, 2-3, 4-7, ...: a scenario with more of it is a new feature
+            out.add(f"{name} >= {2 ** int(math.log2(value))}")
+    if result.livelocks:
+        out.add("livelock F-1")
+    return frozenset(out)
+
+
+class _TimeUp(Exception):
+    """Raised inside the Hypothesis test to end the model tier when its time is spent."""
+
+
+@dataclass
+class ModelTier:
+    examples: int = 0
+    seconds: float = 0.0
+    stopped_by_time: bool = False
+    found: list[Found] = field(default_factory=list)
+    best: dict[str, float] = field(default_factory=dict)
+
+
+def explore_model(base: Manifests | None, examples: int, config: ModelConfig,
+                  seconds: float, seed: int | None = None, max_ops: int = 12,
+                  max_replicas: int = 5, tick: Callable[[int], None] | None = None
+                  ) -> ModelTier:
+    """Run up to ``examples`` scenarios (or ``seconds``) on the model, targeting interest."""
+    from strategies import scenarios
+    from sts_props.suite import cap_min_ready
+
+    tier = ModelTier()
+    started = time.monotonic()
+    seen: set[Scenario] = set()
+    # The scenarios are those a cluster can run (minReadySeconds capped, at least a few ops),
+    # so that the model explores exactly what tier two may replay.
+    strategy = scenarios(base=base, max_ops=max_ops, max_replicas=max_replicas).map(
+        cap_min_ready)
+
+    @settings(max_examples=examples, deadline=None, database=None, print_blob=False,
+              suppress_health_check=list(HealthCheck),
+              phases=(Phase.generate, Phase.target))
+    @given(strategy)
+    def prop(scenario: Scenario) -> None:
+        if time.monotonic() - started > seconds:
+            raise _TimeUp
+        result = run_model(scenario, config)
+        metrics = metrics_of(result)
+        for name, value in metrics.items():
+            target(value, label=name)
+        tier.examples += 1
+        for name, value in metrics.items():
+            tier.best[name] = max(tier.best.get(name, 0.0), value)
+        if scenario not in seen:
+            seen.add(scenario)
+            tier.found.append(Found(scenario, metrics, features_of(result, metrics)))
+        if tick is not None:
+            tick(tier.examples)
+
+    runner = prop if seed is None else hypothesis_seed(seed)(prop)
+    try:
+        runner()
+    except _TimeUp:
+        tier.stopped_by_time = True
+    tier.seconds = time.monotonic() - started
+    return tier
+
+
+def pick_diverse(pool: Sequence[Found], limit: int) -> list[Found]:
+    """Greedy max-diversity: each pick adds the most unseen features; ties go to the pick
+    farthest (Jaccard) from everything chosen, then to the most interesting.
+
+    >>> from sts_props.ops import Create
+    >>> sc = Scenario(Manifests.seed(), (Create(),))
+    >>> a = Found(sc, {}, frozenset({"x", "y"}))
+    >>> b = Found(sc, {}, frozenset({"x"}))
+    >>> c = Found(sc, {}, frozenset({"z"}))
+    >>> [f.features for f in pick_diverse([a, b, c], 2)] == [a.features, c.features]
+    True
+    """
+    chosen: list[Found] = []
+    covered: set[str] = set()
+    nearest = [1.0] * len(pool)  # Jaccard distance to the closest chosen one
+    left = set(range(len(pool)))
+    while left and len(chosen) < limit:
+        best = max(left, key=lambda i: (len(pool[i].features - covered), nearest[i],
+                                        pool[i].interest, -i))
+        left.discard(best)
+        pick = pool[best]
+        chosen.append(pick)
+        covered |= pick.features
+        for i in left:
+            f = pool[i].features
+            union = len(f | pick.features)
+            dist = 1 - len(f & pick.features) / union if union else 0.0
+            nearest[i] = min(nearest[i], dist)
+    return chosen
+
+
+# -- tier two: the cluster --------------------------------------------------------------
+class ProgressBar:
+    """A single updating line on a TTY; plain lines otherwise (CI logs)."""
+
+    def __init__(self, stream: TextIO = sys.stdout, tty: bool | None = None) -> None:
+        self.stream = stream
+        self.tty = stream.isatty() if tty is None else tty
+        self._width = 0
+
+    def update(self, done: int, total: int, elapsed: float, budget: float, note: str) -> None:
+        filled = int(20 * done / total) if total else 20
+        line = (f"[{'#' * filled}{'.' * (20 - filled)}] {done}/{total} "
+                f"{_clock(elapsed)}/{_clock(budget)}  {note}")
+        if self.tty:
+            pad = max(0, self._width - len(line))
+            self.stream.write("\r" + line + " " * pad)
+            self._width = len(line)
+        else:
+            self.stream.write(line + "\n")
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.tty and self._width:
+            self.stream.write("\n")
+            self.stream.flush()
+        self._width = 0
+
+
+def _clock(seconds: float) -> str:
+    return f"{int(seconds // 60)}m{int(seconds % 60):02d}s"
+
+
+@dataclass
+class ClusterTier:
+    ran: int = 0
+    ok: int = 0
+    failures: list[tuple[Scenario, str, Path]] = field(default_factory=list)
+    livelocks: int = 0
+    seconds: float = 0.0
+    skipped: int = 0
+    coverage: Coverage = field(default_factory=Coverage)
+    rules: Counter[str] = field(default_factory=Counter)
+
+
+def replay_on_cluster(subset: Sequence[Found], cluster: Any, config: ModelConfig,
+                      seconds: float, bar: ProgressBar,
+                      artifacts_dir: Path = Path("artifacts")) -> ClusterTier:
+    """Replay ``subset`` in order, differentially, while the budget lasts."""
+    from sts_props.differential import run_differential
+    from sts_props.suite import save_failure
+
+    tier = ClusterTier()
+    started = time.monotonic()
+    for index, found in enumerate(subset):
+        elapsed = time.monotonic() - started
+        mean = elapsed / tier.ran if tier.ran else 0.0
+        if elapsed + mean > seconds:
+            tier.skipped = len(subset) - index
+            break
+        result = run_differential(found.scenario, cluster, config)
+        tier.ran += 1
+        tier.rules.update(result.rules)
+        tier.livelocks += bool(result.stopped)
+        tier.coverage.record(found.scenario, [ev.phase != "fail" for ev in
+                                              result.model_history.ops() if ev.phase != "invoke"])
+        if result.violations:
+            where = save_failure(artifacts_dir, result)
+            tier.failures.append((found.scenario, result.violations[0].describe(), where))
+            note = f"scenario {index + 1}: FAILED ({where})"
+        else:
+            tier.ok += 1
+            note = f"scenario {index + 1}: ok in {result.seconds:.0f}s"
+        bar.update(tier.ran, len(subset), time.monotonic() - started, seconds, note)
+    bar.close()
+    tier.seconds = time.monotonic() - started
+    return tier
+
+
+# -- the command ----------------------------------------------------------------------
+def add_explore_parser(sub: Any, default_version: str) -> None:
+    """Register ``explore`` on the ``sts-props`` subcommand parser."""
+    from sts_props.cli_claims import add_backend_options
+
+    p = sub.add_parser("explore", help="two-tier search: thousands of scenarios on the model "
+                                       "toward interesting states, a diverse subset on a cluster")
+    add_backend_options(p, default_version)
+    p.add_argument("--budget", default="10m",
+                   help="wall-time budget for the whole run, e.g. 10m, 90s, 1h (default 10m)")
+    p.add_argument("--model-examples", type=int, default=3000,
+                   help="scenarios tried on the model (default 3000)")
+    p.add_argument("--subset", type=int, default=60,
+                   help="largest diverse subset kept for the cluster (default 60)")
+    p.add_argument("--max-ops", type=int, default=12, help="ops per scenario (default 12)")
+    p.add_argument("--max-replicas", type=int, default=5)
+    p.set_defaults(run=run_explore)
+
+
+def render_summary(model: ModelTier, subset: Sequence[Found], cluster: ClusterTier | None,
+                   budget: float) -> str:
+    lines = [f"model tier: {model.examples} scenarios in {model.seconds:.1f}s"
+             + (" (stopped by its time share)" if model.stopped_by_time else "")
+             + f", {len(model.found)} distinct",
+             "  highest seen: " + ", ".join(f"{k} {v:g}" for k, v in model.best.items())]
+    features = set().union(*(f.features for f in model.found)) if model.found else set()
+    picked = set().union(*(f.features for f in subset)) if subset else set()
+    lines.append(f"diverse subset: {len(subset)} scenarios covering {len(picked)} of "
+                 f"{len(features)} features seen on the model"
+                 + (f" (the first {_cover_point(subset)} already cover them)"
+                    if subset and picked == features else ""))
+    if cluster is None:
+        sub_cov = Coverage()
+        for f in subset:
+            sub_cov.record(f.scenario)
+        lines.append(sub_cov.render())
+        return "\n".join(lines)
+    lines.append(f"cluster tier: {cluster.ran} of {len(subset)} scenarios in "
+                 f"{cluster.seconds:.0f}s (budget {budget:.0f}s): {cluster.ok} ok, "
+                 f"{len(cluster.failures)} failed"
+                 + (f", {cluster.livelocks} reached livelock F-1" if cluster.livelocks else "")
+                 + (f", {cluster.skipped} not started (budget)" if cluster.skipped else ""))
+    for sc, why, where in cluster.failures:
+        lines.append(f"  - {len(sc.ops)} ops: {why}\n    artifacts: {where}")
+    if cluster.ran:
+        lines.append(cluster.coverage.render())
+    return "\n".join(lines)
+
+
+def _cover_point(subset: Sequence[Found]) -> int:
+    """How many of the first picks it takes to cover every feature of ``subset``."""
+    everything = set().union(*(f.features for f in subset))
+    covered: set[str] = set()
+    for i, f in enumerate(subset, 1):
+        covered |= f.features
+        if covered == everything:
+            return i
+    return len(subset)
+
+
+def run_explore(args: argparse.Namespace, config: ModelConfig) -> int:
+    """The ``explore`` command (see the module docstring)."""
+    from sts_props.cli import EXIT_FAILED, EXIT_OK, load_manifests
+
+    budget = budget_seconds(args.budget)
+    if args.model_examples < 1 or args.subset < 1:
+        raise ManifestError("--model-examples and --subset must be at least 1")
+    base = load_manifests(args.manifests, config) if args.manifests else None
+    started = time.monotonic()
+    share = budget if args.backend == "model" else budget * MODEL_SHARE
+    bar = ProgressBar()
+    print(f"sts-props explore: up to {args.model_examples} scenarios on the model "
+          f"({config.version}) in at most {_clock(share)}", flush=True)
+    every = max(1, args.model_examples // 10)
+
+    def tick(n: int) -> None:
+        if n % every == 0 or bar.tty:
+            bar.update(n, args.model_examples, time.monotonic() - started, share, "model")
+
+    model = explore_model(base, args.model_examples, config, share, args.seed, args.max_ops,
+                          args.max_replicas, tick)
+    bar.close()
+    subset = pick_diverse(model.found, args.subset)
+    cluster_tier = None
+    if args.backend != "model":
+        from sts_props.cli import _real_cluster
+
+        with _real_cluster(args) as cluster:
+            left = budget - (time.monotonic() - started)
+            print(f"cluster tier: {len(subset)} scenarios, most diverse first, on "
+                  f"{cluster.name} ({cluster.version()}), {_clock(left)} left", flush=True)
+            cluster_tier = replay_on_cluster(subset, cluster, config, left, bar)
+    print(render_summary(model, subset, cluster_tier, budget), flush=True)
+    return EXIT_FAILED if cluster_tier is not None and cluster_tier.failures else EXIT_OK
+
+
+__all__ = ["Found", "ProgressBar", "budget_seconds", "explore_model", "metrics_of",
+           "pick_diverse", "replay_on_cluster", "run_explore"]

@@ -1,0 +1,62 @@
+"""One-line titles for the check IDs and rule families a violation cites.
+
+The rule text itself is in ``statefulset-semantics.md``; these titles only let an explanation
+say, in a sentence, what kind of promise was broken.
+
+>>> title("CHK-8")
+"a pod's claims exist before the pod"
+>>> title("UPD-2")
+'rolling updates and partitions (UPD-*)'
+>>> rule_ids("CMP/VAL-8/VAL-5")
+['CMP', 'VAL-8', 'VAL-5']
+"""
+
+from __future__ import annotations
+
+CHECKS = {
+    "CHK-1": "each pod is named <set>-<ordinal> and at most one pod exists per ordinal",
+    "CHK-2": "the controller creates pods only for ordinals in [start, start+replicas)",
+    "CHK-3": "a higher ordinal is created only after every lower one was Running, Ready and "
+             "available (OrderedReady)",
+    "CHK-4": "scale-down removes the highest ordinal first, one at a time, and only when all "
+             "pods are healthy (OrderedReady)",
+    "CHK-5": "a rolling update takes down at most one pod at a time, and only when the others "
+             "are healthy",
+    "CHK-6": "rolling-update deletions go from the highest ordinal down",
+    "CHK-7": "pods below the partition are never deleted by the update, and come back at the "
+             "current revision",
+    "CHK-8": "a pod's claims exist before the pod",
+    "CHK-9": "claims of in-range pods never get a pod ownerReference",
+    "Q": "the quiescent state (section 10.3): what must hold once nothing moves any more",
+    "CMP": "the cluster agrees with the reference model at each quiescent point and on each "
+           "op's answer",
+    "L": "liveness (section 10.4): the cluster reaches the model's state within the deadline",
+    "EXP": "an expectation written in the plan (what the upstream test asserts)",
+}
+
+FAMILIES = {
+    "ID": "stable identity: names, hostnames, labels (ID-*)",
+    "STO": "storage: claims, their names and retention (STO-*)",
+    "ORD": "ordering of creation and deletion (ORD-*)",
+    "UPD": "rolling updates and partitions (UPD-*)",
+    "REV": "revisions: ControllerRevisions, current and update revision (REV-*)",
+    "ST": "the StatefulSet's status fields (ST-*)",
+    "VAL": "API validation and defaulting (VAL-*)",
+    "DEL": "deletion and garbage collection (DEL-*)",
+    "RP": "replacing failed pods (RP-*)",
+    "PR": "pod readiness and availability (PR-*)",
+    "T": "a named freedom of section 10.2 (T-*)",
+}
+
+
+def rule_ids(rule: str) -> list[str]:
+    """The IDs of a violation's ``rule`` field (``"CHK-3/ORD-1"`` -> two IDs)."""
+    return [part for part in rule.split("/") if part]
+
+
+def title(rule_id: str) -> str:
+    """A short title for a check ID or a rule ID (by its family); '' if unknown."""
+    if rule_id in CHECKS:
+        return CHECKS[rule_id]
+    family = rule_id.split("-", 1)[0]
+    return FAMILIES.get(family, "")

@@ -1,0 +1,91 @@
+"""Sensitivity of the liveness verdicts (sts_props.checks.liveness): converged, converged to a
+documented stuck state, slow, stuck (with and without a documented blocker), livelock."""
+
+from __future__ import annotations
+
+from sts_props.checks.compare import quiescent_view
+from sts_props.checks.liveness import check_liveness
+from sts_props.history import History
+from sts_props.ops import Create, HoldNotReady, Scale, SetTemplate, Settle
+from tests.model_helpers import run, web
+
+NO_BLOCK = {"type": "RollingUpdate"}  # F-1 needs RollingUpdate with no rollingUpdate block
+
+
+def _final_view(history: History) -> dict[str, object]:
+    return quiescent_view(history, history.events[-1].seq)
+
+
+def test_converged_within_the_bound() -> None:
+    r = run(web(3, min_ready=5), Create(), Settle())
+    verdict = check_liveness(r.history, _final_view(r.history), since=0.0, bound=60.0)
+    assert verdict.verdict == "converged" and not verdict.failed
+    # each of the 3 pods waits minReadySeconds before the next (ORD-1), the last for status
+    assert verdict.seconds is not None and 14.0 <= verdict.seconds <= 16.0
+
+
+def test_slow_when_the_target_comes_after_the_bound() -> None:
+    r = run(web(3, min_ready=5), Create(), Settle())
+    verdict = check_liveness(r.history, _final_view(r.history), since=0.0, bound=3.0)
+    assert verdict.verdict == "slow" and verdict.failed
+    assert "bound 3s" in verdict.describe()
+
+
+def test_slow_when_still_moving_at_the_end() -> None:
+    r = run(web(3, min_ready=5), Create(), Settle())
+    target = _final_view(r.history)
+    # Cut the History while web-1 is not yet created: objects changed up to the cut.
+    cut = next(i for i, ev in enumerate(r.history.events)
+               if ev.type == "object" and ev.name == "web-1")
+    partial = History(r.history.events[:cut])
+    verdict = check_liveness(partial, target, since=0.0, bound=60.0, stall=5.0,
+                             until=partial.events[-1].t + 1.0)
+    assert verdict.verdict == "slow" and not verdict.blockers
+
+
+def test_stuck_without_a_documented_blocker_is_a_finding() -> None:
+    # The target wants 5 pods; the History stops at 3 and nothing moves for 30 s: no rule
+    # explains it.
+    short = run(web(3), Create(), Settle())
+    target = _final_view(run(web(3), Create(), Settle(), Scale(5), Settle()).history)
+    verdict = check_liveness(short.history, target, since=0.0, bound=10.0, stall=5.0,
+                             until=short.history.events[-1].t + 30.0)
+    assert verdict.verdict == "stuck" and verdict.failed
+    assert "no documented blocker" in verdict.describe()
+    assert verdict.violation() is not None
+
+
+def test_stuck_at_a_held_pod_names_ord2_and_is_expected() -> None:
+    r = run(web(3), Create(), Settle(), HoldNotReady(1), Scale(5), Settle())
+    target = _final_view(r.history)
+    assert target["meta"]["blocked"]  # the model predicts the stuck state
+    verdict = check_liveness(r.history, target, since=0.0, bound=10.0)
+    assert verdict.verdict == "converged" and not verdict.failed
+    assert [b.rule for b in verdict.blockers] == ["ORD-2"]
+    assert "documented stuck state [ORD-2]" in verdict.describe()
+    # A cluster that got stuck short of a target that is itself blocked: expected, not failed.
+    stuck = check_liveness(r.history, _final_view(run(
+        web(3), Create(), Settle(), HoldNotReady(1), Scale(6), Settle()).history),
+        since=0.0, bound=10.0, until=r.history.events[-1].t + 30.0)
+    assert stuck.verdict == "stuck" and stuck.expected and not stuck.failed
+
+
+def test_stuck_rollout_at_a_never_ready_new_pod_names_upd12() -> None:
+    # The new revision's pod never becomes Ready (held), OrderedReady stops the rollout there.
+    r = run(web(3), Create(), Settle(), SetTemplate("image", "app:bad"))
+    r.apply(HoldNotReady(2))
+    r.apply(Settle())
+    verdict = check_liveness(r.history, _final_view(r.history), since=0.0, bound=10.0)
+    rules = {b.rule for b in verdict.blockers}
+    assert verdict.verdict == "converged" and rules <= {"UPD-12", "ORD-2"} and rules
+
+
+def test_livelock_f1_is_recognised_and_expected() -> None:
+    r = run(web(5, policy="Parallel", strategy=NO_BLOCK, min_ready=1), Create(), Settle(),
+            HoldNotReady(1), SetTemplate("image", "app:2"))
+    assert r.livelocks
+    target = _final_view(run(web(5, policy="Parallel", min_ready=1), Create(), Settle(),
+                             SetTemplate("image", "app:2"), Settle()).history)
+    verdict = check_liveness(r.history, target, since=0.0, bound=10.0)
+    assert verdict.verdict == "livelock" and not verdict.failed
+    assert "web-1" in verdict.describe()
