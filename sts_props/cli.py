@@ -196,7 +196,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ClusterError as exc:
         print(f"sts-props: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
+        from sts_props.cluster.lifecycle import Terminated
+
+        if isinstance(exc, Terminated):
+            print("sts-props: terminated (SIGTERM); cleaned up", file=sys.stderr)
+            return Terminated.exit_code
         print("sts-props: interrupted", file=sys.stderr)
         return 130
     return EXIT_BAD_INPUT  # pragma: no cover - argparse enforces the commands

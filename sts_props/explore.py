@@ -14,7 +14,9 @@ cell, a revision count; ties go to the pick farthest from those chosen) and repl
 diverse first, differentially on the cluster until the time budget is spent.
 
 The model tier gets at most a quarter of the budget on a cluster backend (all of it on
-``--backend model``); a scenario whose expected duration would overrun the budget is not started.
+``--backend model``); a scenario whose expected duration would overrun the budget is not started,
+and one still running when the budget is spent is cut off after its current op (so the run ends
+at most one op timeout, 60 s, late; cluster start and stop come on top).
 
 >>> budget_seconds("10m"), budget_seconds("90s"), budget_seconds("1.5h"), budget_seconds("45")
 (600.0, 90.0, 5400.0, 45.0)
@@ -112,6 +114,10 @@ def features_of(result: ModelResult, metrics: dict[str, float]) -> frozenset[str
     if result.livelocks:
         out.add("livelock F-1")
     return frozenset(out)
+
+
+class _BudgetSpent(Exception):
+    """Raised between two ops of a cluster scenario once the budget is spent."""
 
 
 class _TimeUp(Exception):
@@ -243,6 +249,10 @@ class ClusterTier:
     livelocks: int = 0
     seconds: float = 0.0
     skipped: int = 0
+    #: 1 if the budget ran out in the middle of a scenario (it is not counted as run)
+    cut_off: int = 0
+    #: the seconds this tier was given
+    budget: float = 0.0
     coverage: Coverage = field(default_factory=Coverage)
     rules: Counter[str] = field(default_factory=Counter)
 
@@ -251,10 +261,10 @@ def replay_on_cluster(subset: Sequence[Found], cluster: Any, config: ModelConfig
                       seconds: float, bar: ProgressBar,
                       artifacts_dir: Path = Path("artifacts")) -> ClusterTier:
     """Replay ``subset`` in order, differentially, while the budget lasts."""
-    from sts_props.differential import run_differential
+    from sts_props.differential import OP_TIMEOUT, run_differential
     from sts_props.suite import save_failure
 
-    tier = ClusterTier()
+    tier = ClusterTier(budget=seconds)
     started = time.monotonic()
     for index, found in enumerate(subset):
         elapsed = time.monotonic() - started
@@ -262,7 +272,24 @@ def replay_on_cluster(subset: Sequence[Found], cluster: Any, config: ModelConfig
         if elapsed + mean > seconds:
             tier.skipped = len(subset) - index
             break
-        result = run_differential(found.scenario, cluster, config)
+        deadline = started + seconds
+
+        def over_budget(_line: str, deadline: float = deadline) -> None:
+            # Called after every op: a scenario whose ops keep running into their timeout
+            # would otherwise hold the run far past the budget. Leaving through an exception
+            # still removes the scenario's namespace (ClusterRun's __exit__).
+            if time.monotonic() > deadline:
+                raise _BudgetSpent
+
+        try:
+            result = run_differential(
+                found.scenario, cluster, config, progress=over_budget,
+                op_timeout=max(5.0, min(OP_TIMEOUT, deadline - time.monotonic())))
+        except _BudgetSpent:
+            tier.cut_off, tier.skipped = 1, len(subset) - index - 1
+            bar.update(tier.ran, len(subset), time.monotonic() - started, seconds,
+                       f"scenario {index + 1}: cut off (budget spent)")
+            break
         tier.ran += 1
         tier.rules.update(result.rules)
         tier.livelocks += bool(result.stopped)
@@ -300,8 +327,8 @@ def add_explore_parser(sub: Any, default_version: str) -> None:
     p.set_defaults(run=run_explore)
 
 
-def render_summary(model: ModelTier, subset: Sequence[Found], cluster: ClusterTier | None,
-                   budget: float) -> str:
+def render_summary(model: ModelTier, subset: Sequence[Found], cluster: ClusterTier | None
+                   ) -> str:
     lines = [f"model tier: {model.examples} scenarios in {model.seconds:.1f}s"
              + (" (stopped by its time share)" if model.stopped_by_time else "")
              + f", {len(model.found)} distinct",
@@ -319,9 +346,11 @@ def render_summary(model: ModelTier, subset: Sequence[Found], cluster: ClusterTi
         lines.append(sub_cov.render())
         return "\n".join(lines)
     lines.append(f"cluster tier: {cluster.ran} of {len(subset)} scenarios in "
-                 f"{cluster.seconds:.0f}s (budget {budget:.0f}s): {cluster.ok} ok, "
+                 f"{cluster.seconds:.0f}s (its share of the budget: {cluster.budget:.0f}s): "
+                 f"{cluster.ok} ok, "
                  f"{len(cluster.failures)} failed"
                  + (f", {cluster.livelocks} reached livelock F-1" if cluster.livelocks else "")
+                 + (", 1 cut off by the budget" if cluster.cut_off else "")
                  + (f", {cluster.skipped} not started (budget)" if cluster.skipped else ""))
     for sc, why, where in cluster.failures:
         lines.append(f"  - {len(sc.ops)} ops: {why}\n    artifacts: {where}")
@@ -373,7 +402,8 @@ def run_explore(args: argparse.Namespace, config: ModelConfig) -> int:
             print(f"cluster tier: {len(subset)} scenarios, most diverse first, on "
                   f"{cluster.name} ({cluster.version()}), {_clock(left)} left", flush=True)
             cluster_tier = replay_on_cluster(subset, cluster, config, left, bar)
-    print(render_summary(model, subset, cluster_tier, budget), flush=True)
+    print(render_summary(model, subset, cluster_tier), flush=True)
+    print(f"wall time: {time.monotonic() - started:.0f}s (budget {budget:.0f}s)", flush=True)
     return EXIT_FAILED if cluster_tier is not None and cluster_tier.failures else EXIT_OK
 
 

@@ -64,7 +64,8 @@ MUTANTS: tuple[Mutant, ...] = (
            ("ORD-4", "CD-2"), "controller._pod_pass (step 6, condemned deletion order)"),
     Mutant("update-ignores-partition",
            "the rolling update also replaces pods below start + partition",
-           ("UPD-2",), "controller._update_legacy / _update_max_unavailable (update floor)"),
+           ("UPD-2",), "controller._placeholder_at_current (UPD-6 b) and the update floor of "
+           "_update_legacy / _update_max_unavailable"),
     Mutant("terminating-counted-updated",
            "status.updatedReplicas counts terminating pods, so currentRevision can be promoted "
            "while an old pod is being deleted",

@@ -127,3 +127,32 @@ def test_no_leaks_after_a_run_or_ctrl_c(interrupt: bool, tmp_path: Path) -> None
     assert _cluster_processes(name) == []
     after = {p.name for p in Path("/tmp").glob("sts-props-kwok-*")}
     assert after <= before, f"work directories left: {after - before}"
+
+
+@pytest.mark.backend("kwok")  # starts its own kwok processes through `sts-props check`
+def test_sigterm_during_a_property_run_stops_at_once_and_cleans_up() -> None:
+    """SIGTERM in the middle of Hypothesis's search ends the run like Ctrl-C (Hypothesis would
+    otherwise try to shrink the interruption as a failure), with exit code 143, no traceback,
+    and no control-plane process left."""
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    proc = subprocess.Popen([sys.executable, "-m", "sts_props.cli", "check", "--backend", "kwok",
+                             "--examples", "20"], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    assert proc.stdout is not None
+    name, output = "", []
+    for line in proc.stdout:
+        output.append(line)
+        if "starting kwok cluster" in line:
+            name = line.split("starting kwok cluster", 1)[1].split()[0]
+        if "scenario 2:" in line:
+            proc.send_signal(signal.SIGTERM)
+            break
+    signalled = time.monotonic()
+    rest, _ = proc.communicate(timeout=60)
+    output.append(rest or "")
+    text = "".join(output)
+    assert name, text
+    assert proc.returncode == 143, text
+    assert time.monotonic() - signalled < 30
+    assert "Traceback" not in text and "terminated (SIGTERM); cleaned up" in text
+    assert _cluster_processes(name) == []

@@ -94,7 +94,8 @@ def test_replay_stops_at_the_budget(tier: Any, monkeypatch: pytest.MonkeyPatch,
 
             self.model_history = run_model(scenario).history
 
-    def fake_run(scenario: Any, cluster: Any, config: Any) -> Fake:
+    def fake_run(scenario: Any, cluster: Any, config: Any, progress: Any = None,
+                 op_timeout: float = 60.0) -> Fake:
         calls.append(scenario)
         time.sleep(0.3)
         return Fake(scenario)
@@ -117,3 +118,27 @@ def test_explore_command_on_the_model(capsys: pytest.CaptureFixture[str]) -> Non
     assert "diverse subset: 8 scenarios" in out
     assert "coverage: " in out
     assert main(["explore", "--budget", "soon"]) == 2
+
+
+def test_a_scenario_running_past_the_budget_is_cut_off(tier: Any,
+                                                        monkeypatch: pytest.MonkeyPatch,
+                                                        tmp_path: Path) -> None:
+    """A scenario stuck in op timeouts must not hold the run past its budget."""
+    timeouts: list[float] = []
+
+    def slow_run(scenario: Any, cluster: Any, config: Any, progress: Any = None,
+                 op_timeout: float = 60.0) -> Any:
+        timeouts.append(op_timeout)
+        for op in scenario.ops:  # each op "waits" 0.2 s, then reports like run_differential
+            time.sleep(0.2)
+            progress(f"op {op.kind}: NOT settled")
+        raise AssertionError("the budget should have stopped this scenario")
+
+    monkeypatch.setattr(differential, "run_differential", slow_run)
+    long = next(f for f in tier.found if len(f.scenario.ops) >= 8)
+    began = time.monotonic()
+    result = replay_on_cluster([long, long], object(), ModelConfig(), 0.5,
+                               ProgressBar(io.StringIO(), tty=False), tmp_path)
+    assert time.monotonic() - began < 1.5
+    assert (result.ran, result.cut_off, result.skipped) == (0, 1, 1)
+    assert timeouts == [5.0]  # never more than what is left, never below 5 s

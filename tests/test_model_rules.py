@@ -413,6 +413,18 @@ def test_st1_st5_status_at_quiescence() -> None:
     assert r.world.now >= 6  # three pods each waited minReadySeconds (ORD-1 + RP-6)
 
 
+def test_st7_min_ready_seconds_zero_is_no_change_when_absent() -> None:
+    """minReadySeconds is an int32 with omitempty: 0 is stored as absent, so setting 0 on a
+    StatefulSet without the field changes nothing (seen on kwok v1.35.4-v1.37.2: generation
+    stays 1); setting 1 does change it."""
+    seed = Manifests.seed()
+    assert "minReadySeconds" not in seed.statefulset["spec"]
+    r = run(seed, Create(), Settle(), SetMinReadySeconds(0), Settle())
+    assert r.world.sts is not None and r.world.sts.generation == 1
+    r = run(seed, Create(), Settle(), SetMinReadySeconds(1), Settle())
+    assert r.world.sts is not None and r.world.sts.generation == 2
+
+
 def test_st2_t4_held_pod_counts_in_replicas_not_ready() -> None:
     r = run(web(3, policy="Parallel"), Create(), Settle(), HoldNotReady(1), Settle())
     st = r.world.sts.status if r.world.sts else None

@@ -227,6 +227,9 @@ class _Quiescence:
                 continue
             if set_uid is not None and str(ref.get("uid", "")) == set_uid:
                 continue
+            pod = self.pods[name]
+            if is_terminating(pod) and meta(pod).get("finalizers"):
+                continue  # the GC deleted it; a finalizer holds it (PR-2, HoldTerminating)
             gone = "no longer exists" if set_uid is None else "was replaced by a new incarnation"
             self.flag(
                 "DEL-1",

@@ -27,7 +27,12 @@ from sts_props.cluster.base import (
     ClusterError,
     typed_apis,
 )
-from sts_props.cluster.faults import EXECUTORS, release_finalizers, remove_policy
+from sts_props.cluster.faults import (
+    EXECUTORS,
+    release_finalizers,
+    remove_policy,
+    resolve_fail_node,
+)
 from sts_props.cluster.recorder import Recorder
 from sts_props.history import History
 from sts_props.model.environment import HOLD_ANNOTATION
@@ -37,6 +42,7 @@ from sts_props.ops import (
     Create,
     DeletePVC,
     DeleteSet,
+    FailNode,
     FailPod,
     HoldNotReady,
     Op,
@@ -145,6 +151,8 @@ class ClusterRun:
 
         index = self.index
         self.index += 1
+        if isinstance(op, FailNode) and "fail_node" in self.cluster.capabilities.faults:
+            op = resolve_fail_node(self, op)  # the History names the pods it takes down
         # Injected faults are marked in the History (and restarts carry their duration).
         fault: dict[str, Any] = {"fault": True} if op.kind in FAULT_OPS else {}
         restarts = len(self.fault_seconds)

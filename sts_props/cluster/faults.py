@@ -109,21 +109,57 @@ def _flap(run: ClusterRun, op: Op) -> Result:
 
 
 def _finalizer(run: ClusterRun, op: Op) -> Result:
+    from kubernetes.client.exceptions import ApiException
+
     assert isinstance(op, HoldTerminating | ReleaseTerminating)
     name = pod_name(run.set_name, op.ordinal)
-    pod = run.core.read_namespaced_pod(name, run.namespace)
-    have = list(pod.metadata.finalizers or [])
-    want = [f for f in have if f != HOLD_FINALIZER]
-    if isinstance(op, HoldTerminating):
-        want.append(HOLD_FINALIZER)
-    if want != have:
-        # A JSON patch guarded by the resourceVersion: a concurrent write fails (409) instead
-        # of being overwritten.
-        run.core.patch_namespaced_pod(name, run.namespace, [
-            {"op": "test", "path": "/metadata/resourceVersion",
-             "value": pod.metadata.resource_version},
-            {"op": "add", "path": "/metadata/finalizers", "value": want}])
+    for attempt in range(10):
+        pod = run.core.read_namespaced_pod(name, run.namespace)
+        have = list(pod.metadata.finalizers or [])
+        want = [f for f in have if f != HOLD_FINALIZER]
+        if isinstance(op, HoldTerminating):
+            want.append(HOLD_FINALIZER)
+        if want == have:
+            break
+        # A JSON patch guarded by the resourceVersion, so that a concurrent write (kwok, the
+        # controller) is not overwritten; when the guard fails, read again and retry.
+        try:
+            run.core.patch_namespaced_pod(name, run.namespace, [
+                {"op": "test", "path": "/metadata/resourceVersion",
+                 "value": pod.metadata.resource_version},
+                {"op": "add", "path": "/metadata/finalizers", "value": want}])
+            break
+        except ApiException as exc:
+            if exc.status not in (409, 422, 500) or attempt == 9:
+                raise
     return Outcome.accepted(), op
+
+
+def resolve_fail_node(run: ClusterRun, op: FailNode) -> FailNode:
+    """``op`` with ``colocated`` filled in from the cluster: the set's other pods on the node
+    of pod ``op.ordinal`` now. The driver records this before performing the op, so that the
+    History says up front which pods the fault takes down (the checks read the invoke record).
+    Unchanged if the pod does not exist or is on no node."""
+    from kubernetes.client.exceptions import ApiException
+
+    try:
+        pod = run.core.read_namespaced_pod(pod_name(run.set_name, op.ordinal), run.namespace)
+    except ApiException:
+        return op
+    if not pod.spec.node_name:
+        return op
+    found = run.core.list_namespaced_pod(
+        run.namespace, field_selector=f"spec.nodeName={pod.spec.node_name}").items
+    return FailNode(op.ordinal, _others(run, op.ordinal, [p.metadata.name for p in found]))
+
+
+def _others(run: ClusterRun, ordinal: int, names: list[str]) -> tuple[int, ...]:
+    out = []
+    for victim in names:
+        parsed = parse_pod_name(victim)
+        if parsed is not None and parsed[0] == run.set_name and parsed[1] != ordinal:
+            out.append(parsed[1])
+    return tuple(sorted(out))
 
 
 def _fail_node(run: ClusterRun, op: Op) -> Result:
@@ -163,12 +199,7 @@ def _fail_node(run: ClusterRun, op: Op) -> Result:
             if exc.status != 404:
                 raise
     core.create_node(kwok_node(f"kwok-node-r{uuid.uuid4().hex[:6]}"))
-    others = []
-    for victim in victims:
-        parsed = parse_pod_name(victim)
-        if parsed is not None and parsed[0] == run.set_name and parsed[1] != op.ordinal:
-            others.append(parsed[1])
-    return Outcome.accepted(), FailNode(op.ordinal, tuple(sorted(others)))
+    return Outcome.accepted(), FailNode(op.ordinal, _others(run, op.ordinal, victims))
 
 
 def _restart(component: str) -> Callable[[ClusterRun, Op], Result]:

@@ -38,8 +38,13 @@ class K3sCluster(ContainerCluster):
     """k3s (server with an agent) in one privileged container."""
 
     name = "k3s"
+    # A real kubelet owns pod status (no readiness flaps or held readiness through the API)
+    # and the one node runs everything (no node failure).
     capabilities = Capabilities(real_containers=True, restart_controller=False,
-                                status_faults=False)
+                                status_faults=False, faults=frozenset({
+                                    "kill_pod", "evict_pod", "hold_terminating",
+                                    "release_terminating", "deny_pod_writes",
+                                    "allow_pod_writes"}))
     provisioner = "rancher.io/local-path"
 
     def __init__(self, image: str | None = None,

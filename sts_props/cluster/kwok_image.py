@@ -42,8 +42,13 @@ class KwokImageCluster(ContainerCluster):
     """An upstream control plane with kwok nodes inside one container."""
 
     name = "kwok-image"
+    # The API-level faults and node failure work as on kwok; restarting a control-plane
+    # process would need an exec into the container, which this backend does not do.
     capabilities = Capabilities(real_containers=False, restart_controller=False,
-                                status_faults=True)
+                                status_faults=True, faults=frozenset({
+                                    "kill_pod", "evict_pod", "flap_readiness",
+                                    "hold_terminating", "release_terminating", "fail_node",
+                                    "deny_pod_writes", "allow_pod_writes"}))
     provisioner = "kubernetes.io/host-path"
 
     def __init__(self, version: str = DEFAULT_K8S_VERSION, image: str | None = None,

@@ -14,15 +14,25 @@ import threading
 from pathlib import Path
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, delivered like Ctrl-C.
+
+    A KeyboardInterrupt, not a SystemExit: Hypothesis re-raises KeyboardInterrupt at once,
+    while it treats any other BaseException from a test as a failure to shrink and replay.
+    """
+
+    exit_code = 128 + signal.SIGTERM
+
+
 def exit_on_sigterm() -> None:
-    """Turn SIGTERM (``timeout``, CI cancellation) into SystemExit so that ``with`` blocks and
-    atexit handlers run and what a backend started (processes that are not our children,
-    containers) is stopped. Leaves a handler someone else installed alone."""
+    """Deliver SIGTERM (``timeout``, CI cancellation) as :class:`Terminated` so that ``with``
+    blocks and atexit handlers run and what a backend started (processes that are not our
+    children, containers) is stopped. Leaves a handler someone else installed alone."""
     if threading.current_thread() is not threading.main_thread():
         return
     if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
         def _raise(signum: int, frame: object) -> None:
-            raise SystemExit(128 + signum)
+            raise Terminated(f"signal {signum}")
 
         signal.signal(signal.SIGTERM, _raise)
 

@@ -114,10 +114,6 @@ class ModelRun:
         #: documented non-terminating behaviours met (not model failures), see settle()
         self.livelocks: list[str] = []
         self._update_deletions: Counter[str] = Counter()
-        #: (resourceVersion, time) at which the last settle found nothing enabled, until an op
-        #: runs: the world is then exactly as that idle check left it, and what is enabled
-        #: (sync, the environment, the timers) is a function of it
-        self._idle_at: tuple[int, float] | None = None
 
     @property
     def history(self) -> History:
@@ -136,7 +132,6 @@ class ModelRun:
             self.history.op("ok", index, op.to_dict(), t=w.now, outcome=outcome.to_dict())
             self.history.quiescent(index, settled, reason, t=w.now)
             return outcome
-        self._idle_at = None
         outcome = self._perform(op)
         self.outcomes.append(outcome)
         self.rules.update(outcome.rules)
@@ -251,7 +246,6 @@ class ModelRun:
 
     def step(self) -> bool:
         """Take one step (a sync, an environment action, or a clock jump); False if idle."""
-        self._idle_at = None
         if self.chooser.rounds:
             return self._round()
         plan, env = self.enabled()
@@ -322,13 +316,9 @@ class ModelRun:
         cluster sometimes leaves the loop through stale-cache syncs; the model, whose cache is
         always fresh, does not.
         """
-        w = self.world
-        if self._idle_at == (w.resource_version, w.now):
-            return True, ""  # a settle right after a settle (no op between) has nothing to do
         self._update_deletions.clear()
         for _ in range(MAX_SETTLE_STEPS):
             if not self.step():
-                self._idle_at = (w.resource_version, w.now)
                 return True, ""
             looping = [n for n, c in self._update_deletions.items() if c >= LIVELOCK_REPEATS]
             if looping:

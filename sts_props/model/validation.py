@@ -48,6 +48,8 @@ def default_statefulset(manifest: dict[str, Any], config: ModelConfig) -> dict[s
     ...                         ModelConfig())
     >>> d["spec"]["replicas"], d["spec"]["podManagementPolicy"]
     (1, 'OrderedReady')
+    >>> "minReadySeconds" in default_statefulset({"spec": {"minReadySeconds": 0}}, ModelConfig())
+    False
     """
     m = copy.deepcopy(manifest)
     spec = _default(m, "spec", {})
@@ -75,6 +77,10 @@ def default_statefulset(manifest: dict[str, Any], config: ModelConfig) -> dict[s
         _default(policy, "whenScaled", "Retain")
     pod_spec = _default(_default(spec, "template", {}), "spec", {})
     _default(pod_spec, "restartPolicy", "Always")  # core SetDefaults_PodSpec
+    if spec.get("minReadySeconds", 1) in (0, None):
+        # A plain int32 with omitempty: 0 (or null) is stored as absent, so setting it to 0
+        # when it was absent changes nothing and must not bump the generation (ST-7).
+        del spec["minReadySeconds"]
     return m
 
 

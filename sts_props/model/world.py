@@ -310,11 +310,6 @@ class World:
         self._last: dict[tuple[str, str], dict[str, Any]] = {}
 
     # -- identity -----------------------------------------------------------------------------
-    @property
-    def resource_version(self) -> int:
-        """The resourceVersion of the latest recorded change (0 before the first)."""
-        return self._rv
-
     def new_uid(self, prefix: str) -> str:
         self._uids += 1
         return f"{prefix}-uid-{self._uids}"
