@@ -359,6 +359,13 @@ def _fault_op(kind: str, ordinal: int, shadow: _Shadow) -> Op | None:
     return None
 
 
+#: One-op faults on a pod that ``with_fault`` can insert (plus the recipes in its body).
+POD_FAULT_RECIPES: dict[str, type[KillPod] | type[EvictPod] | type[FlapReadiness]] = {
+    "kill_pod": KillPod, "evict_pod": EvictPod, "flap_readiness": FlapReadiness}
+#: Every kind ``with_fault`` knows.
+INSERTABLE_FAULTS = ("restart_controller", "fail_node", "deny_pod_writes", *POD_FAULT_RECIPES)
+
+
 def with_fault(scenario: Scenario, kind: str) -> Scenario:
     """``scenario`` with one fault of ``kind`` inserted right after its first Settle, so that
     a suite can guarantee that some scenarios exercise it (``sts-props check --faults``).
@@ -374,6 +381,8 @@ def with_fault(scenario: Scenario, kind: str) -> Scenario:
     ['create', 'settle', 'scale', 'restart_controller', 'settle']
     >>> [op.describe() for op in with_fault(sc, "deny_pod_writes").ops][2:6]
     ['deny writes to pod 2', 'make pod 2 Failed', 'allow pod writes again', 'settle']
+    >>> [op.describe() for op in with_fault(sc, "kill_pod").ops][2:4]
+    ['kill pod 2 (grace 0)', 'settle']
     """
     ops = list(scenario.ops)
     at = next((i + 1 for i, op in enumerate(ops) if isinstance(op, Settle)), len(ops))
@@ -396,6 +405,8 @@ def with_fault(scenario: Scenario, kind: str) -> Scenario:
         inserted = [*prefix, FailNode(top), Settle()]
     elif kind == "deny_pod_writes":
         inserted = [*prefix, DenyPodWrites(top), FailPod(top), AllowPodWrites(), Settle()]
+    elif kind in POD_FAULT_RECIPES:
+        inserted = [*prefix, POD_FAULT_RECIPES[kind](top), Settle()]
     else:
         raise ValueError(f"with_fault: no recipe for {kind!r}")
     return dataclasses.replace(scenario, ops=tuple(ops[:at] + inserted + ops[at:]))

@@ -36,6 +36,7 @@ from sts_props.history import History
 from sts_props.model import ModelConfig, ModelRun
 from sts_props.ops import FAULT_OPS, FailNode, Op, Settle
 from sts_props.scenario import Scenario
+from sts_props.snapshot import is_ready, is_terminating
 
 #: how long the cluster may take to reach the model's state after one op
 OP_TIMEOUT = 60.0
@@ -82,8 +83,10 @@ class DifferentialResult:
         return "\n".join(lines)
 
 
-def _view_diffs(target: dict[str, Any], history: History) -> str:
-    """What still differs between the model's view and the cluster's latest state ("" = same)."""
+def _view_diffs(target: dict[str, Any], history: History, now: float | None = None) -> str:
+    """What still differs between the model's view and the cluster's latest state ("" = same).
+
+    ``now`` (seconds on the History's clock) also waits out minReadySeconds of Ready pods."""
     if not history.events:
         return "no events yet"
     view = quiescent_view(history, history.events[-1].seq)
@@ -95,7 +98,37 @@ def _view_diffs(target: dict[str, Any], history: History) -> str:
         # measure (status caught up with the pods, section 10.3), or the controller is still
         # between two syncs.
         notes = [v.message for v in check_quiescent(history, history.events[-1].seq)]
+    if not notes and now is not None:
+        notes = _not_yet_available(history, now)
     return "; ".join(notes[:3]) + (f" (+{len(notes) - 3} more)" if len(notes) > 3 else "")
+
+
+def _not_yet_available(history: History, now: float) -> list[str]:
+    """Ready pods whose minReadySeconds has not run out (PR-4).
+
+    The model's state after an op has every Ready pod available (its time runs past the
+    timers), but in a blocked state the comparison does not look at availability, so without
+    this wait the next op could land while a pod is still unavailable on the cluster and meet a
+    different controller decision (UPD-5: unavailable old pods go first). The clock is the time
+    the watch saw the pod turn Ready: never earlier than the real transition, and, unlike the
+    condition's lastTransitionTime, not truncated to whole seconds.
+    """
+    state = history.state_at(history.events[-1].seq)
+    sets = list(state.get("StatefulSet", {}).values())
+    min_ready = int(((sets[0].get("spec") or {}).get("minReadySeconds") or 0) if sets else 0)
+    if min_ready <= 0:
+        return []
+    seen_ready: dict[str, float] = {}
+    for ev in history.objects("Pod"):
+        if ev.action == "DELETED" or not is_ready(ev.obj):
+            seen_ready.pop(ev.name, None)
+        else:
+            seen_ready.setdefault(ev.name, ev.t)
+    waiting = sorted(name for name, pod in state.get("Pod", {}).items()
+                     if is_ready(pod) and not is_terminating(pod)
+                     and seen_ready.get(name, now) + min_ready > now)
+    return [f"{', '.join(waiting)} Ready but not yet available (minReadySeconds "
+            f"{min_ready})"] if waiting else []
 
 
 def run_differential(scenario: Scenario, cluster: Cluster, config: ModelConfig | None = None,
@@ -146,7 +179,7 @@ def run_differential(scenario: Scenario, cluster: Cluster, config: ModelConfig |
             target = quiescent_view(model.history, model.history.events[-1].seq)
 
             def missing(target: dict[str, Any] = target) -> str:
-                return _view_diffs(target, crun.history())
+                return _view_diffs(target, crun.history(), time.time() - crun.rec.t0)
 
             ok, why = crun.wait_until(missing, op_timeout,
                                       f"the model's state after op {index} ({op.describe()})")

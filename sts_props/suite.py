@@ -63,6 +63,8 @@ class SuiteSummary:
     #: fault ops performed (accepted), by kind; scenarios with at least one, by kind (issue 5)
     faults: Counter[str] = field(default_factory=Counter)
     fault_scenarios: Counter[str] = field(default_factory=Counter)
+    #: passing scenarios with at least one accepted fault op
+    fault_bearing: int = 0
     #: fault kinds the backend cannot perform, skipped (``--faults``)
     skipped_faults: list[str] = field(default_factory=list)
     #: liveness verdicts after faults (sts_props.checks.liveness), by verdict
@@ -74,6 +76,7 @@ class SuiteSummary:
         """Count the fault ops of one passing scenario."""
         self.faults.update(kinds)
         self.fault_scenarios.update(kinds.keys())
+        self.fault_bearing += bool(kinds)
 
     def note(self, scenario: Scenario, accepted: list[bool], seconds: float) -> None:
         """Count a passing scenario in the coverage and keep it for reports."""
@@ -95,9 +98,9 @@ class SuiteSummary:
             f"violations: {len(self.violations)}",
         ]
         if self.faults or self.skipped_faults:
-            lines.insert(-1, "faults: " + (", ".join(
-                f"{k}x{n} (in {self.fault_scenarios[k]} scenarios)"
-                for k, n in sorted(self.faults.items())) or "none"))
+            lines.insert(-1, f"faults ({self.fault_bearing} fault-bearing scenarios): " + (
+                ", ".join(f"{k}x{n} (in {self.fault_scenarios[k]} scenarios)"
+                          for k, n in sorted(self.faults.items())) or "none"))
             if self.skipped_faults:
                 lines.insert(-1, "faults skipped (the backend cannot perform them): "
                              + ", ".join(self.skipped_faults))
@@ -264,12 +267,13 @@ def run_cluster_suite(
     and a write-denial window (inserted into the first scenarios that lack them).
     """
     from strategies import scenarios
-    from strategies.ops import with_fault
+    from strategies.ops import INSERTABLE_FAULTS, with_fault
     cfg = config or ModelConfig.for_version(cluster.version())
     summary = SuiteSummary(backend=f"{cluster.name} ({cluster.version()}) vs model ({cfg.version})")
     summary.skipped_faults = sorted(set(fault_kinds) - cluster.capabilities.faults)
     fault_kinds = frozenset(fault_kinds) & cluster.capabilities.faults
     guaranteed = [k for k in GUARANTEED_FAULTS if k in fault_kinds]
+    insertable = [k for k in INSERTABLE_FAULTS if k in fault_kinds]
     started = time.monotonic()
     failed: list[tuple[Scenario, list[Violation]]] = []
     runs_after_failure = [0]
@@ -289,6 +293,9 @@ def run_cluster_suite(
                         op.kind == kind for op in scenario.ops):
                     scenario = with_fault(scenario, kind)
                     break
+            if insertable and not any(op.kind in fault_kinds for op in scenario.ops):
+                # --faults: every scenario bears at least one fault (kinds taken in turn)
+                scenario = with_fault(scenario, insertable[summary.scenarios % len(insertable)])
         known = next((v for sc, v in failed if sc == scenario), None)
         if failed:
             runs_after_failure[0] += 1

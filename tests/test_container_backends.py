@@ -93,12 +93,14 @@ def test_storage_data_check_refuses_a_cluster_without_containers() -> None:
         check_storage_data(KwokCluster(build=False))
 
 
-def test_labels_do_not_drop_k3s_privileged_mode() -> None:
+@pytest.mark.cluster
+@pytest.mark.backend("kwok-image", "k3s")  # testcontainers' classes talk to Docker at once
+def test_labels_do_not_drop_k3s_privileged_mode(sts_cluster: Cluster) -> None:
+    """K3SContainer asks for ``privileged=True`` through ``with_kwargs``, which a second call
+    would replace; the labels must be added next to it."""
     from sts_props.cluster.container_cluster import add_labels
-    from sts_props.cluster.docker_env import configure_testcontainers
     from sts_props.cluster.k3s import K3sCluster
 
-    configure_testcontainers()
     container = K3sCluster(image="rancher/k3s:v0.0.0-example")._container()
     add_labels(container, {CREATED_BY_LABEL: CREATED_BY_VALUE})
     assert container._kwargs == {"privileged": True,

@@ -70,6 +70,7 @@ def test_node_failure_evicts_the_node_pods_and_they_come_back(sts_cluster: Clust
     assert all(not (n.spec.unschedulable or False) for n in core.list_node().items)
 
 
+@pytest.mark.backend("kwok")  # the backend that runs kube-controller-manager as a process
 def test_controller_restart_mid_rollout_resumes(sts_cluster: Cluster) -> None:
     result = _run(sts_cluster, SetTemplate("env", "restart"), RestartController(), Settle())
     assert [k for k, _ in result.fault_seconds] == ["restart_controller"]

@@ -287,6 +287,7 @@ class ClusterRun:
         satisfied_since: float | None = None
         missing = ""
         first = True
+        evaluated = 0.0
         while True:
             now = time.monotonic()
             if now >= deadline:
@@ -295,10 +296,11 @@ class ClusterRun:
             arrived = self.rec.pump(wait=min(0.1, deadline - now))
             if self.rec.errors:
                 return False, f"a watch failed while waiting for {what}: {self.rec.errors[-1]}"
-            # ``ok`` reads only the recorded History, so its answer changes only when events
-            # arrive: evaluate it then, not on every 0.1 s wake-up.
-            if arrived or first:
-                missing, first = ok(), False
+            # ``ok`` reads the recorded History, so its answer changes when events arrive:
+            # evaluate it then, not on every 0.1 s wake-up; and every 0.25 s while something
+            # is missing, for answers that depend on the time (minReadySeconds running out).
+            if arrived or first or (missing and time.monotonic() - evaluated >= 0.25):
+                missing, first, evaluated = ok(), False, time.monotonic()
             if missing:
                 satisfied_since = None
                 continue
