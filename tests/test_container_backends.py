@@ -192,10 +192,13 @@ def test_container_of_a_killed_run_is_removed_as_an_orphan(sts_cluster: Cluster)
     child.wait(timeout=30)
     client = docker_client()
     try:
-        assert container_id in {c.id for c in _ours(client)}
+        (orphan,) = [c for c in _ours(client) if c.id == container_id]
+        workdir = Path(orphan.labels["sts-props.io/workdir"])
+        assert workdir.exists()
         removed = remove_orphans(client)  # what the next start does first
         assert container_id not in {c.id for c in _ours(client)}
         assert removed
+        assert not workdir.exists(), "the orphan's work directory was left behind"
         # the session's own container belongs to a live process and stays
         assert any(c.labels.get(OWNER_PID_LABEL) == str(os.getpid()) for c in _ours(client))
     finally:

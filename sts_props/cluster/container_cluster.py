@@ -31,6 +31,8 @@ from sts_props.cluster.docker_env import (
     BACKEND_LABEL,
     DOCKER_LABELS,
     OWNER_PID_LABEL,
+    WORKDIR_LABEL,
+    WORKDIR_PREFIX,
     configure_testcontainers,
     docker_client,
     remove_orphans,
@@ -87,13 +89,14 @@ class ContainerCluster(Cluster, abc.ABC):
             self._preflight(client)
         finally:
             client.close()
-        self.workdir = Path(tempfile.mkdtemp(prefix=f"sts-props-container-{self.name}-"))
+        self.workdir = Path(tempfile.mkdtemp(prefix=f"{WORKDIR_PREFIX}{self.name}-"))
         atexit.register(self.stop)
         exit_on_sigterm()
         try:
             container = self._container()
             add_labels(container, dict(DOCKER_LABELS, **{OWNER_PID_LABEL: str(os.getpid()),
-                                                         BACKEND_LABEL: self.name}))
+                                                         BACKEND_LABEL: self.name,
+                                                         WORKDIR_LABEL: str(self.workdir)}))
             self.progress(f"starting container {container.image}")
             self.container = container
             container.start()

@@ -16,6 +16,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
+import tempfile
+from pathlib import Path
 from typing import Any
 
 from sts_props.cluster.base import CREATED_BY_LABEL, CREATED_BY_VALUE, BackendUnavailable
@@ -25,6 +28,9 @@ from sts_props.cluster.lifecycle import pid_alive
 #: orphan (its process is gone) from a container another live run is using.
 OWNER_PID_LABEL = "sts-props.io/owner-pid"
 BACKEND_LABEL = "sts-props.io/backend"
+#: The run's host work directory (kubeconfig, mounted config), removed with an orphan.
+WORKDIR_LABEL = "sts-props.io/workdir"
+WORKDIR_PREFIX = "sts-props-container-"
 DOCKER_LABELS = {CREATED_BY_LABEL: CREATED_BY_VALUE}
 
 PROBE_TIMEOUT = 5.0
@@ -100,6 +106,11 @@ def remove_orphans(client: Any) -> list[str]:
         with contextlib.suppress(Exception):
             container.remove(force=True)
             removed.append(container.name)
+        workdir = Path((container.labels or {}).get(WORKDIR_LABEL, ""))
+        # only a directory this module's naming made, in the temp directory
+        if workdir.name.startswith(WORKDIR_PREFIX) and workdir.parent == Path(
+                tempfile.gettempdir()):
+            shutil.rmtree(workdir, ignore_errors=True)
     return removed
 
 
