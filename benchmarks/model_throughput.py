@@ -5,7 +5,12 @@ scale targets up to 10 replicas, the safety and quiescent checks after every ste
 number of examples and prints examples/s, ops/s, and the settings it ran with. A script, not a
 timed test: figures depend on the machine (and on what else runs on it: compare CPU time too).
 
-    python benchmarks/model_throughput.py [--examples 300] [--steps 20] [--repeat 3]
+    python benchmarks/model_throughput.py [--examples 300] [--steps 20] [--repeat 3] [--floor]
+
+``--floor`` also runs the *engine floor*: a machine with the same rules, invariants and
+Hypothesis draws (the manifests, one argument and one interleaving per op) but no model and no
+checks. Its rate bounds what any model could reach with Hypothesis's stateful engine on this
+machine.
 
 Settings: generation only (``phases=[Phase.generate]``: no example database, no shrinking,
 which a run without failures never needs), no deadline, health checks suppressed,
@@ -20,12 +25,22 @@ import statistics
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from hypothesis import HealthCheck, Phase, settings
-from hypothesis.stateful import run_state_machine_as_test
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    rule,
+    run_state_machine_as_test,
+)
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from anywhere
 
+from strategies.chooser import interleavings
+from strategies.manifests import valid_statefulsets
 from strategies.state_machine import StatefulSetMachine
 
 
@@ -45,11 +60,54 @@ class BenchMachine(StatefulSetMachine):
         super().teardown()
 
 
-def run_once(config: settings) -> tuple[int, int, float, float]:
+def _floor_machine(bare: bool = False) -> type[RuleBasedStateMachine]:
+    """The engine floor: StatefulSetMachine's rules and invariants with no-op bodies that make
+    the draws a real step makes (an argument, an interleaving), and no model or checks.
+
+    ``bare`` keeps only the rules, the invariants and one integer draw per step (no manifests,
+    no interleavings): what Hypothesis's stateful engine costs by itself.
+    """
+    values = st.integers(0, BenchMachine.max_replicas)
+    moves: st.SearchStrategy[Any] = (
+        st.just(None) if bare else interleavings(BenchMachine.max_steps_between_ops))
+    manifests: st.SearchStrategy[Any] = (
+        st.just(None) if bare else valid_statefulsets(max_replicas=BenchMachine.max_replicas))
+
+    def make_rule(name: str) -> object:
+        def body(self: Any, data: st.DataObject) -> None:
+            data.draw(values, label="argument")
+            data.draw(moves, label=f"after {name}")
+            self.ops += 1
+        body.__name__ = name
+        return rule(data=st.data())(body)
+
+    def create(self: Any, data: st.DataObject) -> None:
+        data.draw(manifests, label="manifests")
+        data.draw(moves, label="after create")
+        self.ops = 1
+
+    def teardown(self: Any) -> None:
+        BenchMachine.examples += 1
+        BenchMachine.ops_applied += self.ops
+
+    own = vars(StatefulSetMachine)
+    members: dict[str, object] = {
+        name: make_rule(name) for name, f in own.items()
+        if getattr(f, "hypothesis_stateful_rule", None) is not None}
+    members["create"] = initialize(data=st.data())(create)
+    members["teardown"] = teardown
+    for name, f in own.items():
+        if getattr(f, "hypothesis_stateful_invariant", None) is not None:
+            members[name] = invariant()(lambda self: None)
+    return type("EngineFloorMachine", (RuleBasedStateMachine,), members)
+
+
+def run_once(config: settings, machine: type[RuleBasedStateMachine] = BenchMachine
+             ) -> tuple[int, int, float, float]:
     """``(examples, ops, wall seconds, CPU seconds)`` of one benchmark run."""
     BenchMachine.examples = BenchMachine.ops_applied = 0
     wall, cpu = time.perf_counter(), time.process_time()
-    run_state_machine_as_test(BenchMachine, settings=config)
+    run_state_machine_as_test(machine, settings=config)
     return (BenchMachine.examples, BenchMachine.ops_applied, time.perf_counter() - wall,
             time.process_time() - cpu)
 
@@ -59,6 +117,8 @@ def main() -> None:
     parser.add_argument("--examples", type=int, default=300)
     parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--floor", action="store_true",
+                        help="also run the engine floor (same draws, no model, no checks)")
     args = parser.parse_args()
 
     config = settings(max_examples=args.examples, stateful_step_count=args.steps,
@@ -79,6 +139,13 @@ def main() -> None:
     if args.repeat > 1:
         print(f"median throughput: {statistics.median(rates):.1f} examples/s "
               f"over {args.repeat} runs")
+    if args.floor:
+        for bare, what in ((False, "same rules, invariants and draws; no model, no checks"),
+                           (True, "same rules and invariants, one integer draw per step")):
+            n, ops, wall, cpu = run_once(config, _floor_machine(bare))
+            print(f"engine floor ({what}): examples: {n}  ops: {ops}  wall time: {wall:.2f}s  "
+                  f"CPU time: {cpu:.2f}s  throughput: {n / wall:.1f} examples/s "
+                  f"({n / cpu:.1f} examples per CPU second)")
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from sts_props.cli_options import add_connection_options
 from sts_props.cluster.base import Cluster, ClusterError
 from sts_props.model import ModelConfig
 from sts_props.model.validation import default_statefulset, validate_create
@@ -91,12 +92,7 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--image", default=None,
                        help="with kwok-image or k3s: the container image (default: kwok-image "
                             "builds sts-props/kwok-cluster locally; k3s uses its pinned tag)")
-    check.add_argument("--kubeconfig", type=Path, default=None,
-                       help="with --backend kubeconfig (default: $KUBECONFIG or ~/.kube/config)")
-    check.add_argument("--context", default=None, help="with --backend kubeconfig")
-    check.add_argument("--allow-existing-cluster", action="store_true",
-                       help="with --backend kubeconfig: run on a cluster sts-props did not "
-                            "create, touching only namespaces it creates and labels")
+    add_connection_options(check)
     check.add_argument("--examples", type=int, default=200,
                        help="number of generated scenarios (default 200)")
     check.add_argument("--manifests", type=Path, action="append", default=[],

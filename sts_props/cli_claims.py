@@ -30,6 +30,7 @@ from typing import Any
 import yaml
 
 from sts_props.claims import CLAIMS, SeedClaim, Verdict, evaluate_claim
+from sts_props.cli_options import add_connection_options
 from sts_props.model import ModelConfig
 from sts_props.scenario import ManifestError, Manifests, Scenario
 
@@ -40,11 +41,7 @@ def add_backend_options(parser: argparse.ArgumentParser, default_version: str) -
                         choices=["model", "kwok", "kwok-image", "k3s", "kubeconfig"],
                         help="model only (default), or also run on a cluster started for this "
                              "run (kwok, kwok-image, k3s) or an existing one from a kubeconfig")
-    parser.add_argument("--kubeconfig", type=Path, default=None,
-                        help="with --backend kubeconfig")
-    parser.add_argument("--context", default=None, help="with --backend kubeconfig")
-    parser.add_argument("--allow-existing-cluster", action="store_true",
-                        help="with --backend kubeconfig: see `check --help`")
+    add_connection_options(parser)
     parser.add_argument("--k8s-version", default=default_version,
                         help=f"Kubernetes version to model and run (default {default_version})")
     parser.add_argument("--manifests", type=Path, action="append", default=[],

@@ -40,6 +40,7 @@ from hypothesis import seed as hypothesis_seed
 from hypothesis.errors import HypothesisException
 
 from sts_props.checks import Violation, quiescent_view
+from sts_props.cli_options import add_connection_options
 from sts_props.cluster.base import Cluster
 from sts_props.differential import run_differential
 from sts_props.history import Event, History
@@ -275,8 +276,7 @@ def add_mutants_parser(sub: Any, default_version: str) -> None:
     p = sub.add_parser("mutants", help="mutation testing: is each broken model variant caught "
                                        "by a differential run against a real cluster?")
     p.add_argument("--backend", default="kwok", choices=["kwok", "kubeconfig"])
-    p.add_argument("--kubeconfig", default=None, help="with --backend kubeconfig")
-    p.add_argument("--context", default=None, help="with --backend kubeconfig")
+    add_connection_options(p)
     p.add_argument("--k8s-version", default=default_version)
     p.add_argument("--only", action="append", default=[], metavar="NAME",
                    help="run only this mutant (repeatable)")
@@ -296,7 +296,6 @@ def add_mutants_parser(sub: Any, default_version: str) -> None:
 def run_mutants_command(args: argparse.Namespace, config: ModelConfig) -> int:
     """``sts-props mutants``: 0 if every mutant is caught, 1 if not, 2 on bad input."""
     import sys
-    from pathlib import Path
 
     from sts_props.cluster.backends import make_cluster
 
@@ -313,8 +312,8 @@ def run_mutants_command(args: argparse.Namespace, config: ModelConfig) -> int:
         return 2
     say: Progress = lambda line: print(line, flush=True)  # noqa: E731
     with make_cluster(args.backend, args.k8s_version, progress=say,
-                      kubeconfig=Path(args.kubeconfig) if args.kubeconfig else None,
-                      context=args.context) as cluster:
+                      kubeconfig=args.kubeconfig, context=args.context,
+                      allow_existing=args.allow_existing_cluster) as cluster:
         report = run_mutation_suite(
             cluster, names, progress=say, examples=args.examples, budget=args.budget,
             op_timeout=args.op_timeout, seed=args.seed, control=not args.no_control,

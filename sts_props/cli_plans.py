@@ -25,6 +25,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from sts_props.cli_options import add_connection_options
 from sts_props.cluster.base import Cluster, ClusterError
 from sts_props.plan import BACKENDS, Plan, PlanError
 from sts_props.replay import PlanRun, run_plan_on_cluster, run_plan_on_model
@@ -42,12 +43,7 @@ def add_plan_parsers(sub: Any) -> None:
     replay.add_argument("--backend", default=None, choices=list(BACKENDS),
                         help="where to run it (default: the backend recorded in the plan); "
                              "kwok and kubeconfig also run the model and compare")
-    replay.add_argument("--kubeconfig", type=Path, default=None,
-                        help="with --backend kubeconfig (default: $KUBECONFIG or ~/.kube/config)")
-    replay.add_argument("--context", default=None, help="with --backend kubeconfig")
-    replay.add_argument("--allow-existing-cluster", action="store_true",
-                        help="with --backend kubeconfig: run on a cluster sts-props did not "
-                             "create, touching only namespaces it creates and labels")
+    add_connection_options(replay)
     replay.add_argument("--artifacts", type=Path, default=Path("artifacts"),
                         help="where a failing run's files go (default artifacts/)")
 
