@@ -51,11 +51,13 @@ from sts_props.ops import (
     FailPod,
     FlapReadiness,
     HoldNotReady,
+    HoldScheduling,
     HoldTerminating,
     KillPod,
     Op,
     RecreateSet,
     ReleasePod,
+    ReleaseScheduling,
     ReleaseTerminating,
     RestartApiserver,
     RestartController,
@@ -94,17 +96,27 @@ SetState = Literal["present", "deleting", "absent"]
 ALL_FAULTS: frozenset[str] = frozenset(FAULT_OPS)
 
 #: Weights of the fault kinds while the set is present; against the ~45 of the other ops a
-#: fault comes about once in five ops. ``allow_pod_writes`` and ``release_terminating`` get
-#: their weight only while something is denied or held.
+#: fault comes about once in five ops. ``allow_pod_writes``, ``release_terminating`` and
+#: ``release_scheduling`` get their weight only while something is denied or held.
 _FAULT_WEIGHTS = {
     "kill_pod": 2, "evict_pod": 2, "flap_readiness": 2, "hold_terminating": 2,
     "fail_node": 2, "restart_controller": 2, "restart_apiserver": 1, "deny_pod_writes": 1,
+    "hold_scheduling": 1,
 }
 #: Ops allowed while a DenyPodWrites is in force: the model covers refused creates, RP-1 and
 #: condemned deletes and user deletes, but not refused update deletions or GC, so no template,
 #: strategy or set-deletion ops (and no node failure, whose pod GC would be refused) meanwhile.
 _WHILE_DENIED = ("scale", "delete_pod", "kill_pod", "evict_pod", "fail_pod", "flap_readiness",
                  "restart_controller", "set_retention", "set_min_ready_seconds")
+#: Ops drawn while a HoldScheduling is in force: those that make a pod be (re)created Pending
+#: (scale, deletes, RP-1, a node failure), touch the claims of Pending pods (delete_pvc: STO-5;
+#: set_retention: STO-5 re-applies the retention refs) or end other holds. Not meanwhile:
+#: template and strategy edits (a rollout would stop at its first Pending pod, which is
+#: UPD-12 territory, not this fault's), set deletion, and new holds or denials; HoldNotReady
+#: is left out because on kwok its annotation keeps the pod from ever starting.
+_WHILE_SCHEDULING_HELD = ("scale", "delete_pod", "delete_pvc", "kill_pod", "evict_pod",
+                          "fail_pod", "flap_readiness", "fail_node", "restart_controller",
+                          "set_retention", "release_pod", "release_terminating")
 
 
 def max_unavailable_values(invalid: bool = False) -> st.SearchStrategy[int | str]:
@@ -132,6 +144,8 @@ class _Shadow:
     held: set[int] = field(default_factory=set)
     denied: set[int] = field(default_factory=set)
     finalized: set[int] = field(default_factory=set)
+    #: a HoldScheduling is in force (new pods stay Pending)
+    scheduling_held: bool = False
     fault_kinds: frozenset[str] = frozenset()
 
     @property
@@ -190,6 +204,9 @@ class _Shadow:
             return
         if isinstance(op, ReleaseTerminating):
             self.finalized.discard(op.ordinal)
+            return
+        if isinstance(op, HoldScheduling | ReleaseScheduling):
+            self.scheduling_held = isinstance(op, HoldScheduling)
             return
         if op.kind not in SPEC_OPS or self.state != "present":
             return
@@ -259,6 +276,11 @@ def _choices(shadow: _Shadow, faults: bool) -> list[str]:
         if shadow.denied:
             weights = {k: w for k, w in weights.items() if k in _WHILE_DENIED}
             weights["allow_pod_writes"] = 8
+        if shadow.scheduling_held:
+            weights = {k: w for k, w in weights.items() if k in _WHILE_SCHEDULING_HELD}
+            if shadow.has_claims and "delete_pvc" in weights:
+                weights["delete_pvc"] = 5  # the point of the hold: a Pending pod's claim (STO-5)
+            weights["release_scheduling"] = 6
     elif shadow.state == "deleting":
         # Let the deletion finish (the next Settle) before anything depends on it.
         weights = {"settle": 8, "delete_set": 1}
@@ -356,6 +378,10 @@ def _fault_op(kind: str, ordinal: int, shadow: _Shadow) -> Op | None:
         return RestartApiserver()
     if kind == "allow_pod_writes":
         return AllowPodWrites()
+    if kind == "hold_scheduling":
+        return HoldScheduling()
+    if kind == "release_scheduling":
+        return ReleaseScheduling()
     return None
 
 
@@ -363,26 +389,35 @@ def _fault_op(kind: str, ordinal: int, shadow: _Shadow) -> Op | None:
 POD_FAULT_RECIPES: dict[str, type[KillPod] | type[EvictPod] | type[FlapReadiness]] = {
     "kill_pod": KillPod, "evict_pod": EvictPod, "flap_readiness": FlapReadiness}
 #: Every kind ``with_fault`` knows.
-INSERTABLE_FAULTS = ("restart_controller", "fail_node", "deny_pod_writes", *POD_FAULT_RECIPES)
+INSERTABLE_FAULTS = ("restart_controller", "restart_apiserver", "fail_node", "deny_pod_writes",
+                     "hold_scheduling", *POD_FAULT_RECIPES)
 
 
 def with_fault(scenario: Scenario, kind: str) -> Scenario:
     """``scenario`` with one fault of ``kind`` inserted right after its first Settle, so that
     a suite can guarantee that some scenarios exercise it (``sts-props check --faults``).
 
-    ``restart_controller`` follows the op after that Settle (the restart then lands while that
-    op is reconciled); ``fail_node`` fails the node of the highest pod; ``deny_pod_writes``
-    opens a short window on the highest pod: deny, fail the pod (its RP-1 delete is refused),
-    allow, settle.
+    ``restart_controller`` and ``restart_apiserver`` follow the op after that Settle (the
+    restart then lands while that op is reconciled); ``fail_node`` fails the node of the
+    highest pod; ``deny_pod_writes`` opens a short window on the highest pod: deny, fail the
+    pod (its RP-1 delete is refused), allow, settle; ``hold_scheduling`` is "a Pending pod
+    loses its claim" (STO-5): hold scheduling, make the highest pod ``k`` be re-created
+    Pending (delete it, or, for scenarios of even length, scale up by one so that ``k`` is
+    new), delete its claim, settle (the controller re-creates the claim, since the pod is
+    Pending), release, settle.
 
     >>> from sts_props.ops import Create, Scale, Settle
     >>> sc = Scenario(Manifests.seed(), (Create(), Settle(), Scale(1), Settle()))
     >>> [op.kind for op in with_fault(sc, "restart_controller").ops]
     ['create', 'settle', 'scale', 'restart_controller', 'settle']
+    >>> [op.kind for op in with_fault(sc, "restart_apiserver").ops]
+    ['create', 'settle', 'scale', 'restart_apiserver', 'settle']
     >>> [op.describe() for op in with_fault(sc, "deny_pod_writes").ops][2:6]
     ['deny writes to pod 2', 'make pod 2 Failed', 'allow pod writes again', 'settle']
     >>> [op.describe() for op in with_fault(sc, "kill_pod").ops][2:4]
     ['kill pod 2 (grace 0)', 'settle']
+    >>> [op.kind for op in with_fault(sc, "hold_scheduling").ops][2:8]
+    ['hold_scheduling', 'scale', 'delete_pvc', 'settle', 'release_scheduling', 'settle']
     """
     ops = list(scenario.ops)
     at = next((i + 1 for i, op in enumerate(ops) if isinstance(op, Settle)), len(ops))
@@ -394,17 +429,28 @@ def with_fault(scenario: Scenario, kind: str) -> Scenario:
     prefix: list[Op] = [] if replicas > 0 else [Scale(2), Settle()]
     top = start + (replicas if replicas > 0 else 2) - 1
     inserted: list[Op]
-    if kind == "restart_controller":
+    if kind in ("restart_controller", "restart_apiserver"):
+        restart: Op = RestartController() if kind == "restart_controller" else RestartApiserver()
         if at < len(ops) and not isinstance(ops[at], Settle):
             at += 1  # the restart follows this op, which is still being reconciled
-            inserted = [RestartController()]
+            inserted = [restart]
         else:  # no op in flight there: start a rollout (an annotation change) to interrupt
-            inserted = [*prefix, SetTemplate("annotation", "restart"), RestartController(),
-                        Settle()]
+            inserted = [*prefix, SetTemplate("annotation", "restart"), restart, Settle()]
     elif kind == "fail_node":
         inserted = [*prefix, FailNode(top), Settle()]
     elif kind == "deny_pod_writes":
         inserted = [*prefix, DenyPodWrites(top), FailPod(top), AllowPodWrites(), Settle()]
+    elif kind == "hold_scheduling":
+        # Both ways a slot pod gets created while nothing is scheduled; alternate (with no
+        # randomness here) so that both are exercised.
+        size = replicas if replicas > 0 else 2
+        if len(ops) % 2:
+            pending: list[Op] = [DeletePod(top)]
+            target = top
+        else:
+            pending, target = [Scale(size + 1)], top + 1
+        inserted = [*prefix, HoldScheduling(), *pending, DeletePVC(target), Settle(),
+                    ReleaseScheduling(), Settle()]
     elif kind in POD_FAULT_RECIPES:
         inserted = [*prefix, POD_FAULT_RECIPES[kind](top), Settle()]
     else:
@@ -477,6 +523,8 @@ def _op_sequences(draw: st.DrawFn, manifests: Manifests, min_ops: int, max_ops: 
     if shadow.denied:
         ops.append(AllowPodWrites())
     ops.extend(ReleaseTerminating(o) for o in sorted(shadow.finalized))
+    if shadow.scheduling_held:
+        ops.append(ReleaseScheduling())
     if not isinstance(ops[-1], Settle):
         ops.append(Settle())
     return tuple(ops)

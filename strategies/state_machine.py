@@ -72,9 +72,11 @@ from sts_props.ops import (
     DeleteSet,
     FailPod,
     HoldNotReady,
+    HoldScheduling,
     Op,
     RecreateSet,
     ReleasePod,
+    ReleaseScheduling,
     RevertTemplate,
     Scale,
     SetMaxUnavailable,
@@ -171,6 +173,8 @@ class StatefulSetMachine(RuleBasedStateMachine):
         self._quiescent: QuiescentChecker | None = None
         self._since_settle = 0
         self._gap = 1
+        #: a HoldScheduling is in force (new pods stay Pending until ReleaseScheduling)
+        self.scheduling_held = False
 
     # -- helpers ------------------------------------------------------------------------------
     @property
@@ -433,6 +437,19 @@ class StatefulSetMachine(RuleBasedStateMachine):
         # fail_node answers 409 for a pod on no node (Pending): not predicted
         self._apply(op_from_dict({"op": kind, "ordinal": ordinal}),
                     None if kind == "fail_node" else ("ok", 200))
+
+    @precondition(lambda self: self._set_live() and not self.scheduling_held)
+    @rule()
+    def hold_scheduling(self) -> None:
+        """New pods stay Pending (STO-5: a Pending pod's deleted claim is recreated)."""
+        self.scheduling_held = True
+        self._apply(HoldScheduling(), ("ok", 200))
+
+    @precondition(lambda self: self.scheduling_held)
+    @rule()
+    def release_scheduling(self) -> None:
+        self.scheduling_held = False
+        self._apply(ReleaseScheduling(), ("ok", 200))
 
     @precondition(lambda self: self.run is not None)
     @rule()

@@ -114,7 +114,8 @@ def _parser() -> argparse.ArgumentParser:
                        help="also write JUnit XML: one testcase per scenario (for CI)")
     check.add_argument("--faults", action="store_true",
                        help="mix faults into the scenarios: pod kill/eviction, readiness "
-                            "flaps, finalizer holds, node failure, controller restarts, "
+                            "flaps, finalizer holds, node failure, controller and apiserver "
+                            "restarts, "
                             "denied API writes (a backend skips, and names, those it cannot "
                             "perform); on a cluster at least 2 scenarios each get a restart, "
                             "a node failure and a write denial")

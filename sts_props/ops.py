@@ -406,6 +406,43 @@ class AllowPodWrites(Op):
 
 
 @dataclass(frozen=True)
+class HoldScheduling(Op):
+    """From now on no new pod is scheduled: pods created meanwhile stay Pending, unscheduled,
+    until :class:`ReleaseScheduling`. Pods already running are untouched.
+
+    On a cluster every node is cordoned (``spec.unschedulable: true``); a node that joins
+    meanwhile (:class:`FailNode` replaces one) joins cordoned. A Pending pod is on no node, so
+    it does not hold its claims (PVC protection) and the controller re-creates a deleted one
+    (STO-5). Under OrderedReady the controller stops at the first Pending pod (ORD-2).
+
+    The recipe that deletes the claim of a Pending pod (``strategies.ops.with_fault``):
+
+    >>> for op in (HoldScheduling(), DeletePod(1), DeletePVC(1), ReleaseScheduling()):
+    ...     print(op.describe())
+    hold scheduling (cordon every node)
+    delete pod 1
+    delete the PVC of pod 1
+    release scheduling (uncordon every node)
+    """
+
+    kind: ClassVar[str] = "hold_scheduling"
+
+    def describe(self) -> str:
+        return "hold scheduling (cordon every node)"
+
+
+@dataclass(frozen=True)
+class ReleaseScheduling(Op):
+    """End a :class:`HoldScheduling`: Pending pods are scheduled and start (a no-op if not
+    held)."""
+
+    kind: ClassVar[str] = "release_scheduling"
+
+    def describe(self) -> str:
+        return "release scheduling (uncordon every node)"
+
+
+@dataclass(frozen=True)
 class Settle(Op):
     """Wait until the system is quiescent (section 10.3); the quiescent state is compared."""
 
@@ -439,6 +476,7 @@ OP_TYPES: dict[str, type[Op]] = {
         *(
             KillPod, EvictPod, FlapReadiness, HoldTerminating, ReleaseTerminating, FailNode,
             RestartController, RestartApiserver, DenyPodWrites, AllowPodWrites,
+            HoldScheduling, ReleaseScheduling,
         ),
     )
 }
@@ -447,7 +485,7 @@ OP_TYPES: dict[str, type[Op]] = {
 FAULT_OPS: tuple[str, ...] = (
     "kill_pod", "evict_pod", "flap_readiness", "hold_terminating", "release_terminating",
     "fail_node", "restart_controller", "restart_apiserver", "deny_pod_writes",
-    "allow_pod_writes",
+    "allow_pod_writes", "hold_scheduling", "release_scheduling",
 )
 
 

@@ -211,7 +211,8 @@ def run_model_suite(
 
 
 #: fault kinds ``--faults`` guarantees in at least GUARANTEED_FAULT_SCENARIOS cluster scenarios
-GUARANTEED_FAULTS = ("restart_controller", "fail_node", "deny_pod_writes")
+GUARANTEED_FAULTS = ("restart_controller", "restart_apiserver", "fail_node", "deny_pod_writes",
+                     "hold_scheduling")
 GUARANTEED_FAULT_SCENARIOS = 2
 
 #: minReadySeconds is real waiting on a cluster (every pod of a rollout waits it out): cluster

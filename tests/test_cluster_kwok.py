@@ -52,6 +52,38 @@ def test_differential_rollout_with_faults_matches_model(sts_cluster: Cluster) ->
     assert run_quiescent_checks(result.cluster_history) == []
 
 
+def test_claims_that_name_no_class_bind_through_the_default_class(sts_cluster: Cluster) -> None:
+    # The generic web set's claim template names no storageClassName: its claims bind only
+    # through the cluster's default StorageClass (kwok and kwok-image create one, k3s ships
+    # one). Without it every pod stayed Pending and each op waited out its timeout.
+    from strategies.manifests import web_manifests
+
+    ops = (Create(), Settle(), Scale(3), Settle())
+    result = run_differential(Scenario(web_manifests(), ops), sts_cluster)
+    assert result.ok, result.render()
+
+
+@pytest.mark.backend("kwok", "kwok-image")  # edits a cluster-wide StorageClass: ours only
+def test_claims_without_any_default_class_are_refused_at_create(
+        sts_cluster: Cluster, cluster_run: Callable[[Manifests], ClusterRun]) -> None:
+    from strategies.manifests import web_manifests
+    from sts_props.cluster.base import ClusterError
+    from sts_props.cluster.kwok_nodes import DEFAULT_STORAGE_CLASS
+
+    storage = typed_apis(sts_cluster.api_client())[2]
+    key = "storageclass.kubernetes.io/is-default-class"
+    storage.patch_storage_class(DEFAULT_STORAGE_CLASS,
+                                {"metadata": {"annotations": {key: "false"}}})
+    try:
+        run = cluster_run(web_manifests())
+        with pytest.raises(ClusterError, match="data name no storageClassName and the cluster "
+                                               "has no default StorageClass"):
+            run.apply(Create())
+    finally:
+        storage.patch_storage_class(DEFAULT_STORAGE_CLASS,
+                                    {"metadata": {"annotations": {key: "true"}}})
+
+
 def test_rejected_op_answers_like_the_model(
         cluster_run: Callable[[Manifests], ClusterRun]) -> None:
     run = cluster_run(Manifests.seed())

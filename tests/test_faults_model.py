@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sts_props.checks import run_quiescent_checks, run_safety_checks
 from sts_props.checks.compare import quiescent_view
+from sts_props.checks.liveness import check_liveness
 from sts_props.model import ModelRun
 from sts_props.model.environment import HOLD_FINALIZER
 from sts_props.model.runner import Chooser
@@ -11,14 +12,17 @@ from sts_props.ops import (
     AllowPodWrites,
     Create,
     DeletePod,
+    DeletePVC,
     DenyPodWrites,
     EvictPod,
     FailNode,
     FailPod,
     FlapReadiness,
+    HoldScheduling,
     HoldTerminating,
     KillPod,
     Op,
+    ReleaseScheduling,
     ReleaseTerminating,
     RestartController,
     Scale,
@@ -46,7 +50,7 @@ def _clean(r: ModelRun) -> None:
 def test_fault_ops_round_trip_through_plan_data() -> None:
     for op in (KillPod(1), EvictPod(0), FlapReadiness(2), HoldTerminating(1),
                ReleaseTerminating(1), FailNode(1, (0, 2)), RestartController(),
-               DenyPodWrites(3), AllowPodWrites()):
+               DenyPodWrites(3), AllowPodWrites(), HoldScheduling(), ReleaseScheduling()):
         assert op_from_dict(op.to_dict()) == op
 
 
@@ -202,3 +206,84 @@ def test_ord4_condemned_delete_refused_blocks_scale_down() -> None:
     r.apply(AllowPodWrites())
     r.apply(Settle())
     assert pods(r) == ["web-0"]
+
+
+# -- HoldScheduling: Pending pods and their claims (STO-5) ----------------------------------------
+def _phases(r: ModelRun) -> dict[str, str]:
+    return {n: p.phase for n, p in sorted(r.world.pods.items())}
+
+
+def test_pr3_hold_scheduling_leaves_new_pods_pending_and_running_pods_untouched() -> None:
+    r = run(web(2, policy="Parallel"), Create(), Settle(), HoldScheduling(), Scale(4), Settle())
+    assert _phases(r) == {"web-0": "Running", "web-1": "Running", "web-2": "Pending",
+                          "web-3": "Pending"}
+    assert r.world.pods["web-0"].ready and not r.unsettled  # a quiescent state, short of 10.3
+    _clean(r)
+    r.apply(ReleaseScheduling())
+    r.apply(Settle())
+    assert set(_phases(r).values()) == {"Running"}
+    _clean(r)
+
+
+def test_ord2_hold_scheduling_stops_ordered_scale_up_at_the_first_pending_pod() -> None:
+    r = run(web(1), Create(), Settle(), HoldScheduling(), Scale(3), Settle())
+    assert _phases(r) == {"web-0": "Running", "web-1": "Pending"}  # web-2 waits (ORD-1)
+    _clean(r)
+    r.apply(ReleaseScheduling())
+    r.apply(Settle())
+    assert pods(r) == ["web-0", "web-1", "web-2"]
+    _clean(r)
+
+
+def test_sto5_pending_pod_gets_its_deleted_claim_recreated_while_scheduling_is_held() -> None:
+    # The with_fault recipe: hold, web-2 re-created Pending, its claim deleted, settle.
+    r = run(web(3), Create(), Settle(), HoldScheduling(), DeletePod(2))
+    assert _phases(r)["web-2"] == "Pending"
+    old = r.world.claims["data-web-2"].uid
+    assert r.apply(DeletePVC(2)).ok
+    r.apply(Settle())
+    claim = r.world.claims["data-web-2"]
+    assert claim.uid != old and claim.phase == "Bound"  # removed (not in use), re-created
+    assert r.rules["STO-5"] >= 1 and _phases(r)["web-2"] == "Pending"
+    _clean(r)
+    r.apply(ReleaseScheduling())
+    r.apply(Settle())
+    assert r.world.pods["web-2"].ready and r.world.claims["data-web-2"].uid == claim.uid
+    _clean(r)
+
+
+def test_sto5_claim_of_a_pod_created_pending_by_scale_up_is_recreated() -> None:
+    r = run(web(2, policy="Parallel"), Create(), Settle(), HoldScheduling(), Scale(3))
+    old = r.world.claims["data-web-2"].uid
+    r.apply(DeletePVC(2))
+    r.apply(Settle())
+    assert r.world.claims["data-web-2"].uid != old and _phases(r)["web-2"] == "Pending"
+    r.apply(ReleaseScheduling())
+    r.apply(Settle())
+    assert _phases(r)["web-2"] == "Running"
+    _clean(r)
+
+
+def test_sto5_running_pods_claim_is_not_recreated_while_scheduling_is_held() -> None:
+    # Only Pending pods get claims re-created; a Running pod holds its claim (PVC protection),
+    # so it stays Terminating: holding scheduling changes nothing for it.
+    r = run(web(2), Create(), Settle(), HoldScheduling(), DeletePVC(1), Settle())
+    assert r.world.claims["data-web-1"].terminating and r.rules["STO-5"] == 0
+
+
+def test_fail_node_while_scheduling_is_held_brings_its_pods_back_pending() -> None:
+    r = run(web(3), Create(), Settle(), HoldScheduling(), FailNode(1), Settle())
+    assert _phases(r)["web-1"] == "Pending"
+    r.apply(ReleaseScheduling())
+    r.apply(Settle())
+    assert set(_phases(r).values()) == {"Running"}
+    _clean(r)
+
+
+def test_pr3_liveness_names_held_scheduling_as_the_documented_blocker() -> None:
+    r = run(web(2, policy="Parallel"), Create(), Settle(), HoldScheduling(), Scale(3), Settle())
+    target = quiescent_view(r.history, r.history.events[-1].seq)
+    verdict = check_liveness(r.history, target, since=0.0, bound=60.0)
+    assert verdict.verdict == "converged" and not verdict.failed
+    assert [(b.rule, b.subject) for b in verdict.blockers] == [("PR-3", "web-2")]
+    assert "scheduling is held" in verdict.describe()

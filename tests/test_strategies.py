@@ -7,7 +7,7 @@ Example counts come from the profile loaded in conftest.py (STS_PROPS_PROFILE).
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, note, settings
+from hypothesis import Phase, find, given, note, settings
 from hypothesis import strategies as st
 from hypothesis.database import DirectoryBasedExampleDatabase
 
@@ -20,7 +20,9 @@ from strategies import (
     valid_statefulsets,
 )
 from strategies.manifests import INVALID_CASES
+from strategies.ops import _WHILE_SCHEDULING_HELD, ALL_FAULTS, with_fault
 from strategies.profiles import PROFILES, get_profile, load_profile
+from sts_props.checks import run_quiescent_checks, run_safety_checks
 from sts_props.model.config import ModelConfig
 from sts_props.model.runner import ModelRun, run_model
 from sts_props.model.validation import default_statefulset, selector_matches, validate_create
@@ -168,6 +170,49 @@ def test_op_sequences_reject_bad_bounds() -> None:
         op_sequences(Manifests.seed(), min_ops=5, max_ops=2)
     with pytest.raises(ValueError, match="max_ops"):
         scenarios(max_ops=0)
+
+
+@given(sc=scenarios(max_ops=20, fault_kinds=ALL_FAULTS))
+def test_fault_scenarios_hold_scheduling_meaningfully_and_end_released(sc: Scenario) -> None:
+    """While a HoldScheduling is in force only ops that matter to Pending pods are drawn, and
+    every scenario ends released (so its last settle can reach the 10.3 target)."""
+    held = False
+    for op in sc.ops:
+        if held:
+            assert op.kind in (*_WHILE_SCHEDULING_HELD, "settle", "release_scheduling"), \
+                [o.kind for o in sc.ops]
+        if op.kind in ("hold_scheduling", "release_scheduling"):
+            held = op.kind == "hold_scheduling"
+    assert not held and isinstance(sc.ops[-1], Settle)
+
+
+def test_fault_scenarios_include_a_pending_pods_claim_deletion() -> None:
+    def pvc_while_held(sc: Scenario) -> bool:
+        kinds = [op.kind for op in sc.ops]
+        if "hold_scheduling" not in kinds:
+            return False
+        start = kinds.index("hold_scheduling")
+        return "delete_pvc" in kinds[start:kinds.index("release_scheduling", start)]
+
+    # No shrinking: any such scenario will do, and shrinking one takes ~20 s.
+    sc = find(scenarios(max_ops=12, fault_kinds=ALL_FAULTS), pvc_while_held,
+              settings=settings(database=None, max_examples=2000, phases=[Phase.generate]))
+    assert {"hold_scheduling", "delete_pvc", "release_scheduling"} <= {op.kind for op in sc.ops}
+
+
+@pytest.mark.parametrize("ops", [(Create(), Settle()), (Create(), Settle(), Settle())],
+                         ids=["scale-up", "delete-pod"])
+def test_with_fault_hold_scheduling_recipe_recreates_the_pending_pods_claim_sto5(
+        ops: tuple[Create | Settle, ...]) -> None:
+    sc = with_fault(Scenario(Manifests.seed(), ops), "hold_scheduling")
+    kinds = [op.kind for op in sc.ops]
+    release = kinds.index("release_scheduling")
+    assert kinds[2] == "hold_scheduling" and "delete_pvc" in kinds[3:release]
+    assert kinds[release + 1] == "settle"
+    result = run_model(sc)
+    assert all(o.ok for o in result.outcomes) and not result.unsettled
+    assert result.rules["STO-5"] >= 1
+    assert run_safety_checks(result.history) == run_quiescent_checks(result.history) == []
 
 
 # -- choosers --------------------------------------------------------------------------------------

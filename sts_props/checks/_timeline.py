@@ -53,7 +53,7 @@ FAULT_OPS = frozenset(
      # issue 5 (sts_props.ops.FAULT_OPS)
      "kill_pod", "evict_pod", "flap_readiness", "hold_terminating", "release_terminating",
      "fail_node", "restart_controller", "restart_apiserver", "deny_pod_writes",
-     "allow_pod_writes"}
+     "allow_pod_writes", "hold_scheduling", "release_scheduling"}
 )
 #: Ops after which the *targeted* pod is deleted by someone other than the update/scale logic
 #: (the user for delete_pod, kill_pod, evict_pod; RP-1 replacing a Failed/Succeeded pod for

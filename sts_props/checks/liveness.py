@@ -6,7 +6,8 @@
 * ``converged``: the state equal to the target (the model's quiescent view, or the section
   10.3 checks when there is no model) was reached within ``bound`` seconds and held for
   ``window`` seconds. If that state is a documented stuck state (a held pod under OrderedReady,
-  ORD-2; UPD-12; ID-13; STO-3/STO-12; ORD-4; ORD-9) the verdict says so and names the rule:
+  ORD-2; UPD-12; ID-13; STO-3/STO-12; ORD-4; ORD-9; Pending pods while HoldScheduling is in
+  force, PR-3) the verdict says so and names the rule:
   the model predicted it, it is expected, not a failure.
 * ``slow``: it got there, but after ``bound``; or it had not yet, yet objects were still moving
   in the last ``stall`` seconds without looping.
@@ -116,10 +117,21 @@ class LivenessVerdict:
 
 
 def blockers(state: dict[str, dict[str, Snapshot]], set_name: str,
-             denied: frozenset[int] = frozenset()) -> list[Blocker]:
+             denied: frozenset[int] = frozenset(),
+             scheduling_held: bool = False) -> list[Blocker]:
     """Documented blockers (section 10.4) in one state (``History.state_at``), by rule;
-    ``denied`` are ordinals whose pod writes an admission policy refuses (DenyPodWrites).
+    ``denied`` are ordinals whose pod writes an admission policy refuses (DenyPodWrites);
+    ``scheduling_held``: a HoldScheduling is in force, so every Pending pod of the set stays
+    Pending (rule PR-3: it never becomes Running+Ready), whatever the pod management policy.
 
+    >>> sts = {"metadata": {"name": "web", "uid": "s1"},
+    ...        "spec": {"replicas": 1, "podManagementPolicy": "Parallel"}}
+    >>> pod = {"metadata": {"name": "web-0", "ownerReferences": [
+    ...     {"kind": "StatefulSet", "name": "web", "uid": "s1", "controller": True}]},
+    ...     "status": {"phase": "Pending"}}
+    >>> state = {"StatefulSet": {"web": sts}, "Pod": {"web-0": pod}}
+    >>> [b.rule for b in blockers(state, "web", scheduling_held=True)]
+    ['PR-3']
     >>> blockers({}, "web")
     []
     """
@@ -139,6 +151,12 @@ def blockers(state: dict[str, dict[str, Snapshot]], set_name: str,
         if o in denied:
             out.append(Blocker("EX-2", name, f"writes to {name} are refused by an admission "
                                "policy; the sync fails and is retried with backoff"))
+        if scheduling_held and pod is not None and phase(pod) == "Pending" \
+                and not is_terminating(pod):
+            # The harness's doing, not the controller's: it created the pod, no node takes it.
+            out.append(Blocker("PR-3", name, f"{name} is Pending and unscheduled: scheduling "
+                               "is held (HoldScheduling cordons every node) until "
+                               "ReleaseScheduling"))
         if pod is None:
             for t in spec.templates:
                 claim = state.get("PersistentVolumeClaim", {}).get(claim_name(t, set_name, o))
@@ -224,13 +242,16 @@ def check_liveness(history: History, target: dict[str, Any] | None, since: float
     final_seq = points[-1].seq if points else None
     state = history.state_at(position[final_seq]) if final_seq is not None else {}
     denied: set[int] = set()
+    held = False
     for ev in history.ops():
         op = ev.data.get("op") or {}
         if ev.phase == "ok" and op.get("op") == "deny_pod_writes":
             denied.add(int(op.get("ordinal", -1)))
         elif ev.phase == "ok" and op.get("op") == "allow_pod_writes":
             denied.clear()
-    found = tuple(blockers(state, history.set_name, frozenset(denied)))
+        elif ev.phase == "ok" and op.get("op") in ("hold_scheduling", "release_scheduling"):
+            held = op.get("op") == "hold_scheduling"
+    found = tuple(blockers(state, history.set_name, frozenset(denied), held))
     if reached is not None and not last_diffs:
         took = reached - since
         verdict: Verdict = "converged" if took <= bound else "slow"

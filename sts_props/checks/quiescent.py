@@ -26,10 +26,11 @@ Always asserted (a stuck controller still keeps these):
 * **adoption**: no orphan member pod matching the selector is left unadopted (ID-18);
 * **GC**: with no live set of that uid, no pod is still controlled by it (DEL-1).
 
-Asserted only when nothing blocks the controller (no held, unready, Failed or terminating
-in-range pod, no name clash with a foreign pod (ID-13), no claim being deleted (STO-3) or stale
-(STO-12)): every in-range ordinal has a pod and no condemned pod remains (ID-2); under
-RollingUpdate every pod at or above ``start + partition`` is at updateRevision (UPD-1).
+Asserted only when nothing blocks the controller (no held, unready (a Pending pod while
+HoldScheduling cordons every node is one), Failed or terminating in-range pod, no name clash
+with a foreign pod (ID-13), no claim being deleted (STO-3) or stale (STO-12)): every in-range
+ordinal has a pod and no condemned pod remains (ID-2); under RollingUpdate every pod at or
+above ``start + partition`` is at updateRevision (UPD-1).
 Relaxations: under OrderedReady the lowest blocked ordinal ``b`` excuses missing ordinals above
 ``b`` and any remaining condemned pod (ORD-2, ORD-4, UPD-12); an unhealthy condemned pod excuses
 remaining condemned pods (ORD-4 deadlock); under Parallel only create-error blockers (name

@@ -8,15 +8,24 @@ through the ``kubernetes`` client, a History recorded from watches, waits that w
 >>> #     history = run.history()
 
 Every wait has a deadline; on expiry the answer says what it waited for and what it saw last.
+
+A planned apiserver outage (the ``RestartApiserver`` fault) is announced with
+:meth:`ClusterRun.planned_outage`: during it and for :data:`OUTAGE_GRACE` seconds after it, API
+calls that fail for want of an apiserver (connection refused or reset, 503, 429; any 5xx for a
+read) are retried with backoff, and the recorder's watches reconnect instead of failing the
+waits. When the window closes with the apiserver still away, the call fails with a
+:class:`ClusterError` that says so.
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
+import math
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from sts_props.cluster.base import (
@@ -30,6 +39,7 @@ from sts_props.cluster.base import (
 from sts_props.cluster.faults import (
     EXECUTORS,
     release_finalizers,
+    release_scheduling,
     remove_policy,
     resolve_fail_node,
 )
@@ -57,6 +67,27 @@ from sts_props.spec_edit import SpecEditor
 
 #: how long the state must stay as expected before a wait counts it as settled
 QUIET_SECONDS = 0.25
+#: seconds after a planned apiserver outage during which failed API calls are still retried
+OUTAGE_GRACE = 60.0
+#: backoff between retries of an API call in a planned outage: doubles from the first to the last
+RETRY_BACKOFF = (0.1, 2.0)
+
+
+def _transient(exc: BaseException, method: str) -> bool:
+    """Did the call fail because no apiserver answered (so that retrying it is safe)?
+
+    Connection errors never reached a handler; 503 and 429 are refusals before any work. Other
+    5xx may follow a write that happened, so only reads are retried on them.
+    """
+    import urllib3
+    from kubernetes.client.exceptions import ApiException
+
+    if isinstance(exc, urllib3.exceptions.HTTPError | ConnectionError):
+        return True
+    if isinstance(exc, ApiException):
+        status = int(exc.status or 0)
+        return status in (429, 503) or (status >= 500 and method.upper() == "GET")
+    return False
 
 
 def outcome_from_api_error(exc: Any) -> Outcome:
@@ -96,10 +127,16 @@ class ClusterRun:
         self.fault_seconds: list[tuple[str, float]] = []
         #: the last op as performed (FailNode learns which pods shared the node)
         self.performed: Op | None = None
+        #: a HoldScheduling is in force; the nodes it cordoned (sts_props.cluster.faults)
+        self.scheduling_held = False
+        self.cordoned: set[str] = set()
+        #: ``time.monotonic()`` until which failed API calls are retried (planned outage)
+        self.outage_until = 0.0
 
     # -- lifecycle -------------------------------------------------------------------------------
     def __enter__(self) -> ClusterRun:
         self.api = self.cluster.api_client()
+        self._retry_in_outages(self.api)
         self.core, self.apps, self.storage = typed_apis(self.api)
         self.core.create_namespace({"metadata": {
             "name": self.namespace, "labels": {CREATED_BY_LABEL: CREATED_BY_VALUE},
@@ -121,6 +158,8 @@ class ClusterRun:
             self.recorder.stop()
         if self.denied:
             remove_policy(self)
+        if self.cordoned:  # nodes are cluster-wide: the next run must find them schedulable
+            release_scheduling(self)
         release_finalizers(self)  # or the namespace could never finish deleting
         self._delete_namespace()
         if self.api is not None:
@@ -134,6 +173,53 @@ class ClusterRun:
         except ApiException as exc:
             if exc.status != 404:
                 raise
+
+    @contextlib.contextmanager
+    def planned_outage(self) -> Iterator[None]:
+        """The apiserver goes away inside this block (a fault executor restarts it): until
+        :data:`OUTAGE_GRACE` seconds after the block, failed API calls are retried and watch
+        failures are not errors.
+
+        >>> # with run.planned_outage():
+        >>> #     run.cluster.restart_component("kube-apiserver")
+        """
+        self.outage_until = math.inf
+        self.rec.expect_outage(math.inf)
+        try:
+            yield
+        finally:
+            self.outage_until = time.monotonic() + OUTAGE_GRACE
+            self.rec.expect_outage(self.outage_until)
+
+    def _retry_in_outages(self, api: Any) -> None:
+        """Wrap ``api.call_api`` (every typed API call goes through it, the fault executors'
+        too) so that a call failing in a planned outage window is retried until the window
+        closes. Outside a window an error propagates at once, as before."""
+        call = api.call_api
+
+        def call_api(*args: Any, **kwargs: Any) -> Any:
+            method = str(kwargs.get("method") or (args[1] if len(args) > 1 else ""))
+            backoff = RETRY_BACKOFF[0]
+            tried = 0
+            while True:
+                try:
+                    return call(*args, **kwargs)
+                except Exception as exc:
+                    if not _transient(exc, method):
+                        raise
+                    if time.monotonic() >= self.outage_until:
+                        if tried:
+                            raise ClusterError(
+                                f"the apiserver did not come back within {OUTAGE_GRACE:.0f}s "
+                                f"of a planned restart: {method} {args[0] if args else ''} "
+                                f"still fails after {tried} retries: "
+                                f"{str(exc).splitlines()[0][:200]}") from exc
+                        raise
+                tried += 1
+                time.sleep(min(backoff, max(0.0, self.outage_until - time.monotonic())))
+                backoff = min(backoff * 2, RETRY_BACKOFF[1])
+
+        api.call_api = call_api
 
     @property
     def rec(self) -> Recorder:
@@ -263,9 +349,18 @@ class ClusterRun:
         from kubernetes.client.exceptions import ApiException
 
         spec = self.editor.manifest.get("spec") or {}
+        templates = spec.get("volumeClaimTemplates") or []
         names = {str((t.get("spec") or {}).get("storageClassName"))
-                 for t in spec.get("volumeClaimTemplates") or []
-                 if (t.get("spec") or {}).get("storageClassName")}
+                 for t in templates if (t.get("spec") or {}).get("storageClassName")}
+        classless = [str((t.get("metadata") or {}).get("name")) for t in templates
+                     if not (t.get("spec") or {}).get("storageClassName")]
+        if classless and not self._has_default_storage_class():
+            # Such claims would stay Pending, and so would every pod: each op would wait out
+            # its timeout. Say why at once instead.
+            raise ClusterError(
+                f"claim template(s) {', '.join(classless)} name no storageClassName and the "
+                "cluster has no default StorageClass, so their claims would never bind; name "
+                "a class in the manifest or mark one of the cluster's classes as default")
         for name in sorted(names):
             try:
                 self.storage.create_storage_class({
@@ -275,6 +370,22 @@ class ClusterRun:
             except ApiException as exc:
                 if exc.status != 409:
                     raise
+
+    def _has_default_storage_class(self) -> bool:
+        """Is a StorageClass marked default (True too if we may not list them: let the API
+        decide)?"""
+        from kubernetes.client.exceptions import ApiException
+
+        try:
+            classes = self.storage.list_storage_class().items
+        except ApiException as exc:
+            if exc.status in (401, 403):
+                return True
+            raise
+        keys = ("storageclass.kubernetes.io/is-default-class",
+                "storageclass.beta.kubernetes.io/is-default-class")
+        return any((sc.metadata.annotations or {}).get(k) == "true"
+                   for sc in classes for k in keys)
 
     # -- waiting ----------------------------------------------------------------------------------
     def wait_until(self, ok: Callable[[], str], timeout: float, what: str) -> tuple[bool, str]:

@@ -19,11 +19,18 @@ FailNode                node annotated (kwok stops playing its kubelet), tainted
                         force-deleted (pod GC's job, done at once instead of after its 40 s
                         quarantine); a fresh node created
 RestartController       ``Cluster.restart_component("kube-controller-manager")``
-RestartApiserver        ``Cluster.restart_component("kube-apiserver")``
+RestartApiserver        ``Cluster.restart_component("kube-apiserver")`` inside
+                        ``ClusterRun.planned_outage()`` (API calls retried, watches reconnect
+                        and relist); on kwok the port is guarded by the create lock and a
+                        controller-manager or scheduler that lost its lease is restarted
 DenyPodWrites           a ValidatingAdmissionPolicy + binding for this namespace that refuses
                         CREATE/DELETE of ``pods`` and ``pods/eviction`` with the denied names
                         (403 Forbidden); the driver waits until a dry-run create is refused
 AllowPodWrites          both deleted; waits until a dry-run create is no longer refused
+HoldScheduling          every node cordoned (``spec.unschedulable: true``): the scheduler leaves
+                        new pods Pending (PodScheduled=False, Unschedulable); a node FailNode
+                        creates meanwhile is created cordoned
+ReleaseScheduling       the nodes this run cordoned are uncordoned (also at the end of a run)
 ======================  ==========================================================================
 
 >>> sorted(EXECUTORS)[:3]
@@ -198,13 +205,25 @@ def _fail_node(run: ClusterRun, op: Op) -> Result:
         except ApiException as exc:
             if exc.status != 404:
                 raise
-    core.create_node(kwok_node(f"kwok-node-r{uuid.uuid4().hex[:6]}"))
+    run.cordoned.discard(node)
+    fresh = kwok_node(f"kwok-node-r{uuid.uuid4().hex[:6]}")
+    if run.scheduling_held:
+        # Created cordoned, not cordoned after: in between the scheduler could place a
+        # Pending pod on it, which HoldScheduling promises not to happen.
+        fresh["spec"]["unschedulable"] = True
+        run.cordoned.add(fresh["metadata"]["name"])
+    core.create_node(fresh)
     return Outcome.accepted(), FailNode(op.ordinal, _others(run, op.ordinal, victims))
 
 
 def _restart(component: str) -> Callable[[ClusterRun, Op], Result]:
     def execute(run: ClusterRun, op: Op) -> Result:
-        seconds = run.cluster.restart_component(component)
+        if component == "kube-apiserver":
+            # the recorder's watches and our own API calls must ride out the outage
+            with run.planned_outage():
+                seconds = run.cluster.restart_component(component)
+        else:
+            seconds = run.cluster.restart_component(component)
         run.fault_seconds.append((op.kind, seconds))
         return Outcome.accepted(), op
 
@@ -328,6 +347,44 @@ def release_finalizers(run: ClusterRun) -> None:
                     raise
 
 
+# -- scheduling hold (cordon) ---------------------------------------------------------------------
+def _hold_scheduling(run: ClusterRun, op: Op) -> Result:
+    """Cordon every node that is not cordoned yet (and remember which, to undo only those).
+
+    Cordoning, not a scheduler restart or a taint: ``spec.unschedulable`` is what ``kubectl
+    cordon`` sets, the scheduler's NodeUnschedulable plugin filters such nodes out, and
+    running pods are untouched (no NoExecute effect). The scheduler sees the change through
+    its informer; the driver's quiet period after the op (QUIET_SECONDS) covers that lag
+    before the next op creates a pod.
+    """
+    run.scheduling_held = True
+    for node in run.core.list_node().items:
+        if not node.spec.unschedulable:
+            run.core.patch_node(node.metadata.name, {"spec": {"unschedulable": True}})
+            run.cordoned.add(node.metadata.name)
+    return Outcome.accepted(), op
+
+
+def _release_scheduling(run: ClusterRun, op: Op) -> Result:
+    release_scheduling(run)
+    return Outcome.accepted(), op
+
+
+def release_scheduling(run: ClusterRun) -> None:
+    """Uncordon the nodes this run cordoned (a no-op if none); also called at the end of a
+    run, so that a run that fails while holding leaves no cordoned cluster behind."""
+    from kubernetes.client.exceptions import ApiException
+
+    run.scheduling_held = False
+    for name in sorted(run.cordoned):
+        try:
+            run.core.patch_node(name, {"spec": {"unschedulable": False}})
+        except ApiException as exc:
+            if exc.status != 404:  # deleted meanwhile (a FailNode): nothing to undo
+                raise
+    run.cordoned.clear()
+
+
 EXECUTORS: dict[str, Callable[[ClusterRun, Op], Result]] = {
     "delete_pod": _delete_pod,
     "kill_pod": _kill,
@@ -340,4 +397,6 @@ EXECUTORS: dict[str, Callable[[ClusterRun, Op], Result]] = {
     "restart_apiserver": _restart("kube-apiserver"),
     "deny_pod_writes": _deny,
     "allow_pod_writes": _allow,
+    "hold_scheduling": _hold_scheduling,
+    "release_scheduling": _release_scheduling,
 }

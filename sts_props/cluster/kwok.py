@@ -28,6 +28,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 from sts_props.cluster import rawhttp, registry
 from sts_props.cluster.base import (
@@ -47,11 +48,16 @@ from sts_props.cluster.binaries import (
     find_binaries,
 )
 from sts_props.cluster.kwok_config import render_kwokctl_config, stage_documents
-from sts_props.cluster.kwok_nodes import NODE_COUNT, kwok_node
+from sts_props.cluster.kwok_nodes import prepare_kwok_cluster
 from sts_props.cluster.lifecycle import exit_on_sigterm, pid_alive
 
 HOSTPATH_ROOT = Path("/tmp/hostpath_pv")
 START_DEADLINE = 120.0
+#: components that hold a leader Lease of their own name in kube-system, and exit when they
+#: cannot renew it (the apiserver away for more than their renew deadline, 10 s)
+LEADERS = ("kube-controller-manager", "kube-scheduler")
+#: how long a restarted component may take to hold (or renew) its leader Lease
+LEADER_DEADLINE = 60.0
 
 
 class KwokCluster(Cluster):
@@ -62,8 +68,9 @@ class KwokCluster(Cluster):
                                 status_faults=True, faults=frozenset({
                                     "kill_pod", "evict_pod", "flap_readiness",
                                     "hold_terminating", "release_terminating", "fail_node",
-                                    "restart_controller", "deny_pod_writes",
-                                    "allow_pod_writes"}))
+                                    "restart_controller", "restart_apiserver",
+                                    "deny_pod_writes", "allow_pod_writes", "hold_scheduling",
+                                    "release_scheduling"}))
     provisioner = "kubernetes.io/host-path"
 
     def __init__(self, version: str = DEFAULT_K8S_VERSION, build: bool = True,
@@ -167,7 +174,7 @@ class KwokCluster(Cluster):
             self.stop()
             raise ClusterError(f"kwokctl create cluster failed:\n{tail}")
         try:
-            self._create_nodes()
+            self._prepare()
             registry.register_kwok(self)
         except BaseException:
             self.stop()
@@ -216,46 +223,92 @@ class KwokCluster(Cluster):
         raise ClusterError(f"the kwok apiserver was not ready within {START_DEADLINE:.0f}s "
                            f"(last: {last}); logs: {self.logs_dir()}")
 
-    def _create_nodes(self) -> None:
+    def _prepare(self) -> None:
         api = self.api_client()
         try:
-            core = typed_apis(api)[0]
-            for i in range(NODE_COUNT):
-                core.create_node(kwok_node(f"kwok-node-{i}"))
+            prepare_kwok_cluster(api, self.provisioner)
         finally:
             api.close()
 
     # -- faults ------------------------------------------------------------------------------------
     def restart_component(self, component: str) -> float:
         """SIGKILL one component (``kube-controller-manager``, ``kube-apiserver``,
-        ``kube-scheduler``) and start it again with the arguments kwokctl gave it.
+        ``kube-scheduler``, ``kwok-controller``) and start it again with the arguments kwokctl
+        gave it; returns the seconds until it (and, for the apiserver, the whole control
+        plane) serves again.
 
         kwokctl has no per-component stop/start, but its binary runtime writes each process's
         pid to ``<cluster>/pids/<name>.pid`` and its command line to ``<cluster>/kwok.yaml``.
         The new process is started in its own session (kwokctl's are too) and its pid written
-        back, so :meth:`stop` finds it. For kube-controller-manager the dead process's leader
-        Lease is deleted first: otherwise the new one waits out the lease (15 s) before its
-        controllers start. Returns the seconds until the component serves again: the
-        apiserver's /readyz, or a fresh leader Lease held by the new controller-manager.
+        back, so :meth:`stop` finds it. For a leader-elected component (:data:`LEADERS`) the
+        dead process's Lease is deleted first: otherwise the new one waits out the lease (15 s)
+        before its controllers start; the restart is done when a new leader holds the Lease.
+
+        The apiserver is special (see :meth:`_restart_apiserver`): kwokctl does not reserve its
+        port, so the restart holds the lock that serialises ``kwokctl create`` on this machine
+        until the port is bound again, and the leader-elected components, which exit when they
+        cannot renew their Lease, are checked afterwards and restarted if they died.
+
+        >>> # seconds = cluster.restart_component("kube-apiserver")   # ~3 s on 2 cores
         """
+        began = time.monotonic()
+        if component == "kube-apiserver":
+            self._restart_apiserver(began)
+        else:
+            pid = self._respawn(component)
+            if component in LEADERS:
+                self._wait_leader(component, began, pid)
+            else:
+                self._wait_ready()
+        return time.monotonic() - began
+
+    def _component_spec(self, component: str) -> dict[str, Any]:
         import yaml
 
-        began = time.monotonic()
         spec = next((c for d in yaml.safe_load_all(
             (self.cluster_dir / "kwok.yaml").read_text(encoding="utf-8"))
             if isinstance(d, dict) and d.get("kind") == "KwokctlConfiguration"
             for c in d.get("components") or [] if c.get("name") == component), None)
-        pid_file = self.cluster_dir / "pids" / f"{component}.pid"
-        if spec is None or not pid_file.exists():
+        if spec is None or not self._pid_file(component).exists():
             raise ClusterError(f"kwok: no component {component} in {self.cluster_dir}")
-        old = int(pid_file.read_text().strip())
+        return dict(spec)
+
+    def _pid_file(self, component: str) -> Path:
+        return self.cluster_dir / "pids" / f"{component}.pid"
+
+    def _component_pid(self, component: str) -> int:
+        try:
+            return int(self._pid_file(component).read_text().strip())
+        except (OSError, ValueError):
+            return 0
+
+    def _respawn(self, component: str, port: int | None = None) -> int:
+        """Kill ``component`` and start it again; returns the new pid. With ``port``: refuse
+        (ClusterError) to start when something else took that port meanwhile."""
+        spec = self._component_spec(component)
+        old = self._component_pid(component)
         with contextlib.suppress(ProcessLookupError):
             os.kill(old, signal.SIGKILL)
         end = time.monotonic() + 10
+        ours = [c for c in self._children if c.pid == old]
+        for child in ours:  # restarted before: our child, reaped once all its threads exit
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                child.wait(timeout=10)
         while pid_alive(old) and time.monotonic() < end:
             time.sleep(0.02)  # not our child: nothing to wait() on
-        if component == "kube-controller-manager":
-            self._delete_kcm_lease()
+        self._children = [c for c in self._children if c.pid != old or c.returncode is None]
+        if component in LEADERS:
+            self._delete_lease(component)
+        # A multi-threaded process looks dead (its leader a zombie) a moment before its last
+        # thread closes the listener: give the port a few seconds to come free.
+        while port is not None and not _port_free(port) and time.monotonic() < end:
+            time.sleep(0.05)
+        if port is not None and not _port_free(port):
+            raise ClusterError(
+                f"kwok: port {port} of {component} is taken by another process since the "
+                f"restart began; cluster {self.cluster_name} cannot come back (only creates "
+                "under the sts-props create lock are kept off it); `sts-props cluster down` "
+                "removes it")
         log = (self.logs_dir() / f"{component}.log").open("ab")
         try:
             proc = subprocess.Popen(
@@ -265,50 +318,115 @@ class KwokCluster(Cluster):
         finally:
             log.close()
         self._children.append(proc)
-        pid_file.write_text(str(proc.pid), encoding="utf-8")
+        self._pid_file(component).write_text(str(proc.pid), encoding="utf-8")
         self._pids = [p for p in self._pids if p != old] + [proc.pid]
-        if component == "kube-controller-manager":
-            self._wait_kcm_leader(began, proc.pid)
-        else:
-            self._wait_ready()
-        return time.monotonic() - began
+        return proc.pid
 
-    def _delete_kcm_lease(self) -> None:
+    def _restart_apiserver(self, began: float) -> None:
+        """Restart kube-apiserver; return once it is ready and every component works again.
+
+        Everything happens under the create lock, so that no ``kwokctl create`` on this machine
+        picks a port freed meanwhile (kwokctl reserves none): the apiserver's while it is down,
+        or the port of a component that exited.
+
+        1. The apiserver is killed, its port checked to be free, and it is started again;
+           ``/readyz`` answering means the port is bound again.
+        2. Each of :data:`LEADERS` must be alive and renew its Lease through the new apiserver
+           (a renewal after the apiserver became ready proves its leader election works);
+           one that exited is restarted (with a fresh Lease). kwok-controller, which plays the
+           kubelets, is restarted if it died.
+        """
+        with _create_lock():
+            self._respawn("kube-apiserver", port=_flag_port(
+                self._component_spec("kube-apiserver"), "--secure-port"))
+            self._wait_ready()
+            down = time.monotonic() - began
+            ready_at = time.time()
+            restarted = [c for c in ("kwok-controller",)
+                         if not pid_alive(self._component_pid(c))]
+            for component in restarted:
+                self._respawn(component)
+            restarted += self._recover_leaders(ready_at, began)
+        self.progress(f"kube-apiserver restarted: ready after {down:.1f}s, "
+                      f"{', '.join(LEADERS)} leading after {time.monotonic() - began:.1f}s "
+                      f"(restarted: {', '.join(restarted) or 'none'})")
+
+    def _recover_leaders(self, since: float, began: float) -> list[str]:
+        """Until each of :data:`LEADERS` has renewed its Lease after ``since`` (epoch seconds);
+        restarts those that exited. Returns the restarted ones."""
+        from kubernetes import client
+        from kubernetes.client.exceptions import ApiException
+
+        restarted: list[str] = []
+        pending = list(LEADERS)
+        deadline = time.monotonic() + LEADER_DEADLINE
+        api = self.api_client()
+        try:
+            coord = client.CoordinationV1Api(api)
+            while pending:
+                for component in list(pending):
+                    if not pid_alive(self._component_pid(component)):
+                        # it lost its Lease while the apiserver was away, and exited
+                        port = _flag_port(self._component_spec(component), "--secure-port")
+                        self._wait_leader(component, began, self._respawn(component, port))
+                        restarted.append(component)
+                        pending.remove(component)
+                        continue
+                    try:
+                        lease = coord.read_namespaced_lease(component, "kube-system")
+                    except ApiException as exc:
+                        if exc.status != 404:
+                            raise
+                        continue
+                    renewed = lease.spec.renew_time if lease.spec else None
+                    if renewed is not None and renewed.timestamp() >= since:
+                        pending.remove(component)
+                if pending and time.monotonic() > deadline:
+                    raise ClusterError(
+                        f"{', '.join(pending)} did not renew its leader Lease within "
+                        f"{LEADER_DEADLINE:.0f}s of an apiserver restart; logs: "
+                        f"{self.logs_dir()}")
+                if pending:
+                    time.sleep(0.1)  # Leases are renewed every 2 s; polling them is simplest
+        finally:
+            api.close()
+        return restarted
+
+    def _delete_lease(self, component: str) -> None:
         from kubernetes import client
         from kubernetes.client.exceptions import ApiException
 
         api = self.api_client()
         try:
-            client.CoordinationV1Api(api).delete_namespaced_lease(
-                "kube-controller-manager", "kube-system")
+            client.CoordinationV1Api(api).delete_namespaced_lease(component, "kube-system")
         except ApiException as exc:
             if exc.status != 404:
                 raise
         finally:
             api.close()
 
-    def _wait_kcm_leader(self, began: float, pid: int) -> None:
-        """Until a new controller-manager holds the leader Lease (its controllers then start)."""
+    def _wait_leader(self, component: str, began: float, pid: int) -> None:
+        """Until a new ``component`` holds its leader Lease (its controllers then start)."""
         from kubernetes import client
         from kubernetes.client.exceptions import ApiException
 
         api = self.api_client()
         try:
             coord = client.CoordinationV1Api(api)
-            deadline = time.monotonic() + 60
+            deadline = time.monotonic() + LEADER_DEADLINE
             while time.monotonic() < deadline:
                 if not pid_alive(pid):
-                    raise ClusterError(f"kube-controller-manager exited after a restart; logs: "
+                    raise ClusterError(f"{component} exited after a restart; logs: "
                                        f"{self.logs_dir()}")
                 try:
-                    lease = coord.read_namespaced_lease("kube-controller-manager", "kube-system")
+                    lease = coord.read_namespaced_lease(component, "kube-system")
                     if lease.spec and lease.spec.holder_identity:
                         return
                 except ApiException as exc:
                     if exc.status != 404:
                         raise
                 time.sleep(0.1)  # a Lease appears once; polling it briefly is simplest
-            raise ClusterError(f"kube-controller-manager took no leadership within "
+            raise ClusterError(f"{component} took no leadership within "
                                f"{time.monotonic() - began:.0f}s of a restart")
         finally:
             api.close()
@@ -377,6 +495,29 @@ class KwokCluster(Cluster):
             while time.monotonic() < end and any(pid_alive(p) for p in alive):
                 time.sleep(0.05)  # the processes are not our children: nothing to wait() on
         self._pids = [p for p in self._pids if pid_alive(p)]
+
+
+def _flag_port(spec: dict[str, Any], flag: str) -> int | None:
+    """The port in ``flag=<port>`` among a kwokctl component's args, if any."""
+    for arg in spec.get("args") or []:
+        if str(arg).startswith(flag + "="):
+            with contextlib.suppress(ValueError):
+                return int(str(arg).split("=", 1)[1])
+    return None
+
+
+def _port_free(port: int) -> bool:
+    """Can a listener bind 127.0.0.1:``port`` now? SO_REUSEADDR as Go's listeners set it, so
+    the TIME_WAIT connections of the killed process do not count."""
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
 
 
 @contextlib.contextmanager

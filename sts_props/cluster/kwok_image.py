@@ -35,7 +35,7 @@ from sts_props.cluster.kwok_image_build import (
     container_config,
     local_image_tag,
 )
-from sts_props.cluster.kwok_nodes import create_kwok_nodes
+from sts_props.cluster.kwok_nodes import prepare_kwok_cluster
 
 
 class KwokImageCluster(ContainerCluster):
@@ -48,7 +48,8 @@ class KwokImageCluster(ContainerCluster):
                                 status_faults=True, faults=frozenset({
                                     "kill_pod", "evict_pod", "flap_readiness",
                                     "hold_terminating", "release_terminating", "fail_node",
-                                    "deny_pod_writes", "allow_pod_writes"}))
+                                    "deny_pod_writes", "allow_pod_writes",
+                                    "hold_scheduling", "release_scheduling"}))
     provisioner = "kubernetes.io/host-path"
 
     def __init__(self, version: str = DEFAULT_K8S_VERSION, image: str | None = None,
@@ -103,7 +104,7 @@ class KwokImageCluster(ContainerCluster):
     def _after_start(self) -> None:
         api = self.api_client()
         try:
-            create_kwok_nodes(api)
+            prepare_kwok_cluster(api, self.provisioner)
         finally:
             api.close()
 

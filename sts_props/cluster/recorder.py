@@ -6,11 +6,21 @@ wakes anybody waiting. The History is rebuilt on demand, sorted by resourceVersi
 revision, so the order across kinds is the apiserver's order); op records are placed at the
 resourceVersion the apiserver returned for them.
 
+A broken watch is resumed from its last resourceVersion after a backoff; when the apiserver
+answers 410 Gone (its watch cache starts afresh after a restart) the kind is listed again and the
+relist is reconciled with the live state: changed objects become MODIFIED events at their own
+resourceVersion, an object replaced by a namesake (another uid) becomes DELETED then ADDED, and
+an object missing from the list becomes DELETED at the list's resourceVersion. Intermediate
+states during the gap are lost, but the History stays consistent with the cluster. Failures are
+errors (they fail :meth:`ClusterRun.wait_until`) unless they fall in a planned outage announced
+by :meth:`Recorder.expect_outage` (the ``RestartApiserver`` fault).
+
 Usage (inside :class:`sts_props.cluster.driver.ClusterRun`)::
 
     rec = Recorder(api_client, "sts-props-1a2b", t0=time.time(), header={...})
     rec.start()                    # returns once every watch has listed
     rec.pump(wait=1.0)             # apply what arrived
+    rec.expect_outage(time.monotonic() + 60)   # watch failures until then are not errors
     history = rec.history()
     rec.stop()
 """
@@ -37,6 +47,18 @@ KINDS: tuple[tuple[str, str, str], ...] = (
     ("ControllerRevision", "/apis/apps/v1", "controllerrevisions"),
     ("EndpointSlice", "/apis/discovery.k8s.io/v1", "endpointslices"),
 )
+#: backoff between attempts to re-watch a broken stream: doubles from the first to the last
+BACKOFF = (0.1, 2.0)
+#: queue entry type of a relist's end: data ``{"rv": list rv, "names": [...]}``
+_SYNC = "SYNC"
+
+
+class _HTTPStatus(Exception):
+    """A list or watch answered with a status other than 200 (410 Gone, 503 while starting)."""
+
+    def __init__(self, status: int, body: bytes) -> None:
+        super().__init__(f"HTTP {status}: {body[:200].decode('utf-8', 'replace')}")
+        self.status = status
 
 
 @dataclass
@@ -60,6 +82,7 @@ class Recorder:
         self.records: list[_Record] = []
         self.live: dict[str, dict[str, dict[str, Any]]] = {k: {} for k, _, _ in KINDS}
         self._rvs: dict[tuple[str, str], int] = {}
+        self._uids: dict[tuple[str, str], str] = {}
         self.max_rv = 0
         self.last_event = "nothing yet"
         self.last_event_at = time.monotonic()
@@ -70,6 +93,10 @@ class Recorder:
         self._lock = threading.Lock()
         self._pool = rawhttp.pool_for(api_client)
         self.errors: list[str] = []
+        #: watch failures inside a planned outage (not errors), and relists after them
+        self.outage_failures: list[str] = []
+        self.relists = 0
+        self._outage_until = 0.0
 
     # -- lifecycle -------------------------------------------------------------------------------
     def start(self) -> None:
@@ -90,22 +117,46 @@ class Recorder:
         for t in self._threads:
             t.join(timeout=5)
 
+    def expect_outage(self, until: float) -> None:
+        """Watch failures before ``until`` (``time.monotonic()``) are a planned outage, not
+        errors: the watches keep reconnecting with backoff and relist when they must. Call it
+        again with the end of the outage plus a grace (the driver does, see
+        :meth:`sts_props.cluster.driver.ClusterRun.planned_outage`)."""
+        self._outage_until = until
+
+    def _in_outage(self) -> bool:
+        return time.monotonic() < self._outage_until
+
     def _request(self, path: str, query: list[tuple[str, Any]], stream: bool) -> Any:
-        return rawhttp.get(self.api, path, query, stream=stream,
+        resp = rawhttp.get(self.api, path, query, stream=stream,
                            read_timeout=70.0 if stream else 10.0, pool=self._pool)
+        if resp.status != 200:
+            # a non-200 watch body is one Status, not a stream of events: never parse it as one
+            body = resp.data if not stream else resp.read()
+            with contextlib.suppress(Exception):
+                resp.release_conn()
+            raise _HTTPStatus(resp.status, body or b"")
+        return resp
 
     def _watch(self, kind: str, group: str, plural: str, ready: threading.Barrier) -> None:
         path = f"{group}/namespaces/{self.namespace}/{plural}"
         first = True
         rv = ""
+        backoff = BACKOFF[0]
         while not self._stop.is_set():
             try:
                 if not rv:
                     resp = self._request(path, [], stream=False)
                     body = json.loads(resp.data)
                     rv = body["metadata"]["resourceVersion"]
-                    for obj in body.get("items") or []:
+                    items = body.get("items") or []
+                    for obj in items:
                         self._queue.put((kind, "ADDED", obj))
+                    # what the live state has and the list has not was deleted meanwhile
+                    self._queue.put((kind, _SYNC, {"rv": rv, "names": [
+                        (o.get("metadata") or {}).get("name") for o in items]}))
+                    if not first:
+                        self.relists += 1
                 if first:
                     first = False
                     ready.wait()
@@ -114,6 +165,7 @@ class Recorder:
                                             ("timeoutSeconds", 50)], stream=True)
                 with self._lock:
                     self._responses.append(resp)
+                backoff = BACKOFF[0]  # connected: the next failure starts the backoff afresh
                 for line in _lines(resp):
                     if self._stop.is_set():
                         break
@@ -133,8 +185,16 @@ class Recorder:
                     with contextlib.suppress(threading.BrokenBarrierError):
                         ready.abort()
                     return
-                self.errors.append(f"{kind} watch: {exc!r}")
-                time.sleep(0.2)  # back off before re-watching a broken stream
+                if isinstance(exc, _HTTPStatus) and exc.status == 410:
+                    rv = ""  # our resourceVersion is gone (a restarted apiserver): list again
+                if self._in_outage():
+                    self.outage_failures.append(f"{kind} watch: {exc!r}")
+                else:
+                    self.errors.append(f"{kind} watch: {exc!r}")
+                # back off before re-watching: a restarting apiserver refuses connections for
+                # seconds, and hammering it slows its start
+                self._stop.wait(backoff)
+                backoff = min(backoff * 2, BACKOFF[1])
 
     # -- pumping ---------------------------------------------------------------------------------
     def pump(self, wait: float = 0.0) -> int:
@@ -153,10 +213,18 @@ class Recorder:
                 return n
 
     def _apply(self, kind: str, etype: str, obj: dict[str, Any]) -> None:
+        if etype == _SYNC:
+            self._sync(kind, int(obj["rv"] or 0), {str(n) for n in obj["names"]})
+            return
         meta = obj.get("metadata") or {}
         name = str(meta.get("name", ""))
         rv = int(meta.get("resourceVersion") or 0)
         key = (kind, name)
+        uid = str(meta.get("uid") or "")
+        if (etype != "DELETED" and name in self.live[kind] and uid
+                and self._uids.get(key, uid) != uid):
+            # a relist after a gap shows a namesake: the one we knew was deleted meanwhile
+            self._forget(kind, name, rv)
         if rv and self._rvs.get(key, 0) >= rv and etype != "DELETED":
             return  # a relist replaying what we already have
         self._rvs[key] = rv
@@ -167,14 +235,33 @@ class Recorder:
                 return
             self.live[kind].pop(name, None)
             self._rvs.pop(key, None)
+            self._uids.pop(key, None)
         else:
             etype = "ADDED" if name not in self.live[kind] else "MODIFIED"
             self.live[kind][name] = snap
+            if uid:
+                self._uids[key] = uid
+        self._record(kind, etype, name, rv, snap)
+
+    def _record(self, kind: str, etype: str, name: str, rv: int, snap: dict[str, Any]) -> None:
         t = time.monotonic() - self.started
         self.records.append(_Record(rv, 1, t, "object", {
             "action": etype, "kind": kind, "name": name, "rv": rv, "obj": snap}))
         self.last_event = f"{etype} {kind} {name} (rv {rv})"
         self.last_event_at = time.monotonic()
+
+    def _forget(self, kind: str, name: str, rv: int) -> None:
+        """A DELETED event, at ``rv``, for an object whose deletion a watch gap hid."""
+        snap = self.live[kind].pop(name)
+        self._rvs.pop((kind, name), None)
+        self._uids.pop((kind, name), None)
+        self.max_rv = max(self.max_rv, rv)
+        self._record(kind, "DELETED", name, rv, snap)
+
+    def _sync(self, kind: str, rv: int, listed: set[str]) -> None:
+        """End of a (re)list at ``rv``: what is live but was not listed is gone."""
+        for name in sorted(set(self.live[kind]) - listed):
+            self._forget(kind, name, rv)
 
     # -- ops and quiescence records ----------------------------------------------------------------
     def note(self, type_: str, data: dict[str, Any], rv: int | None = None) -> None:

@@ -24,9 +24,11 @@ from sts_props.ops import (
     EvictPod,
     FailNode,
     FlapReadiness,
+    HoldScheduling,
     HoldTerminating,
     KillPod,
     Op,
+    ReleaseScheduling,
     ReleaseTerminating,
     RestartApiserver,
     RestartController,
@@ -82,7 +84,8 @@ def env_actions(world: World) -> list[EnvAction]:
         if claim.terminating and not _claim_in_use(world, claim):
             out.append(EnvAction("remove_claim", claim.name, "STO-10"))
     for pod in sorted(world.pods.values(), key=lambda p: p.name):
-        if pod.phase == "Pending" and not pod.terminating and _pod_can_start(world, pod):
+        if pod.phase == "Pending" and not pod.terminating and _pod_can_start(world, pod) \
+                and not scheduling_held(world):
             out.append(EnvAction("start_pod", pod.name, "PR-3"))
         if pod.terminating and not pod.finalizers:
             out.append(EnvAction("remove_pod", pod.name, "PR-2"))
@@ -191,6 +194,28 @@ def write_denied(world: World, pod: str) -> bool:
     return pod in _DENIED.get(world, ())
 
 
+#: Worlds in which no pod is scheduled (HoldScheduling): Pending pods stay Pending.
+_SCHEDULING_HELD: weakref.WeakSet[World] = weakref.WeakSet()
+
+
+def scheduling_held(world: World) -> bool:
+    """Whether a :class:`~sts_props.ops.HoldScheduling` is in force: the environment then
+    starts no Pending pod (every node is cordoned). Nothing else changes: running pods keep
+    running, and the controller's sync still sees its Pending pods (RP-3, STO-5; under
+    OrderedReady it stops at the first one, RP-5). With nothing enabled a settle ends there,
+    a quiescent state short of the 10.3 target until :class:`~sts_props.ops.ReleaseScheduling`.
+
+    >>> w = World("web")
+    >>> _ = apply_fault(w, HoldScheduling(), "web")
+    >>> scheduling_held(w)
+    True
+    >>> _ = apply_fault(w, ReleaseScheduling(), "web")
+    >>> scheduling_held(w)
+    False
+    """
+    return world in _SCHEDULING_HELD
+
+
 def _forbidden(name: str) -> Outcome:
     return Outcome.rejected(403, "Forbidden", f'pods "{name}" is forbidden: '
                             "ValidatingAdmissionPolicy denied request (sts-props deny)")
@@ -217,6 +242,12 @@ def apply_fault(world: World, op: Op, set_name: str) -> Outcome | None:
         return Outcome.accepted()
     if isinstance(op, AllowPodWrites):
         _DENIED.pop(world, None)
+        return Outcome.accepted()
+    if isinstance(op, HoldScheduling):
+        _SCHEDULING_HELD.add(world)  # only start_pod is affected (env_actions)
+        return Outcome.accepted()
+    if isinstance(op, ReleaseScheduling):
+        _SCHEDULING_HELD.discard(world)
         return Outcome.accepted()
     pod_ops = DeletePod | KillPod | EvictPod | FlapReadiness | HoldTerminating \
         | ReleaseTerminating | FailNode
