@@ -71,6 +71,8 @@ class SuiteSummary:
     liveness: Counter[str] = field(default_factory=Counter)
     #: seconds of each component restart
     restart_seconds: list[float] = field(default_factory=list)
+    #: components that exited by themselves and were restarted (Cluster.supervise)
+    crashes: list[str] = field(default_factory=list)
 
     def note_faults(self, kinds: Counter[str]) -> None:
         """Count the fault ops of one passing scenario."""
@@ -111,6 +113,8 @@ class SuiteSummary:
             if self.liveness:
                 lines.insert(-1, "liveness after faults: " + ", ".join(
                     f"{k} {n}" for k, n in sorted(self.liveness.items())))
+        for crash in self.crashes:
+            lines.insert(-1, f"control-plane component restarted by the harness: {crash}")
         if self.livelocks:
             lines.insert(-1, f"documented livelock F-1 reached (compared up to it): "
                              f"{len(self.livelocks)} scenario(s)")
@@ -348,6 +352,7 @@ def run_cluster_suite(
             raise
         summary.counterexample, summary.violations = failed[-1]
     summary.seconds = time.monotonic() - started
+    summary.crashes = list(cluster.crashes)
     return summary
 
 

@@ -11,12 +11,15 @@ depend on the kind of nodes it has; driving scenarios, recording Histories and w
 ...     def kubeconfig(self): return Path("/nonexistent")
 >>> Dummy().capabilities.real_containers
 False
+>>> Dummy().supervise(), Dummy().crashes
+([], ())
 """
 
 from __future__ import annotations
 
 import abc
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -64,6 +67,8 @@ class Cluster(abc.ABC):
 
     name: str = "cluster"
     capabilities: Capabilities = Capabilities()
+    #: components that exited by themselves and were restarted (:meth:`supervise`), described
+    crashes: Sequence[str] = ()
     #: provisioner of the StorageClass the harness maps every requested class to
     provisioner: str = "kubernetes.io/host-path"
     #: the harness created this cluster (so it may touch any namespace it labelled)
@@ -100,6 +105,13 @@ class Cluster(abc.ABC):
         """Kill one control-plane component and start it again; returns the seconds until it
         serves again. Backends without ``restart_controller`` raise :class:`ClusterError`."""
         raise ClusterError(f"the {self.name} backend cannot restart {component}")
+
+    def supervise(self) -> list[str]:
+        """Restart control-plane components that exited by themselves, as a kubelet restarts
+        a crashed static pod; one line per restart (also kept in :attr:`crashes`). Backends
+        whose components run under a supervisor already (containers, real nodes) do nothing.
+        """
+        return []
 
     def api_client(self) -> Any:
         """A fresh ``kubernetes.client.ApiClient`` for this cluster."""

@@ -67,6 +67,8 @@ from sts_props.spec_edit import SpecEditor
 
 #: how long the state must stay as expected before a wait counts it as settled
 QUIET_SECONDS = 0.25
+#: how often a wait checks that the control-plane components still run (Cluster.supervise)
+SUPERVISE_EVERY = 1.0
 #: seconds after a planned apiserver outage during which failed API calls are still retried
 OUTAGE_GRACE = 60.0
 #: backoff between retries of an API call in a planned outage: doubles from the first to the last
@@ -235,6 +237,7 @@ class ClusterRun:
         """Invoke ``op`` on the cluster and record invoke and result in the History."""
         from kubernetes.client.exceptions import ApiException
 
+        self.cluster.supervise()  # a component that crashed since the last op is back first
         index = self.index
         self.index += 1
         if isinstance(op, FailNode) and "fail_node" in self.cluster.capabilities.faults:
@@ -399,8 +402,15 @@ class ClusterRun:
         missing = ""
         first = True
         evaluated = 0.0
+        supervised = time.monotonic()
         while True:
             now = time.monotonic()
+            if now - supervised >= SUPERVISE_EVERY:
+                # A crashed scheduler or controller would make the wait run out with nothing
+                # moving; restarting it (reported) lets the cluster catch up instead.
+                supervised = now
+                self.cluster.supervise()
+                now = time.monotonic()
             if now >= deadline:
                 return False, (f"gave up after {timeout:.0f}s waiting for {what}; still "
                                f"different: {missing}; last event: {self.rec.last_event}")

@@ -56,6 +56,8 @@ START_DEADLINE = 120.0
 #: components that hold a leader Lease of their own name in kube-system, and exit when they
 #: cannot renew it (the apiserver away for more than their renew deadline, 10 s)
 LEADERS = ("kube-controller-manager", "kube-scheduler")
+#: components :meth:`KwokCluster.supervise` restarts when they exit by themselves
+SUPERVISED = ("kube-scheduler", "kube-controller-manager", "kwok-controller")
 #: how long a restarted component may take to hold (or renew) its leader Lease
 LEADER_DEADLINE = 60.0
 
@@ -88,6 +90,8 @@ class KwokCluster(Cluster):
         self._children: list[subprocess.Popen[bytes]] = []
         self._started_at = 0.0
         self.start_seconds = 0.0
+        self._crashes: list[str] = []
+        self.crashes = self._crashes
 
     @staticmethod
     def adopt(entry: registry.ClusterEntry) -> KwokCluster:
@@ -261,6 +265,32 @@ class KwokCluster(Cluster):
             else:
                 self._wait_ready()
         return time.monotonic() - began
+
+    def supervise(self) -> list[str]:
+        """Restart any of :data:`SUPERVISED` that exited by itself (see :meth:`Cluster.supervise`).
+
+        kwokctl's binary runtime starts the components once and watches none of them, whereas
+        a real control plane runs them as static pods that the kubelet restarts. Seen on
+        v1.37.2: kube-scheduler exits on purpose when it finds its cache inconsistent ("Pod
+        updated on a different node than previously added to. Scheduler cache is corrupted")
+        shortly after an apiserver restart; unsupervised, every later pod stayed Pending and
+        each op waited out its timeout. Each restart is reported, never hidden.
+        """
+        if self.workdir is None:
+            return []
+        lines = []
+        for component in SUPERVISED:
+            pid = self._component_pid(component)
+            if pid <= 0 or pid_alive(pid):
+                continue
+            last = _last_line(self.logs_dir() / f"{component}.log")
+            seconds = self.restart_component(component)
+            line = (f"{component} (pid {pid}) exited by itself (last log line: {last}); "
+                    f"restarted, serving again after {seconds:.1f}s")
+            self.progress(line)
+            self._crashes.append(line)
+            lines.append(line)
+        return lines
 
     def _component_spec(self, component: str) -> dict[str, Any]:
         import yaml
@@ -495,6 +525,17 @@ class KwokCluster(Cluster):
             while time.monotonic() < end and any(pid_alive(p) for p in alive):
                 time.sleep(0.05)  # the processes are not our children: nothing to wait() on
         self._pids = [p for p in self._pids if pid_alive(p)]
+
+
+def _last_line(log: Path) -> str:
+    """The last non-empty line of ``log`` (its tail only), shortened; "" if unreadable."""
+    try:
+        with log.open("rb") as f:
+            f.seek(max(0, log.stat().st_size - 4096))
+            lines = [ln for ln in f.read().decode("utf-8", "replace").splitlines() if ln.strip()]
+    except OSError:
+        return ""
+    return lines[-1].strip()[:300] if lines else ""
 
 
 def _flag_port(spec: dict[str, Any], flag: str) -> int | None:
