@@ -52,8 +52,8 @@ def test_a_crashed_scheduler_is_restarted_during_a_wait_and_reported(
 def test_pods_created_after_a_crash_still_run_and_match_the_model(sts_cluster: Cluster) -> None:
     assert isinstance(sts_cluster, KwokCluster)
     before = len(sts_cluster.crashes)
-    _kill(sts_cluster, "kwok-controller")  # the fake kubelets: no pod would start without it
+    _kill(sts_cluster, "kube-scheduler")  # no pod would be placed on a node without it
     result = run_differential(
         Scenario(Manifests.seed(), (Create(), Settle(), Scale(4), Settle())), sts_cluster)
     assert result.ok, result.render()
-    assert any(c.startswith("kwok-controller") for c in sts_cluster.crashes[before:])
+    assert any(c.startswith("kube-scheduler") for c in sts_cluster.crashes[before:])

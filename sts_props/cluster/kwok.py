@@ -56,8 +56,10 @@ START_DEADLINE = 120.0
 #: components that hold a leader Lease of their own name in kube-system, and exit when they
 #: cannot renew it (the apiserver away for more than their renew deadline, 10 s)
 LEADERS = ("kube-controller-manager", "kube-scheduler")
-#: components :meth:`KwokCluster.supervise` restarts when they exit by themselves
-SUPERVISED = ("kube-scheduler", "kube-controller-manager", "kwok-controller")
+#: components :meth:`KwokCluster.supervise` restarts when they exit by themselves. Not
+#: kwok-controller: once FailNode has replaced nodes, a restarted one left new pods Pending
+#: (seen on v1.37.2 / kwok v0.8.0, not yet understood), so it would hide nothing but mislead.
+SUPERVISED = ("kube-scheduler", "kube-controller-manager")
 #: how long a restarted component may take to hold (or renew) its leader Lease
 LEADER_DEADLINE = 60.0
 
