@@ -20,10 +20,10 @@ import time
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import seed as hypothesis_seed
 
-from strategies import scenarios
 from sts_props.cluster.kwok import KwokCluster
 from sts_props.differential import run_differential
 from sts_props.scenario import Manifests, Scenario
+from sts_props.strategies import scenarios
 from sts_props.suite import cap_min_ready
 
 

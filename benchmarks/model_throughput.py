@@ -1,6 +1,7 @@
 """Print the model's throughput in Hypothesis examples per second.
 
-Runs the state machine (:class:`strategies.state_machine.StatefulSetMachine`: up to 20 steps,
+Runs the state machine
+(:class:`sts_props.strategies.state_machine.StatefulSetMachine`: up to 20 steps,
 scale targets up to 10 replicas, the safety and quiescent checks after every step) for a fixed
 number of examples and prints examples/s, ops/s, and the settings it ran with. A script, not a
 timed test: figures depend on the machine (and on what else runs on it: compare CPU time too).
@@ -39,9 +40,9 @@ from hypothesis.stateful import (
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from anywhere
 
-from strategies.chooser import interleavings
-from strategies.manifests import valid_statefulsets
-from strategies.state_machine import StatefulSetMachine
+from sts_props.strategies.chooser import interleavings
+from sts_props.strategies.manifests import valid_statefulsets
+from sts_props.strategies.state_machine import StatefulSetMachine
 
 
 class BenchMachine(StatefulSetMachine):

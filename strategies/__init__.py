@@ -4,7 +4,7 @@ Generate a Scenario and run it on the reference model:
 
 >>> from hypothesis import given, settings
 >>> from sts_props.model import run_model
->>> from strategies import scenarios
+>>> from sts_props.strategies import scenarios
 >>> @settings(max_examples=5, database=None)
 ... @given(scenarios(max_ops=6))
 ... def test_model_settles(sc):
@@ -15,7 +15,7 @@ Let Hypothesis choose the interleavings as well (a :class:`DataChooser` draws, p
 system moves and which enabled step goes first):
 
 >>> from hypothesis import strategies as st
->>> from strategies import DataChooser, ScriptedChooser
+>>> from sts_props.strategies import DataChooser, ScriptedChooser
 >>> @settings(max_examples=5, database=None)
 ... @given(scenarios(max_ops=6), st.data())
 ... def test_interleavings(sc, data):
@@ -28,33 +28,33 @@ system moves and which enabled step goes first):
 Invalid manifests come with the rule and field the API must cite:
 
 >>> from hypothesis import find
->>> from strategies import invalid_statefulsets
+>>> from sts_props.strategies import invalid_statefulsets
 >>> _, rule, path = find(invalid_statefulsets(), lambda case: case[1] == "VAL-4")
 >>> rule, path
 ('VAL-4', 'metadata.name')
 
 The state machine (``TestStatefulSetMachine = StatefulSetMachine.TestCase`` in a test module) and
 the settings profiles (``STS_PROPS_PROFILE=model|model-ci|cluster``) are in
-:mod:`strategies.state_machine` and :mod:`strategies.profiles`.
+:mod:`sts_props.strategies.state_machine` and :mod:`sts_props.strategies.profiles`.
 """
 
-from strategies.chooser import (
+from sts_props.strategies.chooser import (
     DataChooser,
     Interleaving,
     ScriptedChooser,
     choosers,
     interleavings,
 )
-from strategies.manifests import (
+from sts_props.strategies.manifests import (
     image_values,
     invalid_statefulsets,
     set_names,
     valid_statefulsets,
     web_manifests,
 )
-from strategies.ops import max_unavailable_values, op_sequences, scenarios
-from strategies.profiles import get_profile, load_profile, register_profiles
-from strategies.state_machine import StatefulSetMachine
+from sts_props.strategies.ops import max_unavailable_values, op_sequences, scenarios
+from sts_props.strategies.profiles import get_profile, load_profile, register_profiles
+from sts_props.strategies.state_machine import StatefulSetMachine
 
 __all__ = [
     "DataChooser",

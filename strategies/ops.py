@@ -15,7 +15,8 @@ RecreateSet mostly follows a DeleteSet. A Settle comes every 1-4 ops and always 
 ...     assert isinstance(ops[0], Create) and isinstance(ops[-1], Settle)
 >>> check()
 
-:func:`scenarios` combines :func:`~strategies.manifests.valid_statefulsets` with op sequences:
+:func:`scenarios` combines
+:func:`~sts_props.strategies.manifests.valid_statefulsets` with op sequences:
 
 >>> from sts_props.model import run_model
 >>> @settings(max_examples=5, database=None)
@@ -34,7 +35,6 @@ from typing import Any, Literal
 
 from hypothesis import strategies as st
 
-from strategies.manifests import image_values, valid_statefulsets
 from sts_props.model.config import ModelConfig
 from sts_props.model.validation import default_statefulset, validate_create
 from sts_props.ops import (
@@ -75,6 +75,7 @@ from sts_props.ops import (
 )
 from sts_props.scenario import Manifests, Scenario
 from sts_props.spec_edit import SpecEditor
+from sts_props.strategies.manifests import image_values, valid_statefulsets
 
 __all__ = [
     "ALL_FAULTS",

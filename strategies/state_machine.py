@@ -1,10 +1,12 @@
 """A Hypothesis state machine that drives the reference model op by op.
 
-Unlike :func:`~strategies.ops.scenarios`, which draws a whole plan up front from a *shadow* of
+Unlike
+:func:`~sts_props.strategies.ops.scenarios`, which draws a whole plan up front from a *shadow* of
 the set, the machine reads the model's real state before every step, so every op is meaningful:
 spec edits only while the set exists, pod ops only on pods that exist, RevertTemplate only to
 versions that exist, RecreateSet only when the set is gone. Between ops a
-:class:`~strategies.chooser.DataChooser` lets Hypothesis choose how far and in which order the
+:class:`~sts_props.strategies.chooser.DataChooser`
+lets Hypothesis choose how far and in which order the
 system moves.
 
 Checked after every step (invariants):
@@ -19,13 +21,14 @@ Checked after every step (invariants):
   is importable; it is written separately).
 
 Swarm testing may switch the ``settle`` rule off for a whole run, so the machine also settles by
-itself every 1-4 ops (a drawn gap, as :func:`~strategies.ops.op_sequences` does): quiescent
+itself every 1-4 ops (a drawn gap, as :func:`~sts_props.strategies.ops.op_sequences` does):
+quiescent
 states are always reached and checked.
 
 Usage, in a test module (``tests/conftest.py`` has loaded a profile first, which sets the number
 of examples and ``stateful_step_count``)::
 
-    from strategies.state_machine import StatefulSetMachine
+    from sts_props.strategies.state_machine import StatefulSetMachine
 
     TestStatefulSetMachine = StatefulSetMachine.TestCase
 
@@ -57,9 +60,6 @@ from hypothesis.stateful import (
     rule,
 )
 
-from strategies.chooser import DataChooser
-from strategies.manifests import image_values, valid_statefulsets
-from strategies.ops import TEMPLATE_VALUES, max_unavailable_values
 from sts_props.checks import QuiescentChecker, SafetyChecker
 from sts_props.history import History
 from sts_props.model.config import ModelConfig
@@ -92,6 +92,9 @@ from sts_props.ops import (
 from sts_props.outcome import Outcome
 from sts_props.scenario import Manifests, Scenario
 from sts_props.snapshot import ordinal_of
+from sts_props.strategies.chooser import DataChooser
+from sts_props.strategies.manifests import image_values, valid_statefulsets
+from sts_props.strategies.ops import TEMPLATE_VALUES, max_unavailable_values
 
 __all__ = ["CheckFn", "StatefulSetMachine", "load_checks"]
 

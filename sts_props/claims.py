@@ -387,7 +387,7 @@ def evaluate_claim(claim: SeedClaim, examples: int = 100, search: int = 300,
                    base: Manifests | None = None, config: ModelConfig | None = None,
                    seed: int | None = None) -> Verdict:
     """Check ``claim`` on the model under its conditions, and find why each is needed."""
-    from strategies import scenarios
+    from sts_props.strategies import scenarios
 
     cfg = config or ModelConfig()
     base = base or Manifests.seed()

@@ -198,7 +198,8 @@ def _write_plans(directory: Path, verdicts: list[Verdict]) -> list[Path]:
 
 def run_claims(args: argparse.Namespace, config: ModelConfig) -> int:
     """The ``claims`` command (see the module docstring)."""
-    from sts_props.cli import EXIT_FAILED, EXIT_OK, load_manifests
+    from sts_props.cli import EXIT_FAILED, EXIT_OK
+    from sts_props.manifest_files import load_manifests
 
     if args.examples < 1 or args.search < 1 or args.samples < 0:
         raise ManifestError("--examples and --search must be at least 1, --samples at least 0")

@@ -138,7 +138,7 @@ def explore_model(base: Manifests | None, examples: int, config: ModelConfig,
                   max_replicas: int = 5, tick: Callable[[int], None] | None = None
                   ) -> ModelTier:
     """Run up to ``examples`` scenarios (or ``seconds``) on the model, targeting interest."""
-    from strategies import scenarios
+    from sts_props.strategies import scenarios
     from sts_props.suite import cap_min_ready
 
     tier = ModelTier()
@@ -372,7 +372,8 @@ def _cover_point(subset: Sequence[Found]) -> int:
 
 def run_explore(args: argparse.Namespace, config: ModelConfig) -> int:
     """The ``explore`` command (see the module docstring)."""
-    from sts_props.cli import EXIT_FAILED, EXIT_OK, load_manifests
+    from sts_props.cli import EXIT_FAILED, EXIT_OK
+    from sts_props.manifest_files import load_manifests
 
     budget = budget_seconds(args.budget)
     if args.model_examples < 1 or args.subset < 1:

@@ -415,7 +415,7 @@ class HoldScheduling(Op):
     it does not hold its claims (PVC protection) and the controller re-creates a deleted one
     (STO-5). Under OrderedReady the controller stops at the first Pending pod (ORD-2).
 
-    The recipe that deletes the claim of a Pending pod (``strategies.ops.with_fault``):
+    The recipe that deletes the claim of a Pending pod (``sts_props.strategies.ops.with_fault``):
 
     >>> for op in (HoldScheduling(), DeletePod(1), DeletePVC(1), ReleaseScheduling()):
     ...     print(op.describe())

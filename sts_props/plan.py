@@ -31,12 +31,12 @@ from typing import Any
 
 import yaml
 
-from strategies.chooser import Interleaving
 from sts_props.expect import Expectation, ExpectationError
 from sts_props.model import ModelConfig
 from sts_props.model.config import GATES
 from sts_props.ops import Op, OpFormatError, op_from_dict
 from sts_props.scenario import Manifests, Scenario
+from sts_props.strategies.chooser import Interleaving
 
 #: the ``stsPropsPlan`` value written into every plan; bumped on an incompatible change
 PLAN_FORMAT = 1

@@ -4,7 +4,7 @@ Options::
 
     pytest --sts-backend=model            # the reference model (default)
     pytest --k8s-version=v1.36.3          # the Kubernetes behaviour line to model / start
-    pytest --sts-profile=model-ci         # a Hypothesis settings profile from strategies.profiles
+    pytest --sts-profile=model-ci         # a Hypothesis settings profile (strategies/profiles.py)
 
 Fixtures:
 
@@ -59,7 +59,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "backend(*names): runs only on these cluster backends")
     profile = config.getoption("--sts-profile", default=None)
     if profile:
-        from strategies.profiles import load_profile
+        from sts_props.strategies.profiles import load_profile
 
         load_profile(str(profile))
 

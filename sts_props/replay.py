@@ -17,13 +17,13 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-from strategies.chooser import ScriptedChooser
 from sts_props.checks import Violation, run_quiescent_checks, run_safety_checks
 from sts_props.cluster.base import Cluster
 from sts_props.expect import check_expectations
 from sts_props.history import History
 from sts_props.model import ModelConfig, run_model
 from sts_props.plan import Plan
+from sts_props.strategies.chooser import ScriptedChooser
 
 
 @dataclass

@@ -34,7 +34,7 @@ from sts_props.ops import SetMinReadySeconds
 from sts_props.scenario import Manifests, Scenario
 
 if TYPE_CHECKING:
-    from strategies.chooser import Interleaving
+    from sts_props.strategies.chooser import Interleaving
 
 Progress = Callable[[str], None]
 
@@ -155,8 +155,8 @@ def run_model_suite(
     With ``artifacts_dir``, the minimal failing scenario's files are written there
     (:func:`save_model_failure`), its interleaving decisions included so that it replays.
     """
-    from strategies import scenarios
-    from strategies.chooser import DataChooser
+    from sts_props.strategies import scenarios
+    from sts_props.strategies.chooser import DataChooser
 
     cfg = config or ModelConfig()
     summary = SuiteSummary(backend=f"model ({cfg.version})")
@@ -271,8 +271,8 @@ def run_cluster_suite(
     :data:`GUARANTEED_FAULT_SCENARIOS` scenarios each have a controller restart, a node failure
     and a write-denial window (inserted into the first scenarios that lack them).
     """
-    from strategies import scenarios
-    from strategies.ops import INSERTABLE_FAULTS, with_fault
+    from sts_props.strategies import scenarios
+    from sts_props.strategies.ops import INSERTABLE_FAULTS, with_fault
     cfg = config or ModelConfig.for_version(cluster.version())
     summary = SuiteSummary(backend=f"{cluster.name} ({cluster.version()}) vs model ({cfg.version})")
     summary.skipped_faults = sorted(set(fault_kinds) - cluster.capabilities.faults)

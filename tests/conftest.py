@@ -4,6 +4,6 @@ Loaded here, before any test module is imported, so that state machines' ``TestC
 (which copy the default settings when created) see it too. See strategies/profiles.py.
 """
 
-from strategies.profiles import load_profile
+from sts_props.strategies.profiles import load_profile
 
 load_profile()

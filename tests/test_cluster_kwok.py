@@ -56,7 +56,7 @@ def test_claims_that_name_no_class_bind_through_the_default_class(sts_cluster: C
     # The generic web set's claim template names no storageClassName: its claims bind only
     # through the cluster's default StorageClass (kwok and kwok-image create one, k3s ships
     # one). Without it every pod stayed Pending and each op waited out its timeout.
-    from strategies.manifests import web_manifests
+    from sts_props.strategies.manifests import web_manifests
 
     ops = (Create(), Settle(), Scale(3), Settle())
     result = run_differential(Scenario(web_manifests(), ops), sts_cluster)
@@ -66,9 +66,9 @@ def test_claims_that_name_no_class_bind_through_the_default_class(sts_cluster: C
 @pytest.mark.backend("kwok", "kwok-image")  # edits a cluster-wide StorageClass: ours only
 def test_claims_without_any_default_class_are_refused_at_create(
         sts_cluster: Cluster, cluster_run: Callable[[Manifests], ClusterRun]) -> None:
-    from strategies.manifests import web_manifests
     from sts_props.cluster.base import ClusterError
     from sts_props.cluster.kwok_nodes import DEFAULT_STORAGE_CLASS
+    from sts_props.strategies.manifests import web_manifests
 
     storage = typed_apis(sts_cluster.api_client())[2]
     key = "storageclass.kubernetes.io/is-default-class"

@@ -7,7 +7,6 @@ from collections.abc import Callable
 
 import pytest
 
-from strategies.ops import with_fault
 from sts_props.cluster.base import Cluster, ClusterError, typed_apis
 from sts_props.cluster.driver import ClusterRun
 from sts_props.differential import DifferentialResult, run_differential
@@ -34,6 +33,7 @@ from sts_props.ops import (
     Settle,
 )
 from sts_props.scenario import Manifests, Scenario
+from sts_props.strategies.ops import with_fault
 from sts_props.suite import SuiteSummary
 
 pytestmark = pytest.mark.cluster

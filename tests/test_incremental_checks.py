@@ -19,10 +19,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from strategies import DataChooser
-from strategies.chooser import decode_interleaving, interleavings
-from strategies.manifests import valid_statefulsets
-from strategies.ops import op_sequences
 from sts_props import checks
 from sts_props.checks import (
     QuiescentChecker,
@@ -34,6 +30,10 @@ from sts_props.checks import (
 from sts_props.history import History
 from sts_props.model.runner import run_model
 from sts_props.scenario import Scenario
+from sts_props.strategies import DataChooser
+from sts_props.strategies.chooser import decode_interleaving, interleavings
+from sts_props.strategies.manifests import valid_statefulsets
+from sts_props.strategies.ops import op_sequences
 from tests import test_checks_quiescent, test_checks_safety, test_sensitivity
 
 

@@ -20,12 +20,12 @@ import pytest
 from hypothesis import event, given, note
 from hypothesis import strategies as st
 
-from strategies import DataChooser, scenarios
-from strategies.state_machine import CheckFn, StatefulSetMachine, load_checks
 from sts_props.history import History
 from sts_props.model.config import ModelConfig
 from sts_props.model.runner import ModelResult, run_model
 from sts_props.scenario import Scenario
+from sts_props.strategies import DataChooser, scenarios
+from sts_props.strategies.state_machine import CheckFn, StatefulSetMachine, load_checks
 
 #: The behaviour lines whose models differ most: 1.35.2 has the maxUnavailable path with the
 #: UPD-10 regression, 1.36.3 the legacy update path (gate off), 1.37.2 the fixed path and

@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytest
 
-from strategies.chooser import Interleaving
 from sts_props.checks import Violation, compare_histories
 from sts_props.cli import main
 from sts_props.cluster.base import Cluster
@@ -35,6 +34,7 @@ from sts_props.replay import run_plan_on_cluster
 from sts_props.report import write_artifacts
 from sts_props.scenario import Manifests, Scenario
 from sts_props.snapshot import ordinal_of
+from sts_props.strategies.chooser import Interleaving
 from sts_props.suite import run_model_suite, save_failure
 
 REGRESSIONS = Path(__file__).parent / "regressions"

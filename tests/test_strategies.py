@@ -11,7 +11,13 @@ from hypothesis import Phase, find, given, note, settings
 from hypothesis import strategies as st
 from hypothesis.database import DirectoryBasedExampleDatabase
 
-from strategies import (
+from sts_props.checks import run_quiescent_checks, run_safety_checks
+from sts_props.model.config import ModelConfig
+from sts_props.model.runner import ModelRun, run_model
+from sts_props.model.validation import default_statefulset, selector_matches, validate_create
+from sts_props.ops import Create, RevertTemplate, Settle
+from sts_props.scenario import Manifests, Scenario
+from sts_props.strategies import (
     DataChooser,
     ScriptedChooser,
     invalid_statefulsets,
@@ -19,15 +25,9 @@ from strategies import (
     scenarios,
     valid_statefulsets,
 )
-from strategies.manifests import INVALID_CASES
-from strategies.ops import _WHILE_SCHEDULING_HELD, ALL_FAULTS, with_fault
-from strategies.profiles import PROFILES, get_profile, load_profile
-from sts_props.checks import run_quiescent_checks, run_safety_checks
-from sts_props.model.config import ModelConfig
-from sts_props.model.runner import ModelRun, run_model
-from sts_props.model.validation import default_statefulset, selector_matches, validate_create
-from sts_props.ops import Create, RevertTemplate, Settle
-from sts_props.scenario import Manifests, Scenario
+from sts_props.strategies.manifests import INVALID_CASES
+from sts_props.strategies.ops import _WHILE_SCHEDULING_HELD, ALL_FAULTS, with_fault
+from sts_props.strategies.profiles import PROFILES, get_profile, load_profile
 
 #: Behaviour lines with different validation: serviceName checked from 1.33, templates from
 #: 1.34, maxUnavailable gate on in 1.35.0-3 and 1.37, off in 1.35.4+/1.36.
