@@ -21,6 +21,7 @@ they are reported as skipped *with the reason*, never silently passed.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -31,6 +32,7 @@ from sts_props.cluster.base import Cluster, ClusterError
 from sts_props.cluster.driver import ClusterRun
 from sts_props.model import ModelConfig
 from sts_props.scenario import Manifests
+from sts_props.strategies.profiles import ENV_VAR, load_profile
 
 BACKENDS = ("model", "kwok", "kwok-image", "k3s", "kubeconfig")
 
@@ -42,7 +44,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--k8s-version", default="v1.37.2",
                     help="Kubernetes version to model and, for built backends, to run")
     group.addoption("--sts-profile", default=None,
-                    help="Hypothesis settings profile (model, model-ci, cluster)")
+                    help="Hypothesis settings profile (model, model-ci, cluster); default: "
+                         "$STS_PROPS_PROFILE if set, else Hypothesis's own settings")
     group.addoption("--sts-kubeconfig", default=None,
                     help="with --sts-backend=kubeconfig: the kubeconfig file")
     group.addoption("--sts-context", default=None,
@@ -57,11 +60,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "cluster: needs a real cluster (--sts-backend != model)")
     config.addinivalue_line("markers", "backend(*names): runs only on these cluster backends")
-    profile = config.getoption("--sts-profile", default=None)
+    # A profile is loaded only when asked for (the option, else STS_PROPS_PROFILE): installing
+    # sts-props must not change the Hypothesis settings of a project that never mentions it.
+    profile = config.getoption("--sts-profile", default=None) or os.environ.get(ENV_VAR) or None
     if profile:
-        from sts_props.strategies.profiles import load_profile
-
-        load_profile(str(profile))
+        try:
+            load_profile(str(profile))
+        except ValueError as exc:
+            source = "--sts-profile" if config.getoption("--sts-profile") else ENV_VAR
+            raise pytest.UsageError(f"{source}: {exc}") from None
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
