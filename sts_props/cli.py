@@ -251,15 +251,15 @@ def _print_seed(report: SeedReport) -> None:
 
 def _cluster(args: argparse.Namespace) -> int:
     from sts_props.cluster import registry
-    from sts_props.cluster.binaries import build_binaries, find_binaries
     from sts_props.cluster.kwok import KwokCluster
+    from sts_props.cluster.kwok.binaries import build_binaries, find_binaries
 
     if args.action == "build":
         bins = build_binaries(args.k8s_version, progress=lambda line: print(line, flush=True))
         print(f"binaries for {args.k8s_version}: {bins.bin_dir}")
         return EXIT_OK
     if args.action == "image":
-        from sts_props.cluster.kwok_image import prepare_image
+        from sts_props.cluster.kwok_image.cluster import prepare_image
 
         tag = prepare_image(args.k8s_version, progress=lambda line: print(line, flush=True))
         print(f"kwok-image for {args.k8s_version}: {tag}")

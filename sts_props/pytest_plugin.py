@@ -82,7 +82,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
     image = config.getoption("--sts-image")
     problem = first_problem(diagnose([backend], str(config.getoption("--k8s-version")),
-                                     k3s_image=image, kwok_image=image))
+                                     image=image))
     if problem is not None:
         pytest.exit(f"--sts-backend={backend} cannot run here: {problem.name}: "
                     f"{problem.detail}; fix: {problem.fix}", returncode=2)

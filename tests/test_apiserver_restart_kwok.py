@@ -17,7 +17,7 @@ import urllib3
 
 from sts_props.cluster.base import Cluster, ClusterError
 from sts_props.cluster.driver import ClusterRun
-from sts_props.cluster.kwok import LEADERS, KwokCluster, _port_free
+from sts_props.cluster.kwok.cluster import LEADERS, KwokCluster, _port_free
 from sts_props.cluster.lifecycle import pid_alive
 from sts_props.cluster.recorder import _SYNC, Recorder
 from sts_props.differential import DifferentialResult, run_differential

@@ -67,7 +67,7 @@ def test_claims_that_name_no_class_bind_through_the_default_class(sts_cluster: C
 def test_claims_without_any_default_class_are_refused_at_create(
         sts_cluster: Cluster, cluster_run: Callable[[Manifests], ClusterRun]) -> None:
     from sts_props.cluster.base import ClusterError
-    from sts_props.cluster.kwok_nodes import DEFAULT_STORAGE_CLASS
+    from sts_props.cluster.kwok.nodes import DEFAULT_STORAGE_CLASS
     from sts_props.strategies.manifests import web_manifests
 
     storage = typed_apis(sts_cluster.api_client())[2]

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from sts_props.cluster.base import CREATED_BY_LABEL, CREATED_BY_VALUE, Cluster
-from sts_props.cluster.docker_env import OWNER_PID_LABEL, docker_client, remove_orphans
+from sts_props.cluster.docker.env import OWNER_PID_LABEL, docker_client, remove_orphans
 from sts_props.scenario import Manifests
 from sts_props.storage_data import check_storage_data, data_manifests
 
@@ -98,7 +98,7 @@ def test_storage_data_check_refuses_a_cluster_without_containers() -> None:
 def test_labels_do_not_drop_k3s_privileged_mode(sts_cluster: Cluster) -> None:
     """K3SContainer asks for ``privileged=True`` through ``with_kwargs``, which a second call
     would replace; the labels must be added next to it."""
-    from sts_props.cluster.container_cluster import add_labels
+    from sts_props.cluster.docker.container_cluster import add_labels
     from sts_props.cluster.k3s import K3sCluster
 
     container = K3sCluster(image="rancher/k3s:v0.0.0-example")._container()
@@ -208,7 +208,7 @@ def test_container_of_a_killed_run_is_removed_as_an_orphan(sts_cluster: Cluster)
 @pytest.mark.cluster
 @pytest.mark.backend("kwok-image")
 def test_the_local_image_is_rebuilt_only_when_its_inputs_change(sts_cluster: Cluster) -> None:
-    from sts_props.cluster.kwok_image_build import build_local_image
+    from sts_props.cluster.kwok_image.build import build_local_image
 
     lines: list[str] = []
     client = docker_client()

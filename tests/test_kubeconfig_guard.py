@@ -32,8 +32,9 @@ from sts_props.cluster.base import (
     typed_apis,
 )
 from sts_props.cluster.driver import ClusterRun
-from sts_props.cluster.kubeconfig import RUN_ID_ANNOTATION, KubeconfigCluster
+from sts_props.cluster.kubeconfig.cluster import RUN_ID_ANNOTATION, KubeconfigCluster
 from sts_props.cluster.kwok import KwokCluster
+from sts_props.cluster.kwok.registration import register_kwok
 from sts_props.ops import Create
 from sts_props.scenario import Manifests
 
@@ -337,7 +338,7 @@ def test_namespace_recreated_under_the_same_name_is_not_deleted(kwok: KwokCluste
 @pytest.mark.cluster
 def test_registered_cluster_is_accepted_without_the_flag(kwok: KwokCluster,
                                                          admin: Any) -> None:
-    entry = registry.register_kwok(kwok)
+    entry = register_kwok(kwok)
     assert entry is not None and entry.cluster_uid and entry.pids
     try:
         cluster = KubeconfigCluster(kwok.kubeconfig())

@@ -1,7 +1,10 @@
-"""One place that turns a backend name into a :class:`Cluster` (CLI and pytest plugin alike).
+"""One place that turns a backend name into a :class:`Cluster` (CLI, pytest plugin and doctor
+alike), and the only generic module that imports the backend packages.
 
 >>> sorted(CLUSTER_BACKENDS)
 ['k3s', 'kubeconfig', 'kwok', 'kwok-image']
+>>> backend_class("kwok").__name__
+'KwokCluster'
 >>> make_cluster("nope")  # doctest: +ELLIPSIS
 Traceback (most recent call last):
 ...
@@ -13,9 +16,30 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+# Imported at the top: none of the backend packages imports docker, testcontainers or the
+# kubernetes client when it is imported (they do so where they talk to an engine or an API).
 from sts_props.cluster.base import BackendUnavailable, Cluster
+from sts_props.cluster.k3s import K3sCluster
+from sts_props.cluster.kubeconfig import KubeconfigCluster
+from sts_props.cluster.kwok import KwokCluster
+from sts_props.cluster.kwok_image import KwokImageCluster
 
 CLUSTER_BACKENDS = ("kwok", "kwok-image", "k3s", "kubeconfig")
+
+_CLASSES: dict[str, type[Cluster]] = {
+    "kwok": KwokCluster, "kwok-image": KwokImageCluster, "k3s": K3sCluster,
+    "kubeconfig": KubeconfigCluster,
+}
+
+
+def backend_class(backend: str) -> type[Cluster]:
+    """The :class:`Cluster` subclass of ``backend`` (for its class-level answers such as
+    :meth:`Cluster.diagnose`); raises :class:`BackendUnavailable` for an unknown name."""
+    try:
+        return _CLASSES[backend]
+    except KeyError:
+        raise BackendUnavailable(f"unknown backend {backend!r}; choose one of "
+                                 f"{', '.join(sorted(CLUSTER_BACKENDS))}") from None
 
 
 def make_cluster(backend: str, version: str = "v1.37.2", *,
@@ -29,21 +53,13 @@ def make_cluster(backend: str, version: str = "v1.37.2", *,
     """
     say = progress or (lambda _line: None)
     if backend == "kwok":
-        from sts_props.cluster.kwok import KwokCluster
-
         return KwokCluster(version, progress=lambda line: say(f"kwok: {line}"))
     if backend == "kwok-image":
-        from sts_props.cluster.kwok_image import KwokImageCluster
-
         return KwokImageCluster(version, image=image,
                                 progress=lambda line: say(f"kwok-image: {line}"))
     if backend == "k3s":
-        from sts_props.cluster.k3s import K3sCluster
-
         return K3sCluster(image=image, progress=lambda line: say(f"k3s: {line}"))
     if backend == "kubeconfig":
-        from sts_props.cluster.kubeconfig import KubeconfigCluster
-
         return KubeconfigCluster(kubeconfig, context, allow_existing=allow_existing)
     raise BackendUnavailable(f"unknown backend {backend!r}; choose one of "
                              f"{', '.join(sorted(CLUSTER_BACKENDS))}")

@@ -1,8 +1,11 @@
 """The small interface every cluster backend implements, and the errors they raise.
 
-A backend only knows how to bring a cluster up and down and how to perform the few faults that
-depend on the kind of nodes it has; driving scenarios, recording Histories and waiting live in
-:mod:`sts_props.cluster.driver`, written once.
+A backend only knows how to bring a cluster up and down, how to perform the few faults that
+depend on the kind of nodes it has (:meth:`Cluster.restart_component`, :meth:`Cluster.fail_node`)
+and what to check before it can run here (:meth:`Cluster.diagnose`, for ``sts-props doctor``);
+driving scenarios, recording Histories and waiting live in :mod:`sts_props.cluster.driver`,
+written once. The backends live in packages of their own (``sts_props.cluster.kwok``, ...);
+:mod:`sts_props.cluster.backends` is the one place that names them.
 
 >>> class Dummy(Cluster):
 ...     name = "dummy"
@@ -13,13 +16,19 @@ depend on the kind of nodes it has; driving scenarios, recording Histories and w
 False
 >>> Dummy().supervise(), Dummy().crashes
 ([], ())
+>>> Dummy.diagnose("v1.37.2")
+[]
+>>> Dummy().fail_node(None, "node-0", "ns")
+Traceback (most recent call last):
+...
+sts_props.cluster.base.ClusterError: the dummy backend cannot fail a node
 """
 
 from __future__ import annotations
 
 import abc
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -60,6 +69,30 @@ class Capabilities:
         from sts_props.ops import FAULT_OPS
 
         return sorted(set(FAULT_OPS) - self.faults)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One doctor check's verdict; ``fix`` is set when ``ok`` is False.
+
+    >>> print(Finding("go toolchain", False, "no `go` on PATH", "install Go").render())
+    [FAIL] go toolchain: no `go` on PATH
+           fix: install Go
+    """
+
+    name: str
+    ok: bool
+    detail: str
+    fix: str = ""
+
+    def render(self) -> str:
+        head = f"{'[ok]  ' if self.ok else '[FAIL]'} {self.name}: {self.detail}"
+        return head if self.ok else f"{head}\n       fix: {self.fix}"
+
+
+def first_problem(findings: Iterable[Finding]) -> Finding | None:
+    """The first failed check, if any."""
+    return next((f for f in findings if not f.ok), None)
 
 
 class Cluster(abc.ABC):
@@ -105,6 +138,24 @@ class Cluster(abc.ABC):
         """Kill one control-plane component and start it again; returns the seconds until it
         serves again. Backends without ``restart_controller`` raise :class:`ClusterError`."""
         raise ClusterError(f"the {self.name} backend cannot restart {component}")
+
+    def fail_node(self, core: Any, node: str, namespace: str, *,
+                  cordoned: bool = False) -> tuple[list[str], str]:
+        """Fail ``node`` as a machine that is lost (the cluster side of ``FailNode``): its pods
+        end deleted, the node is gone and a fresh one replaces it, created cordoned when
+        ``cordoned`` (a ``HoldScheduling`` is in force). ``core`` is the caller's CoreV1Api
+        (the driver's, which rides out planned outages). Returns the names of ``namespace``'s
+        pods that were on the node and the name of the new node. Backends that cannot raise
+        :class:`ClusterError`."""
+        raise ClusterError(f"the {self.name} backend cannot fail a node")
+
+    @classmethod
+    def diagnose(cls, version: str, image: str | None = None) -> list[Finding]:
+        """Can this backend run here? The checks ``sts-props doctor`` prints, each bounded to a
+        few seconds, each failure with its fix; ``version`` is the Kubernetes version and
+        ``image`` the container image the backend would use (None: its default). Backends
+        with nothing to check return no finding."""
+        return []
 
     def supervise(self) -> list[str]:
         """Restart control-plane components that exited by themselves, as a kubelet restarts

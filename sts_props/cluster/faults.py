@@ -13,11 +13,13 @@ EvictPod                POST ``pods/<name>/eviction`` (policy/v1 Eviction: a gra
 FlapReadiness           two ``pods/status`` patches: Ready False, then True (new transition time)
 HoldTerminating         add the finalizer ``sts-props.io/hold`` (JSON patch)
 ReleaseTerminating      remove it
-FailNode                node annotated (kwok stops playing its kubelet), tainted, unschedulable,
-                        Ready=False; its pods marked NotReady and annotated (kwok no longer
-                        finishes their deletion), deleted (taint eviction); node deleted; pods
-                        force-deleted (pod GC's job, done at once instead of after its 40 s
-                        quarantine); a fresh node created
+FailNode                ``Cluster.fail_node`` on the pod's node. kwok and kwok-image
+                        (:mod:`sts_props.cluster.kwok.nodes`): node annotated (kwok stops
+                        playing its kubelet), tainted, unschedulable, Ready=False; its pods
+                        marked NotReady and annotated (kwok no longer finishes their
+                        deletion), deleted (taint eviction); node deleted; pods force-deleted
+                        (pod GC's job, done at once instead of after its 40 s quarantine); a
+                        fresh node created
 RestartController       ``Cluster.restart_component("kube-controller-manager")``
 RestartApiserver        ``Cluster.restart_component("kube-apiserver")`` inside
                         ``ClusterRun.planned_outage()`` (API calls retried, watches reconnect
@@ -40,12 +42,10 @@ ReleaseScheduling       the nodes this run cordoned are uncordoned (also at the 
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from sts_props.cluster.base import CREATED_BY_LABEL, CREATED_BY_VALUE, ClusterError
-from sts_props.cluster.kwok_config import NODE_FAILED_ANNOTATION, NODE_LOST_ANNOTATION
 from sts_props.model.environment import HOLD_FINALIZER
 from sts_props.ops import (
     DeletePod,
@@ -97,9 +97,11 @@ def _evict(run: ClusterRun, op: Op) -> Result:
     return Outcome.accepted(), op
 
 
-def _ready(run: ClusterRun, name: str, value: bool) -> None:
+def set_pod_ready(core: Any, namespace: str, name: str, value: bool) -> None:
+    """Patch pod ``name``'s Ready and ContainersReady conditions through ``pods/status`` (also
+    used by backends that play the node lifecycle controller, see :meth:`Cluster.fail_node`)."""
     status = "True" if value else "False"
-    run.core.patch_namespaced_pod_status(name, run.namespace, {"status": {"conditions": [
+    core.patch_namespaced_pod_status(name, namespace, {"status": {"conditions": [
         {"type": "Ready", "status": status, "lastTransitionTime": _now()},
         {"type": "ContainersReady", "status": status, "lastTransitionTime": _now()}]}})
 
@@ -110,8 +112,8 @@ def _flap(run: ClusterRun, op: Op) -> Result:
     pod = run.core.read_namespaced_pod(name, run.namespace)
     ready = any(c.type == "Ready" and c.status == "True" for c in pod.status.conditions or [])
     if pod.status.phase == "Running" and ready and pod.metadata.deletion_timestamp is None:
-        _ready(run, name, False)
-        _ready(run, name, True)
+        set_pod_ready(run.core, run.namespace, name, False)
+        set_pod_ready(run.core, run.namespace, name, True)
     return Outcome.accepted(), op
 
 
@@ -171,48 +173,17 @@ def _others(run: ClusterRun, ordinal: int, names: list[str]) -> tuple[int, ...]:
 
 def _fail_node(run: ClusterRun, op: Op) -> Result:
     """See the module table; the returned op names the set's other pods found on the node."""
-    from kubernetes.client.exceptions import ApiException
-
-    from sts_props.cluster.kwok_nodes import kwok_node
-
     assert isinstance(op, FailNode)
-    ns, name = run.namespace, pod_name(run.set_name, op.ordinal)
-    pod = run.core.read_namespaced_pod(name, ns)
+    name = pod_name(run.set_name, op.ordinal)
+    pod = run.core.read_namespaced_pod(name, run.namespace)
     node = pod.spec.node_name
     if not node:
         return Outcome.rejected(409, "Conflict", f"pod {name} is not scheduled to a node"), op
-    core = run.core
-    core.patch_node(node, {"metadata": {"annotations": {NODE_FAILED_ANNOTATION: "true"}},
-                           "spec": {"unschedulable": True, "taints": [
-                               {"key": "node.kubernetes.io/not-ready", "effect": "NoExecute"},
-                               {"key": "sts-props.io/node-failed", "effect": "NoSchedule"}]}})
-    core.patch_node_status(node, {"status": {"conditions": [{
-        "type": "Ready", "status": "False", "reason": "KubeletNotReady",
-        "message": "sts-props: node failed", "lastHeartbeatTime": _now(),
-        "lastTransitionTime": _now()}]}})
-    victims = [p.metadata.name for p in core.list_namespaced_pod(
-        ns, field_selector=f"spec.nodeName={node}").items]
-    for victim in victims:  # node lifecycle controller: MarkPodsNotReady; no kubelet from now
-        core.patch_namespaced_pod(victim, ns, {"metadata": {"annotations": {
-            NODE_LOST_ANNOTATION: "true"}}})
-        _ready(run, victim, False)
-    for victim in victims:  # taint eviction: a graceful delete no kubelet will finish
-        core.delete_namespaced_pod(victim, ns)
-    core.delete_node(node)
-    for victim in victims:  # pod GC: pods bound to a node that is gone are force-deleted
-        try:
-            core.delete_namespaced_pod(victim, ns, grace_period_seconds=0)
-        except ApiException as exc:
-            if exc.status != 404:
-                raise
+    victims, fresh = run.cluster.fail_node(run.core, node, run.namespace,
+                                           cordoned=run.scheduling_held)
     run.cordoned.discard(node)
-    fresh = kwok_node(f"kwok-node-r{uuid.uuid4().hex[:6]}")
-    if run.scheduling_held:
-        # Created cordoned, not cordoned after: in between the scheduler could place a
-        # Pending pod on it, which HoldScheduling promises not to happen.
-        fresh["spec"]["unschedulable"] = True
-        run.cordoned.add(fresh["metadata"]["name"])
-    core.create_node(fresh)
+    if run.scheduling_held:  # the replacement was created cordoned: ReleaseScheduling undoes it
+        run.cordoned.add(fresh)
     return Outcome.accepted(), FailNode(op.ordinal, _others(run, op.ordinal, victims))
 
 

@@ -1,4 +1,6 @@
-"""Process-level clean-up shared by the backends that start things which outlive a crash.
+"""Process-level clean-up shared by the backends that start things which outlive a crash, and
+the per-user directory where what outlives a process is kept (built binaries, the registry of
+started clusters, locks).
 
 >>> exit_on_sigterm()   # idempotent; a no-op outside the main thread
 >>> pid_alive(os.getpid()), pid_alive(0)
@@ -51,3 +53,22 @@ def pid_alive(pid: int) -> bool:
         stat = Path(f"/proc/{pid}/stat").read_text()
         return stat.rsplit(")", 1)[1].split()[0] != "Z"
     return True
+
+
+def cache_dir() -> Path:
+    """Return the root of sts-props's per-user cache (binaries, cluster records, locks).
+
+    ``$STS_PROPS_CACHE`` when set and non-empty, else ``~/.cache/sts-props``.
+    The directory is not created.
+
+    Example:
+        >>> os.environ["STS_PROPS_CACHE"] = "/tmp/sts-cache"
+        >>> str(cache_dir())
+        '/tmp/sts-cache'
+        >>> del os.environ["STS_PROPS_CACHE"]
+
+    """
+    configured = os.environ.get("STS_PROPS_CACHE", "")
+    if configured:
+        return Path(configured).expanduser()
+    return Path.home() / ".cache" / "sts-props"

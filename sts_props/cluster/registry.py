@@ -2,10 +2,12 @@
 from everybody else's.
 
 A backend that brings a cluster up records it here (one JSON file per cluster) and removes the
-record when it tears the cluster down. The ``kubeconfig`` backend asks :func:`is_harness_created`
-before it touches anything: only a cluster whose apiserver URL is registered *and* that still
-answers as the registered cluster counts as harness-created. Everything else is somebody's
-cluster and is refused unless the user passes ``--allow-existing-cluster``.
+record when it tears the cluster down (the ``kwok`` backend through
+:mod:`sts_props.cluster.kwok.registration`). The ``kubeconfig`` backend asks
+:func:`is_harness_created` before it touches anything: only a cluster whose apiserver URL is
+registered *and* that still answers as the registered cluster counts as harness-created.
+Everything else is somebody's cluster and is refused unless the user passes
+``--allow-existing-cluster``.
 
 Where the records live::
 
@@ -26,6 +28,9 @@ True
 >>> entries(root=root)
 []
 
+The registry is mechanism, not a backend: any backend that starts clusters writes it, the
+``kubeconfig`` backend and ``sts-props cluster`` read it.
+
 Every answer errs on the safe side: an unreadable kubeconfig, a registry that cannot be read, an
 apiserver that does not answer or answers as a different cluster all mean "not harness-created".
 """
@@ -40,17 +45,13 @@ import socket
 import ssl
 import tempfile
 import time
-import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlsplit
 
 from sts_props.cluster.base import ClusterError
-from sts_props.cluster.lifecycle import pid_alive
-
-if TYPE_CHECKING:
-    from sts_props.cluster.kwok import KwokCluster
+from sts_props.cluster.lifecycle import cache_dir, pid_alive
 
 __all__ = [
     "REGISTRY_ENV",
@@ -68,10 +69,8 @@ __all__ = [
     "probe_identity",
     "prune_stale",
     "register",
-    "register_kwok",
     "registry_dir",
     "unregister",
-    "unregister_kwok",
 ]
 
 #: Environment variable that overrides the registry directory (default: ``<cache>/clusters``).
@@ -143,8 +142,6 @@ def registry_dir() -> Path:
     configured = os.environ.get(REGISTRY_ENV, "")
     if configured:
         return Path(configured).expanduser()
-    from sts_props.cluster.binaries import cache_dir
-
     return cache_dir() / "clusters"
 
 
@@ -513,50 +510,3 @@ def is_harness_created(kubeconfig_path: Path, context: str | None = None,
         return False
     # with its processes gone, whatever answers is not what was registered
     return not entry.pids or any(pid_alive(p) for p in entry.pids)
-
-
-# -- backends -----------------------------------------------------------------------------------
-def register_kwok(cluster: KwokCluster, root: Path | None = None) -> ClusterEntry | None:
-    """Record a started :class:`~sts_props.cluster.kwok.KwokCluster`; call it at the end of
-    ``start()`` (and :func:`unregister` with ``cluster.cluster_name`` first thing in
-    ``stop()``).
-
-    A registry that cannot be written only makes the ``kubeconfig`` backend stricter (it will
-    refuse this cluster without ``--allow-existing-cluster``), so that failure is a warning,
-    not an error; the answer is then ``None``.
-
-    >>> # cluster.start(); register_kwok(cluster).server  -> 'https://127.0.0.1:32741'
-    """
-    kubeconfig = cluster.kubeconfig()
-    try:
-        target = kubeconfig_target(kubeconfig)
-    except ClusterError as exc:
-        warnings.warn(f"sts-props: cluster {cluster.cluster_name} not registered: {exc}",
-                      RuntimeWarning, stacklevel=2)
-        return None
-    seen = probe_identity(kubeconfig, target.context)
-    entry = ClusterEntry(
-        name=cluster.cluster_name, backend=cluster.name, kubeconfig=str(kubeconfig),
-        server=target.server, workdir=str(cluster.workdir or ""),
-        pids=tuple(getattr(cluster, "_pids", ())), created=time.time(), cluster_uid=seen.uid)
-    try:
-        register(entry, root)
-    except (OSError, ValueError) as exc:
-        warnings.warn(f"sts-props: cluster {cluster.cluster_name} not registered in "
-                      f"{_root(root)}: {exc}", RuntimeWarning, stacklevel=2)
-        return None
-    return entry
-
-
-def unregister_kwok(cluster: KwokCluster, root: Path | None = None) -> None:
-    """Forget a :class:`~sts_props.cluster.kwok.KwokCluster` (first thing in its ``stop()``,
-    before its processes go, so no one sees a record of a cluster that is going away).
-    Never raises: a stop must get on with tearing down.
-
-    >>> # cluster.stop() calls unregister_kwok(cluster)
-    """
-    try:
-        unregister(cluster.cluster_name, root)
-    except (OSError, ValueError) as exc:
-        warnings.warn(f"sts-props: cluster {cluster.cluster_name} still in the registry "
-                      f"{_root(root)}: {exc}", RuntimeWarning, stacklevel=2)

@@ -20,9 +20,16 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from sts_props.cluster.base import BackendUnavailable, Capabilities, ClusterError
-from sts_props.cluster.container_cluster import ContainerCluster, readyz_error
-from sts_props.cluster.image_check import ensure_image
+from sts_props.cluster.base import (
+    BackendUnavailable,
+    Capabilities,
+    ClusterError,
+    Finding,
+    first_problem,
+)
+from sts_props.cluster.docker.container_cluster import ContainerCluster, readyz_error
+from sts_props.cluster.docker.image_check import ensure_image
+from sts_props.cluster.k3s.checks import k3s_checks
 
 #: The pinned k3s image (its Kubernetes minor is what the model is configured for);
 #: override with ``--k3s-image`` or ``STS_PROPS_K3S_IMAGE``.
@@ -52,10 +59,14 @@ class K3sCluster(ContainerCluster):
         super().__init__(progress=progress)
         self.image = image or k3s_image()
 
-    def _preflight(self, client: Any) -> None:
-        from sts_props.doctor import diagnose, first_problem
+    @classmethod
+    def diagnose(cls, version: str, image: str | None = None) -> list[Finding]:
+        """Docker, cgroups, privileged containers, the image (``version`` does not apply: the
+        image decides it)."""
+        return k3s_checks(image or k3s_image())
 
-        problem = first_problem(diagnose(["k3s"], "", k3s_image=self.image))
+    def _preflight(self, client: Any) -> None:
+        problem = first_problem(self.diagnose("", self.image))
         if problem is not None:
             raise BackendUnavailable(f"k3s cannot start here: {problem.name}: {problem.detail}"
                                      f"; fix: {problem.fix}")

@@ -1,7 +1,7 @@
 """The ``kwok-image`` backend: the kwok all-in-one image run through testcontainers.
 
 By default the image is built here from sts-props's own binaries (see
-:mod:`sts_props.cluster.kwok_image_build`); ``image=`` takes upstream's
+:mod:`sts_props.cluster.kwok_image.build`); ``image=`` takes upstream's
 ``kwok/cluster:<kwok>-k8s.<kube>`` (or any equivalent) instead. Either way the same upstream
 control plane and kwok run inside one container, the API is published on a loopback port, and
 the harness drives it exactly as it drives the ``kwok`` backend.
@@ -19,23 +19,24 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from sts_props.cluster.base import Capabilities, ClusterError
-from sts_props.cluster.binaries import DEFAULT_K8S_VERSION
-from sts_props.cluster.container_cluster import (
+from sts_props.cluster.base import Capabilities, ClusterError, Finding
+from sts_props.cluster.docker.container_cluster import (
     ContainerCluster,
     proxy_kubeconfig,
     readyz_error,
 )
-from sts_props.cluster.docker_env import docker_client
-from sts_props.cluster.image_check import ensure_image
-from sts_props.cluster.kwok_image_build import (
+from sts_props.cluster.docker.env import docker_client
+from sts_props.cluster.docker.image_check import ensure_image
+from sts_props.cluster.kwok.binaries import DEFAULT_K8S_VERSION
+from sts_props.cluster.kwok.nodes import fail_kwok_node, prepare_kwok_cluster
+from sts_props.cluster.kwok_image.build import (
     CONFIG_PATH,
     PROXY_PORT,
     build_local_image,
     container_config,
     local_image_tag,
 )
-from sts_props.cluster.kwok_nodes import prepare_kwok_cluster
+from sts_props.cluster.kwok_image.checks import kwok_image_checks
 
 
 class KwokImageCluster(ContainerCluster):
@@ -60,6 +61,17 @@ class KwokImageCluster(ContainerCluster):
         self.image = image
         self.feature_gates = feature_gates or {}
         self.cluster_name = "kwok-image"
+
+    @classmethod
+    def diagnose(cls, version: str, image: str | None = None) -> list[Finding]:
+        """What the kwok backend needs, Docker, and the image (built here unless ``image``)."""
+        return kwok_image_checks(version, image)
+
+    def fail_node(self, core: Any, node: str, namespace: str, *,
+                  cordoned: bool = False) -> tuple[list[str], str]:
+        """kwok nodes as on the ``kwok`` backend:
+        :func:`~sts_props.cluster.kwok.nodes.fail_kwok_node`."""
+        return fail_kwok_node(core, node, namespace, cordoned=cordoned)
 
     def _preflight(self, client: Any) -> None:
         if self.image is None:

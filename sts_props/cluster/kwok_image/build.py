@@ -25,8 +25,9 @@ from pathlib import Path
 from typing import Any
 
 from sts_props.cluster.base import CREATED_BY_LABEL, CREATED_BY_VALUE, BackendUnavailable
-from sts_props.cluster.binaries import BinarySet, BuildError, build_binaries, find_binaries
-from sts_props.cluster.kwok_config import (
+from sts_props.cluster.docker.image_check import find_busybox
+from sts_props.cluster.kwok.binaries import BinarySet, BuildError, build_binaries, find_binaries
+from sts_props.cluster.kwok.config import (
     kwokctl_config_document,
     stage_documents,
     to_yaml_documents,
@@ -52,7 +53,6 @@ exec kubectl proxy --address 0.0.0.0 --port {PROXY_PORT} --accept-hosts '.*' \\
     --kubeconfig /root/.kwok/clusters/kwok/kubeconfig.yaml
 """
 
-BUSYBOX_CANDIDATES = ("/bin/busybox", "/usr/bin/busybox")
 BUSYBOX_APPLETS = ("sh", "cat", "echo", "sleep", "mkdir", "ls", "ps", "kill", "env", "rm")
 
 
@@ -74,15 +74,6 @@ def container_config(k8s_version: str, feature_gates: dict[str, bool] | None = N
         document["options"] = {key: value for key, value in document["options"].items()
                                if not key.endswith("Binary")}
     return to_yaml_documents([document, *stage_documents()])
-
-
-def find_busybox() -> Path | None:
-    """A statically linked busybox on this machine (Debian: ``busybox-static``)."""
-    for candidate in BUSYBOX_CANDIDATES:
-        path = Path(candidate)
-        if path.is_file():
-            return path
-    return None
 
 
 def build_local_image(k8s_version: str, client: Any,

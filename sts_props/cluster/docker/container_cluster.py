@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from sts_props.cluster.base import Cluster, ClusterError
-from sts_props.cluster.docker_env import (
+from sts_props.cluster.docker.env import (
     BACKEND_LABEL,
     DOCKER_LABELS,
     OWNER_PID_LABEL,

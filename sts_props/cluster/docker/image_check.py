@@ -10,13 +10,26 @@ from __future__ import annotations
 import io
 import tarfile
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from sts_props.cluster.base import CREATED_BY_LABEL, CREATED_BY_VALUE, BackendUnavailable
-from sts_props.cluster.docker_env import docker_host
+from sts_props.cluster.docker.env import docker_host
 
 REGISTRY_TIMEOUT = 8
 PROBE_IMAGE = "sts-props/probe:busybox"
+#: where a statically linked busybox is found: the probe image's only binary, and the
+#: kwok-image's ``/bin/sh``
+BUSYBOX_CANDIDATES = ("/bin/busybox", "/usr/bin/busybox")
+
+
+def find_busybox() -> Path | None:
+    """A statically linked busybox on this machine (Debian: ``busybox-static``)."""
+    for candidate in BUSYBOX_CANDIDATES:
+        path = Path(candidate)
+        if path.is_file():
+            return path
+    return None
 
 
 def image_status(client: Any, image: str) -> tuple[str, str]:

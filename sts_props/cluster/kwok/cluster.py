@@ -36,10 +36,11 @@ from sts_props.cluster.base import (
     Capabilities,
     Cluster,
     ClusterError,
+    Finding,
     client_for,
     typed_apis,
 )
-from sts_props.cluster.binaries import (
+from sts_props.cluster.kwok.binaries import (
     DEFAULT_K8S_VERSION,
     BinarySet,
     BuildError,
@@ -47,8 +48,10 @@ from sts_props.cluster.binaries import (
     cache_dir,
     find_binaries,
 )
-from sts_props.cluster.kwok_config import render_kwokctl_config, stage_documents
-from sts_props.cluster.kwok_nodes import prepare_kwok_cluster
+from sts_props.cluster.kwok.checks import kwok_checks
+from sts_props.cluster.kwok.config import render_kwokctl_config, stage_documents
+from sts_props.cluster.kwok.nodes import fail_kwok_node, prepare_kwok_cluster
+from sts_props.cluster.kwok.registration import register_kwok, unregister_kwok
 from sts_props.cluster.lifecycle import exit_on_sigterm, pid_alive
 
 HOSTPATH_ROOT = Path("/tmp/hostpath_pv")
@@ -110,6 +113,16 @@ class KwokCluster(Cluster):
         """Leave the cluster running after this process exits (``sts-props cluster up``)."""
         with contextlib.suppress(Exception):
             atexit.unregister(self.stop)
+
+    @classmethod
+    def diagnose(cls, version: str, image: str | None = None) -> list[Finding]:
+        """The Go toolchain and the control-plane binaries (no image: nothing runs in one)."""
+        return kwok_checks(version)
+
+    def fail_node(self, core: Any, node: str, namespace: str, *,
+                  cordoned: bool = False) -> tuple[list[str], str]:
+        """No kubelet to stop: :func:`~sts_props.cluster.kwok.nodes.fail_kwok_node`."""
+        return fail_kwok_node(core, node, namespace, cordoned=cordoned)
 
     # -- paths ----------------------------------------------------------------------------------
     @property
@@ -181,7 +194,7 @@ class KwokCluster(Cluster):
             raise ClusterError(f"kwokctl create cluster failed:\n{tail}")
         try:
             self._prepare()
-            registry.register_kwok(self)
+            register_kwok(self)
         except BaseException:
             self.stop()
             raise
@@ -468,7 +481,7 @@ class KwokCluster(Cluster):
         if self.workdir is None:
             return
         workdir, self.workdir = self.workdir, None
-        registry.unregister_kwok(self)
+        unregister_kwok(self)
         volumes = self._pv_paths(workdir)
         self._read_pids_from(workdir)
         if self.binaries is not None:

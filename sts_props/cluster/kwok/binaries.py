@@ -14,7 +14,7 @@ A cold build takes tens of minutes on two cores; a warm cache costs nothing.
 
 Example (not run as a doctest: a cold build takes tens of minutes)::
 
-    from sts_props.cluster.binaries import find_binaries, build_binaries
+    from sts_props.cluster.kwok.binaries import find_binaries, build_binaries
     bins = find_binaries() or build_binaries(deadline=3600)
     bins.kubectl.name        # 'kubectl'
 
@@ -34,6 +34,8 @@ from collections import deque
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from sts_props.cluster.lifecycle import cache_dir
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Mapping
@@ -93,26 +95,6 @@ def normalize_version(version: str) -> str:
         msg = f"not a Kubernetes release version (want e.g. v1.37.2): {version!r}"
         raise ValueError(msg)
     return "v" + match.group(1)
-
-
-def cache_dir() -> Path:
-    """Return the root of the binary cache.
-
-    ``$STS_PROPS_CACHE`` when set and non-empty, else ``~/.cache/sts-props``.
-    The directory is not created.
-
-    Example:
-        >>> import os
-        >>> os.environ["STS_PROPS_CACHE"] = "/tmp/sts-cache"
-        >>> str(cache_dir())
-        '/tmp/sts-cache'
-        >>> del os.environ["STS_PROPS_CACHE"]
-
-    """
-    configured = os.environ.get("STS_PROPS_CACHE", "")
-    if configured:
-        return Path(configured).expanduser()
-    return Path.home() / ".cache" / "sts-props"
 
 
 def build_script() -> Path:

@@ -3,7 +3,7 @@
 ``kwokctl create cluster --runtime=binary --config FILE`` reads a multi-document
 YAML file. :func:`render_kwokctl_config` writes its ``KwokctlConfiguration``: every
 component bound to 127.0.0.1, the locally built binaries (see
-:mod:`sts_props.cluster.binaries`), kube-controller-manager's hostpath
+:mod:`sts_props.cluster.kwok.binaries`), kube-controller-manager's hostpath
 provisioner, no QPS limits and an etcd without fsync.
 
 Pod and node behaviour comes from kwok *Stages*. With ``stage_crd=True`` (the
@@ -33,7 +33,7 @@ is never overwritten by kwok.
 
 Example:
     >>> from pathlib import Path
-    >>> from sts_props.cluster.binaries import BinarySet
+    >>> from sts_props.cluster.kwok.binaries import BinarySet
     >>> bins = BinarySet.in_dir("v1.37.2", Path("/cache/k8s-v1.37.2/bin"))
     >>> text = render_kwokctl_config(bins)
     >>> "bindAddress: 127.0.0.1" in text
@@ -54,7 +54,7 @@ import yaml
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
 
-    from sts_props.cluster.binaries import BinarySet
+    from sts_props.cluster.kwok.binaries import BinarySet
 
 __all__ = [
     "HOLD_NOT_READY_ANNOTATION",
@@ -120,7 +120,7 @@ def kwokctl_config_document(
 
     Example:
         >>> from pathlib import Path
-        >>> from sts_props.cluster.binaries import BinarySet
+        >>> from sts_props.cluster.kwok.binaries import BinarySet
         >>> doc = kwokctl_config_document(BinarySet.in_dir("v1.37.2", Path("/b")))
         >>> doc["options"]["kubeApiserverBinary"], doc["options"]["kubeVersion"]
         ('/b/kube-apiserver', 'v1.37.2')
@@ -197,7 +197,7 @@ def render_kwokctl_config(
 
     Example:
         >>> from pathlib import Path
-        >>> from sts_props.cluster.binaries import BinarySet
+        >>> from sts_props.cluster.kwok.binaries import BinarySet
         >>> bins = BinarySet.in_dir("v1.37.2", Path("/b"))
         >>> render_kwokctl_config(bins, stage_crd=False).count("kind: Stage")
         6
