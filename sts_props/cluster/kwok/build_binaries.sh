@@ -81,13 +81,15 @@ STEP_START=$(date +%s)
 log() { echo "[build_binaries] $*"; }
 on_error() {
     local rc=$?
+    heartbeat_stop
     echo "[build_binaries] step=$CURRENT_STEP FAILED rc=$rc after $(( $(date +%s) - STEP_START ))s" >&2
     exit "$rc"
 }
 trap on_error ERR
 
-step_start() { CURRENT_STEP="$1"; STEP_START=$(date +%s); shift; log "step=$CURRENT_STEP start $*"; }
-step_ok() { log "step=$CURRENT_STEP ok $(( $(date +%s) - STEP_START ))s"; }
+# Steps with a heartbeat and per-step times (step_start, step_ok, step_skipped).
+# shellcheck source=build_progress.sh
+source "$(dirname "${BASH_SOURCE[0]}")/build_progress.sh"
 have() { [[ -x "$BIN/$1" && -f "$BIN/.$1.stamp" ]]; }
 stamp() { # stamp NAME VERSION
     printf 'name=%s\nversion=%s\nbuilt=%s\ngo=%s\n' "$1" "$2" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
@@ -103,6 +105,7 @@ reuse_sibling() { # reuse_sibling NAME VERSION
             cp -f "$other/$1" "$BIN/$1.tmp" && mv -f "$BIN/$1.tmp" "$BIN/$1"
             cp -f "$other/.$1.stamp" "$BIN/.$1.stamp"
             log "step=$1 reuse $2 from $other"
+            step_skipped "$1"
             return 0
         fi
     done
@@ -153,6 +156,7 @@ missing=()
 for b in "${KUBE_BINS[@]}"; do have "$b" || missing+=("$b"); done
 if (( ${#missing[@]} == 0 )); then
     log "step=kubernetes skip (all of ${KUBE_BINS[*]} present)"
+    step_skipped kubernetes
 else
     step_start kubernetes-gomod "k8s.io/kubernetes@$KUBE_VERSION"
     # Download outside any module (GOFLAGS emptied: -mod=mod is refused there).
@@ -217,6 +221,7 @@ fi
 # --- 2. etcd ----------------------------------------------------------------------------
 if have etcd; then
     log "step=etcd skip (present)"
+    step_skipped etcd
 elif reuse_sibling etcd "$ETCD_VERSION"; then
     :
 else
@@ -245,6 +250,7 @@ missing=()
 for b in kwok kwokctl; do have "$b" || reuse_sibling "$b" "$KWOK_VERSION" || missing+=("$b"); done
 if (( ${#missing[@]} == 0 )); then
     log "step=kwok skip (kwok, kwokctl present)"
+    step_skipped kwok
 else
     step_start kwok "sigs.k8s.io/kwok@$KWOK_VERSION: ${missing[*]}"
     kwmod="$(cd "$SRC" && GOFLAGS='' mod_file "sigs.k8s.io/kwok@$KWOK_VERSION")"
@@ -264,6 +270,7 @@ else
 fi
 
 CURRENT_STEP="done"
+log "step times: ${STEP_TIMES:-nothing to do}"
 log "done in $(( $(date +%s) - TOTAL_START ))s: $BIN"
 for b in "${KUBE_BINS[@]}" etcd kwok kwokctl; do
     log "  $(du -h "$BIN/$b" | cut -f1)	$BIN/$b"
