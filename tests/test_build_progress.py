@@ -8,9 +8,9 @@ import re
 import subprocess
 from pathlib import Path
 
-import sts_props.cluster
+import sts_props.cluster.kwok
 
-PROGRESS = Path(sts_props.cluster.__file__).resolve().parent / "build_progress.sh"
+PROGRESS = Path(sts_props.cluster.kwok.__file__).resolve().parent / "build_progress.sh"
 
 
 def _run(script: str, tmp_path: Path) -> str:
