@@ -27,7 +27,7 @@ from hypothesis.errors import HypothesisException
 from sts_props.checks import Violation, run_quiescent_checks, run_safety_checks
 from sts_props.cluster.base import Cluster
 from sts_props.coverage import Coverage
-from sts_props.differential import DifferentialResult, run_differential
+from sts_props.differential import OP_TIMEOUT, DifferentialResult, run_differential
 from sts_props.history import History
 from sts_props.model import Chooser, ModelConfig, ModelResult, run_model
 from sts_props.ops import SetMinReadySeconds
@@ -73,6 +73,8 @@ class SuiteSummary:
     restart_seconds: list[float] = field(default_factory=list)
     #: components that exited by themselves and were restarted (Cluster.supervise)
     crashes: list[str] = field(default_factory=list)
+    #: seconds from the start of the run to the end of the first failing scenario run
+    first_violation_seconds: float | None = None
 
     def note_faults(self, kinds: Counter[str]) -> None:
         """Count the fault ops of one passing scenario."""
@@ -259,6 +261,8 @@ def run_cluster_suite(
     faults: bool = True,
     artifacts_dir: Path = Path("artifacts"),
     fault_kinds: frozenset[str] = frozenset(),
+    op_timeout: float = OP_TIMEOUT,
+    stop_at_divergence: bool = False,
 ) -> SuiteSummary:
     """Generated scenarios run differentially on the model and on ``cluster``.
 
@@ -270,6 +274,9 @@ def run_cluster_suite(
     the cluster cannot perform (named in the summary), and makes sure that at least
     :data:`GUARANTEED_FAULT_SCENARIOS` scenarios each have a controller restart, a node failure
     and a write-denial window (inserted into the first scenarios that lack them).
+
+    ``op_timeout`` and ``stop_at_divergence`` go to :func:`run_differential` (controller
+    mutation testing ends a scenario at the first state the cluster does not reach).
     """
     from sts_props.strategies import scenarios
     from sts_props.strategies.ops import INSERTABLE_FAULTS, with_fault
@@ -313,8 +320,11 @@ def run_cluster_suite(
         number = summary.scenarios + len(failed) + 1
         progress(f"  scenario {number}: {len(scenario.ops)} ops "
                  f"({', '.join(op.kind for op in scenario.ops[:6])}...)")
-        result = run_differential(scenario, cluster, cfg)
+        result = run_differential(scenario, cluster, cfg, op_timeout=op_timeout,
+                                  stop_at_divergence=stop_at_divergence)
         if result.violations:
+            if summary.first_violation_seconds is None:
+                summary.first_violation_seconds = time.monotonic() - started
             failed.append((scenario, result.violations))
             where = save_failure(artifacts_dir, result, cfg, seed)
             summary.artifacts = where

@@ -45,15 +45,21 @@ def backend_class(backend: str) -> type[Cluster]:
 def make_cluster(backend: str, version: str = "v1.37.2", *,
                  progress: Callable[[str], None] | None = None,
                  kubeconfig: Path | None = None, context: str | None = None,
-                 allow_existing: bool = False, image: str | None = None) -> Cluster:
+                 allow_existing: bool = False, image: str | None = None,
+                 controller_manager: Path | None = None) -> Cluster:
     """A not yet started cluster of ``backend``.
 
     ``version`` is the Kubernetes version for the backends that build it (kwok, kwok-image);
-    ``image`` overrides the container image of kwok-image and k3s.
+    ``image`` overrides the container image of kwok-image and k3s; ``controller_manager`` (kwok
+    only) is a kube-controller-manager to run instead of the built one, e.g. a patched build.
     """
     say = progress or (lambda _line: None)
+    if controller_manager is not None and backend != "kwok":
+        raise BackendUnavailable(f"a patched controller runs only on --backend kwok, not "
+                                 f"{backend!r}")
     if backend == "kwok":
-        return KwokCluster(version, progress=lambda line: say(f"kwok: {line}"))
+        return KwokCluster(version, progress=lambda line: say(f"kwok: {line}"),
+                           controller_manager=controller_manager)
     if backend == "kwok-image":
         return KwokImageCluster(version, image=image,
                                 progress=lambda line: say(f"kwok-image: {line}"))

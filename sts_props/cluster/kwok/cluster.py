@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import dataclasses
 import os
 import shutil
 import signal
@@ -82,11 +83,18 @@ class KwokCluster(Cluster):
 
     def __init__(self, version: str = DEFAULT_K8S_VERSION, build: bool = True,
                  progress: Callable[[str], None] | None = None,
-                 feature_gates: dict[str, bool] | None = None) -> None:
+                 feature_gates: dict[str, bool] | None = None,
+                 controller_manager: Path | None = None) -> None:
         self.k8s_version = version
         self.build = build
         self.progress = progress or (lambda _line: None)
         self.feature_gates = feature_gates or {}
+        #: a kube-controller-manager to run instead of the BinarySet's (a patched build of
+        #: :func:`~sts_props.cluster.kwok.patched.build_patched_controller`); kwokctl links it
+        #: into the cluster's bin directory, and restarts (:meth:`restart_component`,
+        #: :meth:`supervise`) start the binary kwokctl recorded, so every incarnation of the
+        #: controller is this one
+        self.controller_manager = controller_manager
         self.cluster_name = f"sts-props-{uuid.uuid4().hex[:6]}"
         self.workdir: Path | None = None
         self.binaries: BinarySet | None = None
@@ -157,6 +165,12 @@ class KwokCluster(Cluster):
 
     def start(self) -> None:
         self.binaries = self.ensure_binaries()
+        if self.controller_manager is not None:
+            path = Path(self.controller_manager).resolve()
+            if not (path.is_file() and os.access(path, os.X_OK)):
+                raise BackendUnavailable(f"kwok backend: the controller binary {path} does not "
+                                         "exist or is not executable")
+            self.binaries = dataclasses.replace(self.binaries, kube_controller_manager=path)
         self._started_at = time.monotonic()
         self.workdir = Path(tempfile.mkdtemp(prefix="sts-props-kwok-"))
         atexit.register(self.stop)
@@ -320,6 +334,18 @@ class KwokCluster(Cluster):
 
     def _pid_file(self, component: str) -> Path:
         return self.cluster_dir / "pids" / f"{component}.pid"
+
+    def component_binary(self, component: str) -> Path | None:
+        """The executable the running ``component`` was started from (``/proc/<pid>/exe``),
+        or ``None`` if it does not run; e.g. to see that a patched controller is the one
+        running."""
+        pid = self._component_pid(component)
+        if not pid_alive(pid):
+            return None
+        try:
+            return Path(os.readlink(f"/proc/{pid}/exe"))
+        except OSError:
+            return None
 
     def _component_pid(self, component: str) -> int:
         try:

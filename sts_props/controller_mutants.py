@@ -1,0 +1,362 @@
+"""Mutation testing of the *real* StatefulSet controller: is the harness sensitive enough to
+notice a kube-controller-manager that breaks a rule?
+
+Each *controller mutant* is a small unified diff of ``pkg/controller/statefulset`` in
+k8s.io/kubernetes (``sts_props/data/controller_mutants/NN-name.diff``, described in that
+directory's ``index.toml``). :func:`run_controller_mutants` builds each one
+(:func:`~sts_props.cluster.kwok.patched.build_patched`: the module source with the diff
+applied, cached by the diff's hash), starts a kwok cluster whose controller is that binary, and
+runs the main job's differential scenarios on it (:func:`~sts_props.suite.run_cluster_suite`,
+as ``sts-props check --backend kwok`` does) until the first violation. A *control* (the empty
+diff, built the same way) runs the same scenarios first and must show none. The mutation score
+is caught / total, the control excluded.
+
+Unlike the model mutants (:mod:`sts_props.mutants`, which break the reference model and are
+caught against the real controller), here the model is the unmodified reference and the
+controller is broken: the harness is used the way a user who changes the controller would.
+
+>>> names = [m.name for m in catalogue()]
+>>> len(names) >= 15, names[0]
+(True, 'ordered-no-ready-wait')
+>>> by_name("scale-down-ascending").rules
+('ORD-4', 'CHK-4')
+>>> by_name("scale-down-ascending").diff().startswith("diff --git a/pkg/controller/statefulset/")
+True
+>>> # report = run_controller_mutants(["observed-generation-stale"], examples=3)
+>>> # print(report.render())
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+import tomllib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sts_props.cluster.base import ClusterError
+from sts_props.scenario import Manifests
+
+Progress = Callable[[str], None]
+
+#: the catalogue shipped with sts-props
+CATALOGUE_DIR = Path(__file__).resolve().parent / "data" / "controller_mutants"
+#: the name of the unmodified controller (the empty diff) in reports
+CONTROL = "control"
+
+#: generated scenarios per mutant (the control runs all of them)
+DEFAULT_EXAMPLES = 10
+#: how long the cluster may take to reach the model's state after one op in a mutant run; the
+#: scenarios cap minReadySeconds at 1 s, so 30 s is far beyond what an unmodified controller
+#: needs on 2 shared cores, and a catch by waiting costs this much
+DEFAULT_OP_TIMEOUT = 30.0
+#: further cluster runs spent on shrinking a mutant's first counterexample
+DEFAULT_SHRINK_BUDGET = 2
+
+
+@dataclass(frozen=True)
+class ControllerMutant:
+    """One entry of the catalogue: the diff ``file``, what it breaks and where it came from."""
+
+    name: str
+    file: Path
+    description: str
+    rules: tuple[str, ...]
+    #: it re-creates (or approximates) a defect that shipped upstream; see ``upstream``
+    historical: bool = False
+    #: verified upstream references (issue / PR) of a historical defect
+    upstream: str = ""
+
+    def diff(self) -> str:
+        """The diff's text."""
+        return self.file.read_text(encoding="utf-8")
+
+
+def catalogue(directory: Path = CATALOGUE_DIR) -> tuple[ControllerMutant, ...]:
+    """The mutants of ``directory/index.toml``, in file order.
+
+    Raises:
+        ValueError: an entry lacks a field, names a missing file, or repeats a name.
+
+    """
+    data = tomllib.loads((directory / "index.toml").read_text(encoding="utf-8"))
+    out: list[ControllerMutant] = []
+    for entry in data.get("mutant", []):
+        try:
+            mutant = ControllerMutant(
+                name=str(entry["name"]), file=directory / str(entry["file"]),
+                description=str(entry["description"]),
+                rules=tuple(str(r) for r in entry["rules"]),
+                historical=bool(entry.get("historical", False)),
+                upstream=str(entry.get("upstream", "")))
+        except KeyError as exc:
+            raise ValueError(f"{directory / 'index.toml'}: an entry lacks {exc}") from None
+        if not mutant.file.is_file():
+            raise ValueError(f"{directory / 'index.toml'}: {mutant.name}: no file {mutant.file}")
+        if mutant.name == CONTROL or any(m.name == mutant.name for m in out):
+            raise ValueError(f"{directory / 'index.toml'}: duplicate or reserved name "
+                             f"{mutant.name!r}")
+        out.append(mutant)
+    return tuple(out)
+
+
+def by_name(name: str, directory: Path = CATALOGUE_DIR) -> ControllerMutant:
+    """The catalogue entry ``name``; a ValueError lists the known names."""
+    mutants = catalogue(directory)
+    for mutant in mutants:
+        if mutant.name == name:
+            return mutant
+    raise ValueError(f"unknown controller mutant {name!r}; known: "
+                     f"{', '.join(m.name for m in mutants)}")
+
+
+@dataclass
+class ControllerMutantResult:
+    """What one mutant (or the control) did on the cluster."""
+
+    name: str
+    rules: tuple[str, ...] = ()
+    #: a violation was found (for the control: the control is *not* clean)
+    caught: bool = False
+    build_seconds: float = 0.0
+    build_cached: bool = False
+    #: kwok cluster start
+    start_seconds: float = 0.0
+    #: the scenarios, shrinking included
+    run_seconds: float = 0.0
+    #: from the first scenario's start to the end of the first failing scenario run
+    first_violation_seconds: float | None = None
+    #: the first violation of the (shrunk) counterexample
+    check: str = ""
+    rule: str = ""
+    message: str = ""
+    #: ops of the shrunk counterexample (Create included)
+    shrunk_ops: int | None = None
+    #: passing scenarios before (and while shrinking) the counterexample
+    scenarios: int = 0
+    #: the mutant could not be run (does not apply or build, cluster failed): not scored
+    error: str = ""
+    artifacts: Path | None = None
+    #: controller components restarted by the supervisor (a crashing mutant shows here)
+    crashes: list[str] = field(default_factory=list)
+
+    @property
+    def control(self) -> bool:
+        return self.name == CONTROL
+
+    @property
+    def verdict(self) -> str:
+        if self.error:
+            return "error"
+        if self.control:
+            return "VIOLATIONS" if self.caught else "clean"
+        return "caught" if self.caught else "survived"
+
+    def row(self) -> str:
+        """One Markdown table row (see :meth:`ControllerMutantReport.render`)."""
+        first = (f"{self.first_violation_seconds:.1f} s"
+                 if self.first_violation_seconds is not None else "-")
+        build = "cached" if self.build_cached else f"{self.build_seconds:.0f} s"
+        found = self.rule or (self.error[:80] if self.error else "-")
+        return (f"| {self.name} | {', '.join(self.rules) or '-'} | {self.verdict} | {first} | "
+                f"{found} | {self.shrunk_ops if self.shrunk_ops is not None else '-'} | "
+                f"{self.scenarios} | {build} | {self.run_seconds:.0f} s |")
+
+
+@dataclass
+class ControllerMutantReport:
+    """Per-mutant results, the control's first; the score excludes the control.
+
+    >>> r = ControllerMutantReport([ControllerMutantResult("control"),
+    ...                             ControllerMutantResult("a", caught=True,
+    ...                                                    first_violation_seconds=4.0),
+    ...                             ControllerMutantResult("b")])
+    >>> r.score, r.control_clean, r.median_first_violation
+    ((1, 2), True, 4.0)
+    """
+
+    results: list[ControllerMutantResult]
+    seconds: float = 0.0
+    version: str = ""
+
+    @property
+    def control(self) -> ControllerMutantResult | None:
+        return next((r for r in self.results if r.control), None)
+
+    @property
+    def mutants(self) -> list[ControllerMutantResult]:
+        """The scored mutants: not the control, not those that could not be run."""
+        return [r for r in self.results if not r.control and not r.error]
+
+    @property
+    def score(self) -> tuple[int, int]:
+        """(caught, total) over :attr:`mutants`."""
+        return sum(r.caught for r in self.mutants), len(self.mutants)
+
+    @property
+    def control_clean(self) -> bool | None:
+        """Whether the control ran and showed no violation (``None``: no control run)."""
+        control = self.control
+        if control is None or control.error:
+            return None
+        return not control.caught
+
+    @property
+    def median_first_violation(self) -> float | None:
+        times = [r.first_violation_seconds for r in self.mutants
+                 if r.caught and r.first_violation_seconds is not None]
+        return statistics.median(times) if times else None
+
+    def render(self) -> str:
+        """The table and the score, as ``sts-props mutants --controller`` prints them."""
+        lines = [
+            "| mutant | rules | verdict | first violation | rule found | shrunk ops | "
+            "scenarios | build | run |",
+            "|---|---|---|---|---|---|---|---|---|",
+            *(r.row() for r in self.results),
+        ]
+        caught, total = self.score
+        median = self.median_first_violation
+        clean = self.control_clean
+        lines.append("")
+        lines.append(f"controller mutation score: {caught}/{total}"
+                     + (f" ({100 * caught / total:.0f}%)" if total else "")
+                     + (f", median time to first violation {median:.1f} s"
+                        if median is not None else "")
+                     + f", {self.seconds:.0f} s in all ({self.version})")
+        if clean is None:
+            lines.append("control: not run (the score is unconfirmed)")
+        elif clean:
+            lines.append("control (unmodified controller, built the same way): no violations")
+        else:
+            control = self.control
+            assert control is not None
+            lines.append(f"CONTROL NOT CLEAN: the unmodified controller shows {control.rule}: "
+                         f"{control.message} -- the catches above are not trustworthy")
+        for r in self.results:
+            if r.error:
+                lines.append(f"{r.name}: not run: {r.error}")
+            elif r.caught and r.message:
+                lines.append(f"{r.name}: {r.rule}: {r.message}")
+        return "\n".join(lines)
+
+
+def select(names: Sequence[str] = (), directory: Path = CATALOGUE_DIR
+           ) -> tuple[ControllerMutant, ...]:
+    """The catalogue, or only ``names`` (in the given order); unknown names raise ValueError."""
+    if not names:
+        return catalogue(directory)
+    return tuple(by_name(n, directory) for n in names)
+
+
+def run_controller_mutants(
+    names: Sequence[str] = (),
+    *,
+    version: str = "v1.37.2",
+    examples: int = DEFAULT_EXAMPLES,
+    seed: int | None = 1,
+    base: Manifests | None = None,
+    control: bool = True,
+    shrink_budget: int = DEFAULT_SHRINK_BUDGET,
+    op_timeout: float = DEFAULT_OP_TIMEOUT,
+    min_ops: int = 8,
+    max_ops: int = 12,
+    max_replicas: int = 5,
+    artifacts_dir: Path = Path("artifacts") / "controller-mutants",
+    directory: Path = CATALOGUE_DIR,
+    progress: Progress = print,
+) -> ControllerMutantReport:
+    """Build and run the control and each mutant of ``names`` (default: the catalogue); see
+    the module docstring.
+
+    Every mutant gets the same scenarios (one ``seed``, no example database), its own fresh
+    kwok cluster, ``examples`` scenarios at most and ``shrink_budget`` further cluster runs
+    for shrinking. Scenarios end at the first state the cluster does not reach within
+    ``op_timeout`` (``stop_at_divergence``). A mutant that does not apply or build, or whose
+    cluster cannot be had, is reported with its error and left out of the score.
+    """
+    mutants = select(names, directory)
+    started = time.monotonic()
+    plan: list[tuple[str, tuple[str, ...], str]] = [(m.name, m.rules, m.diff()) for m in mutants]
+    if control:
+        plan.insert(0, (CONTROL, (), ""))
+    results: list[ControllerMutantResult] = []
+    for index, (name, rules, diff_text) in enumerate(plan, 1):
+        progress(f"[{index}/{len(plan)}] {name}")
+        results.append(run_one(
+            name, rules, diff_text, version=version, examples=examples, seed=seed, base=base,
+            shrink_budget=shrink_budget, op_timeout=op_timeout, min_ops=min_ops,
+            max_ops=max_ops, max_replicas=max_replicas, artifacts_dir=artifacts_dir / name,
+            progress=_prefixed(progress, f"  {name}: ")))
+        progress(f"  => {results[-1].row()}")
+    return ControllerMutantReport(results, time.monotonic() - started, version)
+
+
+def _prefixed(progress: Progress, prefix: str) -> Progress:
+    def say(line: str) -> None:
+        progress(prefix + line)
+
+    return say
+
+
+def run_one(
+    name: str,
+    rules: tuple[str, ...],
+    diff_text: str,
+    *,
+    version: str,
+    examples: int,
+    seed: int | None,
+    base: Manifests | None,
+    shrink_budget: int,
+    op_timeout: float,
+    min_ops: int,
+    max_ops: int,
+    max_replicas: int,
+    artifacts_dir: Path,
+    progress: Progress,
+) -> ControllerMutantResult:
+    """One mutant (``diff_text``; the control when it is empty): build, start, run, stop."""
+    from sts_props.cluster.kwok import KwokCluster
+    from sts_props.cluster.kwok.binaries import BuildError
+    from sts_props.cluster.kwok.patched import CONTROLLER, PatchError, build_patched
+    from sts_props.suite import run_cluster_suite
+
+    result = ControllerMutantResult(name, rules)
+    try:
+        built = build_patched(version, diff_text, progress=progress)
+    except (PatchError, BuildError) as exc:
+        result.error = f"build: {str(exc).splitlines()[0]}"
+        return result
+    result.build_seconds, result.build_cached = built.seconds, built.cached
+    began = time.monotonic()
+    try:
+        cluster = KwokCluster(version, progress=progress, controller_manager=built.path)
+        with cluster:
+            result.start_seconds = time.monotonic() - began
+            running = cluster.component_binary(CONTROLLER)
+            if running is None or running.resolve() != built.path.resolve():
+                raise ClusterError(f"the cluster runs {running}, not the built controller "
+                                   f"{built.path}")
+            ran = time.monotonic()
+            summary = run_cluster_suite(
+                cluster, base=base, examples=examples, seed=seed, progress=progress,
+                database_dir=None, min_ops=min_ops, max_ops=max_ops, max_replicas=max_replicas,
+                shrink_budget=shrink_budget, artifacts_dir=artifacts_dir,
+                op_timeout=op_timeout, stop_at_divergence=True)
+            result.run_seconds = time.monotonic() - ran
+    except ClusterError as exc:
+        result.error = f"cluster: {str(exc).splitlines()[0]}"
+        return result
+    result.scenarios = summary.scenarios
+    result.crashes = list(summary.crashes)
+    result.artifacts = summary.artifacts
+    if summary.violations:
+        first = summary.violations[0]
+        result.caught = True
+        result.check, result.rule, result.message = first.check, first.rule, first.message
+        result.first_violation_seconds = summary.first_violation_seconds
+        if summary.counterexample is not None:
+            result.shrunk_ops = len(summary.counterexample.ops)
+    return result
