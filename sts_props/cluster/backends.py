@@ -5,7 +5,7 @@
 >>> make_cluster("nope")  # doctest: +ELLIPSIS
 Traceback (most recent call last):
 ...
-sts_props.cluster.base.BackendUnavailable: unknown backend 'nope'; choose one of k3s, ...
+sts_props.errors.BackendUnavailable: unknown backend 'nope'; choose one of k3s, ...
 """
 
 from __future__ import annotations
@@ -14,11 +14,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 from sts_props.cluster.base import BackendUnavailable, Cluster
+from sts_props.defaults import CLUSTER_BACKENDS as CLUSTER_BACKENDS
+from sts_props.defaults import DEFAULT_VERSION
 
-CLUSTER_BACKENDS = ("kwok", "kwok-image", "k3s", "kubeconfig")
 
-
-def make_cluster(backend: str, version: str = "v1.37.2", *,
+def make_cluster(backend: str, version: str = DEFAULT_VERSION, *,
                  progress: Callable[[str], None] | None = None,
                  kubeconfig: Path | None = None, context: str | None = None,
                  allow_existing: bool = False, image: str | None = None) -> Cluster:

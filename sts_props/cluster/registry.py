@@ -48,6 +48,7 @@ from urllib.parse import urlsplit
 
 from sts_props.cluster.base import ClusterError
 from sts_props.cluster.lifecycle import pid_alive
+from sts_props.errors import KubeconfigError
 
 if TYPE_CHECKING:
     from sts_props.cluster.kwok import KwokCluster
@@ -263,10 +264,6 @@ def find_by_server(url: str, root: Path | None = None) -> ClusterEntry | None:
 
 
 # -- kubeconfig files -------------------------------------------------------------------------
-class KubeconfigError(ClusterError):
-    """A kubeconfig file is missing, unreadable, or lacks the context asked for."""
-
-
 @dataclass(frozen=True)
 class KubeconfigTarget:
     """What a kubeconfig context points at."""
