@@ -11,7 +11,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from sts_props.scenario import Manifests
+from sts_props.ops import Create, RevertTemplate
+from sts_props.plan import Plan
+from sts_props.scenario import Manifests, Scenario
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
@@ -110,3 +112,12 @@ def test_vocabulary_modules_import_nothing_first_party() -> None:
     package = Path(__file__).resolve().parents[1] / "sts_props"
     for name in ("errors.py", "defaults.py"):
         assert _first_party_imports(package / name) == [], name
+
+
+def test_a_plan_op_that_cannot_be_applied_is_bad_input(tmp_path: Path) -> None:
+    """The spec editor's PlanError is the plan files' PlanError: one line, exit code 2."""
+    path = tmp_path / "plan.yaml"
+    path.write_text(Plan(Scenario(Manifests.seed(), (Create(), RevertTemplate(5)))).dumps())
+    line = _one_line_error(_cli("replay", str(path), "--backend", "model",
+                                "--artifacts", str(tmp_path / "artifacts")))
+    assert "revert_template version 5" in line
