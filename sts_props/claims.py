@@ -3,7 +3,9 @@
 Each claim is a property of a History plus the conditions under which the tutorial's promise is
 meant. :func:`evaluate_claim` checks the property on scenarios that meet every condition, then,
 for each condition, searches scenarios that break just that one: a shrunk counterexample there
-shows the condition is really needed.
+shows the condition is really needed. On a cluster, :func:`confirm_on_cluster` replays a
+verdict's counterexamples (and a few scenarios that kept the claim) and checks the claim on the
+cluster's History (``sts-props claims --backend kwok``, :mod:`sts_props.cli.claims`).
 
 >>> verdict = evaluate_claim(CLAIMS[0], examples=10, search=20, seed=0)
 >>> verdict.status in ("holds", "holds under conditions", "does not hold")
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 from hypothesis import HealthCheck, Phase, assume, find, given, settings
@@ -463,4 +466,66 @@ def evaluate_claims(examples: int = 100, search: int = 300, base: Manifests | No
     return [evaluate_claim(c, examples, search, base, config, seed) for c in CLAIMS]
 
 
-__all__ = ["CLAIMS", "Condition", "SeedClaim", "Verdict", "evaluate_claim", "evaluate_claims"]
+# -- confirmation on a cluster ----------------------------------------------------------------
+@dataclass
+class Replay:
+    """One scenario replayed on the cluster: does the claim break there as on the model?"""
+
+    label: str
+    expect_broken: bool
+    cluster_why: str | None
+    differential: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def agrees(self) -> bool:
+        return (self.cluster_why is not None) == self.expect_broken
+
+    def render(self) -> str:
+        seen = f"breaks it: {self.cluster_why}" if self.cluster_why else "keeps the claim"
+        mark = "ok" if self.agrees else "DIFFERS"
+        diff = (f"; model vs cluster: {len(self.differential)} difference(s), first: "
+                f"{self.differential[0]}") if self.differential else ""
+        return f"    [{mark}] {self.label}: on the cluster it {seen} ({self.seconds:.0f}s){diff}"
+
+
+def confirm_on_cluster(verdict: Verdict, cluster: Any, config: ModelConfig, samples: int,
+                       say: Callable[[str], None] = print) -> list[Replay]:
+    """Replay ``verdict``'s counterexamples and ``samples`` passing scenarios on ``cluster``
+    (differentially) and check the claim on the cluster's History: the verdict is confirmed
+    when every counterexample breaks the claim there too and every sample keeps it."""
+    # run_differential is looked up when called, so that a test can stand the model in for
+    # the cluster by patching sts_props.differential.run_differential
+    from sts_props.differential import run_differential
+    from sts_props.suite import cap_min_ready
+
+    jobs = [(label, sc, True) for label, sc, _ in verdict.witnesses()]
+    jobs += [(f"sample {i} (met every condition)", sc, False)
+             for i, sc in enumerate(verdict.samples[:samples], 1)]
+    out: list[Replay] = []
+    for label, scenario, broken in jobs:
+        say(f"  claim {verdict.claim.number}: replaying {label} ({len(scenario.ops)} ops)")
+        result = run_differential(cap_min_ready(scenario), cluster, config)
+        why = verdict.claim.check(result.cluster_history)
+        out.append(Replay(label, broken, why, [v.describe() for v in result.violations],
+                          result.seconds))
+        say(out[-1].render())
+    return out
+
+
+def write_plans(directory: Path, verdicts: list[Verdict]) -> list[Path]:
+    """Write every counterexample of ``verdicts`` as a full, replayable scenario file
+    (``claim<N>-<i>.yaml``) into ``directory``; returns the files written."""
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    for v in verdicts:
+        for i, (label, sc, why) in enumerate(v.witnesses(), 1):
+            path = directory / f"claim{v.claim.number}-{i}.yaml"
+            named = Scenario(sc.manifests, sc.ops, f"claim {v.claim.number}, {label}: {why}")
+            path.write_text(named.to_yaml(), encoding="utf-8")
+            written.append(path)
+    return written
+
+
+__all__ = ["CLAIMS", "Condition", "Replay", "SeedClaim", "Verdict", "confirm_on_cluster",
+           "evaluate_claim", "evaluate_claims", "write_plans"]

@@ -20,6 +20,8 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
+from sts_props.errors import OpFormatError as OpFormatError  # defined once there
+
 TemplateField = Literal["image", "env", "annotation"]
 StrategyType = Literal["RollingUpdate", "OnDelete"]
 RetentionValue = Literal["Retain", "Delete"]
@@ -487,10 +489,6 @@ FAULT_OPS: tuple[str, ...] = (
     "fail_node", "restart_controller", "restart_apiserver", "deny_pod_writes",
     "allow_pod_writes", "hold_scheduling", "release_scheduling",
 )
-
-
-class OpFormatError(ValueError):
-    """A plan entry that is not a known op or has wrong fields."""
 
 
 def op_from_dict(data: dict[str, Any]) -> Op:

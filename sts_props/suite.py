@@ -27,6 +27,7 @@ from hypothesis.errors import HypothesisException
 from sts_props.checks import Violation, run_quiescent_checks, run_safety_checks
 from sts_props.cluster.base import Cluster
 from sts_props.coverage import Coverage
+from sts_props.defaults import BACKENDS, DEFAULT_VERSION
 from sts_props.differential import DifferentialResult, run_differential
 from sts_props.history import History
 from sts_props.model import Chooser, ModelConfig, ModelResult, run_model
@@ -360,11 +361,11 @@ def save_failure(root: Path, result: DifferentialResult, config: ModelConfig | N
                  seed: int | None = None) -> Path:
     """Write the files of a failing differential run (:mod:`sts_props.report`): plan.yaml,
     both Histories, explanation.md, the timeline pictures; returns the directory."""
-    from sts_props.plan import BACKENDS, Plan
+    from sts_props.plan import Plan
     from sts_props.report import write_artifacts
 
     header = result.cluster_history.header
-    cfg = config or ModelConfig.for_version(str(header.get("k8sVersion") or "v1.37.2"))
+    cfg = config or ModelConfig.for_version(str(header.get("k8sVersion") or DEFAULT_VERSION))
     backend = str(header.get("backend") or "kwok")
     plan = Plan.of(result.scenario, cfg, backend if backend in BACKENDS else "kwok", seed)
     return write_artifacts(root, plan, result.cluster_history, result.violations,

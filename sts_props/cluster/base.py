@@ -33,19 +33,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+# defined once in sts_props.errors; re-exported here, where the backends have always found them
+from sts_props.errors import BackendUnavailable as BackendUnavailable
+from sts_props.errors import ClusterError as ClusterError
+
 #: Label on every namespace (and StorageClass) the harness creates; the guard relies on it.
 CREATED_BY_LABEL = "app.kubernetes.io/created-by"
 CREATED_BY_VALUE = "sts-props"
 #: Annotation naming the run (one Cluster object) that created a namespace.
 RUN_ID_ANNOTATION = "sts-props.io/run-id"
-
-
-class ClusterError(RuntimeError):
-    """A backend cannot do what was asked; the message says what and how to fix it."""
-
-
-class BackendUnavailable(ClusterError):
-    """The backend cannot run here at all (missing Docker, binaries, ...)."""
 
 
 @dataclass(frozen=True)
