@@ -21,7 +21,7 @@ False
 >>> Dummy().fail_node(None, "node-0", "ns")
 Traceback (most recent call last):
 ...
-sts_props.cluster.base.ClusterError: the dummy backend cannot fail a node
+sts_props.errors.ClusterError: the dummy backend cannot fail a node
 """
 
 from __future__ import annotations
