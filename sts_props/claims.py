@@ -26,15 +26,15 @@ from hypothesis.errors import NoSuchExample
 from sts_props.history import Event, History
 from sts_props.model import ModelConfig, run_model
 from sts_props.ops import (
+    OP_TYPES,
     DeletePod,
     DeletePVC,
     DeleteSet,
-    FailPod,
-    HoldNotReady,
     Op,
     RecreateSet,
     SetTemplate,
     Settle,
+    kinds_where,
 )
 from sts_props.scenario import Manifests, Scenario
 from sts_props.snapshot import (
@@ -45,7 +45,15 @@ from sts_props.snapshot import (
     volumes,
 )
 
-FAULT_OPS = (DeletePod, FailPod, HoldNotReady, DeletePVC)
+#: Ops that take a pod down by hand, from the op catalogue: every injected fault, and the
+#: disruptions that delete their pod or hold it until a release (DeletePod, FailPod,
+#: HoldNotReady). Not DeletePVC: a claim deleted by hand takes no pod down by itself.
+DISRUPTING_OPS: tuple[type[Op], ...] = tuple(
+    cls for cls in OP_TYPES.values()
+    if cls.fault or (cls.disruption and (cls.deletes_pod or cls.release is not None)))
+#: Ops whose target pod is deleted by someone other than the controller's scale and update
+#: logic (:attr:`~sts_props.ops.Op.deletes_pod`): that deletion is no termination order.
+_POD_DELETING = kinds_where(lambda cls: cls.deletes_pod)
 
 
 @dataclass(frozen=True)
@@ -159,7 +167,7 @@ def _deletion_start(ev: Event, prev: dict[str, Any] | None) -> bool:
 
 
 def _targets(op: dict[str, Any], name: str, set_name: str) -> bool:
-    return op.get("op") in ("delete_pod", "fail_pod") and \
+    return op.get("op") in _POD_DELETING and \
         f"{set_name}-{op.get('ordinal')}" == name
 
 
@@ -346,7 +354,7 @@ NO_PVC_DELETION = Condition(
     "nobody deletes a PVC", "STO-3", _no_ops(DeletePVC),
     lambda sc: replace(sc, ops=(*sc.ops, Settle(), DeletePVC(0), DeletePod(0), Settle())))
 NO_FAULTS = Condition("no pod is failed, held NotReady or deleted by hand", "ORD-2",
-                      _no_ops(FailPod, HoldNotReady, DeletePod))
+                      _no_ops(*DISRUPTING_OPS))
 ONE_AT_A_TIME = Condition(
     "RollingUpdate with maxUnavailable 1 (the default)", "UPD-5",
     lambda sc: _no_op_kind("set_max_unavailable", "set_update_strategy")(sc)

@@ -215,9 +215,8 @@ def run_model_suite(
     return summary
 
 
-#: fault kinds ``--faults`` guarantees in at least GUARANTEED_FAULT_SCENARIOS cluster scenarios
-GUARANTEED_FAULTS = ("restart_controller", "restart_apiserver", "fail_node", "deny_pod_writes",
-                     "hold_scheduling")
+#: ``--faults`` guarantees each of ``sts_props.strategies.ops.GUARANTEED_FAULTS`` (the fault
+#: kinds whose generator recipe says so) in at least this many cluster scenarios
 GUARANTEED_FAULT_SCENARIOS = 2
 
 #: minReadySeconds is real waiting on a cluster (every pod of a rollout waits it out): cluster
@@ -273,7 +272,7 @@ def run_cluster_suite(
     and a write-denial window (inserted into the first scenarios that lack them).
     """
     from sts_props.strategies import scenarios
-    from sts_props.strategies.ops import INSERTABLE_FAULTS, with_fault
+    from sts_props.strategies.ops import GUARANTEED_FAULTS, INSERTABLE_FAULTS, with_fault
     cfg = config or ModelConfig.for_version(cluster.version())
     summary = SuiteSummary(backend=f"{cluster.name} ({cluster.version()}) vs model ({cfg.version})")
     summary.skipped_faults = sorted(set(fault_kinds) - cluster.capabilities.faults)

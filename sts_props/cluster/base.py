@@ -53,8 +53,13 @@ class Capabilities:
     #: pod readiness and phase can be set through the status subresource and stay so
     status_faults: bool = True
     #: the fault ops (plan-file kinds, :data:`sts_props.ops.FAULT_OPS`) this backend performs;
-    #: ``sts-props check --faults`` generates only these and names the others as skipped
+    #: ``sts-props check --faults`` generates only these and names the others as skipped.
+    #: A backend derives it from the op catalogue (:func:`sts_props.ops.faults_performed_by`),
+    #: where each op class states why a backend cannot perform it (``Op.unsupported``)
     faults: frozenset[str] = frozenset()
+    #: why the backend performs none of the faults, when that is the backend's own choice
+    #: rather than each op's (``Op.unsupported``); empty for backends that derive ``faults``
+    faults_withheld: str = ""
 
     def missing_faults(self) -> list[str]:
         """Fault kinds this backend cannot perform, sorted.
