@@ -6,6 +6,11 @@ the ops stay meaningful: pod ops mostly target ordinals in the current range, Re
 names versions that exist, partition/maxUnavailable edits mostly happen under RollingUpdate, and
 RecreateSet mostly follows a DeleteSet. A Settle comes every 1-4 ops and always last.
 
+How each op class is drawn is its entry in :data:`RECIPES` (a :class:`Recipe`: the builder, a
+fault's weight, whether it may come while pod writes are denied or scheduling is held, how
+:func:`with_fault` inserts it); the lists of kinds the generators and suites use
+(``INSERTABLE_FAULTS``, ``GUARANTEED_FAULTS``, ...) are derived from those entries.
+
 >>> from hypothesis import given, settings
 >>> from sts_props.ops import Create, Settle
 >>> from sts_props.scenario import Manifests
@@ -30,6 +35,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -39,6 +45,7 @@ from sts_props.model.config import ModelConfig
 from sts_props.model.validation import default_statefulset, validate_create
 from sts_props.ops import (
     FAULT_OPS,
+    OP_TYPES,
     SPEC_OPS,
     AllowPodWrites,
     Create,
@@ -79,7 +86,12 @@ from sts_props.strategies.manifests import image_values, valid_statefulsets
 
 __all__ = [
     "ALL_FAULTS",
+    "GUARANTEED_FAULTS",
+    "INSERTABLE_FAULTS",
+    "NOT_DRAWN",
+    "RECIPES",
     "TEMPLATE_VALUES",
+    "Recipe",
     "max_unavailable_values",
     "op_sequences",
     "scenarios",
@@ -95,30 +107,6 @@ SetState = Literal["present", "deleting", "absent"]
 
 #: Every fault kind of issue 5 (``sts-props check --faults`` on the model generates them all).
 ALL_FAULTS: frozenset[str] = frozenset(FAULT_OPS)
-
-#: Weights of the fault kinds while the set is present; against the ~45 of the other ops a
-#: fault comes about once in five ops. ``allow_pod_writes``, ``release_terminating`` and
-#: ``release_scheduling`` get their weight only while something is denied or held.
-_FAULT_WEIGHTS = {
-    "kill_pod": 2, "evict_pod": 2, "flap_readiness": 2, "hold_terminating": 2,
-    "fail_node": 2, "restart_controller": 2, "restart_apiserver": 1, "deny_pod_writes": 1,
-    "hold_scheduling": 1,
-}
-#: Ops allowed while a DenyPodWrites is in force: the model covers refused creates, RP-1 and
-#: condemned deletes and user deletes, but not refused update deletions or GC, so no template,
-#: strategy or set-deletion ops (and no node failure, whose pod GC would be refused) meanwhile.
-_WHILE_DENIED = ("scale", "delete_pod", "kill_pod", "evict_pod", "fail_pod", "flap_readiness",
-                 "restart_controller", "set_retention", "set_min_ready_seconds")
-#: Ops drawn while a HoldScheduling is in force: those that make a pod be (re)created Pending
-#: (scale, deletes, RP-1, a node failure), touch the claims of Pending pods (delete_pvc: STO-5;
-#: set_retention: STO-5 re-applies the retention refs) or end other holds. Not meanwhile:
-#: template and strategy edits (a rollout would stop at its first Pending pod, which is
-#: UPD-12 territory, not this fault's), set deletion, and new holds or denials; HoldNotReady
-#: is left out because on kwok its annotation keeps the pod from ever starting.
-_WHILE_SCHEDULING_HELD = ("scale", "delete_pod", "delete_pvc", "kill_pod", "evict_pod",
-                          "fail_pod", "flap_readiness", "fail_node", "restart_controller",
-                          "set_retention", "release_pod", "release_terminating")
-
 
 def max_unavailable_values(invalid: bool = False) -> st.SearchStrategy[int | str]:
     """Valid ``maxUnavailable`` values (ints 1..3, percentages); with ``invalid``, also the
@@ -294,118 +282,296 @@ def _choices(shadow: _Shadow, faults: bool) -> list[str]:
     return [kind for kind, w in weights.items() for _ in range(w)]
 
 
+# -- the recipes: how each op class is drawn ------------------------------------------------------
+@dataclass(frozen=True)
+class _Draw:
+    """What a recipe's ``build`` draws with: the data, the shadow, the generator's options."""
+
+    draw: st.DrawFn
+    shadow: _Shadow
+    max_replicas: int
+    invalid: bool
+
+    def bad(self, label: str) -> bool:
+        """Rarely True when invalid values are wanted: draw one the API rejects."""
+        return self.invalid and _rare(self.draw, label)
+
+    def ordinal(self) -> int:
+        return _ordinal(self.draw, self.shadow)
+
+
+@dataclass(frozen=True)
+class _Site:
+    """Where :func:`with_fault` inserts a fault: right after the scenario's first Settle."""
+
+    ops: list[Op]
+    at: int
+    #: ops that make a set created with 0 replicas have pods to fault (or nothing)
+    prefix: list[Op]
+    #: the highest pod's ordinal and the number of pods, once ``prefix`` ran
+    top: int
+    size: int
+
+
+#: ``(site) -> (index, ops)``: insert ``ops`` at ``index`` (see :class:`Recipe`).
+Insertion = Callable[[_Site], tuple[int, list[Op]]]
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """How the generators produce one op class (an entry of :data:`RECIPES`).
+
+    ``build`` draws the op for :func:`op_sequences`; *when* a kind is drawn is :func:`_choices`
+    (the weights of the non-fault kinds depend on the shadow's state and are written there),
+    plus the fields below.
+    """
+
+    build: Callable[[_Draw], Op]
+    #: a fault's weight among the ops drawn while the set is present (against ~45 for the
+    #: others, so that a fault comes about once in five ops); 0 for a fault drawn only in the
+    #: states :func:`_choices` names (the release of a hold, while something is held)
+    weight: int = 0
+    #: may be drawn while a DenyPodWrites is in force (see :data:`_WHILE_DENIED`)
+    while_denied: bool = False
+    #: may be drawn while a HoldScheduling is in force (see :data:`_WHILE_SCHEDULING_HELD`)
+    while_scheduling_held: bool = False
+    #: the state machine's ``pod_fault`` rule applies it to an existing pod: "ok" when it must
+    #: then be accepted, "unpredicted" when the answer depends on more than the pod's existence
+    machine: Literal["ok", "unpredicted"] | None = None
+    #: how :func:`with_fault` inserts it into a scenario (None: it cannot)
+    insert: Insertion | None = None
+    #: cluster suites make sure that a few scenarios carry it (:data:`GUARANTEED_FAULTS`)
+    guaranteed: bool = False
+
+
+def _on_ordinal(make: Callable[[int], Op]) -> Callable[[_Draw], Op]:
+    """An op on a drawn ordinal (mostly a pod of the current range, see :func:`_ordinal`)."""
+    return lambda d: make(d.ordinal())
+
+
+def _untargeted(make: Callable[[], Op]) -> Callable[[_Draw], Op]:
+    """A fault on no pod. Its draw still starts with an ordinal (unused), like every other
+    pod op's and fault's, so that a seed keeps drawing the same scenarios."""
+
+    def build(d: _Draw) -> Op:
+        d.ordinal()
+        return make()
+
+    return build
+
+
+def _scale(d: _Draw) -> Op:
+    if d.bad("negative replicas?"):
+        return Scale(-1)
+    return Scale(d.draw(st.integers(0, d.max_replicas), label="replicas"))
+
+
+def _set_template(d: _Draw) -> Op:
+    fields: list[TemplateField] = ["env", "annotation"]
+    if len(d.shadow.images) > 1:
+        fields.append("image")
+    which = d.draw(st.sampled_from(fields), label="template field")
+    values = d.shadow.images if which == "image" else TEMPLATE_VALUES
+    return SetTemplate(which, d.draw(st.sampled_from(values), label="value"))
+
+
+def _set_partition(d: _Draw) -> Op:
+    if d.bad("negative partition?"):
+        return SetPartition(-1)
+    return SetPartition(d.draw(st.integers(0, d.shadow.replicas + 1), label="partition"))
+
+
+def _set_max_unavailable(d: _Draw) -> Op:
+    if d.bad("invalid maxUnavailable?"):
+        rejected: list[int | str] = [0, "0%", "150%"]
+        return SetMaxUnavailable(d.draw(st.sampled_from(rejected), label="maxUnavailable"))
+    return SetMaxUnavailable(d.draw(max_unavailable_values(), label="maxUnavailable"))
+
+
+def _set_update_strategy(d: _Draw) -> Op:
+    # Mostly a real switch; the same type again is a valid no-op edit.
+    current = d.shadow.strategy
+    other = "OnDelete" if current == "RollingUpdate" else "RollingUpdate"
+    return SetUpdateStrategy(d.draw(st.sampled_from([other, current]), label="type"))
+
+
+def _set_ordinals_start(d: _Draw) -> Op:
+    if d.bad("negative start?"):
+        return SetOrdinalsStart(-1)
+    return SetOrdinalsStart(d.draw(st.integers(0, 3), label="start"))
+
+
+def _set_retention(d: _Draw) -> Op:
+    retention = ["Retain", "Delete"]
+    return SetRetention(d.draw(st.sampled_from(retention), label="whenDeleted"),
+                        d.draw(st.sampled_from(retention), label="whenScaled"))
+
+
+def _set_min_ready_seconds(d: _Draw) -> Op:
+    if d.bad("negative minReadySeconds?"):
+        return SetMinReadySeconds(-1)
+    return SetMinReadySeconds(d.draw(st.sampled_from([0, 1, 2, 5]), label="seconds"))
+
+
+def _release_pod(d: _Draw) -> Op:
+    held = d.shadow.held
+    if held and not _rare(d.draw, "release a pod not held?"):
+        return ReleasePod(d.draw(st.sampled_from(sorted(held)), label="held ordinal"))
+    return ReleasePod(d.ordinal())
+
+
+def _release_terminating(d: _Draw) -> Op:
+    ordinal = d.ordinal()
+    finalized = d.shadow.finalized
+    return ReleaseTerminating(min(finalized) if finalized else ordinal)
+
+
+def _insert_on_top(make: Callable[[int], Op]) -> Insertion:
+    """The fault on the highest pod, then a settle."""
+    return lambda s: (s.at, [*s.prefix, make(s.top), Settle()])
+
+
+def _insert_mid_operation(make: Callable[[], Op]) -> Insertion:
+    """A restart follows the op after the first Settle, so that it lands while that op is
+    reconciled; with no op in flight there, a rollout (an annotation change) is started for
+    it to interrupt."""
+
+    def insert(s: _Site) -> tuple[int, list[Op]]:
+        if s.at < len(s.ops) and not isinstance(s.ops[s.at], Settle):
+            return s.at + 1, [make()]
+        return s.at, [*s.prefix, SetTemplate("annotation", "restart"), make(), Settle()]
+
+    return insert
+
+
+def _insert_denial(s: _Site) -> tuple[int, list[Op]]:
+    """A short window on the highest pod: deny, fail the pod (its RP-1 delete is refused),
+    allow, settle."""
+    return s.at, [*s.prefix, DenyPodWrites(s.top), FailPod(s.top), AllowPodWrites(), Settle()]
+
+
+def _insert_scheduling_hold(s: _Site) -> tuple[int, list[Op]]:
+    """"A Pending pod loses its claim" (STO-5): hold scheduling, make the highest pod ``k``
+    be re-created Pending (delete it, or, for scenarios of even length, scale up by one so
+    that ``k`` is new), delete its claim, settle (the controller re-creates the claim, since
+    the pod is Pending), release, settle. Both ways alternate with no randomness here."""
+    pending: list[Op]
+    if len(s.ops) % 2:
+        pending, target = [DeletePod(s.top)], s.top
+    else:
+        pending, target = [Scale(s.size + 1)], s.top + 1
+    return s.at, [*s.prefix, HoldScheduling(), *pending, DeletePVC(target), Settle(),
+                  ReleaseScheduling(), Settle()]
+
+
+#: The generator recipe of every op class but those in :data:`NOT_DRAWN`
+#: (``tests/test_op_catalogue.py`` checks that none is missing).
+RECIPES: dict[type[Op], Recipe] = {
+    Scale: Recipe(_scale, while_denied=True, while_scheduling_held=True),
+    SetTemplate: Recipe(_set_template),
+    RevertTemplate: Recipe(lambda d: RevertTemplate(
+        d.draw(st.integers(0, d.shadow.versions - 1), label="version"))),
+    SetPartition: Recipe(_set_partition),
+    SetMaxUnavailable: Recipe(_set_max_unavailable),
+    SetUpdateStrategy: Recipe(_set_update_strategy),
+    SetOrdinalsStart: Recipe(_set_ordinals_start),
+    SetRetention: Recipe(_set_retention, while_denied=True, while_scheduling_held=True),
+    SetMinReadySeconds: Recipe(_set_min_ready_seconds, while_denied=True),
+    DeletePod: Recipe(_on_ordinal(DeletePod), while_denied=True, while_scheduling_held=True),
+    FailPod: Recipe(lambda d: FailPod(d.ordinal(), d.draw(
+        st.sampled_from(["Failed", "Succeeded"]), label="phase")),
+        while_denied=True, while_scheduling_held=True),
+    HoldNotReady: Recipe(_on_ordinal(HoldNotReady)),
+    ReleasePod: Recipe(_release_pod, while_scheduling_held=True),
+    DeleteSet: Recipe(lambda d: DeleteSet(d.draw(
+        st.sampled_from(["Background", "Foreground", "Orphan"]), label="propagation"))),
+    RecreateSet: Recipe(lambda d: RecreateSet()),
+    DeletePVC: Recipe(_on_ordinal(DeletePVC), while_scheduling_held=True),
+    Settle: Recipe(lambda d: Settle()),
+    KillPod: Recipe(_on_ordinal(KillPod), weight=2, while_denied=True,
+                    while_scheduling_held=True, machine="ok", insert=_insert_on_top(KillPod)),
+    EvictPod: Recipe(_on_ordinal(EvictPod), weight=2, while_denied=True,
+                     while_scheduling_held=True, machine="ok",
+                     insert=_insert_on_top(EvictPod)),
+    FlapReadiness: Recipe(_on_ordinal(FlapReadiness), weight=2, while_denied=True,
+                          while_scheduling_held=True, machine="ok",
+                          insert=_insert_on_top(FlapReadiness)),
+    HoldTerminating: Recipe(_on_ordinal(HoldTerminating), weight=2, machine="ok"),
+    ReleaseTerminating: Recipe(_release_terminating, while_scheduling_held=True,
+                               machine="ok"),
+    # fail_node answers 409 for a pod on no node (Pending)
+    FailNode: Recipe(_on_ordinal(FailNode), weight=2, while_scheduling_held=True,
+                     machine="unpredicted", insert=_insert_on_top(FailNode), guaranteed=True),
+    RestartController: Recipe(_untargeted(RestartController), weight=2, while_denied=True,
+                              while_scheduling_held=True,
+                              insert=_insert_mid_operation(RestartController),
+                              guaranteed=True),
+    RestartApiserver: Recipe(_untargeted(RestartApiserver), weight=1,
+                             insert=_insert_mid_operation(RestartApiserver), guaranteed=True),
+    DenyPodWrites: Recipe(_on_ordinal(DenyPodWrites), weight=1, insert=_insert_denial,
+                          guaranteed=True),
+    AllowPodWrites: Recipe(_untargeted(AllowPodWrites)),
+    HoldScheduling: Recipe(_untargeted(HoldScheduling), weight=1,
+                           insert=_insert_scheduling_hold, guaranteed=True),
+    ReleaseScheduling: Recipe(_untargeted(ReleaseScheduling)),
+}
+#: Op classes no recipe draws, and why.
+NOT_DRAWN: dict[type[Op], str] = {
+    Create: "every sequence starts with it (op_sequences); a second Create would only repeat "
+            "the 409 that RecreateSet on a live set already exercises",
+}
+
+
+def _kinds(wanted: Callable[[Recipe], object]) -> tuple[str, ...]:
+    """Kinds (in catalogue order) whose recipe has ``wanted``."""
+    return tuple(kind for kind, cls in OP_TYPES.items()
+                 if cls in RECIPES and wanted(RECIPES[cls]))
+
+
+#: Weights of the fault kinds while the set is present (see Recipe.weight).
+_FAULT_WEIGHTS: dict[str, int] = {
+    kind: RECIPES[OP_TYPES[kind]].weight for kind in _kinds(lambda r: r.weight)}
+#: Ops allowed while a DenyPodWrites is in force: the model covers refused creates, RP-1 and
+#: condemned deletes and user deletes, but not refused update deletions or GC, so no template,
+#: strategy or set-deletion ops (and no node failure, whose pod GC would be refused) meanwhile.
+_WHILE_DENIED: tuple[str, ...] = _kinds(lambda r: r.while_denied)
+#: Ops drawn while a HoldScheduling is in force: those that make a pod be (re)created Pending
+#: (scale, deletes, RP-1, a node failure), touch the claims of Pending pods (delete_pvc: STO-5;
+#: set_retention: STO-5 re-applies the retention refs) or end other holds. Not meanwhile:
+#: template and strategy edits (a rollout would stop at its first Pending pod, which is
+#: UPD-12 territory, not this fault's), set deletion, and new holds or denials; HoldNotReady
+#: is left out because on kwok its annotation keeps the pod from ever starting.
+_WHILE_SCHEDULING_HELD: tuple[str, ...] = _kinds(lambda r: r.while_scheduling_held)
+#: Every kind ``with_fault`` knows.
+INSERTABLE_FAULTS: tuple[str, ...] = _kinds(lambda r: r.insert is not None)
+#: Fault kinds ``--faults`` guarantees in a few cluster scenarios each
+#: (``sts_props.suite.GUARANTEED_FAULT_SCENARIOS``).
+GUARANTEED_FAULTS: tuple[str, ...] = _kinds(lambda r: r.guaranteed)
+#: Kinds the state machine's ``pod_fault`` rule applies to an existing pod (Recipe.machine).
+MACHINE_POD_FAULTS: tuple[str, ...] = _kinds(lambda r: r.machine is not None)
+
+
 def _draw_op(draw: st.DrawFn, shadow: _Shadow, kind: str, max_replicas: int,
              invalid: bool) -> Op:
-    def bad(label: str) -> bool:
-        return invalid and _rare(draw, label)
-
-    if kind == "settle":
-        return Settle()
-    if kind == "scale":
-        return Scale(-1 if bad("negative replicas?") else draw(st.integers(0, max_replicas),
-                                                              label="replicas"))
-    if kind == "set_template":
-        fields: list[TemplateField] = ["env", "annotation"]
-        if len(shadow.images) > 1:
-            fields.append("image")
-        which = draw(st.sampled_from(fields), label="template field")
-        values = shadow.images if which == "image" else TEMPLATE_VALUES
-        return SetTemplate(which, draw(st.sampled_from(values), label="value"))
-    if kind == "revert_template":
-        return RevertTemplate(draw(st.integers(0, shadow.versions - 1), label="version"))
-    if kind == "set_partition":
-        if bad("negative partition?"):
-            return SetPartition(-1)
-        return SetPartition(draw(st.integers(0, shadow.replicas + 1), label="partition"))
-    if kind == "set_max_unavailable":
-        if bad("invalid maxUnavailable?"):
-            rejected: list[int | str] = [0, "0%", "150%"]
-            return SetMaxUnavailable(draw(st.sampled_from(rejected), label="maxUnavailable"))
-        return SetMaxUnavailable(draw(max_unavailable_values(), label="maxUnavailable"))
-    if kind == "set_update_strategy":
-        # Mostly a real switch; the same type again is a valid no-op edit.
-        other = "OnDelete" if shadow.strategy == "RollingUpdate" else "RollingUpdate"
-        return SetUpdateStrategy(draw(st.sampled_from([other, shadow.strategy]), label="type"))
-    if kind == "set_ordinals_start":
-        return SetOrdinalsStart(-1 if bad("negative start?") else draw(st.integers(0, 3),
-                                                                      label="start"))
-    if kind == "set_retention":
-        retention = ["Retain", "Delete"]
-        return SetRetention(draw(st.sampled_from(retention), label="whenDeleted"),
-                            draw(st.sampled_from(retention), label="whenScaled"))
-    if kind == "set_min_ready_seconds":
-        if bad("negative minReadySeconds?"):
-            return SetMinReadySeconds(-1)
-        return SetMinReadySeconds(draw(st.sampled_from([0, 1, 2, 5]), label="seconds"))
-    if kind == "delete_set":
-        return DeleteSet(draw(st.sampled_from(["Background", "Foreground", "Orphan"]),
-                              label="propagation"))
-    if kind == "recreate_set":
-        return RecreateSet()
-    if kind == "release_pod" and shadow.held and not _rare(draw, "release a pod not held?"):
-        return ReleasePod(draw(st.sampled_from(sorted(shadow.held)), label="held ordinal"))
-    ordinal = _ordinal(draw, shadow)
-    if kind == "delete_pod":
-        return DeletePod(ordinal)
-    if kind == "fail_pod":
-        return FailPod(ordinal, draw(st.sampled_from(["Failed", "Succeeded"]), label="phase"))
-    if kind == "hold_not_ready":
-        return HoldNotReady(ordinal)
-    if kind == "release_pod":
-        return ReleasePod(ordinal)
-    if kind == "delete_pvc":
-        return DeletePVC(ordinal)
-    fault = _fault_op(kind, ordinal, shadow)
-    if fault is not None:
-        return fault
-    raise AssertionError(f"no generator for op kind {kind!r}")  # pragma: no cover
-
-
-def _fault_op(kind: str, ordinal: int, shadow: _Shadow) -> Op | None:
-    """The issue-5 fault op of ``kind`` on ``ordinal`` (None if ``kind`` is not a fault)."""
-    simple: dict[str, type[KillPod | EvictPod | FlapReadiness | HoldTerminating | FailNode
-                        | DenyPodWrites]] = {
-        "kill_pod": KillPod, "evict_pod": EvictPod, "flap_readiness": FlapReadiness,
-        "hold_terminating": HoldTerminating, "fail_node": FailNode,
-        "deny_pod_writes": DenyPodWrites,
-    }
-    if kind in simple:
-        return simple[kind](ordinal)
-    if kind == "release_terminating":
-        return ReleaseTerminating(min(shadow.finalized) if shadow.finalized else ordinal)
-    if kind == "restart_controller":
-        return RestartController()
-    if kind == "restart_apiserver":
-        return RestartApiserver()
-    if kind == "allow_pod_writes":
-        return AllowPodWrites()
-    if kind == "hold_scheduling":
-        return HoldScheduling()
-    if kind == "release_scheduling":
-        return ReleaseScheduling()
-    return None
-
-
-#: One-op faults on a pod that ``with_fault`` can insert (plus the recipes in its body).
-POD_FAULT_RECIPES: dict[str, type[KillPod] | type[EvictPod] | type[FlapReadiness]] = {
-    "kill_pod": KillPod, "evict_pod": EvictPod, "flap_readiness": FlapReadiness}
-#: Every kind ``with_fault`` knows.
-INSERTABLE_FAULTS = ("restart_controller", "restart_apiserver", "fail_node", "deny_pod_writes",
-                     "hold_scheduling", *POD_FAULT_RECIPES)
+    recipe = RECIPES.get(OP_TYPES[kind])
+    if recipe is None:  # pragma: no cover - _choices only names kinds with a recipe
+        raise AssertionError(f"no generator for op kind {kind!r}")
+    return recipe.build(_Draw(draw, shadow, max_replicas, invalid))
 
 
 def with_fault(scenario: Scenario, kind: str) -> Scenario:
     """``scenario`` with one fault of ``kind`` inserted right after its first Settle, so that
     a suite can guarantee that some scenarios exercise it (``sts-props check --faults``).
 
+    How is the kind's ``Recipe.insert`` (:data:`INSERTABLE_FAULTS` have one):
     ``restart_controller`` and ``restart_apiserver`` follow the op after that Settle (the
-    restart then lands while that op is reconciled); ``fail_node`` fails the node of the
-    highest pod; ``deny_pod_writes`` opens a short window on the highest pod: deny, fail the
-    pod (its RP-1 delete is refused), allow, settle; ``hold_scheduling`` is "a Pending pod
-    loses its claim" (STO-5): hold scheduling, make the highest pod ``k`` be re-created
-    Pending (delete it, or, for scenarios of even length, scale up by one so that ``k`` is
-    new), delete its claim, settle (the controller re-creates the claim, since the pod is
-    Pending), release, settle.
+    restart then lands while that op is reconciled); ``kill_pod``, ``evict_pod``,
+    ``flap_readiness`` and ``fail_node`` hit the highest pod; ``deny_pod_writes`` opens a
+    short window on the highest pod: deny, fail the pod (its RP-1 delete is refused), allow,
+    settle; ``hold_scheduling`` is "a Pending pod loses its claim" (STO-5): hold scheduling,
+    make the highest pod ``k`` be re-created Pending (delete it, or, for scenarios of even
+    length, scale up by one so that ``k`` is new), delete its claim, settle (the controller
+    re-creates the claim, since the pod is Pending), release, settle.
 
     >>> from sts_props.ops import Create, Scale, Settle
     >>> sc = Scenario(Manifests.seed(), (Create(), Settle(), Scale(1), Settle()))
@@ -422,40 +588,18 @@ def with_fault(scenario: Scenario, kind: str) -> Scenario:
     """
     ops = list(scenario.ops)
     at = next((i + 1 for i, op in enumerate(ops) if isinstance(op, Settle)), len(ops))
+    cls = OP_TYPES.get(kind)
+    recipe = RECIPES.get(cls) if cls is not None else None
+    if recipe is None or recipe.insert is None:
+        raise ValueError(f"with_fault: no recipe for {kind!r}")
     spec = scenario.manifests.statefulset.get("spec") or {}
     replicas = spec.get("replicas")
     replicas = 1 if replicas is None else int(replicas)
     start = int((spec.get("ordinals") or {}).get("start") or 0)
     # A set created with 0 replicas has no pod to fault: scale it up first.
     prefix: list[Op] = [] if replicas > 0 else [Scale(2), Settle()]
-    top = start + (replicas if replicas > 0 else 2) - 1
-    inserted: list[Op]
-    if kind in ("restart_controller", "restart_apiserver"):
-        restart: Op = RestartController() if kind == "restart_controller" else RestartApiserver()
-        if at < len(ops) and not isinstance(ops[at], Settle):
-            at += 1  # the restart follows this op, which is still being reconciled
-            inserted = [restart]
-        else:  # no op in flight there: start a rollout (an annotation change) to interrupt
-            inserted = [*prefix, SetTemplate("annotation", "restart"), restart, Settle()]
-    elif kind == "fail_node":
-        inserted = [*prefix, FailNode(top), Settle()]
-    elif kind == "deny_pod_writes":
-        inserted = [*prefix, DenyPodWrites(top), FailPod(top), AllowPodWrites(), Settle()]
-    elif kind == "hold_scheduling":
-        # Both ways a slot pod gets created while nothing is scheduled; alternate (with no
-        # randomness here) so that both are exercised.
-        size = replicas if replicas > 0 else 2
-        if len(ops) % 2:
-            pending: list[Op] = [DeletePod(top)]
-            target = top
-        else:
-            pending, target = [Scale(size + 1)], top + 1
-        inserted = [*prefix, HoldScheduling(), *pending, DeletePVC(target), Settle(),
-                    ReleaseScheduling(), Settle()]
-    elif kind in POD_FAULT_RECIPES:
-        inserted = [*prefix, POD_FAULT_RECIPES[kind](top), Settle()]
-    else:
-        raise ValueError(f"with_fault: no recipe for {kind!r}")
+    size = replicas if replicas > 0 else 2
+    at, inserted = recipe.insert(_Site(ops, at, prefix, start + size - 1, size))
     return dataclasses.replace(scenario, ops=tuple(ops[:at] + inserted + ops[at:]))
 
 

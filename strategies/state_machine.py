@@ -65,6 +65,7 @@ from sts_props.history import History
 from sts_props.model.config import ModelConfig
 from sts_props.model.runner import ModelRun
 from sts_props.ops import (
+    OP_TYPES,
     SPEC_OPS,
     Create,
     DeletePod,
@@ -94,7 +95,12 @@ from sts_props.scenario import Manifests, Scenario
 from sts_props.snapshot import ordinal_of
 from sts_props.strategies.chooser import DataChooser
 from sts_props.strategies.manifests import image_values, valid_statefulsets
-from sts_props.strategies.ops import TEMPLATE_VALUES, max_unavailable_values
+from sts_props.strategies.ops import (
+    MACHINE_POD_FAULTS,
+    RECIPES,
+    TEMPLATE_VALUES,
+    max_unavailable_values,
+)
 
 __all__ = ["CheckFn", "StatefulSetMachine", "load_checks"]
 
@@ -433,13 +439,14 @@ class StatefulSetMachine(RuleBasedStateMachine):
     # -- faults (issue 5). Write denials are left to op_sequences, whose shadow keeps template
     # and set-deletion ops out of a denial window.
     @precondition(lambda self: bool(self._pod_ordinals()))
-    @rule(kind=st.sampled_from(["kill_pod", "evict_pod", "flap_readiness", "hold_terminating",
-                                "release_terminating", "fail_node"]))
+    @rule(kind=st.sampled_from(MACHINE_POD_FAULTS))
     def pod_fault(self, kind: str) -> None:
+        """A fault on an existing pod; which kinds, and whether the answer is predicted
+        (FailNode answers 409 for a pod on no node), is their recipe's ``machine``."""
         ordinal = self._draw(_one_of(self._pod_ordinals()), "pod")
-        # fail_node answers 409 for a pod on no node (Pending): not predicted
+        predicted = RECIPES[OP_TYPES[kind]].machine == "ok"
         self._apply(op_from_dict({"op": kind, "ordinal": ordinal}),
-                    None if kind == "fail_node" else ("ok", 200))
+                    ("ok", 200) if predicted else None)
 
     @precondition(lambda self: self._set_live() and not self.scheduling_held)
     @rule()

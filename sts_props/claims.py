@@ -3,7 +3,9 @@
 Each claim is a property of a History plus the conditions under which the tutorial's promise is
 meant. :func:`evaluate_claim` checks the property on scenarios that meet every condition, then,
 for each condition, searches scenarios that break just that one: a shrunk counterexample there
-shows the condition is really needed.
+shows the condition is really needed. On a cluster, :func:`confirm_on_cluster` replays a
+verdict's counterexamples (and a few scenarios that kept the claim) and checks the claim on the
+cluster's History (``sts-props claims --backend kwok``, :mod:`sts_props.cli.claims`).
 
 >>> verdict = evaluate_claim(CLAIMS[0], examples=10, search=20, seed=0)
 >>> verdict.status in ("holds", "holds under conditions", "does not hold")
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 from hypothesis import HealthCheck, Phase, assume, find, given, settings
@@ -23,15 +26,15 @@ from hypothesis.errors import NoSuchExample
 from sts_props.history import Event, History
 from sts_props.model import ModelConfig, run_model
 from sts_props.ops import (
+    OP_TYPES,
     DeletePod,
     DeletePVC,
     DeleteSet,
-    FailPod,
-    HoldNotReady,
     Op,
     RecreateSet,
     SetTemplate,
     Settle,
+    kinds_where,
 )
 from sts_props.scenario import Manifests, Scenario
 from sts_props.snapshot import (
@@ -42,7 +45,15 @@ from sts_props.snapshot import (
     volumes,
 )
 
-FAULT_OPS = (DeletePod, FailPod, HoldNotReady, DeletePVC)
+#: Ops that take a pod down by hand, from the op catalogue: every injected fault, and the
+#: disruptions that delete their pod or hold it until a release (DeletePod, FailPod,
+#: HoldNotReady). Not DeletePVC: a claim deleted by hand takes no pod down by itself.
+DISRUPTING_OPS: tuple[type[Op], ...] = tuple(
+    cls for cls in OP_TYPES.values()
+    if cls.fault or (cls.disruption and (cls.deletes_pod or cls.release is not None)))
+#: Ops whose target pod is deleted by someone other than the controller's scale and update
+#: logic (:attr:`~sts_props.ops.Op.deletes_pod`): that deletion is no termination order.
+_POD_DELETING = kinds_where(lambda cls: cls.deletes_pod)
 
 
 @dataclass(frozen=True)
@@ -156,7 +167,7 @@ def _deletion_start(ev: Event, prev: dict[str, Any] | None) -> bool:
 
 
 def _targets(op: dict[str, Any], name: str, set_name: str) -> bool:
-    return op.get("op") in ("delete_pod", "fail_pod") and \
+    return op.get("op") in _POD_DELETING and \
         f"{set_name}-{op.get('ordinal')}" == name
 
 
@@ -343,7 +354,7 @@ NO_PVC_DELETION = Condition(
     "nobody deletes a PVC", "STO-3", _no_ops(DeletePVC),
     lambda sc: replace(sc, ops=(*sc.ops, Settle(), DeletePVC(0), DeletePod(0), Settle())))
 NO_FAULTS = Condition("no pod is failed, held NotReady or deleted by hand", "ORD-2",
-                      _no_ops(FailPod, HoldNotReady, DeletePod))
+                      _no_ops(*DISRUPTING_OPS))
 ONE_AT_A_TIME = Condition(
     "RollingUpdate with maxUnavailable 1 (the default)", "UPD-5",
     lambda sc: _no_op_kind("set_max_unavailable", "set_update_strategy")(sc)
@@ -463,4 +474,66 @@ def evaluate_claims(examples: int = 100, search: int = 300, base: Manifests | No
     return [evaluate_claim(c, examples, search, base, config, seed) for c in CLAIMS]
 
 
-__all__ = ["CLAIMS", "Condition", "SeedClaim", "Verdict", "evaluate_claim", "evaluate_claims"]
+# -- confirmation on a cluster ----------------------------------------------------------------
+@dataclass
+class Replay:
+    """One scenario replayed on the cluster: does the claim break there as on the model?"""
+
+    label: str
+    expect_broken: bool
+    cluster_why: str | None
+    differential: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def agrees(self) -> bool:
+        return (self.cluster_why is not None) == self.expect_broken
+
+    def render(self) -> str:
+        seen = f"breaks it: {self.cluster_why}" if self.cluster_why else "keeps the claim"
+        mark = "ok" if self.agrees else "DIFFERS"
+        diff = (f"; model vs cluster: {len(self.differential)} difference(s), first: "
+                f"{self.differential[0]}") if self.differential else ""
+        return f"    [{mark}] {self.label}: on the cluster it {seen} ({self.seconds:.0f}s){diff}"
+
+
+def confirm_on_cluster(verdict: Verdict, cluster: Any, config: ModelConfig, samples: int,
+                       say: Callable[[str], None] = print) -> list[Replay]:
+    """Replay ``verdict``'s counterexamples and ``samples`` passing scenarios on ``cluster``
+    (differentially) and check the claim on the cluster's History: the verdict is confirmed
+    when every counterexample breaks the claim there too and every sample keeps it."""
+    # run_differential is looked up when called, so that a test can stand the model in for
+    # the cluster by patching sts_props.differential.run_differential
+    from sts_props.differential import run_differential
+    from sts_props.suite import cap_min_ready
+
+    jobs = [(label, sc, True) for label, sc, _ in verdict.witnesses()]
+    jobs += [(f"sample {i} (met every condition)", sc, False)
+             for i, sc in enumerate(verdict.samples[:samples], 1)]
+    out: list[Replay] = []
+    for label, scenario, broken in jobs:
+        say(f"  claim {verdict.claim.number}: replaying {label} ({len(scenario.ops)} ops)")
+        result = run_differential(cap_min_ready(scenario), cluster, config)
+        why = verdict.claim.check(result.cluster_history)
+        out.append(Replay(label, broken, why, [v.describe() for v in result.violations],
+                          result.seconds))
+        say(out[-1].render())
+    return out
+
+
+def write_plans(directory: Path, verdicts: list[Verdict]) -> list[Path]:
+    """Write every counterexample of ``verdicts`` as a full, replayable scenario file
+    (``claim<N>-<i>.yaml``) into ``directory``; returns the files written."""
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    for v in verdicts:
+        for i, (label, sc, why) in enumerate(v.witnesses(), 1):
+            path = directory / f"claim{v.claim.number}-{i}.yaml"
+            named = Scenario(sc.manifests, sc.ops, f"claim {v.claim.number}, {label}: {why}")
+            path.write_text(named.to_yaml(), encoding="utf-8")
+            written.append(path)
+    return written
+
+
+__all__ = ["CLAIMS", "Condition", "Replay", "SeedClaim", "Verdict", "confirm_on_cluster",
+           "evaluate_claim", "evaluate_claims", "write_plans"]

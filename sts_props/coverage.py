@@ -31,27 +31,27 @@ POLICIES = ("OrderedReady", "Parallel")
 STRATEGIES = ("RollingUpdate", "OnDelete")
 RETENTIONS = ("Retain", "Delete")
 
-#: Pod and PVC disruptions of the base op language: counted as faults alongside whatever the ops
-#: module marks (see :func:`fault_kinds`).
-_DEFAULT_FAULTS = ("delete_pod", "fail_pod", "hold_not_ready", "delete_pvc")
-
 
 def fault_kinds() -> frozenset[str]:
     """Op kinds counted in the ``faults`` column and marked ``(fault)`` in the summary.
 
-    The hook: an op class with a true class attribute ``fault``, or listed in the module-level
-    ``FAULT_OPS`` of :mod:`sts_props.ops` (classes or kind names), is a fault; so are the pod
-    and PVC disruptions of :data:`_DEFAULT_FAULTS`. Read at call time, so new fault ops count
-    as soon as the ops module lists them.
+    From the op catalogue: every fault (:attr:`~sts_props.ops.Op.fault`), and every pod or
+    PVC disruption of the base language that disturbs pods (``disruption`` and ``disturbs``:
+    DeletePod, FailPod, HoldNotReady, DeletePVC; not ReleasePod, which only heals). The
+    module-level ``FAULT_OPS`` of :mod:`sts_props.ops` (classes or kind names) is read at
+    call time too, so that a kind listed there counts as well.
 
     >>> {"delete_pod", "delete_pvc"} <= fault_kinds()
     True
+    >>> "kill_pod" in fault_kinds(), "release_pod" in fault_kinds()
+    (True, False)
     """
-    marked = {kind for kind, cls in OP_TYPES.items() if getattr(cls, "fault", False) is True}
+    marked = {kind for kind, cls in OP_TYPES.items()
+              if cls.fault or (cls.disruption and cls.disturbs)}
     for entry in getattr(ops_module, "FAULT_OPS", ()):
         marked.add(entry if isinstance(entry, str) else str(getattr(entry, "kind", "")))
     marked.discard("")
-    return frozenset(marked | set(_DEFAULT_FAULTS))
+    return frozenset(marked)
 
 
 class Cell(NamedTuple):

@@ -32,17 +32,15 @@ from sts_props.checks.compare import BASIC, TARGET
 from sts_props.checks.liveness import LivenessVerdict, check_liveness
 from sts_props.cluster.base import Cluster
 from sts_props.cluster.driver import ClusterRun
+from sts_props.cluster.faults import RESOLVERS
 from sts_props.history import History
 from sts_props.model import ModelConfig, ModelRun
-from sts_props.ops import FAULT_OPS, FailNode, Op, Settle
+from sts_props.ops import Op, Settle
 from sts_props.scenario import Scenario
 from sts_props.snapshot import is_ready, is_terminating
 
 #: how long the cluster may take to reach the model's state after one op
 OP_TIMEOUT = 60.0
-#: faults after which the driver does not wait for the previous op to settle, so that they
-#: land in the middle of its reconciliation (a controller killed mid-rollout)
-MID_OPERATION_FAULTS = ("restart_controller", "restart_apiserver")
 
 
 @dataclass
@@ -152,16 +150,16 @@ def run_differential(scenario: Scenario, cluster: Cluster, config: ModelConfig |
         for index, op in enumerate(scenario.ops):
             loops = len(model.livelocks)
             performed: Op = op
-            if isinstance(op, FailNode):
-                # Which pods share the failed node is the scheduler's choice: perform it on
-                # the cluster first and give the model the same node (FailNode.colocated).
+            if op.kind in RESOLVERS:
+                # Part of the op is the cluster's choice (FailNode.colocated: which pods share
+                # the failed node): perform it on the cluster first, give the model the same.
                 outcome = crun.apply(op)
                 performed = crun.performed or op
                 model.apply(performed)
             else:
                 model.apply(op)  # the default chooser drains: the model is quiescent after it
                 outcome = crun.apply(op)
-            if op.kind in FAULT_OPS and outcome.ok:
+            if op.fault and outcome.ok:
                 faults[op.kind] += 1
             if len(model.livelocks) > loops:
                 # F-1 (docs/findings.md): upstream 1.37 loops here too, but may escape by a
@@ -170,8 +168,10 @@ def run_differential(scenario: Scenario, cluster: Cluster, config: ModelConfig |
                 say(f"    op {index}: {op.describe()}: documented livelock F-1; comparison "
                     "stops here")
                 break
-            following = scenario.ops[index + 1].kind if index + 1 < len(scenario.ops) else ""
-            if following in MID_OPERATION_FAULTS and not isinstance(op, Settle):
+            # A fault that must land mid-operation (Op.mid_operation: a controller killed
+            # mid-rollout) follows: do not wait for this op to settle.
+            following = scenario.ops[index + 1] if index + 1 < len(scenario.ops) else None
+            if following is not None and following.mid_operation and not isinstance(op, Settle):
                 say(f"    op {index}: {op.describe()}: not waited for (a restart follows)")
                 continue
             if not isinstance(op, Settle):  # Settle records its own quiescent point
@@ -185,7 +185,7 @@ def run_differential(scenario: Scenario, cluster: Cluster, config: ModelConfig |
                                       f"the model's state after op {index} ({op.describe()})")
             crun.mark_quiescent(index, ok, why)
             say(f"    op {index}: {op.describe()}: {'settled' if ok else 'NOT settled'}")
-            if op.kind in FAULT_OPS or not ok:
+            if op.fault or not ok:
                 verdict = _recovery(crun.history(), index, target)
                 liveness.append((index, op.kind, verdict))
                 if not ok:

@@ -1,4 +1,8 @@
-"""``sts-props doctor``: can each backend run here? Every problem comes with a one-line fix.
+"""Can each backend run here? The checks, each problem with a one-line fix.
+
+:func:`diagnose` makes the :class:`Finding` list that ``sts-props doctor``
+(:mod:`sts_props.cli.doctor`) prints and that the pytest plugin stops a session on
+(:func:`first_problem`)::
 
     $ sts-props doctor --backend k3s
     [ok]   docker: engine 20.10.24 at unix:///var/run/docker.sock (cgroup v2)

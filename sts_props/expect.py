@@ -28,16 +28,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from sts_props.checks import Violation
+from sts_props.errors import ExpectationError as ExpectationError  # defined once there
 from sts_props.history import Event, History
 from sts_props.snapshot import is_running_ready, is_terminating, revision_of
 
 _FIELDS = {"afterOp": "after_op", "outcome": "outcome", "pods": "pods", "ready": "ready",
            "claims": "claims", "updated": "updated", "rolledOut": "rolled_out",
            "revisions": "revisions", "rule": "rule", "note": "note"}
-
-
-class ExpectationError(ValueError):
-    """An ``expect`` entry of a plan that is malformed."""
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,16 @@
 """Two-tier search: many scenarios on the model, a diverse few of them on a cluster.
 
-Usage::
+The command line for it is ``sts-props explore`` (:mod:`sts_props.cli.explore`)::
 
     sts-props explore --budget 10m --backend kwok --manifests ../shared/seed/
     sts-props explore --budget 2m --model-examples 3000 --backend model    # tier one only
+
+As a library::
+
+    tier = explore_model(None, examples=3000, config=ModelConfig(), seconds=150)
+    subset = pick_diverse(tier.found, 60)
+    with KwokCluster() as cluster:
+        result = replay_on_cluster(subset, cluster, ModelConfig(), 450, ProgressBar())
 
 Tier one runs thousands of generated scenarios on the reference model (a few ms each) and
 steers Hypothesis with :func:`hypothesis.target` toward interesting states: many distinct
@@ -24,7 +31,6 @@ at most one op timeout, 60 s, late; cluster start and stop come on top).
 
 from __future__ import annotations
 
-import argparse
 import math
 import sys
 import time
@@ -221,7 +227,7 @@ class ProgressBar:
     def update(self, done: int, total: int, elapsed: float, budget: float, note: str) -> None:
         filled = int(20 * done / total) if total else 20
         line = (f"[{'#' * filled}{'.' * (20 - filled)}] {done}/{total} "
-                f"{_clock(elapsed)}/{_clock(budget)}  {note}")
+                f"{clock(elapsed)}/{clock(budget)}  {note}")
         if self.tty:
             pad = max(0, self._width - len(line))
             self.stream.write("\r" + line + " " * pad)
@@ -237,7 +243,12 @@ class ProgressBar:
         self._width = 0
 
 
-def _clock(seconds: float) -> str:
+def clock(seconds: float) -> str:
+    """Minutes and seconds, as the progress bar and the summary print them.
+
+    >>> clock(754.9)
+    '12m34s'
+    """
     return f"{int(seconds // 60)}m{int(seconds % 60):02d}s"
 
 
@@ -308,105 +319,6 @@ def replay_on_cluster(subset: Sequence[Found], cluster: Any, config: ModelConfig
     return tier
 
 
-# -- the command ----------------------------------------------------------------------
-def add_explore_parser(sub: Any, default_version: str) -> None:
-    """Register ``explore`` on the ``sts-props`` subcommand parser."""
-    from sts_props.cli_claims import add_backend_options
-
-    p = sub.add_parser("explore", help="two-tier search: thousands of scenarios on the model "
-                                       "toward interesting states, a diverse subset on a cluster")
-    add_backend_options(p, default_version)
-    p.add_argument("--budget", default="10m",
-                   help="wall-time budget for the whole run, e.g. 10m, 90s, 1h (default 10m)")
-    p.add_argument("--model-examples", type=int, default=3000,
-                   help="scenarios tried on the model (default 3000)")
-    p.add_argument("--subset", type=int, default=60,
-                   help="largest diverse subset kept for the cluster (default 60)")
-    p.add_argument("--max-ops", type=int, default=12, help="ops per scenario (default 12)")
-    p.add_argument("--max-replicas", type=int, default=5)
-    p.set_defaults(run=run_explore)
-
-
-def render_summary(model: ModelTier, subset: Sequence[Found], cluster: ClusterTier | None
-                   ) -> str:
-    lines = [f"model tier: {model.examples} scenarios in {model.seconds:.1f}s"
-             + (" (stopped by its time share)" if model.stopped_by_time else "")
-             + f", {len(model.found)} distinct",
-             "  highest seen: " + ", ".join(f"{k} {v:g}" for k, v in model.best.items())]
-    features = set().union(*(f.features for f in model.found)) if model.found else set()
-    picked = set().union(*(f.features for f in subset)) if subset else set()
-    lines.append(f"diverse subset: {len(subset)} scenarios covering {len(picked)} of "
-                 f"{len(features)} features seen on the model"
-                 + (f" (the first {_cover_point(subset)} already cover them)"
-                    if subset and picked == features else ""))
-    if cluster is None:
-        sub_cov = Coverage()
-        for f in subset:
-            sub_cov.record(f.scenario)
-        lines.append(sub_cov.render())
-        return "\n".join(lines)
-    lines.append(f"cluster tier: {cluster.ran} of {len(subset)} scenarios in "
-                 f"{cluster.seconds:.0f}s (its share of the budget: {cluster.budget:.0f}s): "
-                 f"{cluster.ok} ok, "
-                 f"{len(cluster.failures)} failed"
-                 + (f", {cluster.livelocks} reached livelock F-1" if cluster.livelocks else "")
-                 + (", 1 cut off by the budget" if cluster.cut_off else "")
-                 + (f", {cluster.skipped} not started (budget)" if cluster.skipped else ""))
-    for sc, why, where in cluster.failures:
-        lines.append(f"  - {len(sc.ops)} ops: {why}\n    artifacts: {where}")
-    if cluster.ran:
-        lines.append(cluster.coverage.render())
-    return "\n".join(lines)
-
-
-def _cover_point(subset: Sequence[Found]) -> int:
-    """How many of the first picks it takes to cover every feature of ``subset``."""
-    everything = set().union(*(f.features for f in subset))
-    covered: set[str] = set()
-    for i, f in enumerate(subset, 1):
-        covered |= f.features
-        if covered == everything:
-            return i
-    return len(subset)
-
-
-def run_explore(args: argparse.Namespace, config: ModelConfig) -> int:
-    """The ``explore`` command (see the module docstring)."""
-    from sts_props.cli import EXIT_FAILED, EXIT_OK
-    from sts_props.manifest_files import load_manifests
-
-    budget = budget_seconds(args.budget)
-    if args.model_examples < 1 or args.subset < 1:
-        raise ManifestError("--model-examples and --subset must be at least 1")
-    base = load_manifests(args.manifests, config) if args.manifests else None
-    started = time.monotonic()
-    share = budget if args.backend == "model" else budget * MODEL_SHARE
-    bar = ProgressBar()
-    print(f"sts-props explore: up to {args.model_examples} scenarios on the model "
-          f"({config.version}) in at most {_clock(share)}", flush=True)
-    every = max(1, args.model_examples // 10)
-
-    def tick(n: int) -> None:
-        if n % every == 0 or bar.tty:
-            bar.update(n, args.model_examples, time.monotonic() - started, share, "model")
-
-    model = explore_model(base, args.model_examples, config, share, args.seed, args.max_ops,
-                          args.max_replicas, tick)
-    bar.close()
-    subset = pick_diverse(model.found, args.subset)
-    cluster_tier = None
-    if args.backend != "model":
-        from sts_props.cli import _real_cluster
-
-        with _real_cluster(args) as cluster:
-            left = budget - (time.monotonic() - started)
-            print(f"cluster tier: {len(subset)} scenarios, most diverse first, on "
-                  f"{cluster.name} ({cluster.version()}), {_clock(left)} left", flush=True)
-            cluster_tier = replay_on_cluster(subset, cluster, config, left, bar)
-    print(render_summary(model, subset, cluster_tier), flush=True)
-    print(f"wall time: {time.monotonic() - started:.0f}s (budget {budget:.0f}s)", flush=True)
-    return EXIT_FAILED if cluster_tier is not None and cluster_tier.failures else EXIT_OK
-
-
-__all__ = ["Found", "ProgressBar", "budget_seconds", "explore_model", "metrics_of",
-           "pick_diverse", "replay_on_cluster", "run_explore"]
+__all__ = ["MODEL_SHARE", "ClusterTier", "Found", "ModelTier", "ProgressBar", "budget_seconds",
+           "clock", "explore_model", "features_of", "metrics_of", "pick_diverse",
+           "replay_on_cluster"]

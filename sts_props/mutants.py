@@ -6,7 +6,7 @@ clearly marked hook points (search for "mutation hook" in ``sts_props/model/``);
 ``mutant=None`` (the default) every hook is a plain ``False`` test and the model is unchanged.
 
 A mutant is *caught* when a differential run of the mutated model against a real cluster
-disagrees (``sts-props mutants --backend kwok``, :mod:`sts_props.cli_mutants`); the mutation
+disagrees (``sts-props mutants --backend kwok``, :mod:`sts_props.mutation_runs`); the mutation
 score is caught / total. Nothing here tells a run that it is a mutant: detection comes from
 comparing the mutated model's History with the cluster's.
 

@@ -1,8 +1,7 @@
 """The operation language shared by the model, every cluster backend and saved plans.
 
 An :class:`Op` is a small frozen record. It means exactly the same thing to the reference model,
-to a cluster executor and in a plan file, so adding an operation touches the strategy, the model
-and the executors, nothing else.
+to a cluster executor and in a plan file.
 
 >>> op = Scale(replicas=3)
 >>> op_from_dict(op.to_dict()) == op
@@ -12,39 +11,106 @@ True
 
 Ops that address a pod use its *ordinal* (``DeletePod(ordinal=1)`` means ``<set>-1``), never a
 name, so a plan survives a renamed set.
+
+**The op catalogue.** Every subclass of :class:`Op` registers itself in :data:`OP_TYPES` when it
+is defined, and carries its *traits* as class attributes (``fault``, ``disruption``, ``edits``,
+``deletes_pod``, ``disturbs``, ``release``, ``mid_operation``, ``unsupported``, ``colour``; see
+:class:`Op`). Every list of kinds the rest of the harness needs is derived from them, never
+written by hand:
+
+>>> FAULT_OPS[:3], SPEC_OPS[:2]
+(('kill_pod', 'evict_pod', 'flap_readiness'), ('scale', 'set_template'))
+>>> kinds_where(lambda cls: cls.deletes_pod)
+('delete_pod', 'fail_pod', 'kill_pod', 'evict_pod', 'fail_node')
+>>> sorted(faults_performed_by("kwok") - faults_performed_by("k3s"))[:2]
+['fail_node', 'flap_readiness']
+
+What else an op needs (a generator recipe, a model handler, a cluster executor) lives next to
+the code that uses it and is checked for every class by ``tests/test_op_catalogue.py``;
+``docs/adding-an-op.md`` lists the places.
 """
 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any, ClassVar, Literal
+
+from sts_props.errors import OpFormatError as OpFormatError  # defined once there
 
 TemplateField = Literal["image", "env", "annotation"]
 StrategyType = Literal["RollingUpdate", "OnDelete"]
 RetentionValue = Literal["Retain", "Delete"]
 Propagation = Literal["Background", "Foreground", "Orphan"]
 FailPhase = Literal["Failed", "Succeeded"]
+#: What of the StatefulSet an op edits (:attr:`Op.edits`).
+Edits = Literal["spec", "template"]
 
-#: Ops that change the StatefulSet's spec (and so go through API validation).
-SPEC_OPS: tuple[str, ...] = (
-    "scale",
-    "set_template",
-    "revert_template",
-    "set_partition",
-    "set_max_unavailable",
-    "set_update_strategy",
-    "set_ordinals_start",
-    "set_retention",
-    "set_min_ready_seconds",
-)
+#: Timeline colours (:attr:`Op.colour`): faults and disruptions, other changes, settles.
+FAULT_COLOUR = "#c0392b"
+CHANGE_COLOUR = "#2c6fbb"
+SETTLE_COLOUR = "#999"
+
+#: Every op class by kind, in the order the classes are defined; filled in by
+#: :meth:`Op.__init_subclass__`, so an op class cannot be left out.
+OP_TYPES: dict[str, type[Op]] = {}
 
 
 @dataclass(frozen=True)
 class Op:
-    """Base class of every operation; ``kind`` is the name used in plan files."""
+    """Base class of every operation; ``kind`` is the name used in plan files.
+
+    The class attributes below are the op's traits. Subclasses set them by plain assignment
+    (``fault = True``); left alone they keep these defaults (``colour`` is derived).
+    """
 
     kind: ClassVar[str] = ""
+    #: An injected infrastructure or API fault of issue 5: generated only when asked for
+    #: (``sts-props check --faults``), performed only by backends not named in ``unsupported``,
+    #: marked ``fault: true`` in a cluster History.
+    fault: ClassVar[bool] = False
+    #: A pod or claim disruption of the base language (delete a pod, fail it, hold it
+    #: NotReady and release it, delete a claim): generated unless disruptions are switched
+    #: off (``op_sequences(faults=False)``).
+    disruption: ClassVar[bool] = False
+    #: What the op edits through the API: ``"spec"`` (an update of the StatefulSet, validated,
+    #: applied by :class:`~sts_props.spec_edit.SpecEditor`) or ``"template"`` (a spec edit of
+    #: the pod template: a new revision and a rollout, REV-1); None for other ops.
+    edits: ClassVar[Edits | None] = None
+    #: The pod the op targets (for FailNode also its ``colocated`` pods) is deleted by someone
+    #: other than the controller's update and scale logic: the user, RP-1 replacing a Failed
+    #: pod, a node's eviction.
+    deletes_pod: ClassVar[bool] = False
+    #: Until the next settle, pods may be unhealthy, missing or terminating because of the
+    #: harness, not the controller, so checks that blame the controller for a pod that is
+    #: down skip such windows (CHK-5). True for every fault unless it says otherwise.
+    disturbs: ClassVar[bool] = False
+    #: The kind of the op that ends what this one starts (``hold_not_ready`` ->
+    #: ``release_pod``, ``deny_pod_writes`` -> ``allow_pod_writes``).
+    release: ClassVar[str | None] = None
+    #: The cluster driver does not wait for the previous op to settle before this one, so
+    #: that it lands in the middle of that op's reconciliation (component restarts).
+    mid_operation: ClassVar[bool] = False
+    #: Cluster backends (``sts_props.cluster.backends.CLUSTER_BACKENDS`` names) that cannot
+    #: perform this fault, each with the reason; every other backend performs it.
+    unsupported: ClassVar[Mapping[str, str]] = MappingProxyType({})
+    #: Colour of the op's line in the timeline picture (``sts_props.report.timeline_svg``):
+    #: :data:`FAULT_COLOUR` for faults and disruptions, else :data:`CHANGE_COLOUR`, unless
+    #: the class sets it.
+    colour: ClassVar[str] = CHANGE_COLOUR
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if not cls.kind or cls.kind in OP_TYPES:
+            raise TypeError(f"op class {cls.__name__} needs a kind of its own, got "
+                            f"{cls.kind!r}")
+        if "disturbs" not in cls.__dict__ and cls.fault:
+            cls.disturbs = True
+        if "colour" not in cls.__dict__:
+            cls.colour = FAULT_COLOUR if cls.fault or cls.disruption else CHANGE_COLOUR
+        OP_TYPES[cls.kind] = cls
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data for YAML/JSON: ``{"op": kind, **fields}``."""
@@ -65,6 +131,13 @@ class Op:
         return value if isinstance(value, int) else None
 
 
+#: Why some backends cannot perform a fault (:attr:`Op.unsupported`).
+_NO_EXEC = ("restarting a control-plane process would need an exec into the container, which "
+            "this backend does not do")
+_UNTRIED_ON_K3S = ("not offered on k3s: never tried there (k3s cannot run on this project's CI "
+                   "machine, README 'Container backends')")
+
+
 @dataclass(frozen=True)
 class Create(Op):
     """Apply the scenario's manifests: StorageClass, headless Service, then the StatefulSet."""
@@ -81,6 +154,7 @@ class Scale(Op):
 
     replicas: int
     kind: ClassVar[str] = "scale"
+    edits = "spec"
 
     def describe(self) -> str:
         return f"scale to {self.replicas}"
@@ -97,6 +171,7 @@ class SetTemplate(Op):
     field: TemplateField
     value: str
     kind: ClassVar[str] = "set_template"
+    edits = "template"
 
     def describe(self) -> str:
         return f"set template {self.field} to {self.value!r}"
@@ -112,6 +187,7 @@ class RevertTemplate(Op):
 
     version: int
     kind: ClassVar[str] = "revert_template"
+    edits = "template"
 
     def describe(self) -> str:
         return f"revert the template to version {self.version}"
@@ -123,6 +199,7 @@ class SetPartition(Op):
 
     partition: int
     kind: ClassVar[str] = "set_partition"
+    edits = "spec"
 
     def describe(self) -> str:
         return f"set partition {self.partition}"
@@ -134,6 +211,7 @@ class SetMaxUnavailable(Op):
 
     value: int | str
     kind: ClassVar[str] = "set_max_unavailable"
+    edits = "spec"
 
     def describe(self) -> str:
         return f"set maxUnavailable {self.value}"
@@ -145,6 +223,7 @@ class SetUpdateStrategy(Op):
 
     type: StrategyType
     kind: ClassVar[str] = "set_update_strategy"
+    edits = "spec"
 
     def describe(self) -> str:
         return f"set update strategy {self.type}"
@@ -156,6 +235,7 @@ class SetOrdinalsStart(Op):
 
     start: int
     kind: ClassVar[str] = "set_ordinals_start"
+    edits = "spec"
 
     def describe(self) -> str:
         return f"set ordinals.start {self.start}"
@@ -168,6 +248,7 @@ class SetRetention(Op):
     when_deleted: RetentionValue
     when_scaled: RetentionValue
     kind: ClassVar[str] = "set_retention"
+    edits = "spec"
 
     def describe(self) -> str:
         return f"set PVC retention whenDeleted={self.when_deleted} whenScaled={self.when_scaled}"
@@ -179,6 +260,7 @@ class SetMinReadySeconds(Op):
 
     seconds: int
     kind: ClassVar[str] = "set_min_ready_seconds"
+    edits = "spec"
 
     def describe(self) -> str:
         return f"set minReadySeconds {self.seconds}"
@@ -190,6 +272,9 @@ class DeletePod(Op):
 
     ordinal: int
     kind: ClassVar[str] = "delete_pod"
+    disruption = True
+    deletes_pod = True
+    disturbs = True
 
     def describe(self) -> str:
         return f"delete pod {self.ordinal}"
@@ -202,6 +287,9 @@ class FailPod(Op):
     ordinal: int
     phase: FailPhase = "Failed"
     kind: ClassVar[str] = "fail_pod"
+    disruption = True
+    deletes_pod = True  # RP-1 replaces it
+    disturbs = True
 
     def describe(self) -> str:
         return f"make pod {self.ordinal} {self.phase}"
@@ -216,6 +304,9 @@ class HoldNotReady(Op):
 
     ordinal: int
     kind: ClassVar[str] = "hold_not_ready"
+    disruption = True
+    disturbs = True
+    release = "release_pod"
 
     def describe(self) -> str:
         return f"hold pod {self.ordinal} NotReady"
@@ -227,6 +318,7 @@ class ReleasePod(Op):
 
     ordinal: int
     kind: ClassVar[str] = "release_pod"
+    disruption = True
 
     def describe(self) -> str:
         return f"release pod {self.ordinal}"
@@ -238,6 +330,8 @@ class DeleteSet(Op):
 
     propagation: Propagation = "Background"
     kind: ClassVar[str] = "delete_set"
+    disturbs = True
+    colour = FAULT_COLOUR  # it takes every pod of the set down
 
     def describe(self) -> str:
         return f"delete the StatefulSet ({self.propagation})"
@@ -248,6 +342,7 @@ class RecreateSet(Op):
     """Create the StatefulSet again from the last accepted spec (DEL-2, DEL-3)."""
 
     kind: ClassVar[str] = "recreate_set"
+    disturbs = True  # it adopts what the old set left, in whatever state
 
     def describe(self) -> str:
         return "re-create the StatefulSet"
@@ -259,9 +354,22 @@ class DeletePVC(Op):
 
     ordinal: int
     kind: ClassVar[str] = "delete_pvc"
+    disruption = True
+    disturbs = True
 
     def describe(self) -> str:
         return f"delete the PVC of pod {self.ordinal}"
+
+
+@dataclass(frozen=True)
+class Settle(Op):
+    """Wait until the system is quiescent (section 10.3); the quiescent state is compared."""
+
+    kind: ClassVar[str] = "settle"
+    colour = SETTLE_COLOUR
+
+    def describe(self) -> str:
+        return "settle"
 
 
 # -- faults (issue 5): infrastructure and API disruptions -----------------------------------------
@@ -275,6 +383,8 @@ class KillPod(Op):
 
     ordinal: int
     kind: ClassVar[str] = "kill_pod"
+    fault = True
+    deletes_pod = True
 
     def describe(self) -> str:
         return f"kill pod {self.ordinal} (grace 0)"
@@ -290,6 +400,8 @@ class EvictPod(Op):
 
     ordinal: int
     kind: ClassVar[str] = "evict_pod"
+    fault = True
+    deletes_pod = True
 
     def describe(self) -> str:
         return f"evict pod {self.ordinal}"
@@ -305,6 +417,9 @@ class FlapReadiness(Op):
 
     ordinal: int
     kind: ClassVar[str] = "flap_readiness"
+    fault = True
+    unsupported = {"k3s": "a real kubelet owns pod status: a Ready condition patched through "
+                          "the API does not stay"}
 
     def describe(self) -> str:
         return f"flap the readiness of pod {self.ordinal}"
@@ -317,6 +432,8 @@ class HoldTerminating(Op):
 
     ordinal: int
     kind: ClassVar[str] = "hold_terminating"
+    fault = True
+    release = "release_terminating"
 
     def describe(self) -> str:
         return f"put a finalizer on pod {self.ordinal}"
@@ -328,6 +445,7 @@ class ReleaseTerminating(Op):
 
     ordinal: int
     kind: ClassVar[str] = "release_terminating"
+    fault = True
 
     def describe(self) -> str:
         return f"remove the finalizer of pod {self.ordinal}"
@@ -347,6 +465,9 @@ class FailNode(Op):
     ordinal: int
     colocated: tuple[int, ...] = ()
     kind: ClassVar[str] = "fail_node"
+    fault = True
+    deletes_pod = True
+    unsupported = {"k3s": "its one node runs everything: no node to fail and replace"}
 
     def describe(self) -> str:
         also = f" (with pods {', '.join(map(str, self.colocated))})" if self.colocated else ""
@@ -368,6 +489,9 @@ class RestartController(Op):
     """
 
     kind: ClassVar[str] = "restart_controller"
+    fault = True
+    mid_operation = True
+    unsupported = {"kwok-image": _NO_EXEC, "k3s": _NO_EXEC}
 
     def describe(self) -> str:
         return "restart kube-controller-manager"
@@ -378,6 +502,9 @@ class RestartApiserver(Op):
     """Kill kube-apiserver and start it again (watches break and are re-established)."""
 
     kind: ClassVar[str] = "restart_apiserver"
+    fault = True
+    mid_operation = True
+    unsupported = {"kwok-image": _NO_EXEC, "k3s": _NO_EXEC}
 
     def describe(self) -> str:
         return "restart kube-apiserver"
@@ -390,6 +517,8 @@ class DenyPodWrites(Op):
 
     ordinal: int
     kind: ClassVar[str] = "deny_pod_writes"
+    fault = True
+    release = "allow_pod_writes"
 
     def describe(self) -> str:
         return f"deny writes to pod {self.ordinal}"
@@ -400,6 +529,7 @@ class AllowPodWrites(Op):
     """Lift every :class:`DenyPodWrites`."""
 
     kind: ClassVar[str] = "allow_pod_writes"
+    fault = True
 
     def describe(self) -> str:
         return "allow pod writes again"
@@ -426,6 +556,9 @@ class HoldScheduling(Op):
     """
 
     kind: ClassVar[str] = "hold_scheduling"
+    fault = True
+    release = "release_scheduling"
+    unsupported = {"k3s": _UNTRIED_ON_K3S}
 
     def describe(self) -> str:
         return "hold scheduling (cordon every node)"
@@ -437,60 +570,38 @@ class ReleaseScheduling(Op):
     held)."""
 
     kind: ClassVar[str] = "release_scheduling"
+    fault = True
+    unsupported = {"k3s": _UNTRIED_ON_K3S}
 
     def describe(self) -> str:
         return "release scheduling (uncordon every node)"
 
 
-@dataclass(frozen=True)
-class Settle(Op):
-    """Wait until the system is quiescent (section 10.3); the quiescent state is compared."""
+def kinds_where(trait: Callable[[type[Op]], bool]) -> tuple[str, ...]:
+    """The kinds whose class has ``trait``, in catalogue order.
 
-    kind: ClassVar[str] = "settle"
+    >>> kinds_where(lambda cls: cls.release is not None)
+    ('hold_not_ready', 'hold_terminating', 'deny_pod_writes', 'hold_scheduling')
+    """
+    return tuple(kind for kind, cls in OP_TYPES.items() if trait(cls))
 
-    def describe(self) -> str:
-        return "settle"
 
-
-OP_TYPES: dict[str, type[Op]] = {
-    cls.kind: cls
-    for cls in (
-        Create,
-        Scale,
-        SetTemplate,
-        RevertTemplate,
-        SetPartition,
-        SetMaxUnavailable,
-        SetUpdateStrategy,
-        SetOrdinalsStart,
-        SetRetention,
-        SetMinReadySeconds,
-        DeletePod,
-        FailPod,
-        HoldNotReady,
-        ReleasePod,
-        DeleteSet,
-        RecreateSet,
-        DeletePVC,
-        Settle,
-        *(
-            KillPod, EvictPod, FlapReadiness, HoldTerminating, ReleaseTerminating, FailNode,
-            RestartController, RestartApiserver, DenyPodWrites, AllowPodWrites,
-            HoldScheduling, ReleaseScheduling,
-        ),
-    )
-}
-
+#: Ops that change the StatefulSet's spec (and so go through API validation).
+SPEC_OPS: tuple[str, ...] = kinds_where(lambda cls: cls.edits is not None)
+#: Ops that change the pod template and so start a new rollout (REV-1).
+TEMPLATE_OPS: tuple[str, ...] = kinds_where(lambda cls: cls.edits == "template")
 #: The fault ops of issue 5 (``sts-props check --faults``), as plan-file kinds.
-FAULT_OPS: tuple[str, ...] = (
-    "kill_pod", "evict_pod", "flap_readiness", "hold_terminating", "release_terminating",
-    "fail_node", "restart_controller", "restart_apiserver", "deny_pod_writes",
-    "allow_pod_writes", "hold_scheduling", "release_scheduling",
-)
+FAULT_OPS: tuple[str, ...] = kinds_where(lambda cls: cls.fault)
 
 
-class OpFormatError(ValueError):
-    """A plan entry that is not a known op or has wrong fields."""
+def faults_performed_by(backend: str) -> frozenset[str]:
+    """The fault kinds a cluster backend performs: all but those whose class names the backend
+    in :attr:`Op.unsupported` (``Capabilities.faults`` of each backend).
+
+    >>> sorted(set(FAULT_OPS) - faults_performed_by("kwok-image"))
+    ['restart_apiserver', 'restart_controller']
+    """
+    return frozenset(kind for kind in FAULT_OPS if backend not in OP_TYPES[kind].unsupported)
 
 
 def op_from_dict(data: dict[str, Any]) -> Op:

@@ -14,7 +14,7 @@ True
 >>> Plan.loads("ops: []")
 Traceback (most recent call last):
 ...
-sts_props.plan.PlanError: plan: missing 'manifests' (a plan needs manifests.statefulset and ops)
+sts_props.errors.PlanError: plan: missing 'manifests' (a plan needs manifests.statefulset and ops)
 
 Usage::
 
@@ -31,6 +31,10 @@ from typing import Any
 
 import yaml
 
+# BACKENDS (where a plan can run) and PlanError are re-exported: plan.BACKENDS, plan.PlanError
+from sts_props.defaults import BACKENDS as BACKENDS
+from sts_props.defaults import DEFAULT_VERSION as DEFAULT_VERSION
+from sts_props.errors import PlanError as PlanError
 from sts_props.expect import Expectation, ExpectationError
 from sts_props.model import ModelConfig
 from sts_props.model.config import GATES
@@ -40,16 +44,9 @@ from sts_props.strategies.chooser import Interleaving
 
 #: the ``stsPropsPlan`` value written into every plan; bumped on an incompatible change
 PLAN_FORMAT = 1
-#: where a plan can run: the model, or a cluster backend (sts_props.cluster.backends)
-BACKENDS = ("model", "kwok", "kwok-image", "k3s", "kubeconfig")
-DEFAULT_VERSION = "v1.37.2"
 
 _KEYS = ("stsPropsPlan", "name", "upstream", "description", "backend", "k8sVersion", "gates",
          "mutant", "seed", "manifests", "ops", "interleavings", "expect", "origin")
-
-
-class PlanError(ValueError):
-    """A plan file that cannot be used; the message names the file and what is wrong."""
 
 
 @dataclass(frozen=True)

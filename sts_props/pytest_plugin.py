@@ -30,18 +30,17 @@ import pytest
 from sts_props.cluster.backends import make_cluster
 from sts_props.cluster.base import Cluster, ClusterError
 from sts_props.cluster.driver import ClusterRun
+from sts_props.defaults import BACKENDS, DEFAULT_VERSION
 from sts_props.model import ModelConfig
 from sts_props.scenario import Manifests
 from sts_props.strategies.profiles import ENV_VAR, load_profile
-
-BACKENDS = ("model", "kwok", "kwok-image", "k3s", "kubeconfig")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("sts-props")
     group.addoption("--sts-backend", default="model", choices=BACKENDS,
                     help="where scenarios run: the model or a real cluster backend")
-    group.addoption("--k8s-version", default="v1.37.2",
+    group.addoption("--k8s-version", default=DEFAULT_VERSION,
                     help="Kubernetes version to model and, for built backends, to run")
     group.addoption("--sts-profile", default=None,
                     help="Hypothesis settings profile (model, model-ci, cluster); default: "

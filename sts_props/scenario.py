@@ -22,11 +22,8 @@ from typing import Any
 
 import yaml
 
+from sts_props.errors import ManifestError as ManifestError  # defined once there
 from sts_props.ops import Op, OpFormatError, op_from_dict
-
-
-class ManifestError(ValueError):
-    """A manifest file that cannot be used; the message names the file and the reason."""
 
 
 def _canon(obj: dict[str, Any] | None) -> str:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from sts_props.errors import PlanError
 from sts_props.ops import (
     Op,
     RevertTemplate,
@@ -36,10 +37,6 @@ from sts_props.ops import (
 
 ENV_NAME = "STS_PROPS_ENV"
 NOTE_ANNOTATION = "sts-props.io/note"
-
-
-class PlanError(ValueError):
-    """An op that cannot be applied to this scenario at all (a bug in the plan, not an answer)."""
 
 
 class SpecEditor:

@@ -27,6 +27,7 @@ from hypothesis.errors import HypothesisException
 from sts_props.checks import Violation, run_quiescent_checks, run_safety_checks
 from sts_props.cluster.base import Cluster
 from sts_props.coverage import Coverage
+from sts_props.defaults import BACKENDS, DEFAULT_VERSION
 from sts_props.differential import OP_TIMEOUT, DifferentialResult, run_differential
 from sts_props.history import History
 from sts_props.model import Chooser, ModelConfig, ModelResult, run_model
@@ -216,9 +217,8 @@ def run_model_suite(
     return summary
 
 
-#: fault kinds ``--faults`` guarantees in at least GUARANTEED_FAULT_SCENARIOS cluster scenarios
-GUARANTEED_FAULTS = ("restart_controller", "restart_apiserver", "fail_node", "deny_pod_writes",
-                     "hold_scheduling")
+#: ``--faults`` guarantees each of ``sts_props.strategies.ops.GUARANTEED_FAULTS`` (the fault
+#: kinds whose generator recipe says so) in at least this many cluster scenarios
 GUARANTEED_FAULT_SCENARIOS = 2
 
 #: minReadySeconds is real waiting on a cluster (every pod of a rollout waits it out): cluster
@@ -279,7 +279,7 @@ def run_cluster_suite(
     mutation testing ends a scenario at the first state the cluster does not reach).
     """
     from sts_props.strategies import scenarios
-    from sts_props.strategies.ops import INSERTABLE_FAULTS, with_fault
+    from sts_props.strategies.ops import GUARANTEED_FAULTS, INSERTABLE_FAULTS, with_fault
     cfg = config or ModelConfig.for_version(cluster.version())
     summary = SuiteSummary(backend=f"{cluster.name} ({cluster.version()}) vs model ({cfg.version})")
     summary.skipped_faults = sorted(set(fault_kinds) - cluster.capabilities.faults)
@@ -370,11 +370,11 @@ def save_failure(root: Path, result: DifferentialResult, config: ModelConfig | N
                  seed: int | None = None) -> Path:
     """Write the files of a failing differential run (:mod:`sts_props.report`): plan.yaml,
     both Histories, explanation.md, the timeline pictures; returns the directory."""
-    from sts_props.plan import BACKENDS, Plan
+    from sts_props.plan import Plan
     from sts_props.report import write_artifacts
 
     header = result.cluster_history.header
-    cfg = config or ModelConfig.for_version(str(header.get("k8sVersion") or "v1.37.2"))
+    cfg = config or ModelConfig.for_version(str(header.get("k8sVersion") or DEFAULT_VERSION))
     backend = str(header.get("backend") or "kwok")
     plan = Plan.of(result.scenario, cfg, backend if backend in BACKENDS else "kwok", seed)
     return write_artifacts(root, plan, result.cluster_history, result.violations,

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from sts_props.claims import CLAIMS, Verdict
+from sts_props.claims import CLAIMS, Replay, Verdict
 from sts_props.cli import main
-from sts_props.cli_claims import Replay, plan_summary, render_table
+from sts_props.cli.claims import plan_summary, render_table
 from sts_props.model import run_model
 from sts_props.ops import Create, Scale, Settle
 from sts_props.scenario import Manifests, Scenario
@@ -68,8 +68,7 @@ def test_cluster_confirmation_replays_counterexamples_and_samples(
     from types import SimpleNamespace
 
     from sts_props import differential
-    from sts_props.claims import evaluate_claim
-    from sts_props.cli_claims import confirm_on_cluster
+    from sts_props.claims import confirm_on_cluster, evaluate_claim
     from sts_props.model import ModelConfig
 
     replayed: list[Scenario] = []

@@ -39,7 +39,7 @@ def _run(args: list[str], env: dict[str, str], cwd: Path | None = None,
 def test_k3s_check_without_docker_fails_fast_with_the_diagnosis() -> None:
     rc, out, seconds = _run([sys.executable, "-m", "sts_props.cli", "check", "--backend", "k3s",
                              "--examples", "1"], NO_DOCKER)
-    assert rc == 2, out
+    assert rc == 3, out  # exit code 3: the cluster could not be had
     assert seconds < 10, f"took {seconds:.1f}s"
     assert "Docker is not running here: no socket at /nonexistent/docker.sock" in out
     assert "apt-get install docker.io" in out

@@ -165,8 +165,9 @@ def _fake_module(tmp_path: Path) -> Path:
     return module
 
 
-GOOD = "--- a/pkg/a.go\n+++ b/pkg/a.go\n@@ -1,3 +1,3 @@\n package pkg\n \n-const A = 1\n+const A = 2\n"
-BAD = "--- a/pkg/a.go\n+++ b/pkg/a.go\n@@ -1,3 +1,3 @@\n package pkg\n \n-const A = 7\n+const A = 2\n"
+HEAD = "--- a/pkg/a.go\n+++ b/pkg/a.go\n@@ -1,3 +1,3 @@\n package pkg\n \n"
+GOOD = HEAD + "-const A = 1\n+const A = 2\n"
+BAD = HEAD + "-const A = 7\n+const A = 2\n"
 
 
 @pytest.mark.skipif(shutil.which("patch") is None, reason="needs GNU patch")

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 
 from sts_props.checks import compare_histories, compare_states, quiescent_view
 from sts_props.checks.compare import BASIC, TARGET
-from sts_props.cli_mutants import strict_differences
+from sts_props.checks.strict import strict_differences
 from sts_props.model import ModelConfig, ModelRun
 from sts_props.mutant_scenarios import set_manifests, targeted_scenarios
 from sts_props.mutants import MUTANT_NAMES, MUTANTS, MutantName, by_name
@@ -172,7 +172,7 @@ def _exposes(scenario: Scenario, name: MutantName | None) -> bool:
     """Would a differential run flag mutant ``name`` (None: the real model) if the cluster
     behaved like the real model?
 
-    The same comparisons as ``cli_mutants``: the per-op wait (BASIC when the mutated model is
+    The same comparisons as ``mutation_runs``: the per-op wait (BASIC when the mutated model is
     blocked, else TARGET), the History comparison and the strict last-point comparison.
     """
     mut = ModelRun(scenario.manifests, ModelConfig(mutant=name))

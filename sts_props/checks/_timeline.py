@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sts_props.history import Event, History
+from sts_props.ops import kinds_where
 from sts_props.snapshot import (
     HARNESS_PREFIX,
     Snapshot,
@@ -46,26 +47,21 @@ from sts_props.snapshot import (
     uid,
 )
 
-#: Ops that inject a fault: between their invoke and the next settle, unhealthy, missing or
-#: terminating pods may be the harness's doing, not the controller's.
-FAULT_OPS = frozenset(
-    {"delete_pod", "fail_pod", "hold_not_ready", "delete_pvc", "delete_set", "recreate_set",
-     # issue 5 (sts_props.ops.FAULT_OPS)
-     "kill_pod", "evict_pod", "flap_readiness", "hold_terminating", "release_terminating",
-     "fail_node", "restart_controller", "restart_apiserver", "deny_pod_writes",
-     "allow_pod_writes", "hold_scheduling", "release_scheduling"}
-)
+#: Ops after which, until the next settle, unhealthy, missing or terminating pods may be the
+#: harness's doing, not the controller's (:attr:`sts_props.ops.Op.disturbs`).
+DISTURBING_OPS = frozenset(kinds_where(lambda cls: cls.disturbs))
 #: Ops after which the *targeted* pod is deleted by someone other than the update/scale logic
 #: (the user for delete_pod, kill_pod, evict_pod; RP-1 replacing a Failed/Succeeded pod for
-#: fail_pod; the node's eviction for fail_node, whose ``colocated`` pods go too).
-POD_DELETING_OPS = frozenset({"delete_pod", "fail_pod", "kill_pod", "evict_pod", "fail_node"})
+#: fail_pod; the node's eviction for fail_node, whose ``colocated`` pods go too):
+#: :attr:`sts_props.ops.Op.deletes_pod`.
+POD_DELETING_OPS = frozenset(kinds_where(lambda cls: cls.deletes_pod))
 #: How far (seconds) a cluster controller's informer cache may lag the harness's own watch:
 #: an action is judged against any state the controller could still have been looking at
 #: (kubernetes#41889: the observer saw fresher state than the controller). The model's cache
 #: is always fresh (granularity 0): no lag there.
 INFORMER_LAG = 2.0
 #: Ops that change the pod template and so start a new rollout (REV-1).
-TEMPLATE_OPS = frozenset({"set_template", "revert_template"})
+TEMPLATE_OPS = frozenset(kinds_where(lambda cls: cls.edits == "template"))
 #: The harness's hold annotation (``HoldNotReady``); a held pod is NotReady on purpose.
 HOLD_KEY = HARNESS_PREFIX + "hold"
 
@@ -555,7 +551,7 @@ class Timeline:
             index = as_int(ev.data.get("index"), -1)
             if ev.phase == "invoke":
                 self.op_invokes[index] = ev
-                if kind in FAULT_OPS:
+                if kind in DISTURBING_OPS:
                     self.fault_seqs.append(ev.seq)
                 if kind in POD_DELETING_OPS and isinstance(op.get("ordinal"), int):
                     r.pending.setdefault(int(op["ordinal"]), []).append((index, ev.seq))

@@ -8,7 +8,7 @@ alike), and the only generic module that imports the backend packages.
 >>> make_cluster("nope")  # doctest: +ELLIPSIS
 Traceback (most recent call last):
 ...
-sts_props.cluster.base.BackendUnavailable: unknown backend 'nope'; choose one of k3s, ...
+sts_props.errors.BackendUnavailable: unknown backend 'nope'; choose one of k3s, ...
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ from sts_props.cluster.k3s import K3sCluster
 from sts_props.cluster.kubeconfig import KubeconfigCluster
 from sts_props.cluster.kwok import KwokCluster
 from sts_props.cluster.kwok_image import KwokImageCluster
-
-CLUSTER_BACKENDS = ("kwok", "kwok-image", "k3s", "kubeconfig")
+from sts_props.defaults import CLUSTER_BACKENDS as CLUSTER_BACKENDS
+from sts_props.defaults import DEFAULT_VERSION
 
 _CLASSES: dict[str, type[Cluster]] = {
     "kwok": KwokCluster, "kwok-image": KwokImageCluster, "k3s": K3sCluster,
@@ -42,7 +42,7 @@ def backend_class(backend: str) -> type[Cluster]:
                                  f"{', '.join(sorted(CLUSTER_BACKENDS))}") from None
 
 
-def make_cluster(backend: str, version: str = "v1.37.2", *,
+def make_cluster(backend: str, version: str = DEFAULT_VERSION, *,
                  progress: Callable[[str], None] | None = None,
                  kubeconfig: Path | None = None, context: str | None = None,
                  allow_existing: bool = False, image: str | None = None,

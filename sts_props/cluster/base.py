@@ -21,7 +21,7 @@ False
 >>> Dummy().fail_node(None, "node-0", "ns")
 Traceback (most recent call last):
 ...
-sts_props.cluster.base.ClusterError: the dummy backend cannot fail a node
+sts_props.errors.ClusterError: the dummy backend cannot fail a node
 """
 
 from __future__ import annotations
@@ -33,19 +33,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+# defined once in sts_props.errors; re-exported here, where the backends have always found them
+from sts_props.errors import BackendUnavailable as BackendUnavailable
+from sts_props.errors import ClusterError as ClusterError
+
 #: Label on every namespace (and StorageClass) the harness creates; the guard relies on it.
 CREATED_BY_LABEL = "app.kubernetes.io/created-by"
 CREATED_BY_VALUE = "sts-props"
 #: Annotation naming the run (one Cluster object) that created a namespace.
 RUN_ID_ANNOTATION = "sts-props.io/run-id"
-
-
-class ClusterError(RuntimeError):
-    """A backend cannot do what was asked; the message says what and how to fix it."""
-
-
-class BackendUnavailable(ClusterError):
-    """The backend cannot run here at all (missing Docker, binaries, ...)."""
 
 
 @dataclass(frozen=True)
@@ -57,8 +53,13 @@ class Capabilities:
     #: pod readiness and phase can be set through the status subresource and stay so
     status_faults: bool = True
     #: the fault ops (plan-file kinds, :data:`sts_props.ops.FAULT_OPS`) this backend performs;
-    #: ``sts-props check --faults`` generates only these and names the others as skipped
+    #: ``sts-props check --faults`` generates only these and names the others as skipped.
+    #: A backend derives it from the op catalogue (:func:`sts_props.ops.faults_performed_by`),
+    #: where each op class states why a backend cannot perform it (``Op.unsupported``)
     faults: frozenset[str] = frozenset()
+    #: why the backend performs none of the faults, when that is the backend's own choice
+    #: rather than each op's (``Op.unsupported``); empty for backends that derive ``faults``
+    faults_withheld: str = ""
 
     def missing_faults(self) -> list[str]:
         """Fault kinds this backend cannot perform, sorted.

@@ -36,23 +36,15 @@ from sts_props.cluster.base import (
     ClusterError,
     typed_apis,
 )
-from sts_props.cluster.faults import (
-    EXECUTORS,
-    release_finalizers,
-    release_scheduling,
-    remove_policy,
-    resolve_fail_node,
-)
+from sts_props.cluster.faults import CLEANUPS, EXECUTORS, RESOLVERS
 from sts_props.cluster.recorder import Recorder
 from sts_props.history import History
 from sts_props.model.environment import HOLD_ANNOTATION
 from sts_props.ops import (
-    FAULT_OPS,
-    SPEC_OPS,
+    OP_TYPES,
     Create,
     DeletePVC,
     DeleteSet,
-    FailNode,
     FailPod,
     HoldNotReady,
     Op,
@@ -158,11 +150,8 @@ class ClusterRun:
     def __exit__(self, *exc: object) -> None:
         if self.recorder is not None:
             self.recorder.stop()
-        if self.denied:
-            remove_policy(self)
-        if self.cordoned:  # nodes are cluster-wide: the next run must find them schedulable
-            release_scheduling(self)
-        release_finalizers(self)  # or the namespace could never finish deleting
+        for undo in CLEANUPS:  # what faults left behind (sts_props.cluster.faults)
+            undo(self)
         self._delete_namespace()
         if self.api is not None:
             self.api.close()
@@ -240,10 +229,11 @@ class ClusterRun:
         self.cluster.supervise()  # a component that crashed since the last op is back first
         index = self.index
         self.index += 1
-        if isinstance(op, FailNode) and "fail_node" in self.cluster.capabilities.faults:
-            op = resolve_fail_node(self, op)  # the History names the pods it takes down
+        resolve = RESOLVERS.get(op.kind)
+        if resolve is not None and op.kind in self.cluster.capabilities.faults:
+            op = resolve(self, op)  # FailNode: the History names the pods it takes down
         # Injected faults are marked in the History (and restarts carry their duration).
-        fault: dict[str, Any] = {"fault": True} if op.kind in FAULT_OPS else {}
+        fault: dict[str, Any] = {"fault": True} if op.fault else {}
         restarts = len(self.fault_seconds)
         self.rec.note("op", {"phase": "invoke", "index": index, "op": op.to_dict(), **fault})
         rv: int | None = None
@@ -260,43 +250,51 @@ class ClusterRun:
         return outcome
 
     def _perform(self, op: Op) -> tuple[Outcome, int | None]:
-        ns = self.namespace
+        """Perform ``op``: a fault executor (:data:`sts_props.cluster.faults.EXECUTORS`, also
+        DeletePod) or the driver's own (:data:`DRIVER_OPS`)."""
+        executor = EXECUTORS.get(op.kind)
+        if executor is not None:
+            if op.fault and op.kind not in self.cluster.capabilities.faults:
+                raise ClusterError(f"the {self.cluster.name} backend cannot perform {op.kind}")
+            outcome, self.performed = executor(self, op)
+            return outcome, None
+        own = DRIVER_OPS.get(type(op))
+        if own is None:
+            raise ClusterError(f"the cluster driver has no executor for op {op.kind}")
+        return own(self, op)
+
+    def _create(self, op: Op) -> tuple[Outcome, int | None]:
+        """Create: storage classes and the Service first; RecreateSet: the set only."""
         if isinstance(op, Create):
             self._ensure_storage_classes()
             svc = self.manifests.service
             if svc is not None:
-                self.core.create_namespaced_service(ns, svc)
-        if isinstance(op, Create | RecreateSet):
-            body = copy.deepcopy(self.editor.manifest)
-            body.setdefault("metadata", {}).pop("namespace", None)
-            created = self.apps.create_namespaced_stateful_set(ns, body)
-            return Outcome.accepted(), _rv(created)
-        if op.kind in SPEC_OPS:
-            return self._update_spec(op)
-        if isinstance(op, DeleteSet):
-            self.apps.delete_namespaced_stateful_set(self.set_name, ns,
-                                                     propagation_policy=op.propagation)
-            return Outcome.accepted(), None
-        if isinstance(op, DeletePVC):
-            spec = self.editor.manifest.get("spec") or {}
-            templates = spec.get("volumeClaimTemplates") or []
-            if not templates:
-                return Outcome.rejected(404, "NotFound", "no volumeClaimTemplates"), None
-            first = (templates[0].get("metadata") or {}).get("name")
-            deleted = self.core.delete_namespaced_persistent_volume_claim(
-                f"{first}-{self.set_name}-{op.ordinal}", ns)
-            return Outcome.accepted(), _rv(deleted)
-        executor = EXECUTORS.get(op.kind)
-        if executor is not None:  # DeletePod and the fault ops (sts_props.cluster.faults)
-            if op.kind in FAULT_OPS and op.kind not in self.cluster.capabilities.faults:
-                raise ClusterError(f"the {self.cluster.name} backend cannot perform {op.kind}")
-            outcome, self.performed = executor(self, op)
-            return outcome, None
-        if isinstance(op, FailPod | HoldNotReady | ReleasePod):
-            return self._pod_fault(op), None
-        if isinstance(op, Settle):
-            return Outcome.accepted(), None
-        raise ClusterError(f"the cluster driver has no executor for op {op.kind}")
+                self.core.create_namespaced_service(self.namespace, svc)
+        body = copy.deepcopy(self.editor.manifest)
+        body.setdefault("metadata", {}).pop("namespace", None)
+        created = self.apps.create_namespaced_stateful_set(self.namespace, body)
+        return Outcome.accepted(), _rv(created)
+
+    def _delete_set(self, op: Op) -> tuple[Outcome, int | None]:
+        assert isinstance(op, DeleteSet)
+        self.apps.delete_namespaced_stateful_set(self.set_name, self.namespace,
+                                                 propagation_policy=op.propagation)
+        return Outcome.accepted(), None
+
+    def _delete_pvc(self, op: Op) -> tuple[Outcome, int | None]:
+        assert isinstance(op, DeletePVC)
+        spec = self.editor.manifest.get("spec") or {}
+        templates = spec.get("volumeClaimTemplates") or []
+        if not templates:
+            return Outcome.rejected(404, "NotFound", "no volumeClaimTemplates"), None
+        first = (templates[0].get("metadata") or {}).get("name")
+        deleted = self.core.delete_namespaced_persistent_volume_claim(
+            f"{first}-{self.set_name}-{op.ordinal}", self.namespace)
+        return Outcome.accepted(), _rv(deleted)
+
+    def _settle(self, op: Op) -> tuple[Outcome, int | None]:
+        """Nothing to perform: the caller waits (``run_differential``, ``wait_until``)."""
+        return Outcome.accepted(), None
 
     def _update_spec(self, op: Op) -> tuple[Outcome, int | None]:
         from kubernetes.client.exceptions import ApiException
@@ -318,22 +316,23 @@ class ClusterRun:
             return Outcome.accepted(), _rv(updated)
         return Outcome.rejected(409, "Conflict", "the StatefulSet kept changing"), None
 
-    def _pod_fault(self, op: FailPod | HoldNotReady | ReleasePod) -> Outcome:
+    def _pod_fault(self, op: Op) -> tuple[Outcome, int | None]:
         """Readiness and phase faults through the status subresource (kwok keeps them, as its
         stages skip pods carrying the hold annotation)."""
+        assert isinstance(op, FailPod | HoldNotReady | ReleasePod)
         name = pod_name(self.set_name, op.ordinal)
         ns = self.namespace
         pod = self.core.read_namespaced_pod(name, ns)
         now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
         if isinstance(op, ReleasePod):
             if HOLD_ANNOTATION not in (pod.metadata.annotations or {}):
-                return Outcome.accepted()
+                return Outcome.accepted(), None
             self.core.patch_namespaced_pod(name, ns, {"metadata": {"annotations": {
                 HOLD_ANNOTATION: None}}})
             if pod.status.phase == "Running":
                 self.core.patch_namespaced_pod_status(name, ns, {"status": {"conditions": [
                     {"type": "Ready", "status": "True", "lastTransitionTime": now}]}})
-            return Outcome.accepted()
+            return Outcome.accepted(), None
         self.core.patch_namespaced_pod(name, ns, {"metadata": {"annotations": {
             HOLD_ANNOTATION: "true"}}})
         status: dict[str, Any] = {"conditions": [
@@ -341,7 +340,7 @@ class ClusterRun:
         if isinstance(op, FailPod):
             status["phase"] = op.phase
         self.core.patch_namespaced_pod_status(name, ns, {"status": status})
-        return Outcome.accepted()
+        return Outcome.accepted(), None
 
     def _ensure_storage_classes(self) -> None:
         """Every class the claims ask for exists, served by this backend's provisioner.
@@ -432,6 +431,23 @@ class ClusterRun:
 
     def mark_quiescent(self, after_op: int, settled: bool, reason: str) -> None:
         self.rec.note("quiescent", {"afterOp": after_op, "settled": settled, "reason": reason})
+
+
+#: ``(run, op) -> (outcome, resourceVersion or None)``: the ops the driver performs itself.
+DriverOp = Callable[[ClusterRun, Op], tuple[Outcome, int | None]]
+#: The driver's executor of every op class that is neither a fault nor DeletePod (those are
+#: in :data:`sts_props.cluster.faults.EXECUTORS`).
+DRIVER_OPS: dict[type[Op], DriverOp] = {
+    Create: ClusterRun._create,
+    RecreateSet: ClusterRun._create,
+    **{cls: ClusterRun._update_spec for cls in OP_TYPES.values() if cls.edits is not None},
+    DeleteSet: ClusterRun._delete_set,
+    DeletePVC: ClusterRun._delete_pvc,
+    FailPod: ClusterRun._pod_fault,
+    HoldNotReady: ClusterRun._pod_fault,
+    ReleasePod: ClusterRun._pod_fault,
+    Settle: ClusterRun._settle,
+}
 
 
 def _rv(obj: Any) -> int | None:

@@ -144,13 +144,14 @@ def _finalizer(run: ClusterRun, op: Op) -> Result:
     return Outcome.accepted(), op
 
 
-def resolve_fail_node(run: ClusterRun, op: FailNode) -> FailNode:
+def resolve_fail_node(run: ClusterRun, op: Op) -> Op:
     """``op`` with ``colocated`` filled in from the cluster: the set's other pods on the node
     of pod ``op.ordinal`` now. The driver records this before performing the op, so that the
     History says up front which pods the fault takes down (the checks read the invoke record).
     Unchanged if the pod does not exist or is on no node."""
     from kubernetes.client.exceptions import ApiException
 
+    assert isinstance(op, FailNode)
     try:
         pod = run.core.read_namespaced_pod(pod_name(run.set_name, op.ordinal), run.namespace)
     except ApiException:
@@ -356,6 +357,8 @@ def release_scheduling(run: ClusterRun) -> None:
     run.cordoned.clear()
 
 
+#: The cluster's executor of every fault kind, and of DeletePod (the driver performs the other
+#: ops itself: ``sts_props.cluster.driver.DRIVER_OPS``).
 EXECUTORS: dict[str, Callable[[ClusterRun, Op], Result]] = {
     "delete_pod": _delete_pod,
     "kill_pod": _kill,
@@ -371,3 +374,16 @@ EXECUTORS: dict[str, Callable[[ClusterRun, Op], Result]] = {
     "hold_scheduling": _hold_scheduling,
     "release_scheduling": _release_scheduling,
 }
+#: Ops part of which only the cluster can fill in, by kind: the driver records the op as
+#: resolved (before performing it), and a differential run performs it on the cluster first
+#: and gives the model the op as performed.
+RESOLVERS: dict[str, Callable[[ClusterRun, Op], Op]] = {
+    "fail_node": resolve_fail_node,
+}
+#: What a run undoes at its end (``ClusterRun.__exit__``), in order, whatever its faults left
+#: behind; each is a no-op when there is nothing to undo.
+CLEANUPS: tuple[Callable[[ClusterRun], None], ...] = (
+    remove_policy,  # the deny policy is cluster-scoped
+    release_scheduling,  # nodes are cluster-wide: the next run must find them schedulable
+    release_finalizers,  # or the namespace could never finish deleting
+)

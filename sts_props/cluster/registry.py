@@ -52,6 +52,7 @@ from urllib.parse import urlsplit
 
 from sts_props.cluster.base import ClusterError
 from sts_props.cluster.lifecycle import cache_dir, pid_alive
+from sts_props.errors import KubeconfigError
 
 __all__ = [
     "REGISTRY_ENV",
@@ -260,10 +261,6 @@ def find_by_server(url: str, root: Path | None = None) -> ClusterEntry | None:
 
 
 # -- kubeconfig files -------------------------------------------------------------------------
-class KubeconfigError(ClusterError):
-    """A kubeconfig file is missing, unreadable, or lacks the context asked for."""
-
-
 @dataclass(frozen=True)
 class KubeconfigTarget:
     """What a kubeconfig context points at."""

@@ -17,23 +17,6 @@ import weakref
 from dataclasses import dataclass
 
 from sts_props.model.world import Claim, Pod, Revision, World
-from sts_props.ops import (
-    AllowPodWrites,
-    DeletePod,
-    DenyPodWrites,
-    EvictPod,
-    FailNode,
-    FlapReadiness,
-    HoldScheduling,
-    HoldTerminating,
-    KillPod,
-    Op,
-    ReleaseScheduling,
-    ReleaseTerminating,
-    RestartApiserver,
-    RestartController,
-)
-from sts_props.outcome import Outcome
 
 HOLD_ANNOTATION = "sts-props.io/hold"
 #: The finalizer of :class:`~sts_props.ops.HoldTerminating` (the cluster driver uses it too).
@@ -131,9 +114,9 @@ def apply_env(world: World, action: EnvAction) -> None:
     elif verb == "remove_pod":
         world.remove(world.pods[name])
     elif verb == "gc_pod":
-        _delete(world, world.pods[name])
+        mark_deleted(world, world.pods[name])
     elif verb == "gc_claim":
-        _delete(world, world.claims[name])
+        mark_deleted(world, world.claims[name])
     elif verb == "gc_revision":
         world.remove(world.revisions[name])
     elif verb.startswith("orphan_"):
@@ -157,7 +140,8 @@ def _lookup(world: World, kind: str, name: str) -> Pod | Claim | Revision:
     return world.revisions[name]
 
 
-def _delete(world: World, obj: Pod | Claim) -> None:
+def mark_deleted(world: World, obj: Pod | Claim) -> None:
+    """Start the deletion of ``obj`` (its deletionTimestamp), unless it already started."""
     if obj.deleted is None:
         obj.deleted = world.now
         world.touch(obj)
@@ -173,10 +157,23 @@ def next_timer(world: World) -> float | None:
     return min(due) if due else None
 
 
-# -- faults (issue 5) ---------------------------------------------------------------------------
+# -- fault state (issue 5) -----------------------------------------------------------------------
+# The ops themselves are performed by sts_props.model.handlers; what they leave behind that the
+# environment and the controller consult later is kept here.
+
 #: Pod names the API refuses to create, delete or evict (DenyPodWrites), per World. Kept here,
 #: not on the World, because only faults need it; a weak map dies with its World.
 _DENIED: weakref.WeakKeyDictionary[World, set[str]] = weakref.WeakKeyDictionary()
+
+
+def deny_pod_writes(world: World, pod: str) -> None:
+    """From now on an admission policy refuses writes of pod ``pod`` (DenyPodWrites)."""
+    _DENIED.setdefault(world, set()).add(pod)
+
+
+def allow_pod_writes(world: World) -> None:
+    """Lift every denial (AllowPodWrites)."""
+    _DENIED.pop(world, None)
 
 
 def write_denied(world: World, pod: str) -> bool:
@@ -187,7 +184,7 @@ def write_denied(world: World, pod: str) -> bool:
     EX-2).
 
     >>> w = World("web")
-    >>> _ = apply_fault(w, DenyPodWrites(1), "web")
+    >>> deny_pod_writes(w, "web-1")
     >>> write_denied(w, "web-1"), write_denied(w, "web-0")
     (True, False)
     """
@@ -198,6 +195,14 @@ def write_denied(world: World, pod: str) -> bool:
 _SCHEDULING_HELD: weakref.WeakSet[World] = weakref.WeakSet()
 
 
+def hold_scheduling(world: World, held: bool) -> None:
+    """Hold (HoldScheduling) or release (ReleaseScheduling) the scheduling of new pods."""
+    if held:
+        _SCHEDULING_HELD.add(world)
+    else:
+        _SCHEDULING_HELD.discard(world)
+
+
 def scheduling_held(world: World) -> bool:
     """Whether a :class:`~sts_props.ops.HoldScheduling` is in force: the environment then
     starts no Pending pod (every node is cordoned). Nothing else changes: running pods keep
@@ -206,116 +211,11 @@ def scheduling_held(world: World) -> bool:
     a quiescent state short of the 10.3 target until :class:`~sts_props.ops.ReleaseScheduling`.
 
     >>> w = World("web")
-    >>> _ = apply_fault(w, HoldScheduling(), "web")
+    >>> hold_scheduling(w, True)
     >>> scheduling_held(w)
     True
-    >>> _ = apply_fault(w, ReleaseScheduling(), "web")
+    >>> hold_scheduling(w, False)
     >>> scheduling_held(w)
     False
     """
     return world in _SCHEDULING_HELD
-
-
-def _forbidden(name: str) -> Outcome:
-    return Outcome.rejected(403, "Forbidden", f'pods "{name}" is forbidden: '
-                            "ValidatingAdmissionPolicy denied request (sts-props deny)")
-
-
-def apply_fault(world: World, op: Op, set_name: str) -> Outcome | None:
-    """Perform a fault op (or a user delete refused by a DenyPodWrites) on the model.
-
-    Returns the op's outcome, or None when ``op`` is not one this function handles (the
-    runner then performs it). Every fault changes only what the API would show; what the
-    controller does about it follows in later syncs.
-
-    >>> w = World("web")
-    >>> apply_fault(w, KillPod(0), "web").describe()
-    'rejected 404 NotFound: pod web-0 not found'
-    """
-    if isinstance(op, RestartController | RestartApiserver):
-        # EX-1/EX-3: the controller's only state is in the API (no expectations); a restart
-        # drops its queue, backoff and caches, and the next sync rebuilds them. The model's
-        # sync is a pure function of the World, so nothing changes here.
-        return Outcome.accepted()
-    if isinstance(op, DenyPodWrites):
-        _DENIED.setdefault(world, set()).add(f"{set_name}-{op.ordinal}")
-        return Outcome.accepted()
-    if isinstance(op, AllowPodWrites):
-        _DENIED.pop(world, None)
-        return Outcome.accepted()
-    if isinstance(op, HoldScheduling):
-        _SCHEDULING_HELD.add(world)  # only start_pod is affected (env_actions)
-        return Outcome.accepted()
-    if isinstance(op, ReleaseScheduling):
-        _SCHEDULING_HELD.discard(world)
-        return Outcome.accepted()
-    pod_ops = DeletePod | KillPod | EvictPod | FlapReadiness | HoldTerminating \
-        | ReleaseTerminating | FailNode
-    if not isinstance(op, pod_ops):
-        return None
-    name = f"{set_name}-{op.ordinal}"
-    pod = world.pods.get(name)
-    if isinstance(op, DeletePod) and pod is None:
-        return None  # the runner's 404
-    if pod is None:
-        return Outcome.rejected(404, "NotFound", f"pod {name} not found")
-    # A DELETE reads the object before admission: NotFound comes first, then the policy.
-    if isinstance(op, DeletePod | KillPod | EvictPod) and write_denied(world, name):
-        return _forbidden(name)
-    if isinstance(op, DeletePod):
-        return None  # not denied: the runner's own delete
-    if isinstance(op, KillPod):
-        _force_delete(world, pod)
-    elif isinstance(op, EvictPod):
-        _delete(world, pod)  # a graceful delete with the pod's grace period
-    elif isinstance(op, FlapReadiness):
-        if pod.phase == "Running" and pod.ready and not pod.terminating:
-            pod.ready, pod.ready_since = False, None
-            world.touch(pod)
-            pod.ready, pod.ready_since = True, world.now  # PR-4: the availability clock restarts
-            world.touch(pod)
-    elif isinstance(op, HoldTerminating):
-        if HOLD_FINALIZER not in pod.finalizers:
-            pod.finalizers.append(HOLD_FINALIZER)
-            world.touch(pod)
-    elif isinstance(op, ReleaseTerminating):
-        if HOLD_FINALIZER in pod.finalizers:
-            pod.finalizers.remove(HOLD_FINALIZER)
-            world.touch(pod)  # a terminating pod is then removed by remove_pod (PR-2)
-    else:
-        return _fail_node(world, op, set_name)
-    return Outcome.accepted()
-
-
-def _force_delete(world: World, pod: Pod) -> None:
-    """Grace period 0: the object goes at once, unless a finalizer holds it (PR-2)."""
-    if pod.finalizers:
-        _delete(world, pod)
-    else:
-        world.remove(pod)
-
-
-def _fail_node(world: World, op: FailNode, set_name: str) -> Outcome:
-    """The node of pod ``op.ordinal`` (and of ``op.colocated``) fails and is replaced.
-
-    A Pending pod in the model is not scheduled (its claims are not bound), so it is on no
-    node: 409. Each scheduled pod on the node is marked NotReady (node lifecycle controller),
-    evicted (a graceful delete that no kubelet completes), then force-deleted by pod GC once
-    the node object is deleted; a finalizer still holds it (PR-2). Pods of other ordinals
-    (and Pending ones) are not on the node and are untouched.
-    """
-    name = f"{set_name}-{op.ordinal}"
-    first = world.pods[name]
-    if first.phase == "Pending":
-        return Outcome.rejected(409, "Conflict", f"pod {name} is not scheduled to a node")
-    for ordinal in (op.ordinal, *sorted(set(op.colocated) - {op.ordinal})):
-        pod = world.pods.get(f"{set_name}-{ordinal}")
-        if pod is None or pod.phase == "Pending":
-            continue
-        if pod.ready:
-            pod.ready, pod.ready_since = False, None
-            world.touch(pod)
-        _delete(world, pod)
-        if not pod.finalizers:
-            world.remove(pod)
-    return Outcome.accepted()

@@ -19,37 +19,12 @@ from dataclasses import dataclass, field
 from sts_props.history import History
 from sts_props.model.config import ModelConfig
 from sts_props.model.controller import SyncPlan, apply_plan, sync
-from sts_props.model.environment import (
-    HOLD_ANNOTATION,
-    EnvAction,
-    apply_env,
-    apply_fault,
-    env_actions,
-    next_timer,
-)
-from sts_props.model.validation import (
-    default_statefulset,
-    drop_disabled_fields,
-    validate_create,
-    validate_update,
-)
-from sts_props.model.world import Pod, StatefulSet, World
-from sts_props.ops import (
-    SPEC_OPS,
-    Create,
-    DeletePod,
-    DeletePVC,
-    DeleteSet,
-    FailPod,
-    HoldNotReady,
-    Op,
-    RecreateSet,
-    ReleasePod,
-    Settle,
-)
+from sts_props.model.environment import EnvAction, apply_env, env_actions, next_timer
+from sts_props.model.handlers import HANDLERS
+from sts_props.model.world import World
+from sts_props.ops import Op, Settle
 from sts_props.outcome import Outcome
 from sts_props.scenario import Manifests, Scenario
-from sts_props.snapshot import pod_name
 from sts_props.spec_edit import SpecEditor
 
 #: A settle that takes more steps than this is reported as not settled (a livelock).
@@ -114,6 +89,8 @@ class ModelRun:
         #: documented non-terminating behaviours met (not model failures), see settle()
         self.livelocks: list[str] = []
         self._update_deletions: Counter[str] = Counter()
+        #: ``(settled, reason)`` of the last Settle op, recorded as its quiescent point
+        self.last_settle: tuple[bool, str] = (True, "")
 
     @property
     def history(self) -> History:
@@ -121,22 +98,25 @@ class ModelRun:
 
     # -- ops ---------------------------------------------------------------------------------------
     def apply(self, op: Op) -> Outcome:
-        """Invoke one op, record invoke/ok/fail, then let the system move as the chooser says."""
+        """Invoke one op, record invoke/ok/fail, then let the system move as the chooser says.
+
+        The op is performed by its handler (:data:`sts_props.model.handlers.HANDLERS`); a
+        Settle's handler is the settle itself, after which nothing more moves.
+        """
         index = len(self.outcomes)
         w = self.world
         self.history.op("invoke", index, op.to_dict(), t=w.now)
-        if isinstance(op, Settle):
-            settled, reason = self.settle()
-            outcome = Outcome.accepted()
-            self.outcomes.append(outcome)
-            self.history.op("ok", index, op.to_dict(), t=w.now, outcome=outcome.to_dict())
-            self.history.quiescent(index, settled, reason, t=w.now)
-            return outcome
-        outcome = self._perform(op)
+        handler = HANDLERS.get(type(op))
+        if handler is None:  # pragma: no cover - tests/test_op_catalogue.py rules it out
+            raise AssertionError(f"the model has no handler for op {op.kind}")
+        outcome = handler(self, op)
         self.outcomes.append(outcome)
         self.rules.update(outcome.rules)
         phase = "ok" if outcome.ok else "fail"
         self.history.op(phase, index, op.to_dict(), t=w.now, outcome=outcome.to_dict())
+        if isinstance(op, Settle):
+            self.history.quiescent(index, *self.last_settle, t=w.now)
+            return outcome
         w.refresh_endpoints()
         budget = self.chooser.steps_after(op)
         if budget is None:
@@ -146,97 +126,6 @@ class ModelRun:
                 if not self.step():
                     break
         return outcome
-
-    def _perform(self, op: Op) -> Outcome:
-        w = self.world
-        faulted = apply_fault(w, op, self.set_name)  # fault ops, and deletes a policy refuses
-        if faulted is not None:
-            return faulted
-        if isinstance(op, Create | RecreateSet):
-            return self._create(op)
-        if op.kind in SPEC_OPS:
-            return self._update_spec(op)
-        if isinstance(op, DeleteSet):
-            if w.sts is None:
-                return Outcome.rejected(404, "NotFound", f"statefulset {self.set_name} not found")
-            if w.sts.deleted is not None:
-                return Outcome.accepted()
-            self.rules["DEL-1"] += 1
-            if op.propagation == "Background":
-                w.remove(w.sts)
-            else:
-                w.sts.deleted = w.now
-                w.sts.finalizers.append(
-                    "orphan" if op.propagation == "Orphan" else "foregroundDeletion")
-                w.touch(w.sts)
-            return Outcome.accepted()
-        if isinstance(op, DeletePVC):
-            templates = (self.editor.manifest.get("spec") or {}).get("volumeClaimTemplates") or []
-            first = (templates[0].get("metadata") or {}).get("name") if templates else None
-            cname = f"{first}-{self.set_name}-{op.ordinal}"
-            claim = w.claims.get(cname) if first else None
-            if claim is None:
-                return Outcome.rejected(404, "NotFound", f"persistentvolumeclaim {cname} not found")
-            if claim.deleted is None:
-                claim.deleted = w.now
-                w.touch(claim)
-            return Outcome.accepted()
-        if isinstance(op, DeletePod | FailPod | HoldNotReady | ReleasePod):
-            pod = w.pods.get(pod_name(self.set_name, op.ordinal))
-            if pod is None:
-                return Outcome.rejected(404, "NotFound",
-                                        f"pod {pod_name(self.set_name, op.ordinal)} not found")
-            self._pod_op(op, pod)
-            return Outcome.accepted()
-        raise AssertionError(f"the model has no rule for op {op.kind}")  # pragma: no cover
-
-    def _pod_op(self, op: Op, pod: Pod) -> None:
-        w = self.world
-        if isinstance(op, DeletePod):
-            if pod.deleted is None:
-                pod.deleted = w.now
-        elif isinstance(op, FailPod):
-            pod.phase, pod.ready, pod.ready_since = op.phase, False, None
-        elif isinstance(op, HoldNotReady):
-            pod.held, pod.ready, pod.ready_since = True, False, None
-            pod.annotations[HOLD_ANNOTATION] = "true"
-        elif isinstance(op, ReleasePod) and pod.held:
-            pod.held = False
-            pod.annotations.pop(HOLD_ANNOTATION, None)
-            if pod.phase == "Running":
-                pod.ready, pod.ready_since = True, w.now
-        w.touch(pod)
-
-    def _create(self, op: Op) -> Outcome:
-        w = self.world
-        if w.sts is not None:
-            return Outcome.rejected(409, "AlreadyExists",
-                                    f'statefulsets.apps "{self.set_name}" already exists')
-        manifest = default_statefulset(self.editor.manifest, self.config)
-        causes = validate_create(manifest, self.config)
-        if causes:
-            return Outcome.invalid(causes)
-        if isinstance(op, Create):
-            w.service = self.manifests.service
-        w.add_set(StatefulSet(manifest))
-        return Outcome.accepted()
-
-    def _update_spec(self, op: Op) -> Outcome:
-        w = self.world
-        if w.sts is None:
-            return Outcome.rejected(404, "NotFound", f"statefulset {self.set_name} not found")
-        proposed = self.editor.propose(op)
-        new = default_statefulset(proposed, self.config)
-        drop_disabled_fields(w.sts.manifest, new, self.config)
-        causes = validate_update(w.sts.manifest, new, self.config)
-        if causes:
-            return Outcome.invalid(causes)
-        if new.get("spec") != w.sts.manifest.get("spec"):
-            w.sts.generation += 1  # ST-7: any semantic spec change bumps the generation
-        w.sts.replace_manifest(new)  # default_statefulset made ``new`` a private deep copy
-        self.editor.accept(op, proposed)
-        w.touch(w.sts)
-        return Outcome.accepted()
 
     # -- moving the system -------------------------------------------------------------------------
     def enabled(self) -> tuple[SyncPlan | None, list[EnvAction]]:

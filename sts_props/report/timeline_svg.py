@@ -4,10 +4,11 @@ One lane per ordinal: a bar per :class:`~sts_props.report.lanes.Segment` coloure
 readiness (grey Pending, amber Running but not Ready, green Ready, red Failed/Succeeded; faded
 with a dashed outline while terminating; a dark outline while the harness holds it NotReady),
 a thin strip under it coloured by revision with the revision's name, and a tick where a new pod
-object (a new uid) takes the ordinal. Ops are vertical lines labelled at the top (faults in red,
-spec changes in blue, settles dotted grey; a rejected op is marked "rejected"). Each highlighted
-violation is a red band at its history record(s), labelled ``V1``, ``V2``... with the rule, and a
-red ring on the lane of the pod the record is about.
+object (a new uid) takes the ordinal. Ops are vertical lines labelled at the top in their
+class's colour (faults, disruptions and set deletion red, other changes blue, settles dotted
+grey; a rejected op is marked "rejected"). Each highlighted violation is a red band at its
+history record(s), labelled ``V1``, ``V2``... with the rule, and a red ring on the lane of the
+pod the record is about.
 
 The x axis is the history position (``seq``), the unit every violation cites; the axis labels
 also give the time ``t`` of those records.
@@ -28,11 +29,10 @@ from dataclasses import dataclass
 from xml.sax.saxutils import escape, quoteattr
 
 from sts_props.history import History
+from sts_props.ops import CHANGE_COLOUR, OP_TYPES, Settle
 from sts_props.report.lanes import Segment, pod_lanes
 from sts_props.snapshot import ordinal_of
 
-FAULT_OPS = frozenset({"delete_pod", "fail_pod", "hold_not_ready", "release_pod", "delete_pvc",
-                       "delete_set"})
 STATE_COLOURS = {"Pending": "#bdbdbd", "Running": "#f0ad4e", "Ready": "#4caf50",
                  "Failed": "#d9534f", "Succeeded": "#d9534f", "Unknown": "#9e9e9e"}
 REVISION_COLOURS = ("#1f77b4", "#9467bd", "#17becf", "#8c564b", "#e377c2", "#7f7f7f",
@@ -136,6 +136,17 @@ def _draw_lane(c: _Canvas, ordinal: int, y: float, segments: list[Segment],
     c.add("</g>")
 
 
+def op_colour(kind: str) -> str:
+    """The colour of an op's line: its class's :attr:`~sts_props.ops.Op.colour` (faults and
+    disruptions red, settles grey, other changes blue; an unknown kind blue too).
+
+    >>> op_colour("kill_pod") == op_colour("delete_pod") != op_colour("scale")
+    True
+    """
+    cls = OP_TYPES.get(kind)
+    return cls.colour if cls is not None else CHANGE_COLOUR
+
+
 def _draw_ops(c: _Canvas, history: History, bottom: float) -> None:
     results = {int(ev.data.get("index", -1)): ev.phase for ev in history.ops()
                if ev.phase != "invoke"}
@@ -146,8 +157,8 @@ def _draw_ops(c: _Canvas, history: History, bottom: float) -> None:
         kind = str(op.get("op", "?"))
         index = int(ev.data.get("index", -1))
         x = c.x(ev.seq)
-        colour = "#c0392b" if kind in FAULT_OPS else ("#999" if kind == "settle" else "#2c6fbb")
-        dash = ' stroke-dasharray="2,3"' if kind == "settle" else ""
+        colour = op_colour(kind)
+        dash = ' stroke-dasharray="2,3"' if kind == Settle.kind else ""
         args = ", ".join(f"{k}={v}" for k, v in op.items() if k != "op")
         label = f"{index}: {kind}{f' {args}' if args else ''}"
         if results.get(index) == "fail":

@@ -30,6 +30,7 @@ from sts_props.cluster.base import (
 from sts_props.cluster.docker.container_cluster import ContainerCluster, readyz_error
 from sts_props.cluster.docker.image_check import ensure_image
 from sts_props.cluster.k3s.checks import k3s_checks
+from sts_props.ops import faults_performed_by
 
 #: The pinned k3s image (its Kubernetes minor is what the model is configured for);
 #: override with ``--k3s-image`` or ``STS_PROPS_K3S_IMAGE``.
@@ -46,12 +47,9 @@ class K3sCluster(ContainerCluster):
 
     name = "k3s"
     # A real kubelet owns pod status (no readiness flaps or held readiness through the API)
-    # and the one node runs everything (no node failure).
+    # and the one node runs everything (no node failure); each fault's reason: Op.unsupported.
     capabilities = Capabilities(real_containers=True, restart_controller=False,
-                                status_faults=False, faults=frozenset({
-                                    "kill_pod", "evict_pod", "hold_terminating",
-                                    "release_terminating", "deny_pod_writes",
-                                    "allow_pod_writes"}))
+                                status_faults=False, faults=faults_performed_by("k3s"))
     provisioner = "rancher.io/local-path"
 
     def __init__(self, image: str | None = None,

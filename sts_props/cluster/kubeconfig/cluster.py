@@ -95,7 +95,11 @@ class KubeconfigCluster(Cluster):
 
     name = "kubeconfig"
     capabilities = Capabilities(real_containers=False, restart_controller=False,
-                                status_faults=True)
+                                status_faults=True, faults_withheld=(
+                                    "not offered on a cluster somebody else runs: the guard "
+                                    "lets a run touch only its own namespaces, and node "
+                                    "failures, cordons, restarts and admission policies act "
+                                    "cluster-wide"))
 
     def __init__(self, kubeconfig: Path | None = None, context: str | None = None,
                  allow_existing: bool = False, provisioner: str | None = None,

@@ -37,6 +37,10 @@ from typing import TYPE_CHECKING
 
 from sts_props.cluster.lifecycle import cache_dir
 
+# the default version (built when none is given) and BuildError are defined once there
+from sts_props.defaults import DEFAULT_VERSION as DEFAULT_K8S_VERSION
+from sts_props.errors import BuildError
+
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Mapping
 
@@ -53,8 +57,6 @@ __all__ = [
     "normalize_version",
 ]
 
-DEFAULT_K8S_VERSION = "v1.37.2"
-"""Kubernetes version built and used when none is given (newest the Go proxy serves)."""
 
 DEFAULT_BUILD_DEADLINE = 5400.0
 """Overall time limit of :func:`build_binaries` in seconds (CI's budget is 90 minutes)."""
@@ -185,37 +187,6 @@ class BinarySet:
         old = env.get("PATH", "")
         env["PATH"] = f"{self.bin_dir}{os.pathsep}{old}" if old else str(self.bin_dir)
         return env
-
-
-class BuildError(RuntimeError):
-    """``build_binaries.sh`` failed, timed out or left binaries missing.
-
-    Attributes:
-        step: the build step that failed or was running when the deadline passed
-            (``preflight``, ``kubernetes-gomod``, ``kubernetes``, ``etcd``, ``kwok``;
-            ``verify`` when the script succeeded but a binary is missing).
-        returncode: exit status of the script (``None`` when it was killed).
-        timed_out: the overall deadline passed and the build was killed.
-        output_tail: the last lines of the script's combined output.
-
-    """
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        step: str,
-        returncode: int | None,
-        output_tail: list[str],
-        timed_out: bool = False,
-    ) -> None:
-        """Record the failure details; the message shows ``step`` and ``output_tail``."""
-        self.step = step
-        self.returncode = returncode
-        self.timed_out = timed_out
-        self.output_tail = output_tail
-        tail = "\n".join(f"    {line}" for line in output_tail)
-        super().__init__(f"{message} (step {step!r})\n  last output:\n{tail}")
 
 
 def find_binaries(

@@ -54,6 +54,7 @@ from sts_props.cluster.kwok.config import render_kwokctl_config, stage_documents
 from sts_props.cluster.kwok.nodes import fail_kwok_node, prepare_kwok_cluster
 from sts_props.cluster.kwok.registration import register_kwok, unregister_kwok
 from sts_props.cluster.lifecycle import exit_on_sigterm, pid_alive
+from sts_props.ops import faults_performed_by
 
 HOSTPATH_ROOT = Path("/tmp/hostpath_pv")
 START_DEADLINE = 120.0
@@ -72,13 +73,9 @@ class KwokCluster(Cluster):
     """A local upstream control plane with kwok nodes (see the module docstring)."""
 
     name = "kwok"
+    # every fault (none names kwok in its Op.unsupported)
     capabilities = Capabilities(real_containers=False, restart_controller=True,
-                                status_faults=True, faults=frozenset({
-                                    "kill_pod", "evict_pod", "flap_readiness",
-                                    "hold_terminating", "release_terminating", "fail_node",
-                                    "restart_controller", "restart_apiserver",
-                                    "deny_pod_writes", "allow_pod_writes", "hold_scheduling",
-                                    "release_scheduling"}))
+                                status_faults=True, faults=faults_performed_by("kwok"))
     provisioner = "kubernetes.io/host-path"
 
     def __init__(self, version: str = DEFAULT_K8S_VERSION, build: bool = True,

@@ -231,8 +231,9 @@ def prepare_source(module: Path, dest: Path, diff_text: str) -> None:
     """Make ``dest`` a writable hard-link copy of ``module`` and apply ``diff_text`` to it.
 
     ``module`` itself is never written: directories of the copy are new (``cp -al`` links
-    only files; a plain copy when ``dest`` is on another filesystem), and each file the diff touches is replaced by a private copy before GNU
-    ``patch`` runs (which, besides, writes a new file and renames it over the old one).
+    only files; a plain copy when ``dest`` is on another filesystem), and each file the diff
+    touches is replaced by a private copy before GNU ``patch`` runs (which, besides, writes a
+    new file and renames it over the old one).
 
     Raises:
         PatchError: the diff does not apply (``dest`` is left as the unpatched copy).

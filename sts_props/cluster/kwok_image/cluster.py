@@ -37,6 +37,7 @@ from sts_props.cluster.kwok_image.build import (
     local_image_tag,
 )
 from sts_props.cluster.kwok_image.checks import kwok_image_checks
+from sts_props.ops import faults_performed_by
 
 
 class KwokImageCluster(ContainerCluster):
@@ -44,13 +45,10 @@ class KwokImageCluster(ContainerCluster):
 
     name = "kwok-image"
     # The API-level faults and node failure work as on kwok; restarting a control-plane
-    # process would need an exec into the container, which this backend does not do.
+    # process would need an exec into the container, which this backend does not do
+    # (each fault's reason: its Op.unsupported).
     capabilities = Capabilities(real_containers=False, restart_controller=False,
-                                status_faults=True, faults=frozenset({
-                                    "kill_pod", "evict_pod", "flap_readiness",
-                                    "hold_terminating", "release_terminating", "fail_node",
-                                    "deny_pod_writes", "allow_pod_writes",
-                                    "hold_scheduling", "release_scheduling"}))
+                                status_faults=True, faults=faults_performed_by("kwok-image"))
     provisioner = "kubernetes.io/host-path"
 
     def __init__(self, version: str = DEFAULT_K8S_VERSION, image: str | None = None,

@@ -1,53 +1,54 @@
-"""``sts-props mutants``: mutation testing of the harness against a real cluster (issue 5).
-
-Usage::
-
-    sts-props mutants --backend kwok                          # every mutant of sts_props.mutants
-    sts-props mutants --backend kwok --only scale-down-ascending --budget 8
-    sts-props mutants --list                                  # the catalogue, no cluster
+"""Mutation runs: is each broken model variant (:mod:`sts_props.mutants`) caught on a cluster?
 
 For each mutant the *mutated* model runs differentially against the cluster on scenarios drawn
 from its targeted strategy (:mod:`sts_props.mutant_scenarios`) until the first disagreement;
-Hypothesis then shrinks that scenario, spending at most ``--budget`` further cluster runs. A
+Hypothesis then shrinks that scenario, spending at most ``budget`` further cluster runs. A
 *control* run replays the shrunk scenario with the unmutated model: the mutant counts as caught
 only if the control agrees with the cluster, so a catch is due to the mutation and not to a
-flaky comparison. The command prints, per mutant, caught / survived / unconfirmed, the time to
-the first counterexample and the shrunk plan size, then the mutation score (caught / total).
+flaky comparison. :class:`MutationReport` gives, per mutant, caught / survived / unconfirmed,
+the time to the first counterexample and the shrunk plan size, then the mutation score
+(caught / total).
 
 A disagreement is what :func:`~sts_props.differential.run_differential` reports (safety and
 quiescent checks on the cluster History, model-vs-cluster comparison, a state the cluster never
-reaches), plus one stricter comparison, :func:`strict_differences`: at the last settled point
-the two sides must have the same pods in the same phase, even when a held or failed pod blocks
-the state. The default comparison looks only at what every interleaving agrees on in a blocked
-state, which hides a controller that wrongly stops (or wrongly goes on) at a blocker; the
-control run shows that the stricter check raises no alarm on the real model for that scenario.
+reaches), plus the stricter comparison :func:`~sts_props.checks.strict.strict_differences`
+(same pods in the same phase at the last settled point, even when blocked).
 
->>> render_catalogue().splitlines()[0].split(":")[0]
-'failed-never-recreated [RP-1]'
+Usage (``sts-props mutants`` is the command line for it, :mod:`sts_props.cli.mutants`)::
+
+    from sts_props.cluster.kwok import KwokCluster
+    from sts_props.mutation_runs import run_mutation_suite
+
+    with KwokCluster() as cluster:
+        report = run_mutation_suite(cluster, ["rollback-not-bumped"], budget=2)
+    print(report.render())          # one row per mutant, then the mutation score
+
+>>> MutationReport([]).render().splitlines()[-1]
+'mutation score: 0/0 (0%) in 0.0s'
 """
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import seed as hypothesis_seed
 from hypothesis.errors import HypothesisException
 
-from sts_props.checks import Violation, quiescent_view
-from sts_props.cli_options import add_connection_options
+from sts_props.checks import Violation
+from sts_props.checks.strict import strict_differences
 from sts_props.cluster.base import Cluster
 from sts_props.differential import run_differential
-from sts_props.history import Event, History
 from sts_props.model import ModelConfig
 from sts_props.mutant_scenarios import targeted_scenarios
-from sts_props.mutants import MUTANT_NAMES, MUTANTS, Mutant, by_name
+from sts_props.mutants import MUTANT_NAMES, Mutant, by_name
 from sts_props.scenario import Scenario
+
+__all__ = ["MUTANT_OP_TIMEOUT", "MutantResult", "MutationReport", "run_mutant",
+           "run_mutation_suite"]
 
 Progress = Callable[[str], None]
 
@@ -55,42 +56,6 @@ Progress = Callable[[str], None]
 #: targeted scenarios are small (<= 5 pods, no minReadySeconds), so a state that is not reached
 #: in this time has diverged, and a shorter wait makes a catch cheaper
 MUTANT_OP_TIMEOUT = 15.0
-
-
-# -- the stricter comparison -------------------------------------------------------------------
-def _last_settled(history: History) -> Event | None:
-    points = [ev for ev in history.quiescent_points() if ev.data.get("settled")]
-    return points[-1] if points else None
-
-
-def _pods(history: History, seq: int) -> dict[str, str]:
-    """Non-terminating pods of the set and their phase, after record ``seq``."""
-    pods = quiescent_view(history, seq)["pods"]
-    return {name: str(pod["phase"]) for name, pod in pods.items() if not pod["terminating"]}
-
-
-def strict_differences(model_history: History, cluster_history: History) -> list[Violation]:
-    """Pods (and their phase) that differ at the last settled point of both Histories, if that
-    point is after the same op; compared even when the state is blocked (see the module
-    docstring). Terminating pods are left out: when they disappear is timing.
-
-    >>> h = History.new(backend="model", set_name="web")
-    >>> strict_differences(h, h)
-    []
-    """
-    mev, cev = _last_settled(model_history), _last_settled(cluster_history)
-    if mev is None or cev is None or mev.data.get("afterOp") != cev.data.get("afterOp"):
-        return []
-    left, right = _pods(model_history, mev.seq), _pods(cluster_history, cev.seq)
-    out = []
-    for name in sorted(set(left) | set(right)):
-        lv, rv = left.get(name, "absent"), right.get(name, "absent")
-        if lv != rv:
-            out.append(Violation(
-                "CMP-STRICT", "CMP-STRICT/10.3",
-                f"At the last settled point (after op {mev.data.get('afterOp')}): pod {name} "
-                f"is {lv} in the model but {rv} on the cluster.", (mev.seq, cev.seq)))
-    return out
 
 
 # -- one mutant --------------------------------------------------------------------------------
@@ -262,61 +227,3 @@ def run_mutation_suite(cluster: Cluster, names: Sequence[str] = MUTANT_NAMES, *,
         progress("  " + result.render())
         results.append(result)
     return MutationReport(results, time.monotonic() - started)
-
-
-def render_catalogue() -> str:
-    """The catalogue, one mutant a line (``sts-props mutants --list``)."""
-    return "\n".join(f"{m.name} [{', '.join(m.rules)}]: {m.description} (hook: {m.hook})"
-                     for m in MUTANTS)
-
-
-# -- the command -------------------------------------------------------------------------------
-def add_mutants_parser(sub: Any, default_version: str) -> None:
-    """Register ``sts-props mutants`` (dispatched through ``args.run``)."""
-    p = sub.add_parser("mutants", help="mutation testing: is each broken model variant caught "
-                                       "by a differential run against a real cluster?")
-    p.add_argument("--backend", default="kwok", choices=["kwok", "kubeconfig"])
-    add_connection_options(p)
-    p.add_argument("--k8s-version", default=default_version)
-    p.add_argument("--only", action="append", default=[], metavar="NAME",
-                   help="run only this mutant (repeatable)")
-    p.add_argument("--budget", type=int, default=6,
-                   help="cluster runs spent on shrinking each counterexample (default 6)")
-    p.add_argument("--examples", type=int, default=10,
-                   help="scenarios tried per mutant before it counts as survived (default 10)")
-    p.add_argument("--op-timeout", type=float, default=MUTANT_OP_TIMEOUT,
-                   help=f"seconds the cluster may take per op (default {MUTANT_OP_TIMEOUT:.0f})")
-    p.add_argument("--seed", type=int, default=None, help="random seed, for a repeat run")
-    p.add_argument("--no-control", action="store_true",
-                   help="skip the control run of the unmutated model on each counterexample")
-    p.add_argument("--list", action="store_true", help="print the catalogue and exit")
-    p.set_defaults(run=run_mutants_command)
-
-
-def run_mutants_command(args: argparse.Namespace, config: ModelConfig) -> int:
-    """``sts-props mutants``: 0 if every mutant is caught, 1 if not, 2 on bad input."""
-    import sys
-
-    from sts_props.cluster.backends import make_cluster
-
-    if args.list:
-        print(render_catalogue())
-        return 0
-    try:
-        names = [by_name(n).name for n in args.only] or list(MUTANT_NAMES)
-    except ValueError as exc:
-        print(f"sts-props: error: {exc}", file=sys.stderr)
-        return 2
-    if args.budget < 0 or args.examples < 1:
-        print("sts-props: error: need --budget >= 0 and --examples >= 1", file=sys.stderr)
-        return 2
-    say: Progress = lambda line: print(line, flush=True)  # noqa: E731
-    with make_cluster(args.backend, args.k8s_version, progress=say,
-                      kubeconfig=args.kubeconfig, context=args.context,
-                      allow_existing=args.allow_existing_cluster) as cluster:
-        report = run_mutation_suite(
-            cluster, names, progress=say, examples=args.examples, budget=args.budget,
-            op_timeout=args.op_timeout, seed=args.seed, control=not args.no_control,
-            config=config)
-    print(report.render(), flush=True)
-    return 0 if report.caught == len(report.results) else 1

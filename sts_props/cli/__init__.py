@@ -1,0 +1,43 @@
+"""The ``sts-props`` command line.
+
+Examples::
+
+    sts-props check --backend model --examples 1000 --manifests ../shared/seed/
+    sts-props check --backend kwok --examples 30 --manifests ../shared/seed/
+    sts-props seed --backend kwok          # the seed tutorial end to end on a real cluster
+    sts-props cluster build --k8s-version v1.37.2
+    sts-props validate ../shared/seed/redis-statefulset-demo.yaml
+    python -m sts_props.cli doctor         # the same command, without the console script
+
+From Python, :func:`main` takes the arguments and returns the exit code::
+
+    from sts_props.cli import main
+    code = main(["validate", "sts_props/data"])
+
+Exit codes (:mod:`sts_props.cli.exit_codes`, the one place they and the exceptions behind
+them are defined):
+
+====  ========================================================================================
+0     all good
+1     the run failed: a property or check failed (the counterexample is printed), the cluster
+      disagreed with the model on a claim, a mutant survived, a doctor check found a problem
+2     bad input: a manifest, plan or kubeconfig file, or an option value, that cannot be used;
+      one line on stderr naming the file or option and the rule, never a traceback
+3     no cluster: the backend cannot run here, its cluster could not be built, started or
+      reached, the guard refused it, or it failed under the run; one line on stderr, and no
+      verdict on any property
+130   interrupted (Ctrl-C); 143: terminated (SIGTERM). Either way after cleaning up
+====  ========================================================================================
+
+Layout: :mod:`~sts_props.cli.app` builds the parser and maps exceptions to exit codes;
+:mod:`~sts_props.cli.options` holds the options several subcommands share; each subcommand is
+one module with ``add_parser(sub) -> None`` and ``run(args) -> int``: ``check``, ``claims``,
+``explore``, ``mutants``, ``replay``, ``promote``, ``validate``, ``seed``, ``doctor``,
+``cluster``. The CLI imports the library; nothing in the library imports the CLI.
+"""
+
+from __future__ import annotations
+
+from sts_props.cli.app import main
+
+__all__ = ["main"]

@@ -1,0 +1,134 @@
+"""``sts-props explore``: the two-tier search (:mod:`sts_props.explore`) from the command line.
+
+Usage::
+
+    sts-props explore --budget 10m --backend kwok --manifests ../shared/seed/
+    sts-props explore --budget 2m --model-examples 3000 --backend model    # tier one only
+
+Thousands of scenarios on the model, steered toward interesting states, then the most diverse
+of them replayed differentially on the cluster while the budget lasts. Prints what each tier
+did and the coverage; exit code 0 if no replayed scenario failed, 1 if one did (its artifacts
+are written under ``artifacts/``), 2 bad input, 3 no cluster.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from sts_props.cli.exit_codes import UsageError, verdict
+from sts_props.cli.options import add_backend_options, model_config, real_cluster
+from sts_props.coverage import Coverage
+from sts_props.explore import (
+    MODEL_SHARE,
+    ClusterTier,
+    Found,
+    ModelTier,
+    ProgressBar,
+    budget_seconds,
+    clock,
+    explore_model,
+    pick_diverse,
+    replay_on_cluster,
+)
+from sts_props.manifest_files import load_manifests
+
+if TYPE_CHECKING:
+    from sts_props.cli.options import Subparsers
+
+__all__ = ["add_parser", "render_summary", "run"]
+
+
+def add_parser(sub: Subparsers) -> None:
+    """Register ``explore``."""
+    p = sub.add_parser("explore", help="two-tier search: thousands of scenarios on the model "
+                                       "toward interesting states, a diverse subset on a cluster")
+    add_backend_options(p)
+    p.add_argument("--budget", default="10m",
+                   help="wall-time budget for the whole run, e.g. 10m, 90s, 1h (default 10m)")
+    p.add_argument("--model-examples", type=int, default=3000,
+                   help="scenarios tried on the model (default 3000)")
+    p.add_argument("--subset", type=int, default=60,
+                   help="largest diverse subset kept for the cluster (default 60)")
+    p.add_argument("--max-ops", type=int, default=12, help="ops per scenario (default 12)")
+    p.add_argument("--max-replicas", type=int, default=5)
+
+
+def run(args: argparse.Namespace) -> int:
+    """The ``explore`` command (see the module docstring)."""
+    config = model_config(args)
+    budget = budget_seconds(args.budget)
+    if args.model_examples < 1 or args.subset < 1:
+        raise UsageError("--model-examples and --subset must be at least 1")
+    base = load_manifests(args.manifests, config) if args.manifests else None
+    started = time.monotonic()
+    share = budget if args.backend == "model" else budget * MODEL_SHARE
+    bar = ProgressBar()
+    print(f"sts-props explore: up to {args.model_examples} scenarios on the model "
+          f"({config.version}) in at most {clock(share)}", flush=True)
+    every = max(1, args.model_examples // 10)
+
+    def tick(n: int) -> None:
+        if n % every == 0 or bar.tty:
+            bar.update(n, args.model_examples, time.monotonic() - started, share, "model")
+
+    model = explore_model(base, args.model_examples, config, share, args.seed, args.max_ops,
+                          args.max_replicas, tick)
+    bar.close()
+    subset = pick_diverse(model.found, args.subset)
+    cluster_tier = None
+    if args.backend != "model":
+        with real_cluster(args) as cluster:
+            left = budget - (time.monotonic() - started)
+            print(f"cluster tier: {len(subset)} scenarios, most diverse first, on "
+                  f"{cluster.name} ({cluster.version()}), {clock(left)} left", flush=True)
+            cluster_tier = replay_on_cluster(subset, cluster, config, left, bar)
+    print(render_summary(model, subset, cluster_tier), flush=True)
+    print(f"wall time: {time.monotonic() - started:.0f}s (budget {budget:.0f}s)", flush=True)
+    return verdict(cluster_tier is None or not cluster_tier.failures)
+
+
+def render_summary(model: ModelTier, subset: Sequence[Found], cluster: ClusterTier | None
+                   ) -> str:
+    """What each tier did: scenarios, features covered, the cluster's failures, coverage."""
+    lines = [f"model tier: {model.examples} scenarios in {model.seconds:.1f}s"
+             + (" (stopped by its time share)" if model.stopped_by_time else "")
+             + f", {len(model.found)} distinct",
+             "  highest seen: " + ", ".join(f"{k} {v:g}" for k, v in model.best.items())]
+    features = set().union(*(f.features for f in model.found)) if model.found else set()
+    picked = set().union(*(f.features for f in subset)) if subset else set()
+    lines.append(f"diverse subset: {len(subset)} scenarios covering {len(picked)} of "
+                 f"{len(features)} features seen on the model"
+                 + (f" (the first {_cover_point(subset)} already cover them)"
+                    if subset and picked == features else ""))
+    if cluster is None:
+        sub_cov = Coverage()
+        for f in subset:
+            sub_cov.record(f.scenario)
+        lines.append(sub_cov.render())
+        return "\n".join(lines)
+    lines.append(f"cluster tier: {cluster.ran} of {len(subset)} scenarios in "
+                 f"{cluster.seconds:.0f}s (its share of the budget: {cluster.budget:.0f}s): "
+                 f"{cluster.ok} ok, "
+                 f"{len(cluster.failures)} failed"
+                 + (f", {cluster.livelocks} reached livelock F-1" if cluster.livelocks else "")
+                 + (", 1 cut off by the budget" if cluster.cut_off else "")
+                 + (f", {cluster.skipped} not started (budget)" if cluster.skipped else ""))
+    for sc, why, where in cluster.failures:
+        lines.append(f"  - {len(sc.ops)} ops: {why}\n    artifacts: {where}")
+    if cluster.ran:
+        lines.append(cluster.coverage.render())
+    return "\n".join(lines)
+
+
+def _cover_point(subset: Sequence[Found]) -> int:
+    """How many of the first picks it takes to cover every feature of ``subset``."""
+    everything = set().union(*(f.features for f in subset))
+    covered: set[str] = set()
+    for i, f in enumerate(subset, 1):
+        covered |= f.features
+        if covered == everything:
+            return i
+    return len(subset)

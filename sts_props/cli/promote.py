@@ -1,0 +1,75 @@
+"""``sts-props promote``: copy a plan into the regression suite.
+
+Usage::
+
+    sts-props promote plan.yaml --name parallel-rollout-livelock \\
+        --tag "should perform rolling updates and roll backs of template modifications"
+
+Copies the plan into ``tests/regressions/<name>.yaml`` (the regression suite,
+``tests/test_regressions.py``) with its name, upstream tag and where it came from; it never
+overwrites a file. A bad plan file, name or target is one line on stderr and exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import re
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sts_props.cli.exit_codes import EXIT_OK
+from sts_props.errors import PlanError
+from sts_props.plan import Plan
+
+if TYPE_CHECKING:
+    from sts_props.cli.options import Subparsers
+
+__all__ = ["REGRESSIONS_DIR", "add_parser", "run"]
+
+REGRESSIONS_DIR = Path("tests/regressions")
+_NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
+
+
+def add_parser(sub: Subparsers) -> None:
+    """Register ``promote``."""
+    promote = sub.add_parser("promote", help="copy a plan into the regression suite")
+    promote.add_argument("plan", type=Path, help="a plan.yaml")
+    promote.add_argument("--name", default=None,
+                         help="file and plan name: lowercase letters, digits and dashes "
+                              "(default: the plan's name)")
+    promote.add_argument("--tag", default=None, metavar="UPSTREAM_TEST",
+                         help="the upstream e2e test it generalises (its It(...) text)")
+    promote.add_argument("--into", type=Path, default=REGRESSIONS_DIR,
+                         help=f"the regression directory (default {REGRESSIONS_DIR})")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Promote the plan; every refusal is a PlanError (exit 2)."""
+    plan = Plan.load(args.plan)
+    name = args.name or plan.name
+    if not name:
+        raise PlanError(f"{args.plan}: the plan has no name; give one with --name")
+    if not _NAME.fullmatch(name):
+        raise PlanError(f"--name {name!r}: use lowercase letters, digits and dashes "
+                        "(at most 63), e.g. parallel-rollout-livelock")
+    if not args.into.is_dir():
+        raise PlanError(f"{args.into}: not a directory (run from the repository root, or "
+                        "give --into)")
+    target = args.into / f"{name}.yaml"
+    if target.exists():
+        raise PlanError(f"{target}: already exists; promote refuses to overwrite a "
+                        "regression plan (choose another --name)")
+    promoted = dataclasses.replace(plan, name=name, upstream=args.tag or plan.upstream)
+    promoted = promoted.with_origin(
+        promotedFrom=str(args.plan), promotedAt=time.strftime("%Y-%m-%dT%H:%M:%SZ",
+                                                              time.gmtime()),
+        foundOn=f"{plan.backend} ({plan.k8s_version})")
+    # exclusive creation: two promotions racing for one name cannot overwrite each other
+    with target.open("x", encoding="utf-8") as out:
+        out.write(promoted.dumps())
+    print(f"promoted {args.plan} to {target}"
+          + (f" (upstream: {promoted.upstream})" if promoted.upstream else ""))
+    print(f"  run it: python -m pytest tests/test_regressions.py -k {name}")
+    return EXIT_OK

@@ -1,0 +1,89 @@
+"""``sts-props replay``: run a plan file again.
+
+Usage::
+
+    sts-props replay artifacts/20260101-120000-ab12/plan.yaml            # on the plan's backend
+    sts-props replay plan.yaml --backend model                            # on the model only
+    sts-props replay plan.yaml --backend kubeconfig --kubeconfig KUBECONFIG
+
+Runs the plan (:mod:`sts_props.replay`), prints the verdict and every violation, writes the
+artifacts of a failing run (a new directory under ``--artifacts``) and exits 1 if it fails, 0
+if it passes. A bad plan file is one line on stderr and exit code 2; a cluster that cannot be
+had, exit code 3.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sts_props.cli.console import say
+from sts_props.cli.exit_codes import EXIT_FAILED, EXIT_OK
+from sts_props.cli.options import add_connection_options
+from sts_props.cluster.backends import make_cluster
+from sts_props.cluster.kwok import KwokCluster
+from sts_props.defaults import BACKENDS
+from sts_props.plan import Plan
+from sts_props.replay import PlanRun, run_plan_on_cluster, run_plan_on_model
+from sts_props.report import write_artifacts
+
+if TYPE_CHECKING:
+    from sts_props.cli.options import Subparsers
+    from sts_props.cluster.base import Cluster
+
+__all__ = ["add_parser", "run"]
+
+
+def add_parser(sub: Subparsers) -> None:
+    """Register ``replay``."""
+    replay = sub.add_parser("replay", help="run a plan file again (e.g. an artifacts/ plan)")
+    replay.add_argument("plan", type=Path, help="a plan.yaml")
+    replay.add_argument("--backend", default=None, choices=list(BACKENDS),
+                        help="where to run it (default: the backend recorded in the plan); "
+                             "kwok and kubeconfig also run the model and compare")
+    add_connection_options(replay)
+    replay.add_argument("--artifacts", type=Path, default=Path("artifacts"),
+                        help="where a failing run's files go (default artifacts/)")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Replay the plan (it carries its own Kubernetes version); 0 passed, 1 failed."""
+    plan = Plan.load(args.plan)
+    backend = args.backend or plan.backend
+    print(f"sts-props: replaying {args.plan} ({len(plan.ops)} ops, Kubernetes "
+          f"{plan.k8s_version}) on {backend}", flush=True)
+    if backend == "model":
+        result = run_plan_on_model(plan)
+    else:
+        with _cluster(args, plan, backend) as cluster:
+            result = run_plan_on_cluster(plan, cluster)
+    return _report(result, dataclasses.replace(plan, backend=backend), args.artifacts)
+
+
+def _cluster(args: argparse.Namespace, plan: Plan, backend: str) -> Cluster:
+    if backend == "kwok":
+        # the one backend that can start its control plane with the plan's gates
+        return KwokCluster(plan.k8s_version, feature_gates=dict(plan.gates),
+                           progress=lambda line: say(f"kwok: {line}"))
+    if plan.gates:
+        print(f"sts-props: note: the plan's feature gates apply to the model only; the "
+              f"{backend} cluster runs with its own", flush=True)
+    return make_cluster(backend, plan.k8s_version, progress=say,
+                        kubeconfig=args.kubeconfig, context=args.context,
+                        allow_existing=args.allow_existing_cluster)
+
+
+def _report(result: PlanRun, plan: Plan, artifacts: Path) -> int:
+    print(result.verdict(), flush=True)
+    if result.stopped:
+        print(f"  (comparison stopped at a documented livelock: {result.stopped})")
+    for v in result.violations:
+        print(f"  - {v.describe()}")
+    if result.ok:
+        return EXIT_OK
+    where = write_artifacts(artifacts, plan, result.history, result.violations,
+                            result.model_history)
+    print(f"artifacts: {where} (explanation.md, timeline.svg, plan.yaml, history.jsonl)")
+    return EXIT_FAILED

@@ -1,0 +1,30 @@
+"""The default Kubernetes version and the backend names, defined once.
+
+Vocabulary like :mod:`sts_props.errors`: no first-party imports, so the CLI, the pytest plugin,
+plan files and the cluster backends all read the same names from here.
+
+>>> DEFAULT_VERSION
+'v1.37.2'
+>>> BACKENDS
+('model', 'kwok', 'kwok-image', 'k3s', 'kubeconfig')
+>>> [b for b in CLUSTER_BACKENDS if b not in STARTED_BACKENDS]
+['kubeconfig']
+"""
+
+from __future__ import annotations
+
+#: The Kubernetes version modelled, built and started when none is given (the newest release
+#: the Go module proxy serves when it was chosen).
+DEFAULT_VERSION = "v1.37.2"
+
+#: The executable reference model: no cluster at all.
+MODEL_BACKEND = "model"
+#: Backends with a real control plane (:func:`sts_props.cluster.backends.make_cluster`).
+CLUSTER_BACKENDS: tuple[str, ...] = ("kwok", "kwok-image", "k3s", "kubeconfig")
+#: The cluster backends sts-props starts (and stops) itself; ``kubeconfig`` uses a running one.
+STARTED_BACKENDS: tuple[str, ...] = ("kwok", "kwok-image", "k3s")
+#: Everywhere a scenario or plan can run.
+BACKENDS: tuple[str, ...] = (MODEL_BACKEND, *CLUSTER_BACKENDS)
+
+__all__ = ["BACKENDS", "CLUSTER_BACKENDS", "DEFAULT_VERSION", "MODEL_BACKEND",
+           "STARTED_BACKENDS"]

@@ -1,0 +1,325 @@
+"""How the reference model performs each op: one handler per op class, in :data:`HANDLERS`.
+
+:meth:`ModelRun.apply <sts_props.model.runner.ModelRun.apply>` records the invocation, looks
+the op's class up here, records the handler's :class:`~sts_props.outcome.Outcome`, then lets
+the system move. A handler changes only what the API would show at once (an object created,
+edited, marked for deletion; a fault's state); what the controller and the environment do
+about it follows in later steps. This is the model's counterpart of the cluster's executor
+table (:data:`sts_props.cluster.faults.EXECUTORS`); ``tests/test_op_catalogue.py`` checks that
+every op class has an entry.
+
+>>> from sts_props.model.runner import ModelRun
+>>> from sts_props.ops import KillPod
+>>> from sts_props.scenario import Manifests
+>>> run = ModelRun(Manifests.seed())
+>>> HANDLERS[KillPod](run, KillPod(0)).describe()
+'rejected 404 NotFound: pod redis-0 not found'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from sts_props.model.environment import (
+    HOLD_ANNOTATION,
+    HOLD_FINALIZER,
+    allow_pod_writes,
+    deny_pod_writes,
+    hold_scheduling,
+    mark_deleted,
+    write_denied,
+)
+from sts_props.model.validation import (
+    default_statefulset,
+    drop_disabled_fields,
+    validate_create,
+    validate_update,
+)
+from sts_props.model.world import Pod, StatefulSet
+from sts_props.ops import (
+    OP_TYPES,
+    AllowPodWrites,
+    Create,
+    DeletePod,
+    DeletePVC,
+    DeleteSet,
+    DenyPodWrites,
+    EvictPod,
+    FailNode,
+    FailPod,
+    FlapReadiness,
+    HoldNotReady,
+    HoldScheduling,
+    HoldTerminating,
+    KillPod,
+    Op,
+    RecreateSet,
+    ReleasePod,
+    ReleaseScheduling,
+    ReleaseTerminating,
+    RestartApiserver,
+    RestartController,
+    Settle,
+)
+from sts_props.outcome import Outcome
+from sts_props.snapshot import pod_name
+
+if TYPE_CHECKING:
+    from sts_props.model.runner import ModelRun
+
+#: ``(run, op) -> outcome``: perform ``op`` on ``run.world``.
+Handler = Callable[["ModelRun", Any], Outcome]
+#: ``(run, op, pod) -> outcome`` for an op on an existing pod (see :func:`_on_pod`).
+PodHandler = Callable[["ModelRun", Any, Pod], Outcome]
+
+
+# -- the set and its spec ---------------------------------------------------------------------
+def _create_set(run: ModelRun, with_service: bool) -> Outcome:
+    w = run.world
+    if w.sts is not None:
+        return Outcome.rejected(409, "AlreadyExists",
+                                f'statefulsets.apps "{run.set_name}" already exists')
+    manifest = default_statefulset(run.editor.manifest, run.config)
+    causes = validate_create(manifest, run.config)
+    if causes:
+        return Outcome.invalid(causes)
+    if with_service:
+        w.service = run.manifests.service
+    w.add_set(StatefulSet(manifest))
+    return Outcome.accepted()
+
+
+def _create(run: ModelRun, op: Create) -> Outcome:
+    """The scenario's manifests: the Service, then the StatefulSet."""
+    return _create_set(run, with_service=True)
+
+
+def _recreate(run: ModelRun, op: RecreateSet) -> Outcome:
+    """The StatefulSet again, from the last accepted spec (DEL-2, DEL-3)."""
+    return _create_set(run, with_service=False)
+
+
+def _update_spec(run: ModelRun, op: Op) -> Outcome:
+    """Every op that ``edits`` the spec: an update validated like the apiserver's (VAL-*)."""
+    w = run.world
+    if w.sts is None:
+        return Outcome.rejected(404, "NotFound", f"statefulset {run.set_name} not found")
+    proposed = run.editor.propose(op)
+    new = default_statefulset(proposed, run.config)
+    drop_disabled_fields(w.sts.manifest, new, run.config)
+    causes = validate_update(w.sts.manifest, new, run.config)
+    if causes:
+        return Outcome.invalid(causes)
+    if new.get("spec") != w.sts.manifest.get("spec"):
+        w.sts.generation += 1  # ST-7: any semantic spec change bumps the generation
+    w.sts.replace_manifest(new)  # default_statefulset made ``new`` a private deep copy
+    run.editor.accept(op, proposed)
+    w.touch(w.sts)
+    return Outcome.accepted()
+
+
+def _delete_set(run: ModelRun, op: DeleteSet) -> Outcome:
+    w = run.world
+    if w.sts is None:
+        return Outcome.rejected(404, "NotFound", f"statefulset {run.set_name} not found")
+    if w.sts.deleted is not None:
+        return Outcome.accepted()
+    run.rules["DEL-1"] += 1
+    if op.propagation == "Background":
+        w.remove(w.sts)
+    else:
+        w.sts.deleted = w.now
+        w.sts.finalizers.append("orphan" if op.propagation == "Orphan" else "foregroundDeletion")
+        w.touch(w.sts)
+    return Outcome.accepted()
+
+
+def _delete_pvc(run: ModelRun, op: DeletePVC) -> Outcome:
+    w = run.world
+    templates = (run.editor.manifest.get("spec") or {}).get("volumeClaimTemplates") or []
+    first = (templates[0].get("metadata") or {}).get("name") if templates else None
+    cname = f"{first}-{run.set_name}-{op.ordinal}"
+    claim = w.claims.get(cname) if first else None
+    if claim is None:
+        return Outcome.rejected(404, "NotFound", f"persistentvolumeclaim {cname} not found")
+    if claim.deleted is None:
+        claim.deleted = w.now
+        w.touch(claim)
+    return Outcome.accepted()
+
+
+def _settle(run: ModelRun, op: Settle) -> Outcome:
+    """Run until quiescent; the runner records the quiescent point (``run.last_settle``)."""
+    run.last_settle = run.settle()
+    return Outcome.accepted()
+
+
+# -- pods -------------------------------------------------------------------------------------
+def _on_pod(handler: PodHandler, *, deletes: bool = False) -> Handler:
+    """The handler of an op on pod ``op.ordinal``: 404 NotFound when there is no such pod;
+    with ``deletes``, then 403 Forbidden while a DenyPodWrites covers it (a DELETE reads the
+    object before admission: NotFound comes first, then the policy)."""
+
+    def handle(run: ModelRun, op: Op) -> Outcome:
+        assert op.target_ordinal is not None, f"{op.kind} addresses no pod"
+        name = pod_name(run.set_name, op.target_ordinal)
+        pod = run.world.pods.get(name)
+        if pod is None:
+            return Outcome.rejected(404, "NotFound", f"pod {name} not found")
+        if deletes and write_denied(run.world, name):
+            return Outcome.rejected(403, "Forbidden", f'pods "{name}" is forbidden: '
+                                    "ValidatingAdmissionPolicy denied request (sts-props deny)")
+        return handler(run, op, pod)
+
+    return handle
+
+
+def _delete_pod(run: ModelRun, op: DeletePod, pod: Pod) -> Outcome:
+    if pod.deleted is None:
+        pod.deleted = run.world.now
+    run.world.touch(pod)
+    return Outcome.accepted()
+
+
+def _fail_pod(run: ModelRun, op: FailPod, pod: Pod) -> Outcome:
+    pod.phase, pod.ready, pod.ready_since = op.phase, False, None
+    run.world.touch(pod)
+    return Outcome.accepted()
+
+
+def _hold_not_ready(run: ModelRun, op: HoldNotReady, pod: Pod) -> Outcome:
+    pod.held, pod.ready, pod.ready_since = True, False, None
+    pod.annotations[HOLD_ANNOTATION] = "true"
+    run.world.touch(pod)
+    return Outcome.accepted()
+
+
+def _release_pod(run: ModelRun, op: ReleasePod, pod: Pod) -> Outcome:
+    if pod.held:
+        pod.held = False
+        pod.annotations.pop(HOLD_ANNOTATION, None)
+        if pod.phase == "Running":
+            pod.ready, pod.ready_since = True, run.world.now
+    run.world.touch(pod)
+    return Outcome.accepted()
+
+
+# -- faults (issue 5) -------------------------------------------------------------------------
+def _kill(run: ModelRun, op: KillPod, pod: Pod) -> Outcome:
+    """Grace period 0: the object goes at once, unless a finalizer holds it (PR-2)."""
+    if pod.finalizers:
+        mark_deleted(run.world, pod)
+    else:
+        run.world.remove(pod)
+    return Outcome.accepted()
+
+
+def _evict(run: ModelRun, op: EvictPod, pod: Pod) -> Outcome:
+    mark_deleted(run.world, pod)  # a graceful delete with the pod's grace period
+    return Outcome.accepted()
+
+
+def _flap(run: ModelRun, op: FlapReadiness, pod: Pod) -> Outcome:
+    w = run.world
+    if pod.phase == "Running" and pod.ready and not pod.terminating:
+        pod.ready, pod.ready_since = False, None
+        w.touch(pod)
+        pod.ready, pod.ready_since = True, w.now  # PR-4: the availability clock restarts
+        w.touch(pod)
+    return Outcome.accepted()
+
+
+def _hold_terminating(run: ModelRun, op: HoldTerminating, pod: Pod) -> Outcome:
+    if HOLD_FINALIZER not in pod.finalizers:
+        pod.finalizers.append(HOLD_FINALIZER)
+        run.world.touch(pod)
+    return Outcome.accepted()
+
+
+def _release_terminating(run: ModelRun, op: ReleaseTerminating, pod: Pod) -> Outcome:
+    if HOLD_FINALIZER in pod.finalizers:
+        pod.finalizers.remove(HOLD_FINALIZER)
+        run.world.touch(pod)  # a terminating pod is then removed by remove_pod (PR-2)
+    return Outcome.accepted()
+
+
+def _fail_node(run: ModelRun, op: FailNode, first: Pod) -> Outcome:
+    """The node of pod ``op.ordinal`` (and of ``op.colocated``) fails and is replaced.
+
+    A Pending pod in the model is not scheduled (its claims are not bound), so it is on no
+    node: 409. Each scheduled pod on the node is marked NotReady (node lifecycle controller),
+    evicted (a graceful delete that no kubelet completes), then force-deleted by pod GC once
+    the node object is deleted; a finalizer still holds it (PR-2). Pods of other ordinals
+    (and Pending ones) are not on the node and are untouched.
+    """
+    w = run.world
+    if first.phase == "Pending":
+        return Outcome.rejected(409, "Conflict", f"pod {first.name} is not scheduled to a node")
+    for ordinal in (op.ordinal, *sorted(set(op.colocated) - {op.ordinal})):
+        pod = w.pods.get(pod_name(run.set_name, ordinal))
+        if pod is None or pod.phase == "Pending":
+            continue
+        if pod.ready:
+            pod.ready, pod.ready_since = False, None
+            w.touch(pod)
+        mark_deleted(w, pod)
+        if not pod.finalizers:
+            w.remove(pod)
+    return Outcome.accepted()
+
+
+def _restart(run: ModelRun, op: RestartController | RestartApiserver) -> Outcome:
+    """EX-1/EX-3: the controller's only state is in the API (no expectations); a restart
+    drops its queue, backoff and caches, and the next sync rebuilds them. The model's sync is
+    a pure function of the World, so nothing changes here."""
+    return Outcome.accepted()
+
+
+def _deny(run: ModelRun, op: DenyPodWrites) -> Outcome:
+    deny_pod_writes(run.world, pod_name(run.set_name, op.ordinal))
+    return Outcome.accepted()
+
+
+def _allow(run: ModelRun, op: AllowPodWrites) -> Outcome:
+    allow_pod_writes(run.world)
+    return Outcome.accepted()
+
+
+def _hold_scheduling(run: ModelRun, op: HoldScheduling) -> Outcome:
+    hold_scheduling(run.world, True)  # only start_pod is affected (env_actions)
+    return Outcome.accepted()
+
+
+def _release_scheduling(run: ModelRun, op: ReleaseScheduling) -> Outcome:
+    hold_scheduling(run.world, False)
+    return Outcome.accepted()
+
+
+#: The model's handler of every op class.
+HANDLERS: dict[type[Op], Handler] = {
+    Create: _create,
+    RecreateSet: _recreate,
+    **{cls: _update_spec for cls in OP_TYPES.values() if cls.edits is not None},
+    DeleteSet: _delete_set,
+    DeletePVC: _delete_pvc,
+    Settle: _settle,
+    DeletePod: _on_pod(_delete_pod, deletes=True),
+    FailPod: _on_pod(_fail_pod),
+    HoldNotReady: _on_pod(_hold_not_ready),
+    ReleasePod: _on_pod(_release_pod),
+    KillPod: _on_pod(_kill, deletes=True),
+    EvictPod: _on_pod(_evict, deletes=True),
+    FlapReadiness: _on_pod(_flap),
+    HoldTerminating: _on_pod(_hold_terminating),
+    ReleaseTerminating: _on_pod(_release_terminating),
+    FailNode: _on_pod(_fail_node),
+    RestartController: _restart,
+    RestartApiserver: _restart,
+    DenyPodWrites: _deny,
+    AllowPodWrites: _allow,
+    HoldScheduling: _hold_scheduling,
+    ReleaseScheduling: _release_scheduling,
+}
+
+__all__ = ["HANDLERS", "Handler"]
