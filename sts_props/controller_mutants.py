@@ -146,6 +146,24 @@ class ControllerMutantResult:
         return self.name == CONTROL
 
     @property
+    def evidence(self) -> str:
+        """What differed, shortly: the first "still different" note of a state the cluster did
+        not reach, else the violation's first sentence.
+
+        >>> ControllerMutantResult("m", message="gave up after 20s waiting for the model's "
+        ...     "state after op 0 (create); still different: The set status.observedGeneration "
+        ...     "is 1 in the model but 0 on the cluster.; last event: ...").evidence
+        'The set status.observedGeneration is 1 in the model but 0 on the cluster.'
+        """
+        text = self.message
+        if "still different: " in text:
+            text = text.split("still different: ", 1)[1].split(";", 1)[0]
+        else:
+            text = text.split(". ", 1)[0]
+        text = text.strip()
+        return text if len(text) <= 110 else text[:107] + "..."
+
+    @property
     def verdict(self) -> str:
         if self.error:
             return "error"
@@ -159,9 +177,10 @@ class ControllerMutantResult:
                  if self.first_violation_seconds is not None else "-")
         build = "cached" if self.build_cached else f"{self.build_seconds:.0f} s"
         found = self.rule or (self.error[:80] if self.error else "-")
+        evidence = self.evidence.replace("|", "/") if self.caught else "-"
         return (f"| {self.name} | {', '.join(self.rules) or '-'} | {self.verdict} | {first} | "
                 f"{found} | {self.shrunk_ops if self.shrunk_ops is not None else '-'} | "
-                f"{self.scenarios} | {build} | {self.run_seconds:.0f} s |")
+                f"{self.scenarios} | {build} | {self.run_seconds:.0f} s | {evidence} |")
 
 
 @dataclass
@@ -212,8 +231,8 @@ class ControllerMutantReport:
         """The table and the score, as ``sts-props mutants --controller`` prints them."""
         lines = [
             "| mutant | rules | verdict | first violation | rule found | shrunk ops | "
-            "scenarios | build | run |",
-            "|---|---|---|---|---|---|---|---|---|",
+            "scenarios | build | run | evidence |",
+            "|---|---|---|---|---|---|---|---|---|---|",
             *(r.row() for r in self.results),
         ]
         caught, total = self.score

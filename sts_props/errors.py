@@ -8,8 +8,9 @@ re-export them under their old names (``sts_props.scenario.ManifestError``,
 Two families, and what the ``sts-props`` command makes of them (:mod:`sts_props.cli`):
 
 * *bad input* (a ``ValueError``; exit code 2): :class:`ManifestError`, :class:`PlanError`,
-  :class:`OpFormatError`, :class:`ExpectationError`, and :class:`KubeconfigError` (a
-  kubeconfig file given to the ``kubeconfig`` backend that cannot be used);
+  :class:`OpFormatError`, :class:`ExpectationError`, :class:`PatchError` (a ``--patch`` diff
+  that does not apply), and :class:`KubeconfigError` (a kubeconfig file given to the
+  ``kubeconfig`` backend that cannot be used);
 * *no cluster* (exit code 3): :class:`ClusterError` and its :class:`BackendUnavailable`, and
   :class:`BuildError` (the control plane could not be built).
 
@@ -39,6 +40,7 @@ __all__ = [
     "KubeconfigError",
     "ManifestError",
     "OpFormatError",
+    "PatchError",
     "PlanError",
 ]
 
@@ -60,6 +62,11 @@ class OpFormatError(ValueError):
 
 class ExpectationError(ValueError):
     """An ``expect`` entry of a plan that is malformed."""
+
+
+class PatchError(ValueError):
+    """A diff for a patched kube-controller-manager that is not a unified diff of
+    k8s.io/kubernetes or does not apply to the version; the message is one line."""
 
 
 # -- no cluster --------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ import hashlib
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -268,3 +269,62 @@ def test_the_report_scores_mutants_and_flags_an_unclean_control() -> None:
     assert "| a | ID-7 | caught | 10.0 s | CMP/ID-7 | 3 |" in text
     assert "| c | ST-2 | survived | - |" in text
     assert "d: not run: build: does not compile" in text
+
+
+# -- the command line ------------------------------------------------------------------------
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "sts_props.cli", *args], capture_output=True,
+                          text=True, timeout=120, check=False)
+
+
+def _one_line_error(proc: subprocess.CompletedProcess[str], code: int = 2) -> str:
+    assert proc.returncode == code, proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    return lines[0]
+
+
+@needs_module
+def test_cluster_build_refuses_a_patch_that_does_not_apply(tmp_path: Path) -> None:
+    bad = tmp_path / "stale.diff"
+    bad.write_text(by_name("scale-down-ascending").diff().replace("descendingOrdinal(condemned)",
+                                                                  "someOtherOrdinal(condemned)"))
+    env = {**os.environ, "STS_PROPS_CACHE": str(tmp_path / "cache")}  # nothing built there
+    proc = subprocess.run([sys.executable, "-m", "sts_props.cli", "cluster", "build", "--patch",
+                           str(bad)], capture_output=True, text=True, timeout=120, check=False,
+                          env=env)
+    line = _one_line_error(proc)
+    assert line.startswith(f"sts-props: error: --patch {bad}: the diff does not apply to "
+                           "k8s.io/kubernetes@v1.37.2: pkg/controller/statefulset/"
+                           "stateful_set_control.go: Hunk #1 FAILED"), line
+    assert not list((tmp_path / "cache").rglob("kube-*"))
+
+
+def test_patch_is_refused_off_kwok_and_when_unreadable(tmp_path: Path) -> None:
+    diff = tmp_path / "x.diff"
+    diff.write_text(GOOD)
+    line = _one_line_error(_cli("check", "--backend", "model", "--patch", str(diff)))
+    assert "--patch needs --backend kwok: the model backend's kube-controller-manager" in line
+    line = _one_line_error(_cli("replay", "tests/regressions/basic-identity.yaml", "--backend",
+                                "k3s", "--patch", str(diff)))
+    assert "--patch needs --backend kwok: the k3s backend's" in line
+    line = _one_line_error(_cli("check", "--backend", "kwok", "--patch",
+                                str(tmp_path / "missing.diff")))
+    assert f"--patch {tmp_path / 'missing.diff'}: cannot read it" in line
+    line = _one_line_error(_cli("cluster", "status", "--patch", str(diff)))
+    assert "--patch goes with build or up, not status" in line
+
+
+def test_mutants_controller_lists_the_catalogue_and_refuses_bad_options() -> None:
+    proc = _cli("mutants", "--controller", "--list")
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.strip().splitlines()
+    assert len(lines) == len(catalogue())
+    assert lines[20].startswith("21-parallel-broken-pod-blocks-update.diff "
+                                "parallel-broken-pod-blocks-update [UPD-10, ORD-7]: ")
+    assert "historical: kubernetes/kubernetes#137409" in lines[20]
+    line = _one_line_error(_cli("mutants", "--controller", "--only", "nope"))
+    assert "unknown controller mutant 'nope'" in line
+    line = _one_line_error(_cli("mutants", "--controller", "--backend", "kubeconfig"))
+    assert "--controller runs on kwok clusters of its own" in line

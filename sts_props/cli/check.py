@@ -5,6 +5,7 @@ Usage::
     sts-props check --backend model --examples 1000 --manifests ../shared/seed/
     sts-props check --backend kwok --examples 30 --manifests ../shared/seed/ --faults
     sts-props check --backend kubeconfig --kubeconfig /path/to/kubeconfig --junit out.xml
+    sts-props check --backend kwok --examples 30 --patch my-controller-change.diff
 
 On the model every generated scenario is checked (safety, quiescent state); on a cluster each
 runs on the cluster and the model and the two Histories are compared too. With ``--manifests``
@@ -23,8 +24,10 @@ from sts_props.cli.exit_codes import UsageError, verdict
 from sts_props.cli.options import (
     VERSION_HELP,
     add_connection_options,
+    add_patch_option,
     add_version_option,
     model_config,
+    patched_controller,
     real_cluster,
 )
 from sts_props.defaults import BACKENDS
@@ -78,6 +81,7 @@ def add_parser(sub: Subparsers) -> None:
                             "denied API writes (a backend skips, and names, those it cannot "
                             "perform); on a cluster at least 2 scenarios each get a restart, "
                             "a node failure and a write denial")
+    add_patch_option(check)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -85,6 +89,7 @@ def run(args: argparse.Namespace) -> int:
     config = model_config(args)
     if args.examples < 1:
         raise UsageError("--examples must be at least 1")
+    patched_controller(args)  # refuse --patch off kwok (and on the model), or build it first
     base = load_manifests(args.manifests, config) if args.manifests else None
     what = f"on {base.set_name} from {', '.join(map(str, args.manifests))}" if base else ""
     if args.backend == "model":

@@ -3,24 +3,28 @@
 Usage::
 
     sts-props cluster build --k8s-version v1.37.2   # the control-plane binaries (once, from source)
+    sts-props cluster build --patch FILE.diff       # also a kube-controller-manager built from
+                                                    # that diff of k8s.io/kubernetes (its path)
     sts-props cluster image                         # also the local kwok-image container image
     sts-props cluster up                            # a kwok cluster that stays up; prints its
                                                     # kubeconfig for --backend kubeconfig
+    sts-props cluster up --patch FILE.diff          # the same, with the patched controller
     sts-props cluster status                        # binaries built? which clusters are up?
     sts-props cluster down [--name NAME]            # stop them (or one)
 
-Exit codes: 0 done; 1 ``status`` found no binaries; 2 ``down --name`` names no cluster; 3 a
-build or start that failed.
+Exit codes: 0 done; 1 ``status`` found no binaries; 2 ``down --name`` names no cluster, or a
+``--patch`` that does not apply; 3 a build or start that failed.
 """
 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sts_props.cli.console import print_error, say
-from sts_props.cli.exit_codes import EXIT_BAD_INPUT, EXIT_OK, verdict
-from sts_props.cli.options import add_version_option, model_config
+from sts_props.cli.exit_codes import EXIT_BAD_INPUT, EXIT_OK, UsageError, verdict
+from sts_props.cli.options import add_patch_option, add_version_option, build_patch, model_config
 from sts_props.cluster import registry
 from sts_props.cluster.kwok import KwokCluster
 from sts_props.cluster.kwok.binaries import build_binaries, find_binaries
@@ -41,21 +45,30 @@ def add_parser(sub: Subparsers) -> None:
                               "image (needs Docker); up/down/status: kwok clusters that stay up")
     add_version_option(cluster)
     cluster.add_argument("--name", default=None, help="with down: only this cluster")
+    add_patch_option(cluster)
 
 
 def run(args: argparse.Namespace) -> int:
     """Do ``args.action`` (see the module docstring)."""
     model_config(args)  # a --k8s-version that is not a version is bad input, as everywhere
+    if args.patch is not None and args.action not in ("build", "up"):
+        raise UsageError(f"--patch goes with build or up, not {args.action}")
     if args.action == "build":
+        # The patched build first: a diff that does not apply is refused before any build.
+        path = build_patch(args.patch, args.k8s_version) if args.patch else None
         bins = build_binaries(args.k8s_version, progress=say)
         print(f"binaries for {args.k8s_version}: {bins.bin_dir}")
+        if path is not None:
+            print(f"patched kube-controller-manager for {args.k8s_version} ({args.patch}): "
+                  f"{path}")
         return EXIT_OK
     if args.action == "image":
         tag = prepare_image(args.k8s_version, progress=say)
         print(f"kwok-image for {args.k8s_version}: {tag}")
         return EXIT_OK
     if args.action == "up":
-        return _up(args.k8s_version)
+        controller = build_patch(args.patch, args.k8s_version) if args.patch else None
+        return _up(args.k8s_version, controller)
     kwoks = [e for e in registry.entries() if e.backend == "kwok"]
     if args.action == "down":
         chosen = [e for e in kwoks if args.name in (None, e.name)]
@@ -78,8 +91,9 @@ def run(args: argparse.Namespace) -> int:
     return verdict(found is not None)
 
 
-def _up(version: str) -> int:
-    cluster = KwokCluster(version, progress=lambda line: say(f"kwok: {line}"))
+def _up(version: str, controller: Path | None = None) -> int:
+    cluster = KwokCluster(version, progress=lambda line: say(f"kwok: {line}"),
+                          controller_manager=controller)
     cluster.start()
     cluster.detach()
     print(f"cluster {cluster.cluster_name} is up ({cluster.version()})\n"

@@ -27,6 +27,7 @@ from sts_props.errors import (
     KubeconfigError,
     ManifestError,
     OpFormatError,
+    PatchError,
     PlanError,
 )
 
@@ -53,7 +54,8 @@ class UsageError(ValueError):
 
 #: bad input: checked before NO_CLUSTER_ERRORS, since a KubeconfigError is a ClusterError too
 BAD_INPUT_ERRORS: tuple[type[Exception], ...] = (
-    UsageError, ManifestError, PlanError, OpFormatError, ExpectationError, KubeconfigError)
+    UsageError, ManifestError, PlanError, OpFormatError, ExpectationError, KubeconfigError,
+    PatchError)
 #: no cluster: it cannot run here, would not build or start, cannot be reached, was refused
 NO_CLUSTER_ERRORS: tuple[type[Exception], ...] = (ClusterError, BuildError)
 

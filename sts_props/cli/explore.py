@@ -19,7 +19,13 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from sts_props.cli.exit_codes import UsageError, verdict
-from sts_props.cli.options import add_backend_options, model_config, real_cluster
+from sts_props.cli.options import (
+    add_backend_options,
+    add_patch_option,
+    model_config,
+    patched_controller,
+    real_cluster,
+)
 from sts_props.coverage import Coverage
 from sts_props.explore import (
     MODEL_SHARE,
@@ -54,6 +60,7 @@ def add_parser(sub: Subparsers) -> None:
                    help="largest diverse subset kept for the cluster (default 60)")
     p.add_argument("--max-ops", type=int, default=12, help="ops per scenario (default 12)")
     p.add_argument("--max-replicas", type=int, default=5)
+    add_patch_option(p)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -62,6 +69,7 @@ def run(args: argparse.Namespace) -> int:
     budget = budget_seconds(args.budget)
     if args.model_examples < 1 or args.subset < 1:
         raise UsageError("--model-examples and --subset must be at least 1")
+    patched_controller(args)  # refuse --patch off kwok, or build it, before the model tier
     base = load_manifests(args.manifests, config) if args.manifests else None
     started = time.monotonic()
     share = budget if args.backend == "model" else budget * MODEL_SHARE

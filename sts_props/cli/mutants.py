@@ -5,6 +5,16 @@ Usage::
     sts-props mutants --backend kwok                          # every mutant of sts_props.mutants
     sts-props mutants --backend kwok --only scale-down-ascending --budget 8
     sts-props mutants --list                                  # the catalogue, no cluster
+    sts-props mutants --controller                            # mutants of the real controller
+    sts-props mutants --controller --only scale-down-ascending --examples 5
+    sts-props mutants --controller --list                     # their catalogue
+
+With ``--controller`` the *controller* is broken instead of the model: each diff of
+``sts_props/data/controller_mutants`` is built into a kube-controller-manager and run on its own
+kwok cluster with the main job's scenarios until the first violation, after a control (the
+unmodified controller built the same way) that must show none
+(:mod:`sts_props.controller_mutants`). Prints the table and the score; exit 0 if the control is
+clean and every mutant caught, 1 otherwise.
 
 Each mutant's targeted scenarios run on the mutated model and the cluster until they disagree;
 the counterexample is shrunk within ``--budget`` cluster runs and confirmed by a control run of
@@ -19,8 +29,10 @@ score. Exit codes: 0 every mutant caught, 1 one was not, 2 bad input, 3 no clust
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import TYPE_CHECKING
 
+from sts_props import controller_mutants
 from sts_props.cli.console import say
 from sts_props.cli.exit_codes import EXIT_OK, UsageError, verdict
 from sts_props.cli.options import (
@@ -29,13 +41,18 @@ from sts_props.cli.options import (
     model_config,
     real_cluster,
 )
+from sts_props.manifest_files import load_manifests
+from sts_props.model import ModelConfig
 from sts_props.mutants import MUTANT_NAMES, MUTANTS, by_name
 from sts_props.mutation_runs import MUTANT_OP_TIMEOUT, run_mutation_suite
 
 if TYPE_CHECKING:
     from sts_props.cli.options import Subparsers
 
-__all__ = ["add_parser", "render_catalogue", "run"]
+__all__ = ["add_parser", "render_catalogue", "render_controller_catalogue", "run"]
+
+#: the default op timeout of controller mutant runs
+CONTROLLER_OP_TIMEOUT = controller_mutants.DEFAULT_OP_TIMEOUT
 
 
 def add_parser(sub: Subparsers) -> None:
@@ -47,21 +64,32 @@ def add_parser(sub: Subparsers) -> None:
     add_version_option(p)
     p.add_argument("--only", action="append", default=[], metavar="NAME",
                    help="run only this mutant (repeatable)")
-    p.add_argument("--budget", type=int, default=6,
-                   help="cluster runs spent on shrinking each counterexample (default 6)")
+    p.add_argument("--budget", type=int, default=None,
+                   help="cluster runs spent on shrinking each counterexample (default 6; "
+                        "2 with --controller)")
     p.add_argument("--examples", type=int, default=10,
                    help="scenarios tried per mutant before it counts as survived (default 10)")
-    p.add_argument("--op-timeout", type=float, default=MUTANT_OP_TIMEOUT,
-                   help=f"seconds the cluster may take per op (default {MUTANT_OP_TIMEOUT:.0f})")
+    p.add_argument("--op-timeout", type=float, default=None,
+                   help=f"seconds the cluster may take per op (default {MUTANT_OP_TIMEOUT:.0f}; "
+                        f"{CONTROLLER_OP_TIMEOUT:.0f} with --controller)")
     p.add_argument("--seed", type=int, default=None, help="random seed, for a repeat run")
     p.add_argument("--no-control", action="store_true",
                    help="skip the control run of the unmutated model on each counterexample")
     p.add_argument("--list", action="store_true", help="print the catalogue and exit")
+    p.add_argument("--controller", action="store_true",
+                   help="mutants of the real StatefulSet controller (patched builds of "
+                        "kube-controller-manager, each on its own kwok cluster) instead of the "
+                        "model's; --budget is then the shrink budget (default 2)")
+    p.add_argument("--manifests", type=Path, action="append", default=[],
+                   help="with --controller: base manifests of the scenarios (default: the "
+                        "seed's Redis StatefulSet)")
 
 
 def run(args: argparse.Namespace) -> int:
     """0 if every mutant is caught, 1 if not."""
     config = model_config(args)
+    if args.controller:
+        return _run_controller(args, config)
     if args.list:
         print(render_catalogue())
         return EXIT_OK
@@ -69,15 +97,54 @@ def run(args: argparse.Namespace) -> int:
         names = [by_name(n).name for n in args.only] or list(MUTANT_NAMES)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    if args.budget < 0 or args.examples < 1:
+    budget = 6 if args.budget is None else args.budget
+    if budget < 0 or args.examples < 1:
         raise UsageError("need --budget >= 0 and --examples >= 1")
     with real_cluster(args) as cluster:
         report = run_mutation_suite(
-            cluster, names, progress=say, examples=args.examples, budget=args.budget,
-            op_timeout=args.op_timeout, seed=args.seed, control=not args.no_control,
-            config=config)
+            cluster, names, progress=say, examples=args.examples, budget=budget,
+            op_timeout=args.op_timeout or MUTANT_OP_TIMEOUT, seed=args.seed,
+            control=not args.no_control, config=config)
     print(report.render(), flush=True)
     return verdict(report.caught == len(report.results))
+
+
+def _run_controller(args: argparse.Namespace, config: ModelConfig) -> int:
+    """``mutants --controller``: 0 if the control is clean and every mutant caught."""
+    if args.list:
+        print(render_controller_catalogue())
+        return EXIT_OK
+    if args.backend != "kwok":
+        raise UsageError("--controller runs on kwok clusters of its own: drop --backend "
+                         f"{args.backend}")
+    try:
+        names = [controller_mutants.by_name(n).name for n in args.only]
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    budget = controller_mutants.DEFAULT_SHRINK_BUDGET if args.budget is None else args.budget
+    if budget < 0 or args.examples < 1:
+        raise UsageError("need --budget >= 0 and --examples >= 1")
+    base = load_manifests(args.manifests, config) if args.manifests else None
+    report = controller_mutants.run_controller_mutants(
+        names, version=config.version, examples=args.examples, seed=args.seed, base=base,
+        control=not args.no_control, shrink_budget=budget,
+        op_timeout=args.op_timeout or controller_mutants.DEFAULT_OP_TIMEOUT, progress=say)
+    print(report.render(), flush=True)
+    caught, total = report.score
+    return verdict(report.control_clean is not False and caught == total
+                   and not any(r.error for r in report.results))
+
+
+def render_controller_catalogue() -> str:
+    """The controller mutants, one a line (``sts-props mutants --controller --list``).
+
+    >>> render_controller_catalogue().splitlines()[0].split(":")[0]
+    '01-ordered-no-ready-wait.diff ordered-no-ready-wait [ORD-1, CHK-3]'
+    """
+    return "\n".join(
+        f"{m.file.name} {m.name} [{', '.join(m.rules)}]: {m.description}"
+        + (f" (historical: {m.upstream})" if m.historical else "")
+        for m in controller_mutants.catalogue())
 
 
 def render_catalogue() -> str:

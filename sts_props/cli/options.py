@@ -28,7 +28,9 @@ from typing import TYPE_CHECKING, TypeAlias
 from sts_props.cli.console import say
 from sts_props.cli.exit_codes import UsageError
 from sts_props.cluster.backends import make_cluster
+from sts_props.cluster.kwok.patched import build_patched_controller
 from sts_props.defaults import BACKENDS, DEFAULT_VERSION
+from sts_props.errors import PatchError
 from sts_props.model import ModelConfig
 
 if TYPE_CHECKING:
@@ -37,8 +39,9 @@ if TYPE_CHECKING:
     #: what ``ArgumentParser.add_subparsers()`` returns: each subcommand adds its parser to it
     Subparsers: TypeAlias = argparse._SubParsersAction[argparse.ArgumentParser]
 
-__all__ = ["VERSION_HELP", "add_backend_options", "add_connection_options",
-           "add_version_option", "model_config", "real_cluster"]
+__all__ = ["VERSION_HELP", "add_backend_options", "add_connection_options", "add_patch_option",
+           "add_version_option", "build_patch", "model_config", "patched_controller",
+           "real_cluster"]
 
 VERSION_HELP = f"Kubernetes version to model and run (default {DEFAULT_VERSION})"
 
@@ -74,6 +77,44 @@ def add_backend_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=None, help="random seed, for a repeat run")
 
 
+def add_patch_option(parser: argparse.ArgumentParser) -> None:
+    """``--patch FILE.diff``: run a kube-controller-manager built from that diff (kwok only)."""
+    parser.add_argument("--patch", type=Path, default=None, metavar="FILE.diff",
+                        help="with --backend kwok: run a kube-controller-manager built from "
+                             "k8s.io/kubernetes with this unified diff applied (paths from the "
+                             "repository root, a/ b/ prefixes as git writes them; built once, "
+                             "cached by the diff's hash)")
+
+
+def build_patch(path: Path, version: str) -> Path:
+    """Build (or find cached) the controller of the diff file ``path``; its path.
+
+    A file that cannot be read, or a diff that does not apply, is bad input (one line).
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"--patch {path}: cannot read it: {exc}") from None
+    try:
+        return build_patched_controller(version, text, progress=say)
+    except PatchError as exc:
+        raise PatchError(f"--patch {path}: {exc}") from None
+
+
+def patched_controller(args: argparse.Namespace, backend: str | None = None,
+                       version: str | None = None) -> Path | None:
+    """The controller built from ``--patch`` (``None`` without it) for ``backend`` and
+    ``version`` (default: ``--backend``, ``--k8s-version``); only kwok can run one."""
+    patch = getattr(args, "patch", None)
+    if patch is None:
+        return None
+    backend = backend or args.backend
+    if backend != "kwok":
+        raise UsageError(f"--patch needs --backend kwok: the {backend} backend's "
+                         "kube-controller-manager cannot be replaced")
+    return build_patch(patch, version or args.k8s_version)
+
+
 def model_config(args: argparse.Namespace) -> ModelConfig:
     """The model configuration for ``--k8s-version``; a version that is not one is bad input."""
     try:
@@ -84,9 +125,10 @@ def model_config(args: argparse.Namespace) -> ModelConfig:
 
 def real_cluster(args: argparse.Namespace) -> Cluster:
     """The (not yet started) cluster of ``--backend``, with whichever of ``--k8s-version``,
-    ``--image`` and the connection options the subcommand has."""
+    ``--image``, ``--patch`` and the connection options the subcommand has."""
     return make_cluster(args.backend, args.k8s_version, progress=say,
                         kubeconfig=getattr(args, "kubeconfig", None),
                         context=getattr(args, "context", None),
                         allow_existing=getattr(args, "allow_existing_cluster", False),
-                        image=getattr(args, "image", None))
+                        image=getattr(args, "image", None),
+                        controller_manager=patched_controller(args))

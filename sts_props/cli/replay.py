@@ -5,6 +5,7 @@ Usage::
     sts-props replay artifacts/20260101-120000-ab12/plan.yaml            # on the plan's backend
     sts-props replay plan.yaml --backend model                            # on the model only
     sts-props replay plan.yaml --backend kubeconfig --kubeconfig KUBECONFIG
+    sts-props replay plan.yaml --backend kwok --patch my-controller-change.diff
 
 Runs the plan (:mod:`sts_props.replay`), prints the verdict and every violation, writes the
 artifacts of a failing run (a new directory under ``--artifacts``) and exits 1 if it fails, 0
@@ -21,7 +22,7 @@ from typing import TYPE_CHECKING
 
 from sts_props.cli.console import say
 from sts_props.cli.exit_codes import EXIT_FAILED, EXIT_OK
-from sts_props.cli.options import add_connection_options
+from sts_props.cli.options import add_connection_options, add_patch_option, patched_controller
 from sts_props.cluster.backends import make_cluster
 from sts_props.cluster.kwok import KwokCluster
 from sts_props.defaults import BACKENDS
@@ -46,27 +47,32 @@ def add_parser(sub: Subparsers) -> None:
     add_connection_options(replay)
     replay.add_argument("--artifacts", type=Path, default=Path("artifacts"),
                         help="where a failing run's files go (default artifacts/)")
+    add_patch_option(replay)
 
 
 def run(args: argparse.Namespace) -> int:
     """Replay the plan (it carries its own Kubernetes version); 0 passed, 1 failed."""
     plan = Plan.load(args.plan)
     backend = args.backend or plan.backend
+    controller = patched_controller(args, backend, plan.k8s_version)
     print(f"sts-props: replaying {args.plan} ({len(plan.ops)} ops, Kubernetes "
           f"{plan.k8s_version}) on {backend}", flush=True)
     if backend == "model":
         result = run_plan_on_model(plan)
     else:
-        with _cluster(args, plan, backend) as cluster:
+        with _cluster(args, plan, backend, controller) as cluster:
             result = run_plan_on_cluster(plan, cluster)
     return _report(result, dataclasses.replace(plan, backend=backend), args.artifacts)
 
 
-def _cluster(args: argparse.Namespace, plan: Plan, backend: str) -> Cluster:
+def _cluster(args: argparse.Namespace, plan: Plan, backend: str,
+             controller: Path | None = None) -> Cluster:
     if backend == "kwok":
-        # the one backend that can start its control plane with the plan's gates
+        # the one backend that can start its control plane with the plan's gates (and run a
+        # patched controller: --patch)
         return KwokCluster(plan.k8s_version, feature_gates=dict(plan.gates),
-                           progress=lambda line: say(f"kwok: {line}"))
+                           progress=lambda line: say(f"kwok: {line}"),
+                           controller_manager=controller)
     if plan.gates:
         print(f"sts-props: note: the plan's feature gates apply to the model only; the "
               f"{backend} cluster runs with its own", flush=True)

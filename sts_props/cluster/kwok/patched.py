@@ -61,6 +61,7 @@ from sts_props.cluster.kwok.binaries import (
     find_binaries,
     normalize_version,
 )
+from sts_props.errors import PatchError  # defined once there; re-exported here
 
 __all__ = [
     "CONTROLLER",
@@ -89,13 +90,6 @@ _STEP_FAILED_RE = re.compile(r"^\[build_patched\] step=(\S+) FAILED")
 _HEADER_RE = re.compile(r"^(---|\+\+\+) (\S+)")
 
 Progress = Callable[[str], None]
-
-
-class PatchError(ValueError):
-    """The diff is not a unified diff of k8s.io/kubernetes, or does not apply to the version.
-
-    ``str(err)`` is one line, fit for ``sts-props: error: ...`` (exit code 2).
-    """
 
 
 @dataclass(frozen=True)
@@ -162,7 +156,7 @@ def diff_targets(diff_text: str) -> tuple[int, list[str]]:
     >>> diff_targets("--- a/../etc/passwd\\n+++ b/../etc/passwd\\n")
     Traceback (most recent call last):
     ...
-    sts_props.cluster.kwok.patched.PatchError: the diff names a path outside the kubernetes \
+    sts_props.errors.PatchError: the diff names a path outside the kubernetes \
 repository: ../etc/passwd
 
     Raises:
