@@ -23,6 +23,7 @@ import sys
 from pathlib import Path
 
 from sts_props.controller_mutants import (
+    DEFAULT_CONFIRM_RUNS,
     DEFAULT_EXAMPLES,
     DEFAULT_OP_TIMEOUT,
     DEFAULT_SHRINK_BUDGET,
@@ -32,6 +33,10 @@ from sts_props.manifest_files import load_manifests
 from sts_props.model import ModelConfig
 
 SEED_MANIFESTS = Path(__file__).resolve().parent.parent / "sts_props" / "data"
+
+
+def _plain(value: object) -> object:
+    return str(value) if isinstance(value, Path) else value
 
 
 def main() -> int:
@@ -46,6 +51,8 @@ def main() -> int:
                         help=f"base manifests (default {SEED_MANIFESTS})")
     parser.add_argument("--k8s-version", default="v1.37.2")
     parser.add_argument("--no-control", action="store_true", help="skip the control run")
+    parser.add_argument("--confirm-runs", type=int, default=DEFAULT_CONFIRM_RUNS,
+                        help="replays of each catch's counterexample on the control (0: none)")
     parser.add_argument("--json", type=Path, default=None, help="also write the rows here")
     parser.add_argument("--artifacts", type=Path, default=Path("artifacts/controller-mutants"))
     args = parser.parse_args()
@@ -54,14 +61,16 @@ def main() -> int:
     base = load_manifests(args.manifests or [SEED_MANIFESTS], config)
     report = run_controller_mutants(
         args.only, version=args.k8s_version, examples=args.examples, seed=args.seed,
-        base=base, control=not args.no_control, shrink_budget=args.shrink_budget,
+        base=base, control=not args.no_control, confirm_runs=args.confirm_runs,
+        shrink_budget=args.shrink_budget,
         op_timeout=args.op_timeout, artifacts_dir=args.artifacts,
         progress=lambda line: print(line, flush=True))
     print()
     print(report.render())
     if args.json is not None:
-        rows = [{k: (str(v) if isinstance(v, Path) else v)
-                 for k, v in dataclasses.asdict(r).items()} for r in report.results]
+        rows = [{f.name: _plain(getattr(r, f.name)) for f in dataclasses.fields(r)
+                 if f.name != "counterexample"} | {"verdict": r.verdict, "evidence": r.evidence}
+                for r in report.results]
         args.json.write_text(json.dumps({"version": report.version, "seconds": report.seconds,
                                          "score": report.score, "rows": rows}, indent=2) + "\n")
         print(f"rows: {args.json}")

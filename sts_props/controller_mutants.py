@@ -8,8 +8,9 @@ directory's ``index.toml``). :func:`run_controller_mutants` builds each one
 applied, cached by the diff's hash), starts a kwok cluster whose controller is that binary, and
 runs the main job's differential scenarios on it (:func:`~sts_props.suite.run_cluster_suite`,
 as ``sts-props check --backend kwok`` does) until the first violation. A *control* (the empty
-diff, built the same way) runs the same scenarios first and must show none. The mutation score
-is caught / total, the control excluded.
+diff, built the same way) runs the same scenarios first and must show none, and each catch is
+confirmed by running its counterexample on the control again (:func:`confirm_on_control`).
+The mutation score is confirmed catches / total, the control excluded.
 
 Unlike the model mutants (:mod:`sts_props.mutants`, which break the reference model and are
 caught against the real controller), here the model is the unmodified reference and the
@@ -28,6 +29,7 @@ True
 
 from __future__ import annotations
 
+import random
 import statistics
 import time
 import tomllib
@@ -36,7 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sts_props.cluster.base import ClusterError
-from sts_props.scenario import Manifests
+from sts_props.scenario import Manifests, Scenario
 
 Progress = Callable[[str], None]
 
@@ -53,6 +55,8 @@ DEFAULT_EXAMPLES = 10
 DEFAULT_OP_TIMEOUT = 30.0
 #: further cluster runs spent on shrinking a mutant's first counterexample
 DEFAULT_SHRINK_BUDGET = 2
+#: runs of each caught mutant's counterexample on the unmodified controller
+DEFAULT_CONFIRM_RUNS = 2
 
 
 @dataclass(frozen=True)
@@ -140,6 +144,17 @@ class ControllerMutantResult:
     artifacts: Path | None = None
     #: controller components restarted by the supervisor (a crashing mutant shows here)
     crashes: list[str] = field(default_factory=list)
+    #: the shrunk counterexample, replayed on the control to confirm a catch
+    counterexample: Scenario | None = field(default=None, repr=False, compare=False)
+    #: the counterexample passed on the unmodified controller every time (None: not replayed)
+    confirmed: bool | None = None
+    #: the control's first violation on the counterexample, when it had one
+    control_violation: str = ""
+
+    @property
+    def counted(self) -> bool:
+        """Caught, and not refuted by the control replay of the counterexample."""
+        return self.caught and self.confirmed is not False
 
     @property
     def control(self) -> bool:
@@ -169,6 +184,8 @@ class ControllerMutantResult:
             return "error"
         if self.control:
             return "VIOLATIONS" if self.caught else "clean"
+        if self.caught and self.confirmed is False:
+            return "unconfirmed"
         return "caught" if self.caught else "survived"
 
     def row(self) -> str:
@@ -210,8 +227,9 @@ class ControllerMutantReport:
 
     @property
     def score(self) -> tuple[int, int]:
-        """(caught, total) over :attr:`mutants`."""
-        return sum(r.caught for r in self.mutants), len(self.mutants)
+        """(caught, total) over :attr:`mutants`; a catch the control replay refuted (the
+        control failed the counterexample too) does not count."""
+        return sum(r.counted for r in self.mutants), len(self.mutants)
 
     @property
     def control_clean(self) -> bool | None:
@@ -224,7 +242,7 @@ class ControllerMutantReport:
     @property
     def median_first_violation(self) -> float | None:
         times = [r.first_violation_seconds for r in self.mutants
-                 if r.caught and r.first_violation_seconds is not None]
+                 if r.counted and r.first_violation_seconds is not None]
         return statistics.median(times) if times else None
 
     def render(self) -> str:
@@ -256,6 +274,9 @@ class ControllerMutantReport:
         for r in self.results:
             if r.error:
                 lines.append(f"{r.name}: not run: {r.error}")
+            elif r.caught and r.confirmed is False:
+                lines.append(f"{r.name}: {r.rule} NOT CONFIRMED: the unmodified controller fails "
+                             f"the counterexample too ({r.control_violation[:200]})")
             elif r.caught and r.message:
                 lines.append(f"{r.name}: {r.rule}: {r.message}")
         return "\n".join(lines)
@@ -277,6 +298,7 @@ def run_controller_mutants(
     seed: int | None = 1,
     base: Manifests | None = None,
     control: bool = True,
+    confirm_runs: int = DEFAULT_CONFIRM_RUNS,
     shrink_budget: int = DEFAULT_SHRINK_BUDGET,
     op_timeout: float = DEFAULT_OP_TIMEOUT,
     min_ops: int = 8,
@@ -294,9 +316,17 @@ def run_controller_mutants(
     for shrinking. Scenarios end at the first state the cluster does not reach within
     ``op_timeout`` (``stop_at_divergence``). A mutant that does not apply or build, or whose
     cluster cannot be had, is reported with its error and left out of the score.
+
+    A catch is then *confirmed* (:func:`confirm_on_control`): its shrunk counterexample is run
+    ``confirm_runs`` times on a cluster with the unmodified controller and must pass every
+    time; otherwise the mutant is "unconfirmed" and not counted (a flaky check, not the
+    mutation, failed it). ``seed=None`` draws one seed for all of them.
     """
     mutants = select(names, directory)
     started = time.monotonic()
+    if seed is None:
+        seed = random.randrange(2**31)
+        progress(f"seed {seed} (the same for every mutant)")
     plan: list[tuple[str, tuple[str, ...], str]] = [(m.name, m.rules, m.diff()) for m in mutants]
     if control:
         plan.insert(0, (CONTROL, (), ""))
@@ -309,7 +339,54 @@ def run_controller_mutants(
             max_ops=max_ops, max_replicas=max_replicas, artifacts_dir=artifacts_dir / name,
             progress=_prefixed(progress, f"  {name}: ")))
         progress(f"  => {results[-1].row()}")
+    if confirm_runs > 0:
+        confirm_on_control(results, version=version, runs=confirm_runs, op_timeout=op_timeout,
+                           progress=_prefixed(progress, "  confirm: "))
     return ControllerMutantReport(results, time.monotonic() - started, version)
+
+
+def confirm_on_control(
+    results: Sequence[ControllerMutantResult],
+    *,
+    version: str,
+    runs: int = DEFAULT_CONFIRM_RUNS,
+    op_timeout: float = DEFAULT_OP_TIMEOUT,
+    progress: Progress = print,
+) -> None:
+    """Run each caught mutant's counterexample ``runs`` times on one kwok cluster with the
+    unmodified controller (the control build); set ``confirmed`` (and ``control_violation``).
+
+    A catch stands only if the control passes the counterexample every time: then the
+    violation is due to the mutation, not to a flaky check or to timing.
+    """
+    from sts_props.cluster.kwok import KwokCluster
+    from sts_props.cluster.kwok.patched import build_patched
+    from sts_props.differential import run_differential
+    from sts_props.model import ModelConfig
+
+    pending = [r for r in results
+               if r.caught and not r.control and r.counterexample is not None]
+    if not pending:
+        return
+    built = build_patched(version, "", progress=progress)
+    cluster = KwokCluster(version, progress=progress, controller_manager=built.path)
+    with cluster:
+        config = ModelConfig.for_version(cluster.version())
+        for r in pending:
+            assert r.counterexample is not None
+            r.confirmed = True
+            for attempt in range(1, runs + 1):
+                outcome = run_differential(r.counterexample, cluster, config,
+                                           op_timeout=op_timeout, stop_at_divergence=True)
+                if outcome.violations:
+                    r.confirmed = False
+                    r.control_violation = outcome.violations[0].describe()
+                    break
+                progress(f"{r.name}: the control passes the counterexample "
+                         f"({attempt}/{runs})")
+            if not r.confirmed:
+                progress(f"{r.name}: NOT CONFIRMED: the control fails it too: "
+                         f"{r.control_violation[:160]}")
 
 
 def _prefixed(progress: Progress, prefix: str) -> Progress:
@@ -377,5 +454,6 @@ def run_one(
         result.check, result.rule, result.message = first.check, first.rule, first.message
         result.first_violation_seconds = summary.first_violation_seconds
         if summary.counterexample is not None:
+            result.counterexample = summary.counterexample
             result.shrunk_ops = len(summary.counterexample.ops)
     return result

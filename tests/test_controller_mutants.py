@@ -271,6 +271,19 @@ def test_the_report_scores_mutants_and_flags_an_unclean_control() -> None:
     assert "d: not run: build: does not compile" in text
 
 
+def test_a_catch_the_control_replay_refutes_does_not_count() -> None:
+    flaky = ControllerMutantResult("a", ("ID-7",), caught=True, first_violation_seconds=9.0,
+                                   rule="CHK-7/UPD-8", confirmed=False,
+                                   control_violation="CHK-7/UPD-8: pod deleted")
+    real = ControllerMutantResult("b", ("ST-7",), caught=True, first_violation_seconds=30.0,
+                                  confirmed=True)
+    report = ControllerMutantReport([ControllerMutantResult("control"), flaky, real])
+    assert (flaky.verdict, real.verdict) == ("unconfirmed", "caught")
+    assert report.score == (1, 2) and report.median_first_violation == 30.0
+    assert ("a: CHK-7/UPD-8 NOT CONFIRMED: the unmodified controller fails the counterexample "
+            "too (CHK-7/UPD-8: pod deleted)") in report.render()
+
+
 # -- the command line ------------------------------------------------------------------------
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "sts_props.cli", *args], capture_output=True,

@@ -3,7 +3,9 @@
 violation on the main job's scenarios, and a mutant the harness catches quickly is caught.
 
 Each runs on its own kwok cluster whose kube-controller-manager is the patched build (checked
-through ``/proc/<pid>/exe``). About 1.5 minutes once the two builds are cached (~30 s each).
+through ``/proc/<pid>/exe``); a third cluster with the control replays the mutant's
+counterexample, which must pass there. About 2 minutes once the two builds are cached (~30 s
+each).
 """
 
 from __future__ import annotations
@@ -43,3 +45,5 @@ def test_the_control_is_clean_and_a_mutant_is_caught(request: pytest.FixtureRequ
     assert mutant.first_violation_seconds <= mutant.run_seconds
     assert mutant.shrunk_ops is not None and mutant.shrunk_ops >= 9  # --min-ops 8 + Create
     assert mutant.artifacts is not None and (mutant.artifacts / "plan.yaml").is_file()
+    # the counterexample passed on the unmodified controller: the mutation made it fail
+    assert mutant.confirmed is True, mutant.control_violation

@@ -74,7 +74,8 @@ def add_parser(sub: Subparsers) -> None:
                         f"{CONTROLLER_OP_TIMEOUT:.0f} with --controller)")
     p.add_argument("--seed", type=int, default=None, help="random seed, for a repeat run")
     p.add_argument("--no-control", action="store_true",
-                   help="skip the control run of the unmutated model on each counterexample")
+                   help="skip the control run of the unmutated model on each counterexample "
+                        "(with --controller: the control run and the control replays)")
     p.add_argument("--list", action="store_true", help="print the catalogue and exit")
     p.add_argument("--controller", action="store_true",
                    help="mutants of the real StatefulSet controller (patched builds of "
@@ -127,7 +128,8 @@ def _run_controller(args: argparse.Namespace, config: ModelConfig) -> int:
     base = load_manifests(args.manifests, config) if args.manifests else None
     report = controller_mutants.run_controller_mutants(
         names, version=config.version, examples=args.examples, seed=args.seed, base=base,
-        control=not args.no_control, shrink_budget=budget,
+        control=not args.no_control, confirm_runs=0 if args.no_control else
+        controller_mutants.DEFAULT_CONFIRM_RUNS, shrink_budget=budget,
         op_timeout=args.op_timeout or controller_mutants.DEFAULT_OP_TIMEOUT, progress=say)
     print(report.render(), flush=True)
     caught, total = report.score
