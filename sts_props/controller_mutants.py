@@ -37,7 +37,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sts_props.cluster.base import ClusterError
+from sts_props.cluster.base import Cluster, ClusterError
 from sts_props.scenario import Manifests, Scenario
 
 Progress = Callable[[str], None]
@@ -146,6 +146,8 @@ class ControllerMutantResult:
     crashes: list[str] = field(default_factory=list)
     #: the shrunk counterexample, replayed on the control to confirm a catch
     counterexample: Scenario | None = field(default=None, repr=False, compare=False)
+    #: the counterexample failed again on the mutant every time (None: not replayed)
+    reproduced: bool | None = None
     #: the counterexample passed on the unmodified controller every time (None: not replayed)
     confirmed: bool | None = None
     #: the control's first violation on the counterexample, when it had one
@@ -153,8 +155,9 @@ class ControllerMutantResult:
 
     @property
     def counted(self) -> bool:
-        """Caught, and not refuted by the control replay of the counterexample."""
-        return self.caught and self.confirmed is not False
+        """Caught, and neither refuted by a replay on the mutant that passed nor by one on
+        the control that failed."""
+        return self.caught and self.reproduced is not False and self.confirmed is not False
 
     @property
     def control(self) -> bool:
@@ -184,7 +187,7 @@ class ControllerMutantResult:
             return "error"
         if self.control:
             return "VIOLATIONS" if self.caught else "clean"
-        if self.caught and self.confirmed is False:
+        if self.caught and not self.counted:
             return "unconfirmed"
         return "caught" if self.caught else "survived"
 
@@ -274,6 +277,9 @@ class ControllerMutantReport:
         for r in self.results:
             if r.error:
                 lines.append(f"{r.name}: not run: {r.error}")
+            elif r.caught and r.reproduced is False:
+                lines.append(f"{r.name}: {r.rule} NOT CONFIRMED: the counterexample passed when "
+                             f"run again on the mutant (a timing-dependent finding)")
             elif r.caught and r.confirmed is False:
                 lines.append(f"{r.name}: {r.rule} NOT CONFIRMED: the unmodified controller fails "
                              f"the counterexample too ({r.control_violation[:200]})")
@@ -317,10 +323,11 @@ def run_controller_mutants(
     ``op_timeout`` (``stop_at_divergence``). A mutant that does not apply or build, or whose
     cluster cannot be had, is reported with its error and left out of the score.
 
-    A catch is then *confirmed* (:func:`confirm_on_control`): its shrunk counterexample is run
-    ``confirm_runs`` times on a cluster with the unmodified controller and must pass every
-    time; otherwise the mutant is "unconfirmed" and not counted (a flaky check, not the
-    mutation, failed it). ``seed=None`` draws one seed for all of them.
+    A catch is then *confirmed*: its shrunk counterexample is run ``confirm_runs`` times again
+    on the mutant's cluster and must fail every time (:func:`reproduce_catch`), then as often on
+    a cluster with the unmodified controller and must pass every time
+    (:func:`confirm_on_control`); otherwise the mutant is "unconfirmed" and not counted (timing
+    or a flaky check, not the mutation, failed it). ``seed=None`` draws one seed for all.
     """
     mutants = select(names, directory)
     started = time.monotonic()
@@ -337,12 +344,32 @@ def run_controller_mutants(
             name, rules, diff_text, version=version, examples=examples, seed=seed, base=base,
             shrink_budget=shrink_budget, op_timeout=op_timeout, min_ops=min_ops,
             max_ops=max_ops, max_replicas=max_replicas, artifacts_dir=artifacts_dir / name,
-            progress=_prefixed(progress, f"  {name}: ")))
+            reproduce_runs=confirm_runs, progress=_prefixed(progress, f"  {name}: ")))
         progress(f"  => {results[-1].row()}")
     if confirm_runs > 0:
         confirm_on_control(results, version=version, runs=confirm_runs, op_timeout=op_timeout,
                            progress=_prefixed(progress, "  confirm: "))
     return ControllerMutantReport(results, time.monotonic() - started, version)
+
+
+def reproduce_catch(scenario: Scenario, cluster: Cluster, runs: int,
+                    op_timeout: float = DEFAULT_OP_TIMEOUT, progress: Progress = print) -> bool:
+    """Run a mutant's counterexample ``runs`` more times on its cluster; whether it failed
+    every time (a catch that depends on timing, or on a flaky check, does not count)."""
+    from sts_props.differential import run_differential
+    from sts_props.model import ModelConfig
+
+    config = ModelConfig.for_version(cluster.version())
+    for attempt in range(1, runs + 1):
+        outcome = run_differential(scenario, cluster, config, op_timeout=op_timeout,
+                                   stop_at_divergence=True)
+        if not outcome.violations:
+            progress(f"the counterexample PASSED when run again ({attempt}/{runs}): "
+                     "not reproduced")
+            return False
+        progress(f"the counterexample fails again ({attempt}/{runs}): "
+                 f"{outcome.violations[0].rule}")
+    return True
 
 
 def confirm_on_control(
@@ -364,8 +391,8 @@ def confirm_on_control(
     from sts_props.differential import run_differential
     from sts_props.model import ModelConfig
 
-    pending = [r for r in results
-               if r.caught and not r.control and r.counterexample is not None]
+    pending = [r for r in results if r.caught and not r.control
+               and r.counterexample is not None and r.reproduced is not False]
     if not pending:
         return
     built = build_patched(version, "", progress=progress)
@@ -412,6 +439,7 @@ def run_one(
     max_replicas: int,
     artifacts_dir: Path,
     progress: Progress,
+    reproduce_runs: int = 0,
 ) -> ControllerMutantResult:
     """One mutant (``diff_text``; the control when it is empty): build, start, run, stop."""
     from sts_props.cluster.kwok import KwokCluster
@@ -442,6 +470,9 @@ def run_one(
                 shrink_budget=shrink_budget, artifacts_dir=artifacts_dir,
                 op_timeout=op_timeout, stop_at_divergence=True)
             result.run_seconds = time.monotonic() - ran
+            if summary.counterexample is not None and summary.violations and reproduce_runs:
+                result.reproduced = reproduce_catch(summary.counterexample, cluster,
+                                                    reproduce_runs, op_timeout, progress)
     except ClusterError as exc:
         result.error = f"cluster: {str(exc).splitlines()[0]}"
         return result

@@ -282,6 +282,12 @@ def test_a_catch_the_control_replay_refutes_does_not_count() -> None:
     assert report.score == (1, 2) and report.median_first_violation == 30.0
     assert ("a: CHK-7/UPD-8 NOT CONFIRMED: the unmodified controller fails the counterexample "
             "too (CHK-7/UPD-8: pod deleted)") in report.render()
+    timing = ControllerMutantResult("c", ("ST-2",), caught=True, reproduced=False,
+                                    rule="CHK-7/UPD-8")
+    report = ControllerMutantReport([real, timing])
+    assert timing.verdict == "unconfirmed" and report.score == (1, 2)
+    assert ("c: CHK-7/UPD-8 NOT CONFIRMED: the counterexample passed when run again on the "
+            "mutant") in report.render()
 
 
 # -- the command line ------------------------------------------------------------------------

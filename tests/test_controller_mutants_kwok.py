@@ -45,5 +45,6 @@ def test_the_control_is_clean_and_a_mutant_is_caught(request: pytest.FixtureRequ
     assert mutant.first_violation_seconds <= mutant.run_seconds
     assert mutant.shrunk_ops is not None and mutant.shrunk_ops >= 9  # --min-ops 8 + Create
     assert mutant.artifacts is not None and (mutant.artifacts / "plan.yaml").is_file()
-    # the counterexample passed on the unmodified controller: the mutation made it fail
+    # it fails again on the mutant and passes on the unmodified controller: the mutation did it
+    assert mutant.reproduced is True
     assert mutant.confirmed is True, mutant.control_violation
