@@ -34,6 +34,11 @@ def test_wheel_installs_only_the_sts_props_package(tmp_path: Path) -> None:
     assert "sts_props/strategies/ops.py" in names
     assert "sts_props/cluster/build_binaries.sh" in names or any(
         n.endswith("/build_binaries.sh") for n in names)
+    # the patched-controller build and the controller mutant catalogue (sts-props mutants
+    # --controller) ship too
+    assert "sts_props/cluster/kwok/build_patched.sh" in names
+    assert "sts_props/data/controller_mutants/index.toml" in names
+    assert "sts_props/data/controller_mutants/05-scale-down-ascending.diff" in names
 
 
 def test_a_clean_directory_cannot_import_strategies(tmp_path: Path) -> None:
