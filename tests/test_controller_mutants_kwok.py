@@ -4,7 +4,7 @@ violation on the main job's scenarios, and a mutant the harness catches quickly 
 
 Each runs on its own kwok cluster whose kube-controller-manager is the patched build (checked
 through ``/proc/<pid>/exe``); a third cluster with the control replays the mutant's
-counterexample, which must pass there. About 2 minutes once the two builds are cached (~30 s
+counterexample, which must pass there. About 2.5 minutes once the two builds are cached (~30 s
 each).
 """
 
