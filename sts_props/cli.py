@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 from sts_props.cli_options import add_connection_options
 from sts_props.cluster.base import Cluster, ClusterError
-from sts_props.manifest_files import load_manifests
+from sts_props.manifest_files import load_manifests, validate_manifests
 from sts_props.model import ModelConfig
 from sts_props.scenario import ManifestError, Manifests
 from sts_props.seed_scenario import SeedReport, run_seed_scenario
@@ -134,9 +134,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_BAD_INPUT
     try:
         if args.command == "validate":
-            m = load_manifests(args.paths, config)
-            print(f"ok: StatefulSet {m.set_name} is valid for Kubernetes {config.version}")
-            return EXIT_OK
+            return validate_manifests(args.paths, config).emit()  # each StatefulSet alone
         if args.command == "check":
             return _check(args, config)
         if args.command == "seed":

@@ -27,7 +27,7 @@ from typing import Any
 
 from sts_props.cli_options import add_connection_options
 from sts_props.cluster.base import Cluster, ClusterError
-from sts_props.plan import BACKENDS, Plan, PlanError
+from sts_props.plan import BACKENDS, Plan, PlanError, check_promotable
 from sts_props.replay import PlanRun, run_plan_on_cluster, run_plan_on_model
 
 PLAN_COMMANDS = ("replay", "promote")
@@ -120,6 +120,7 @@ def _report(run: PlanRun, plan: Plan, artifacts: Path) -> int:
 
 def _promote(args: argparse.Namespace) -> int:
     plan = Plan.load(args.plan)
+    check_promotable(plan, str(args.plan))
     name = args.name or plan.name
     if not name:
         raise PlanError(f"{args.plan}: the plan has no name; give one with --name")
