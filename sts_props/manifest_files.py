@@ -15,6 +15,8 @@ rule: the CLI prints it and exits 2. What is checked, in order:
   Service and StorageClass the apiserver's checks and what the scenario needs from them
   (headless, selecting the pods), and the model can run the set (at most 1000 replicas).
 
+Null fields are dropped from what is loaded, as the apiserver does (null is absent).
+
 :func:`load_manifests` reads the manifests of *one* scenario (exactly one StatefulSet);
 :func:`validate_manifests` checks every StatefulSet of the input separately (``sts-props
 validate``).
@@ -31,6 +33,7 @@ validate``).
 
 from __future__ import annotations
 
+import re
 import stat
 import sys
 from collections.abc import Callable, Sequence
@@ -51,10 +54,12 @@ from sts_props.model.validation import (
     storageclass_problems,
     type_problems,
     validate_create,
+    without_nulls,
 )
 from sts_props.scenario import ManifestError, Manifests
 
 SUFFIXES = (".yaml", ".yml", ".json")
+_PLAIN = re.compile(r"[\w.:/-]+(\.\.\.)?", re.ASCII)
 #: the kinds a scenario uses; documents of other kinds are ignored (with a note)
 KINDS = ("StatefulSet", "Service", "StorageClass")
 EXIT_OK, EXIT_BAD_INPUT = 0, 2
@@ -87,8 +92,16 @@ class Document:
         return str(self.path) if self.count == 1 else f"{self.path} (document {self.index + 1})"
 
     def label(self) -> str:
-        """``StatefulSet web``, or just the kind when the name is missing."""
-        return f"{self.kind} {self.name}" if self.name else self.kind
+        """``StatefulSet web``, or just the kind when the name is missing. Odd names and kinds
+        are quoted (a message stays one line) and a name too long to be valid is shortened."""
+        name = _plain(self.name if len(self.name) <= 63 else self.name[:30] + "...")
+        kind = _plain(self.kind)
+        return f"{kind} {name}" if name else kind
+
+
+def _plain(text: str) -> str:
+    """``text`` as it is if it is a plain word, else quoted with escapes (so one line)."""
+    return text if _PLAIN.fullmatch(text) or not text else repr(text)
 
 
 @dataclass(frozen=True)
@@ -287,7 +300,8 @@ def load_manifests(paths: Sequence[Path], config: ModelConfig,
     if found.ignored:
         (notes or _note_to_stderr)(found.note())
     if len(found.statefulsets) > 1:
-        sets = ", ".join(f"{d.name or '(unnamed)'} in {d.where()}" for d in found.statefulsets)
+        sets = ", ".join(f"{_plain(d.name) or '(unnamed)'} in {d.where()}"
+                         for d in found.statefulsets)
         raise ManifestError(f"{len(found.statefulsets)} StatefulSets ({sets}); a scenario runs "
                             "exactly one: name its file (`sts-props validate` checks each)")
     for kind, docs in (("Service", found.services), ("StorageClass", found.storageclasses)):
@@ -299,9 +313,9 @@ def load_manifests(paths: Sequence[Path], config: ModelConfig,
         problems = document_problems(doc, config, sts.body)
         if problems:
             raise ManifestError(describe_problems(doc, problems))
-    service = found.services[0].body if found.services else None
-    storageclass = found.storageclasses[0].body if found.storageclasses else None
-    return Manifests.of(sts.body, service, storageclass)
+    service = without_nulls(found.services[0].body) if found.services else None
+    storageclass = without_nulls(found.storageclasses[0].body) if found.storageclasses else None
+    return Manifests.of(without_nulls(sts.body), service, storageclass)
 
 
 # -- every StatefulSet of an input (sts-props validate) --------------------------------------------

@@ -90,8 +90,9 @@ class Manifests:
         """The ``manifests`` section of a plan or scenario file, checked: a mapping with a
         ``statefulset`` and optional ``service`` and ``storageClass``, each well-typed
         (:func:`~sts_props.model.validation.type_problems`), of the right apiVersion and
-        kind when they say, and a set the model can run. The StatefulSet is *not* checked
-        against VAL-*: a plan may create an invalid set on purpose.
+        kind when they say, and a set the model can run. Null fields are dropped (null is
+        absent). The StatefulSet is *not* checked against VAL-*: a plan may create an invalid
+        set on purpose.
 
         >>> Manifests.from_dict({"statefulset": {"spec": [1, 2]}})  # doctest: +ELLIPSIS
         Traceback (most recent call last):
@@ -104,6 +105,7 @@ class Manifests:
             harness_problems,
             show_value,
             type_problems,
+            without_nulls,
         )
 
         if not isinstance(data, dict):
@@ -133,7 +135,7 @@ class Manifests:
                 if problems:
                     more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
                     raise ManifestError(problems[0].describe() + more)
-            docs.append(doc)
+            docs.append(None if doc is None else without_nulls(doc))
         return Manifests.of(docs[0] or {}, docs[1], docs[2])
 
     @staticmethod

@@ -76,8 +76,8 @@ class ModelConfig:
             raise VersionError(f"not a Kubernetes version: {version!r} (expected e.g. v1.37.2)")
         minor = int(m.group(1))
         if not MIN_MINOR <= minor <= MAX_MINOR:
-            raise VersionError(f"Kubernetes {version.strip()} is outside the versions the model "
-                               f"covers (v1.{MIN_MINOR} to v1.{MAX_MINOR})")
+            raise VersionError(f"Kubernetes v1.{minor} is outside the versions the model covers "
+                               f"(v1.{MIN_MINOR} to v1.{MAX_MINOR})")
         for name in overrides:
             if name not in GATES:
                 raise VersionError(f"unknown feature gate {name!r}; known: {', '.join(GATES)}")

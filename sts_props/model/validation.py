@@ -688,6 +688,21 @@ def type_problems(document: Any, kind: str, path: str = "") -> list[FieldProblem
     return out
 
 
+def without_nulls(document: Any) -> Any:
+    """A copy of a (well-typed) document without its null fields, as the apiserver stores it:
+    a null field is an absent one (a nil pointer, or a zero value that is omitted). The model
+    reads absent fields with defaults and must not meet a null where it expects an object.
+
+    >>> without_nulls({"metadata": None, "spec": {"replicas": None, "ports": [{"name": None}]}})
+    {'spec': {'ports': [{}]}}
+    """
+    if isinstance(document, dict):
+        return {k: without_nulls(v) for k, v in document.items() if v is not None}
+    if isinstance(document, list):
+        return [without_nulls(v) for v in document]
+    return document
+
+
 def api_version_problems(document: dict[str, Any], kind: str, required: bool
                          ) -> list[FieldProblem]:
     """``apiVersion`` must be the one version sts-props speaks for ``kind`` (apps/v1 for a
@@ -772,7 +787,8 @@ def service_problems(service: dict[str, Any], statefulset: dict[str, Any] | None
         missing = sorted(k for k, v in selector.items() if labels.get(k) != v)
         if missing:
             out.append(FieldProblem("spec.selector", f"does not select the StatefulSet's pods "
-                                    f"(template labels lack {', '.join(missing)})", "harness"))
+                                    f"(template labels lack {', '.join(map(repr, missing))})",
+                                    "harness"))
     return out
 
 
