@@ -199,7 +199,14 @@ def test_broken_symlink_in_manifest_directory(tmp_path: Path,
     ("- just\n- a list", "a manifest is a mapping, got a list"),
     ("apiVersion: v1\nmetadata: {name: x}", "kind: required"),
     ("kind: [StatefulSet]", "kind: must be a string, got a list"),
-], ids=["huge-integer", "date", "integer-key", "list-document", "no-kind", "kind-list"])
+    ("apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {labels: &l {a: *l}}",
+     "metadata.labels.a: a YAML alias that contains itself"),
+    ("apiVersion: apps/v1\nkind: StatefulSet\nx0: &a [y, y, y, y, y, y, y, y, y, y]\n"
+     + "".join(f"x{i}: &{'abcdef'[i]} [" + ", ".join([f"*{'abcdef'[i - 1]}"] * 10) + "]\n"
+               for i in range(1, 6)),
+     "too large: 1234569 values once its YAML aliases are expanded (at most 100000)"),
+], ids=["huge-integer", "date", "integer-key", "list-document", "no-kind", "kind-list",
+        "recursive-alias", "alias-bomb"])
 def test_yaml_that_is_no_manifest(text: str, message: str, tmp_path: Path,
                                   capsys: pytest.CaptureFixture[str]) -> None:
     path = tmp_path / "odd.yaml"

@@ -378,6 +378,10 @@ INT64 = (-(2**63), 2**63 - 1)
 #: is one sync under OrderedReady and each sync looks at every pod, so 1000 replicas already
 #: take the model about 15 s to create.
 MAX_MODEL_REPLICAS = 1000
+#: The most values (objects, lists and scalars) a document may hold once YAML aliases are
+#: expanded, as JSON (and the apiserver) would see it; a few kilobytes of YAML can alias their
+#: way to billions.
+MAX_EXPANDED_VALUES = 100_000
 #: The apiVersion of each kind sts-props uses.
 API_VERSIONS = {"StatefulSet": "apps/v1", "Service": "v1", "StorageClass": "storage.k8s.io/v1"}
 
@@ -628,7 +632,9 @@ class _BadKey:
 
 def json_problems(document: Any, path: str = "") -> list[FieldProblem]:
     """Values YAML can hold but a Kubernetes object (JSON) cannot: non-string keys, dates,
-    binary, numbers beyond 64 bits. Checked over the whole document, known fields or not.
+    binary, numbers beyond 64 bits, NaN, an alias that contains itself, and a document that
+    YAML aliases blow up beyond :data:`MAX_EXPANDED_VALUES` values (the "billion laughs").
+    Checked over the whole document, known fields or not.
 
     >>> import datetime
     >>> for p in json_problems({"metadata": {"labels": {1: "a"}}, "x": datetime.date(2020, 1, 1)}):
@@ -637,22 +643,35 @@ def json_problems(document: Any, path: str = "") -> list[FieldProblem]:
     x: a date is not a JSON value (quote it)
     """
     out: list[FieldProblem] = []
-    stack: list[tuple[str, Any]] = [(path, document)]
-    while stack:  # a loop, not recursion: documents may nest deeply; depth first, in order
-        where, value = stack.pop()
-        if isinstance(value, dict):
-            children: list[tuple[str, Any]] = []
-            for key, item in value.items():
-                if isinstance(key, str):
-                    children.append((_join(where, key), item))
-                else:
-                    children.append((where, _BadKey(key)))
-            stack.extend(reversed(children))
+    # A loop, not recursion: documents may nest deeply. Depth first, in document order; a
+    # container is entered once (an alias shares it) and its expanded size noted on leaving.
+    size: dict[int, int] = {}
+    on_path: set[int] = set()
+    stack: list[tuple[str, Any, bool]] = [(path, document, False)]
+    while stack:
+        where, value, leaving = stack.pop()
+        if leaving:
+            on_path.discard(id(value))
+            items = value.values() if isinstance(value, dict) else value
+            size[id(value)] = 1 + sum(size.get(id(item), 1) for item in items)
+        elif isinstance(value, dict | list):
+            if id(value) in on_path:
+                out.append(FieldProblem(where, "a YAML alias that contains itself (JSON has "
+                                               "no recursive values)"))
+                continue
+            if id(value) in size:
+                continue  # the same object again, through an alias: checked already
+            on_path.add(id(value))
+            stack.append((where, value, True))
+            if isinstance(value, list):
+                children = [(f"{where}[{i}]", item) for i, item in enumerate(value)]
+            else:
+                children = [(_join(where, key), item) if isinstance(key, str)
+                            else (where, _BadKey(key)) for key, item in value.items()]
+            stack.extend((w, v, False) for w, v in reversed(children))
         elif isinstance(value, _BadKey):
             out.append(FieldProblem(where, f"key {show_value(value.key)} is not a string "
                                            "(quote it)"))
-        elif isinstance(value, list):
-            stack.extend(reversed([(f"{where}[{i}]", item) for i, item in enumerate(value)]))
         elif isinstance(value, bool) or value is None or isinstance(value, str):
             continue
         elif isinstance(value, int):
@@ -665,6 +684,10 @@ def json_problems(document: Any, path: str = "") -> list[FieldProblem]:
             name = {"date": "a date", "datetime": "a date", "bytes": "binary data"}.get(
                 type(value).__name__, f"a {type(value).__name__}")
             out.append(FieldProblem(where, f"{name} is not a JSON value (quote it)"))
+    total = size.get(id(document), 1)
+    if total > MAX_EXPANDED_VALUES:
+        out.append(FieldProblem(path, f"too large: {total} values once its YAML aliases are "
+                                      f"expanded (at most {MAX_EXPANDED_VALUES})"))
     return out
 
 
