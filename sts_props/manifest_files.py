@@ -232,13 +232,14 @@ def document_problems(doc: Document, config: ModelConfig,
     problems += type_problems(doc.body, kind)
     if problems:
         return problems
+    body = without_nulls(doc.body)  # null is absent, as the apiserver reads it
     if kind == "StatefulSet":
-        causes = validate_create(default_statefulset(doc.body, config), config)
+        causes = validate_create(default_statefulset(body, config), config)
         return ([FieldProblem(c.field, c.message, c.rule) for c in causes]
-                + harness_problems(doc.body))
+                + harness_problems(body))
     if kind == "Service":
-        return service_problems(doc.body, statefulset)
-    return storageclass_problems(doc.body)
+        return service_problems(body, statefulset)
+    return storageclass_problems(body)
 
 
 def describe_problems(doc: Document, problems: Sequence[FieldProblem]) -> str:

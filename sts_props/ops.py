@@ -584,6 +584,8 @@ def _typed(value: Any, hint: Any, where: str) -> Any:
         members = typing.get_args(hint)
         if value is None and type(None) in members:
             return None
+        if isinstance(value, int) and not isinstance(value, bool) and int in members:
+            return _typed(value, int, where)  # an integer: only its range can be wrong
         for member in members:
             try:
                 return _typed(value, member, where)

@@ -176,7 +176,7 @@ class Scenario:
         """A scenario from plain data; every mistake is a one-line :class:`ManifestError`."""
         if not isinstance(data, dict):
             raise ManifestError("scenario: must be a mapping with manifests and ops")
-        raw_ops = data.get("ops") or []
+        raw_ops = data.get("ops", [])
         if not isinstance(raw_ops, list):
             raise ManifestError("scenario: ops: must be a list of ops")
         try:

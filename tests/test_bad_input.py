@@ -500,3 +500,14 @@ def test_scenario_yaml_is_checked_too() -> None:
                           ("manifests: [", "scenario: not valid YAML")]:
         with pytest.raises(ManifestError, match=re.escape(message)):
             Scenario.from_yaml(text)
+
+
+def test_null_is_an_absent_field(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """As on the apiserver: ``start: null`` is start 0, not "must be an integer"."""
+    sts = _edited(lambda s: s["spec"].update(ordinals={"start": None}, minReadySeconds=None,
+                                             updateStrategy=None))
+    path = _write(tmp_path / "sts.yaml", sts)
+    capsys.readouterr()
+    assert main(["validate", str(path)]) == 0
+    loaded = load_manifests([path], CONFIG).statefulset["spec"]
+    assert loaded["ordinals"] == {} and "minReadySeconds" not in loaded
