@@ -40,6 +40,7 @@ __all__ = [
     "ManifestError",
     "OpFormatError",
     "PlanError",
+    "VersionError",
 ]
 
 
@@ -55,7 +56,8 @@ class PlanError(ValueError):
 
 
 class OpFormatError(ValueError):
-    """A plan entry that is not a known op or has wrong fields."""
+    """A plan entry that is not a known op or has wrong fields; the message is one line that
+    names the entry (``ops[3] (scale)`` when the index is known) and the field."""
 
 
 class ExpectationError(ValueError):
@@ -104,3 +106,7 @@ class BuildError(RuntimeError):
         self.output_tail = output_tail
         tail = "\n".join(f"    {line}" for line in output_tail)
         super().__init__(f"{message} (step {step!r})\n  last output:\n{tail}")
+
+
+class VersionError(ValueError):
+    """A Kubernetes version (or feature gate) the model cannot reproduce; bad input."""

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 from sts_props.cli.exit_codes import EXIT_OK
 from sts_props.errors import PlanError
-from sts_props.plan import Plan
+from sts_props.plan import Plan, check_promotable
 
 if TYPE_CHECKING:
     from sts_props.cli.options import Subparsers
@@ -48,6 +48,7 @@ def add_parser(sub: Subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     """Promote the plan; every refusal is a PlanError (exit 2)."""
     plan = Plan.load(args.plan)
+    check_promotable(plan, str(args.plan))
     name = args.name or plan.name
     if not name:
         raise PlanError(f"{args.plan}: the plan has no name; give one with --name")

@@ -15,9 +15,8 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sts_props.cli.exit_codes import EXIT_OK
 from sts_props.cli.options import add_version_option, model_config
-from sts_props.manifest_files import load_manifests
+from sts_props.manifest_files import validate_manifests
 
 if TYPE_CHECKING:
     from sts_props.cli.options import Subparsers
@@ -35,6 +34,4 @@ def add_parser(sub: Subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     """Validate; a manifest that is not valid raises ManifestError (exit 2)."""
     config = model_config(args)
-    m = load_manifests(args.paths, config)
-    print(f"ok: StatefulSet {m.set_name} is valid for Kubernetes {config.version}")
-    return EXIT_OK
+    return validate_manifests(args.paths, config).emit()  # each StatefulSet on its own

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from sts_props.errors import VersionError as VersionError  # defined once there
 from sts_props.mutants import MutantName
 
 GATES = (
@@ -20,6 +21,12 @@ GATES = (
     "StatefulSetAutoDeletePVC",
     "StatefulSetSemanticRevisionComparison",
 )
+
+
+#: The minor versions whose behaviour the model reproduces: the spec's v1.33-v1.36 line
+#: (statefulset-semantics.md) and v1.37 (docs/model-notes.md). Older and newer versions differ
+#: in rules the model does not know, so they are refused rather than modelled wrongly.
+MIN_MINOR, MAX_MINOR = 33, 37
 
 
 def default_gates(minor: int, patch: int) -> dict[str, bool]:
@@ -51,14 +58,27 @@ class ModelConfig:
 
     @staticmethod
     def for_version(version: str, **overrides: bool) -> ModelConfig:
-        """Parse ``v1.36.3`` (or ``1.36``) into a config; unknown gate names are an error."""
+        """Parse ``v1.36.3`` (or ``1.36``) into a config.
+
+        A version outside :data:`MIN_MINOR`..:data:`MAX_MINOR` or an unknown gate name is a
+        :class:`VersionError`:
+
+        >>> ModelConfig.for_version("v1.20")  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        sts_props.model.config.VersionError: Kubernetes v1.20 is outside ... (v1.33 to v1.37)
+        """
         m = re.fullmatch(r"v?1\.(\d+)(?:\.(\d+))?(?:[-+].*)?", version.strip())
         if m is None:
-            raise ValueError(f"not a Kubernetes version: {version!r} (expected e.g. v1.37.2)")
+            raise VersionError(f"not a Kubernetes version: {version!r} (expected e.g. v1.37.2)")
+        minor = int(m.group(1))
+        if not MIN_MINOR <= minor <= MAX_MINOR:
+            raise VersionError(f"Kubernetes v1.{minor} is outside the versions the model covers "
+                               f"(v1.{MIN_MINOR} to v1.{MAX_MINOR})")
         for name in overrides:
             if name not in GATES:
-                raise ValueError(f"unknown feature gate {name!r}; known: {', '.join(GATES)}")
-        return ModelConfig(int(m.group(1)), int(m.group(2) or 0), tuple(sorted(overrides.items())))
+                raise VersionError(f"unknown feature gate {name!r}; known: {', '.join(GATES)}")
+        return ModelConfig(minor, int(m.group(2) or 0), tuple(sorted(overrides.items())))
 
     def mutated(self, name: MutantName) -> bool:
         """Whether mutant ``name`` is in force (the test every mutation hook makes)."""
