@@ -23,6 +23,7 @@ from hypothesis import HealthCheck, Phase, assume, find, given, settings
 from hypothesis import seed as hypothesis_seed
 from hypothesis.errors import NoSuchExample
 
+from sts_props.differential import run_differential
 from sts_props.history import Event, History
 from sts_props.model import ModelConfig, run_model
 from sts_props.ops import (
@@ -44,6 +45,8 @@ from sts_props.snapshot import (
     ordinal_of,
     volumes,
 )
+from sts_props.strategies import scenarios
+from sts_props.suite import cap_min_ready
 
 #: Ops that take a pod down by hand, from the op catalogue: every injected fault, and the
 #: disruptions that delete their pod or hold it until a release (DeletePod, FailPod,
@@ -398,7 +401,6 @@ def evaluate_claim(claim: SeedClaim, examples: int = 100, search: int = 300,
                    base: Manifests | None = None, config: ModelConfig | None = None,
                    seed: int | None = None) -> Verdict:
     """Check ``claim`` on the model under its conditions, and find why each is needed."""
-    from sts_props.strategies import scenarios
 
     cfg = config or ModelConfig()
     base = base or Manifests.seed()
@@ -502,11 +504,6 @@ def confirm_on_cluster(verdict: Verdict, cluster: Any, config: ModelConfig, samp
     """Replay ``verdict``'s counterexamples and ``samples`` passing scenarios on ``cluster``
     (differentially) and check the claim on the cluster's History: the verdict is confirmed
     when every counterexample breaks the claim there too and every sample keeps it."""
-    # run_differential is looked up when called, so that a test can stand the model in for
-    # the cluster by patching sts_props.differential.run_differential
-    from sts_props.differential import run_differential
-    from sts_props.suite import cap_min_ready
-
     jobs = [(label, sc, True) for label, sc, _ in verdict.witnesses()]
     jobs += [(f"sample {i} (met every condition)", sc, False)
              for i, sc in enumerate(verdict.samples[:samples], 1)]

@@ -43,11 +43,15 @@ from typing import Any, TextIO
 from hypothesis import HealthCheck, Phase, given, settings, target
 from hypothesis import seed as hypothesis_seed
 
+from sts_props.checks import quiescent_view
 from sts_props.coverage import Coverage, cells_of, fault_kinds
+from sts_props.differential import OP_TIMEOUT, run_differential
 from sts_props.model import ModelConfig, run_model
 from sts_props.model.runner import ModelResult
 from sts_props.ops import Scale
 from sts_props.scenario import ManifestError, Manifests, Scenario
+from sts_props.strategies import scenarios
+from sts_props.suite import cap_min_ready, save_failure
 
 #: the model tier's share of the budget when a cluster tier follows
 MODEL_SHARE = 0.25
@@ -80,7 +84,6 @@ class Found:
 
 def metrics_of(result: ModelResult) -> dict[str, float]:
     """The figures :func:`hypothesis.target` pushes up, read from a model run."""
-    from sts_props.checks import quiescent_view
 
     history = result.history
     revisions = {ev.name for ev in history.objects()
@@ -144,8 +147,6 @@ def explore_model(base: Manifests | None, examples: int, config: ModelConfig,
                   max_replicas: int = 5, tick: Callable[[int], None] | None = None
                   ) -> ModelTier:
     """Run up to ``examples`` scenarios (or ``seconds``) on the model, targeting interest."""
-    from sts_props.strategies import scenarios
-    from sts_props.suite import cap_min_ready
 
     tier = ModelTier()
     started = time.monotonic()
@@ -272,8 +273,6 @@ def replay_on_cluster(subset: Sequence[Found], cluster: Any, config: ModelConfig
                       seconds: float, bar: ProgressBar,
                       artifacts_dir: Path = Path("artifacts")) -> ClusterTier:
     """Replay ``subset`` in order, differentially, while the budget lasts."""
-    from sts_props.differential import OP_TIMEOUT, run_differential
-    from sts_props.suite import save_failure
 
     tier = ClusterTier(budget=seconds)
     started = time.monotonic()

@@ -43,19 +43,18 @@ from typing import Any, TextIO
 
 import yaml
 
-from sts_props.model import ModelConfig
-from sts_props.model.validation import (
+from sts_props.manifest_shapes import (
     FieldProblem,
     api_version_problems,
-    default_statefulset,
     harness_problems,
     service_problems,
     show_value,
     storageclass_problems,
     type_problems,
-    validate_create,
     without_nulls,
 )
+from sts_props.model import ModelConfig
+from sts_props.model.validation import default_statefulset, validate_create
 from sts_props.scenario import ManifestError, Manifests
 
 SUFFIXES = (".yaml", ".yml", ".json")

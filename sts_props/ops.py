@@ -618,11 +618,11 @@ def op_from_dict(data: Any, index: int | None = None) -> Op:
     >>> op_from_dict({"op": "scale", "replicas": "zero"}, 3)
     Traceback (most recent call last):
     ...
-    sts_props.ops.OpFormatError: ops[3] (scale): replicas: must be an integer, got 'zero'
+    sts_props.errors.OpFormatError: ops[3] (scale): replicas: must be an integer, got 'zero'
     >>> op_from_dict({"op": "scale"})
     Traceback (most recent call last):
     ...
-    sts_props.ops.OpFormatError: op (scale): missing field 'replicas'
+    sts_props.errors.OpFormatError: op (scale): missing field 'replicas'
     """
     where = "op" if index is None else f"ops[{index}]"
     if not isinstance(data, dict) or "op" not in data:

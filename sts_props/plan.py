@@ -27,7 +27,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import yaml
 
@@ -36,13 +36,12 @@ from sts_props.defaults import BACKENDS as BACKENDS
 from sts_props.defaults import DEFAULT_VERSION as DEFAULT_VERSION
 from sts_props.errors import PlanError as PlanError
 from sts_props.expect import Expectation, ExpectationError
-from sts_props.model import ModelConfig
-from sts_props.model.config import GATES
-from sts_props.model.runner import MAX_SETTLE_STEPS
-from sts_props.model.validation import MAX_MODEL_REPLICAS, show_value
+from sts_props.interleaving import MAX_SETTLE_STEPS, Interleaving
+from sts_props.manifest_shapes import MAX_MODEL_REPLICAS, show_value
+from sts_props.mutant_names import MUTANT_NAMES
 from sts_props.ops import Op, OpFormatError, RevertTemplate, Scale, SetTemplate, op_from_dict
 from sts_props.scenario import ManifestError, Manifests, Scenario
-from sts_props.strategies.chooser import Interleaving
+from sts_props.versions import GATES, check_gates, parse_version
 
 #: the ``stsPropsPlan`` value written into every plan; bumped on an incompatible change
 PLAN_FORMAT = 1
@@ -50,8 +49,20 @@ PLAN_FORMAT = 1
 _KEYS = ("stsPropsPlan", "name", "upstream", "description", "backend", "k8sVersion", "gates",
          "mutant", "seed", "manifests", "ops", "interleavings", "expect", "origin")
 
-__all__ = ["BACKENDS", "DEFAULT_VERSION", "PLAN_FORMAT", "Plan", "PlanError",
-           "check_promotable"]
+__all__ = ["BACKENDS", "DEFAULT_VERSION", "PLAN_FORMAT", "Plan", "PlanError", "RunConfig"]
+
+
+
+class RunConfig(Protocol):
+    """What a plan records of the model configuration a run used (a
+    :class:`sts_props.model.ModelConfig`; :meth:`ModelConfig.for_plan` turns it back)."""
+
+    @property
+    def version(self) -> str: ...
+    @property
+    def gates(self) -> tuple[tuple[str, bool], ...]: ...
+    @property
+    def mutant(self) -> str | None: ...
 
 
 @dataclass(frozen=True)
@@ -96,15 +107,6 @@ class Plan:
     def manifests(self) -> Manifests:
         return self.scenario.manifests
 
-    def model_config(self) -> ModelConfig:
-        """The model's version and gates for this plan."""
-        config = ModelConfig.for_version(self.k8s_version, **dict(self.gates))
-        if self.mutant is None:
-            return config
-        from sts_props.mutants import by_name
-
-        return dataclasses.replace(config, mutant=by_name(self.mutant).name)
-
     def with_origin(self, **items: str) -> Plan:
         """A copy with ``origin`` entries added or replaced."""
         merged = dict(self.origin)
@@ -112,7 +114,7 @@ class Plan:
         return dataclasses.replace(self, origin=tuple(merged.items()))
 
     @staticmethod
-    def of(scenario: Scenario, config: ModelConfig, backend: str = "model",
+    def of(scenario: Scenario, config: RunConfig, backend: str = "model",
            seed: int | None = None, interleavings: tuple[Interleaving, ...] = ()) -> Plan:
         """A plan for ``scenario`` run with ``config`` (version and gate overrides kept)."""
         return Plan(scenario, backend=backend, k8s_version=config.version, gates=config.gates,
@@ -207,20 +209,18 @@ def _from_dict(data: dict[str, Any], source: str) -> Plan:
                         "(write it as a string, e.g. v1.37.2)")
     gates = _gates(data.get("gates"), source)
     try:
-        ModelConfig.for_version(version, **dict(gates))
+        parse_version(version)
+        check_gates(name for name, _on in gates)
     except ValueError as exc:
         raise PlanError(f"{source}: {exc}") from None
     mutant = data.get("mutant")
     if mutant is not None:
-        from sts_props.mutants import by_name
-
         if not isinstance(mutant, str):
             raise PlanError(f"{source}: mutant: must be a mutant's name, got "
                             f"{show_value(mutant)}")
-        try:
-            by_name(mutant)
-        except ValueError as exc:
-            raise PlanError(f"{source}: {exc}") from None
+        if mutant not in MUTANT_NAMES:
+            raise PlanError(f"{source}: unknown mutant {mutant!r}; known: "
+                            f"{', '.join(MUTANT_NAMES)}")
     seed = data.get("seed")
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
         raise PlanError(f"{source}: seed must be an integer or null, got {show_value(seed)}")
@@ -324,18 +324,3 @@ def _interleavings(raw: Any, source: str) -> tuple[Interleaving, ...]:
                                 f"got {show_value(pick)}")
         out.append(Interleaving(steps, tuple(picks)))
     return tuple(out)
-
-
-def check_promotable(plan: Plan, source: str = "plan") -> None:
-    """Refuse (:class:`PlanError`) a plan that does not replay on the model to its end.
-
-    ``Plan.load`` has checked the file; this runs the plan on the model once, which finds
-    what only a run can (a revert_template to a template version the run never made).
-    Violations are fine: a counterexample is worth promoting.
-    """
-    from sts_props.replay import run_plan_on_model  # replay imports this module
-
-    try:
-        run_plan_on_model(plan)
-    except PlanError as exc:
-        raise PlanError(f"{source}: does not replay on the model: {exc}") from None

@@ -31,6 +31,7 @@ from sts_props.cluster.backends import make_cluster
 from sts_props.cluster.base import Cluster, ClusterError
 from sts_props.cluster.driver import ClusterRun
 from sts_props.defaults import BACKENDS, DEFAULT_VERSION
+from sts_props.doctor import diagnose, first_problem
 from sts_props.model import ModelConfig
 from sts_props.scenario import Manifests
 from sts_props.strategies.profiles import ENV_VAR, load_profile
@@ -77,7 +78,6 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     backend = str(config.getoption("--sts-backend"))
     if backend not in ("kwok-image", "k3s"):
         return
-    from sts_props.doctor import diagnose, first_problem
 
     image = config.getoption("--sts-image")
     problem = first_problem(diagnose([backend], str(config.getoption("--k8s-version")),

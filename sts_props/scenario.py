@@ -22,6 +22,13 @@ from typing import Any
 import yaml
 
 from sts_props.errors import ManifestError as ManifestError  # defined once there
+from sts_props.manifest_shapes import (
+    api_version_problems,
+    harness_problems,
+    show_value,
+    type_problems,
+    without_nulls,
+)
 from sts_props.ops import Op, OpFormatError, op_from_dict
 
 #: the sections of a ``manifests`` mapping (plans, scenario files) and their kinds
@@ -93,17 +100,8 @@ class Manifests:
         >>> Manifests.from_dict({"statefulset": {"spec": [1, 2]}})  # doctest: +ELLIPSIS
         Traceback (most recent call last):
         ...
-        sts_props.scenario.ManifestError: manifests.statefulset.spec: must be ..., got a list
+        sts_props.errors.ManifestError: manifests.statefulset.spec: must be ..., got a list
         """
-        # imported here: sts_props.model imports this module
-        from sts_props.model.validation import (
-            api_version_problems,
-            harness_problems,
-            show_value,
-            type_problems,
-            without_nulls,
-        )
-
         if not isinstance(data, dict):
             raise ManifestError(f"{path}: must be a mapping with a statefulset, got "
                                 f"{show_value(data)}")

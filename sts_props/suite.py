@@ -32,7 +32,12 @@ from sts_props.differential import DifferentialResult, run_differential
 from sts_props.history import History
 from sts_props.model import Chooser, ModelConfig, ModelResult, run_model
 from sts_props.ops import SetMinReadySeconds
+from sts_props.plan import Plan
+from sts_props.report import write_artifacts
 from sts_props.scenario import Manifests, Scenario
+from sts_props.strategies import scenarios
+from sts_props.strategies.chooser import DataChooser
+from sts_props.strategies.ops import GUARANTEED_FAULTS, INSERTABLE_FAULTS, with_fault
 
 if TYPE_CHECKING:
     from sts_props.strategies.chooser import Interleaving
@@ -156,8 +161,6 @@ def run_model_suite(
     With ``artifacts_dir``, the minimal failing scenario's files are written there
     (:func:`save_model_failure`), its interleaving decisions included so that it replays.
     """
-    from sts_props.strategies import scenarios
-    from sts_props.strategies.chooser import DataChooser
 
     cfg = config or ModelConfig()
     summary = SuiteSummary(backend=f"model ({cfg.version})")
@@ -271,8 +274,6 @@ def run_cluster_suite(
     :data:`GUARANTEED_FAULT_SCENARIOS` scenarios each have a controller restart, a node failure
     and a write-denial window (inserted into the first scenarios that lack them).
     """
-    from sts_props.strategies import scenarios
-    from sts_props.strategies.ops import GUARANTEED_FAULTS, INSERTABLE_FAULTS, with_fault
     cfg = config or ModelConfig.for_version(cluster.version())
     summary = SuiteSummary(backend=f"{cluster.name} ({cluster.version()}) vs model ({cfg.version})")
     summary.skipped_faults = sorted(set(fault_kinds) - cluster.capabilities.faults)
@@ -360,8 +361,6 @@ def save_failure(root: Path, result: DifferentialResult, config: ModelConfig | N
                  seed: int | None = None) -> Path:
     """Write the files of a failing differential run (:mod:`sts_props.report`): plan.yaml,
     both Histories, explanation.md, the timeline pictures; returns the directory."""
-    from sts_props.plan import Plan
-    from sts_props.report import write_artifacts
 
     header = result.cluster_history.header
     cfg = config or ModelConfig.for_version(str(header.get("k8sVersion") or DEFAULT_VERSION))
@@ -377,8 +376,6 @@ def save_model_failure(root: Path, scenario: Scenario, history: History,
                        decisions: tuple[Interleaving, ...] = ()) -> Path:
     """Write the files of a failing model run; ``decisions`` (the chooser's log) go into the
     plan, so that ``sts-props replay`` takes the same interleaving."""
-    from sts_props.plan import Plan
-    from sts_props.report import write_artifacts
 
     plan = Plan.of(scenario, config, "model", seed, decisions)
     return write_artifacts(root, plan, history, violations)

@@ -17,14 +17,10 @@ import yaml
 
 from sts_props.cli import main
 from sts_props.manifest_files import load_manifests, validate_manifests
+from sts_props.manifest_shapes import MAX_MODEL_REPLICAS, type_problems
 from sts_props.model import ModelConfig
 from sts_props.model.config import VersionError
-from sts_props.model.validation import (
-    MAX_MODEL_REPLICAS,
-    default_statefulset,
-    type_problems,
-    validate_create,
-)
+from sts_props.model.validation import default_statefulset, validate_create
 from sts_props.ops import OpFormatError, op_from_dict
 from sts_props.plan import Plan, PlanError
 from sts_props.scenario import ManifestError, Manifests

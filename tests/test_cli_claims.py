@@ -67,7 +67,7 @@ def test_cluster_confirmation_replays_counterexamples_and_samples(
     """With the model standing in for the cluster, every replay must agree with the verdict."""
     from types import SimpleNamespace
 
-    from sts_props import differential
+    from sts_props import claims
     from sts_props.claims import confirm_on_cluster, evaluate_claim
     from sts_props.model import ModelConfig
 
@@ -79,7 +79,7 @@ def test_cluster_confirmation_replays_counterexamples_and_samples(
         history = run_model(scenario, config).history
         return SimpleNamespace(cluster_history=history, violations=[], seconds=0.0)
 
-    monkeypatch.setattr(differential, "run_differential", model_as_cluster)
+    monkeypatch.setattr(claims, "run_differential", model_as_cluster)
     verdict = evaluate_claim(CLAIMS[2], examples=10, search=80, seed=7)
     assert verdict.samples  # scenarios that kept the claim, kept for the cluster
     replays = confirm_on_cluster(verdict, object(), ModelConfig(), samples=1,

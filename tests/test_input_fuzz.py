@@ -29,12 +29,12 @@ from hypothesis.database import DirectoryBasedExampleDatabase
 
 from sts_props.cli import main
 from sts_props.manifest_files import load_manifests, validate_manifests
+from sts_props.manifest_shapes import MAX_MODEL_REPLICAS
 from sts_props.model import ModelConfig
 from sts_props.model.runner import MAX_SETTLE_STEPS
-from sts_props.model.validation import MAX_MODEL_REPLICAS
 from sts_props.ops import Create, Scale, Settle
-from sts_props.plan import Plan, PlanError, check_promotable
-from sts_props.replay import run_plan_on_model
+from sts_props.plan import Plan, PlanError
+from sts_props.replay import check_promotable, run_plan_on_model
 from sts_props.scenario import ManifestError, Manifests, Scenario
 from sts_props.strategies.chooser import Interleaving
 from sts_props.strategies.manifests import valid_statefulsets

@@ -31,6 +31,7 @@ from sts_props.defaults import BACKENDS
 from sts_props.junit import write_junit
 from sts_props.manifest_files import load_manifests
 from sts_props.model import ModelConfig
+from sts_props.ops import FAULT_OPS
 from sts_props.seed_scenario import run_seed_scenario
 from sts_props.suite import run_cluster_suite, run_model_suite
 
@@ -116,6 +117,5 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _fault_kinds(args: argparse.Namespace) -> frozenset[str]:
-    from sts_props.ops import FAULT_OPS
 
     return frozenset(FAULT_OPS) if args.faults else frozenset()

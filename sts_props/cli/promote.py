@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING
 
 from sts_props.cli.exit_codes import EXIT_OK
 from sts_props.errors import PlanError
-from sts_props.plan import Plan, check_promotable
+from sts_props.plan import Plan
+from sts_props.replay import check_promotable
 
 if TYPE_CHECKING:
     from sts_props.cli.options import Subparsers

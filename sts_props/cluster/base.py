@@ -36,6 +36,7 @@ from typing import Any
 # defined once in sts_props.errors; re-exported here, where the backends have always found them
 from sts_props.errors import BackendUnavailable as BackendUnavailable
 from sts_props.errors import ClusterError as ClusterError
+from sts_props.ops import FAULT_OPS
 
 #: Label on every namespace (and StorageClass) the harness creates; the guard relies on it.
 CREATED_BY_LABEL = "app.kubernetes.io/created-by"
@@ -67,7 +68,6 @@ class Capabilities:
         >>> Capabilities(faults=frozenset({"kill_pod"})).missing_faults()[:2]
         ['allow_pod_writes', 'deny_pod_writes']
         """
-        from sts_props.ops import FAULT_OPS
 
         return sorted(set(FAULT_OPS) - self.faults)
 

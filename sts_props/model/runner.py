@@ -17,6 +17,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from sts_props.history import History
+from sts_props.interleaving import MAX_SETTLE_STEPS
 from sts_props.model.config import ModelConfig
 from sts_props.model.controller import SyncPlan, apply_plan, sync
 from sts_props.model.environment import EnvAction, apply_env, env_actions, next_timer
@@ -28,7 +29,6 @@ from sts_props.scenario import Manifests, Scenario
 from sts_props.spec_edit import SpecEditor
 
 #: A settle that takes more steps than this is reported as not settled (a livelock).
-MAX_SETTLE_STEPS = 20_000
 #: A pod deleted for an update this often within one settle is caught in a delete/recreate
 #: loop: within one settle the template does not change, so a healthy rollout deletes each pod
 #: at most once.
