@@ -809,17 +809,23 @@ class _Part:
         self.cursor = len(items)
         if self.once:
             for item in new:
-                found = self.judge(tl, item)
+                found = self._judge(tl, item)
                 if found:
                     self.kept.append((item, found))
         else:
             kept: list[tuple[Any, list[Violation]]] = []
             for item in [item for item, _ in self.kept] + list(new):
-                found = self.judge(tl, item)
+                found = self._judge(tl, item)
                 if found or _item_seq(item) > settled:
                     kept.append((item, found))
             self.kept = kept
         return [v for _, found in self.kept for v in found]
+
+    def _judge(self, tl: Timeline, item: Any) -> list[Violation]:
+        if self.source == "deletions" and item.life.cause != CONTROLLER:
+            # an op's writes, replayed after the deletion was sorted, showed it was the op's
+            return []
+        return self.judge(tl, item)
 
 
 def _item_seq(item: Step | tuple[Life, Life, int]) -> int:

@@ -14,9 +14,11 @@ chooser that draws both, which explores the interleavings a real cluster may tak
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
-from sts_props.history import History
+from sts_props.history import Event, History
 from sts_props.model.config import ModelConfig
 from sts_props.model.controller import SyncPlan, apply_plan, sync
 from sts_props.model.environment import (
@@ -49,7 +51,7 @@ from sts_props.ops import (
 )
 from sts_props.outcome import Outcome
 from sts_props.scenario import Manifests, Scenario
-from sts_props.snapshot import pod_name
+from sts_props.snapshot import is_terminating, pod_name, uid
 from sts_props.spec_edit import SpecEditor
 
 #: A settle that takes more steps than this is reported as not settled (a livelock).
@@ -95,6 +97,29 @@ class ModelResult:
         return self.history.state_at(len(self.history) - 1)["Pod"]
 
 
+def own_writes(records: Sequence[Event]) -> list[dict[str, Any]]:
+    """An op's ``writes`` (see :mod:`sts_props.history`): the object records the op itself
+    made, i.e. every record between its invoke and its result (nothing else moves in the
+    model meanwhile). A record that deletes, or leaves the object terminating, is a
+    ``delete``.
+
+    >>> from sts_props.history import Event
+    >>> own_writes([Event(3, 0.0, "object", {"action": "MODIFIED", "kind": "Pod",
+    ...     "name": "web-0", "rv": 9, "obj": {"metadata": {"uid": "pod-uid-1",
+    ...     "deletionTimestamp": 1.0}}})])
+    [{'kind': 'Pod', 'name': 'web-0', 'uid': 'pod-uid-1', 'rv': 9, 'verb': 'delete'}]
+    """
+    out = []
+    for ev in records:
+        if ev.type != "object" or not uid(ev.obj):
+            continue
+        verb = ("delete" if ev.action == "DELETED" or is_terminating(ev.obj)
+                else "create" if ev.action == "ADDED" else "update")
+        out.append({"kind": ev.kind, "name": ev.name, "uid": uid(ev.obj),
+                    "rv": ev.data.get("rv"), "verb": verb})
+    return out
+
+
 class ModelRun:
     """A model run you can drive op by op (the state machine does) or all at once."""
 
@@ -129,14 +154,17 @@ class ModelRun:
             settled, reason = self.settle()
             outcome = Outcome.accepted()
             self.outcomes.append(outcome)
-            self.history.op("ok", index, op.to_dict(), t=w.now, outcome=outcome.to_dict())
+            self.history.op("ok", index, op.to_dict(), t=w.now, outcome=outcome.to_dict(),
+                            writes=[])
             self.history.quiescent(index, settled, reason, t=w.now)
             return outcome
+        first = len(self.history.events)
         outcome = self._perform(op)
         self.outcomes.append(outcome)
         self.rules.update(outcome.rules)
         phase = "ok" if outcome.ok else "fail"
-        self.history.op(phase, index, op.to_dict(), t=w.now, outcome=outcome.to_dict())
+        self.history.op(phase, index, op.to_dict(), t=w.now, outcome=outcome.to_dict(),
+                        writes=own_writes(self.history.events[first:]))
         w.refresh_endpoints()
         budget = self.chooser.steps_after(op)
         if budget is None:
