@@ -73,8 +73,10 @@ def test_cluster_confirmation_replays_counterexamples_and_samples(
 
     replayed: list[Scenario] = []
 
-    def model_as_cluster(scenario: Scenario, cluster: object, config: ModelConfig
-                         ) -> SimpleNamespace:
+    def model_as_cluster(scenario: Scenario, cluster: object, config: ModelConfig,
+                         stop_at_divergence: bool = True) -> SimpleNamespace:
+        # a claim is judged on the cluster's whole History: every op runs
+        assert stop_at_divergence is False
         replayed.append(scenario)
         history = run_model(scenario, config).history
         return SimpleNamespace(cluster_history=history, violations=[], seconds=0.0)
