@@ -30,7 +30,7 @@ import pytest
 from sts_props.cluster.backends import make_cluster
 from sts_props.cluster.base import Cluster, ClusterError
 from sts_props.cluster.driver import ClusterRun
-from sts_props.defaults import BACKENDS, DEFAULT_VERSION
+from sts_props.defaults import BACKENDS, CONTAINER_BACKENDS, DEFAULT_VERSION
 from sts_props.doctor import diagnose, first_problem
 from sts_props.model import ModelConfig
 from sts_props.scenario import Manifests
@@ -76,7 +76,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     diagnosis (within seconds, no traceback), instead of failing test by test."""
     config = session.config
     backend = str(config.getoption("--sts-backend"))
-    if backend not in ("kwok-image", "k3s"):
+    if backend not in CONTAINER_BACKENDS:
         return
 
     image = config.getoption("--sts-image")
