@@ -15,7 +15,11 @@ cluster-minute for plain and model-selected scenarios, CPU.
     cluster-minute; corners reached;
   - CPU: this process and its reaped children (``resource.getrusage``), and the kwok
     cluster's processes (etcd, apiserver, controller-manager, scheduler, kwok; from
-    ``/proc/<pid>/stat``), as CPU seconds per wall second.
+    ``/proc/<pid>/stat``), as CPU seconds per wall second;
+
+* the selection's cost model (:func:`sts_props.selection.expected_cost`) against the measured
+  wall time of every scenario run: correlation, and the least-squares fit of wall time on the
+  model-run terms it uses (to re-tune its constants).
 
 A script, not a timed test: the figures depend on the machine and on what else runs on it.
 
@@ -134,6 +138,51 @@ def report(arm: Arm) -> list[str]:
     return lines
 
 
+def cost_terms(result: DifferentialResult) -> list[float]:
+    """The model-run terms of :func:`~sts_props.selection.expected_cost`: 1, ops, pods added,
+    pods deleted, model clock at the end."""
+    history = result.model_history
+    added = sum(ev.action == "ADDED" for ev in history.objects("Pod"))
+    deleted = sum(ev.action == "DELETED" for ev in history.objects("Pod"))
+    clock = history.events[-1].t if history.events else 0.0
+    return [1.0, float(len(result.scenario.ops)), float(added), float(deleted), clock]
+
+
+def least_squares(rows: list[list[float]], ys: list[float]) -> list[float]:
+    """Solve the normal equations (small, dense; Gaussian elimination with pivoting)."""
+    n = len(rows[0])
+    a = [[sum(r[i] * r[j] for r in rows) for j in range(n)]
+         + [sum(r[i] * y for r, y in zip(rows, ys, strict=True))] for i in range(n)]
+    for col in range(n):
+        pivot = max(range(col, n), key=lambda k: abs(a[k][col]))
+        a[col], a[pivot] = a[pivot], a[col]
+        if abs(a[col][col]) < 1e-12:
+            continue
+        for k in range(n):
+            if k != col:
+                f = a[k][col] / a[col][col]
+                a[k] = [x - f * y for x, y in zip(a[k], a[col], strict=True)]
+    return [a[i][n] / a[i][i] if abs(a[i][i]) > 1e-12 else 0.0 for i in range(n)]
+
+
+def cost_report(arms: list[Arm]) -> list[str]:
+    from sts_props.model import run_model
+    from sts_props.selection import expected_cost
+
+    results = [r for arm in arms for r in arm.results]
+    if len(results) < 6:
+        return []
+    walls = [r.seconds for r in results]
+    expected = [expected_cost(run_model(r.scenario)) for r in results]
+    coef = least_squares([cost_terms(r) for r in results], walls)
+    return [f"cost model over {len(results)} scenarios: expected/actual median "
+            f"{statistics.median(e / w for e, w in zip(expected, walls, strict=True)):.2f}, "
+            f"correlation {statistics.correlation(expected, walls):.2f}",
+            "  least-squares wall ~ " + " + ".join(
+                f"{c:.2f}*{t}" for c, t in zip(coef, ("1", "ops", "pods added", "pods deleted",
+                                                     "model clock"), strict=True))]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scenarios", type=int, default=30)
@@ -159,6 +208,7 @@ def main() -> None:
             arms.append(run_arm(cluster, selection, args.scenarios, args.seed))
     for arm in arms:
         print("\n".join(report(arm)), flush=True)
+    print("\n".join(cost_report(arms)), flush=True)
 
 
 if __name__ == "__main__":

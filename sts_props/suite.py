@@ -390,7 +390,7 @@ def _run_selected(cluster: Cluster, cfg: ModelConfig, summary: SuiteSummary,
                   record: Callable[[Scenario, DifferentialResult], None],
                   announce: Callable[[int, Scenario], None]) -> None:
     """``--selection model``: a model pool, the most teaching scenarios on the cluster."""
-    from sts_props.selection import POOL_EXAMPLES, build_pool, pick
+    from sts_props.selection import POOL_EXAMPLES, build_pool, fingerprint, pick
     from sts_props.shrink import shrink_failure
 
     size = pool_examples or POOL_EXAMPLES
@@ -405,7 +405,8 @@ def _run_selected(cluster: Cluster, cfg: ModelConfig, summary: SuiteSummary,
         f"model pool of {pool.examples} scenarios ({len(pool.candidates)} distinct, "
         f"{pool.seconds:.1f}s, seed {pool.seed}"
         + (", stopped by its time limit: not repeatable" if pool.stopped_by_time else "")
-        + f"); the {len(chosen)} run cover {len(picked)} of its {len(features)} features")
+        + f"); the {len(chosen)} picked (pick {fingerprint(chosen)}) cover {len(picked)} of "
+        f"its {len(features)} features")
     progress(f"  {summary.selection}"
              + ("" if seed is not None else f" (--seed {pool.seed} repeats this pick)"))
     for number, candidate in enumerate(chosen, 1):
