@@ -211,23 +211,26 @@ def with_corner(scenario: Scenario, corner: str) -> Scenario:
 
 def pool_scenarios(base: Manifests | None, min_ops: int = 8, max_ops: int = 12,
                    max_replicas: int = 5, fault_kinds: frozenset[str] = frozenset(),
-                   recipes: Sequence[str] = RECIPES) -> st.SearchStrategy[Scenario]:
+                   recipes: Sequence[str] = RECIPES, faults: bool = True
+                   ) -> st.SearchStrategy[Scenario]:
     """The pool's scenarios: what ``check`` generates for a cluster (``min_ops..max_ops`` ops
-    after Create, minReadySeconds capped, with ``fault_kinds`` every scenario bears a fault),
-    sometimes with a corner recipe inserted (:func:`with_corner`)."""
+    after Create, minReadySeconds capped, pod and PVC disruptions unless ``faults`` is false,
+    with ``fault_kinds`` every scenario bears a fault), sometimes with a corner recipe
+    inserted (:func:`with_corner`)."""
     from sts_props.strategies.ops import INSERTABLE_FAULTS
 
-    usable = tuple(r for r in recipes
-                   if r != "deletion-refused-in-rollout" or "deny_pod_writes" in fault_kinds)
+    # Every recipe deletes or holds a pod: none without pod disruptions.
+    usable = tuple(r for r in recipes if faults and (
+        r != "deletion-refused-in-rollout" or "deny_pod_writes" in fault_kinds))
     insertable = tuple(k for k in INSERTABLE_FAULTS if k in fault_kinds)
     return _pool_scenarios(base, min_ops, max_ops, max_replicas, frozenset(fault_kinds),
-                           usable, insertable)
+                           usable, insertable, faults)
 
 
 @st.composite
 def _pool_scenarios(draw: st.DrawFn, base: Manifests | None, min_ops: int, max_ops: int,
                     max_replicas: int, fault_kinds: frozenset[str], recipes: tuple[str, ...],
-                    insertable: tuple[str, ...]) -> Scenario:
+                    insertable: tuple[str, ...], faults: bool) -> Scenario:
     from sts_props.strategies.manifests import valid_statefulsets
     from sts_props.strategies.ops import op_sequences, with_fault
     from sts_props.suite import cap_min_ready
@@ -235,7 +238,7 @@ def _pool_scenarios(draw: st.DrawFn, base: Manifests | None, min_ops: int, max_o
     manifests = draw(valid_statefulsets(base, max_replicas=max_replicas), label="manifests")
     # min_ops..max_ops drawn directly: the cluster suite's filter on the length would throw
     # away half of the draws, and generation is most of the pool's time.
-    ops = draw(op_sequences(manifests, min_ops, max_ops, max_replicas=max_replicas,
+    ops = draw(op_sequences(manifests, min_ops, max_ops, faults, max_replicas=max_replicas,
                             fault_kinds=fault_kinds), label="ops")
     scenario = Scenario(manifests, ops)
     # About one scenario in three gets a recipe; which one, Hypothesis draws.
@@ -266,8 +269,8 @@ class Pool:
 def build_pool(base: Manifests | None, config: ModelConfig, *, examples: int = POOL_EXAMPLES,
                seed: int | None = None, min_ops: int = 8, max_ops: int = 12,
                max_replicas: int = 5, fault_kinds: frozenset[str] = frozenset(),
-               seconds: float = POOL_SECONDS, tick: Callable[[int], None] | None = None
-               ) -> Pool:
+               faults: bool = True, seconds: float = POOL_SECONDS,
+               tick: Callable[[int], None] | None = None) -> Pool:
     """Run ``examples`` pool scenarios on the model (at most ``seconds``); one ``seed`` gives
     the same pool (without one a seed is drawn and kept in :attr:`Pool.seed`)."""
     pool = Pool(seed=random.randrange(2**32) if seed is None else seed)
@@ -276,7 +279,7 @@ def build_pool(base: Manifests | None, config: ModelConfig, *, examples: int = P
 
     @settings(max_examples=examples, deadline=None, database=None, print_blob=False,
               suppress_health_check=list(HealthCheck), phases=(Phase.generate,))
-    @given(pool_scenarios(base, min_ops, max_ops, max_replicas, fault_kinds))
+    @given(pool_scenarios(base, min_ops, max_ops, max_replicas, fault_kinds, faults=faults))
     def prop(scenario: Scenario) -> None:
         if time.monotonic() - started > seconds:
             raise _TimeUp

@@ -351,8 +351,8 @@ def run_cluster_suite(
 
     if selection == "model":
         _run_selected(cluster, cfg, summary, base, examples, seed, progress, min_ops, max_ops,
-                      max_replicas, shrink_budget, artifacts_dir, fault_kinds, pool_examples,
-                      prepare, record, announce)
+                      max_replicas, shrink_budget, faults, artifacts_dir, fault_kinds,
+                      pool_examples, prepare, record, announce)
     else:
         _run_plain(cluster, cfg, summary, base, examples, seed, database_dir, min_ops, max_ops,
                    max_replicas, shrink_budget, faults, artifacts_dir, fault_kinds, progress,
@@ -385,7 +385,8 @@ def _run_kinds(kinds: tuple[str, ...], fault_ops: Sequence[str], asked: frozense
 def _run_selected(cluster: Cluster, cfg: ModelConfig, summary: SuiteSummary,
                   base: Manifests | None, examples: int, seed: int | None, progress: Progress,
                   min_ops: int, max_ops: int, max_replicas: int, shrink_budget: int,
-                  artifacts_dir: Path, fault_kinds: frozenset[str], pool_examples: int | None,
+                  faults: bool, artifacts_dir: Path, fault_kinds: frozenset[str],
+                  pool_examples: int | None,
                   prepare: Callable[[Scenario], Scenario],
                   record: Callable[[Scenario, DifferentialResult], None],
                   announce: Callable[[int, Scenario], None]) -> None:
@@ -397,7 +398,7 @@ def _run_selected(cluster: Cluster, cfg: ModelConfig, summary: SuiteSummary,
     progress(f"  model pool: {size} generated scenarios on the model first (10-20 s), to pick "
              f"the {examples} that cover the most for the cluster")
     pool = build_pool(base, cfg, examples=size, seed=seed, min_ops=min_ops, max_ops=max_ops,
-                      max_replicas=max_replicas, fault_kinds=fault_kinds)
+                      max_replicas=max_replicas, fault_kinds=fault_kinds, faults=faults)
     chosen = pick(pool.candidates, examples)
     features = pool.features()
     picked = frozenset().union(*(c.features for c in chosen)) if chosen else frozenset()

@@ -173,6 +173,13 @@ def test_a_pick_of_30_covers_what_the_pool_has(pool: Any) -> None:
     assert all(c.cost > 0 for c in pool.candidates)
 
 
+def test_without_pod_disruptions_the_pool_has_none() -> None:
+    """faults=False (the suite's pod and PVC disruptions off): no recipe inserts any either."""
+    quiet = build_pool(Manifests.seed(), ModelConfig(), examples=40, seed=2, faults=False)
+    kinds = {op.kind for c in quiet.candidates for op in c.scenario.ops}
+    assert kinds and not kinds & {"delete_pod", "fail_pod", "hold_not_ready", "delete_pvc"}
+
+
 def test_candidate_features_name_rejections_and_corners() -> None:
     sc = Scenario(_manifests(), (Create(), Scale(-1), FailPod(0, "Succeeded"), Settle()))
     cand = candidate_of(run_model(sc))
