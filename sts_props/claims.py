@@ -37,7 +37,7 @@ from sts_props.ops import (
     Settle,
     kinds_where,
 )
-from sts_props.scenario import Manifests, Scenario
+from sts_props.scenario import Manifests, Scenario, cap_min_ready
 from sts_props.snapshot import (
     controller_ref,
     deleted_at,
@@ -46,7 +46,6 @@ from sts_props.snapshot import (
     volumes,
 )
 from sts_props.strategies import scenarios
-from sts_props.suite import cap_min_ready
 
 #: Ops that take a pod down by hand, from the op catalogue: every injected fault, and the
 #: disruptions that delete their pod or hold it until a release (DeletePod, FailPod,

@@ -43,15 +43,12 @@ from typing import Any, TextIO
 from hypothesis import HealthCheck, Phase, given, settings, target
 from hypothesis import seed as hypothesis_seed
 
-from sts_props.checks import quiescent_view
-from sts_props.coverage import Coverage, cells_of, fault_kinds
+from sts_props.coverage import Coverage, features_of, metrics_of
 from sts_props.differential import OP_TIMEOUT, run_differential
 from sts_props.model import ModelConfig, run_model
-from sts_props.model.runner import ModelResult
-from sts_props.ops import Scale
-from sts_props.scenario import ManifestError, Manifests, Scenario
+from sts_props.scenario import ManifestError, Manifests, Scenario, cap_min_ready
 from sts_props.strategies import scenarios
-from sts_props.suite import cap_min_ready, save_failure
+from sts_props.suite import save_failure
 
 #: the model tier's share of the budget when a cluster tier follows
 MODEL_SHARE = 0.25
@@ -80,49 +77,6 @@ class Found:
     def interest(self) -> float:
         """One number for ties: each metric counts, dampened so no single one dominates."""
         return sum(math.log1p(v) for v in self.metrics.values())
-
-
-def metrics_of(result: ModelResult) -> dict[str, float]:
-    """The figures :func:`hypothesis.target` pushes up, read from a model run."""
-
-    history = result.history
-    revisions = {ev.name for ev in history.objects()
-                 if ev.kind == "ControllerRevision" and ev.action == "ADDED"}
-    blocked = 0
-    for ev in history.quiescent_points():
-        meta = quiescent_view(history, ev.seq).get("meta") or {}
-        blocked += bool(isinstance(meta, dict) and meta.get("blocked"))
-    depth, replicas = 0, int((result.scenario.manifests.statefulset.get("spec") or {})
-                             .get("replicas", 1))
-    for op, outcome in zip(result.scenario.ops, result.outcomes, strict=False):
-        if isinstance(op, Scale) and outcome.ok:
-            depth, replicas = depth + abs(op.replicas - replicas), op.replicas
-    faults = fault_kinds()
-    return {
-        "revisions": float(len(revisions)),
-        "blocked settles": float(blocked),
-        "rejected ops": float(sum(1 for o in result.outcomes if not o.ok)),
-        "scale depth": float(depth),
-        "faults": float(sum(1 for op in result.scenario.ops if op.kind in faults)),
-        "model steps": float(result.steps),
-    }
-
-
-def features_of(result: ModelResult, metrics: dict[str, float]) -> frozenset[str]:
-    """What a scenario covers: cells, op kinds per cell, and bucketed metrics."""
-    accepted = [o.ok for o in result.outcomes]
-    out = set()
-    for cell, op in cells_of(result.scenario, accepted):
-        out.add("cell " + "/".join(cell))
-        out.add(f"op {op.kind} in {cell.policy}/{cell.strategy}")
-        out.add(f"op {op.kind}")
-    for name, value in metrics.items():
-        if name != "model steps" and value > 0:
-            # buckets 1, 2-3, 4-7, ...: a scenario with more of it is a new feature
-            out.add(f"{name} >= {2 ** int(math.log2(value))}")
-    if result.livelocks:
-        out.add("livelock F-1")
-    return frozenset(out)
 
 
 class _BudgetSpent(Exception):

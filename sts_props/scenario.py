@@ -29,7 +29,7 @@ from sts_props.manifest_shapes import (
     type_problems,
     without_nulls,
 )
-from sts_props.ops import Op, OpFormatError, op_from_dict
+from sts_props.ops import Op, OpFormatError, SetMinReadySeconds, op_from_dict
 
 #: the sections of a ``manifests`` mapping (plans, scenario files) and their kinds
 _SECTIONS = {"statefulset": "StatefulSet", "service": "Service", "storageClass": "StorageClass"}
@@ -188,3 +188,28 @@ class Scenario:
         except (yaml.YAMLError, ValueError, RecursionError):
             raise ManifestError("scenario: not valid YAML") from None
         return Scenario.from_dict(data)
+
+
+#: minReadySeconds is real waiting on a cluster (every pod of a rollout waits it out): cluster
+#: runs cap it, so that a generated scenario costs seconds, not minutes.
+CLUSTER_MAX_MIN_READY = 1
+
+
+def cap_min_ready(scenario: Scenario, limit: int = CLUSTER_MAX_MIN_READY) -> Scenario:
+    """The scenario with minReadySeconds (manifest and SetMinReadySeconds ops) capped at
+    ``limit``; negative values (validation cases) are kept.
+
+    >>> from sts_props.ops import Create, SetMinReadySeconds
+    >>> sc = cap_min_ready(Scenario(Manifests.seed(), (Create(), SetMinReadySeconds(5))))
+    >>> sc.ops[1]
+    SetMinReadySeconds(seconds=1)
+    """
+    sts = scenario.manifests.statefulset
+    spec = sts.get("spec") or {}
+    value = spec.get("minReadySeconds")
+    if isinstance(value, int) and value > limit:
+        spec["minReadySeconds"] = limit
+    ops = tuple(SetMinReadySeconds(limit) if isinstance(op, SetMinReadySeconds)
+                and op.seconds > limit else op for op in scenario.ops)
+    return dataclasses.replace(scenario, manifests=scenario.manifests.with_statefulset(sts),
+                               ops=ops)

@@ -10,10 +10,9 @@ replayable plan) and the violations found on it.
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -26,15 +25,18 @@ from hypothesis.errors import HypothesisException
 
 from sts_props.checks import Violation, run_quiescent_checks, run_safety_checks
 from sts_props.cluster.base import Cluster
+from sts_props.corners import corners_of
 from sts_props.coverage import Coverage
 from sts_props.defaults import BACKENDS, DEFAULT_VERSION
 from sts_props.differential import DifferentialResult, run_differential
 from sts_props.history import History
 from sts_props.model import Chooser, ModelConfig, ModelResult, run_model
-from sts_props.ops import SetMinReadySeconds
+from sts_props.ops import FAULT_OPS, OP_TYPES
 from sts_props.plan import Plan
 from sts_props.report import write_artifacts
-from sts_props.scenario import Manifests, Scenario
+from sts_props.scenario import Manifests, Scenario, cap_min_ready
+from sts_props.selection import POOL_EXAMPLES, build_pool, fingerprint, pick
+from sts_props.shrink import shrink_failure
 from sts_props.strategies import scenarios
 from sts_props.strategies.chooser import DataChooser
 from sts_props.strategies.ops import GUARANTEED_FAULTS, INSERTABLE_FAULTS, with_fault
@@ -79,6 +81,8 @@ class SuiteSummary:
     restart_seconds: list[float] = field(default_factory=list)
     #: components that exited by themselves and were restarted (Cluster.supervise)
     crashes: list[str] = field(default_factory=list)
+    #: how the cluster scenarios were chosen (``--selection``), one line for the summary
+    selection: str = ""
 
     def note_faults(self, kinds: Counter[str]) -> None:
         """Count the fault ops of one passing scenario."""
@@ -99,6 +103,7 @@ class SuiteSummary:
         """The summary printed by ``sts-props check``."""
         lines = [
             f"backend: {self.backend}",
+            *([f"selection: {self.selection}"] if self.selection else []),
             f"scenarios: {self.scenarios}  ops: {self.ops}  rejected ops: {self.rejected_ops}  "
             f"model steps: {self.steps}  wall time: {self.seconds:.1f}s",
             f"rules exercised ({len(self.rules)}): "
@@ -222,29 +227,8 @@ def run_model_suite(
 #: kinds whose generator recipe says so) in at least this many cluster scenarios
 GUARANTEED_FAULT_SCENARIOS = 2
 
-#: minReadySeconds is real waiting on a cluster (every pod of a rollout waits it out): cluster
-#: runs cap it, so that a generated scenario costs seconds, not minutes.
-CLUSTER_MAX_MIN_READY = 1
-
-
-def cap_min_ready(scenario: Scenario, limit: int = CLUSTER_MAX_MIN_READY) -> Scenario:
-    """The scenario with minReadySeconds (manifest and SetMinReadySeconds ops) capped at
-    ``limit``; negative values (validation cases) are kept.
-
-    >>> from sts_props.ops import Create, SetMinReadySeconds
-    >>> sc = cap_min_ready(Scenario(Manifests.seed(), (Create(), SetMinReadySeconds(5))))
-    >>> sc.ops[1]
-    SetMinReadySeconds(seconds=1)
-    """
-    sts = scenario.manifests.statefulset
-    spec = sts.get("spec") or {}
-    value = spec.get("minReadySeconds")
-    if isinstance(value, int) and value > limit:
-        spec["minReadySeconds"] = limit
-    ops = tuple(SetMinReadySeconds(limit) if isinstance(op, SetMinReadySeconds)
-                and op.seconds > limit else op for op in scenario.ops)
-    return dataclasses.replace(scenario, manifests=scenario.manifests.with_statefulset(sts),
-                               ops=ops)
+#: ``--selection`` values: scenarios drawn by Hypothesis, or picked from a model pool
+SELECTIONS = ("model", "plain")
 
 
 def run_cluster_suite(
@@ -262,8 +246,18 @@ def run_cluster_suite(
     faults: bool = True,
     artifacts_dir: Path = Path("artifacts"),
     fault_kinds: frozenset[str] = frozenset(),
+    selection: str = "model",
+    pool_examples: int | None = None,
+    on_result: Callable[[DifferentialResult], None] | None = None,
 ) -> SuiteSummary:
-    """Generated scenarios run differentially on the model and on ``cluster``.
+    """Scenarios run differentially on the model and on ``cluster``.
+
+    ``selection="model"`` (``--selection model``, the default): a pool of ``pool_examples``
+    scenarios (default :data:`sts_props.selection.POOL_EXAMPLES`) runs on the model first and
+    the ``examples`` that add the most not-yet-covered features run on the cluster, most
+    diverse first (:mod:`sts_props.selection`); a failure is shrunk by
+    :func:`sts_props.shrink.shrink_failure`. ``selection="plain"``: Hypothesis generates the
+    scenarios and shrinks a failure, as before issue 13.
 
     A slow system: no deadline, few examples, and a *shrink budget*: after the first failure
     at most ``shrink_budget`` further cluster runs are spent on shrinking; the smallest failing
@@ -273,14 +267,155 @@ def run_cluster_suite(
     the cluster cannot perform (named in the summary), and makes sure that at least
     :data:`GUARANTEED_FAULT_SCENARIOS` scenarios each have a controller restart, a node failure
     and a write-denial window (inserted into the first scenarios that lack them).
+
+    ``on_result`` sees every passing scenario's differential result (benchmarks read wall
+    time and event span from it).
     """
+    if selection not in SELECTIONS:
+        raise ValueError(f"selection {selection!r}: expected one of {', '.join(SELECTIONS)}")
     cfg = config or ModelConfig.for_version(cluster.version())
     summary = SuiteSummary(backend=f"{cluster.name} ({cluster.version()}) vs model ({cfg.version})")
     summary.skipped_faults = sorted(set(fault_kinds) - cluster.capabilities.faults)
     fault_kinds = frozenset(fault_kinds) & cluster.capabilities.faults
+    summary.coverage.kinds, summary.coverage.kinds_note = _run_kinds(
+        tuple(OP_TYPES), FAULT_OPS, fault_kinds, summary.skipped_faults)
     guaranteed = [k for k in GUARANTEED_FAULTS if k in fault_kinds]
     insertable = [k for k in INSERTABLE_FAULTS if k in fault_kinds]
     started = time.monotonic()
+
+    def prepare(scenario: Scenario) -> Scenario:
+        """The --faults guarantees, applied to the next scenario to run (not while shrinking)."""
+        for kind in guaranteed:
+            if summary.fault_scenarios[kind] < GUARANTEED_FAULT_SCENARIOS and not any(
+                    op.kind == kind for op in scenario.ops):
+                scenario = with_fault(scenario, kind)
+                break
+        if insertable and not any(op.kind in fault_kinds for op in scenario.ops):
+            # --faults: every scenario bears at least one fault (kinds taken in turn)
+            scenario = with_fault(scenario, insertable[summary.scenarios % len(insertable)])
+        return scenario
+
+    def record(scenario: Scenario, result: DifferentialResult) -> None:
+        """Count a passing scenario and say how it went."""
+        summary.scenarios += 1
+        summary.ops += len(scenario.ops)
+        summary.steps += len(result.cluster_history)
+        summary.rejected_ops += sum(
+            1 for ev in result.model_history.ops() if ev.phase == "fail")
+        summary.rules.update(result.rules)
+        if result.stopped:
+            summary.livelocks.append(result.stopped)
+        summary.note(scenario, [ev.phase != "fail" for ev in result.model_history.ops()
+                                if ev.phase != "invoke"], result.seconds)
+        summary.coverage.record_corners(corners_of(result.model_history))
+        summary.note_faults(result.faults)
+        summary.liveness.update(v.verdict + ("-stuck" if v.blockers and v.verdict == "converged"
+                                             else "") for _, _, v in result.liveness)
+        summary.restart_seconds += [sec for _, sec in result.fault_seconds]
+        if result.faults:
+            progress("    faults: " + ", ".join(f"{k}x{n}" for k, n in sorted(
+                result.faults.items())) + "; recovery: " + "; ".join(
+                f"op {i} {k}: {v.describe()[:140]}" for i, k, v in result.liveness[:4]))
+        progress(f"    ok in {result.seconds:.1f}s (cluster events span "
+                 f"{result.event_span:.1f}s)")
+        if on_result is not None:
+            on_result(result)
+
+    def announce(number: int, scenario: Scenario) -> None:
+        progress(f"  scenario {number}: {len(scenario.ops)} ops "
+                 f"({', '.join(op.kind for op in scenario.ops[:6])}...)")
+
+    if selection == "model":
+        _run_selected(cluster, cfg, summary, base, examples, seed, progress, min_ops, max_ops,
+                      max_replicas, shrink_budget, faults, artifacts_dir, fault_kinds,
+                      pool_examples, prepare, record, announce)
+    else:
+        _run_plain(cluster, cfg, summary, base, examples, seed, database_dir, min_ops, max_ops,
+                   max_replicas, shrink_budget, faults, artifacts_dir, fault_kinds, progress,
+                   prepare, record, announce)
+    summary.seconds = time.monotonic() - started
+    summary.crashes = list(cluster.crashes)
+    return summary
+
+
+def _run_kinds(kinds: tuple[str, ...], fault_ops: Sequence[str], asked: frozenset[str],
+               skipped: Sequence[str]) -> tuple[tuple[str, ...], str]:
+    """The op kinds a cluster run can generate, and a note on those left out.
+
+    >>> _run_kinds(("create", "scale", "kill_pod", "fail_node"), ("kill_pod", "fail_node"),
+    ...            frozenset({"fail_node"}), ["kill_pod"])
+    (('create', 'scale', 'fail_node'), 'of the 4 less 1 fault kind the backend cannot perform')
+    >>> _run_kinds(("create", "kill_pod"), ("kill_pod",), frozenset(), [])[1]
+    'of the 2 less the 1 fault kind of --faults'
+    """
+    ran = tuple(k for k in kinds if k not in fault_ops or k in asked)
+    left = len(kinds) - len(ran)
+    if not left:
+        return ran, ""
+    plural = "s" if left > 1 else ""
+    if not asked and not skipped:
+        return ran, f"of the {len(kinds)} less the {left} fault kind{plural} of --faults"
+    return ran, f"of the {len(kinds)} less {left} fault kind{plural} the backend cannot perform"
+
+
+def _run_selected(cluster: Cluster, cfg: ModelConfig, summary: SuiteSummary,
+                  base: Manifests | None, examples: int, seed: int | None, progress: Progress,
+                  min_ops: int, max_ops: int, max_replicas: int, shrink_budget: int,
+                  faults: bool, artifacts_dir: Path, fault_kinds: frozenset[str],
+                  pool_examples: int | None,
+                  prepare: Callable[[Scenario], Scenario],
+                  record: Callable[[Scenario, DifferentialResult], None],
+                  announce: Callable[[int, Scenario], None]) -> None:
+    """``--selection model``: a model pool, the most teaching scenarios on the cluster."""
+
+    size = pool_examples or POOL_EXAMPLES
+    progress(f"  model pool: {size} generated scenarios on the model first (10-20 s), to pick "
+             f"the {examples} that cover the most for the cluster")
+    pool = build_pool(base, cfg, examples=size, seed=seed, min_ops=min_ops, max_ops=max_ops,
+                      max_replicas=max_replicas, fault_kinds=fault_kinds, faults=faults)
+    chosen = pick(pool.candidates, examples)
+    features = pool.features()
+    picked = frozenset().union(*(c.features for c in chosen)) if chosen else frozenset()
+    summary.selection = (
+        f"model pool of {pool.examples} scenarios ({len(pool.candidates)} distinct, "
+        f"{pool.seconds:.1f}s, seed {pool.seed}"
+        + (", stopped by its time limit: not repeatable" if pool.stopped_by_time else "")
+        + f"); the {len(chosen)} picked (pick {fingerprint(chosen)}) cover {len(picked)} of "
+        f"its {len(features)} features")
+    progress(f"  {summary.selection}"
+             + ("" if seed is not None else f" (--seed {pool.seed} repeats this pick)"))
+    for number, candidate in enumerate(chosen, 1):
+        scenario = prepare(candidate.scenario)
+        announce(number, scenario)
+        result = run_differential(scenario, cluster, cfg)
+        if not result.violations:
+            record(scenario, result)
+            continue
+        where = save_failure(artifacts_dir, result, cfg, pool.seed)
+        summary.artifacts = where
+        progress(f"    FAILED: {result.violations[0].describe()}\n    artifacts: {where}")
+        progress(f"  shrinking it (at most {shrink_budget} cluster runs)")
+        shrunk = shrink_failure(scenario, result, budget=shrink_budget, config=cfg,
+                                run=lambda sc: run_differential(sc, cluster, cfg),
+                                violations_of=lambda r: r.violations, progress=progress)
+        if shrunk.scenario != scenario:
+            summary.artifacts = save_failure(artifacts_dir, shrunk.result, cfg, pool.seed)
+            progress(f"    shrunk to {len(shrunk.scenario.ops)} ops in {shrunk.runs} runs; "
+                     f"artifacts: {summary.artifacts}")
+        summary.counterexample, summary.violations = shrunk.scenario, shrunk.violations
+        return
+
+
+def _run_plain(cluster: Cluster, cfg: ModelConfig, summary: SuiteSummary,
+               base: Manifests | None, examples: int, seed: int | None,
+               database_dir: Path | None, min_ops: int, max_ops: int, max_replicas: int,
+               shrink_budget: int, faults: bool, artifacts_dir: Path,
+               fault_kinds: frozenset[str], progress: Progress,
+               prepare: Callable[[Scenario], Scenario],
+               record: Callable[[Scenario, DifferentialResult], None],
+               announce: Callable[[int, Scenario], None]) -> None:
+    """``--selection plain``: Hypothesis generates the scenarios and shrinks a failure."""
+
     failed: list[tuple[Scenario, list[Violation]]] = []
     runs_after_failure = [0]
     db = DirectoryBasedExampleDatabase(str(database_dir)) if database_dir else None
@@ -294,14 +429,7 @@ def run_cluster_suite(
     @given(strategy)
     def prop(scenario: Scenario) -> None:
         if not failed:  # not while shrinking: the failure found is what gets shrunk
-            for kind in guaranteed:
-                if summary.fault_scenarios[kind] < GUARANTEED_FAULT_SCENARIOS and not any(
-                        op.kind == kind for op in scenario.ops):
-                    scenario = with_fault(scenario, kind)
-                    break
-            if insertable and not any(op.kind in fault_kinds for op in scenario.ops):
-                # --faults: every scenario bears at least one fault (kinds taken in turn)
-                scenario = with_fault(scenario, insertable[summary.scenarios % len(insertable)])
+            scenario = prepare(scenario)
         known = next((v for sc, v in failed if sc == scenario), None)
         if failed:
             runs_after_failure[0] += 1
@@ -311,9 +439,7 @@ def run_cluster_suite(
                 if known is not None:
                     raise AssertionError(known[0].describe())
                 return
-        number = summary.scenarios + len(failed) + 1
-        progress(f"  scenario {number}: {len(scenario.ops)} ops "
-                 f"({', '.join(op.kind for op in scenario.ops[:6])}...)")
+        announce(summary.scenarios + len(failed) + 1, scenario)
         result = run_differential(scenario, cluster, cfg)
         if result.violations:
             failed.append((scenario, result.violations))
@@ -324,26 +450,7 @@ def run_cluster_suite(
         if known is not None:
             progress("    (passed this time: the earlier failure depends on timing)")
             raise AssertionError(known[0].describe())
-        summary.scenarios += 1
-        summary.ops += len(scenario.ops)
-        summary.steps += len(result.cluster_history)
-        summary.rejected_ops += sum(
-            1 for ev in result.model_history.ops() if ev.phase == "fail")
-        summary.rules.update(result.rules)
-        if result.stopped:
-            summary.livelocks.append(result.stopped)
-        summary.note(scenario, [ev.phase != "fail" for ev in result.model_history.ops()
-                                if ev.phase != "invoke"], result.seconds)
-        summary.note_faults(result.faults)
-        summary.liveness.update(v.verdict + ("-stuck" if v.blockers and v.verdict == "converged"
-                                             else "") for _, _, v in result.liveness)
-        summary.restart_seconds += [sec for _, sec in result.fault_seconds]
-        if result.faults:
-            progress("    faults: " + ", ".join(f"{k}x{n}" for k, n in sorted(
-                result.faults.items())) + "; recovery: " + "; ".join(
-                f"op {i} {k}: {v.describe()[:140]}" for i, k, v in result.liveness[:4]))
-        progress(f"    ok in {result.seconds:.1f}s (cluster events span "
-                 f"{result.event_span:.1f}s)")
+        record(scenario, result)
 
     runner = prop if seed is None else hypothesis_seed(seed)(prop)
     try:
@@ -352,9 +459,6 @@ def run_cluster_suite(
         if not failed:
             raise
         summary.counterexample, summary.violations = failed[-1]
-    summary.seconds = time.monotonic() - started
-    summary.crashes = list(cluster.crashes)
-    return summary
 
 
 def save_failure(root: Path, result: DifferentialResult, config: ModelConfig | None = None,

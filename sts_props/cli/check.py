@@ -8,8 +8,11 @@ Usage::
 
 On the model every generated scenario is checked (safety, quiescent state); on a cluster each
 runs on the cluster and the model and the two Histories are compared too. With ``--manifests``
-on a cluster the seed scenario runs first. Exit code 0 if every scenario passed, 1 if one failed
-(its counterexample, shrunk, is printed and kept under ``--database`` for a repeat run).
+on a cluster the seed scenario runs first. On a cluster the scenarios are picked from a pool run
+on the model (``--selection model``, :mod:`sts_props.selection`) unless ``--selection plain``
+asks for Hypothesis's generation. Exit code 0 if every scenario passed, 1 if one failed (its
+counterexample, shrunk, is printed and its plan written under ``artifacts/``; plain generation
+also keeps it under ``--database`` for a repeat run).
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ from sts_props.manifest_files import load_manifests
 from sts_props.model import ModelConfig
 from sts_props.ops import FAULT_OPS
 from sts_props.seed_scenario import run_seed_scenario
-from sts_props.suite import run_cluster_suite, run_model_suite
+from sts_props.suite import SELECTIONS, run_cluster_suite, run_model_suite
 
 if TYPE_CHECKING:
     from sts_props.cli.options import Subparsers
@@ -72,6 +75,14 @@ def add_parser(sub: Subparsers) -> None:
                             ".hypothesis/sts-props)")
     check.add_argument("--junit", type=Path, default=None, metavar="PATH",
                        help="also write JUnit XML: one testcase per scenario (for CI)")
+    check.add_argument("--selection", choices=list(SELECTIONS), default=None,
+                       help="on a cluster backend, how the scenarios are chosen: model "
+                            "(default) runs a pool of generated scenarios on the model first "
+                            "(10-20 s) and runs on the cluster the --examples that add the "
+                            "most not-yet-covered cells, op kinds and corners, a failure "
+                            "shrunk by a reducer (its plan is in the artifacts); plain lets "
+                            "Hypothesis generate them (failures kept under --database). On "
+                            "--backend model scenarios are always generated plainly")
     check.add_argument("--faults", action="store_true",
                        help="mix faults into the scenarios: pod kill/eviction, readiness "
                             "flaps, finalizer holds, node failure, controller and apiserver "
@@ -86,6 +97,9 @@ def run(args: argparse.Namespace) -> int:
     config = model_config(args)
     if args.examples < 1:
         raise UsageError("--examples must be at least 1")
+    if args.backend == "model" and args.selection == "model":
+        raise UsageError("--selection model picks cluster scenarios from a model pool; on "
+                         "--backend model every scenario runs on the model already")
     base = load_manifests(args.manifests, config) if args.manifests else None
     what = f"on {base.set_name} from {', '.join(map(str, args.manifests))}" if base else ""
     if args.backend == "model":
@@ -108,7 +122,8 @@ def run(args: argparse.Namespace) -> int:
                 cluster, base=base, examples=args.examples, config=config, seed=args.seed,
                 progress=say, database_dir=args.database,
                 min_ops=args.min_ops, max_ops=args.max_ops or 12,
-                max_replicas=args.max_replicas, fault_kinds=_fault_kinds(args))
+                max_replicas=args.max_replicas, fault_kinds=_fault_kinds(args),
+                selection=args.selection or "model")
     print(summary.render(), flush=True)
     if args.junit is not None:
         write_junit(args.junit, summary)
