@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from hypothesis import HealthCheck, Phase, given, settings, target
+from hypothesis import HealthCheck, Phase, Verbosity, given, settings, target
 from hypothesis import seed as hypothesis_seed
 
 from sts_props.coverage import Coverage, cells_of, fault_kinds
@@ -141,13 +141,17 @@ class ModelTier:
 
 def explore_model(base: Manifests | None, examples: int, config: ModelConfig,
                   seconds: float, seed: int | None = None, max_ops: int = 12,
-                  max_replicas: int = 5, tick: Callable[[int], None] | None = None
-                  ) -> ModelTier:
-    """Run up to ``examples`` scenarios (or ``seconds``) on the model, targeting interest."""
+                  max_replicas: int = 5, tick: Callable[[int], None] | None = None,
+                  tier: ModelTier | None = None) -> ModelTier:
+    """Run up to ``examples`` scenarios (or ``seconds``) on the model, targeting interest.
+
+    ``tier`` is filled in as scenarios finish (a new one by default), so that a caller that
+    keeps it can report what finished when the run is interrupted.
+    """
     from sts_props.strategies import scenarios
     from sts_props.suite import cap_min_ready
 
-    tier = ModelTier()
+    tier = tier if tier is not None else ModelTier()
     started = time.monotonic()
     seen: set[Scenario] = set()
     # The scenarios are those a cluster can run (minReadySeconds capped, at least a few ops),
@@ -155,8 +159,9 @@ def explore_model(base: Manifests | None, examples: int, config: ModelConfig,
     strategy = scenarios(base=base, max_ops=max_ops, max_replicas=max_replicas).map(
         cap_min_ready)
 
+    # quiet: no "add @seed(...) to this test" about this inner function when interrupted
     @settings(max_examples=examples, deadline=None, database=None, print_blob=False,
-              suppress_health_check=list(HealthCheck),
+              verbosity=Verbosity.quiet, suppress_health_check=list(HealthCheck),
               phases=(Phase.generate, Phase.target))
     @given(strategy)
     def prop(scenario: Scenario) -> None:
@@ -180,7 +185,8 @@ def explore_model(base: Manifests | None, examples: int, config: ModelConfig,
         runner()
     except _TimeUp:
         tier.stopped_by_time = True
-    tier.seconds = time.monotonic() - started
+    finally:
+        tier.seconds = time.monotonic() - started
     return tier
 
 
@@ -270,13 +276,28 @@ class ClusterTier:
 
 def replay_on_cluster(subset: Sequence[Found], cluster: Any, config: ModelConfig,
                       seconds: float, bar: ProgressBar,
-                      artifacts_dir: Path = Path("artifacts")) -> ClusterTier:
-    """Replay ``subset`` in order, differentially, while the budget lasts."""
+                      artifacts_dir: Path = Path("artifacts"),
+                      tier: ClusterTier | None = None) -> ClusterTier:
+    """Replay ``subset`` in order, differentially, while the budget lasts.
+
+    ``tier`` is filled in as scenarios finish (a new one by default), for a caller that
+    reports what finished when the run is interrupted.
+    """
+    tier = tier if tier is not None else ClusterTier()
+    tier.budget = seconds
+    started = time.monotonic()
+    try:
+        _replay(subset, cluster, config, seconds, bar, artifacts_dir, tier, started)
+    finally:
+        tier.seconds = time.monotonic() - started
+    return tier
+
+
+def _replay(subset: Sequence[Found], cluster: Any, config: ModelConfig, seconds: float,
+            bar: ProgressBar, artifacts_dir: Path, tier: ClusterTier, started: float) -> None:
     from sts_props.differential import OP_TIMEOUT, run_differential
     from sts_props.suite import save_failure
 
-    tier = ClusterTier(budget=seconds)
-    started = time.monotonic()
     for index, found in enumerate(subset):
         elapsed = time.monotonic() - started
         mean = elapsed / tier.ran if tier.ran else 0.0
@@ -315,8 +336,6 @@ def replay_on_cluster(subset: Sequence[Found], cluster: Any, config: ModelConfig
             note = f"scenario {index + 1}: ok in {result.seconds:.0f}s"
         bar.update(tier.ran, len(subset), time.monotonic() - started, seconds, note)
     bar.close()
-    tier.seconds = time.monotonic() - started
-    return tier
 
 
 __all__ = ["MODEL_SHARE", "ClusterTier", "Found", "ModelTier", "ProgressBar", "budget_seconds",

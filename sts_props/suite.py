@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import HealthCheck, Phase, Verbosity, given, settings
 from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
 from hypothesis.database import DirectoryBasedExampleDatabase
@@ -150,17 +150,24 @@ def run_model_suite(
     max_replicas: int = 5,
     artifacts_dir: Path | None = None,
     fault_kinds: frozenset[str] = frozenset(),
+    summary: SuiteSummary | None = None,
 ) -> SuiteSummary:
     """Generate ``examples`` scenarios (on ``base`` if given) and check each model History.
 
     With ``artifacts_dir``, the minimal failing scenario's files are written there
     (:func:`save_model_failure`), its interleaving decisions included so that it replays.
+
+    ``summary`` is filled in as scenarios finish (a new one by default): a caller that keeps
+    it can report what finished when the run is interrupted (a KeyboardInterrupt ends the run
+    at once, and the summary then holds the scenarios that passed and, if shrinking was under
+    way, the smallest failing scenario found so far).
     """
     from sts_props.strategies import scenarios
     from sts_props.strategies.chooser import DataChooser
 
     cfg = config or ModelConfig()
-    summary = SuiteSummary(backend=f"model ({cfg.version})")
+    summary = summary if summary is not None else SuiteSummary(backend="")
+    summary.backend = f"model ({cfg.version})"
     started = time.monotonic()
     last_report = [started]
     failed: list[tuple[Scenario, list[Violation]]] = []
@@ -169,8 +176,11 @@ def run_model_suite(
 
     db = DirectoryBasedExampleDatabase(str(database_dir)) if database_dir else None
 
+    # Quiet: the summary is the report. Hypothesis would otherwise print, on an interrupt,
+    # "add @seed(...) to this test": advice about an inner function nobody can edit (--seed
+    # is how a run is repeated).
     @settings(max_examples=examples, deadline=None, database=db, print_blob=False,
-              suppress_health_check=list(HealthCheck),
+              verbosity=Verbosity.quiet, suppress_health_check=list(HealthCheck),
               phases=(Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink))
     @given(scenarios(base=base, max_ops=max_ops, max_replicas=max_replicas,
                      fault_kinds=fault_kinds), st.data())
@@ -211,7 +221,12 @@ def run_model_suite(
             summary.artifacts = save_model_failure(
                 artifacts_dir, summary.counterexample, history, summary.violations, cfg, seed,
                 decisions)
-    summary.seconds = time.monotonic() - started
+    except KeyboardInterrupt:
+        if failed:  # interrupted while shrinking: the smallest failure so far
+            summary.counterexample, summary.violations = failed[-1]
+        raise
+    finally:
+        summary.seconds = time.monotonic() - started
     return summary
 
 
@@ -260,6 +275,7 @@ def run_cluster_suite(
     faults: bool = True,
     artifacts_dir: Path = Path("artifacts"),
     fault_kinds: frozenset[str] = frozenset(),
+    summary: SuiteSummary | None = None,
 ) -> SuiteSummary:
     """Generated scenarios run differentially on the model and on ``cluster``.
 
@@ -271,11 +287,14 @@ def run_cluster_suite(
     the cluster cannot perform (named in the summary), and makes sure that at least
     :data:`GUARANTEED_FAULT_SCENARIOS` scenarios each have a controller restart, a node failure
     and a write-denial window (inserted into the first scenarios that lack them).
+
+    ``summary``: as for :func:`run_model_suite`, filled in as scenarios finish.
     """
     from sts_props.strategies import scenarios
     from sts_props.strategies.ops import INSERTABLE_FAULTS, with_fault
     cfg = config or ModelConfig.for_version(cluster.version())
-    summary = SuiteSummary(backend=f"{cluster.name} ({cluster.version()}) vs model ({cfg.version})")
+    summary = summary if summary is not None else SuiteSummary(backend="")
+    summary.backend = f"{cluster.name} ({cluster.version()}) vs model ({cfg.version})"
     summary.skipped_faults = sorted(set(fault_kinds) - cluster.capabilities.faults)
     fault_kinds = frozenset(fault_kinds) & cluster.capabilities.faults
     guaranteed = [k for k in GUARANTEED_FAULTS if k in fault_kinds]
@@ -289,7 +308,7 @@ def run_cluster_suite(
         lambda sc: len(sc.ops) >= min_ops + 1).map(cap_min_ready)
 
     @settings(max_examples=examples, deadline=None, database=db, print_blob=False,
-              suppress_health_check=list(HealthCheck),
+              verbosity=Verbosity.quiet, suppress_health_check=list(HealthCheck),
               phases=(Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink))
     @given(strategy)
     def prop(scenario: Scenario) -> None:
@@ -352,8 +371,13 @@ def run_cluster_suite(
         if not failed:
             raise
         summary.counterexample, summary.violations = failed[-1]
-    summary.seconds = time.monotonic() - started
-    summary.crashes = list(cluster.crashes)
+    except KeyboardInterrupt:
+        if failed:  # interrupted while shrinking: the smallest failure so far
+            summary.counterexample, summary.violations = failed[-1]
+        raise
+    finally:
+        summary.seconds = time.monotonic() - started
+        summary.crashes = list(cluster.crashes)
     return summary
 
 
