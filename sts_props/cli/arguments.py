@@ -34,9 +34,10 @@ from __future__ import annotations
 import argparse
 import math
 import re
+import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from sts_props.cli.exit_codes import EXIT_BAD_INPUT, UsageError
 
@@ -53,6 +54,19 @@ _WHOLE = re.compile(r"[+-]?[0-9]+")
 class Parser(argparse.ArgumentParser):
     """An ArgumentParser whose usage errors are one line (exit code 2), like every other
     bad-input error of ``sts-props``; the line points at ``--help`` for the usage."""
+
+    # one signature for typeshed's overloads (the same arguments, the same results)
+    def parse_known_args(self, args: Sequence[str] | None = None,  # type: ignore[override]
+                         namespace: Any = None) -> tuple[Any, list[str]]:
+        tokens = list(sys.argv[1:] if args is None else args)
+        for token in tokens:
+            if token == "--":  # the rest is positional
+                break
+            # Python 3.11's argparse drops a "--" value (``--k8s-version=--``) and stores an
+            # empty list instead of calling the flag's type: refuse it here.
+            if token.startswith("-") and token.endswith("=--"):
+                self.error(f"argument {token[:-3]}: expected a value, got '--'")
+        return super().parse_known_args(tokens, namespace)
 
     def error(self, message: str) -> NoReturn:
         line = " ".join(message.split())  # argparse's messages may carry line breaks

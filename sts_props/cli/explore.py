@@ -79,8 +79,7 @@ def run(args: argparse.Namespace) -> int:
     """
     config = model_config(args)
     budget: float = args.budget
-    if args.backend != "model":  # the model tier writes nothing
-        check_output_dir(args.artifacts, "--artifacts")
+    check_output_dir(args.artifacts, "--artifacts")  # on the model too: a bad value is bad
     base = load_manifests(args.manifests, config) if args.manifests else None
     started = time.monotonic()
     share = budget if args.backend == "model" else budget * MODEL_SHARE

@@ -18,7 +18,6 @@
   Ctrl-C, and :func:`~sts_props.cli.app.main` exits quietly with 141 (128 + SIGPIPE, what a shell
   reports for a producer cut off by its reader).
 
->>> import io, sys
 >>> with guarded():
 ...     print("inside")   # sys.stdout is the guarded stream here
 inside

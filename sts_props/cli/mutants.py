@@ -70,13 +70,13 @@ def add_parser(sub: Subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     """0 if every mutant is caught, 1 if not."""
     config = model_config(args)
-    if args.list:
-        print(render_catalogue())
-        return EXIT_OK
-    try:
+    try:  # a bad name is refused with --list too: every value given is checked
         names = [by_name(n).name for n in args.only] or list(MUTANT_NAMES)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
+    if args.list:
+        print(render_catalogue())
+        return EXIT_OK
     with real_cluster(args) as cluster:
         report = run_mutation_suite(
             cluster, names, progress=say, examples=args.examples, budget=args.budget,
