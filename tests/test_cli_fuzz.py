@@ -394,7 +394,7 @@ def command_lines(draw: st.DrawFn, box: Sandbox) -> Line:
 
 
 # -- what a good command line ends with ------------------------------------------------------------
-def expected(line: Line, box: Sandbox) -> set[int]:
+def expected(line: Line) -> set[int]:
     """The exit codes a command line whose every value is fine may end with."""
     backend = line.last("--backend")
     if line.command == "check":
@@ -511,7 +511,7 @@ def test_every_command_line_ends_with_its_documented_exit_code(sandbox: Sandbox)
         if not line.fine:
             assert code == 2, where
         else:
-            assert code in expected(line, sandbox), where
+            assert code in expected(line), where
         if code in (2, 3):
             lines = err.strip().splitlines()
             assert len(lines) == 1 and lines[0].startswith("sts-props"), where
