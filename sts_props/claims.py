@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from hypothesis import HealthCheck, Phase, assume, find, given, settings
+from hypothesis import HealthCheck, Phase, Verbosity, assume, find, given, settings
 from hypothesis import seed as hypothesis_seed
 from hypothesis.errors import NoSuchExample
 
@@ -410,8 +410,9 @@ def evaluate_claim(claim: SeedClaim, examples: int = 100, search: int = 300,
     found: list[tuple[Scenario, str]] = []
     passing: list[Scenario] = []
 
+    # quiet: no "add @seed(...) to this test" about this inner function when interrupted
     @settings(max_examples=examples, deadline=None, database=None,
-              suppress_health_check=list(HealthCheck),
+              verbosity=Verbosity.quiet, suppress_health_check=list(HealthCheck),
               phases=(Phase.generate, Phase.shrink))
     @given(strategy)
     def under_conditions(sc: Scenario) -> None:
@@ -443,7 +444,7 @@ def evaluate_claim(claim: SeedClaim, examples: int = 100, search: int = 300,
 
         try:
             witness = find(broken, fails, settings=settings(
-                max_examples=search, deadline=None, database=None,
+                max_examples=search, deadline=None, database=None, verbosity=Verbosity.quiet,
                 suppress_health_check=list(HealthCheck)), random=_random(seed))
         except NoSuchExample:
             continue

@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from hypothesis import HealthCheck, Phase, given, settings, target
+from hypothesis import HealthCheck, Phase, Verbosity, given, settings, target
 from hypothesis import seed as hypothesis_seed
 
 from sts_props.coverage import Coverage, features_of, metrics_of
@@ -98,11 +98,15 @@ class ModelTier:
 
 def explore_model(base: Manifests | None, examples: int, config: ModelConfig,
                   seconds: float, seed: int | None = None, max_ops: int = 12,
-                  max_replicas: int = 5, tick: Callable[[int], None] | None = None
-                  ) -> ModelTier:
-    """Run up to ``examples`` scenarios (or ``seconds``) on the model, targeting interest."""
+                  max_replicas: int = 5, tick: Callable[[int], None] | None = None,
+                  tier: ModelTier | None = None) -> ModelTier:
+    """Run up to ``examples`` scenarios (or ``seconds``) on the model, targeting interest.
 
-    tier = ModelTier()
+    ``tier`` is filled in as scenarios finish (a new one by default), so that a caller that
+    keeps it can report what finished when the run is interrupted.
+    """
+
+    tier = tier if tier is not None else ModelTier()
     started = time.monotonic()
     seen: set[Scenario] = set()
     # The scenarios are those a cluster can run (minReadySeconds capped, at least a few ops),
@@ -110,8 +114,9 @@ def explore_model(base: Manifests | None, examples: int, config: ModelConfig,
     strategy = scenarios(base=base, max_ops=max_ops, max_replicas=max_replicas).map(
         cap_min_ready)
 
+    # quiet: no "add @seed(...) to this test" about this inner function when interrupted
     @settings(max_examples=examples, deadline=None, database=None, print_blob=False,
-              suppress_health_check=list(HealthCheck),
+              verbosity=Verbosity.quiet, suppress_health_check=list(HealthCheck),
               phases=(Phase.generate, Phase.target))
     @given(strategy)
     def prop(scenario: Scenario) -> None:
@@ -135,7 +140,8 @@ def explore_model(base: Manifests | None, examples: int, config: ModelConfig,
         runner()
     except _TimeUp:
         tier.stopped_by_time = True
-    tier.seconds = time.monotonic() - started
+    finally:
+        tier.seconds = time.monotonic() - started
     return tier
 
 
@@ -225,11 +231,26 @@ class ClusterTier:
 
 def replay_on_cluster(subset: Sequence[Found], cluster: Any, config: ModelConfig,
                       seconds: float, bar: ProgressBar,
-                      artifacts_dir: Path = Path("artifacts")) -> ClusterTier:
-    """Replay ``subset`` in order, differentially, while the budget lasts."""
+                      artifacts_dir: Path = Path("artifacts"),
+                      tier: ClusterTier | None = None) -> ClusterTier:
+    """Replay ``subset`` in order, differentially, while the budget lasts.
 
-    tier = ClusterTier(budget=seconds)
+    ``tier`` is filled in as scenarios finish (a new one by default), for a caller that
+    reports what finished when the run is interrupted.
+    """
+    tier = tier if tier is not None else ClusterTier()
+    tier.budget = seconds
     started = time.monotonic()
+    try:
+        _replay(subset, cluster, config, seconds, bar, artifacts_dir, tier, started)
+    finally:
+        tier.seconds = time.monotonic() - started
+    return tier
+
+
+def _replay(subset: Sequence[Found], cluster: Any, config: ModelConfig, seconds: float,
+            bar: ProgressBar, artifacts_dir: Path, tier: ClusterTier, started: float) -> None:
+
     for index, found in enumerate(subset):
         elapsed = time.monotonic() - started
         mean = elapsed / tier.ran if tier.ran else 0.0
@@ -268,8 +289,6 @@ def replay_on_cluster(subset: Sequence[Found], cluster: Any, config: ModelConfig
             note = f"scenario {index + 1}: ok in {result.seconds:.0f}s"
         bar.update(tier.ran, len(subset), time.monotonic() - started, seconds, note)
     bar.close()
-    tier.seconds = time.monotonic() - started
-    return tier
 
 
 __all__ = ["MODEL_SHARE", "ClusterTier", "Found", "ModelTier", "ProgressBar", "budget_seconds",

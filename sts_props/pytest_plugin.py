@@ -62,6 +62,13 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "backend(*names): runs only on these cluster backends")
     # A profile is loaded only when asked for (the option, else STS_PROPS_PROFILE): installing
     # sts-props must not change the Hypothesis settings of a project that never mentions it.
+    # A version the model has no configuration for is a usage error of the whole run (one
+    # line, exit code 4), not an error in every test that asks for the model_config fixture.
+    version = str(config.getoption("--k8s-version", default=DEFAULT_VERSION))
+    try:
+        ModelConfig.for_version(version)
+    except ValueError as exc:
+        raise pytest.UsageError(f"--k8s-version: {exc}") from None
     profile = config.getoption("--sts-profile", default=None) or os.environ.get(ENV_VAR) or None
     if profile:
         try:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import HealthCheck, Phase, Verbosity, given, settings
 from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
 from hypothesis.database import DirectoryBasedExampleDatabase
@@ -160,15 +160,22 @@ def run_model_suite(
     max_replicas: int = 5,
     artifacts_dir: Path | None = None,
     fault_kinds: frozenset[str] = frozenset(),
+    summary: SuiteSummary | None = None,
 ) -> SuiteSummary:
     """Generate ``examples`` scenarios (on ``base`` if given) and check each model History.
 
     With ``artifacts_dir``, the minimal failing scenario's files are written there
     (:func:`save_model_failure`), its interleaving decisions included so that it replays.
+
+    ``summary`` is filled in as scenarios finish (a new one by default): a caller that keeps
+    it can report what finished when the run is interrupted (a KeyboardInterrupt ends the run
+    at once, and the summary then holds the scenarios that passed and, if shrinking was under
+    way, the smallest failing scenario found so far).
     """
 
     cfg = config or ModelConfig()
-    summary = SuiteSummary(backend=f"model ({cfg.version})")
+    summary = summary if summary is not None else SuiteSummary(backend="")
+    summary.backend = f"model ({cfg.version})"
     started = time.monotonic()
     last_report = [started]
     failed: list[tuple[Scenario, list[Violation]]] = []
@@ -177,8 +184,11 @@ def run_model_suite(
 
     db = DirectoryBasedExampleDatabase(str(database_dir)) if database_dir else None
 
+    # Quiet: the summary is the report. Hypothesis would otherwise print, on an interrupt,
+    # "add @seed(...) to this test": advice about an inner function nobody can edit (--seed
+    # is how a run is repeated).
     @settings(max_examples=examples, deadline=None, database=db, print_blob=False,
-              suppress_health_check=list(HealthCheck),
+              verbosity=Verbosity.quiet, suppress_health_check=list(HealthCheck),
               phases=(Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink))
     @given(scenarios(base=base, max_ops=max_ops, max_replicas=max_replicas,
                      fault_kinds=fault_kinds), st.data())
@@ -219,7 +229,12 @@ def run_model_suite(
             summary.artifacts = save_model_failure(
                 artifacts_dir, summary.counterexample, history, summary.violations, cfg, seed,
                 decisions)
-    summary.seconds = time.monotonic() - started
+    except KeyboardInterrupt:
+        if failed:  # interrupted while shrinking: the smallest failure so far
+            summary.counterexample, summary.violations = failed[-1]
+        raise
+    finally:
+        summary.seconds = time.monotonic() - started
     return summary
 
 
@@ -249,6 +264,7 @@ def run_cluster_suite(
     selection: str = "model",
     pool_examples: int | None = None,
     on_result: Callable[[DifferentialResult], None] | None = None,
+    summary: SuiteSummary | None = None,
 ) -> SuiteSummary:
     """Scenarios run differentially on the model and on ``cluster``.
 
@@ -270,11 +286,14 @@ def run_cluster_suite(
 
     ``on_result`` sees every passing scenario's differential result (benchmarks read wall
     time and event span from it).
+
+    ``summary``: as for :func:`run_model_suite`, filled in as scenarios finish.
     """
     if selection not in SELECTIONS:
         raise ValueError(f"selection {selection!r}: expected one of {', '.join(SELECTIONS)}")
     cfg = config or ModelConfig.for_version(cluster.version())
-    summary = SuiteSummary(backend=f"{cluster.name} ({cluster.version()}) vs model ({cfg.version})")
+    summary = summary if summary is not None else SuiteSummary(backend="")
+    summary.backend = f"{cluster.name} ({cluster.version()}) vs model ({cfg.version})"
     summary.skipped_faults = sorted(set(fault_kinds) - cluster.capabilities.faults)
     fault_kinds = frozenset(fault_kinds) & cluster.capabilities.faults
     summary.coverage.kinds, summary.coverage.kinds_note = _run_kinds(
@@ -325,16 +344,18 @@ def run_cluster_suite(
         progress(f"  scenario {number}: {len(scenario.ops)} ops "
                  f"({', '.join(op.kind for op in scenario.ops[:6])}...)")
 
-    if selection == "model":
-        _run_selected(cluster, cfg, summary, base, examples, seed, progress, min_ops, max_ops,
-                      max_replicas, shrink_budget, faults, artifacts_dir, fault_kinds,
-                      pool_examples, prepare, record, announce)
-    else:
-        _run_plain(cluster, cfg, summary, base, examples, seed, database_dir, min_ops, max_ops,
-                   max_replicas, shrink_budget, faults, artifacts_dir, fault_kinds, progress,
-                   prepare, record, announce)
-    summary.seconds = time.monotonic() - started
-    summary.crashes = list(cluster.crashes)
+    try:
+        if selection == "model":
+            _run_selected(cluster, cfg, summary, base, examples, seed, progress, min_ops,
+                          max_ops, max_replicas, shrink_budget, faults, artifacts_dir,
+                          fault_kinds, pool_examples, prepare, record, announce)
+        else:
+            _run_plain(cluster, cfg, summary, base, examples, seed, database_dir, min_ops,
+                       max_ops, max_replicas, shrink_budget, faults, artifacts_dir, fault_kinds,
+                       progress, prepare, record, announce)
+    finally:  # interrupted too: the summary says what finished
+        summary.seconds = time.monotonic() - started
+        summary.crashes = list(cluster.crashes)
     return summary
 
 
@@ -424,7 +445,7 @@ def _run_plain(cluster: Cluster, cfg: ModelConfig, summary: SuiteSummary,
         lambda sc: len(sc.ops) >= min_ops + 1).map(cap_min_ready)
 
     @settings(max_examples=examples, deadline=None, database=db, print_blob=False,
-              suppress_health_check=list(HealthCheck),
+              verbosity=Verbosity.quiet, suppress_health_check=list(HealthCheck),
               phases=(Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink))
     @given(strategy)
     def prop(scenario: Scenario) -> None:
@@ -459,6 +480,10 @@ def _run_plain(cluster: Cluster, cfg: ModelConfig, summary: SuiteSummary,
         if not failed:
             raise
         summary.counterexample, summary.violations = failed[-1]
+    except KeyboardInterrupt:
+        if failed:  # interrupted while shrinking: the smallest failure so far
+            summary.counterexample, summary.violations = failed[-1]
+        raise
 
 
 def save_failure(root: Path, result: DifferentialResult, config: ModelConfig | None = None,

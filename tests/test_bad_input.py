@@ -36,7 +36,7 @@ def _bad_input(capsys: pytest.CaptureFixture[str], args: list[str]) -> str:
     assert "Traceback" not in err
     lines = err.splitlines()
     assert len(lines) == 1, err
-    assert lines[0].startswith("sts-props: error: ")
+    assert lines[0].startswith("sts-props") and ": error: " in lines[0], lines[0]
     return lines[0]
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
+from sts_props.cli.arguments import add_command, text
 from sts_props.cli.console import print_error, say
 from sts_props.cli.exit_codes import EXIT_BAD_INPUT, EXIT_OK, verdict
 from sts_props.cli.options import add_version_option, model_config
@@ -34,13 +35,18 @@ __all__ = ["add_parser", "run"]
 
 def add_parser(sub: Subparsers) -> None:
     """Register ``cluster``."""
-    cluster = sub.add_parser(
-        "cluster", help="kwok clusters: build the binaries, start one that stays up, stop, list")
+    cluster = add_command(
+        sub, "cluster", "kwok clusters: build the binaries, start one that stays up, stop, list", [
+            "sts-props cluster build --k8s-version v1.37.2",
+            "sts-props cluster up",
+            "sts-props cluster status",
+            "sts-props cluster down --name sts-props-59b3cc"])
     cluster.add_argument("action", choices=["build", "image", "up", "down", "status"],
                          help="build: the binaries; image: also the local kwok-image container "
                               "image (needs Docker); up/down/status: kwok clusters that stay up")
-    add_version_option(cluster)
-    cluster.add_argument("--name", default=None, help="with down: only this cluster")
+    add_version_option(cluster, "Kubernetes version to build, start or look for")
+    cluster.add_argument("--name", type=text, default=None,
+                         help="with down: only this cluster (default: every one that is up)")
 
 
 def run(args: argparse.Namespace) -> int:

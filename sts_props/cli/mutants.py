@@ -21,10 +21,12 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
+from sts_props.cli.arguments import add_command, seconds, text, whole
 from sts_props.cli.console import say
 from sts_props.cli.exit_codes import EXIT_OK, UsageError, verdict
 from sts_props.cli.options import (
     add_connection_options,
+    add_seed_option,
     add_version_option,
     model_config,
     real_cluster,
@@ -40,20 +42,26 @@ __all__ = ["add_parser", "render_catalogue", "run"]
 
 def add_parser(sub: Subparsers) -> None:
     """Register ``mutants``."""
-    p = sub.add_parser("mutants", help="mutation testing: is each broken model variant caught "
-                                       "by a differential run against a real cluster?")
-    p.add_argument("--backend", default="kwok", choices=["kwok", "kubeconfig"])
+    p = add_command(sub, "mutants", "mutation testing: is each broken model variant caught by "
+                                    "a differential run against a real cluster?", [
+        "sts-props mutants --list",
+        "sts-props mutants --backend kwok",
+        "sts-props mutants --backend kwok --only scale-down-ascending --budget 8 --seed 3"])
+    p.add_argument("--backend", default="kwok", choices=["kwok", "kubeconfig"],
+                   help="the cluster: a kwok cluster started for this run, or an existing one "
+                        "from a kubeconfig")
     add_connection_options(p)
     add_version_option(p)
-    p.add_argument("--only", action="append", default=[], metavar="NAME",
-                   help="run only this mutant (repeatable)")
-    p.add_argument("--budget", type=int, default=6,
-                   help="cluster runs spent on shrinking each counterexample (default 6)")
-    p.add_argument("--examples", type=int, default=10,
-                   help="scenarios tried per mutant before it counts as survived (default 10)")
-    p.add_argument("--op-timeout", type=float, default=MUTANT_OP_TIMEOUT,
-                   help=f"seconds the cluster may take per op (default {MUTANT_OP_TIMEOUT:.0f})")
-    p.add_argument("--seed", type=int, default=None, help="random seed, for a repeat run")
+    p.add_argument("--only", type=text, action="append", default=[], metavar="NAME",
+                   help="run only this mutant (repeatable; default: every mutant; names: "
+                        "--list)")
+    p.add_argument("--budget", type=whole(0), default=6, metavar="N",
+                   help="cluster runs spent on shrinking each counterexample")
+    p.add_argument("--examples", type=whole(1), default=10, metavar="N",
+                   help="scenarios tried per mutant before it counts as survived")
+    p.add_argument("--op-timeout", type=seconds, default=MUTANT_OP_TIMEOUT, metavar="SECONDS",
+                   help="seconds the cluster may take per op")
+    add_seed_option(p)
     p.add_argument("--no-control", action="store_true",
                    help="skip the control run of the unmutated model on each counterexample")
     p.add_argument("--list", action="store_true", help="print the catalogue and exit")
@@ -62,15 +70,13 @@ def add_parser(sub: Subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     """0 if every mutant is caught, 1 if not."""
     config = model_config(args)
-    if args.list:
-        print(render_catalogue())
-        return EXIT_OK
-    try:
+    try:  # a bad name is refused with --list too: every value given is checked
         names = [by_name(n).name for n in args.only] or list(MUTANT_NAMES)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    if args.budget < 0 or args.examples < 1:
-        raise UsageError("need --budget >= 0 and --examples >= 1")
+    if args.list:
+        print(render_catalogue())
+        return EXIT_OK
     with real_cluster(args) as cluster:
         report = run_mutation_suite(
             cluster, names, progress=say, examples=args.examples, budget=args.budget,

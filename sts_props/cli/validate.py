@@ -12,9 +12,9 @@ Exit code 0 with one ``ok:`` line; 2 with one line on stderr naming the file and
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 from typing import TYPE_CHECKING
 
+from sts_props.cli.arguments import add_command, path
 from sts_props.cli.options import add_version_option, model_config
 from sts_props.manifest_files import validate_manifests
 
@@ -26,9 +26,13 @@ __all__ = ["add_parser", "run"]
 
 def add_parser(sub: Subparsers) -> None:
     """Register ``validate``."""
-    validate = sub.add_parser("validate", help="validate manifest files like the apiserver would")
-    validate.add_argument("paths", type=Path, nargs="+")
-    add_version_option(validate)
+    validate = add_command(sub, "validate", "validate manifest files like the apiserver would", [
+        "sts-props validate ../shared/seed/redis-statefulset-demo.yaml",
+        "sts-props validate manifests/ --k8s-version v1.36.3"])
+    validate.add_argument("paths", type=path, nargs="+", metavar="PATH",
+                          help="manifest files or directories (a StatefulSet, optionally its "
+                               "headless Service and StorageClasses)")
+    add_version_option(validate, "Kubernetes version whose validation rules apply")
 
 
 def run(args: argparse.Namespace) -> int:
