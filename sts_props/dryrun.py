@@ -172,7 +172,7 @@ class Comparison:
     model: Outcome
     server: Outcome
     verdict: Verdict
-    known: str = ""  # the KNOWN_DIFFERENCES entry that explains a difference
+    known: str = ""  # the name of the KNOWN_DIFFERENCES entry that explains a difference
 
     @property
     def rules(self) -> tuple[str, ...]:
@@ -187,7 +187,7 @@ class Comparison:
         if self.verdict == "mismatch":
             text += f" [{', '.join(self.rules)}]"
         if self.known:
-            text += f" ({self.known})"
+            text += f" (known: {self.known})"
         return text
 
 
@@ -208,8 +208,7 @@ def compare(kind: Kind, name: str, model: Outcome, server: Outcome,
         return Comparison(kind, name, model, server, "agree")
     for known in KNOWN_DIFFERENCES:
         if known.applies(kind, manifest or {}, model, server):
-            return Comparison(kind, name, model, server, "known", f"{known.name}: "
-                              f"{known.reason}")
+            return Comparison(kind, name, model, server, "known", known.name)
     return Comparison(kind, name, model, server, "mismatch")
 
 
@@ -259,7 +258,10 @@ class DryRunSummary:
                 f"model: {n['valid']} valid, {n['invalid']} invalid): {n['agree']} agree, "
                 f"{n['known']} known differences, {n['mismatches']} mismatches "
                 f"in {n['seconds']}s")
-        return "\n".join([*shown, head])
+        used = dict.fromkeys(c.known for c in self.comparisons if c.known)
+        reasons = [f"known difference {k.name!r}: {k.reason}" for k in KNOWN_DIFFERENCES
+                   if k.name in used]
+        return "\n".join([*shown, *reasons, head])
 
 
 # -- the model's verdicts -------------------------------------------------------------------------
