@@ -99,13 +99,6 @@ def _explains(model: Outcome, server: Outcome, model_pairs: Pairs, server_pairs:
     return server.signature() == (*model.signature()[:3], expected)
 
 
-def _strategy_type_path(kind: Kind, manifest: dict[str, Any], model: Outcome,
-                        server: Outcome) -> bool:
-    pair = frozenset({("spec.updateStrategy.type", "FieldValueInvalid")})
-    return _explains(model, server, pair, frozenset({("spec.updateStrategy",
-                                                      "FieldValueInvalid")}))
-
-
 def _nil_selector_labels(kind: Kind, manifest: dict[str, Any], model: Outcome,
                          server: Outcome) -> bool:
     return (("spec.selector", "FieldValueRequired") in _causes(model)
@@ -113,44 +106,20 @@ def _nil_selector_labels(kind: Kind, manifest: dict[str, Any], model: Outcome,
                 {("spec.template.metadata.labels", "FieldValueInvalid")})))
 
 
-def _blank_image(kind: Kind, manifest: dict[str, Any], model: Outcome, server: Outcome) -> bool:
-    spec = manifest.get("spec") or {}
-    containers = (((spec.get("template") or {}).get("spec") or {}).get("containers")) or []
-    blank = frozenset(
-        (f"spec.template.spec.containers[{i}].image", "FieldValueRequired")
-        for i, c in enumerate(containers)
-        if isinstance(c, dict) and isinstance(c.get("image"), str) and c["image"]
-        and not c["image"].strip())
-    return bool(blank) and _explains(model, server, blank, frozenset())
-
-
 #: THE table of known differences between the model's verdict and the apiserver's (v1.37.2,
 #: measured with ``sts-props validate --backend kwok --examples 600``). Every entry says why it
-#: is accepted; any other difference is a mismatch. The three entries below are places where
-#: the *model* is wrong in a small way; each stays here only because the invalid-manifest
-#: generator (strategies/manifests.py) and tests/test_strategies.py assert the model's current
-#: field paths, so the model fix has to land together with theirs.
+#: is accepted; any other difference is a mismatch. The entry below is a place where the
+#: *model* is wrong in a small way; it stays here only because the invalid-manifest generator
+#: (strategies/manifests.py) and tests/test_strategies.py expect one field per invalid case, so
+#: the model fix has to land together with theirs. (Two more, the updateStrategy path and a
+#: whitespace-only image, were fixed in the model.)
 KNOWN_DIFFERENCES: tuple[KnownDifference, ...] = (
-    KnownDifference(
-        "updateStrategy type path",
-        "the apiserver blames an unsupported updateStrategy.type on `spec.updateStrategy` "
-        "(upstream validates the whole strategy there), the model on `spec.updateStrategy.type`;"
-        " same code, reason and cause type (VAL-5). Model fix pending with the generator's "
-        "expected path",
-        _strategy_type_path),
     KnownDifference(
         "nil selector also blames the template labels",
         "without a selector the apiserver adds `spec.template.metadata.labels` Invalid "
         "(a nil selector matches nothing) to `spec.selector` Required; the model reports only "
         "the latter (VAL-5). Model fix pending: the generator's tests expect a single field",
         _nil_selector_labels),
-    KnownDifference(
-        "whitespace-only image",
-        "an image of only spaces passes pod-template validation (only an empty string is "
-        "Required; the whitespace check is for Pods), so the apiserver accepts the set and its "
-        "pods would fail later; the model rejects it (VAL-6). Model fix pending with the "
-        "generator's `empty image` case, which draws '  '",
-        _blank_image),
 )
 
 

@@ -152,7 +152,8 @@ def _validate_spec(spec: dict[str, Any], config: ModelConfig, updating: bool = F
     stype = strategy.get("type")
     block = strategy.get("rollingUpdate")
     if stype not in ("RollingUpdate", "OnDelete"):
-        bad("spec.updateStrategy.type", "FieldValueInvalid",
+        # upstream blames the whole strategy, not its type (seen with dry runs on v1.37.2)
+        bad("spec.updateStrategy", "FieldValueInvalid",
             "must be 'RollingUpdate' or 'OnDelete'")
     if stype == "OnDelete" and block is not None:
         bad("spec.updateStrategy.rollingUpdate", "FieldValueInvalid",
@@ -266,7 +267,8 @@ def _validate_selector_and_template(spec: dict[str, Any], config: ModelConfig) -
             causes.append(Cause(f"{path}.name", "FieldValueDuplicate", "Duplicate value",
                                 "VAL-5"))
         seen.add(cname)
-        if config.validates_template_at_create and not (c.get("image") or "").strip():
+        if config.validates_template_at_create and not c.get("image"):
+            # only "" is Required in a pod template (whitespace is refused for Pods, later)
             causes.append(Cause(f"{path}.image", "FieldValueRequired", "Required value",
                                 "VAL-6"))
     return causes
