@@ -1,37 +1,195 @@
-"""Print the kwok backend's figures: cold start, scenarios per minute, harness overhead.
+"""Print the kwok backend's figures: cold start, scenarios per minute, overhead, coverage per
+cluster-minute for plain and model-selected scenarios, CPU.
 
 * cold start: ``KwokCluster.start()`` with cached binaries, to a Ready node (target <= 15 s);
-* scenarios per minute: generated scenarios of 8 ops with <= 5 replicas, run differentially
-  (target >= 10);
-* overhead: each scenario's wall time over the span between its first and last cluster event
-  (target <= 1.3x).
+* for each selection (``--selection plain``: Hypothesis generates the scenarios;
+  ``--selection model``: the most teaching of a model pool, :mod:`sts_props.selection`), the
+  suite's own scenarios (8-12 ops, <= 5 replicas, on the seed's manifests) run differentially,
+  as ``sts-props check --backend kwok`` runs them:
 
-A script, not a timed test: the figures depend on the machine.
+  - scenarios per minute (target >= 10), of the cluster time and of the whole wall time
+    (the model pool included);
+  - overhead: each scenario's wall time over the span between its first and last cluster
+    event (target <= 1.3x), per scenario and in total;
+  - cells (of 16) and op kinds (of the kinds the run can generate) covered, and covered per
+    cluster-minute; corners reached;
+  - CPU: this process and its reaped children (``resource.getrusage``), and the kwok
+    cluster's processes (etcd, apiserver, controller-manager, scheduler, kwok; from
+    ``/proc/<pid>/stat``), as CPU seconds per wall second;
 
-    python benchmarks/cluster_figures.py [--scenarios 10] [--starts 3] [--seed 1]
+* the selection's cost model (:func:`sts_props.selection.expected_cost`) against the measured
+  wall time of every scenario run: correlation, and the least-squares fit of wall time on the
+  model-run terms it uses (to re-tune its constants).
+
+A script, not a timed test: the figures depend on the machine and on what else runs on it.
+
+    python benchmarks/cluster_figures.py [--scenarios 30] [--starts 3] [--seed 1]
+        [--selection plain model]
+
+Parallel scenarios (``--jobs``) are not measured yet: when the suite can run several scenarios
+at once, add an arm to :data:`ARMS` (see the note there) and compare its scenarios per minute
+and CPU with the single-job arms.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import resource
 import statistics
+import sys
 import time
+from dataclasses import dataclass, field
+from pathlib import Path
 
-from hypothesis import HealthCheck, Phase, given, settings
-from hypothesis import seed as hypothesis_seed
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from anywhere
 
 from sts_props.cluster.kwok import KwokCluster
-from sts_props.differential import run_differential
-from sts_props.scenario import Manifests, Scenario
-from sts_props.strategies import scenarios
-from sts_props.suite import cap_min_ready
+from sts_props.differential import DifferentialResult
+from sts_props.model import ModelConfig
+from sts_props.scenario import Manifests
+from sts_props.suite import SuiteSummary, run_cluster_suite
+
+#: The measured arms, by ``--selection`` value. A ``--jobs N`` arm belongs here once the
+#: suite runs scenarios in parallel: same scenarios as "model", N at a time on one cluster.
+ARMS = ("plain", "model")
+
+
+@dataclass
+class Arm:
+    """What one selection did on the cluster."""
+
+    selection: str
+    summary: SuiteSummary
+    wall: float
+    results: list[DifferentialResult] = field(default_factory=list)
+    cpu_self: float = 0.0
+    cpu_cluster: float = 0.0
+
+
+def cluster_cpu_seconds(cluster: KwokCluster) -> float:
+    """CPU seconds (user + system) used so far by the cluster's processes, from /proc; 0 for
+    a process that is gone or unreadable."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for pid_file in (cluster.cluster_dir / "pids").glob("*.pid"):
+        try:
+            pid = int(pid_file.read_text().strip())
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except (OSError, ValueError):
+            continue
+        # the fields after the command name (which may contain spaces) start at field 3
+        fields = stat.rsplit(")", 1)[1].split()
+        total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+    return total
+
+
+def own_cpu_seconds() -> float:
+    """CPU seconds of this process and its reaped children."""
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def run_arm(cluster: KwokCluster, selection: str, scenarios: int, seed: int) -> Arm:
+    results: list[DifferentialResult] = []
+    cpu0, kwok0, began = own_cpu_seconds(), cluster_cpu_seconds(cluster), time.monotonic()
+    summary = run_cluster_suite(
+        cluster, base=Manifests.seed(), examples=scenarios, config=ModelConfig(), seed=seed,
+        progress=lambda line: print(line, flush=True), selection=selection,
+        on_result=results.append)
+    wall = time.monotonic() - began
+    return Arm(selection, summary, wall, results, own_cpu_seconds() - cpu0,
+               cluster_cpu_seconds(cluster) - kwok0)
+
+
+def report(arm: Arm) -> list[str]:
+    s, results = arm.summary, arm.results
+    cluster_time = sum(r.seconds for r in results)
+    spans = [r.event_span for r in results]
+    ratios = [r.seconds / r.event_span for r in results if r.event_span > 0]
+    cov = s.coverage
+    kinds = cov.kinds or ()
+    totals = cov.op_totals()
+    kinds_ran = sum(1 for k in kinds if totals[k])
+    minutes = cluster_time / 60 if cluster_time else float("nan")
+    lines = [f"== --selection {arm.selection}: {s.scenarios} scenarios, "
+             f"{len(s.violations)} violation(s)"]
+    if s.selection:
+        lines.append(f"  {s.selection}")
+    if results:
+        lines += [
+            f"  scenarios per minute: {60 * len(results) / cluster_time:.1f} of cluster time "
+            f"({cluster_time:.0f}s), {60 * len(results) / arm.wall:.1f} of wall time "
+            f"({arm.wall:.0f}s, the model pool included)",
+            f"  per scenario: wall {statistics.median([r.seconds for r in results]):.1f}s "
+            f"median, event span {statistics.median(spans):.1f}s median; overhead (wall / "
+            f"span) median {statistics.median(ratios):.2f}x, max {max(ratios):.2f}x, total "
+            f"{cluster_time / max(sum(spans), 1e-9):.2f}x",
+        ]
+    lines += [
+        f"  cells: {len(cov.cells)}/16, {len(cov.cells) / minutes:.2f} per cluster-minute; "
+        f"op kinds: {kinds_ran}/{len(kinds)}, {kinds_ran / minutes:.2f} per cluster-minute",
+        f"  corners reached: {sum(1 for n in cov.corners.values() if n)}",
+        f"  CPU: harness {arm.cpu_self:.0f}s ({arm.cpu_self / arm.wall:.2f} per wall second), "
+        f"kwok cluster processes {arm.cpu_cluster:.0f}s "
+        f"({arm.cpu_cluster / arm.wall:.2f} per wall second)",
+    ]
+    return lines
+
+
+def cost_terms(result: DifferentialResult) -> list[float]:
+    """The model-run terms of :func:`~sts_props.selection.expected_cost`: 1, ops, pods added,
+    pods deleted, model clock at the end."""
+    history = result.model_history
+    added = sum(ev.action == "ADDED" for ev in history.objects("Pod"))
+    deleted = sum(ev.action == "DELETED" for ev in history.objects("Pod"))
+    clock = history.events[-1].t if history.events else 0.0
+    return [1.0, float(len(result.scenario.ops)), float(added), float(deleted), clock]
+
+
+def least_squares(rows: list[list[float]], ys: list[float]) -> list[float]:
+    """Solve the normal equations (small, dense; Gaussian elimination with pivoting)."""
+    n = len(rows[0])
+    a = [[sum(r[i] * r[j] for r in rows) for j in range(n)]
+         + [sum(r[i] * y for r, y in zip(rows, ys, strict=True))] for i in range(n)]
+    for col in range(n):
+        pivot = max(range(col, n), key=lambda k: abs(a[k][col]))
+        a[col], a[pivot] = a[pivot], a[col]
+        if abs(a[col][col]) < 1e-12:
+            continue
+        for k in range(n):
+            if k != col:
+                f = a[k][col] / a[col][col]
+                a[k] = [x - f * y for x, y in zip(a[k], a[col], strict=True)]
+    return [a[i][n] / a[i][i] if abs(a[i][i]) > 1e-12 else 0.0 for i in range(n)]
+
+
+def cost_report(arms: list[Arm]) -> list[str]:
+    from sts_props.model import run_model
+    from sts_props.selection import expected_cost
+
+    results = [r for arm in arms for r in arm.results]
+    if len(results) < 6:
+        return []
+    walls = [r.seconds for r in results]
+    expected = [expected_cost(run_model(r.scenario)) for r in results]
+    coef = least_squares([cost_terms(r) for r in results], walls)
+    return [f"cost model over {len(results)} scenarios: expected/actual median "
+            f"{statistics.median(e / w for e, w in zip(expected, walls, strict=True)):.2f}, "
+            f"correlation {statistics.correlation(expected, walls):.2f}",
+            "  least-squares wall ~ " + " + ".join(
+                f"{c:.2f}*{t}" for c, t in zip(coef, ("1", "ops", "pods added", "pods deleted",
+                                                     "model clock"), strict=True))]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--scenarios", type=int, default=10)
+    parser.add_argument("--scenarios", type=int, default=30)
     parser.add_argument("--starts", type=int, default=3)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--selection", nargs="+", choices=ARMS, default=list(ARMS),
+                        help="which arms to measure (default: both)")
     args = parser.parse_args()
 
     starts = []
@@ -40,33 +198,17 @@ def main() -> None:
         begun = time.perf_counter()
         with cluster:
             starts.append(time.perf_counter() - begun)
-    print(f"cold start (cached binaries), {len(starts)} runs: "
-          f"median {statistics.median(starts):.1f}s, max {max(starts):.1f}s")
+    if starts:
+        print(f"cold start (cached binaries), {len(starts)} runs: "
+              f"median {statistics.median(starts):.1f}s, max {max(starts):.1f}s")
 
-    walls: list[float] = []
-    ratios: list[float] = []
-    strategy = scenarios(base=Manifests.seed(), max_ops=8, max_replicas=5).filter(
-        lambda sc: len(sc.ops) == 9).map(cap_min_ready)  # Create + 8 ops, as the suite runs
-
-    with KwokCluster() as cluster:
-
-        @settings(max_examples=args.scenarios, deadline=None, database=None,
-                  suppress_health_check=list(HealthCheck), phases=(Phase.generate,))
-        @given(strategy)
-        def one(sc: Scenario) -> None:
-            result = run_differential(sc, cluster)
-            walls.append(result.seconds)
-            if result.event_span > 0:
-                ratios.append(result.seconds / result.event_span)
-            verdict = "ok" if result.ok else f"{len(result.violations)} violation(s)"
-            print(f"  scenario {len(walls)}: {result.seconds:.1f}s wall, "
-                  f"{result.event_span:.1f}s of cluster events, {verdict}", flush=True)
-
-        hypothesis_seed(args.seed)(one)()
-    total = sum(walls)
-    print(f"scenarios: {len(walls)} in {total:.0f}s -> {60 * len(walls) / total:.1f} per minute")
-    print(f"overhead (wall / event span): median {statistics.median(ratios):.2f}x, "
-          f"max {max(ratios):.2f}x")
+    arms: list[Arm] = []
+    with KwokCluster() as cluster:  # one cluster for every arm: the same warm control plane
+        for selection in args.selection:
+            arms.append(run_arm(cluster, selection, args.scenarios, args.seed))
+    for arm in arms:
+        print("\n".join(report(arm)), flush=True)
+    print("\n".join(cost_report(arms)), flush=True)
 
 
 if __name__ == "__main__":

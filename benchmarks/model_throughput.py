@@ -7,11 +7,17 @@ number of examples and prints examples/s, ops/s, and the settings it ran with. A
 timed test: figures depend on the machine (and on what else runs on it: compare CPU time too).
 
     python benchmarks/model_throughput.py [--examples 300] [--steps 20] [--repeat 3] [--floor]
+        [--profile]
 
 ``--floor`` also runs the *engine floor*: a machine with the same rules, invariants and
 Hypothesis draws (the manifests, one argument and one interleaving per op) but no model and no
 checks. Its rate bounds what any model could reach with Hypothesis's stateful engine on this
-machine.
+machine; the model's rate over it is printed as ``ratio to floor: 0.NN (target >= 0.8)``, of
+wall time and of CPU time (CPU time is the steadier figure on a shared machine).
+
+``--profile`` runs the benchmark once more under cProfile and says where the time goes: the
+model (ops applied and settled), the safety and quiescent checks, creating the set (manifests
+drawn and validated), and the rest (Hypothesis's engine and draws).
 
 Settings: generation only (``phases=[Phase.generate]``: no example database, no shrinking,
 which a run without failures never needs), no deadline, health checks suppressed,
@@ -120,6 +126,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--floor", action="store_true",
                         help="also run the engine floor (same draws, no model, no checks)")
+    parser.add_argument("--profile", action="store_true",
+                        help="also profile one run and print where its time goes")
     args = parser.parse_args()
 
     config = settings(max_examples=args.examples, stateful_step_count=args.steps,
@@ -130,10 +138,11 @@ def main() -> None:
           "step")
     print(f"settings: max_examples={args.examples} phases=[generate] database=None "
           "deadline=None derandomize=True suppress_health_check=all")
-    rates = []
+    rates, cpu_rates = [], []
     for i in range(args.repeat):
         n, ops, wall, cpu = run_once(config)
         rates.append(n / wall)
+        cpu_rates.append(n / cpu)
         print(f"run {i + 1}: examples: {n}  ops: {ops}  wall time: {wall:.2f}s  "
               f"CPU time: {cpu:.2f}s  throughput: {n / wall:.1f} examples/s "
               f"({ops / wall:.0f} ops/s; {n / cpu:.1f} examples per CPU second)")
@@ -147,6 +156,45 @@ def main() -> None:
             print(f"engine floor ({what}): examples: {n}  ops: {ops}  wall time: {wall:.2f}s  "
                   f"CPU time: {cpu:.2f}s  throughput: {n / wall:.1f} examples/s "
                   f"({n / cpu:.1f} examples per CPU second)")
+            if not bare:
+                ratio = statistics.median(rates) / (n / wall)
+                cpu_ratio = statistics.median(cpu_rates) / (n / cpu)
+                print(f"ratio to floor: {ratio:.2f} (target >= 0.8); of CPU time: "
+                      f"{cpu_ratio:.2f}")
+    if args.profile:
+        print(profile(config))
+
+
+#: What ``--profile`` attributes time to: (name, functions whose cumulative time counts).
+#: The parts are disjoint: checks and creation run outside ModelRun.apply.
+PARTS = (
+    ("model: ops applied and settled (ModelRun.apply)", ("runner.py", "apply")),
+    ("safety checks after every step", ("safety.py", "violations")),
+    ("quiescent checks after every step", ("quiescent.py", "violations")),
+)
+
+
+def profile(config: settings) -> str:
+    """One run under cProfile; the share of each part of :data:`PARTS` and of the rest."""
+    import cProfile
+    import pstats
+
+    profiler = cProfile.Profile()
+    profiler.enable()
+    run_once(config)
+    profiler.disable()
+    stats = pstats.Stats(profiler).stats  # type: ignore[attr-defined]
+    total = max(sum(tt for _, _, tt, _, _ in stats.values()), 1e-9)
+    lines = [f"profile (cProfile, {total:.1f}s with its overhead):"]
+    counted = 0.0
+    for name, (filename, function) in PARTS:
+        seconds = sum(ct for (file, _, func), (_, _, _, ct, _) in stats.items()
+                      if file.endswith(filename) and func == function)
+        counted += seconds
+        lines.append(f"  {name}: {seconds:.1f}s ({100 * seconds / total:.0f}%)")
+    lines.append(f"  the rest (Hypothesis's engine and draws, creating the set, the machine): "
+                 f"{total - counted:.1f}s ({100 * (total - counted) / total:.0f}%)")
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

@@ -32,10 +32,10 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from hypothesis import strategies as st
 
+from sts_props.interleaving import Interleaving
 from sts_props.model.runner import Chooser
 from sts_props.ops import Op
 
@@ -46,21 +46,6 @@ __all__ = [
 
 #: Pick values are drawn in 0..PICK_RANGE-1 and taken modulo the number of enabled steps.
 PICK_RANGE = 8
-
-
-@dataclass(frozen=True)
-class Interleaving:
-    """How the system moves after one op.
-
-    ``steps`` is None to drain (run until nothing is enabled), else the number of steps to take
-    (0: the next op lands before anything reacts). ``picks`` choose among the enabled steps, in
-    order, for the steps that have a choice (more than one step enabled); once they run out the
-    system moves in whole rounds (:attr:`Chooser.rounds`: the controller's sync, then every
-    environment action enabled after it), each round counting as one step.
-    """
-
-    steps: int | None = None
-    picks: tuple[int, ...] = ()
 
 
 def decode_interleaving(code: int, max_steps: int = 8, max_picks: int = 16) -> Interleaving:

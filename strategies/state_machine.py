@@ -60,7 +60,12 @@ from hypothesis.stateful import (
     rule,
 )
 
-from sts_props.checks import QuiescentChecker, SafetyChecker
+from sts_props.checks import (
+    QuiescentChecker,
+    SafetyChecker,
+    run_quiescent_checks,
+    run_safety_checks,
+)
 from sts_props.history import History
 from sts_props.model.config import ModelConfig
 from sts_props.model.runner import ModelRun
@@ -131,16 +136,9 @@ def _sampled(values: tuple[Any, ...]) -> st.SearchStrategy[Any]:
     return st.sampled_from(values)
 
 
-def load_checks() -> tuple[CheckFn, CheckFn] | None:
-    """``(run_safety_checks, run_quiescent_checks)`` from :mod:`sts_props.checks`, or None.
-
-    The checks are written separately; until they exist the machine still checks outcomes and
-    settling, and says so once in the Hypothesis notes.
-    """
-    try:
-        from sts_props.checks import run_quiescent_checks, run_safety_checks
-    except ImportError:
-        return None
+def load_checks() -> tuple[CheckFn, CheckFn]:
+    """``(run_safety_checks, run_quiescent_checks)`` from :mod:`sts_props.checks`: what the
+    machine's invariants run on the History after every step."""
     return run_safety_checks, run_quiescent_checks
 
 
@@ -319,12 +317,9 @@ class StatefulSetMachine(RuleBasedStateMachine):
             valid_statefulsets(self.base, max_replicas=self.max_replicas), label="manifests")
         self.chooser = DataChooser(data, max_steps_between_ops=self.max_steps_between_ops)
         self.run = ModelRun(self.manifests, self.config, self.chooser)
-        if self.checks is not None:
-            self._safety = SafetyChecker(self.run.history)
-            self._quiescent = QuiescentChecker(self.run.history)
+        self._safety = SafetyChecker(self.run.history)
+        self._quiescent = QuiescentChecker(self.run.history)
         self._gap = self._draw(_between(1, 4), "ops before the next automatic settle")
-        if self.checks is None:
-            note("sts_props.checks is not importable: only outcomes and settling are checked")
         self._apply(Create())
 
     @precondition(lambda self: self._set_present())

@@ -19,10 +19,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from hypothesis import HealthCheck, Phase, assume, find, given, settings
+from hypothesis import HealthCheck, Phase, Verbosity, assume, find, given, settings
 from hypothesis import seed as hypothesis_seed
 from hypothesis.errors import NoSuchExample
 
+from sts_props.differential import run_differential
 from sts_props.history import Event, History
 from sts_props.model import ModelConfig, run_model
 from sts_props.ops import (
@@ -36,7 +37,7 @@ from sts_props.ops import (
     Settle,
     kinds_where,
 )
-from sts_props.scenario import Manifests, Scenario
+from sts_props.scenario import Manifests, Scenario, cap_min_ready
 from sts_props.snapshot import (
     controller_ref,
     deleted_at,
@@ -44,6 +45,7 @@ from sts_props.snapshot import (
     ordinal_of,
     volumes,
 )
+from sts_props.strategies import scenarios
 
 #: Ops that take a pod down by hand, from the op catalogue: every injected fault, and the
 #: disruptions that delete their pod or hold it until a release (DeletePod, FailPod,
@@ -398,7 +400,6 @@ def evaluate_claim(claim: SeedClaim, examples: int = 100, search: int = 300,
                    base: Manifests | None = None, config: ModelConfig | None = None,
                    seed: int | None = None) -> Verdict:
     """Check ``claim`` on the model under its conditions, and find why each is needed."""
-    from sts_props.strategies import scenarios
 
     cfg = config or ModelConfig()
     base = base or Manifests.seed()
@@ -409,8 +410,9 @@ def evaluate_claim(claim: SeedClaim, examples: int = 100, search: int = 300,
     found: list[tuple[Scenario, str]] = []
     passing: list[Scenario] = []
 
+    # quiet: no "add @seed(...) to this test" about this inner function when interrupted
     @settings(max_examples=examples, deadline=None, database=None,
-              suppress_health_check=list(HealthCheck),
+              verbosity=Verbosity.quiet, suppress_health_check=list(HealthCheck),
               phases=(Phase.generate, Phase.shrink))
     @given(strategy)
     def under_conditions(sc: Scenario) -> None:
@@ -442,7 +444,7 @@ def evaluate_claim(claim: SeedClaim, examples: int = 100, search: int = 300,
 
         try:
             witness = find(broken, fails, settings=settings(
-                max_examples=search, deadline=None, database=None,
+                max_examples=search, deadline=None, database=None, verbosity=Verbosity.quiet,
                 suppress_health_check=list(HealthCheck)), random=_random(seed))
         except NoSuchExample:
             continue
@@ -502,18 +504,15 @@ def confirm_on_cluster(verdict: Verdict, cluster: Any, config: ModelConfig, samp
     """Replay ``verdict``'s counterexamples and ``samples`` passing scenarios on ``cluster``
     (differentially) and check the claim on the cluster's History: the verdict is confirmed
     when every counterexample breaks the claim there too and every sample keeps it."""
-    # run_differential is looked up when called, so that a test can stand the model in for
-    # the cluster by patching sts_props.differential.run_differential
-    from sts_props.differential import run_differential
-    from sts_props.suite import cap_min_ready
-
     jobs = [(label, sc, True) for label, sc, _ in verdict.witnesses()]
     jobs += [(f"sample {i} (met every condition)", sc, False)
              for i, sc in enumerate(verdict.samples[:samples], 1)]
     out: list[Replay] = []
     for label, scenario, broken in jobs:
         say(f"  claim {verdict.claim.number}: replaying {label} ({len(scenario.ops)} ops)")
-        result = run_differential(cap_min_ready(scenario), cluster, config)
+        # every op, whatever the model says: the claim is judged on the cluster's own History
+        result = run_differential(cap_min_ready(scenario), cluster, config,
+                                  stop_at_divergence=False)
         why = verdict.claim.check(result.cluster_history)
         out.append(Replay(label, broken, why, [v.describe() for v in result.violations],
                           result.seconds))

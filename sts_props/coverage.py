@@ -17,6 +17,7 @@ coverage: 1 of 16 policy x strategy x retention cells ran; 3 of ... op kinds
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -24,7 +25,10 @@ from itertools import product
 from typing import Any, NamedTuple
 
 from sts_props import ops as ops_module
-from sts_props.ops import OP_TYPES, Op, SetRetention, SetUpdateStrategy
+from sts_props.checks import quiescent_view
+from sts_props.corners import CORNERS
+from sts_props.model.runner import ModelResult
+from sts_props.ops import OP_TYPES, Op, Scale, SetRetention, SetUpdateStrategy
 from sts_props.scenario import Scenario
 
 POLICIES = ("OrderedReady", "Parallel")
@@ -113,10 +117,43 @@ class CellStats:
 
 @dataclass
 class Coverage:
-    """Counts per cell and op kind; :meth:`render` is the summary printed after every run."""
+    """Counts per cell and op kind; :meth:`render` is the summary printed after every run.
+
+    ``kinds`` is the denominator of "op kinds": the kinds the run could generate (default:
+    every kind of the op language), ``kinds_note`` says which were left out and why. Corners
+    (:mod:`sts_props.corners`) are counted by :meth:`record_corners`; once any run recorded
+    them, :meth:`render` adds the corners table.
+
+    >>> from collections import Counter
+    >>> from sts_props.ops import Create, Settle
+    >>> from sts_props.scenario import Manifests
+    >>> cov = Coverage(kinds=("create", "settle"), kinds_note="two kinds only")
+    >>> cov.record(Scenario(Manifests.seed(), (Create(), Settle())))
+    >>> cov.record_corners(Counter({"pod-succeeded": 2}))
+    >>> lines = cov.render().splitlines()
+    >>> for i in (0, 4, 5):
+    ...     print(" ".join(lines[i].split()))
+    coverage: 1 of 16 policy x strategy x retention cells ran; 2 of 2 op kinds (two kinds only)
+    corners reached: 1 of 12 (scenarios, times):
+    pod-succeeded 1 2 a pod reached phase Succeeded (RP-1)
+    """
 
     scenarios: int = 0
     cells: dict[Cell, CellStats] = field(default_factory=dict)
+    #: the op kinds the run could generate (None: every kind of the op language)
+    kinds: tuple[str, ...] | None = None
+    #: why ``kinds`` leaves some out, printed with the denominator
+    kinds_note: str = ""
+    #: corner -> times reached, and scenarios that reached it (``record_corners``)
+    corners: Counter[str] = field(default_factory=Counter)
+    corner_scenarios: Counter[str] = field(default_factory=Counter)
+    corners_recorded: bool = False
+
+    def record_corners(self, found: Counter[str]) -> None:
+        """Count the corners one scenario reached (:func:`sts_props.corners.corners_of`)."""
+        self.corners_recorded = True
+        self.corners.update(found)
+        self.corner_scenarios.update(k for k, n in found.items() if n)
 
     def record(self, scenario: Scenario, accepted: Sequence[bool] | None = None) -> None:
         """Count one scenario that ran (``accepted``: per-op outcome, if known)."""
@@ -131,6 +168,9 @@ class Coverage:
 
     def merge(self, other: Coverage) -> None:
         self.scenarios += other.scenarios
+        self.corners.update(other.corners)
+        self.corner_scenarios.update(other.corner_scenarios)
+        self.corners_recorded |= other.corners_recorded
         for cell, stats in other.cells.items():
             mine = self.cells.setdefault(cell, CellStats())
             mine.scenarios += stats.scenarios
@@ -152,11 +192,14 @@ class Coverage:
         return [k for k in (kinds or OP_TYPES) if not ran[k]]
 
     def render(self) -> str:
-        """A compact table: one line per cell that ran, then what never ran."""
+        """A compact table: one line per cell that ran, then what never ran, then corners."""
         totals = self.op_totals()
         faults = fault_kinds()
+        kinds = tuple(OP_TYPES) if self.kinds is None else self.kinds
+        ran = sum(1 for k in kinds if totals[k])
         lines = [f"coverage: {len(self.cells)} of {len(ALL_CELLS)} policy x strategy x "
-                 f"retention cells ran; {len(totals)} of {len(OP_TYPES)} op kinds"]
+                 f"retention cells ran; {ran} of {len(kinds)} op kinds"
+                 + (f" ({self.kinds_note})" if self.kinds_note else "")]
         if self.cells:
             lines.append(f"  {'policy':<12} {'strategy':<13} {'deleted/scaled':<14} "
                          f"{'scen':>5} {'ops':>6} {'faults':>6}  ops never run here")
@@ -168,7 +211,7 @@ class Coverage:
             missing = [k for k in self.missing_ops(cell) if totals[k]]
             lines.append(f"  {cell.label()} {stats.scenarios:>5} {sum(stats.ops.values()):>6} "
                          f"{stats.faults:>6}  {', '.join(missing) or '-'}")
-        never = [k for k in OP_TYPES if not totals[k]]
+        never = [k for k in kinds if not totals[k]]
         uncovered = self.uncovered_cells()
         if never:
             lines.append("  ops never run: " + ", ".join(
@@ -176,7 +219,63 @@ class Coverage:
         if uncovered:
             lines.append("  not covered: " + "; ".join(
                 f"{c.policy}/{c.strategy}/{c.when_deleted}-{c.when_scaled}" for c in uncovered))
+        if self.corners_recorded:
+            lines.extend(self._render_corners())
         return "\n".join(lines)
+
+    def _render_corners(self) -> list[str]:
+        reached = [c for c in CORNERS if self.corners[c]]
+        lines = [f"  corners reached: {len(reached)} of {len(CORNERS)} (scenarios, times):"]
+        width = max(len(c) for c in CORNERS)
+        lines += [f"    {c:<{width}} {self.corner_scenarios[c]:>4} {self.corners[c]:>5}  "
+                  f"{CORNERS[c]}" for c in reached]
+        missing = [c for c in CORNERS if not self.corners[c]]
+        if missing:
+            lines.append("    never reached: " + ", ".join(missing))
+        return lines
 
 
 __all__ = ["ALL_CELLS", "Cell", "Coverage", "cells_of", "fault_kinds", "initial_cell"]
+
+
+def metrics_of(result: ModelResult) -> dict[str, float]:
+    """The figures :func:`hypothesis.target` pushes up, read from a model run."""
+
+    history = result.history
+    revisions = {ev.name for ev in history.objects()
+                 if ev.kind == "ControllerRevision" and ev.action == "ADDED"}
+    blocked = 0
+    for ev in history.quiescent_points():
+        meta = quiescent_view(history, ev.seq).get("meta") or {}
+        blocked += bool(isinstance(meta, dict) and meta.get("blocked"))
+    depth, replicas = 0, int((result.scenario.manifests.statefulset.get("spec") or {})
+                             .get("replicas", 1))
+    for op, outcome in zip(result.scenario.ops, result.outcomes, strict=False):
+        if isinstance(op, Scale) and outcome.ok:
+            depth, replicas = depth + abs(op.replicas - replicas), op.replicas
+    faults = fault_kinds()
+    return {
+        "revisions": float(len(revisions)),
+        "blocked settles": float(blocked),
+        "rejected ops": float(sum(1 for o in result.outcomes if not o.ok)),
+        "scale depth": float(depth),
+        "faults": float(sum(1 for op in result.scenario.ops if op.kind in faults)),
+        "model steps": float(result.steps),
+    }
+
+
+def features_of(result: ModelResult, metrics: dict[str, float]) -> frozenset[str]:
+    """What a scenario covers: cells, op kinds per cell, and bucketed metrics."""
+    accepted = [o.ok for o in result.outcomes]
+    out = set()
+    for cell, op in cells_of(result.scenario, accepted):
+        out.add("cell " + "/".join(cell))
+        out.add(f"op {op.kind} in {cell.policy}/{cell.strategy}")
+        out.add(f"op {op.kind}")
+    for name, value in metrics.items():
+        if name != "model steps" and value > 0:
+            # buckets 1, 2-3, 4-7, ...: a scenario with more of it is a new feature
+            out.add(f"{name} >= {2 ** int(math.log2(value))}")
+    if result.livelocks:
+        out.add("livelock F-1")
+    return frozenset(out)

@@ -23,8 +23,11 @@ MODEL_BACKEND = "model"
 CLUSTER_BACKENDS: tuple[str, ...] = ("kwok", "kwok-image", "k3s", "kubeconfig")
 #: The cluster backends sts-props starts (and stops) itself; ``kubeconfig`` uses a running one.
 STARTED_BACKENDS: tuple[str, ...] = ("kwok", "kwok-image", "k3s")
+#: The started backends that run in Docker containers (testcontainers): a session on one of them
+#: first asks the doctor whether Docker can run it here.
+CONTAINER_BACKENDS: tuple[str, ...] = ("kwok-image", "k3s")
 #: Everywhere a scenario or plan can run.
 BACKENDS: tuple[str, ...] = (MODEL_BACKEND, *CLUSTER_BACKENDS)
 
-__all__ = ["BACKENDS", "CLUSTER_BACKENDS", "DEFAULT_VERSION", "MODEL_BACKEND",
-           "STARTED_BACKENDS"]
+__all__ = ["BACKENDS", "CLUSTER_BACKENDS", "CONTAINER_BACKENDS", "DEFAULT_VERSION",
+           "MODEL_BACKEND", "STARTED_BACKENDS"]

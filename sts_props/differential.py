@@ -2,9 +2,15 @@
 
 After every op the model drains to its quiescent state; the cluster run then waits (woken by
 watch events, with a deadline) until the cluster's state equals the model's modulo named
-nondeterminism, and records a quiescent point. At the end every safety check and quiescent
-check runs on the cluster History, and :func:`~sts_props.checks.compare_histories` compares op
-outcomes and quiescent states with the model's History.
+nondeterminism, and records a quiescent point. At the end every safety check, quiescent check
+and the ``CRASH`` check (a control-plane component that exited by itself) runs on the cluster
+History, and :func:`~sts_props.checks.compare_histories` compares op outcomes and quiescent
+states with the model's History.
+
+The first op whose state the cluster does not reach within the deadline ends the scenario
+(``stop_at_divergence``, the default): it is reported with what still differed, the later ops
+are not run (``DifferentialResult.not_run`` counts them), so a divergence costs one deadline,
+not one per remaining op, and so does every scenario Hypothesis re-runs while shrinking.
 
 >>> # with KwokCluster() as cluster:
 >>> #     result = run_differential(scenario, cluster)
@@ -21,6 +27,7 @@ from typing import Any
 
 from sts_props.checks import (
     Violation,
+    check_crashes,
     check_quiescent,
     compare_histories,
     compare_states,
@@ -63,6 +70,10 @@ class DifferentialResult:
     fault_seconds: list[tuple[str, float]] = field(default_factory=list)
     #: (op index, fault kind, verdict) of the recovery after each fault op (section 10.4)
     liveness: list[tuple[int, str, LivenessVerdict]] = field(default_factory=list)
+    #: the op after which the cluster did not reach the model's state and the run stopped
+    diverged_at: int | None = None
+    #: ops of the scenario not run because the run stopped (divergence or livelock) before them
+    not_run: int = 0
 
     @property
     def ok(self) -> bool:
@@ -77,6 +88,10 @@ class DifferentialResult:
     def render(self) -> str:
         lines = [f"{len(self.scenario.ops)} ops, {self.seconds:.1f}s, "
                  f"{len(self.violations)} violation(s)"]
+        if self.not_run:
+            where = (f"the cluster diverged after op {self.diverged_at}"
+                     if self.diverged_at is not None else "stopped early")
+            lines[0] += f"; {where}: {self.not_run} op(s) not run"
         lines += [f"  - {v.describe()}" for v in self.violations]
         return "\n".join(lines)
 
@@ -132,12 +147,14 @@ def _not_yet_available(history: History, now: float) -> list[str]:
 def run_differential(scenario: Scenario, cluster: Cluster, config: ModelConfig | None = None,
                      op_timeout: float = OP_TIMEOUT,
                      progress: Callable[[str], None] | None = None,
-                     stop_at_divergence: bool = False) -> DifferentialResult:
+                     stop_at_divergence: bool = True) -> DifferentialResult:
     """Run ``scenario`` on the model and on ``cluster``; check and compare both Histories.
 
-    ``stop_at_divergence`` ends the run after the first op whose state the cluster does not
-    reach (mutation testing: one disagreement is the verdict, later ops would each wait
-    ``op_timeout`` for a state that has already diverged).
+    ``stop_at_divergence`` (default) ends the run after the first op whose state the cluster
+    does not reach: one disagreement is the verdict, and every later op would wait
+    ``op_timeout`` for a state that has already diverged. False runs every op whatever
+    happened: only for callers that judge the cluster's own behaviour over the whole scenario,
+    not its agreement with the model (``sts-props claims`` confirming a claim on a cluster).
     """
     say = progress or (lambda _line: None)
     started = time.monotonic()
@@ -146,8 +163,11 @@ def run_differential(scenario: Scenario, cluster: Cluster, config: ModelConfig |
     stopped = ""
     faults: Counter[str] = Counter()
     liveness: list[tuple[int, str, LivenessVerdict]] = []
+    diverged: int | None = None
+    ran = 0
     with ClusterRun(cluster, scenario.manifests) as crun:
         for index, op in enumerate(scenario.ops):
+            ran = index + 1
             loops = len(model.livelocks)
             performed: Op = op
             if op.kind in RESOLVERS:
@@ -179,7 +199,9 @@ def run_differential(scenario: Scenario, cluster: Cluster, config: ModelConfig |
             target = quiescent_view(model.history, model.history.events[-1].seq)
 
             def missing(target: dict[str, Any] = target) -> str:
-                return _view_diffs(target, crun.history(), time.time() - crun.rec.t0)
+                # the op's own writes first: without them the state before the op may pass
+                return crun.unseen_writes() or _view_diffs(target, crun.history(),
+                                                           time.time() - crun.rec.t0)
 
             ok, why = crun.wait_until(missing, op_timeout,
                                       f"the model's state after op {index} ({op.describe()})")
@@ -191,18 +213,27 @@ def run_differential(scenario: Scenario, cluster: Cluster, config: ModelConfig |
                 if not ok:
                     why = f"{why}; liveness: {verdict.describe()}"
             if not ok:
-                waits.append(why)
                 if stop_at_divergence:
+                    diverged = index
+                    left = len(scenario.ops) - index - 1
+                    if left:
+                        why += f"; the scenario stopped here, {left} later op(s) not run"
+                    say(f"    diverged after op {index}: {left} op(s) not run")
+                    waits.append(why)
                     break
+                waits.append(why)
+        crun.supervise()  # a crash since the last wait still belongs to this scenario
         cluster_history = crun.history()
         fault_seconds = list(crun.fault_seconds)
     violations = (run_safety_checks(cluster_history) + run_quiescent_checks(cluster_history)
+                  + check_crashes(cluster_history)
                   + compare_histories(model.history, cluster_history))
     violations += [Violation("L", "L/10.4", f"the cluster did not reach the model's state: "
                              f"{why}", ()) for why in waits]
     return DifferentialResult(scenario, model.history, cluster_history, violations, waits,
                               time.monotonic() - started, list(model.livelocks), model.rules,
-                              stopped, faults, fault_seconds, liveness)
+                              stopped, faults, fault_seconds, liveness, diverged,
+                              len(scenario.ops) - ran)
 
 
 def _recovery(history: History, index: int, target: dict[str, Any]) -> LivenessVerdict:

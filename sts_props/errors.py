@@ -42,6 +42,7 @@ __all__ = [
     "OpFormatError",
     "PatchError",
     "PlanError",
+    "VersionError",
 ]
 
 
@@ -57,7 +58,8 @@ class PlanError(ValueError):
 
 
 class OpFormatError(ValueError):
-    """A plan entry that is not a known op or has wrong fields."""
+    """A plan entry that is not a known op or has wrong fields; the message is one line that
+    names the entry (``ops[3] (scale)`` when the index is known) and the field."""
 
 
 class ExpectationError(ValueError):
@@ -111,3 +113,7 @@ class BuildError(RuntimeError):
         self.output_tail = output_tail
         tail = "\n".join(f"    {line}" for line in output_tail)
         super().__init__(f"{message} (step {step!r})\n  last output:\n{tail}")
+
+
+class VersionError(ValueError):
+    """A Kubernetes version (or feature gate) the model cannot reproduce; bad input."""

@@ -40,14 +40,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from hypothesis import HealthCheck, Phase, given, settings, target
+from hypothesis import HealthCheck, Phase, Verbosity, given, settings, target
 from hypothesis import seed as hypothesis_seed
 
-from sts_props.coverage import Coverage, cells_of, fault_kinds
+from sts_props.coverage import Coverage, features_of, metrics_of
+from sts_props.differential import OP_TIMEOUT, run_differential
 from sts_props.model import ModelConfig, run_model
-from sts_props.model.runner import ModelResult
-from sts_props.ops import Scale
-from sts_props.scenario import ManifestError, Manifests, Scenario
+from sts_props.scenario import ManifestError, Manifests, Scenario, cap_min_ready
+from sts_props.strategies import scenarios
+from sts_props.suite import save_failure
 
 #: the model tier's share of the budget when a cluster tier follows
 MODEL_SHARE = 0.25
@@ -78,50 +79,6 @@ class Found:
         return sum(math.log1p(v) for v in self.metrics.values())
 
 
-def metrics_of(result: ModelResult) -> dict[str, float]:
-    """The figures :func:`hypothesis.target` pushes up, read from a model run."""
-    from sts_props.checks import quiescent_view
-
-    history = result.history
-    revisions = {ev.name for ev in history.objects()
-                 if ev.kind == "ControllerRevision" and ev.action == "ADDED"}
-    blocked = 0
-    for ev in history.quiescent_points():
-        meta = quiescent_view(history, ev.seq).get("meta") or {}
-        blocked += bool(isinstance(meta, dict) and meta.get("blocked"))
-    depth, replicas = 0, int((result.scenario.manifests.statefulset.get("spec") or {})
-                             .get("replicas", 1))
-    for op, outcome in zip(result.scenario.ops, result.outcomes, strict=False):
-        if isinstance(op, Scale) and outcome.ok:
-            depth, replicas = depth + abs(op.replicas - replicas), op.replicas
-    faults = fault_kinds()
-    return {
-        "revisions": float(len(revisions)),
-        "blocked settles": float(blocked),
-        "rejected ops": float(sum(1 for o in result.outcomes if not o.ok)),
-        "scale depth": float(depth),
-        "faults": float(sum(1 for op in result.scenario.ops if op.kind in faults)),
-        "model steps": float(result.steps),
-    }
-
-
-def features_of(result: ModelResult, metrics: dict[str, float]) -> frozenset[str]:
-    """What a scenario covers: cells, op kinds per cell, and bucketed metrics."""
-    accepted = [o.ok for o in result.outcomes]
-    out = set()
-    for cell, op in cells_of(result.scenario, accepted):
-        out.add("cell " + "/".join(cell))
-        out.add(f"op {op.kind} in {cell.policy}/{cell.strategy}")
-        out.add(f"op {op.kind}")
-    for name, value in metrics.items():
-        if name != "model steps" and value > 0:
-            # buckets 1, 2-3, 4-7, ...: a scenario with more of it is a new feature
-            out.add(f"{name} >= {2 ** int(math.log2(value))}")
-    if result.livelocks:
-        out.add("livelock F-1")
-    return frozenset(out)
-
-
 class _BudgetSpent(Exception):
     """Raised between two ops of a cluster scenario once the budget is spent."""
 
@@ -141,13 +98,15 @@ class ModelTier:
 
 def explore_model(base: Manifests | None, examples: int, config: ModelConfig,
                   seconds: float, seed: int | None = None, max_ops: int = 12,
-                  max_replicas: int = 5, tick: Callable[[int], None] | None = None
-                  ) -> ModelTier:
-    """Run up to ``examples`` scenarios (or ``seconds``) on the model, targeting interest."""
-    from sts_props.strategies import scenarios
-    from sts_props.suite import cap_min_ready
+                  max_replicas: int = 5, tick: Callable[[int], None] | None = None,
+                  tier: ModelTier | None = None) -> ModelTier:
+    """Run up to ``examples`` scenarios (or ``seconds``) on the model, targeting interest.
 
-    tier = ModelTier()
+    ``tier`` is filled in as scenarios finish (a new one by default), so that a caller that
+    keeps it can report what finished when the run is interrupted.
+    """
+
+    tier = tier if tier is not None else ModelTier()
     started = time.monotonic()
     seen: set[Scenario] = set()
     # The scenarios are those a cluster can run (minReadySeconds capped, at least a few ops),
@@ -155,8 +114,9 @@ def explore_model(base: Manifests | None, examples: int, config: ModelConfig,
     strategy = scenarios(base=base, max_ops=max_ops, max_replicas=max_replicas).map(
         cap_min_ready)
 
+    # quiet: no "add @seed(...) to this test" about this inner function when interrupted
     @settings(max_examples=examples, deadline=None, database=None, print_blob=False,
-              suppress_health_check=list(HealthCheck),
+              verbosity=Verbosity.quiet, suppress_health_check=list(HealthCheck),
               phases=(Phase.generate, Phase.target))
     @given(strategy)
     def prop(scenario: Scenario) -> None:
@@ -180,7 +140,8 @@ def explore_model(base: Manifests | None, examples: int, config: ModelConfig,
         runner()
     except _TimeUp:
         tier.stopped_by_time = True
-    tier.seconds = time.monotonic() - started
+    finally:
+        tier.seconds = time.monotonic() - started
     return tier
 
 
@@ -270,13 +231,26 @@ class ClusterTier:
 
 def replay_on_cluster(subset: Sequence[Found], cluster: Any, config: ModelConfig,
                       seconds: float, bar: ProgressBar,
-                      artifacts_dir: Path = Path("artifacts")) -> ClusterTier:
-    """Replay ``subset`` in order, differentially, while the budget lasts."""
-    from sts_props.differential import OP_TIMEOUT, run_differential
-    from sts_props.suite import save_failure
+                      artifacts_dir: Path = Path("artifacts"),
+                      tier: ClusterTier | None = None) -> ClusterTier:
+    """Replay ``subset`` in order, differentially, while the budget lasts.
 
-    tier = ClusterTier(budget=seconds)
+    ``tier`` is filled in as scenarios finish (a new one by default), for a caller that
+    reports what finished when the run is interrupted.
+    """
+    tier = tier if tier is not None else ClusterTier()
+    tier.budget = seconds
     started = time.monotonic()
+    try:
+        _replay(subset, cluster, config, seconds, bar, artifacts_dir, tier, started)
+    finally:
+        tier.seconds = time.monotonic() - started
+    return tier
+
+
+def _replay(subset: Sequence[Found], cluster: Any, config: ModelConfig, seconds: float,
+            bar: ProgressBar, artifacts_dir: Path, tier: ClusterTier, started: float) -> None:
+
     for index, found in enumerate(subset):
         elapsed = time.monotonic() - started
         mean = elapsed / tier.ran if tier.ran else 0.0
@@ -315,8 +289,6 @@ def replay_on_cluster(subset: Sequence[Found], cluster: Any, config: ModelConfig
             note = f"scenario {index + 1}: ok in {result.seconds:.0f}s"
         bar.update(tier.ran, len(subset), time.monotonic() - started, seconds, note)
     bar.close()
-    tier.seconds = time.monotonic() - started
-    return tier
 
 
 __all__ = ["MODEL_SHARE", "ClusterTier", "Found", "ModelTier", "ProgressBar", "budget_seconds",

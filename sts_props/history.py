@@ -14,6 +14,15 @@ Records (one JSON object per line):
   (see :mod:`sts_props.snapshot`).
 * ``quiescent``: a settle finished; ``settled`` says whether quiescence was reached, ``reason``
   says what was still moving if not.
+* ``crash`` (clusters only): a control-plane component exited by itself and the harness restarted
+  it (the fields of :meth:`sts_props.cluster.base.Crash.record`, plus ``opIndex``, the last op
+  invoked, and ``found``, where the run was); the ``CRASH`` check reads them.
+
+An op's result record may list the op's own ``writes`` (kind, name, uid, resourceVersion
+``rv`` and ``verb`` of each object its API calls changed; ``rv`` null with a lower bound
+``since`` when the call did not answer with the object): the checks attribute what those
+writes did to the op whatever the order of the records. Histories without it (older files)
+are attributed by timing.
 
 Times ``t`` are seconds since the start of the run (model time for the model).
 
@@ -33,7 +42,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-EventType = Literal["header", "op", "object", "quiescent"]
+EventType = Literal["header", "op", "object", "quiescent", "crash"]
 OBJECT_KINDS = (
     "Pod", "PersistentVolumeClaim", "StatefulSet", "ControllerRevision", "EndpointSlice",
 )
@@ -136,10 +145,13 @@ class History:
         return ev
 
     def op(self, phase: str, index: int, op: dict[str, Any], t: float = 0.0,
-           outcome: dict[str, Any] | None = None) -> Event:
+           outcome: dict[str, Any] | None = None,
+           writes: list[dict[str, Any]] | None = None) -> Event:
         data: dict[str, Any] = {"phase": phase, "index": index, "op": op}
         if outcome is not None:
             data["outcome"] = outcome
+        if writes is not None:
+            data["writes"] = writes
         return self.append("op", t, **data)
 
     def object(self, action: str, kind: str, name: str, rv: int, obj: dict[str, Any],

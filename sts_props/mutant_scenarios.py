@@ -21,7 +21,7 @@ from collections.abc import Callable
 
 from hypothesis import strategies as st
 
-from sts_props.mutants import MutantName
+from sts_props.mutant_names import MutantName
 from sts_props.ops import (
     Create,
     DeletePod,

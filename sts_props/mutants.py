@@ -19,29 +19,16 @@ comparing the mutated model's History with the cluster's.
 >>> len(MUTANTS) >= 10
 True
 
-This module is plain data on purpose (no model or Hypothesis imports), so that
-:class:`~sts_props.model.config.ModelConfig` can type its ``mutant`` field with
-:data:`MutantName`.
+The names themselves are vocabulary (:mod:`sts_props.mutant_names`): the model's hooks and a
+plan's ``mutant:`` field use them without importing this catalogue.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal, get_args
+from typing import get_args
 
-MutantName = Literal[
-    "failed-never-recreated",
-    "scale-down-ascending",
-    "update-ignores-partition",
-    "terminating-counted-updated",
-    "current-promoted-early",
-    "pvc-of-k-for-k-plus-1",
-    "ordered-two-at-once",
-    "parallel-waits-like-ordered",
-    "deleted-claims-retained",
-    "pod-index-label-missing",
-    "rollback-not-bumped",
-]
+from sts_props.mutant_names import MutantName
 
 
 @dataclass(frozen=True)
@@ -93,8 +80,7 @@ MUTANTS: tuple[Mutant, ...] = (
            ("REV-7",), "controller.sync (the plan of _revisions)"),
 )
 
-#: every mutant name, in catalogue order
-MUTANT_NAMES: tuple[MutantName, ...] = get_args(MutantName)
+MUTANT_NAMES = get_args(MutantName)  # the same tuple as sts_props.mutant_names.MUTANT_NAMES
 
 
 def by_name(name: str) -> Mutant:

@@ -34,7 +34,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import HealthCheck, Phase, Verbosity, given, settings
 from hypothesis import seed as hypothesis_seed
 from hypothesis.errors import HypothesisException
 
@@ -133,8 +133,10 @@ def run_mutant(cluster: Cluster, mutant: Mutant, *, examples: int = 10, budget: 
     failed: list[tuple[Scenario, list[Violation], str]] = []
     first_run = [0]  # the run that found the first counterexample; the budget counts after it
 
+    # quiet: no "add @seed(...) to this test" about this inner function when interrupted
     @settings(max_examples=examples, deadline=None, database=None, print_blob=False,
-              suppress_health_check=list(HealthCheck), phases=(Phase.generate, Phase.shrink))
+              verbosity=Verbosity.quiet, suppress_health_check=list(HealthCheck),
+              phases=(Phase.generate, Phase.shrink))
     @given(targeted_scenarios(mutant.name))
     def prop(scenario: Scenario) -> None:
         known = next((f for f in failed if f[0] == scenario), None)

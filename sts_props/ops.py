@@ -604,27 +604,131 @@ def faults_performed_by(backend: str) -> frozenset[str]:
     return frozenset(kind for kind in FAULT_OPS if backend not in OP_TYPES[kind].unsupported)
 
 
-def op_from_dict(data: dict[str, Any]) -> Op:
-    """Parse ``{"op": "scale", "replicas": 3}`` back into ``Scale(replicas=3)``."""
+#: the bounds of an int32, the type of every integer op field in the API (replicas,
+#: partition, ordinals, seconds)
+_INT32 = (-(2**31), 2**31 - 1)
+
+
+def op_from_dict(data: Any, index: int | None = None) -> Op:
+    """Parse ``{"op": "scale", "replicas": 3}`` back into ``Scale(replicas=3)``.
+
+    Every field is checked against its annotation (an int is not a bool, a ``Literal`` takes
+    only its values, a tuple comes as a list); ``index`` names the entry in messages:
+
+    >>> op_from_dict({"op": "scale", "replicas": "zero"}, 3)
+    Traceback (most recent call last):
+    ...
+    sts_props.errors.OpFormatError: ops[3] (scale): replicas: must be an integer, got 'zero'
+    >>> op_from_dict({"op": "scale"})
+    Traceback (most recent call last):
+    ...
+    sts_props.errors.OpFormatError: op (scale): missing field 'replicas'
+    """
+    where = "op" if index is None else f"ops[{index}]"
     if not isinstance(data, dict) or "op" not in data:
-        raise OpFormatError(f"an op must be a mapping with an 'op' key, got {data!r}")
+        got = _show(data) if not isinstance(data, dict) else "a mapping without one"
+        raise OpFormatError(f"{where}: an op must be a mapping with an 'op' key, e.g. "
+                            f"{{op: scale, replicas: 2}}; got {got}")
     kind = data["op"]
-    cls = OP_TYPES.get(kind)
+    cls = OP_TYPES.get(kind) if isinstance(kind, str) else None
     if cls is None:
         known = ", ".join(sorted(OP_TYPES))
-        raise OpFormatError(f"unknown op {kind!r}; known ops: {known}")
-    names = {_camel(f.name): f.name for f in dataclasses.fields(cls)}
+        raise OpFormatError(f"{where}: unknown op {_show(kind)}; known ops: {known}")
+    where = f"{where} ({kind})"
+    fields = {_camel(f.name): f for f in dataclasses.fields(cls)}
+    for key in data:
+        if key != "op" and key not in fields:
+            raise OpFormatError(f"{where}: op {kind!r} has no field {_show(key)} (fields: "
+                                f"{', '.join(fields) or 'none'})")
+    hints = _field_types(cls)
     kwargs: dict[str, Any] = {}
-    for key, value in data.items():
-        if key == "op":
+    for key, f in fields.items():
+        if key not in data:
+            if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+                raise OpFormatError(f"{where}: missing field {key!r}")
             continue
-        if key not in names:
-            raise OpFormatError(f"op {kind!r} has no field {key!r} (fields: {sorted(names)})")
-        kwargs[names[key]] = tuple(value) if isinstance(value, list) else value
-    try:
-        return cls(**kwargs)
-    except TypeError as exc:
-        raise OpFormatError(f"op {kind!r}: {exc}") from None
+        kwargs[f.name] = _typed(data[key], hints[f.name], f"{where}: {key}")
+    return cls(**kwargs)
+
+
+def _field_types(cls: type[Op]) -> dict[str, Any]:
+    """The resolved annotations of an op class (this module uses postponed annotations)."""
+    import typing
+
+    cached = _HINTS.get(cls)
+    if cached is None:
+        cached = _HINTS[cls] = typing.get_type_hints(cls)
+    return cached
+
+
+_HINTS: dict[type[Op], dict[str, Any]] = {}
+
+
+def _typed(value: Any, hint: Any, where: str) -> Any:
+    """``value`` checked against ``hint`` (and a list turned into a tuple); OpFormatError if
+    it does not fit."""
+    import types
+    import typing
+
+    origin = typing.get_origin(hint)
+    if hint is int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            if not _INT32[0] <= value <= _INT32[1]:
+                raise OpFormatError(f"{where}: must be a 32-bit integer ({_INT32[0]}.."
+                                    f"{_INT32[1]}), got {_show(value)}")
+            return value
+        raise OpFormatError(f"{where}: must be an integer, got {_show(value)}")
+    if hint in (str, bool, float):
+        ok = isinstance(value, hint) and not (hint is float and isinstance(value, bool))
+        if ok:
+            return value
+        name = {str: "a string", bool: "true or false", float: "a number"}[hint]
+        raise OpFormatError(f"{where}: must be {name}, got {_show(value)}")
+    if origin is Literal:
+        choices = typing.get_args(hint)
+        if isinstance(value, str) and value in choices:
+            return value
+        raise OpFormatError(f"{where}: must be one of {', '.join(map(str, choices))}, got "
+                            f"{_show(value)}")
+    if origin in (types.UnionType, typing.Union):
+        members = typing.get_args(hint)
+        if value is None and type(None) in members:
+            return None
+        if isinstance(value, int) and not isinstance(value, bool) and int in members:
+            return _typed(value, int, where)  # an integer: only its range can be wrong
+        for member in members:
+            try:
+                return _typed(value, member, where)
+            except OpFormatError:
+                continue
+        names = " or ".join(_NAMES.get(m, str(m)) for m in members)
+        raise OpFormatError(f"{where}: must be {names}, got {_show(value)}")
+    if origin is tuple:
+        if not isinstance(value, list | tuple):
+            raise OpFormatError(f"{where}: must be a list, got {_show(value)}")
+        (item, *_) = typing.get_args(hint)
+        return tuple(_typed(v, item, f"{where}[{i}]") for i, v in enumerate(value))
+    return value  # an annotation this parser does not know: taken as it is
+
+
+_NAMES: dict[Any, str] = {int: "an integer", str: "a string", bool: "true or false",
+                          float: "a number", type(None): "null"}
+
+
+def _show(value: Any) -> str:
+    """A value in a one-line message: scalars as themselves (shortened), containers by type."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list | tuple):
+        return "a list"
+    if isinstance(value, int) and abs(value) > 10**30:
+        return f"a {value.bit_length()}-bit integer"
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def _camel(name: str) -> str:

@@ -11,7 +11,7 @@ it generalises (``upstream``, the ``It(...)`` text).
 >>> plan = Plan(Scenario(Manifests.seed(), (Create(), Scale(1), Settle())), name="demo")
 >>> Plan.loads(plan.dumps()) == plan
 True
->>> Plan.loads("ops: []")
+>>> Plan.loads("ops: []")  # doctest: +ELLIPSIS
 Traceback (most recent call last):
 ...
 sts_props.errors.PlanError: plan: missing 'manifests' (a plan needs manifests.statefulset and ops)
@@ -27,7 +27,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import yaml
 
@@ -36,17 +36,33 @@ from sts_props.defaults import BACKENDS as BACKENDS
 from sts_props.defaults import DEFAULT_VERSION as DEFAULT_VERSION
 from sts_props.errors import PlanError as PlanError
 from sts_props.expect import Expectation, ExpectationError
-from sts_props.model import ModelConfig
-from sts_props.model.config import GATES
-from sts_props.ops import Op, OpFormatError, op_from_dict
-from sts_props.scenario import Manifests, Scenario
-from sts_props.strategies.chooser import Interleaving
+from sts_props.interleaving import MAX_SETTLE_STEPS, Interleaving
+from sts_props.manifest_shapes import MAX_MODEL_REPLICAS, show_value
+from sts_props.mutant_names import MUTANT_NAMES
+from sts_props.ops import Op, OpFormatError, RevertTemplate, Scale, SetTemplate, op_from_dict
+from sts_props.scenario import ManifestError, Manifests, Scenario
+from sts_props.versions import GATES, check_gates, parse_version
 
 #: the ``stsPropsPlan`` value written into every plan; bumped on an incompatible change
 PLAN_FORMAT = 1
 
 _KEYS = ("stsPropsPlan", "name", "upstream", "description", "backend", "k8sVersion", "gates",
          "mutant", "seed", "manifests", "ops", "interleavings", "expect", "origin")
+
+__all__ = ["BACKENDS", "DEFAULT_VERSION", "PLAN_FORMAT", "Plan", "PlanError", "RunConfig"]
+
+
+
+class RunConfig(Protocol):
+    """What a plan records of the model configuration a run used (a
+    :class:`sts_props.model.ModelConfig`; :meth:`ModelConfig.for_plan` turns it back)."""
+
+    @property
+    def version(self) -> str: ...
+    @property
+    def gates(self) -> tuple[tuple[str, bool], ...]: ...
+    @property
+    def mutant(self) -> str | None: ...
 
 
 @dataclass(frozen=True)
@@ -91,15 +107,6 @@ class Plan:
     def manifests(self) -> Manifests:
         return self.scenario.manifests
 
-    def model_config(self) -> ModelConfig:
-        """The model's version and gates for this plan."""
-        config = ModelConfig.for_version(self.k8s_version, **dict(self.gates))
-        if self.mutant is None:
-            return config
-        from sts_props.mutants import by_name
-
-        return dataclasses.replace(config, mutant=by_name(self.mutant).name)
-
     def with_origin(self, **items: str) -> Plan:
         """A copy with ``origin`` entries added or replaced."""
         merged = dict(self.origin)
@@ -107,7 +114,7 @@ class Plan:
         return dataclasses.replace(self, origin=tuple(merged.items()))
 
     @staticmethod
-    def of(scenario: Scenario, config: ModelConfig, backend: str = "model",
+    def of(scenario: Scenario, config: RunConfig, backend: str = "model",
            seed: int | None = None, interleavings: tuple[Interleaving, ...] = ()) -> Plan:
         """A plan for ``scenario`` run with ``config`` (version and gate overrides kept)."""
         return Plan(scenario, backend=backend, k8s_version=config.version, gates=config.gates,
@@ -171,61 +178,110 @@ class Plan:
 
 
 def _from_dict(data: dict[str, Any], source: str) -> Plan:
-    unknown = sorted(set(map(str, data)) - set(_KEYS))
+    unknown = sorted(str(k) for k in data if k not in _KEYS)
     if unknown:
         raise PlanError(f"{source}: unknown key {unknown[0]!r} (known: {', '.join(_KEYS)})")
     fmt = data.get("stsPropsPlan", PLAN_FORMAT)
-    if fmt != PLAN_FORMAT:
-        raise PlanError(f"{source}: plan format {fmt!r} is not supported (this sts-props "
-                        f"reads format {PLAN_FORMAT})")
+    if fmt != PLAN_FORMAT or isinstance(fmt, bool):
+        raise PlanError(f"{source}: plan format {show_value(fmt)} is not supported (this "
+                        f"sts-props reads format {PLAN_FORMAT})")
+    name, upstream, description = (_text(data, key, source)
+                                   for key in ("name", "upstream", "description"))
     manifests = data.get("manifests")
     if manifests is None:
         raise PlanError(f"{source}: missing 'manifests' (a plan needs manifests.statefulset "
                         "and ops)")
     if not isinstance(manifests, dict) or not isinstance(manifests.get("statefulset"), dict):
         raise PlanError(f"{source}: manifests.statefulset must be a mapping (the StatefulSet)")
-    raw_ops = data.get("ops")
-    if not isinstance(raw_ops, list):
-        raise PlanError(f"{source}: 'ops' must be a list of ops, e.g. [{{op: create}}]")
     try:
-        ops = tuple(op_from_dict(d) for d in raw_ops)
-    except OpFormatError as exc:
+        checked = Manifests.from_dict(manifests)
+    except ManifestError as exc:
         raise PlanError(f"{source}: {exc}") from None
-    backend = str(data.get("backend") or "model")
-    if backend not in BACKENDS:
-        raise PlanError(f"{source}: backend {backend!r} is not one of {', '.join(BACKENDS)}")
-    version = str(data.get("k8sVersion") or DEFAULT_VERSION)
+    ops = _ops(data.get("ops"), source)
+    backend = data.get("backend") or "model"
+    if not isinstance(backend, str) or backend not in BACKENDS:
+        raise PlanError(f"{source}: backend {show_value(backend)} is not one of "
+                        f"{', '.join(BACKENDS)}")
+    version = data.get("k8sVersion") or DEFAULT_VERSION
+    if not isinstance(version, str):
+        # YAML reads an unquoted 1.30 as the number 1.3: refuse it rather than guess
+        raise PlanError(f"{source}: k8sVersion: not a Kubernetes version: {show_value(version)} "
+                        "(write it as a string, e.g. v1.37.2)")
     gates = _gates(data.get("gates"), source)
     try:
-        ModelConfig.for_version(version, **dict(gates))
+        parse_version(version)
+        check_gates(name for name, _on in gates)
     except ValueError as exc:
         raise PlanError(f"{source}: {exc}") from None
     mutant = data.get("mutant")
     if mutant is not None:
-        from sts_props.mutants import by_name
-
-        try:
-            by_name(str(mutant))
-        except ValueError as exc:
-            raise PlanError(f"{source}: {exc}") from None
+        if not isinstance(mutant, str):
+            raise PlanError(f"{source}: mutant: must be a mutant's name, got "
+                            f"{show_value(mutant)}")
+        if mutant not in MUTANT_NAMES:
+            raise PlanError(f"{source}: unknown mutant {mutant!r}; known: "
+                            f"{', '.join(MUTANT_NAMES)}")
     seed = data.get("seed")
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
-        raise PlanError(f"{source}: seed must be an integer or null, got {seed!r}")
-    try:
-        expect = tuple(Expectation.from_dict(e, len(ops)) for e in data.get("expect") or ())
-    except ExpectationError as exc:
-        raise PlanError(f"{source}: {exc}") from None
+        raise PlanError(f"{source}: seed must be an integer or null, got {show_value(seed)}")
+    raw_expect = data.get("expect") or []
+    if not isinstance(raw_expect, list):
+        raise PlanError(f"{source}: expect: must be a list of expectations, got "
+                        f"{show_value(raw_expect)}")
+    expect = []
+    for i, entry in enumerate(raw_expect):
+        try:
+            expect.append(Expectation.from_dict(entry, len(ops)))
+        except ExpectationError as exc:
+            raise PlanError(f"{source}: expect[{i}]: {exc}") from None
     origin = data.get("origin") or {}
     if not isinstance(origin, dict):
         raise PlanError(f"{source}: origin must be a mapping of strings")
-    name = str(data.get("name") or "")
-    scenario = Scenario(Manifests.from_dict(manifests), ops, name)
-    return Plan(scenario, name=name, upstream=str(data.get("upstream") or ""),
-                description=str(data.get("description") or ""), backend=backend,
-                k8s_version=version, gates=gates,
+    for key, value in origin.items():
+        if isinstance(value, dict | list) or value is None:
+            raise PlanError(f"{source}: origin.{key}: must be a string, got "
+                            f"{show_value(value)}")
+    scenario = Scenario(checked, ops, name)
+    return Plan(scenario, name=name, upstream=upstream, description=description,
+                backend=backend, k8s_version=version, gates=gates,
                 mutant=None if mutant is None else str(mutant), seed=seed,
                 interleavings=_interleavings(data.get("interleavings"), source),
-                expect=expect, origin=tuple((str(k), str(v)) for k, v in origin.items()))
+                expect=tuple(expect), origin=tuple((str(k), str(v)) for k, v in origin.items()))
+
+
+def _text(data: dict[str, Any], key: str, source: str) -> str:
+    """An optional free-text field (name, upstream, description): a string or absent."""
+    value = data.get(key)
+    if value is None:
+        return ""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise PlanError(f"{source}: {key}: must be a string, got {show_value(value)}")
+    return str(value)
+
+
+def _ops(raw: Any, source: str) -> tuple[Op, ...]:
+    """The ``ops`` list: each entry typed (:func:`~sts_props.ops.op_from_dict`), scale ops
+    within what the model runs, and revert_template naming a version that can exist."""
+    if not isinstance(raw, list):
+        raise PlanError(f"{source}: 'ops' must be a list of ops, e.g. [{{op: create}}]")
+    ops: list[Op] = []
+    template_changes = 0  # versions a revert_template may name: 0..template_changes
+    for i, entry in enumerate(raw):
+        try:
+            op = op_from_dict(entry, i)
+        except OpFormatError as exc:
+            raise PlanError(f"{source}: {exc}") from None
+        if isinstance(op, Scale) and op.replicas > MAX_MODEL_REPLICAS:
+            raise PlanError(f"{source}: ops[{i}] (scale): replicas: {op.replicas} is more than "
+                            f"the model runs (at most {MAX_MODEL_REPLICAS}; an sts-props limit)")
+        if isinstance(op, RevertTemplate) and not 0 <= op.version <= template_changes:
+            raise PlanError(f"{source}: ops[{i}] (revert_template): version: must be 0.."
+                            f"{template_changes} (0 is the created template, each earlier "
+                            f"set_template or revert_template adds one), got {op.version}")
+        if isinstance(op, SetTemplate | RevertTemplate):
+            template_changes += 1
+        ops.append(op)
+    return tuple(ops)
 
 
 def _gates(raw: Any, source: str) -> tuple[tuple[str, bool], ...]:
@@ -235,7 +291,8 @@ def _gates(raw: Any, source: str) -> tuple[tuple[str, bool], ...]:
         raise PlanError(f"{source}: gates must be a mapping like {{{GATES[0]}: true}}")
     for name, value in raw.items():
         if not isinstance(value, bool):
-            raise PlanError(f"{source}: gate {name!r} must be true or false, got {value!r}")
+            raise PlanError(f"{source}: gate {str(name)!r} must be true or false, got "
+                            f"{show_value(value)}")
     return tuple(sorted((str(k), bool(v)) for k, v in raw.items()))
 
 
@@ -245,12 +302,25 @@ def _interleavings(raw: Any, source: str) -> tuple[Interleaving, ...]:
     if not isinstance(raw, list):
         raise PlanError(f"{source}: interleavings must be a list of {{steps, picks}}")
     out = []
-    for item in raw:
-        steps = item.get("steps") if isinstance(item, dict) else "?"
-        picks = item.get("picks", []) if isinstance(item, dict) else None
-        if (steps is not None and (not isinstance(steps, int) or steps < 0)) or not (
-                isinstance(picks, list) and all(isinstance(p, int) for p in picks)):
-            raise PlanError(f"{source}: interleaving {item!r} must be {{steps: null or a "
-                            "count, picks: [integers]}")
+    for i, item in enumerate(raw):
+        where = f"{source}: interleavings[{i}]"
+        if not isinstance(item, dict):
+            raise PlanError(f"{where}: must be a mapping {{steps: null or a count, picks: "
+                            f"[integers]}}, got {show_value(item)}")
+        extra = sorted(str(k) for k in item if k not in ("steps", "picks"))
+        if extra:
+            raise PlanError(f"{where}: unknown key {extra[0]!r} (known: steps, picks)")
+        steps, picks = item.get("steps"), item.get("picks") or []
+        if steps is not None and (isinstance(steps, bool) or not isinstance(steps, int)
+                                  or not 0 <= steps <= MAX_SETTLE_STEPS):
+            raise PlanError(f"{where}.steps: must be null (drain) or a count 0.."
+                            f"{MAX_SETTLE_STEPS}, got {show_value(steps)}")
+        if not isinstance(picks, list):
+            raise PlanError(f"{where}.picks: must be a list of integers, got "
+                            f"{show_value(picks)}")
+        for j, pick in enumerate(picks):
+            if isinstance(pick, bool) or not isinstance(pick, int) or not 0 <= pick < 2**31:
+                raise PlanError(f"{where}.picks[{j}]: must be an integer 0..{2**31 - 1}, "
+                                f"got {show_value(pick)}")
         out.append(Interleaving(steps, tuple(picks)))
     return tuple(out)

@@ -30,7 +30,8 @@ import pytest
 from sts_props.cluster.backends import make_cluster
 from sts_props.cluster.base import Cluster, ClusterError
 from sts_props.cluster.driver import ClusterRun
-from sts_props.defaults import BACKENDS, DEFAULT_VERSION
+from sts_props.defaults import BACKENDS, CONTAINER_BACKENDS, DEFAULT_VERSION
+from sts_props.doctor import diagnose, first_problem
 from sts_props.model import ModelConfig
 from sts_props.scenario import Manifests
 from sts_props.strategies.profiles import ENV_VAR, load_profile
@@ -61,6 +62,13 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "backend(*names): runs only on these cluster backends")
     # A profile is loaded only when asked for (the option, else STS_PROPS_PROFILE): installing
     # sts-props must not change the Hypothesis settings of a project that never mentions it.
+    # A version the model has no configuration for is a usage error of the whole run (one
+    # line, exit code 4), not an error in every test that asks for the model_config fixture.
+    version = str(config.getoption("--k8s-version", default=DEFAULT_VERSION))
+    try:
+        ModelConfig.for_version(version)
+    except ValueError as exc:
+        raise pytest.UsageError(f"--k8s-version: {exc}") from None
     profile = config.getoption("--sts-profile", default=None) or os.environ.get(ENV_VAR) or None
     if profile:
         try:
@@ -75,9 +83,8 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     diagnosis (within seconds, no traceback), instead of failing test by test."""
     config = session.config
     backend = str(config.getoption("--sts-backend"))
-    if backend not in ("kwok-image", "k3s"):
+    if backend not in CONTAINER_BACKENDS:
         return
-    from sts_props.doctor import diagnose, first_problem
 
     image = config.getoption("--sts-image")
     problem = first_problem(diagnose([backend], str(config.getoption("--k8s-version")),

@@ -18,8 +18,10 @@ import time
 from dataclasses import dataclass, field
 
 from sts_props.checks import Violation, run_quiescent_checks, run_safety_checks
+from sts_props.checks.expectations import check_expectations
 from sts_props.cluster.base import Cluster
-from sts_props.expect import check_expectations
+from sts_props.differential import run_differential
+from sts_props.errors import PlanError
 from sts_props.history import History
 from sts_props.model import ModelConfig, run_model
 from sts_props.plan import Plan
@@ -57,7 +59,7 @@ def run_plan_on_model(plan: Plan, config: ModelConfig | None = None) -> PlanRun:
     plan's expectations. ``config`` defaults to the plan's version and gates."""
     started = time.monotonic()
     chooser = ScriptedChooser(plan.interleavings) if plan.interleavings else None
-    result = run_model(plan.scenario, config or plan.model_config(), chooser)
+    result = run_model(plan.scenario, config or ModelConfig.for_plan(plan), chooser)
     h = result.history
     violations = (run_safety_checks(h) + run_quiescent_checks(h)
                   + check_expectations(h, plan.expect))
@@ -67,10 +69,22 @@ def run_plan_on_model(plan: Plan, config: ModelConfig | None = None) -> PlanRun:
 def run_plan_on_cluster(plan: Plan, cluster: Cluster, config: ModelConfig | None = None
                         ) -> PlanRun:
     """Run ``plan`` on the model and on ``cluster``; checks, comparison and expectations."""
-    from sts_props.differential import run_differential
 
     started = time.monotonic()
-    result = run_differential(plan.scenario, cluster, config or plan.model_config())
+    result = run_differential(plan.scenario, cluster, config or ModelConfig.for_plan(plan))
     violations = result.violations + check_expectations(result.cluster_history, plan.expect)
     return PlanRun(plan, cluster.name, result.cluster_history, result.model_history,
                    violations, time.monotonic() - started, result.stopped)
+
+
+def check_promotable(plan: Plan, source: str = "plan") -> None:
+    """Refuse (:class:`PlanError`) a plan that does not replay on the model to its end.
+
+    ``Plan.load`` has checked the file; this runs the plan on the model once, which finds
+    what only a run can (a revert_template to a template version the run never made).
+    Violations are fine: a counterexample is worth promoting.
+    """
+    try:
+        run_plan_on_model(plan)
+    except PlanError as exc:
+        raise PlanError(f"{source}: does not replay on the model: {exc}") from None

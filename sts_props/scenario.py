@@ -13,17 +13,26 @@ and nobody can mutate a shared dict by accident; the properties hand out fresh c
 
 from __future__ import annotations
 
+import dataclasses
 import json
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from importlib import resources
-from pathlib import Path
 from typing import Any
 
 import yaml
 
 from sts_props.errors import ManifestError as ManifestError  # defined once there
-from sts_props.ops import Op, OpFormatError, op_from_dict
+from sts_props.manifest_shapes import (
+    api_version_problems,
+    harness_problems,
+    show_value,
+    type_problems,
+    without_nulls,
+)
+from sts_props.ops import Op, OpFormatError, SetMinReadySeconds, op_from_dict
+
+#: the sections of a ``manifests`` mapping (plans, scenario files) and their kinds
+_SECTIONS = {"statefulset": "StatefulSet", "service": "Service", "storageClass": "StorageClass"}
 
 
 def _canon(obj: dict[str, Any] | None) -> str:
@@ -80,8 +89,48 @@ class Manifests:
         return out
 
     @staticmethod
-    def from_dict(data: dict[str, Any]) -> Manifests:
-        return Manifests.of(data["statefulset"], data.get("service"), data.get("storageClass"))
+    def from_dict(data: Any, path: str = "manifests") -> Manifests:
+        """The ``manifests`` section of a plan or scenario file, checked: a mapping with a
+        ``statefulset`` and optional ``service`` and ``storageClass``, each well-typed
+        (:func:`~sts_props.model.validation.type_problems`), of the right apiVersion and
+        kind when they say, and a set the model can run. Null fields are dropped (null is
+        absent). The StatefulSet is *not* checked against VAL-*: a plan may create an invalid
+        set on purpose.
+
+        >>> Manifests.from_dict({"statefulset": {"spec": [1, 2]}})  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        sts_props.errors.ManifestError: manifests.statefulset.spec: must be ..., got a list
+        """
+        if not isinstance(data, dict):
+            raise ManifestError(f"{path}: must be a mapping with a statefulset, got "
+                                f"{show_value(data)}")
+        unknown = sorted(str(k) for k in data if k not in _SECTIONS)
+        if unknown:
+            raise ManifestError(f"{path}: unknown key {unknown[0]!r} (known: "
+                                f"{', '.join(_SECTIONS)})")
+        if data.get("statefulset") is None:
+            raise ManifestError(f"{path}.statefulset: required (the StatefulSet)")
+        docs: list[dict[str, Any] | None] = []
+        for key, kind in _SECTIONS.items():
+            doc = data.get(key)
+            where = f"{path}.{key}"
+            if doc is not None:
+                problems = type_problems(doc, kind, where)  # paths already start at ``where``
+                if not problems:
+                    if doc.get("kind") not in (None, kind):
+                        raise ManifestError(f"{where}.kind: must be {kind}, got "
+                                            f"{show_value(doc.get('kind'))}")
+                    rest = api_version_problems(doc, kind, required=False)
+                    if kind == "StatefulSet":
+                        rest += harness_problems(doc)
+                    problems = [dataclasses.replace(p, field=f"{where}.{p.field}")
+                                for p in rest]
+                if problems:
+                    more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+                    raise ManifestError(problems[0].describe() + more)
+            docs.append(None if doc is None else without_nulls(doc))
+        return Manifests.of(docs[0] or {}, docs[1], docs[2])
 
     @staticmethod
     def seed() -> Manifests:
@@ -96,62 +145,6 @@ class Manifests:
             )
         ]
         return Manifests.of(docs[0], docs[1], docs[2])
-
-    @staticmethod
-    def load_dir(directory: Path) -> Manifests:
-        """Read every ``*.yaml``/``*.yml``/``*.json`` file of a directory (the seed layout)."""
-        if not directory.is_dir():
-            raise ManifestError(f"{directory}: not a directory")
-        files = sorted(p for p in directory.iterdir() if p.suffix in (".yaml", ".yml", ".json"))
-        if not files:
-            raise ManifestError(f"{directory}: no .yaml, .yml or .json files")
-        return Manifests.load_files(files)
-
-    @staticmethod
-    def load_files(files: Iterable[Path]) -> Manifests:
-        """Sort documents by kind; exactly one StatefulSet must be among them."""
-        found: dict[str, tuple[Path, dict[str, Any]]] = {}
-        for path in files:
-            for doc in _read_documents(path):
-                kind = doc.get("kind")
-                if kind not in ("StatefulSet", "Service", "StorageClass"):
-                    raise ManifestError(
-                        f"{path}: kind {kind!r} is not used by sts-props "
-                        "(expected StatefulSet, Service or StorageClass)"
-                    )
-                if kind in found:
-                    raise ManifestError(
-                        f"{path}: a second {kind} (the first is in {found[kind][0]}); "
-                        "a scenario has one of each"
-                    )
-                found[kind] = (path, doc)
-        if "StatefulSet" not in found:
-            names = ", ".join(str(p) for p in files)
-            raise ManifestError(f"{names}: no StatefulSet among the manifests")
-        return Manifests.of(
-            found["StatefulSet"][1],
-            found.get("Service", (None, None))[1],
-            found.get("StorageClass", (None, None))[1],
-        )
-
-
-def _read_documents(path: Path) -> list[dict[str, Any]]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ManifestError(f"{path}: cannot read: {exc.strerror}") from None
-    except UnicodeDecodeError:
-        raise ManifestError(f"{path}: not UTF-8 text") from None
-    try:
-        docs = [d for d in yaml.safe_load_all(text) if d is not None]
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark is not None else ""
-        raise ManifestError(f"{path}: not valid YAML{where}") from None
-    for doc in docs:
-        if not isinstance(doc, dict):
-            raise ManifestError(f"{path}: a document is a {type(doc).__name__}, not a mapping")
-    return docs
 
 
 @dataclass(frozen=True)
@@ -173,13 +166,50 @@ class Scenario:
         return yaml.safe_dump(self.to_dict(), sort_keys=False)
 
     @staticmethod
-    def from_dict(data: dict[str, Any]) -> Scenario:
+    def from_dict(data: Any) -> Scenario:
+        """A scenario from plain data; every mistake is a one-line :class:`ManifestError`."""
+        if not isinstance(data, dict):
+            raise ManifestError("scenario: must be a mapping with manifests and ops")
+        raw_ops = data.get("ops", [])
+        if not isinstance(raw_ops, list):
+            raise ManifestError("scenario: ops: must be a list of ops")
         try:
-            ops = tuple(op_from_dict(d) for d in data.get("ops", ()))
+            ops = tuple(op_from_dict(d, i) for i, d in enumerate(raw_ops))
         except OpFormatError as exc:
-            raise ManifestError(f"plan: {exc}") from None
-        return Scenario(Manifests.from_dict(data["manifests"]), ops, str(data.get("name", "")))
+            raise ManifestError(f"scenario: {exc}") from None
+        name = data.get("name")
+        return Scenario(Manifests.from_dict(data.get("manifests")), ops,
+                        "" if name is None else str(name))
 
     @staticmethod
     def from_yaml(text: str) -> Scenario:
-        return Scenario.from_dict(yaml.safe_load(text))
+        try:
+            data = yaml.safe_load(text)
+        except (yaml.YAMLError, ValueError, RecursionError):
+            raise ManifestError("scenario: not valid YAML") from None
+        return Scenario.from_dict(data)
+
+
+#: minReadySeconds is real waiting on a cluster (every pod of a rollout waits it out): cluster
+#: runs cap it, so that a generated scenario costs seconds, not minutes.
+CLUSTER_MAX_MIN_READY = 1
+
+
+def cap_min_ready(scenario: Scenario, limit: int = CLUSTER_MAX_MIN_READY) -> Scenario:
+    """The scenario with minReadySeconds (manifest and SetMinReadySeconds ops) capped at
+    ``limit``; negative values (validation cases) are kept.
+
+    >>> from sts_props.ops import Create, SetMinReadySeconds
+    >>> sc = cap_min_ready(Scenario(Manifests.seed(), (Create(), SetMinReadySeconds(5))))
+    >>> sc.ops[1]
+    SetMinReadySeconds(seconds=1)
+    """
+    sts = scenario.manifests.statefulset
+    spec = sts.get("spec") or {}
+    value = spec.get("minReadySeconds")
+    if isinstance(value, int) and value > limit:
+        spec["minReadySeconds"] = limit
+    ops = tuple(SetMinReadySeconds(limit) if isinstance(op, SetMinReadySeconds)
+                and op.seconds > limit else op for op in scenario.ops)
+    return dataclasses.replace(scenario, manifests=scenario.manifests.with_statefulset(sts),
+                               ops=ops)

@@ -10,15 +10,14 @@ replayable plan) and the violations found on it.
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import HealthCheck, Phase, Verbosity, given, settings
 from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
 from hypothesis.database import DirectoryBasedExampleDatabase
@@ -26,13 +25,21 @@ from hypothesis.errors import HypothesisException
 
 from sts_props.checks import Violation, run_quiescent_checks, run_safety_checks
 from sts_props.cluster.base import Cluster
+from sts_props.corners import corners_of
 from sts_props.coverage import Coverage
 from sts_props.defaults import BACKENDS, DEFAULT_VERSION
 from sts_props.differential import OP_TIMEOUT, DifferentialResult, run_differential
 from sts_props.history import History
 from sts_props.model import Chooser, ModelConfig, ModelResult, run_model
-from sts_props.ops import SetMinReadySeconds
-from sts_props.scenario import Manifests, Scenario
+from sts_props.ops import FAULT_OPS, OP_TYPES
+from sts_props.plan import Plan
+from sts_props.report import write_artifacts
+from sts_props.scenario import Manifests, Scenario, cap_min_ready
+from sts_props.selection import POOL_EXAMPLES, build_pool, fingerprint, pick
+from sts_props.shrink import shrink_failure
+from sts_props.strategies import scenarios
+from sts_props.strategies.chooser import DataChooser
+from sts_props.strategies.ops import GUARANTEED_FAULTS, INSERTABLE_FAULTS, with_fault
 
 if TYPE_CHECKING:
     from sts_props.strategies.chooser import Interleaving
@@ -74,6 +81,8 @@ class SuiteSummary:
     restart_seconds: list[float] = field(default_factory=list)
     #: components that exited by themselves and were restarted (Cluster.supervise)
     crashes: list[str] = field(default_factory=list)
+    #: how the cluster scenarios were chosen (``--selection``), one line for the summary
+    selection: str = ""
     #: seconds from the start of the run to the end of the first failing scenario run
     first_violation_seconds: float | None = None
 
@@ -96,6 +105,7 @@ class SuiteSummary:
         """The summary printed by ``sts-props check``."""
         lines = [
             f"backend: {self.backend}",
+            *([f"selection: {self.selection}"] if self.selection else []),
             f"scenarios: {self.scenarios}  ops: {self.ops}  rejected ops: {self.rejected_ops}  "
             f"model steps: {self.steps}  wall time: {self.seconds:.1f}s",
             f"rules exercised ({len(self.rules)}): "
@@ -152,17 +162,22 @@ def run_model_suite(
     max_replicas: int = 5,
     artifacts_dir: Path | None = None,
     fault_kinds: frozenset[str] = frozenset(),
+    summary: SuiteSummary | None = None,
 ) -> SuiteSummary:
     """Generate ``examples`` scenarios (on ``base`` if given) and check each model History.
 
     With ``artifacts_dir``, the minimal failing scenario's files are written there
     (:func:`save_model_failure`), its interleaving decisions included so that it replays.
+
+    ``summary`` is filled in as scenarios finish (a new one by default): a caller that keeps
+    it can report what finished when the run is interrupted (a KeyboardInterrupt ends the run
+    at once, and the summary then holds the scenarios that passed and, if shrinking was under
+    way, the smallest failing scenario found so far).
     """
-    from sts_props.strategies import scenarios
-    from sts_props.strategies.chooser import DataChooser
 
     cfg = config or ModelConfig()
-    summary = SuiteSummary(backend=f"model ({cfg.version})")
+    summary = summary if summary is not None else SuiteSummary(backend="")
+    summary.backend = f"model ({cfg.version})"
     started = time.monotonic()
     last_report = [started]
     failed: list[tuple[Scenario, list[Violation]]] = []
@@ -171,8 +186,11 @@ def run_model_suite(
 
     db = DirectoryBasedExampleDatabase(str(database_dir)) if database_dir else None
 
+    # Quiet: the summary is the report. Hypothesis would otherwise print, on an interrupt,
+    # "add @seed(...) to this test": advice about an inner function nobody can edit (--seed
+    # is how a run is repeated).
     @settings(max_examples=examples, deadline=None, database=db, print_blob=False,
-              suppress_health_check=list(HealthCheck),
+              verbosity=Verbosity.quiet, suppress_health_check=list(HealthCheck),
               phases=(Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink))
     @given(scenarios(base=base, max_ops=max_ops, max_replicas=max_replicas,
                      fault_kinds=fault_kinds), st.data())
@@ -213,7 +231,12 @@ def run_model_suite(
             summary.artifacts = save_model_failure(
                 artifacts_dir, summary.counterexample, history, summary.violations, cfg, seed,
                 decisions)
-    summary.seconds = time.monotonic() - started
+    except KeyboardInterrupt:
+        if failed:  # interrupted while shrinking: the smallest failure so far
+            summary.counterexample, summary.violations = failed[-1]
+        raise
+    finally:
+        summary.seconds = time.monotonic() - started
     return summary
 
 
@@ -221,29 +244,8 @@ def run_model_suite(
 #: kinds whose generator recipe says so) in at least this many cluster scenarios
 GUARANTEED_FAULT_SCENARIOS = 2
 
-#: minReadySeconds is real waiting on a cluster (every pod of a rollout waits it out): cluster
-#: runs cap it, so that a generated scenario costs seconds, not minutes.
-CLUSTER_MAX_MIN_READY = 1
-
-
-def cap_min_ready(scenario: Scenario, limit: int = CLUSTER_MAX_MIN_READY) -> Scenario:
-    """The scenario with minReadySeconds (manifest and SetMinReadySeconds ops) capped at
-    ``limit``; negative values (validation cases) are kept.
-
-    >>> from sts_props.ops import Create, SetMinReadySeconds
-    >>> sc = cap_min_ready(Scenario(Manifests.seed(), (Create(), SetMinReadySeconds(5))))
-    >>> sc.ops[1]
-    SetMinReadySeconds(seconds=1)
-    """
-    sts = scenario.manifests.statefulset
-    spec = sts.get("spec") or {}
-    value = spec.get("minReadySeconds")
-    if isinstance(value, int) and value > limit:
-        spec["minReadySeconds"] = limit
-    ops = tuple(SetMinReadySeconds(limit) if isinstance(op, SetMinReadySeconds)
-                and op.seconds > limit else op for op in scenario.ops)
-    return dataclasses.replace(scenario, manifests=scenario.manifests.with_statefulset(sts),
-                               ops=ops)
+#: ``--selection`` values: scenarios drawn by Hypothesis, or picked from a model pool
+SELECTIONS = ("model", "plain")
 
 
 def run_cluster_suite(
@@ -261,10 +263,21 @@ def run_cluster_suite(
     faults: bool = True,
     artifacts_dir: Path = Path("artifacts"),
     fault_kinds: frozenset[str] = frozenset(),
+    selection: str = "model",
+    pool_examples: int | None = None,
+    on_result: Callable[[DifferentialResult], None] | None = None,
+    summary: SuiteSummary | None = None,
     op_timeout: float = OP_TIMEOUT,
     stop_at_divergence: bool = False,
 ) -> SuiteSummary:
-    """Generated scenarios run differentially on the model and on ``cluster``.
+    """Scenarios run differentially on the model and on ``cluster``.
+
+    ``selection="model"`` (``--selection model``, the default): a pool of ``pool_examples``
+    scenarios (default :data:`sts_props.selection.POOL_EXAMPLES`) runs on the model first and
+    the ``examples`` that add the most not-yet-covered features run on the cluster, most
+    diverse first (:mod:`sts_props.selection`); a failure is shrunk by
+    :func:`sts_props.shrink.shrink_failure`. ``selection="plain"``: Hypothesis generates the
+    scenarios and shrinks a failure, as before issue 13.
 
     A slow system: no deadline, few examples, and a *shrink budget*: after the first failure
     at most ``shrink_budget`` further cluster runs are spent on shrinking; the smallest failing
@@ -275,64 +288,41 @@ def run_cluster_suite(
     :data:`GUARANTEED_FAULT_SCENARIOS` scenarios each have a controller restart, a node failure
     and a write-denial window (inserted into the first scenarios that lack them).
 
+    ``on_result`` sees every passing scenario's differential result (benchmarks read wall
+    time and event span from it).
+
+    ``summary``: as for :func:`run_model_suite`, filled in as scenarios finish.
+
     ``op_timeout`` and ``stop_at_divergence`` go to :func:`run_differential` (controller
     mutation testing ends a scenario at the first state the cluster does not reach).
     """
-    from sts_props.strategies import scenarios
-    from sts_props.strategies.ops import GUARANTEED_FAULTS, INSERTABLE_FAULTS, with_fault
+    if selection not in SELECTIONS:
+        raise ValueError(f"selection {selection!r}: expected one of {', '.join(SELECTIONS)}")
     cfg = config or ModelConfig.for_version(cluster.version())
-    summary = SuiteSummary(backend=f"{cluster.name} ({cluster.version()}) vs model ({cfg.version})")
+    summary = summary if summary is not None else SuiteSummary(backend="")
+    summary.backend = f"{cluster.name} ({cluster.version()}) vs model ({cfg.version})"
     summary.skipped_faults = sorted(set(fault_kinds) - cluster.capabilities.faults)
     fault_kinds = frozenset(fault_kinds) & cluster.capabilities.faults
+    summary.coverage.kinds, summary.coverage.kinds_note = _run_kinds(
+        tuple(OP_TYPES), FAULT_OPS, fault_kinds, summary.skipped_faults)
     guaranteed = [k for k in GUARANTEED_FAULTS if k in fault_kinds]
     insertable = [k for k in INSERTABLE_FAULTS if k in fault_kinds]
     started = time.monotonic()
-    failed: list[tuple[Scenario, list[Violation]]] = []
-    runs_after_failure = [0]
-    db = DirectoryBasedExampleDatabase(str(database_dir)) if database_dir else None
-    strategy = scenarios(base=base, max_ops=max_ops, max_replicas=max_replicas,
-                         faults=faults, fault_kinds=fault_kinds).filter(
-        lambda sc: len(sc.ops) >= min_ops + 1).map(cap_min_ready)
 
-    @settings(max_examples=examples, deadline=None, database=db, print_blob=False,
-              suppress_health_check=list(HealthCheck),
-              phases=(Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink))
-    @given(strategy)
-    def prop(scenario: Scenario) -> None:
-        if not failed:  # not while shrinking: the failure found is what gets shrunk
-            for kind in guaranteed:
-                if summary.fault_scenarios[kind] < GUARANTEED_FAULT_SCENARIOS and not any(
-                        op.kind == kind for op in scenario.ops):
-                    scenario = with_fault(scenario, kind)
-                    break
-            if insertable and not any(op.kind in fault_kinds for op in scenario.ops):
-                # --faults: every scenario bears at least one fault (kinds taken in turn)
-                scenario = with_fault(scenario, insertable[summary.scenarios % len(insertable)])
-        known = next((v for sc, v in failed if sc == scenario), None)
-        if failed:
-            runs_after_failure[0] += 1
-            if runs_after_failure[0] > shrink_budget:
-                # Budget spent: keep the smallest failure found so far. A cluster is not
-                # deterministic, so a known failure is answered from memory, not re-run.
-                if known is not None:
-                    raise AssertionError(known[0].describe())
-                return
-        number = summary.scenarios + len(failed) + 1
-        progress(f"  scenario {number}: {len(scenario.ops)} ops "
-                 f"({', '.join(op.kind for op in scenario.ops[:6])}...)")
-        result = run_differential(scenario, cluster, cfg, op_timeout=op_timeout,
-                                  stop_at_divergence=stop_at_divergence)
-        if result.violations:
-            if summary.first_violation_seconds is None:
-                summary.first_violation_seconds = time.monotonic() - started
-            failed.append((scenario, result.violations))
-            where = save_failure(artifacts_dir, result, cfg, seed)
-            summary.artifacts = where
-            progress(f"    FAILED: {result.violations[0].describe()}\n    artifacts: {where}")
-            raise AssertionError(result.violations[0].describe())
-        if known is not None:
-            progress("    (passed this time: the earlier failure depends on timing)")
-            raise AssertionError(known[0].describe())
+    def prepare(scenario: Scenario) -> Scenario:
+        """The --faults guarantees, applied to the next scenario to run (not while shrinking)."""
+        for kind in guaranteed:
+            if summary.fault_scenarios[kind] < GUARANTEED_FAULT_SCENARIOS and not any(
+                    op.kind == kind for op in scenario.ops):
+                scenario = with_fault(scenario, kind)
+                break
+        if insertable and not any(op.kind in fault_kinds for op in scenario.ops):
+            # --faults: every scenario bears at least one fault (kinds taken in turn)
+            scenario = with_fault(scenario, insertable[summary.scenarios % len(insertable)])
+        return scenario
+
+    def record(scenario: Scenario, result: DifferentialResult) -> None:
+        """Count a passing scenario and say how it went."""
         summary.scenarios += 1
         summary.ops += len(scenario.ops)
         summary.steps += len(result.cluster_history)
@@ -343,6 +333,7 @@ def run_cluster_suite(
             summary.livelocks.append(result.stopped)
         summary.note(scenario, [ev.phase != "fail" for ev in result.model_history.ops()
                                 if ev.phase != "invoke"], result.seconds)
+        summary.coverage.record_corners(corners_of(result.model_history))
         summary.note_faults(result.faults)
         summary.liveness.update(v.verdict + ("-stuck" if v.blockers and v.verdict == "converged"
                                              else "") for _, _, v in result.liveness)
@@ -353,6 +344,151 @@ def run_cluster_suite(
                 f"op {i} {k}: {v.describe()[:140]}" for i, k, v in result.liveness[:4]))
         progress(f"    ok in {result.seconds:.1f}s (cluster events span "
                  f"{result.event_span:.1f}s)")
+        if on_result is not None:
+            on_result(result)
+
+    def differ(scenario: Scenario) -> DifferentialResult:
+        """One differential run; notes when the first violation was found."""
+        result = run_differential(scenario, cluster, cfg, op_timeout=op_timeout,
+                                  stop_at_divergence=stop_at_divergence)
+        if result.violations and summary.first_violation_seconds is None:
+            summary.first_violation_seconds = time.monotonic() - started
+        return result
+
+    def announce(number: int, scenario: Scenario) -> None:
+        progress(f"  scenario {number}: {len(scenario.ops)} ops "
+                 f"({', '.join(op.kind for op in scenario.ops[:6])}...)")
+
+    try:
+        if selection == "model":
+            _run_selected(cfg, summary, base, examples, seed, progress, min_ops,
+                          max_ops, max_replicas, shrink_budget, faults, artifacts_dir,
+                          fault_kinds, pool_examples, prepare, record, announce, differ)
+        else:
+            _run_plain(cfg, summary, base, examples, seed, database_dir, min_ops,
+                       max_ops, max_replicas, shrink_budget, faults, artifacts_dir, fault_kinds,
+                       progress, prepare, record, announce, differ)
+    finally:  # interrupted too: the summary says what finished
+        summary.seconds = time.monotonic() - started
+        summary.crashes = list(cluster.crashes)
+    return summary
+
+
+def _run_kinds(kinds: tuple[str, ...], fault_ops: Sequence[str], asked: frozenset[str],
+               skipped: Sequence[str]) -> tuple[tuple[str, ...], str]:
+    """The op kinds a cluster run can generate, and a note on those left out.
+
+    >>> _run_kinds(("create", "scale", "kill_pod", "fail_node"), ("kill_pod", "fail_node"),
+    ...            frozenset({"fail_node"}), ["kill_pod"])
+    (('create', 'scale', 'fail_node'), 'of the 4 less 1 fault kind the backend cannot perform')
+    >>> _run_kinds(("create", "kill_pod"), ("kill_pod",), frozenset(), [])[1]
+    'of the 2 less the 1 fault kind of --faults'
+    """
+    ran = tuple(k for k in kinds if k not in fault_ops or k in asked)
+    left = len(kinds) - len(ran)
+    if not left:
+        return ran, ""
+    plural = "s" if left > 1 else ""
+    if not asked and not skipped:
+        return ran, f"of the {len(kinds)} less the {left} fault kind{plural} of --faults"
+    return ran, f"of the {len(kinds)} less {left} fault kind{plural} the backend cannot perform"
+
+
+def _run_selected(cfg: ModelConfig, summary: SuiteSummary,
+                  base: Manifests | None, examples: int, seed: int | None, progress: Progress,
+                  min_ops: int, max_ops: int, max_replicas: int, shrink_budget: int,
+                  faults: bool, artifacts_dir: Path, fault_kinds: frozenset[str],
+                  pool_examples: int | None,
+                  prepare: Callable[[Scenario], Scenario],
+                  record: Callable[[Scenario, DifferentialResult], None],
+                  announce: Callable[[int, Scenario], None],
+                  differ: Callable[[Scenario], DifferentialResult]) -> None:
+    """``--selection model``: a model pool, the most teaching scenarios on the cluster."""
+
+    size = pool_examples or POOL_EXAMPLES
+    progress(f"  model pool: {size} generated scenarios on the model first (10-20 s), to pick "
+             f"the {examples} that cover the most for the cluster")
+    pool = build_pool(base, cfg, examples=size, seed=seed, min_ops=min_ops, max_ops=max_ops,
+                      max_replicas=max_replicas, fault_kinds=fault_kinds, faults=faults)
+    chosen = pick(pool.candidates, examples)
+    features = pool.features()
+    picked = frozenset().union(*(c.features for c in chosen)) if chosen else frozenset()
+    summary.selection = (
+        f"model pool of {pool.examples} scenarios ({len(pool.candidates)} distinct, "
+        f"{pool.seconds:.1f}s, seed {pool.seed}"
+        + (", stopped by its time limit: not repeatable" if pool.stopped_by_time else "")
+        + f"); the {len(chosen)} picked (pick {fingerprint(chosen)}) cover {len(picked)} of "
+        f"its {len(features)} features")
+    progress(f"  {summary.selection}"
+             + ("" if seed is not None else f" (--seed {pool.seed} repeats this pick)"))
+    for number, candidate in enumerate(chosen, 1):
+        scenario = prepare(candidate.scenario)
+        announce(number, scenario)
+        result = differ(scenario)
+        if not result.violations:
+            record(scenario, result)
+            continue
+        where = save_failure(artifacts_dir, result, cfg, pool.seed)
+        summary.artifacts = where
+        progress(f"    FAILED: {result.violations[0].describe()}\n    artifacts: {where}")
+        progress(f"  shrinking it (at most {shrink_budget} cluster runs)")
+        shrunk = shrink_failure(scenario, result, budget=shrink_budget, config=cfg,
+                                run=differ,
+                                violations_of=lambda r: r.violations, progress=progress)
+        if shrunk.scenario != scenario:
+            summary.artifacts = save_failure(artifacts_dir, shrunk.result, cfg, pool.seed)
+            progress(f"    shrunk to {len(shrunk.scenario.ops)} ops in {shrunk.runs} runs; "
+                     f"artifacts: {summary.artifacts}")
+        summary.counterexample, summary.violations = shrunk.scenario, shrunk.violations
+        return
+
+
+def _run_plain(cfg: ModelConfig, summary: SuiteSummary,
+               base: Manifests | None, examples: int, seed: int | None,
+               database_dir: Path | None, min_ops: int, max_ops: int, max_replicas: int,
+               shrink_budget: int, faults: bool, artifacts_dir: Path,
+               fault_kinds: frozenset[str], progress: Progress,
+               prepare: Callable[[Scenario], Scenario],
+               record: Callable[[Scenario, DifferentialResult], None],
+               announce: Callable[[int, Scenario], None],
+               differ: Callable[[Scenario], DifferentialResult]) -> None:
+    """``--selection plain``: Hypothesis generates the scenarios and shrinks a failure."""
+
+    failed: list[tuple[Scenario, list[Violation]]] = []
+    runs_after_failure = [0]
+    db = DirectoryBasedExampleDatabase(str(database_dir)) if database_dir else None
+    strategy = scenarios(base=base, max_ops=max_ops, max_replicas=max_replicas,
+                         faults=faults, fault_kinds=fault_kinds).filter(
+        lambda sc: len(sc.ops) >= min_ops + 1).map(cap_min_ready)
+
+    @settings(max_examples=examples, deadline=None, database=db, print_blob=False,
+              verbosity=Verbosity.quiet, suppress_health_check=list(HealthCheck),
+              phases=(Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink))
+    @given(strategy)
+    def prop(scenario: Scenario) -> None:
+        if not failed:  # not while shrinking: the failure found is what gets shrunk
+            scenario = prepare(scenario)
+        known = next((v for sc, v in failed if sc == scenario), None)
+        if failed:
+            runs_after_failure[0] += 1
+            if runs_after_failure[0] > shrink_budget:
+                # Budget spent: keep the smallest failure found so far. A cluster is not
+                # deterministic, so a known failure is answered from memory, not re-run.
+                if known is not None:
+                    raise AssertionError(known[0].describe())
+                return
+        announce(summary.scenarios + len(failed) + 1, scenario)
+        result = differ(scenario)
+        if result.violations:
+            failed.append((scenario, result.violations))
+            where = save_failure(artifacts_dir, result, cfg, seed)
+            summary.artifacts = where
+            progress(f"    FAILED: {result.violations[0].describe()}\n    artifacts: {where}")
+            raise AssertionError(result.violations[0].describe())
+        if known is not None:
+            progress("    (passed this time: the earlier failure depends on timing)")
+            raise AssertionError(known[0].describe())
+        record(scenario, result)
 
     runner = prop if seed is None else hypothesis_seed(seed)(prop)
     try:
@@ -361,17 +497,16 @@ def run_cluster_suite(
         if not failed:
             raise
         summary.counterexample, summary.violations = failed[-1]
-    summary.seconds = time.monotonic() - started
-    summary.crashes = list(cluster.crashes)
-    return summary
+    except KeyboardInterrupt:
+        if failed:  # interrupted while shrinking: the smallest failure so far
+            summary.counterexample, summary.violations = failed[-1]
+        raise
 
 
 def save_failure(root: Path, result: DifferentialResult, config: ModelConfig | None = None,
                  seed: int | None = None) -> Path:
     """Write the files of a failing differential run (:mod:`sts_props.report`): plan.yaml,
     both Histories, explanation.md, the timeline pictures; returns the directory."""
-    from sts_props.plan import Plan
-    from sts_props.report import write_artifacts
 
     header = result.cluster_history.header
     cfg = config or ModelConfig.for_version(str(header.get("k8sVersion") or DEFAULT_VERSION))
@@ -387,8 +522,6 @@ def save_model_failure(root: Path, scenario: Scenario, history: History,
                        decisions: tuple[Interleaving, ...] = ()) -> Path:
     """Write the files of a failing model run; ``decisions`` (the chooser's log) go into the
     plan, so that ``sts-props replay`` takes the same interleaving."""
-    from sts_props.plan import Plan
-    from sts_props.report import write_artifacts
 
     plan = Plan.of(scenario, config, "model", seed, decisions)
     return write_artifacts(root, plan, history, violations)

@@ -8,6 +8,17 @@ import pytest
 
 from sts_props.checks import Violation, check_quiescent, run_quiescent_checks
 from sts_props.history import History
+from sts_props.model import ModelConfig, run_model
+from sts_props.ops import (
+    Create,
+    DeletePod,
+    DeleteSet,
+    HoldScheduling,
+    HoldTerminating,
+    SetRetention,
+    Settle,
+)
+from sts_props.scenario import Manifests, Scenario
 from tests.histories import HOLD, HistoryBuilder
 
 
@@ -219,3 +230,18 @@ def test_q_sto8_claim_refs_follow_retention_policy() -> None:
 
 def test_q_held_pod_annotation_key_is_the_harness_hold() -> None:
     assert HOLD == "sts-props.io/hold"
+
+
+@pytest.mark.parametrize("version", ["v1.35.2", "v1.37.2"])
+def test_q_sto3_leaves_claims_to_the_gc_while_the_set_is_deleted(version: str) -> None:
+    """Found by the state machine on v1.35.2: a Foreground deletion of a set with
+    whenDeleted=Delete, while a finalizer holds an unscheduled pod. The garbage collector deletes
+    the claim (a Pending pod does not protect it, STO-5) while the pod stays Terminating: the
+    controller deleted nothing, so STO-3 does not apply while the set is being deleted."""
+    scenario = Scenario(Manifests.seed(), (
+        Create(), SetRetention("Delete", "Retain"), Settle(), HoldScheduling(), DeletePod(0),
+        HoldTerminating(0), DeleteSet("Foreground"), Settle()))
+    history = run_model(scenario, ModelConfig.for_version(version)).history
+    state = history.state_at(history.events[-1].seq)
+    assert "redis-0" in state["Pod"] and "redis-data-redis-0" not in state["PersistentVolumeClaim"]
+    assert run_quiescent_checks(history) == []

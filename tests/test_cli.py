@@ -120,4 +120,5 @@ def test_a_plan_op_that_cannot_be_applied_is_bad_input(tmp_path: Path) -> None:
     path.write_text(Plan(Scenario(Manifests.seed(), (Create(), RevertTemplate(5)))).dumps())
     line = _one_line_error(_cli("replay", str(path), "--backend", "model",
                                 "--artifacts", str(tmp_path / "artifacts")))
-    assert "revert_template version 5" in line
+    # refused when the plan loads (ops[1] names the op), before the spec editor meets it
+    assert "ops[1] (revert_template): version" in line and "got 5" in line

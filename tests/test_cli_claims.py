@@ -67,19 +67,21 @@ def test_cluster_confirmation_replays_counterexamples_and_samples(
     """With the model standing in for the cluster, every replay must agree with the verdict."""
     from types import SimpleNamespace
 
-    from sts_props import differential
+    from sts_props import claims
     from sts_props.claims import confirm_on_cluster, evaluate_claim
     from sts_props.model import ModelConfig
 
     replayed: list[Scenario] = []
 
-    def model_as_cluster(scenario: Scenario, cluster: object, config: ModelConfig
-                         ) -> SimpleNamespace:
+    def model_as_cluster(scenario: Scenario, cluster: object, config: ModelConfig,
+                         stop_at_divergence: bool = True) -> SimpleNamespace:
+        # a claim is judged on the cluster's whole History: every op runs
+        assert stop_at_divergence is False
         replayed.append(scenario)
         history = run_model(scenario, config).history
         return SimpleNamespace(cluster_history=history, violations=[], seconds=0.0)
 
-    monkeypatch.setattr(differential, "run_differential", model_as_cluster)
+    monkeypatch.setattr(claims, "run_differential", model_as_cluster)
     verdict = evaluate_claim(CLAIMS[2], examples=10, search=80, seed=7)
     assert verdict.samples  # scenarios that kept the claim, kept for the cluster
     replays = confirm_on_cluster(verdict, object(), ModelConfig(), samples=1,

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from sts_props import differential
+from sts_props import explore
 from sts_props.cli import main
 from sts_props.explore import (
     Found,
@@ -100,7 +100,7 @@ def test_replay_stops_at_the_budget(tier: Any, monkeypatch: pytest.MonkeyPatch,
         time.sleep(0.3)
         return Fake(scenario)
 
-    monkeypatch.setattr(differential, "run_differential", fake_run)
+    monkeypatch.setattr(explore, "run_differential", fake_run)
     subset = tier.found[:10]
     result = replay_on_cluster(subset, object(), ModelConfig(), 1.0,
                                ProgressBar(io.StringIO(), tty=False), tmp_path)
@@ -134,7 +134,7 @@ def test_a_scenario_running_past_the_budget_is_cut_off(tier: Any,
             progress(f"op {op.kind}: NOT settled")
         raise AssertionError("the budget should have stopped this scenario")
 
-    monkeypatch.setattr(differential, "run_differential", slow_run)
+    monkeypatch.setattr(explore, "run_differential", slow_run)
     long = next(f for f in tier.found if len(f.scenario.ops) >= 8)
     began = time.monotonic()
     result = replay_on_cluster([long, long], object(), ModelConfig(), 0.5,

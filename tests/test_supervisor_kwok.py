@@ -57,3 +57,35 @@ def test_pods_created_after_a_crash_still_run_and_match_the_model(sts_cluster: C
         Scenario(Manifests.seed(), (Create(), Settle(), Scale(4), Settle())), sts_cluster)
     assert result.ok, result.render()
     assert any(c.startswith("kube-scheduler") for c in sts_cluster.crashes[before:])
+
+
+def test_a_crash_during_a_scenario_fails_it_with_crash_and_the_run_finishes(
+        sts_cluster: Cluster) -> None:
+    """Issue 12: kube-scheduler killed behind the harness's back in the middle of a scenario is
+    a CRASH naming it (SIGKILL leaves no panic: the violation says what the log's last lines
+    were and how it exited), and the supervisor's restart lets every op still run."""
+    assert isinstance(sts_cluster, KwokCluster)
+    killed: list[int] = []
+
+    def kill_after_op_1(line: str) -> None:
+        if line.strip().startswith("op 1:") and not killed:
+            killed.append(_kill(sts_cluster, "kube-scheduler"))
+
+    ops = (Create(), Settle(), Scale(4), Settle())
+    result = run_differential(Scenario(Manifests.seed(), ops), sts_cluster,
+                              progress=kill_after_op_1)
+    assert killed
+    crashes = [v for v in result.violations if v.check == "CRASH"]
+    assert len(crashes) == 1, result.render()
+    message = crashes[0].message
+    assert message.startswith(f"kube-scheduler (pid {killed[0]}) exited by itself: "), message
+    assert "no panic or fatal line in its log, which ends: " in message
+    assert "op 2 " in message or "op 1 " in message
+    # exit status: known when the harness started the process (an earlier restart), else said
+    assert "killed by signal 9 (SIGKILL)" in message or "exit status unknown" in message
+    # the run went on: every op ran and was waited for, and nothing else is wrong
+    assert result.not_run == 0 and result.diverged_at is None
+    assert sum(1 for _ in result.cluster_history.quiescent_points()) == len(ops)
+    assert result.violations == crashes, result.render()
+    crash = next(ev for ev in result.cluster_history.events if ev.type == "crash")
+    assert crash.data["component"] == "kube-scheduler" and crash.data["excerpt"]

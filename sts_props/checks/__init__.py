@@ -1,4 +1,5 @@
-"""Checks over Histories: safety (CHK-1..CHK-9), quiescent state (section 10.3), model vs cluster.
+"""Checks over Histories: safety (CHK-1..CHK-9), quiescent state (section 10.3), model vs cluster,
+and control-plane crashes (``CRASH``, cluster runs only).
 
 Every check reads only a :class:`~sts_props.history.History`, so it runs alike on the model's
 histories, on a cluster's, and offline on a saved ``history.jsonl``. Each returns a list of
@@ -12,7 +13,7 @@ Usage::
         run_safety_checks, run_quiescent_checks, compare_histories,
     )
     history = History.load(Path("runs/42/history.jsonl"))
-    for v in run_safety_checks(history) + run_quiescent_checks(history):
+    for v in run_safety_checks(history) + run_quiescent_checks(history) + check_crashes(history):
         print(v.describe())
     # model vs cluster, paired by quiescent records and op indices:
     for v in compare_histories(model_history, cluster_history):
@@ -40,6 +41,7 @@ from sts_props.checks.compare import (
     quiescent_view,
     revision_symbols,
 )
+from sts_props.checks.crash import check_crashes
 from sts_props.checks.quiescent import QuiescentChecker, check_quiescent, run_quiescent_checks
 from sts_props.checks.safety import (
     SAFETY_CHECKS,
@@ -75,6 +77,7 @@ __all__ = [
     "check_chk7",
     "check_chk8",
     "check_chk9",
+    "check_crashes",
     "check_quiescent",
     "compare_histories",
     "compare_states",

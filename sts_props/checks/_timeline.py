@@ -10,6 +10,22 @@ keeps:
 * one :class:`Context` per record: the StatefulSet as last seen and the **candidate specs** the
   controller may have been acting on at that instant.
 
+Which deletions are the harness's own. An op's result record lists the objects its own writes
+touched (``writes``: uid, resourceVersion ``rv``, verb; see :mod:`sts_props.history`). A pod's
+deletion is the op's when the op deleted that uid at or before the record where the deletion
+started (``rv`` <= the record's, or the record after ``since`` when the call gave no
+resourceVersion): whatever the order in which the op's result, its deletion's record and
+settled quiescent records come. The result may come after the deletion's record (the recorder
+places it at the newest resourceVersion seen when the call returned): the deletion is then
+re-attributed when the result is replayed, before any check judges it (the checks judge a
+History once it is replayed). Any record whose (uid, rv) is one of an op's writes is that op's
+(:meth:`Timeline.written_by`: the status changes of fail_pod, hold_not_ready, flap_readiness).
+
+Ops without ``writes`` (saved histories from before, and an op whose result is not replayed
+yet) fall back on timing: the first deletion of a targeted ordinal after the op's invoke and
+before the next settled quiescent record is the op's; once the op's result arrives, its
+``writes`` confirm or undo that guess.
+
 Candidate specs. The controller acts on a cached copy of the set. The last status it wrote
 carries ``observedGeneration`` = og, and its cache never goes backwards, so after that status
 record every controller action was based on a generation in ``[og, generation]``; before the
@@ -247,6 +263,10 @@ class Life:
     gone_seq: int | None = None
     cause: str = ""
     cause_seq: int | None = None
+    #: resourceVersion of the record where the deletion started (None: none recorded)
+    deletion_rv: int | None = None
+    #: the cause had no op been involved (an op's ``writes`` may later undo a timing guess)
+    fallback_cause: str = ""
 
     @property
     def first(self) -> Obs:
@@ -363,6 +383,8 @@ class Timeline:
         self.fault_seqs: list[int] = []
         self.template_op_seqs: list[int] = []
         self.op_invokes: dict[int, Event] = {}
+        #: (uid, rv) of every write an op's result record lists -> the op's index
+        self.op_writes: dict[tuple[str, int], int] = {}
         self.set_records: list[tuple[int, str, Snapshot]] = []  # (seq, uid, snapshot)
         #: seq of the pods of the set created (ADDED with its controller ref), in order
         self.creation_seqs: list[int] = []
@@ -411,6 +433,24 @@ class Timeline:
 
     def pod_lives(self, ordinal: int) -> list[Life]:
         return self._pods_by_ordinal.get(ordinal, [])
+
+    def written_by(self, seq: int) -> int | None:
+        """The index of the op whose own write record ``seq`` is (its uid and resourceVersion
+        are among the op's ``writes``), or None.
+
+        >>> from sts_props.history import History
+        >>> h = History.new(backend="kwok", set_name="web")
+        >>> _ = h.op("invoke", 0, {"op": "fail_pod", "ordinal": 0})
+        >>> _ = h.object("MODIFIED", "Pod", "web-0", 7, {"metadata": {"uid": "u"}})
+        >>> _ = h.op("ok", 0, {"op": "fail_pod", "ordinal": 0}, writes=[
+        ...     {"kind": "Pod", "name": "web-0", "uid": "u", "rv": 7, "verb": "status"}])
+        >>> Timeline(h).written_by(2), Timeline(h).written_by(1)
+        (0, None)
+        """
+        ev = self.by_seq.get(seq)
+        if ev is None or ev.type != "object":
+            return None
+        return self.op_writes.get((uid(ev.obj), as_int(ev.data.get("rv"), -1)))
 
     def latest_pod(self, ordinal: int, before_seq: int) -> Life | None:
         """The newest incarnation of ``<set>-<ordinal>`` first seen before ``before_seq``."""
@@ -533,15 +573,57 @@ class Timeline:
             return FOREIGN, None
         if ctx.set_deleting:
             return SET_DELETION, r.delete_set_pending
+        op = self._deleting_op(life)
+        if op is not None:
+            return BY_OP, op
         if prev is not None and deleted_by_node(ob.obj) and not deleted_by_node(prev.obj) \
                 and as_dict(prev.obj.get("metadata")).get("deletionTimestamp") is None:
             return NODE, None
+        life.fallback_cause = FAILED if is_finished(ob.obj) or (
+            prev is not None and is_finished(prev.obj)) else CONTROLLER
         if life.ordinal is not None and r.pending.get(life.ordinal):
-            _index, seq = r.pending[life.ordinal].pop(0)
+            # timing: an op whose result (with its writes) has not been replayed, or has none
+            index, seq = r.pending[life.ordinal].pop(0)
+            r.guessed.setdefault(index, []).append(life)
             return BY_OP, seq
-        if is_finished(ob.obj) or (prev is not None and is_finished(prev.obj)):
-            return FAILED, None
-        return CONTROLLER, None
+        return life.fallback_cause, None
+
+    def _deleting_op(self, life: Life) -> int | None:
+        """Invoke seq of the op whose own writes deleted ``life`` (see the module docstring)."""
+        for _index, seq, rv, since in self._replay.op_deletes.get(life.uid, ()):
+            if _started_by(life.deletion_rv, rv, since):
+                return seq
+        return None
+
+    def _op_writes(self, ev: Event, index: int, writes: list[Any]) -> None:
+        """An op's result with its ``writes``: its identity replaces the timing guess."""
+        r = self._replay
+        invoke = self.op_invokes.get(index)
+        seq = invoke.seq if invoke is not None else ev.seq
+        for queue in r.pending.values():
+            queue[:] = [(i, s) for i, s in queue if i != index]
+        deleted: set[str] = set()
+        for w in writes:
+            w = as_dict(w)
+            wuid, rv = str(w.get("uid") or ""), w.get("rv")
+            if not wuid:
+                continue
+            if isinstance(rv, int):
+                self.op_writes[(wuid, rv)] = index
+            if w.get("verb") == "delete":
+                since = as_int(w.get("since"), -1)
+                r.op_deletes.setdefault(wuid, []).append(
+                    (index, seq, rv if isinstance(rv, int) else None, since))
+                deleted.add(wuid)
+        for life in r.guessed.pop(index, []):  # confirmed, or wrong: not a uid it deleted
+            op = self._deleting_op(life)
+            life.cause, life.cause_seq = (BY_OP, op) if op is not None else (
+                life.fallback_cause, None)
+        for wuid in deleted:  # its deletion came before the result: attribute it now
+            for life in r.pods_by_uid.get(wuid, ()):
+                if life.deletion_seq is not None and life.cause in (CONTROLLER, FAILED, NODE) \
+                        and self._deleting_op(life) is not None:
+                    life.cause, life.cause_seq = BY_OP, self._deleting_op(life)
 
     def _replay_one(self, ev: Event) -> None:
         r = self._replay
@@ -563,12 +645,16 @@ class Timeline:
                 if kind in TEMPLATE_OPS:
                     self.template_op_seqs.append(ev.seq)
                     r.window, r.window_seq = r.window + 1, ev.seq
-            elif ev.phase == "fail":
-                # A rejected op changed nothing: forget what it was expected to cause.
-                for queue in r.pending.values():
-                    queue[:] = [(i, s) for i, s in queue if i != index]
-                if r.delete_set_pending == index:
-                    r.delete_set_pending = None
+            else:
+                if ev.phase == "fail":
+                    # A rejected op changed nothing: forget what it was expected to cause.
+                    for queue in r.pending.values():
+                        queue[:] = [(i, s) for i, s in queue if i != index]
+                    if r.delete_set_pending == index:
+                        r.delete_set_pending = None
+                writes = ev.data.get("writes")
+                if isinstance(writes, list):
+                    self._op_writes(ev, index, writes)
             self._push(ev.seq)
         elif ev.type == "quiescent":
             if ev.data.get("settled"):
@@ -621,6 +707,8 @@ class Timeline:
         started = False
         if life.deletion_seq is None and (ev.action == "DELETED" or is_terminating(obj)):
             life.deletion_seq = ev.seq
+            rv = ev.data.get("rv")
+            life.deletion_rv = rv if isinstance(rv, int) and not isinstance(rv, bool) else None
             started = True
             if is_pod:
                 life.cause, life.cause_seq = self._cause_of(life, ob, prev)
@@ -635,12 +723,31 @@ class Timeline:
         life = Life(key, ev.kind, ev.name, uid(ev.obj), ordinal)
         if is_pod:
             self.pods.append(life)
+            if life.uid:
+                self._replay.pods_by_uid.setdefault(life.uid, []).append(life)
             if ordinal is not None:
                 self._pods_by_ordinal.setdefault(ordinal, []).append(life)
         else:
             self.pvcs.append(life)
             self._pvcs_by_name.setdefault(ev.name, []).append(life)
         return life
+
+
+def _started_by(deletion_rv: int | None, rv: int | None, since: int) -> bool:
+    """Did a delete with resourceVersion ``rv`` (or, with none, made after ``since``) start the
+    deletion first recorded at ``deletion_rv``? A delete that found the pod terminating
+    already came after that record and did not; an unknown record rv cannot be compared.
+
+    >>> _started_by(12, 12, -1), _started_by(14, 12, -1), _started_by(12, 14, -1)
+    (True, True, False)
+    >>> _started_by(12, None, 10), _started_by(9, None, 10), _started_by(None, 3, -1)
+    (True, False, True)
+    """
+    if deletion_rv is None:
+        return True
+    if rv is not None:
+        return rv <= deletion_rv
+    return deletion_rv > since
 
 
 @dataclass
@@ -650,8 +757,15 @@ class _ReplayState:
     set: _SetState = field(default_factory=lambda: _SetState())
     live_pods: dict[str, Life] = field(default_factory=dict)
     live_pvcs: dict[str, Life] = field(default_factory=dict)
-    #: ordinal -> [(op index, invoke seq)] of delete_pod/fail_pod ops not yet matched
+    #: ordinal -> [(op index, invoke seq)] of delete_pod/fail_pod ops not yet matched, for ops
+    #: whose own writes are not known (yet): attribution by timing
     pending: dict[int, list[tuple[int, int]]] = field(default_factory=dict)
+    #: op index -> pods whose deletion a timing guess gave to that op (until its writes come)
+    guessed: dict[int, list[Life]] = field(default_factory=dict)
+    #: pod uid -> [(op index, invoke seq, rv or None, since)] of the ops' own deletions
+    op_deletes: dict[str, list[tuple[int, int, int | None, int]]] = field(default_factory=dict)
+    #: pod uid -> its incarnations (one, unless a History reuses a uid)
+    pods_by_uid: dict[str, list[Life]] = field(default_factory=dict)
     #: op index of a delete_set in flight
     delete_set_pending: int | None = None
     window: int = 0

@@ -291,6 +291,11 @@ class _Quiescence:
             )
         if o in self.pvc_faults:
             return
+        if self.sts is not None and is_terminating(self.sts):
+            # The set is being deleted (ORD-9): its claims' owner references (whenDeleted=Delete,
+            # STO-8) let the garbage collector delete them while a finalizer still holds a pod,
+            # and an unscheduled pod does not protect its claim (STO-5). Not the controller.
+            return
         for t in spec.templates:
             claim = claim_name(t, self.set_name, o)
             if claim not in self.pvcs:

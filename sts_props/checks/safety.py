@@ -17,9 +17,11 @@ Vocabulary used in the docstrings:
   ownerReference already names the live set's uid (adopted pods are never "created").
 * **controller deletion**: a pod's deletion started (deletionTimestamp appeared, or DELETED
   without a terminating record) while the set was live and not being deleted, the pod was
-  controlled by it, was not Failed/Succeeded, and the deletion was not caused by a
-  ``delete_pod``/``fail_pod`` op targeting that ordinal (the first such deletion after the op's
-  invoke, until the next settled quiescent record, is the op's).
+  controlled by it, was not Failed/Succeeded, and the deletion was not caused by an op: one
+  whose result lists that pod's uid among its own deletions (``writes``), or, for a History
+  without them, a ``delete_pod``/``fail_pod``/... op targeting that ordinal (the first such
+  deletion after the op's invoke, until the next settled quiescent record, is the op's); see
+  :mod:`._timeline`.
 * **candidate specs**: the generations the controller may have been acting on, from the last
   written ``status.observedGeneration`` up to ``metadata.generation``.
 
@@ -809,17 +811,23 @@ class _Part:
         self.cursor = len(items)
         if self.once:
             for item in new:
-                found = self.judge(tl, item)
+                found = self._judge(tl, item)
                 if found:
                     self.kept.append((item, found))
         else:
             kept: list[tuple[Any, list[Violation]]] = []
             for item in [item for item, _ in self.kept] + list(new):
-                found = self.judge(tl, item)
+                found = self._judge(tl, item)
                 if found or _item_seq(item) > settled:
                     kept.append((item, found))
             self.kept = kept
         return [v for _, found in self.kept for v in found]
+
+    def _judge(self, tl: Timeline, item: Any) -> list[Violation]:
+        if self.source == "deletions" and item.life.cause != CONTROLLER:
+            # an op's writes, replayed after the deletion was sorted, showed it was the op's
+            return []
+        return self.judge(tl, item)
 
 
 def _item_seq(item: Step | tuple[Life, Life, int]) -> int:

@@ -21,15 +21,20 @@ them are defined):
 0     all good
 1     the run failed: a property or check failed (the counterexample is printed), the cluster
       disagreed with the model on a claim, a mutant survived, a doctor check found a problem
-2     bad input: a manifest, plan or kubeconfig file, or an option value, that cannot be used;
-      one line on stderr naming the file or option and the rule, never a traceback
+2     bad input: a manifest, plan or kubeconfig file, an option value, or an output path
+      that cannot be used (checked before the run starts); one line on stderr naming the
+      file or option and the rule, never a traceback
 3     no cluster: the backend cannot run here, its cluster could not be built, started or
       reached, the guard refused it, or it failed under the run; one line on stderr, and no
       verdict on any property
-130   interrupted (Ctrl-C); 143: terminated (SIGTERM). Either way after cleaning up
+130   interrupted (Ctrl-C); 143: terminated (SIGTERM). Either way after cleaning up, with a
+      one-line notice and the summary of what finished (``check --junit`` writes it too)
+141   stdout closed by its reader (``sts-props check | head -1``): stopped quietly
 ====  ========================================================================================
 
 Layout: :mod:`~sts_props.cli.app` builds the parser and maps exceptions to exit codes;
+:mod:`~sts_props.cli.arguments` checks every flag value (argparse types) and output path;
+:mod:`~sts_props.cli.guard` turns signals and a closed stdout into exceptions for a run;
 :mod:`~sts_props.cli.options` holds the options several subcommands share; each subcommand is
 one module with ``add_parser(sub) -> None`` and ``run(args) -> int``: ``check``, ``claims``,
 ``explore``, ``mutants``, ``replay``, ``promote``, ``validate``, ``seed``, ``doctor``,

@@ -15,6 +15,7 @@ on stderr, never a traceback, for bad input (2) and for a cluster that could not
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Protocol
@@ -31,8 +32,16 @@ from sts_props.cli import (
     seed,
     validate,
 )
+from sts_props.cli.arguments import HelpFormatter, Parser, package_version
 from sts_props.cli.console import print_error
-from sts_props.cli.exit_codes import EXIT_INTERRUPTED, EXIT_TERMINATED, exit_code_for
+from sts_props.cli.exit_codes import (
+    EXIT_BAD_INPUT,
+    EXIT_INTERRUPTED,
+    EXIT_STDOUT_CLOSED,
+    EXIT_TERMINATED,
+    exit_code_for,
+)
+from sts_props.cli.guard import StdoutClosed, guarded
 from sts_props.cluster.lifecycle import Terminated
 
 if TYPE_CHECKING:
@@ -66,29 +75,69 @@ COMMANDS: dict[str, Command] = {
 
 def build_parser() -> argparse.ArgumentParser:
     """The ``sts-props`` parser with every subcommand."""
-    parser = argparse.ArgumentParser(
+    # typed as the base class: the subcommand modules add plain ArgumentParsers (of this class,
+    # which add_subparsers passes on)
+    parser: argparse.ArgumentParser = Parser(
         prog="sts-props",
-        description="Property-based conformance harness for Kubernetes StatefulSet semantics.")
-    sub = parser.add_subparsers(dest="command", required=True)
+        description="Property-based conformance harness for Kubernetes StatefulSet semantics.",
+        epilog=EPILOG, formatter_class=HelpFormatter)
+    parser.add_argument("--version", action="version",
+                        version=f"%(prog)s {package_version()}",
+                        help="print the version of sts-props and exit")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for command in COMMANDS.values():
         command.add_parser(sub)
     return parser
 
 
+#: the top-level help's epilog: examples, and what the exit codes mean
+EPILOG = """examples:
+  sts-props check --backend model --examples 1000 --manifests ../shared/seed/
+  sts-props check --backend kwok --examples 30
+  sts-props validate ../shared/seed/redis-statefulset-demo.yaml
+  sts-props check --help              # every flag of one command, with its default
+
+exit codes:
+  0  all good                 1  the run failed (a property, a claim on a cluster, ...)
+  2  bad input (one line)     3  no cluster (it cannot run here, start, or be reached)
+  130 interrupted (Ctrl-C)    143 terminated (SIGTERM)   141 stdout closed (| head)"""
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Parse ``argv`` (default: ``sys.argv[1:]``), run the subcommand, return the exit code."""
-    args = build_parser().parse_args(argv)
-    try:
-        return COMMANDS[args.command].run(args)
-    except KeyboardInterrupt as exc:
-        if isinstance(exc, Terminated):
-            print("sts-props: terminated (SIGTERM); cleaned up", file=sys.stderr)
-            return EXIT_TERMINATED
-        print("sts-props: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
-    except Exception as exc:
-        code = exit_code_for(exc)
-        if code is None:
-            raise  # not an error sts-props expects: a bug, with its traceback
-        print_error(exc)
-        return code
+    """Parse ``argv`` (default: ``sys.argv[1:]``), run the subcommand, return the exit code.
+
+    Never a traceback for anything but a bug: a usage error or bad input is one line on stderr
+    and 2, a cluster that cannot be had one line and 3; an interrupt (Ctrl-C, SIGTERM) ends
+    the run after its clean-up with a one-line notice and 130 or 143 (a command reports what
+    finished first); a closed stdout ends it quietly with 141 (:mod:`sts_props.cli.guard`).
+    ``--help`` and ``--version`` return 0.
+    """
+    with guarded():
+        try:
+            try:
+                args = build_parser().parse_args(argv)
+            except SystemExit as exc:  # --help, --version, or a usage error (one line)
+                return exc.code if isinstance(exc.code, int) else EXIT_BAD_INPUT
+            return COMMANDS[args.command].run(args)
+        except StdoutClosed:
+            return EXIT_STDOUT_CLOSED
+        except KeyboardInterrupt as exc:
+            if isinstance(exc, Terminated):
+                print_error_quietly("terminated (SIGTERM); cleaned up")
+                return EXIT_TERMINATED
+            print_error_quietly("interrupted (SIGINT); cleaned up")
+            return EXIT_INTERRUPTED
+        except BrokenPipeError:  # written around the guarded stdout: the same as StdoutClosed
+            return EXIT_STDOUT_CLOSED
+        except Exception as exc:
+            code = exit_code_for(exc)
+            if code is None:
+                raise  # not an error sts-props expects: a bug, with its traceback
+            print_error(exc)
+            return code
+
+
+def print_error_quietly(message: str) -> None:
+    """The one-line notice of an interrupted run (a notice, not an error: no "error:")."""
+    with contextlib.suppress(OSError, ValueError):
+        print(f"sts-props: {message}", file=sys.stderr, flush=True)

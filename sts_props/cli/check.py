@@ -5,12 +5,14 @@ Usage::
     sts-props check --backend model --examples 1000 --manifests ../shared/seed/
     sts-props check --backend kwok --examples 30 --manifests ../shared/seed/ --faults
     sts-props check --backend kubeconfig --kubeconfig /path/to/kubeconfig --junit out.xml
-    sts-props check --backend kwok --examples 30 --patch my-controller-change.diff
 
 On the model every generated scenario is checked (safety, quiescent state); on a cluster each
 runs on the cluster and the model and the two Histories are compared too. With ``--manifests``
-on a cluster the seed scenario runs first. Exit code 0 if every scenario passed, 1 if one failed
-(its counterexample, shrunk, is printed and kept under ``--database`` for a repeat run).
+on a cluster the seed scenario runs first. On a cluster the scenarios are picked from a pool run
+on the model (``--selection model``, :mod:`sts_props.selection`) unless ``--selection plain``
+asks for Hypothesis's generation. Exit code 0 if every scenario passed, 1 if one failed (its
+counterexample, shrunk, is printed and its plan written under ``artifacts/``; plain generation
+also keeps it under ``--database`` for a repeat run).
 """
 
 from __future__ import annotations
@@ -19,12 +21,17 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sts_props.cli.console import say
+from sts_props.cli.arguments import add_command, check_output_dir, check_output_file, path, whole
+from sts_props.cli.console import print_error, say
 from sts_props.cli.exit_codes import UsageError, verdict
+from sts_props.cli.guard import signal_name
 from sts_props.cli.options import (
-    VERSION_HELP,
     add_connection_options,
+    add_image_option,
+    add_manifests_option,
+    add_max_replicas_option,
     add_patch_option,
+    add_seed_option,
     add_version_option,
     model_config,
     patched_controller,
@@ -34,46 +41,68 @@ from sts_props.defaults import BACKENDS
 from sts_props.junit import write_junit
 from sts_props.manifest_files import load_manifests
 from sts_props.model import ModelConfig
+from sts_props.ops import FAULT_OPS
 from sts_props.seed_scenario import run_seed_scenario
-from sts_props.suite import run_cluster_suite, run_model_suite
+from sts_props.suite import SELECTIONS, SuiteSummary, run_cluster_suite, run_model_suite
 
 if TYPE_CHECKING:
     from sts_props.cli.options import Subparsers
 
 __all__ = ["add_parser", "run"]
 
+#: ops per scenario when --max-ops is not given
+MODEL_MAX_OPS, CLUSTER_MAX_OPS = 20, 12
+
 
 def add_parser(sub: Subparsers) -> None:
     """Register ``check``."""
-    check = sub.add_parser("check", help="run the property suite on a backend")
+    check = add_command(sub, "check", "run the property suite on a backend", [
+        "sts-props check --backend model --examples 1000 --manifests ../shared/seed/",
+        "sts-props check --backend model --examples 300 --seed 7 --junit report.xml",
+        "sts-props check --backend kwok --examples 30 --faults",
+        "sts-props check --backend kwok --examples 30 --patch my-controller-change.diff",
+        "sts-props check --backend kubeconfig --kubeconfig kc.yaml --examples 10"])
     check.add_argument("--backend", default="model", choices=list(BACKENDS),
                        help="where scenarios run: the reference model (default); a local "
                             "upstream control plane with kwok nodes started for this run "
                             "(kwok: local processes; kwok-image: the same in a container via "
                             "testcontainers); k3s in testcontainers; or an existing cluster "
                             "from a kubeconfig (e.g. `cluster up`'s)")
-    check.add_argument("--image", default=None,
-                       help="with kwok-image or k3s: the container image (default: kwok-image "
+    add_image_option(check, "with kwok-image or k3s: the container image (default: kwok-image "
                             "builds sts-props/kwok-cluster locally; k3s uses its pinned tag)")
     add_connection_options(check)
-    check.add_argument("--examples", type=int, default=200,
-                       help="number of generated scenarios (default 200)")
-    check.add_argument("--manifests", type=Path, action="append", default=[],
-                       help="a manifest file or directory to use as the base scenario "
-                            "(repeatable; e.g. ../shared/seed/)")
-    add_version_option(check, VERSION_HELP)
-    check.add_argument("--seed", type=int, default=None, help="random seed, for a repeat run")
-    check.add_argument("--max-ops", type=int, default=None,
-                       help="ops per scenario (default 20 on the model, 12 on a cluster)")
-    check.add_argument("--min-ops", type=int, default=8,
-                       help="least ops per scenario on a cluster (default 8)")
-    check.add_argument("--max-replicas", type=int, default=5,
-                       help="largest replicas value generated (default 5)")
-    check.add_argument("--database", type=Path, default=Path(".hypothesis/sts-props"),
-                       help="where failing examples are kept for replay (default "
-                            ".hypothesis/sts-props)")
-    check.add_argument("--junit", type=Path, default=None, metavar="PATH",
-                       help="also write JUnit XML: one testcase per scenario (for CI)")
+    check.add_argument("--examples", type=whole(1), default=200, metavar="N",
+                       help="number of generated scenarios")
+    add_manifests_option(check, "a manifest file or directory to use as the base scenario "
+                                "(repeatable; e.g. ../shared/seed/; default: generated "
+                                "StatefulSets)")
+    add_version_option(check)
+    add_seed_option(check)
+    check.add_argument("--max-ops", type=whole(1), default=None, metavar="N",
+                       help=f"most ops per scenario after the create (default "
+                            f"{MODEL_MAX_OPS} on the model, {CLUSTER_MAX_OPS} on a cluster)")
+    check.add_argument("--min-ops", type=whole(0), default=8, metavar="N",
+                       help="on a cluster: fewest ops per scenario after the create, at most "
+                            "--max-ops")
+    add_max_replicas_option(check)
+    check.add_argument("--database", type=path, default=Path(".hypothesis/sts-props"),
+                       metavar="DIR",
+                       help="where failing examples are kept for a repeat run (created if "
+                            "missing)")
+    check.add_argument("--artifacts", type=path, default=Path("artifacts"), metavar="DIR",
+                       help="where a failing run's files go, in a new directory (created if "
+                            "missing)")
+    check.add_argument("--junit", type=path, default=None, metavar="PATH",
+                       help="also write JUnit XML: one testcase per scenario (for CI; its "
+                            "directory must exist); written for an interrupted run too")
+    check.add_argument("--selection", choices=list(SELECTIONS), default=None,
+                       help="on a cluster backend, how the scenarios are chosen: model "
+                            "(default) runs a pool of generated scenarios on the model first "
+                            "(10-20 s) and runs on the cluster the --examples that add the "
+                            "most not-yet-covered cells, op kinds and corners, a failure "
+                            "shrunk by a reducer (its plan is in the artifacts); plain lets "
+                            "Hypothesis generate them (failures kept under --database). On "
+                            "--backend model scenarios are always generated plainly")
     check.add_argument("--faults", action="store_true",
                        help="mix faults into the scenarios: pod kill/eviction, readiness "
                             "flaps, finalizer holds, node failure, controller and apiserver "
@@ -85,42 +114,79 @@ def add_parser(sub: Subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run the suite; 0 if every scenario passed, 1 if one failed."""
+    """Run the suite; 0 if every scenario passed, 1 if one failed.
+
+    Interrupted (Ctrl-C, SIGTERM), it prints the summary of the scenarios that finished and
+    writes ``--junit`` for them before the interrupt goes on to :func:`~sts_props.cli.app.main`.
+    """
     config = model_config(args)
-    if args.examples < 1:
-        raise UsageError("--examples must be at least 1")
+    cluster_backend = args.backend != "model"
+    if not cluster_backend and args.selection == "model":
+        raise UsageError("--selection model picks cluster scenarios from a model pool; on "
+                         "--backend model every scenario runs on the model already")
+    max_ops = args.max_ops or (CLUSTER_MAX_OPS if cluster_backend else MODEL_MAX_OPS)
+    if cluster_backend and args.min_ops > max_ops:
+        raise UsageError(f"--min-ops {args.min_ops} is more than --max-ops {max_ops}: no "
+                         "scenario could have that many ops")
+    # Every output is checked before the run: a bad path is found now, not after the run.
+    if args.junit is not None:
+        check_output_file(args.junit, "--junit")
+    check_output_dir(args.database, "--database")
+    check_output_dir(args.artifacts, "--artifacts")
     patched_controller(args)  # refuse --patch off kwok (and on the model), or build it first
     base = load_manifests(args.manifests, config) if args.manifests else None
     what = f"on {base.set_name} from {', '.join(map(str, args.manifests))}" if base else ""
-    if args.backend == "model":
-        print(f"sts-props: {args.examples} scenarios on the model ({config.version}) {what}"
-              .rstrip(), flush=True)
-        summary = run_model_suite(
-            base=base, examples=args.examples, config=config, seed=args.seed,
-            progress=say, database_dir=args.database,
-            max_ops=args.max_ops or 20, max_replicas=args.max_replicas,
-            artifacts_dir=Path("artifacts"), fault_kinds=_fault_kinds(args))
-    else:
-        with real_cluster(args) as cluster:
-            if args.backend == "k3s":  # the pinned image decides the version: model that one
-                config = ModelConfig.for_version(cluster.version())
-            if base is not None:
-                print(run_seed_scenario(cluster, base).render(), flush=True)
-            print(f"sts-props: {args.examples} scenarios, model vs {cluster.name} "
-                  f"({cluster.version()}) {what}".rstrip(), flush=True)
-            summary = run_cluster_suite(
-                cluster, base=base, examples=args.examples, config=config, seed=args.seed,
-                progress=say, database_dir=args.database,
-                min_ops=args.min_ops, max_ops=args.max_ops or 12,
-                max_replicas=args.max_replicas, fault_kinds=_fault_kinds(args))
-    print(summary.render(), flush=True)
-    if args.junit is not None:
-        write_junit(args.junit, summary)
-        print(f"junit: {args.junit}", flush=True)
+    summary = SuiteSummary(backend=args.backend)
+    try:
+        if not cluster_backend:
+            print(f"sts-props: {args.examples} scenarios on the model ({config.version}) "
+                  f"{what}".rstrip(), flush=True)
+            run_model_suite(
+                base=base, examples=args.examples, config=config, seed=args.seed,
+                progress=say, database_dir=args.database, max_ops=max_ops,
+                max_replicas=args.max_replicas, artifacts_dir=args.artifacts,
+                fault_kinds=_fault_kinds(args), summary=summary)
+        else:
+            with real_cluster(args) as cluster:
+                if args.backend == "k3s":  # the pinned image decides the version: model it
+                    config = ModelConfig.for_version(cluster.version())
+                if base is not None:
+                    print(run_seed_scenario(cluster, base).render(), flush=True)
+                print(f"sts-props: {args.examples} scenarios, model vs {cluster.name} "
+                      f"({cluster.version()}) {what}".rstrip(), flush=True)
+                run_cluster_suite(
+                    cluster, base=base, examples=args.examples, config=config, seed=args.seed,
+                    progress=say, database_dir=args.database, min_ops=args.min_ops,
+                    max_ops=max_ops, max_replicas=args.max_replicas,
+                    artifacts_dir=args.artifacts, fault_kinds=_fault_kinds(args),
+                    selection=args.selection or "model", summary=summary)
+    except KeyboardInterrupt as stop:
+        # after the cluster's clean-up (the with block has exited): what finished, then stop
+        try:
+            say(f"sts-props: interrupted ({signal_name(stop)}): the summary of the "
+                f"{summary.scenarios} scenarios that finished")
+            _report(args, summary)
+        except KeyboardInterrupt:  # a second Ctrl-C: stop now
+            pass
+        except UsageError as exc:  # the JUnit file could not be written: say so, still stop
+            print_error(exc)
+        raise
+    _report(args, summary)
     return verdict(summary.ok)
 
 
+def _report(args: argparse.Namespace, summary: SuiteSummary) -> None:
+    """The summary, and the JUnit file if asked for."""
+    print(summary.render(), flush=True)
+    if args.junit is not None:
+        try:
+            write_junit(args.junit, summary)
+        except OSError as exc:  # checked before the run; gone or full since
+            raise UsageError(f"--junit {args.junit}: cannot write it: "
+                             f"{exc.strerror or exc}") from None
+        print(f"junit: {args.junit}", flush=True)
+
+
 def _fault_kinds(args: argparse.Namespace) -> frozenset[str]:
-    from sts_props.ops import FAULT_OPS
 
     return frozenset(FAULT_OPS) if args.faults else frozenset()

@@ -25,7 +25,7 @@ This module is the presentation: the verdict table, each verdict's details, the 
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
+import contextlib
 from typing import TYPE_CHECKING, Any
 
 import yaml
@@ -39,7 +39,9 @@ from sts_props.claims import (
     evaluate_claim,
     write_plans,
 )
-from sts_props.cli.exit_codes import EXIT_FAILED, EXIT_OK, UsageError
+from sts_props.cli.arguments import add_command, check_output_dir, path, whole
+from sts_props.cli.exit_codes import EXIT_FAILED, EXIT_OK
+from sts_props.cli.guard import signal_name
 from sts_props.cli.options import add_backend_options, model_config, real_cluster
 from sts_props.manifest_files import load_manifests
 from sts_props.scenario import Manifests, Scenario
@@ -52,43 +54,60 @@ __all__ = ["add_parser", "plan_summary", "plan_yaml", "render_details", "render_
 
 def add_parser(sub: Subparsers) -> None:
     """Register ``claims``."""
-    p = sub.add_parser("claims", help="check the seed's four claims: verdicts and "
-                                      "minimal counterexamples (model, optionally a cluster)")
+    p = add_command(sub, "claims", "check the seed's four claims: verdicts and minimal "
+                                   "counterexamples (model, optionally a cluster)", [
+        "sts-props claims",
+        "sts-props claims --claim 3 --examples 50 --seed 7 --plans plans/",
+        "sts-props claims --backend kwok --manifests ../shared/seed/"])
     add_backend_options(p)
-    p.add_argument("--examples", type=int, default=100,
-                   help="scenarios per claim under its conditions (default 100)")
-    p.add_argument("--search", type=int, default=300,
-                   help="search budget per condition for a counterexample (default 300)")
-    p.add_argument("--claim", type=int, action="append", choices=[c.number for c in CLAIMS],
-                   help="only this claim (repeatable)")
-    p.add_argument("--samples", type=int, default=1,
-                   help="on a cluster: passing scenarios per claim replayed as well (default 1)")
-    p.add_argument("--plans", type=Path, default=None, metavar="DIR",
-                   help="write every counterexample as a full plan file into DIR")
+    p.add_argument("--examples", type=whole(1), default=100, metavar="N",
+                   help="scenarios per claim under its conditions")
+    p.add_argument("--search", type=whole(1), default=300, metavar="N",
+                   help="search budget per condition for a counterexample")
+    p.add_argument("--claim", type=whole(1, len(CLAIMS)), action="append", metavar="N",
+                   help=f"only claim N, 1-{len(CLAIMS)} (repeatable; default: all of them)")
+    p.add_argument("--samples", type=whole(0), default=1, metavar="N",
+                   help="on a cluster: passing scenarios per claim replayed as well")
+    p.add_argument("--plans", type=path, default=None, metavar="DIR",
+                   help="write every counterexample as a full plan file into DIR (created if "
+                        "missing)")
 
 
 def run(args: argparse.Namespace) -> int:
-    """The ``claims`` command (see the module docstring)."""
+    """The ``claims`` command (see the module docstring).
+
+    Interrupted (Ctrl-C, SIGTERM), it prints the verdict table of the claims that finished
+    before the interrupt goes on to :func:`~sts_props.cli.app.main`.
+    """
     config = model_config(args)
-    if args.examples < 1 or args.search < 1 or args.samples < 0:
-        raise UsageError("--examples and --search must be at least 1, --samples at least 0")
+    if args.plans is not None:
+        check_output_dir(args.plans, "--plans")
     base = load_manifests(args.manifests, config) if args.manifests else Manifests.seed()
     chosen: list[SeedClaim] = [c for c in CLAIMS if not args.claim or c.number in args.claim]
     print(f"sts-props: the seed's claims on the model ({config.version}), "
           f"{args.examples} scenarios each, {args.search} per condition", flush=True)
-    verdicts = []
-    for claim in chosen:
-        verdicts.append(evaluate_claim(claim, args.examples, args.search, base, config,
-                                       args.seed))
-        print(f"  claim {claim.number}: {verdicts[-1].status}", flush=True)
-
+    verdicts: list[Verdict] = []
     replays: dict[int, list[Replay]] | None = None
-    if args.backend != "model":
-        replays = {}
-        with real_cluster(args) as cluster:
-            print(f"confirming on {cluster.name} ({cluster.version()})", flush=True)
-            for v in verdicts:
-                replays[v.claim.number] = confirm_on_cluster(v, cluster, config, args.samples)
+    try:
+        for claim in chosen:
+            verdicts.append(evaluate_claim(claim, args.examples, args.search, base, config,
+                                           args.seed))
+            print(f"  claim {claim.number}: {verdicts[-1].status}", flush=True)
+        if args.backend != "model":
+            replays = {}
+            with real_cluster(args) as cluster:
+                print(f"confirming on {cluster.name} ({cluster.version()})", flush=True)
+                for v in verdicts:
+                    replays[v.claim.number] = confirm_on_cluster(v, cluster, config,
+                                                                 args.samples)
+    except KeyboardInterrupt as stop:
+        with contextlib.suppress(KeyboardInterrupt):  # a second Ctrl-C: stop now
+            print(f"sts-props: interrupted ({signal_name(stop)}): the verdicts of the "
+                  f"{len(verdicts)} of {len(chosen)} claims that finished on the model",
+                  flush=True)
+            if verdicts:
+                print(render_table(verdicts, None), flush=True)
+        raise
     print()
     print(render_table(verdicts, replays))
     for v in verdicts:

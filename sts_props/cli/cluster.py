@@ -22,6 +22,7 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from sts_props.cli.arguments import add_command, text
 from sts_props.cli.console import print_error, say
 from sts_props.cli.exit_codes import EXIT_BAD_INPUT, EXIT_OK, UsageError, verdict
 from sts_props.cli.options import add_patch_option, add_version_option, build_patch, model_config
@@ -38,13 +39,19 @@ __all__ = ["add_parser", "run"]
 
 def add_parser(sub: Subparsers) -> None:
     """Register ``cluster``."""
-    cluster = sub.add_parser(
-        "cluster", help="kwok clusters: build the binaries, start one that stays up, stop, list")
+    cluster = add_command(
+        sub, "cluster", "kwok clusters: build the binaries, start one that stays up, stop, list", [
+            "sts-props cluster build --k8s-version v1.37.2",
+            "sts-props cluster build --patch my-controller-change.diff",
+            "sts-props cluster up",
+            "sts-props cluster status",
+            "sts-props cluster down --name sts-props-59b3cc"])
     cluster.add_argument("action", choices=["build", "image", "up", "down", "status"],
                          help="build: the binaries; image: also the local kwok-image container "
                               "image (needs Docker); up/down/status: kwok clusters that stay up")
-    add_version_option(cluster)
-    cluster.add_argument("--name", default=None, help="with down: only this cluster")
+    add_version_option(cluster, "Kubernetes version to build, start or look for")
+    cluster.add_argument("--name", type=text, default=None,
+                         help="with down: only this cluster (default: every one that is up)")
     add_patch_option(cluster)
 
 
@@ -55,12 +62,12 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"--patch goes with build or up, not {args.action}")
     if args.action == "build":
         # The patched build first: a diff that does not apply is refused before any build.
-        path = build_patch(args.patch, args.k8s_version) if args.patch else None
+        patched = build_patch(args.patch, args.k8s_version) if args.patch else None
         bins = build_binaries(args.k8s_version, progress=say)
         print(f"binaries for {args.k8s_version}: {bins.bin_dir}")
-        if path is not None:
+        if patched is not None:
             print(f"patched kube-controller-manager for {args.k8s_version} ({args.patch}): "
-                  f"{path}")
+                  f"{patched}")
         return EXIT_OK
     if args.action == "image":
         tag = prepare_image(args.k8s_version, progress=say)

@@ -14,8 +14,9 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
+from sts_props.cli.arguments import add_command
 from sts_props.cli.exit_codes import verdict
-from sts_props.cli.options import add_version_option, model_config
+from sts_props.cli.options import add_image_option, add_version_option, model_config
 from sts_props.defaults import STARTED_BACKENDS
 from sts_props.doctor import diagnose, render
 
@@ -27,12 +28,14 @@ __all__ = ["add_parser", "run"]
 
 def add_parser(sub: Subparsers) -> None:
     """Register ``doctor``."""
-    doctor = sub.add_parser("doctor", help="can each backend run here? problems with fixes")
+    doctor = add_command(sub, "doctor", "can each backend run here? problems with fixes", [
+        "sts-props doctor",
+        "sts-props doctor --backend kwok-image --backend k3s"])
     doctor.add_argument("--backend", action="append", default=[],
                         choices=list(STARTED_BACKENDS),
                         help="check only this backend (repeatable; default: all)")
-    add_version_option(doctor)
-    doctor.add_argument("--image", default=None, help="the image kwok-image or k3s would use")
+    add_version_option(doctor, "Kubernetes version whose binaries and images are checked")
+    add_image_option(doctor, "the image kwok-image or k3s would use (default: theirs)")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -32,8 +32,8 @@ from sts_props.errors import (
 )
 
 __all__ = ["BAD_INPUT_ERRORS", "EXIT_BAD_INPUT", "EXIT_FAILED", "EXIT_INTERRUPTED",
-           "EXIT_NO_CLUSTER", "EXIT_OK", "EXIT_TERMINATED", "NO_CLUSTER_ERRORS", "UsageError",
-           "exit_code_for", "verdict"]
+           "EXIT_NO_CLUSTER", "EXIT_OK", "EXIT_STDOUT_CLOSED", "EXIT_TERMINATED",
+           "NO_CLUSTER_ERRORS", "UsageError", "exit_code_for", "verdict"]
 
 EXIT_OK = 0
 #: a property or check failed, the cluster disagreed, a mutant survived, doctor found a problem
@@ -46,6 +46,8 @@ EXIT_NO_CLUSTER = 3
 EXIT_INTERRUPTED = 130
 #: SIGTERM, delivered as :class:`~sts_props.cluster.lifecycle.Terminated` (128 + SIGTERM)
 EXIT_TERMINATED = Terminated.exit_code
+#: stdout was closed by its reader (``sts-props check | head -1``): stopped quietly, 128 + SIGPIPE
+EXIT_STDOUT_CLOSED = 141
 
 
 class UsageError(ValueError):

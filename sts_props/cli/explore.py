@@ -14,13 +14,19 @@ are written under ``artifacts/``), 2 bad input, 3 no cluster.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import sys
 import time
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sts_props.cli.exit_codes import UsageError, verdict
+from sts_props.cli.arguments import add_command, check_output_dir, duration, path, whole
+from sts_props.cli.exit_codes import verdict
+from sts_props.cli.guard import signal_name
 from sts_props.cli.options import (
     add_backend_options,
+    add_max_replicas_option,
     add_patch_option,
     model_config,
     patched_controller,
@@ -33,7 +39,6 @@ from sts_props.explore import (
     Found,
     ModelTier,
     ProgressBar,
-    budget_seconds,
     clock,
     explore_model,
     pick_diverse,
@@ -49,31 +54,40 @@ __all__ = ["add_parser", "render_summary", "run"]
 
 def add_parser(sub: Subparsers) -> None:
     """Register ``explore``."""
-    p = sub.add_parser("explore", help="two-tier search: thousands of scenarios on the model "
-                                       "toward interesting states, a diverse subset on a cluster")
+    p = add_command(sub, "explore", "two-tier search: thousands of scenarios on the model "
+                                    "toward interesting states, a diverse subset on a cluster", [
+        "sts-props explore --budget 2m --model-examples 3000 --backend model",
+        "sts-props explore --budget 10m --backend kwok --manifests ../shared/seed/"])
     add_backend_options(p)
-    p.add_argument("--budget", default="10m",
-                   help="wall-time budget for the whole run, e.g. 10m, 90s, 1h (default 10m)")
-    p.add_argument("--model-examples", type=int, default=3000,
-                   help="scenarios tried on the model (default 3000)")
-    p.add_argument("--subset", type=int, default=60,
-                   help="largest diverse subset kept for the cluster (default 60)")
-    p.add_argument("--max-ops", type=int, default=12, help="ops per scenario (default 12)")
-    p.add_argument("--max-replicas", type=int, default=5)
+    p.add_argument("--budget", type=duration, default="10m", metavar="DURATION",
+                   help="wall-time budget for the whole run, e.g. 10m, 90s, 1h")
+    p.add_argument("--model-examples", type=whole(1), default=3000, metavar="N",
+                   help="scenarios tried on the model")
+    p.add_argument("--subset", type=whole(1), default=60, metavar="N",
+                   help="largest diverse subset kept for the cluster")
+    p.add_argument("--max-ops", type=whole(1), default=12, metavar="N",
+                   help="most ops per scenario after the create")
+    add_max_replicas_option(p)
+    p.add_argument("--artifacts", type=path, default=Path("artifacts"), metavar="DIR",
+                   help="on a cluster: where a failing scenario's files go, in a new "
+                        "directory (created if missing)")
     add_patch_option(p)
 
 
 def run(args: argparse.Namespace) -> int:
-    """The ``explore`` command (see the module docstring)."""
+    """The ``explore`` command (see the module docstring).
+
+    Interrupted (Ctrl-C, SIGTERM), it prints what each tier did up to then before the
+    interrupt goes on to :func:`~sts_props.cli.app.main`.
+    """
     config = model_config(args)
-    budget = budget_seconds(args.budget)
-    if args.model_examples < 1 or args.subset < 1:
-        raise UsageError("--model-examples and --subset must be at least 1")
+    budget: float = args.budget
+    check_output_dir(args.artifacts, "--artifacts")  # on the model too: a bad value is bad
     patched_controller(args)  # refuse --patch off kwok, or build it, before the model tier
     base = load_manifests(args.manifests, config) if args.manifests else None
     started = time.monotonic()
     share = budget if args.backend == "model" else budget * MODEL_SHARE
-    bar = ProgressBar()
+    bar = ProgressBar(sys.stdout)  # the guarded stdout, read when called (sts_props.cli.guard)
     print(f"sts-props explore: up to {args.model_examples} scenarios on the model "
           f"({config.version}) in at most {clock(share)}", flush=True)
     every = max(1, args.model_examples // 10)
@@ -82,17 +96,29 @@ def run(args: argparse.Namespace) -> int:
         if n % every == 0 or bar.tty:
             bar.update(n, args.model_examples, time.monotonic() - started, share, "model")
 
-    model = explore_model(base, args.model_examples, config, share, args.seed, args.max_ops,
-                          args.max_replicas, tick)
-    bar.close()
-    subset = pick_diverse(model.found, args.subset)
-    cluster_tier = None
-    if args.backend != "model":
-        with real_cluster(args) as cluster:
-            left = budget - (time.monotonic() - started)
-            print(f"cluster tier: {len(subset)} scenarios, most diverse first, on "
-                  f"{cluster.name} ({cluster.version()}), {clock(left)} left", flush=True)
-            cluster_tier = replay_on_cluster(subset, cluster, config, left, bar)
+    model = ModelTier()
+    subset: list[Found] = []
+    cluster_tier: ClusterTier | None = None
+    try:
+        explore_model(base, args.model_examples, config, share, args.seed, args.max_ops,
+                      args.max_replicas, tick, tier=model)
+        bar.close()
+        subset = pick_diverse(model.found, args.subset)
+        if args.backend != "model":
+            with real_cluster(args) as cluster:
+                left = budget - (time.monotonic() - started)
+                print(f"cluster tier: {len(subset)} scenarios, most diverse first, on "
+                      f"{cluster.name} ({cluster.version()}), {clock(left)} left", flush=True)
+                cluster_tier = ClusterTier()
+                replay_on_cluster(subset, cluster, config, left, bar, args.artifacts,
+                                  tier=cluster_tier)
+    except KeyboardInterrupt as stop:
+        with contextlib.suppress(KeyboardInterrupt):  # a second Ctrl-C: stop now
+            bar.close()
+            print(f"sts-props: interrupted ({signal_name(stop)}): what ran until then",
+                  flush=True)
+            print(render_summary(model, subset, cluster_tier), flush=True)
+        raise
     print(render_summary(model, subset, cluster_tier), flush=True)
     print(f"wall time: {time.monotonic() - started:.0f}s (budget {budget:.0f}s)", flush=True)
     return verdict(cluster_tier is None or not cluster_tier.failures)

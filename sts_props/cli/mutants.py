@@ -6,13 +6,14 @@ Usage::
     sts-props mutants --backend kwok --only scale-down-ascending --budget 8
     sts-props mutants --list                                  # the catalogue, no cluster
     sts-props mutants --controller                            # mutants of the real controller
-    sts-props mutants --controller --only scale-down-ascending --examples 5
+    sts-props mutants --controller --only scale-down-ascending --examples 30
     sts-props mutants --controller --list                     # their catalogue
 
 With ``--controller`` the *controller* is broken instead of the model: each diff of
 ``sts_props/data/controller_mutants`` is built into a kube-controller-manager and run on its own
 kwok cluster with the main job's scenarios until the first violation, after a control (the
-unmodified controller built the same way) that must show none
+unmodified controller built the same way) that must show none; a catch counts once its
+counterexample fails again on the mutant and passes on the control
 (:mod:`sts_props.controller_mutants`). Prints the table and the score; exit 0 if the control is
 clean and every mutant caught, 1 otherwise.
 
@@ -29,14 +30,16 @@ score. Exit codes: 0 every mutant caught, 1 one was not, 2 bad input, 3 no clust
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sts_props import controller_mutants
+from sts_props.cli.arguments import add_command, seconds, text, whole
 from sts_props.cli.console import say
 from sts_props.cli.exit_codes import EXIT_OK, UsageError, verdict
 from sts_props.cli.options import (
     add_connection_options,
+    add_manifests_option,
+    add_seed_option,
     add_version_option,
     model_config,
     real_cluster,
@@ -57,33 +60,41 @@ CONTROLLER_OP_TIMEOUT = controller_mutants.DEFAULT_OP_TIMEOUT
 
 def add_parser(sub: Subparsers) -> None:
     """Register ``mutants``."""
-    p = sub.add_parser("mutants", help="mutation testing: is each broken model variant caught "
-                                       "by a differential run against a real cluster?")
-    p.add_argument("--backend", default="kwok", choices=["kwok", "kubeconfig"])
+    p = add_command(sub, "mutants", "mutation testing: is each broken model variant caught by "
+                                    "a differential run against a real cluster?", [
+        "sts-props mutants --list",
+        "sts-props mutants --backend kwok",
+        "sts-props mutants --backend kwok --only scale-down-ascending --budget 8 --seed 3",
+        "sts-props mutants --controller --list",
+        "sts-props mutants --controller --only scale-down-ascending --examples 30"])
+    p.add_argument("--backend", default="kwok", choices=["kwok", "kubeconfig"],
+                   help="the cluster: a kwok cluster started for this run, or an existing one "
+                        "from a kubeconfig")
     add_connection_options(p)
     add_version_option(p)
-    p.add_argument("--only", action="append", default=[], metavar="NAME",
-                   help="run only this mutant (repeatable)")
-    p.add_argument("--budget", type=int, default=None,
-                   help="cluster runs spent on shrinking each counterexample (default 6; "
-                        "2 with --controller)")
-    p.add_argument("--examples", type=int, default=10,
-                   help="scenarios tried per mutant before it counts as survived (default 10)")
-    p.add_argument("--op-timeout", type=float, default=None,
+    p.add_argument("--only", type=text, action="append", default=[], metavar="NAME",
+                   help="run only this mutant (repeatable; default: every mutant; names: "
+                        "--list)")
+    p.add_argument("--budget", type=whole(0), default=None, metavar="N",
+                   help="cluster runs spent on shrinking each counterexample (default 6; 2 with "
+                        "--controller)")
+    p.add_argument("--examples", type=whole(1), default=10, metavar="N",
+                   help="scenarios tried per mutant before it counts as survived")
+    p.add_argument("--op-timeout", type=seconds, default=None, metavar="SECONDS",
                    help=f"seconds the cluster may take per op (default {MUTANT_OP_TIMEOUT:.0f}; "
                         f"{CONTROLLER_OP_TIMEOUT:.0f} with --controller)")
-    p.add_argument("--seed", type=int, default=None, help="random seed, for a repeat run")
+    add_seed_option(p)
     p.add_argument("--no-control", action="store_true",
                    help="skip the control run of the unmutated model on each counterexample "
-                        "(with --controller: the control run and the control replays)")
+                        "(with --controller: the control run and the replays that confirm a "
+                        "catch)")
     p.add_argument("--list", action="store_true", help="print the catalogue and exit")
     p.add_argument("--controller", action="store_true",
                    help="mutants of the real StatefulSet controller (patched builds of "
                         "kube-controller-manager, each on its own kwok cluster) instead of the "
-                        "model's; --budget is then the shrink budget (default 2)")
-    p.add_argument("--manifests", type=Path, action="append", default=[],
-                   help="with --controller: base manifests of the scenarios (default: the "
-                        "seed's Redis StatefulSet)")
+                        "model's")
+    add_manifests_option(p, "with --controller: base manifests of the scenarios (default: the "
+                            "seed's Redis StatefulSet)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -91,19 +102,17 @@ def run(args: argparse.Namespace) -> int:
     config = model_config(args)
     if args.controller:
         return _run_controller(args, config)
-    if args.list:
-        print(render_catalogue())
-        return EXIT_OK
-    try:
+    try:  # a bad name is refused with --list too: every value given is checked
         names = [by_name(n).name for n in args.only] or list(MUTANT_NAMES)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    budget = 6 if args.budget is None else args.budget
-    if budget < 0 or args.examples < 1:
-        raise UsageError("need --budget >= 0 and --examples >= 1")
+    if args.list:
+        print(render_catalogue())
+        return EXIT_OK
     with real_cluster(args) as cluster:
         report = run_mutation_suite(
-            cluster, names, progress=say, examples=args.examples, budget=budget,
+            cluster, names, progress=say, examples=args.examples,
+            budget=6 if args.budget is None else args.budget,
             op_timeout=args.op_timeout or MUTANT_OP_TIMEOUT, seed=args.seed,
             control=not args.no_control, config=config)
     print(report.render(), flush=True)
@@ -112,24 +121,23 @@ def run(args: argparse.Namespace) -> int:
 
 def _run_controller(args: argparse.Namespace, config: ModelConfig) -> int:
     """``mutants --controller``: 0 if the control is clean and every mutant caught."""
+    try:  # a bad name is refused with --list too
+        names = [controller_mutants.by_name(n).name for n in args.only]
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
     if args.list:
         print(render_controller_catalogue())
         return EXIT_OK
     if args.backend != "kwok":
         raise UsageError("--controller runs on kwok clusters of its own: drop --backend "
                          f"{args.backend}")
-    try:
-        names = [controller_mutants.by_name(n).name for n in args.only]
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
-    budget = controller_mutants.DEFAULT_SHRINK_BUDGET if args.budget is None else args.budget
-    if budget < 0 or args.examples < 1:
-        raise UsageError("need --budget >= 0 and --examples >= 1")
     base = load_manifests(args.manifests, config) if args.manifests else None
     report = controller_mutants.run_controller_mutants(
         names, version=config.version, examples=args.examples, seed=args.seed, base=base,
-        control=not args.no_control, confirm_runs=0 if args.no_control else
-        controller_mutants.DEFAULT_CONFIRM_RUNS, shrink_budget=budget,
+        control=not args.no_control,
+        confirm_runs=0 if args.no_control else controller_mutants.DEFAULT_CONFIRM_RUNS,
+        shrink_budget=(controller_mutants.DEFAULT_SHRINK_BUDGET if args.budget is None
+                       else args.budget),
         op_timeout=args.op_timeout or controller_mutants.DEFAULT_OP_TIMEOUT, progress=say)
     print(report.render(), flush=True)
     caught, total = report.score

@@ -25,6 +25,7 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeAlias
 
+from sts_props.cli.arguments import k8s_version, path, text, whole
 from sts_props.cli.console import say
 from sts_props.cli.exit_codes import UsageError
 from sts_props.cluster.backends import make_cluster
@@ -39,18 +40,26 @@ if TYPE_CHECKING:
     #: what ``ArgumentParser.add_subparsers()`` returns: each subcommand adds its parser to it
     Subparsers: TypeAlias = argparse._SubParsersAction[argparse.ArgumentParser]
 
-__all__ = ["VERSION_HELP", "add_backend_options", "add_connection_options", "add_patch_option",
+__all__ = ["MAX_REPLICAS_LIMIT", "VERSION_HELP", "add_backend_options",
+           "add_connection_options", "add_image_option", "add_manifests_option",
+           "add_max_replicas_option", "add_patch_option", "add_seed_option",
            "add_version_option", "build_patch", "model_config", "patched_controller",
            "real_cluster"]
 
-VERSION_HELP = f"Kubernetes version to model and run (default {DEFAULT_VERSION})"
+VERSION_HELP = "Kubernetes version to model and run"
+
+#: the largest ``--max-replicas``: the model simulates every pod, and 100 replicas already
+#: cost about a second per generated scenario (5 cost a few ms)
+MAX_REPLICAS_LIMIT = 100
 
 
 def add_connection_options(parser: argparse.ArgumentParser) -> None:
     """``--kubeconfig``, ``--context`` and ``--allow-existing-cluster`` (backend kubeconfig)."""
-    parser.add_argument("--kubeconfig", type=Path, default=None,
+    parser.add_argument("--kubeconfig", type=path, default=None, metavar="PATH",
                         help="with --backend kubeconfig (default: $KUBECONFIG or ~/.kube/config)")
-    parser.add_argument("--context", default=None, help="with --backend kubeconfig")
+    parser.add_argument("--context", type=text, default=None,
+                        help="with --backend kubeconfig: the context to use (default: the "
+                             "kubeconfig's current context)")
     # The guard against clusters sts-props did not create is lifted only on request, and then
     # the run still touches nothing but the namespaces it creates and labels.
     parser.add_argument("--allow-existing-cluster", action="store_true",
@@ -58,9 +67,37 @@ def add_connection_options(parser: argparse.ArgumentParser) -> None:
                              "create, touching only namespaces it creates and labels")
 
 
-def add_version_option(parser: argparse.ArgumentParser, help: str | None = None) -> None:
-    """``--k8s-version`` (default :data:`~sts_props.defaults.DEFAULT_VERSION`)."""
-    parser.add_argument("--k8s-version", default=DEFAULT_VERSION, help=help)
+def add_version_option(parser: argparse.ArgumentParser, help: str = VERSION_HELP) -> None:
+    """``--k8s-version`` (default :data:`~sts_props.defaults.DEFAULT_VERSION`), checked when
+    parsed: a version the model has no configuration for is a usage error."""
+    parser.add_argument("--k8s-version", type=k8s_version, default=DEFAULT_VERSION,
+                        metavar="VERSION", help=help)
+
+
+def add_image_option(parser: argparse.ArgumentParser, help: str) -> None:
+    """``--image`` for the container backends."""
+    parser.add_argument("--image", type=text, default=None, help=help)
+
+
+def add_manifests_option(parser: argparse.ArgumentParser, help: str) -> None:
+    """``--manifests PATH`` (repeatable): manifest files or directories."""
+    parser.add_argument("--manifests", type=path, action="append", default=[], metavar="PATH",
+                        help=help)
+
+
+def add_seed_option(parser: argparse.ArgumentParser) -> None:
+    """``--seed N``: Hypothesis's random seed, for a repeat run."""
+    parser.add_argument("--seed", type=whole(0), default=None, metavar="N",
+                        help="random seed (a whole number >= 0), for a repeat run (default: a "
+                             "new one each run)")
+
+
+def add_max_replicas_option(parser: argparse.ArgumentParser) -> None:
+    """``--max-replicas`` (0 .. :data:`MAX_REPLICAS_LIMIT`)."""
+    parser.add_argument("--max-replicas", type=whole(0, MAX_REPLICAS_LIMIT), default=5,
+                        metavar="N",
+                        help=f"largest replicas value generated (0-{MAX_REPLICAS_LIMIT}: the "
+                             "model simulates every pod)")
 
 
 def add_backend_options(parser: argparse.ArgumentParser) -> None:
@@ -70,35 +107,34 @@ def add_backend_options(parser: argparse.ArgumentParser) -> None:
                         help="model only (default), or also run on a cluster started for this "
                              "run (kwok, kwok-image, k3s) or an existing one from a kubeconfig")
     add_connection_options(parser)
-    add_version_option(parser, VERSION_HELP)
-    parser.add_argument("--manifests", type=Path, action="append", default=[],
-                        help="base manifests (file or directory, repeatable; default: the "
-                             "seed's Redis StatefulSet)")
-    parser.add_argument("--seed", type=int, default=None, help="random seed, for a repeat run")
+    add_version_option(parser)
+    add_manifests_option(parser, "base manifests (file or directory, repeatable; default: the "
+                                 "seed's Redis StatefulSet)")
+    add_seed_option(parser)
 
 
 def add_patch_option(parser: argparse.ArgumentParser) -> None:
     """``--patch FILE.diff``: run a kube-controller-manager built from that diff (kwok only)."""
-    parser.add_argument("--patch", type=Path, default=None, metavar="FILE.diff",
+    parser.add_argument("--patch", type=path, default=None, metavar="FILE.diff",
                         help="with --backend kwok: run a kube-controller-manager built from "
                              "k8s.io/kubernetes with this unified diff applied (paths from the "
                              "repository root, a/ b/ prefixes as git writes them; built once, "
                              "cached by the diff's hash)")
 
 
-def build_patch(path: Path, version: str) -> Path:
-    """Build (or find cached) the controller of the diff file ``path``; its path.
+def build_patch(patch: Path, version: str) -> Path:
+    """Build (or find cached) the controller of the diff file ``patch``; its path.
 
     A file that cannot be read, or a diff that does not apply, is bad input (one line).
     """
     try:
-        text = path.read_text(encoding="utf-8")
+        diff_text = patch.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"--patch {path}: cannot read it: {exc}") from None
+        raise UsageError(f"--patch {patch}: cannot read it: {exc}") from None
     try:
-        return build_patched_controller(version, text, progress=say)
+        return build_patched_controller(version, diff_text, progress=say)
     except PatchError as exc:
-        raise PatchError(f"--patch {path}: {exc}") from None
+        raise PatchError(f"--patch {patch}: {exc}") from None
 
 
 def patched_controller(args: argparse.Namespace, backend: str | None = None,

@@ -19,9 +19,11 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from sts_props.cli.arguments import add_command, check_output_dir, path, text
 from sts_props.cli.exit_codes import EXIT_OK
 from sts_props.errors import PlanError
 from sts_props.plan import Plan
+from sts_props.replay import check_promotable
 
 if TYPE_CHECKING:
     from sts_props.cli.options import Subparsers
@@ -34,20 +36,24 @@ _NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
 
 def add_parser(sub: Subparsers) -> None:
     """Register ``promote``."""
-    promote = sub.add_parser("promote", help="copy a plan into the regression suite")
-    promote.add_argument("plan", type=Path, help="a plan.yaml")
-    promote.add_argument("--name", default=None,
+    promote = add_command(sub, "promote", "copy a plan into the regression suite", [
+        "sts-props promote artifacts/20260101-120000-ab12/plan.yaml --name parallel-rollout",
+        "sts-props promote plan.yaml --name livelock --tag \"should perform rolling updates\""])
+    promote.add_argument("plan", type=path, help="a plan.yaml")
+    promote.add_argument("--name", type=text, default=None,
                          help="file and plan name: lowercase letters, digits and dashes "
                               "(default: the plan's name)")
-    promote.add_argument("--tag", default=None, metavar="UPSTREAM_TEST",
-                         help="the upstream e2e test it generalises (its It(...) text)")
-    promote.add_argument("--into", type=Path, default=REGRESSIONS_DIR,
-                         help=f"the regression directory (default {REGRESSIONS_DIR})")
+    promote.add_argument("--tag", type=text, default=None, metavar="UPSTREAM_TEST",
+                         help="the upstream e2e test it generalises (its It(...) text; "
+                              "default: the plan's own, if any)")
+    promote.add_argument("--into", type=path, default=REGRESSIONS_DIR, metavar="DIR",
+                         help="the regression directory (it must exist)")
 
 
 def run(args: argparse.Namespace) -> int:
     """Promote the plan; every refusal is a PlanError (exit 2)."""
     plan = Plan.load(args.plan)
+    check_promotable(plan, str(args.plan))
     name = args.name or plan.name
     if not name:
         raise PlanError(f"{args.plan}: the plan has no name; give one with --name")
@@ -57,6 +63,7 @@ def run(args: argparse.Namespace) -> int:
     if not args.into.is_dir():
         raise PlanError(f"{args.into}: not a directory (run from the repository root, or "
                         "give --into)")
+    check_output_dir(args.into, "--into")  # writable: checked before anything is written
     target = args.into / f"{name}.yaml"
     if target.exists():
         raise PlanError(f"{target}: already exists; promote refuses to overwrite a "

@@ -16,12 +16,15 @@ had, exit code 3.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from sts_props.cli.arguments import add_command, check_output_dir, path
 from sts_props.cli.console import say
 from sts_props.cli.exit_codes import EXIT_FAILED, EXIT_OK
+from sts_props.cli.guard import signal_name
 from sts_props.cli.options import add_connection_options, add_patch_option, patched_controller
 from sts_props.cluster.backends import make_cluster
 from sts_props.cluster.kwok import KwokCluster
@@ -39,29 +42,40 @@ __all__ = ["add_parser", "run"]
 
 def add_parser(sub: Subparsers) -> None:
     """Register ``replay``."""
-    replay = sub.add_parser("replay", help="run a plan file again (e.g. an artifacts/ plan)")
-    replay.add_argument("plan", type=Path, help="a plan.yaml")
+    replay = add_command(sub, "replay", "run a plan file again (e.g. an artifacts/ plan)", [
+        "sts-props replay artifacts/20260101-120000-ab12/plan.yaml",
+        "sts-props replay plan.yaml --backend model --artifacts /tmp/replays",
+        "sts-props replay plan.yaml --backend kubeconfig --kubeconfig kc.yaml"])
+    replay.add_argument("plan", type=path, help="a plan.yaml (as written under artifacts/)")
     replay.add_argument("--backend", default=None, choices=list(BACKENDS),
                         help="where to run it (default: the backend recorded in the plan); "
                              "kwok and kubeconfig also run the model and compare")
     add_connection_options(replay)
-    replay.add_argument("--artifacts", type=Path, default=Path("artifacts"),
-                        help="where a failing run's files go (default artifacts/)")
+    replay.add_argument("--artifacts", type=path, default=Path("artifacts"), metavar="DIR",
+                        help="where a failing run's files go, in a new directory (created if "
+                             "missing)")
     add_patch_option(replay)
 
 
 def run(args: argparse.Namespace) -> int:
     """Replay the plan (it carries its own Kubernetes version); 0 passed, 1 failed."""
     plan = Plan.load(args.plan)
+    check_output_dir(args.artifacts, "--artifacts")
     backend = args.backend or plan.backend
     controller = patched_controller(args, backend, plan.k8s_version)
     print(f"sts-props: replaying {args.plan} ({len(plan.ops)} ops, Kubernetes "
           f"{plan.k8s_version}) on {backend}", flush=True)
-    if backend == "model":
-        result = run_plan_on_model(plan)
-    else:
-        with _cluster(args, plan, backend, controller) as cluster:
-            result = run_plan_on_cluster(plan, cluster)
+    try:
+        if backend == "model":
+            result = run_plan_on_model(plan)
+        else:
+            with _cluster(args, plan, backend, controller) as cluster:
+                result = run_plan_on_cluster(plan, cluster)
+    except KeyboardInterrupt as stop:
+        with contextlib.suppress(KeyboardInterrupt):
+            say(f"sts-props: interrupted ({signal_name(stop)}) before the replay finished: "
+                "no verdict")
+        raise
     return _report(result, dataclasses.replace(plan, backend=backend), args.artifacts)
 
 

@@ -12,11 +12,17 @@ step with what the cluster did. Exit code 0 if every step behaved as the tutoria
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 from typing import TYPE_CHECKING
 
+from sts_props.cli.arguments import add_command
 from sts_props.cli.exit_codes import verdict
-from sts_props.cli.options import add_version_option, model_config, real_cluster
+from sts_props.cli.options import (
+    add_image_option,
+    add_manifests_option,
+    add_version_option,
+    model_config,
+    real_cluster,
+)
 from sts_props.defaults import STARTED_BACKENDS
 from sts_props.manifest_files import load_manifests
 from sts_props.scenario import Manifests
@@ -30,10 +36,15 @@ __all__ = ["add_parser", "run"]
 
 def add_parser(sub: Subparsers) -> None:
     """Register ``seed``."""
-    seed = sub.add_parser("seed", help="run the seed scenario end to end on a real cluster")
-    seed.add_argument("--backend", default="kwok", choices=list(STARTED_BACKENDS))
-    seed.add_argument("--image", default=None, help="with kwok-image or k3s")
-    seed.add_argument("--manifests", type=Path, action="append", default=[])
+    seed = add_command(sub, "seed", "run the seed scenario end to end on a real cluster", [
+        "sts-props seed",
+        "sts-props seed --backend k3s --manifests ../shared/seed/"])
+    seed.add_argument("--backend", default="kwok", choices=list(STARTED_BACKENDS),
+                      help="the cluster started for this run")
+    add_image_option(seed, "with kwok-image or k3s: the container image (default: kwok-image "
+                           "builds sts-props/kwok-cluster locally; k3s uses its pinned tag)")
+    add_manifests_option(seed, "the tutorial's manifest files or directory (repeatable; "
+                               "default: the seed's Redis StatefulSet as shipped)")
     add_version_option(seed)
 
 

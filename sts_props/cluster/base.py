@@ -14,8 +14,8 @@ written once. The backends live in packages of their own (``sts_props.cluster.kw
 ...     def kubeconfig(self): return Path("/nonexistent")
 >>> Dummy().capabilities.real_containers
 False
->>> Dummy().supervise(), Dummy().crashes
-([], ())
+>>> Dummy().supervise(), Dummy().crashes, Dummy().crash_log
+([], (), ())
 >>> Dummy.diagnose("v1.37.2")
 []
 >>> Dummy().fail_node(None, "node-0", "ns")
@@ -27,8 +27,9 @@ sts_props.errors.ClusterError: the dummy backend cannot fail a node
 from __future__ import annotations
 
 import abc
+import contextlib
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,7 @@ from typing import Any
 # defined once in sts_props.errors; re-exported here, where the backends have always found them
 from sts_props.errors import BackendUnavailable as BackendUnavailable
 from sts_props.errors import ClusterError as ClusterError
+from sts_props.ops import FAULT_OPS
 
 #: Label on every namespace (and StorageClass) the harness creates; the guard relies on it.
 CREATED_BY_LABEL = "app.kubernetes.io/created-by"
@@ -67,7 +69,6 @@ class Capabilities:
         >>> Capabilities(faults=frozenset({"kill_pod"})).missing_faults()[:2]
         ['allow_pod_writes', 'deny_pod_writes']
         """
-        from sts_props.ops import FAULT_OPS
 
         return sorted(set(FAULT_OPS) - self.faults)
 
@@ -91,6 +92,83 @@ class Finding:
         return head if self.ok else f"{head}\n       fix: {self.fix}"
 
 
+#: the control-plane components whose exit by themselves is a ``CRASH`` (issue 12)
+CONTROL_PLANE = ("kube-apiserver", "kube-controller-manager", "kube-scheduler")
+#: :attr:`Crash.cause` values: what the component's log says it died of
+PANIC, FATAL, LEADER_LOST = "panic", "fatal", "leader-election-lost"
+
+
+@dataclass(frozen=True)
+class Crash:
+    """A control-plane component that exited by itself, as the harness found it.
+
+    ``how`` is the exit status when the harness can know it (a process it started itself),
+    else says why it cannot; ``cause`` is :data:`PANIC`, :data:`FATAL` (a klog ``F`` line or a
+    Go runtime ``fatal error:``), :data:`LEADER_LOST` (it gave up its leader Lease) or ""
+    (the log says nothing: killed by a signal, or a quiet exit); ``excerpt`` holds the first
+    lines of the panic or fatal error, else the log's last lines. ``at`` is when the harness
+    noticed (epoch seconds); ``restart_seconds`` how long the restart took. ``window`` names
+    the planned restart fault during whose execution it was found ("" when the supervisor found
+    it, see :meth:`Cluster.supervise`).
+
+    >>> c = Crash("kube-scheduler", 42, "killed by signal 9 (SIGKILL)", "",
+    ...           ("I1204 ... Starting",), at=0.0, restart_seconds=1.5)
+    >>> c.summary()[:58]
+    'kube-scheduler (pid 42) exited by itself: killed by signal'
+    >>> c.describe().endswith("; restarted, serving again after 1.5s")
+    True
+    >>> Crash.from_record(c.record()) == c
+    True
+    """
+
+    component: str
+    pid: int
+    how: str
+    cause: str
+    excerpt: tuple[str, ...]
+    at: float
+    restart_seconds: float
+    window: str = ""
+
+    def summary(self) -> str:
+        """What happened, without the restart: ``exited by itself: ...; log: ...``."""
+        excerpt = " | ".join(self.excerpt) or "(empty or unreadable log)"
+        if self.cause == PANIC:
+            said = f"it panicked: {excerpt}"
+        elif self.cause == FATAL:
+            said = f"a fatal error: {excerpt}"
+        elif self.cause == LEADER_LOST:
+            said = f"it lost its leader election: {excerpt}"
+        else:
+            said = f"no panic or fatal line in its log, which ends: {excerpt}"
+        return f"{self.component} (pid {self.pid}) exited by itself: {self.how}; {said}"
+
+    def describe(self) -> str:
+        """One line for progress output and the ``check`` summary."""
+        return (f"{self.summary()}; restarted, serving again after "
+                f"{self.restart_seconds:.1f}s")
+
+    def record(self) -> dict[str, Any]:
+        """The fields of the History's ``crash`` record (:mod:`sts_props.history`)."""
+        return {"component": self.component, "pid": self.pid, "how": self.how,
+                "cause": self.cause, "excerpt": list(self.excerpt), "at": self.at,
+                "restartSeconds": round(self.restart_seconds, 3), "window": self.window}
+
+    @staticmethod
+    def from_record(data: dict[str, Any]) -> Crash:
+        """Back from :meth:`record` (a saved History), tolerant of missing fields."""
+        return Crash(str(data.get("component", "")), int(data.get("pid") or 0),
+                     str(data.get("how", "")), str(data.get("cause", "")),
+                     tuple(str(line) for line in data.get("excerpt") or ()),
+                     float(data.get("at") or 0.0), float(data.get("restartSeconds") or 0.0),
+                     str(data.get("window", "")))
+
+
+#: how :meth:`Cluster.supervise` is told to bracket an apiserver restart (the driver's
+#: :meth:`~sts_props.cluster.driver.ClusterRun.planned_outage`)
+Outage = Callable[[], contextlib.AbstractContextManager[None]]
+
+
 def first_problem(findings: Iterable[Finding]) -> Finding | None:
     """The first failed check, if any."""
     return next((f for f in findings if not f.ok), None)
@@ -103,6 +181,9 @@ class Cluster(abc.ABC):
     capabilities: Capabilities = Capabilities()
     #: components that exited by themselves and were restarted (:meth:`supervise`), described
     crashes: Sequence[str] = ()
+    #: the same as :class:`Crash` records, plus those a planned restart found (its
+    #: ``window``), in the order found; the driver records the new ones in the History
+    crash_log: Sequence[Crash] = ()
     #: provisioner of the StorageClass the harness maps every requested class to
     provisioner: str = "kubernetes.io/host-path"
     #: the harness created this cluster (so it may touch any namespace it labelled)
@@ -158,10 +239,12 @@ class Cluster(abc.ABC):
         with nothing to check return no finding."""
         return []
 
-    def supervise(self) -> list[str]:
+    def supervise(self, outage: Outage | None = None) -> list[Crash]:
         """Restart control-plane components that exited by themselves, as a kubelet restarts
-        a crashed static pod; one line per restart (also kept in :attr:`crashes`). Backends
-        whose components run under a supervisor already (containers, real nodes) do nothing.
+        a crashed static pod; one :class:`Crash` per restart (also kept in :attr:`crash_log`,
+        described in :attr:`crashes`). An apiserver restart happens inside ``outage()`` (so
+        that the caller's API calls and watches ride it out). Backends whose components run
+        under a supervisor already (containers, real nodes) do nothing.
         """
         return []
 

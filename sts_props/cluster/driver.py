@@ -9,6 +9,16 @@ through the ``kubernetes`` client, a History recorded from watches, waits that w
 
 Every wait has a deadline; on expiry the answer says what it waited for and what it saw last.
 
+Each op's result record lists its own writes (``writes``: kind, name, uid, resourceVersion and
+verb of every pod or claim the op's API calls changed, the fault executors' and the node-failure
+agent's included), so that the checks attribute what the op did to the op whatever the order in
+which the watches delivered it (:mod:`sts_props.checks._timeline`); :meth:`ClusterRun.unseen_writes`
+tells a wait that the watches have not shown them yet.
+
+Control-plane components that exit by themselves are restarted (:meth:`ClusterRun.supervise`,
+before every op and every second of a wait) and recorded as ``crash`` records, which the ``CRASH``
+check (:mod:`sts_props.checks.crash`) turns into violations.
+
 A planned apiserver outage (the ``RestartApiserver`` fault) is announced with
 :meth:`ClusterRun.planned_outage`: during it and for :data:`OUTAGE_GRACE` seconds after it, API
 calls that fail for want of an apiserver (connection refused or reset, 503, 429; any 5xx for a
@@ -34,6 +44,7 @@ from sts_props.cluster.base import (
     RUN_ID_ANNOTATION,
     Cluster,
     ClusterError,
+    Crash,
     typed_apis,
 )
 from sts_props.cluster.faults import CLEANUPS, EXECUTORS, RESOLVERS
@@ -101,6 +112,58 @@ def outcome_from_api_error(exc: Any) -> Outcome:
                    getattr(exc, "reason", None), str(body.get("message", "")), causes)
 
 
+#: CoreV1Api calls whose answer is the object they wrote: (kind, verb) of the write
+_WRITES = {
+    "delete_namespaced_pod": ("Pod", "delete"),
+    "patch_namespaced_pod": ("Pod", "patch"),
+    "patch_namespaced_pod_status": ("Pod", "status"),
+    "create_namespaced_pod": ("Pod", "create"),
+    "replace_namespaced_pod": ("Pod", "replace"),
+    "delete_namespaced_persistent_volume_claim": ("PersistentVolumeClaim", "delete"),
+}
+
+
+def write_record(kind: str, verb: str, obj: Any) -> dict[str, Any] | None:
+    """One entry of an op's ``writes`` from the object an API call answered with (None when it
+    is not an object with a uid, e.g. a Status).
+
+    >>> from types import SimpleNamespace as NS
+    >>> write_record("Pod", "delete", NS(metadata=NS(name="web-2", uid="u1",
+    ...                                              resource_version="812")))
+    {'kind': 'Pod', 'name': 'web-2', 'uid': 'u1', 'rv': 812, 'verb': 'delete'}
+    """
+    meta = getattr(obj, "metadata", None)
+    uid = getattr(meta, "uid", None)
+    if not uid:
+        return None
+    rv = getattr(meta, "resource_version", None)
+    return {"kind": kind, "name": str(getattr(meta, "name", "") or ""), "uid": str(uid),
+            "rv": int(rv) if rv else None, "verb": verb}
+
+
+class _WritesOf:
+    """A CoreV1Api that notes the pods and claims each write call answers with in the run's
+    ``writes`` (while an op runs). Dry runs change nothing and are not noted."""
+
+    def __init__(self, core: Any, run: ClusterRun) -> None:
+        self._core = core
+        self._run = run
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._core, name)
+        if name not in _WRITES:
+            return attr
+        kind, verb = _WRITES[name]
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            answer = attr(*args, **kwargs)
+            if not kwargs.get("dry_run"):
+                self._run.note_write(write_record(kind, verb, answer))
+            return answer
+
+        return call
+
+
 class ClusterRun:
     """One scenario's namespace on a cluster, with its recorder and op executor."""
 
@@ -126,12 +189,25 @@ class ClusterRun:
         self.cordoned: set[str] = set()
         #: ``time.monotonic()`` until which failed API calls are retried (planned outage)
         self.outage_until = 0.0
+        #: the writes of the op being performed (None between ops), see :meth:`note_write`
+        self.writes: list[dict[str, Any]] | None = None
+        #: the writes of the last op performed, for :meth:`unseen_writes`
+        self.last_writes: list[dict[str, Any]] = []
+        #: how many of the cluster's crash_log entries this run has accounted for
+        self._crashes_seen = 0
+        #: where the run is, for crash records: "before op N", "during op N", ...
+        self._phase = "before the first op"
 
     # -- lifecycle -------------------------------------------------------------------------------
     def __enter__(self) -> ClusterRun:
+        # A component that died between two scenarios is brought back before this one starts
+        # (reported, but no scenario's CRASH: none was running).
+        self.cluster.supervise()
+        self._crashes_seen = len(self.cluster.crash_log)
         self.api = self.cluster.api_client()
         self._retry_in_outages(self.api)
-        self.core, self.apps, self.storage = typed_apis(self.api)
+        core, self.apps, self.storage = typed_apis(self.api)
+        self.core: Any = _WritesOf(core, self)
         self.core.create_namespace({"metadata": {
             "name": self.namespace, "labels": {CREATED_BY_LABEL: CREATED_BY_VALUE},
             "annotations": {RUN_ID_ANNOTATION: self.cluster.run_id}}})
@@ -221,13 +297,55 @@ class ClusterRun:
         self.rec.pump()
         return self.rec.history()
 
+    # -- supervision ---------------------------------------------------------------------------
+    def supervise(self) -> list[Crash]:
+        """Restart any control-plane component that exited by itself (:meth:`Cluster.supervise`,
+        an apiserver inside :meth:`planned_outage`) and record every crash the cluster found
+        since the last call as a ``crash`` record: the component, what its log says, the exit
+        status, and where the run was (``found``) after which op (``opIndex``)."""
+        crashes = self.cluster.supervise(self.planned_outage)
+        self.record_crashes()
+        if any(c.component == "kube-apiserver" for c in crashes):
+            # The watches broke when it died, before anybody knew: that is the crash (a CRASH
+            # violation), not a failure of the run; they have reconnected in the outage.
+            self.rec.outage_failures += self.rec.errors
+            self.rec.errors.clear()
+        return crashes
+
+    def record_crashes(self) -> None:
+        """A ``crash`` record for each entry of the cluster's crash_log not recorded yet."""
+        log = self.cluster.crash_log
+        for crash in log[self._crashes_seen:]:
+            self.rec.note("crash", {**crash.record(), "opIndex": self.index - 1,
+                                    "found": self._phase})
+        self._crashes_seen = len(log)
+
+    # -- own writes ------------------------------------------------------------------------------
+    def note_write(self, entry: dict[str, Any] | None) -> None:
+        """Note one write of the op being performed (see :func:`write_record`)."""
+        if entry is not None and self.writes is not None:
+            self.writes.append(entry)
+
+    def unseen_writes(self) -> str:
+        """The last op's writes the watches have not delivered yet ("" when all have).
+
+        A wait must not end before: the model's state after an op that deletes a pod (which
+        its controller re-creates) looks like the state before it, so the cluster's state from
+        before the delete could pass for the result, and the op's own events would then come
+        after the settled quiescent point."""
+        unseen = [w for w in self.last_writes if w.get("rv")
+                  and self.rec.kind_rv.get(str(w.get("kind")), 0) < int(w["rv"])]
+        return "; ".join(f"the watch has not shown this op's {w['verb']} of {w['kind']} "
+                         f"{w['name']} (rv {w['rv']}) yet" for w in unseen[:2])
+
     # -- ops ---------------------------------------------------------------------------------
     def apply(self, op: Op) -> Outcome:
         """Invoke ``op`` on the cluster and record invoke and result in the History."""
         from kubernetes.client.exceptions import ApiException
 
-        self.cluster.supervise()  # a component that crashed since the last op is back first
         index = self.index
+        self._phase = f"before op {index}"
+        self.supervise()  # a component that crashed since the last op is back first
         self.index += 1
         resolve = RESOLVERS.get(op.kind)
         if resolve is not None and op.kind in self.cluster.capabilities.faults:
@@ -238,15 +356,22 @@ class ClusterRun:
         self.rec.note("op", {"phase": "invoke", "index": index, "op": op.to_dict(), **fault})
         rv: int | None = None
         self.performed = op
+        self.writes = []
+        self._phase = f"during op {index}"
         try:
             outcome, rv = self._perform(op)
         except ApiException as exc:
             outcome = outcome_from_api_error(exc)
+        finally:
+            self.last_writes, self.writes = self.writes, None
+        self.record_crashes()  # found by a planned restart (a leader that lost its Lease)
         phase = {"ok": "ok", "rejected": "fail"}.get(outcome.status, "info")
         if len(self.fault_seconds) > restarts:
             fault["faultSeconds"] = round(self.fault_seconds[-1][1], 3)
         self.rec.note("op", {"phase": phase, "index": index, "op": self.performed.to_dict(),
-                             "outcome": outcome.to_dict(), **fault}, rv=rv)
+                             "outcome": outcome.to_dict(), "writes": self.last_writes,
+                             **fault}, rv=rv)
+        self._phase = f"after op {index}"
         return outcome
 
     def _perform(self, op: Op) -> tuple[Outcome, int | None]:
@@ -273,6 +398,7 @@ class ClusterRun:
         body = copy.deepcopy(self.editor.manifest)
         body.setdefault("metadata", {}).pop("namespace", None)
         created = self.apps.create_namespaced_stateful_set(self.namespace, body)
+        self.note_write(write_record("StatefulSet", "create", created))
         return Outcome.accepted(), _rv(created)
 
     def _delete_set(self, op: Op) -> tuple[Outcome, int | None]:
@@ -313,6 +439,7 @@ class ClusterRun:
                     continue
                 raise
             self.editor.accept(op, proposed)
+            self.note_write(write_record("StatefulSet", "update", updated))
             return Outcome.accepted(), _rv(updated)
         return Outcome.rejected(409, "Conflict", "the StatefulSet kept changing"), None
 
@@ -408,7 +535,7 @@ class ClusterRun:
                 # A crashed scheduler or controller would make the wait run out with nothing
                 # moving; restarting it (reported) lets the cluster catch up instead.
                 supervised = now
-                self.cluster.supervise()
+                self.supervise()
                 now = time.monotonic()
             if now >= deadline:
                 return False, (f"gave up after {timeout:.0f}s waiting for {what}; still "

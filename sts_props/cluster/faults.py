@@ -3,13 +3,16 @@
 Used by :class:`sts_props.cluster.driver.ClusterRun`; each executor returns the op's
 :class:`~sts_props.outcome.Outcome` and the op as performed (``FailNode`` gains the ordinals
 found on the failed node, which the model needs). API errors propagate as
-``ApiException`` and become the op's outcome in the driver.
+``ApiException`` and become the op's outcome in the driver. Every pod write made through
+``run.core`` (the node-failure agent's too) is noted in the op's ``writes`` by the driver; an
+executor whose API call does not answer with the object notes it itself (``EvictPod``).
 
 ======================  ==========================================================================
 op                      mechanism
 ======================  ==========================================================================
 KillPod                 DELETE with ``gracePeriodSeconds: 0``
 EvictPod                POST ``pods/<name>/eviction`` (policy/v1 Eviction: a graceful delete)
+                        with the pod's uid as a precondition (the op's ``writes`` name it)
 FlapReadiness           two ``pods/status`` patches: Ready False, then True (new transition time)
 HoldTerminating         add the finalizer ``sts-props.io/hold`` (JSON patch)
 ReleaseTerminating      remove it
@@ -89,11 +92,33 @@ def _kill(run: ClusterRun, op: Op) -> Result:
 
 
 def _evict(run: ClusterRun, op: Op) -> Result:
+    """POST the eviction, with the uid just read as a precondition: the answer is a Status,
+    not the pod, so this is how the op's ``writes`` can name the pod it deleted. A pod replaced
+    in between (409, precondition failed) is read and evicted again: the op evicts whatever pod
+    holds the name, as without the precondition."""
+    from kubernetes.client.exceptions import ApiException
+
     assert isinstance(op, EvictPod)
     name = pod_name(run.set_name, op.ordinal)
-    run.core.create_namespaced_pod_eviction(name, run.namespace, {
-        "apiVersion": "policy/v1", "kind": "Eviction",
-        "metadata": {"name": name, "namespace": run.namespace}})
+    for attempt in range(5):
+        pod = run.core.read_namespaced_pod(name, run.namespace)
+        uid = pod.metadata.uid
+        try:
+            run.core.create_namespaced_pod_eviction(name, run.namespace, {
+                "apiVersion": "policy/v1", "kind": "Eviction",
+                "metadata": {"name": name, "namespace": run.namespace},
+                "deleteOptions": {"preconditions": {"uid": uid}}})
+        except ApiException as exc:
+            if exc.status == 409 and "precondition" in str(exc.body or "").lower() \
+                    and attempt < 4:
+                continue
+            raise
+        if pod.metadata.deletion_timestamp is None:  # else its deletion began before this op
+            # no resourceVersion comes back: "since" bounds the deletion's record from below
+            run.note_write({"kind": "Pod", "name": name, "uid": uid, "rv": None,
+                            "since": int(pod.metadata.resource_version or 0),
+                            "verb": "delete"})
+        break
     return Outcome.accepted(), op
 
 

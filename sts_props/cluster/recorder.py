@@ -84,6 +84,9 @@ class Recorder:
         self._rvs: dict[tuple[str, str], int] = {}
         self._uids: dict[tuple[str, str], str] = {}
         self.max_rv = 0
+        #: per kind, the newest resourceVersion its watch has delivered (a watch delivers in
+        #: resourceVersion order, so every write of that kind up to it has been seen)
+        self.kind_rv: dict[str, int] = {}
         self.last_event = "nothing yet"
         self.last_event_at = time.monotonic()
         self._queue: queue.Queue[tuple[str, str, dict[str, Any]]] = queue.Queue()
@@ -214,11 +217,14 @@ class Recorder:
 
     def _apply(self, kind: str, etype: str, obj: dict[str, Any]) -> None:
         if etype == _SYNC:
-            self._sync(kind, int(obj["rv"] or 0), {str(n) for n in obj["names"]})
+            listed = int(obj["rv"] or 0)
+            self.kind_rv[kind] = max(self.kind_rv.get(kind, 0), listed)
+            self._sync(kind, listed, {str(n) for n in obj["names"]})
             return
         meta = obj.get("metadata") or {}
         name = str(meta.get("name", ""))
         rv = int(meta.get("resourceVersion") or 0)
+        self.kind_rv[kind] = max(self.kind_rv.get(kind, 0), rv)
         key = (kind, name)
         uid = str(meta.get("uid") or "")
         if (etype != "DELETED" and name in self.live[kind] and uid

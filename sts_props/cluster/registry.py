@@ -50,6 +50,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from sts_props.cluster import rawhttp
 from sts_props.cluster.base import ClusterError
 from sts_props.cluster.lifecycle import cache_dir, pid_alive
 from sts_props.errors import KubeconfigError
@@ -406,7 +407,6 @@ def probe_identity(path: Path, context: str | None = None, timeout: float = 4.0)
 
     Any HTTP answer means the server answers; only a 200 gives the cluster's identity.
     """
-    from sts_props.cluster import rawhttp
 
     try:
         api = api_client_for(path, context)

@@ -9,17 +9,17 @@ False
 
 from __future__ import annotations
 
-import re
+import dataclasses
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from sts_props.mutants import MutantName
+from sts_props.errors import PlanError
+from sts_props.errors import VersionError as VersionError  # defined once there
+from sts_props.mutant_names import MUTANT_NAMES, MutantName
+from sts_props.versions import check_gates, parse_version
 
-GATES = (
-    "MaxUnavailableStatefulSet",
-    "PodIndexLabel",
-    "StatefulSetAutoDeletePVC",
-    "StatefulSetSemanticRevisionComparison",
-)
+if TYPE_CHECKING:
+    from sts_props.plan import Plan
 
 
 def default_gates(minor: int, patch: int) -> dict[str, bool]:
@@ -51,14 +51,35 @@ class ModelConfig:
 
     @staticmethod
     def for_version(version: str, **overrides: bool) -> ModelConfig:
-        """Parse ``v1.36.3`` (or ``1.36``) into a config; unknown gate names are an error."""
-        m = re.fullmatch(r"v?1\.(\d+)(?:\.(\d+))?(?:[-+].*)?", version.strip())
-        if m is None:
-            raise ValueError(f"not a Kubernetes version: {version!r} (expected e.g. v1.37.2)")
-        for name in overrides:
-            if name not in GATES:
-                raise ValueError(f"unknown feature gate {name!r}; known: {', '.join(GATES)}")
-        return ModelConfig(int(m.group(1)), int(m.group(2) or 0), tuple(sorted(overrides.items())))
+        """Parse ``v1.36.3`` (or ``1.36``) into a config.
+
+        A version outside :data:`MIN_MINOR`..:data:`MAX_MINOR` or an unknown gate name is a
+        :class:`VersionError`:
+
+        >>> ModelConfig.for_version("v1.20")  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        sts_props.errors.VersionError: Kubernetes v1.20 is outside ... (v1.33 to v1.37)
+        """
+        minor, patch = parse_version(version)
+        check_gates(overrides)
+        return ModelConfig(minor, patch, tuple(sorted(overrides.items())))
+
+    @staticmethod
+    def for_plan(plan: Plan) -> ModelConfig:
+        """The configuration a plan records: its version, gate overrides and mutant.
+
+        >>> from sts_props.plan import Plan
+        >>> from sts_props.scenario import Manifests, Scenario
+        >>> ModelConfig.for_plan(Plan(Scenario(Manifests.seed(), ()), k8s_version="v1.36.3"))
+        ModelConfig(k8s_minor=36, k8s_patch=3, gates=(), mutant=None)
+        """
+        config = ModelConfig.for_version(plan.k8s_version, **dict(plan.gates))
+        if plan.mutant is None:
+            return config
+        if plan.mutant not in MUTANT_NAMES:  # Plan.load refuses it; a Plan built in code may not
+            raise PlanError(f"unknown mutant {plan.mutant!r}; known: {', '.join(MUTANT_NAMES)}")
+        return dataclasses.replace(config, mutant=plan.mutant)
 
     def mutated(self, name: MutantName) -> bool:
         """Whether mutant ``name`` is in force (the test every mutation hook makes)."""

@@ -14,9 +14,12 @@ chooser that draws both, which explores the interleavings a real cluster may tak
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
-from sts_props.history import History
+from sts_props.history import Event, History
+from sts_props.interleaving import MAX_SETTLE_STEPS
 from sts_props.model.config import ModelConfig
 from sts_props.model.controller import SyncPlan, apply_plan, sync
 from sts_props.model.environment import EnvAction, apply_env, env_actions, next_timer
@@ -25,10 +28,10 @@ from sts_props.model.world import World
 from sts_props.ops import Op, Settle
 from sts_props.outcome import Outcome
 from sts_props.scenario import Manifests, Scenario
+from sts_props.snapshot import is_terminating, uid
 from sts_props.spec_edit import SpecEditor
 
 #: A settle that takes more steps than this is reported as not settled (a livelock).
-MAX_SETTLE_STEPS = 20_000
 #: A pod deleted for an update this often within one settle is caught in a delete/recreate
 #: loop: within one settle the template does not change, so a healthy rollout deletes each pod
 #: at most once.
@@ -70,6 +73,29 @@ class ModelResult:
         return self.history.state_at(len(self.history) - 1)["Pod"]
 
 
+def own_writes(records: Sequence[Event]) -> list[dict[str, Any]]:
+    """An op's ``writes`` (see :mod:`sts_props.history`): the object records the op itself
+    made, i.e. every record between its invoke and its result (nothing else moves in the
+    model meanwhile). A record that deletes, or leaves the object terminating, is a
+    ``delete``.
+
+    >>> from sts_props.history import Event
+    >>> own_writes([Event(3, 0.0, "object", {"action": "MODIFIED", "kind": "Pod",
+    ...     "name": "web-0", "rv": 9, "obj": {"metadata": {"uid": "pod-uid-1",
+    ...     "deletionTimestamp": 1.0}}})])
+    [{'kind': 'Pod', 'name': 'web-0', 'uid': 'pod-uid-1', 'rv': 9, 'verb': 'delete'}]
+    """
+    out = []
+    for ev in records:
+        if ev.type != "object" or not uid(ev.obj):
+            continue
+        verb = ("delete" if ev.action == "DELETED" or is_terminating(ev.obj)
+                else "create" if ev.action == "ADDED" else "update")
+        out.append({"kind": ev.kind, "name": ev.name, "uid": uid(ev.obj),
+                    "rv": ev.data.get("rv"), "verb": verb})
+    return out
+
+
 class ModelRun:
     """A model run you can drive op by op (the state machine does) or all at once."""
 
@@ -106,6 +132,7 @@ class ModelRun:
         index = len(self.outcomes)
         w = self.world
         self.history.op("invoke", index, op.to_dict(), t=w.now)
+        first = len(self.history.events)
         handler = HANDLERS.get(type(op))
         if handler is None:  # pragma: no cover - tests/test_op_catalogue.py rules it out
             raise AssertionError(f"the model has no handler for op {op.kind}")
@@ -113,7 +140,10 @@ class ModelRun:
         self.outcomes.append(outcome)
         self.rules.update(outcome.rules)
         phase = "ok" if outcome.ok else "fail"
-        self.history.op(phase, index, op.to_dict(), t=w.now, outcome=outcome.to_dict())
+        # A Settle writes nothing itself: what moved during it is the controller's doing.
+        writes = [] if isinstance(op, Settle) else own_writes(self.history.events[first:])
+        self.history.op(phase, index, op.to_dict(), t=w.now, outcome=outcome.to_dict(),
+                        writes=writes)
         if isinstance(op, Settle):
             self.history.quiescent(index, *self.last_settle, t=w.now)
             return outcome

@@ -20,6 +20,7 @@ import copy
 import re
 from typing import Any
 
+from sts_props.manifest_shapes import show_value
 from sts_props.model.config import ModelConfig
 from sts_props.outcome import Cause
 
@@ -94,17 +95,29 @@ def _default(mapping: dict[str, Any], key: str, value: Any) -> Any:
 
 
 def validate_create(sts: dict[str, Any], config: ModelConfig) -> list[Cause]:
-    """VAL-4..VAL-6 on a defaulted StatefulSet."""
+    """VAL-4..VAL-6 on a defaulted StatefulSet.
+
+    ``sts`` must be well-typed (:func:`type_problems` finds nothing): a wrong type is a decode
+    error (400) that comes before validation, and these checks do not look for it.
+    """
     causes: list[Cause] = []
     meta = sts.get("metadata") or {}
     name = meta.get("name")
     if not name:
         causes.append(Cause("metadata.name", "FieldValueRequired",
                             "name or generateName is required", "VAL-4"))
-    elif len(name) > 63 or not DNS1123_LABEL.match(str(name)):
-        causes.append(Cause("metadata.name", "FieldValueInvalid",
-                            "a lowercase RFC 1123 label must consist of lower case alphanumeric "
-                            "characters or '-'", "VAL-4"))
+    else:
+        # VAL-4: a DNS-1123 label. As upstream's IsDNS1123Label, the length and the characters
+        # are separate errors, so a long name is blamed on its length.
+        if len(str(name)) > 63:
+            causes.append(Cause("metadata.name", "FieldValueInvalid",
+                                f"must be no more than 63 characters (a DNS-1123 label), "
+                                f"got {len(str(name))}", "VAL-4"))
+        if not DNS1123_LABEL.match(str(name)):
+            causes.append(Cause("metadata.name", "FieldValueInvalid",
+                                "a lowercase RFC 1123 label must consist of lower case "
+                                "alphanumeric characters or '-', and must start and end with "
+                                "an alphanumeric character", "VAL-4"))
     causes += _validate_spec(sts.get("spec") or {}, config)
     return causes
 
@@ -120,6 +133,14 @@ def _validate_spec(spec: dict[str, Any], config: ModelConfig, updating: bool = F
     def bad(path: str, kind: str, msg: str, rule: str = "VAL-5") -> None:
         causes.append(Cause(path, kind, msg, rule))
 
+    def non_negative(path: str, value: Any) -> None:
+        # A non-integer cannot reach here from a file or a plan (type_problems refuses it);
+        # say what it is anyway rather than blame its sign.
+        if not _int_field(value):
+            bad(path, "FieldValueInvalid", f"must be an integer, got {show_value(value)}")
+        elif value < 0:
+            bad(path, "FieldValueInvalid", "must be greater than or equal to 0")
+
     policy = spec.get("podManagementPolicy")
     if not policy:
         bad("spec.podManagementPolicy", "FieldValueRequired", "Required value")
@@ -131,30 +152,22 @@ def _validate_spec(spec: dict[str, Any], config: ModelConfig, updating: bool = F
     stype = strategy.get("type")
     block = strategy.get("rollingUpdate")
     if stype not in ("RollingUpdate", "OnDelete"):
-        bad("spec.updateStrategy.type", "FieldValueInvalid",
+        # upstream blames the whole strategy, not its type (seen with dry runs on v1.37.2)
+        bad("spec.updateStrategy", "FieldValueInvalid",
             "must be 'RollingUpdate' or 'OnDelete'")
     if stype == "OnDelete" and block is not None:
         bad("spec.updateStrategy.rollingUpdate", "FieldValueInvalid",
             "only allowed for updateStrategy 'RollingUpdate'")
     if stype == "RollingUpdate" and isinstance(block, dict):
-        partition = block.get("partition", 0)
-        if not _int_field(partition) or partition < 0:
-            bad("spec.updateStrategy.rollingUpdate.partition", "FieldValueInvalid",
-                "must be greater than or equal to 0")
+        non_negative("spec.updateStrategy.rollingUpdate.partition", block.get("partition", 0))
         if "maxUnavailable" in block:
             causes += _validate_max_unavailable(block["maxUnavailable"])
 
-    replicas = spec.get("replicas", 1)
-    if not _int_field(replicas) or replicas < 0:
-        bad("spec.replicas", "FieldValueInvalid", "must be greater than or equal to 0")
-    min_ready = spec.get("minReadySeconds", 0)
-    if not _int_field(min_ready) or min_ready < 0:
-        bad("spec.minReadySeconds", "FieldValueInvalid", "must be greater than or equal to 0")
+    non_negative("spec.replicas", spec.get("replicas", 1))
+    non_negative("spec.minReadySeconds", spec.get("minReadySeconds", 0))
     ordinals = spec.get("ordinals")
     if ordinals is not None:
-        start = ordinals.get("start", 0)
-        if not _int_field(start) or start < 0:
-            bad("spec.ordinals.start", "FieldValueInvalid", "must be greater than or equal to 0")
+        non_negative("spec.ordinals.start", ordinals.get("start", 0))
 
     retention = spec.get("persistentVolumeClaimRetentionPolicy") or {}
     for key in ("whenDeleted", "whenScaled"):
@@ -254,7 +267,8 @@ def _validate_selector_and_template(spec: dict[str, Any], config: ModelConfig) -
             causes.append(Cause(f"{path}.name", "FieldValueDuplicate", "Duplicate value",
                                 "VAL-5"))
         seen.add(cname)
-        if config.validates_template_at_create and not (c.get("image") or "").strip():
+        if config.validates_template_at_create and not c.get("image"):
+            # only "" is Required in a pod template (whitespace is refused for Pods, later)
             causes.append(Cause(f"{path}.image", "FieldValueRequired", "Required value",
                                 "VAL-6"))
     return causes

@@ -52,6 +52,9 @@ def _what(ev: Event) -> str:
         settled = "settled" if ev.data.get("settled") else "not settled"
         reason = f" ({ev.data.get('reason')})" if ev.data.get("reason") else ""
         return f"quiescent point after op {ev.data.get('afterOp')}, {settled}{reason}"
+    if ev.type == "crash":
+        return (f"{ev.data.get('component')} (pid {ev.data.get('pid')}) found exited "
+                f"({ev.data.get('how')}), restarted by the harness")
     if ev.type == "object":
         obj = ev.obj
         detail = ""

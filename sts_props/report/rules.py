@@ -32,6 +32,8 @@ CHECKS = {
            "op's answer",
     "L": "liveness (section 10.4): the cluster reaches the model's state within the deadline",
     "EXP": "an expectation written in the plan (what the upstream test asserts)",
+    "CRASH": "no control-plane component (apiserver, controller-manager, scheduler) exits by "
+             "itself during a scenario",
 }
 
 FAMILIES = {

@@ -26,6 +26,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from sts_props.cluster import rawhttp
 from sts_props.cluster.base import Cluster, ClusterError
 from sts_props.cluster.docker.env import (
     BACKEND_LABEL,
@@ -152,7 +153,6 @@ def add_labels(container: Any, labels: dict[str, str]) -> None:
 
 def readyz_error(make_api: Callable[[], Any]) -> str:
     """"" when the API behind ``make_api()`` answers /readyz with 200, else why not."""
-    from sts_props.cluster import rawhttp
 
     try:
         api = make_api()

@@ -37,10 +37,13 @@ from sts_props.cluster.base import (
     Capabilities,
     Cluster,
     ClusterError,
+    Crash,
     Finding,
+    Outage,
     client_for,
     typed_apis,
 )
+from sts_props.cluster.crashlog import exit_text, read_excerpt
 from sts_props.cluster.kwok.binaries import (
     DEFAULT_K8S_VERSION,
     BinarySet,
@@ -61,10 +64,11 @@ START_DEADLINE = 120.0
 #: components that hold a leader Lease of their own name in kube-system, and exit when they
 #: cannot renew it (the apiserver away for more than their renew deadline, 10 s)
 LEADERS = ("kube-controller-manager", "kube-scheduler")
-#: components :meth:`KwokCluster.supervise` restarts when they exit by themselves. Not
-#: kwok-controller: once FailNode has replaced nodes, a restarted one left new pods Pending
-#: (seen on v1.37.2 / kwok v0.8.0, not yet understood), so it would hide nothing but mislead.
-SUPERVISED = ("kube-scheduler", "kube-controller-manager")
+#: components :meth:`KwokCluster.supervise` restarts when they exit by themselves (each such
+#: exit is a ``CRASH``, :mod:`sts_props.checks.crash`). Not kwok-controller: once FailNode has
+#: replaced nodes, a restarted one left new pods Pending (seen on v1.37.2 / kwok v0.8.0, not
+#: yet understood), so it would hide nothing but mislead.
+SUPERVISED = ("kube-apiserver", "kube-scheduler", "kube-controller-manager")
 #: how long a restarted component may take to hold (or renew) its leader Lease
 LEADER_DEADLINE = 60.0
 
@@ -102,6 +106,9 @@ class KwokCluster(Cluster):
         self.start_seconds = 0.0
         self._crashes: list[str] = []
         self.crashes = self._crashes
+        self.crash_log: list[Crash] = []
+        #: where in its log each restarted component's current process began writing
+        self._log_starts: dict[str, int] = {}
 
     @staticmethod
     def adopt(entry: registry.ClusterEntry) -> KwokCluster:
@@ -277,22 +284,34 @@ class KwokCluster(Cluster):
         The apiserver is special (see :meth:`_restart_apiserver`): kwokctl does not reserve its
         port, so the restart holds the lock that serialises ``kwokctl create`` on this machine
         until the port is bound again, and the leader-elected components, which exit when they
-        cannot renew their Lease, are checked afterwards and restarted if they died.
+        cannot renew their Lease, are checked afterwards and restarted if they died. Each of
+        those is kept in :attr:`crash_log` with ``window`` naming the restarted component (the
+        ``CRASH`` check excuses a lost leader election there, nothing else).
 
         >>> # seconds = cluster.restart_component("kube-apiserver")   # ~3 s on 2 cores
         """
+        seconds, collateral = self._restart(component)
+        for crash in collateral:
+            self._note_crash(dataclasses.replace(crash, window=component,
+                                                 restart_seconds=seconds))
+        return seconds
+
+    def _restart(self, component: str) -> tuple[float, list[Crash]]:
+        """:meth:`restart_component` without the reporting: the seconds, and the leaders an
+        apiserver restart found dead and brought back."""
         began = time.monotonic()
+        collateral: list[Crash] = []
         if component == "kube-apiserver":
-            self._restart_apiserver(began)
+            collateral = self._restart_apiserver(began)
         else:
             pid = self._respawn(component)
             if component in LEADERS:
                 self._wait_leader(component, began, pid)
             else:
                 self._wait_ready()
-        return time.monotonic() - began
+        return time.monotonic() - began, collateral
 
-    def supervise(self) -> list[str]:
+    def supervise(self, outage: Outage | None = None) -> list[Crash]:
         """Restart any of :data:`SUPERVISED` that exited by itself (see :meth:`Cluster.supervise`).
 
         kwokctl's binary runtime starts the components once and watches none of them, whereas
@@ -300,23 +319,54 @@ class KwokCluster(Cluster):
         v1.37.2: kube-scheduler exits on purpose when it finds its cache inconsistent ("Pod
         updated on a different node than previously added to. Scheduler cache is corrupted")
         shortly after an apiserver restart; unsupervised, every later pod stayed Pending and
-        each op waited out its timeout. Each restart is reported, never hidden.
+        each op waited out its timeout. Each restart is reported, never hidden: a
+        :class:`~sts_props.cluster.base.Crash` with what the log says (read before the restart
+        appends to it). The apiserver first, inside ``outage()``: its restart also brings back
+        a scheduler or controller-manager that lost its Lease meanwhile (found dead here, they
+        are reported too).
         """
         if self.workdir is None:
             return []
-        lines = []
+        found = []
         for component in SUPERVISED:
             pid = self._component_pid(component)
             if pid <= 0 or pid_alive(pid):
                 continue
-            last = _last_line(self.logs_dir() / f"{component}.log")
-            seconds = self.restart_component(component)
-            line = (f"{component} (pid {pid}) exited by itself (last log line: {last}); "
-                    f"restarted, serving again after {seconds:.1f}s")
-            self.progress(line)
-            self._crashes.append(line)
-            lines.append(line)
-        return lines
+            crash = self._post_mortem(component, pid)
+            try:
+                with outage() if outage is not None and component == "kube-apiserver" \
+                        else contextlib.nullcontext():
+                    seconds, collateral = self._restart(component)
+            except ClusterError as exc:
+                raise ClusterError(f"{crash.summary()}; the harness could not restart it: "
+                                   f"{exc}") from exc
+            # leaders found dead by the apiserver's restart are part of this crash's aftermath
+            found += [self._note_crash(dataclasses.replace(c, restart_seconds=seconds))
+                      for c in (crash, *collateral)]
+        return found
+
+    def _note_crash(self, crash: Crash) -> Crash:
+        self.progress(crash.describe())
+        self._crashes.append(crash.describe())
+        self.crash_log.append(crash)
+        return crash
+
+    def _post_mortem(self, component: str, pid: int) -> Crash:
+        """What ``component``'s dead process ``pid`` left: its log excerpt and exit status
+        (``restart_seconds`` still 0). Call it before the restart appends to the log.
+
+        The exit status is known only for a process this object started (a restart): kwokctl
+        starts the first ones detached, and nobody can wait() for them."""
+        cause, excerpt = read_excerpt(self.logs_dir() / f"{component}.log",
+                                      self._log_starts.get(component, 0))
+        child = next((c for c in self._children if c.pid == pid), None)
+        how = "exit status unknown (started by kwokctl, not a child of the harness)"
+        if child is not None:
+            code = None
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                code = child.wait(timeout=5)  # dead already; reaps it and gives the status
+            how = exit_text(code)
+        return Crash(component, pid, how, cause, excerpt, time.time(), 0.0)
 
     def _component_spec(self, component: str) -> dict[str, Any]:
         import yaml
@@ -378,6 +428,7 @@ class KwokCluster(Cluster):
                 "under the sts-props create lock are kept off it); `sts-props cluster down` "
                 "removes it")
         log = (self.logs_dir() / f"{component}.log").open("ab")
+        self._log_starts[component] = log.tell()
         try:
             proc = subprocess.Popen(
                 [str(spec["binary"]), *[str(a) for a in spec.get("args") or []]],
@@ -390,7 +441,7 @@ class KwokCluster(Cluster):
         self._pids = [p for p in self._pids if p != old] + [proc.pid]
         return proc.pid
 
-    def _restart_apiserver(self, began: float) -> None:
+    def _restart_apiserver(self, began: float) -> list[Crash]:
         """Restart kube-apiserver; return once it is ready and every component works again.
 
         Everything happens under the create lock, so that no ``kwokctl create`` on this machine
@@ -401,8 +452,8 @@ class KwokCluster(Cluster):
            ``/readyz`` answering means the port is bound again.
         2. Each of :data:`LEADERS` must be alive and renew its Lease through the new apiserver
            (a renewal after the apiserver became ready proves its leader election works);
-           one that exited is restarted (with a fresh Lease). kwok-controller, which plays the
-           kubelets, is restarted if it died.
+           one that exited is restarted (with a fresh Lease) and returned as a Crash.
+           kwok-controller, which plays the kubelets, is restarted if it died.
         """
         with _create_lock():
             self._respawn("kube-apiserver", port=_flag_port(
@@ -414,18 +465,20 @@ class KwokCluster(Cluster):
                          if not pid_alive(self._component_pid(c))]
             for component in restarted:
                 self._respawn(component)
-            restarted += self._recover_leaders(ready_at, began)
+            leaders = self._recover_leaders(ready_at, began)
+        restarted += [c.component for c in leaders]
         self.progress(f"kube-apiserver restarted: ready after {down:.1f}s, "
                       f"{', '.join(LEADERS)} leading after {time.monotonic() - began:.1f}s "
                       f"(restarted: {', '.join(restarted) or 'none'})")
+        return leaders
 
-    def _recover_leaders(self, since: float, began: float) -> list[str]:
+    def _recover_leaders(self, since: float, began: float) -> list[Crash]:
         """Until each of :data:`LEADERS` has renewed its Lease after ``since`` (epoch seconds);
-        restarts those that exited. Returns the restarted ones."""
+        restarts those that exited. Returns what each restarted one left (its post-mortem)."""
         from kubernetes import client
         from kubernetes.client.exceptions import ApiException
 
-        restarted: list[str] = []
+        restarted: list[Crash] = []
         pending = list(LEADERS)
         deadline = time.monotonic() + LEADER_DEADLINE
         api = self.api_client()
@@ -433,11 +486,12 @@ class KwokCluster(Cluster):
             coord = client.CoordinationV1Api(api)
             while pending:
                 for component in list(pending):
-                    if not pid_alive(self._component_pid(component)):
+                    dead = self._component_pid(component)
+                    if not pid_alive(dead):
                         # it lost its Lease while the apiserver was away, and exited
+                        restarted.append(self._post_mortem(component, dead))
                         port = _flag_port(self._component_spec(component), "--secure-port")
                         self._wait_leader(component, began, self._respawn(component, port))
-                        restarted.append(component)
                         pending.remove(component)
                         continue
                     try:
@@ -563,17 +617,6 @@ class KwokCluster(Cluster):
             while time.monotonic() < end and any(pid_alive(p) for p in alive):
                 time.sleep(0.05)  # the processes are not our children: nothing to wait() on
         self._pids = [p for p in self._pids if pid_alive(p)]
-
-
-def _last_line(log: Path) -> str:
-    """The last non-empty line of ``log`` (its tail only), shortened; "" if unreadable."""
-    try:
-        with log.open("rb") as f:
-            f.seek(max(0, log.stat().st_size - 4096))
-            lines = [ln for ln in f.read().decode("utf-8", "replace").splitlines() if ln.strip()]
-    except OSError:
-        return ""
-    return lines[-1].strip()[:300] if lines else ""
 
 
 def _flag_port(spec: dict[str, Any], flag: str) -> int | None:

@@ -1,0 +1,509 @@
+"""Issue 14, "no traceback on any input": each known bad input is one line on stderr naming the
+file and the field path, and exit code 2 (``docs/bad-input.md``).
+
+Every test here is a probe that once ended in a Python traceback or a wrong answer.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from sts_props.cli import main
+from sts_props.manifest_files import load_manifests, validate_manifests
+from sts_props.manifest_shapes import MAX_MODEL_REPLICAS, type_problems
+from sts_props.model import ModelConfig
+from sts_props.model.config import VersionError
+from sts_props.model.validation import default_statefulset, validate_create
+from sts_props.ops import OpFormatError, op_from_dict
+from sts_props.plan import Plan, PlanError
+from sts_props.scenario import ManifestError, Manifests
+
+CONFIG = ModelConfig.for_version("v1.37.2")
+
+
+def _bad_input(capsys: pytest.CaptureFixture[str], args: list[str]) -> str:
+    """Run the CLI; it must exit 2 with exactly one line on stderr and no traceback."""
+    capsys.readouterr()
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    lines = err.splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("sts-props") and ": error: " in lines[0], lines[0]
+    return lines[0]
+
+
+def _write(path: Path, *docs: dict[str, Any]) -> Path:
+    path.write_text(yaml.safe_dump_all(docs), encoding="utf-8")
+    return path
+
+
+def _seed_set() -> dict[str, Any]:
+    return Manifests.seed().statefulset
+
+
+def _edited(edit: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
+    sts = _seed_set()
+    edit(sts)
+    return sts
+
+
+def _plan_file(tmp_path: Path, statefulset: dict[str, Any] | None = None,
+               ops: list[Any] | None = None, **extra: Any) -> Path:
+    data: dict[str, Any] = {
+        "stsPropsPlan": 1, "name": "probe",
+        "manifests": {"statefulset": statefulset or _seed_set()},
+        "ops": ops if ops is not None else [{"op": "create"}, {"op": "settle"}],
+        **extra,
+    }
+    path = tmp_path / "plan.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    return path
+
+
+# -- wrong-typed nested fields ---------------------------------------------------------------
+WRONG_TYPES: list[tuple[str, Callable[[dict[str, Any]], None], str]] = [
+    ("spec-is-a-list", lambda s: s.__setitem__("spec", [1, 2]),
+     "spec: must be an object (a mapping), got a list"),
+    ("metadata-is-a-list", lambda s: s.__setitem__("metadata", [1]),
+     "metadata: must be an object (a mapping), got a list"),
+    ("template-is-a-word", lambda s: s["spec"].__setitem__("template", "oops"),
+     "spec.template: must be an object (a mapping), got 'oops'"),
+    ("claim-templates-is-a-map", lambda s: s["spec"].__setitem__("volumeClaimTemplates",
+                                                                 {"a": 1}),
+     "spec.volumeClaimTemplates: must be a list, got an object"),
+    ("match-labels-is-a-list", lambda s: s["spec"]["selector"].__setitem__("matchLabels",
+                                                                           ["app"]),
+     "spec.selector.matchLabels: must be an object (a mapping), got a list"),
+    ("update-strategy-is-a-word", lambda s: s["spec"].__setitem__("updateStrategy",
+                                                                  "RollingUpdate"),
+     "spec.updateStrategy: must be an object (a mapping), got 'RollingUpdate'"),
+    ("replicas-is-a-word", lambda s: s["spec"].__setitem__("replicas", "three"),
+     "spec.replicas: must be an integer, got 'three'"),
+    ("replicas-beyond-int32", lambda s: s["spec"].__setitem__("replicas", 2**31),
+     "spec.replicas: must be a 32-bit integer"),
+    ("env-value-is-a-number", lambda s: s["spec"]["template"]["spec"]["containers"][0]
+     .__setitem__("env", [{"name": "A", "value": 1}]),
+     "spec.template.spec.containers[0].env[0].value: must be a string, got 1"),
+    ("storage-is-not-a-quantity", lambda s: s["spec"]["volumeClaimTemplates"][0]["spec"]
+     ["resources"]["requests"].__setitem__("storage", "two gigs"),
+     "spec.volumeClaimTemplates[0].spec.resources.requests[storage]: must be a quantity"),
+]
+
+
+@pytest.mark.parametrize(("edit", "message"), [(e, m) for _, e, m in WRONG_TYPES],
+                         ids=[i for i, _, _ in WRONG_TYPES])
+def test_wrong_typed_field_is_a_type_error_naming_its_path(
+        edit: Callable[[dict[str, Any]], None], message: str, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    path = _write(tmp_path / "sts.yaml", _edited(edit))
+    line = _bad_input(capsys, ["validate", str(path)])
+    assert f"{path}: " in line and message in line
+    with pytest.raises(ManifestError, match="must be"):
+        load_manifests([path], CONFIG)
+
+
+@pytest.mark.parametrize(("edit", "message"), [(e, m) for _, e, m in WRONG_TYPES],
+                         ids=[i for i, _, _ in WRONG_TYPES])
+def test_wrong_typed_field_in_a_plan_is_refused_by_replay_and_promote(
+        edit: Callable[[dict[str, Any]], None], message: str, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    path = _plan_file(tmp_path, _edited(edit))
+    line = _bad_input(capsys, ["replay", str(path), "--backend", "model"])
+    assert f"{path}: manifests.statefulset." in line and message in line
+    into = tmp_path / "regressions"
+    into.mkdir()
+    _bad_input(capsys, ["promote", str(path), "--into", str(into)])
+    assert not list(into.iterdir())
+
+
+def test_replicas_three_is_not_blamed_on_its_sign() -> None:
+    """The old answer was "must be greater than or equal to 0"."""
+    sts = _edited(lambda s: s["spec"].__setitem__("replicas", "three"))
+    assert [p.describe() for p in type_problems(sts, "StatefulSet")] == [
+        "spec.replicas: must be an integer, got 'three'"]
+    causes = validate_create(default_statefulset(sts, CONFIG), CONFIG)  # even unchecked
+    assert [c.message for c in causes] == ["must be an integer, got 'three'"]
+
+
+# -- unreadable input ------------------------------------------------------------------------
+def _seed_dir(tmp_path: Path) -> Path:
+    d = tmp_path / "manifests"
+    d.mkdir()
+    seed = Manifests.seed()
+    for name, doc in (("sts.yaml", seed.statefulset), ("svc.yaml", seed.service),
+                      ("sc.yaml", seed.storageclass)):
+        assert doc is not None
+        _write(d / name, doc)
+    return d
+
+
+def test_unreadable_manifest_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                       capsys: pytest.CaptureFixture[str]) -> None:
+    d = _seed_dir(tmp_path)
+
+    def denied(self: Path) -> Any:
+        raise PermissionError(13, "Permission denied", str(self))
+
+    monkeypatch.setattr(Path, "iterdir", denied)  # we run as root: chmod would not deny
+    line = _bad_input(capsys, ["validate", str(d)])
+    assert line == f"sts-props: error: {d}: cannot read: Permission denied"
+    assert _bad_input(capsys, ["check", "--manifests", str(d), "--examples", "1"]) == line
+
+
+def test_unreadable_manifest_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                  capsys: pytest.CaptureFixture[str]) -> None:
+    d = _seed_dir(tmp_path)
+
+    def denied(self: Path, *args: Any, **kw: Any) -> str:
+        raise PermissionError(13, "Permission denied", str(self))
+
+    monkeypatch.setattr(Path, "read_text", denied)
+    line = _bad_input(capsys, ["validate", str(d)])
+    assert line == f"sts-props: error: {d / 'sc.yaml'}: cannot read: Permission denied"
+
+
+def test_fifo_in_manifest_directory_is_refused_without_blocking(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    d = _seed_dir(tmp_path)
+    os.mkfifo(d / "pipe.yaml")  # reading it would wait for a writer forever
+    line = _bad_input(capsys, ["validate", str(d)])
+    assert f"{d / 'pipe.yaml'}: not a regular file" in line
+
+
+def test_broken_symlink_in_manifest_directory(tmp_path: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    d = _seed_dir(tmp_path)
+    (d / "gone.yaml").symlink_to(tmp_path / "nowhere.yaml")
+    line = _bad_input(capsys, ["validate", str(d)])
+    assert f"{d / 'gone.yaml'}: a broken symbolic link" in line
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("replicas: " + "9" * 5000, "not usable YAML: Exceeds the limit"),
+    ("apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {creationTimestamp: 2020-01-01}",
+     "metadata.creationTimestamp: a date is not a JSON value (quote it)"),
+    ("apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {labels: {1: a}}",
+     "metadata.labels: key 1 is not a string (quote it)"),
+    ("- just\n- a list", "a manifest is a mapping, got a list"),
+    ("apiVersion: v1\nmetadata: {name: x}", "kind: required"),
+    ("kind: [StatefulSet]", "kind: must be a string, got a list"),
+    ("apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {labels: &l {a: *l}}",
+     "metadata.labels.a: a YAML alias that contains itself"),
+    ("apiVersion: apps/v1\nkind: StatefulSet\nx0: &a [y, y, y, y, y, y, y, y, y, y]\n"
+     + "".join(f"x{i}: &{'abcdef'[i]} [" + ", ".join([f"*{'abcdef'[i - 1]}"] * 10) + "]\n"
+               for i in range(1, 6)),
+     "too large: 1234569 values once its YAML aliases are expanded (at most 100000)"),
+], ids=["huge-integer", "date", "integer-key", "list-document", "no-kind", "kind-list",
+        "recursive-alias", "alias-bomb"])
+def test_yaml_that_is_no_manifest(text: str, message: str, tmp_path: Path,
+                                  capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "odd.yaml"
+    path.write_text(text, encoding="utf-8")
+    line = _bad_input(capsys, ["validate", str(path)])
+    assert str(path) in line and message in line
+
+
+# -- VAL-4, apiVersion -----------------------------------------------------------------------
+def test_a_70_character_name_is_blamed_on_its_length(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """VAL-4: a DNS-1123 label, at most 63 characters; the characters are fine here."""
+    name = "a" * 70
+    sts = _edited(lambda s: s["metadata"].__setitem__("name", name))
+    causes = validate_create(default_statefulset(sts, CONFIG), CONFIG)
+    assert [(c.field, c.rule, c.message) for c in causes] == [
+        ("metadata.name", "VAL-4", "must be no more than 63 characters (a DNS-1123 label), "
+                                   "got 70")]
+    line = _bad_input(capsys, ["validate", str(_write(tmp_path / "sts.yaml", sts))])
+    assert "no more than 63 characters" in line and "[VAL-4]" in line
+    assert "must consist of" not in line
+    both = _edited(lambda s: s["metadata"].__setitem__("name", "A" * 70))
+    assert len(validate_create(default_statefulset(both, CONFIG), CONFIG)) == 2
+
+
+@pytest.mark.parametrize("api_version", ["apps/v1beta1", "apps/v1beta2", "extensions/v1beta1"])
+def test_only_apps_v1_statefulsets(api_version: str, tmp_path: Path,
+                                   capsys: pytest.CaptureFixture[str]) -> None:
+    sts = _edited(lambda s: s.__setitem__("apiVersion", api_version))
+    line = _bad_input(capsys, ["validate", str(_write(tmp_path / "sts.yaml", sts))])
+    assert f"apiVersion: '{api_version}' is not supported for StatefulSet" in line
+    line = _bad_input(capsys, ["replay", str(_plan_file(tmp_path, sts))])
+    assert "manifests.statefulset.apiVersion" in line
+
+
+# -- Services and StorageClasses -------------------------------------------------------------
+#: (id, edit of the seed Service, message, a harness requirement rather than an apiserver rule)
+SERVICE_CASES: list[tuple[str, Callable[[dict[str, Any]], None], str, bool]] = [
+    ("not-headless", lambda s: s["spec"].__setitem__("clusterIP", "10.0.0.9"),
+     "spec.clusterIP: must be None", True),
+    ("no-selector", lambda s: s["spec"].pop("selector"), "spec.selector: required", True),
+    ("selects-other-pods", lambda s: s["spec"].__setitem__("selector", {"app": "other"}),
+     "spec.selector: does not select the StatefulSet's pods", True),
+    ("port-out-of-range", lambda s: s["spec"]["ports"][0].__setitem__("port", 70000),
+     "spec.ports[0].port: must be between 1 and 65535", False),
+    ("ports-is-a-map", lambda s: s["spec"].__setitem__("ports", {"port": 80}),
+     "spec.ports: must be a list, got an object", False),
+    ("selector-is-a-list", lambda s: s["spec"].__setitem__("selector", ["app"]),
+     "spec.selector: must be an object (a mapping), got a list", False),
+    ("port-is-a-word", lambda s: s["spec"]["ports"][0].__setitem__("port", "http"),
+     "spec.ports[0].port: must be an integer, got 'http'", False),
+    ("two-unnamed-ports", lambda s: s["spec"].__setitem__("ports", [{"port": 1},
+                                                                    {"port": 2}]),
+     "spec.ports[0].name: required when a Service has more than one port", False),
+]
+
+
+@pytest.mark.parametrize(("edit", "message", "harness"),
+                         [(e, m, h) for _, e, m, h in SERVICE_CASES],
+                         ids=[i for i, _, _, _ in SERVICE_CASES])
+def test_an_unusable_service_is_refused(edit: Callable[[dict[str, Any]], None], message: str,
+                                        harness: bool, tmp_path: Path,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    d = _seed_dir(tmp_path)
+    svc = yaml.safe_load((d / "svc.yaml").read_text())
+    edit(svc)
+    _write(d / "svc.yaml", svc)
+    line = _bad_input(capsys, ["validate", str(d)])
+    assert f"{d / 'svc.yaml'}: " in line and message in line
+    assert ("an sts-props requirement; the apiserver accepts it" in line) == harness
+    with pytest.raises(ManifestError, match=re.escape(message)):
+        load_manifests([d], CONFIG)
+
+
+@pytest.mark.parametrize(("edit", "message"), [
+    (lambda c: c.pop("provisioner"), "provisioner: required"),
+    (lambda c: c.__setitem__("provisioner", 5), "provisioner: must be a string, got 5"),
+    (lambda c: c.__setitem__("parameters", ["gp2"]), "parameters: must be an object"),
+    (lambda c: c.__setitem__("reclaimPolicy", "Keep"), "reclaimPolicy: supported values"),
+], ids=["no-provisioner", "provisioner-number", "parameters-list", "reclaim-policy"])
+def test_an_invalid_storageclass_is_refused(edit: Callable[[dict[str, Any]], None],
+                                            message: str, tmp_path: Path,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    d = _seed_dir(tmp_path)
+    sc = yaml.safe_load((d / "sc.yaml").read_text())
+    edit(sc)
+    _write(d / "sc.yaml", sc)
+    line = _bad_input(capsys, ["validate", str(d)])
+    assert f"{d / 'sc.yaml'}: " in line and message in line
+
+
+# -- other kinds, several sets ---------------------------------------------------------------
+def test_kinds_sts_props_does_not_use_are_ignored_with_one_note(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    d = _seed_dir(tmp_path)
+    _write(d / "config.yaml", {"apiVersion": "v1", "kind": "ConfigMap",
+                               "metadata": {"name": "settings"}},
+           {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"}})
+    capsys.readouterr()
+    assert main(["validate", str(d)]) == 0
+    out, err = capsys.readouterr()
+    assert "ok: StatefulSet redis is valid" in out
+    assert err.count("\n") == 1 and err.startswith("sts-props: note: ignoring 2 documents")
+    assert "ConfigMap settings" in err and "Deployment web" in err
+    notes: list[str] = []
+    m = load_manifests([d], CONFIG, notes=notes.append)
+    assert m.set_name == "redis" and len(notes) == 1
+
+
+def test_validate_checks_each_statefulset_separately(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    good = _seed_set()
+    other = _edited(lambda s: s["metadata"].__setitem__("name", "cache"))
+    bad = _edited(lambda s: (s["metadata"].__setitem__("name", "broken"),
+                             s["spec"].__setitem__("replicas", -1)))
+    path = _write(tmp_path / "sets.yaml", good, other, bad)
+    report = validate_manifests([path], CONFIG)
+    assert [(r.document.name, r.ok) for r in report.statefulsets] == [
+        ("redis", True), ("cache", True), ("broken", False)]
+    capsys.readouterr()
+    assert main(["validate", str(path)]) == 2
+    out, err = capsys.readouterr()
+    assert out.splitlines() == [
+        f"ok: StatefulSet redis is valid for Kubernetes v1.37.2 ({path} (document 1))",
+        f"ok: StatefulSet cache is valid for Kubernetes v1.37.2 ({path} (document 2))"]
+    assert err.splitlines() == [
+        f"sts-props: error: {path} (document 3): invalid StatefulSet broken: spec.replicas: "
+        "must be greater than or equal to 0 [VAL-5]"]
+    # a scenario still runs exactly one set
+    with pytest.raises(ManifestError, match=r"3 StatefulSets .* a scenario runs exactly one"):
+        load_manifests([path], CONFIG)
+    line = _bad_input(capsys, ["check", "--manifests", str(path), "--examples", "1"])
+    assert "a scenario runs exactly one" in line
+
+
+# -- versions --------------------------------------------------------------------------------
+@pytest.mark.parametrize("version", ["v1.20", "v1.999", "1.32.9", "v1.38.0"])
+def test_a_version_outside_the_model_is_refused(version: str, tmp_path: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(VersionError, match=r"outside the versions the model covers "
+                                           r"\(v1\.33 to v1\.37\)"):
+        ModelConfig.for_version(version)
+    line = _bad_input(capsys, ["validate", "--k8s-version", version, str(_seed_dir(tmp_path))])
+    assert "(v1.33 to v1.37)" in line
+    line = _bad_input(capsys, ["replay", str(_plan_file(tmp_path, k8sVersion=version))])
+    assert "(v1.33 to v1.37)" in line
+
+
+@pytest.mark.parametrize("version", ["v1.33.0", "v1.34.1+k3s1", "v1.35.2", "v1.36.3", "1.37"])
+def test_the_versions_in_use_stay_valid(version: str) -> None:
+    assert 33 <= ModelConfig.for_version(version).k8s_minor <= 37
+
+
+# -- plans: op fields and sections -----------------------------------------------------------
+OP_CASES: list[tuple[dict[str, Any], str]] = [
+    ({"op": "scale", "replicas": "zero"}, "ops[2] (scale): replicas: must be an integer, "
+                                          "got 'zero'"),
+    ({"op": "scale", "replicas": True}, "ops[2] (scale): replicas: must be an integer, got true"),
+    ({"op": "scale", "replicas": 2.0}, "ops[2] (scale): replicas: must be an integer, got 2.0"),
+    ({"op": "scale", "replicas": [1]}, "ops[2] (scale): replicas: must be an integer, got a list"),
+    ({"op": "scale", "replicas": 2**40}, "ops[2] (scale): replicas: must be a 32-bit integer"),
+    ({"op": "scale"}, "ops[2] (scale): missing field 'replicas'"),
+    ({"op": "delete_pod", "ordinal": "one"}, "ops[2] (delete_pod): ordinal: must be an integer, "
+                                             "got 'one'"),
+    ({"op": "set_update_strategy", "type": "Sometimes"},
+     "ops[2] (set_update_strategy): type: must be one of RollingUpdate, OnDelete, got "
+     "'Sometimes'"),
+    ({"op": "set_max_unavailable", "value": [50]},
+     "ops[2] (set_max_unavailable): value: must be an integer or a string, got a list"),
+    ({"op": "fail_node", "ordinal": 0, "colocated": [1, "x"]},
+     "ops[2] (fail_node): colocated[1]: must be an integer, got 'x'"),
+    ({"op": "fail_node", "ordinal": 0, "colocated": 1},
+     "ops[2] (fail_node): colocated: must be a list, got 1"),
+    ({"op": "set_template", "field": "image", "value": 7},
+     "ops[2] (set_template): value: must be a string, got 7"),
+    ({"op": "set_retention", "whenDeleted": "Retain", "whenScaled": None},
+     "ops[2] (set_retention): whenScaled: must be one of Retain, Delete, got null"),
+    ({"op": "delete_set", "propagation": "Later"},
+     "ops[2] (delete_set): propagation: must be one of Background, Foreground, Orphan"),
+    ({"op": ["scale"]}, "ops[2]: unknown op a list"),
+    ("scale", "ops[2]: an op must be a mapping with an 'op' key"),
+    ({"op": "scale", "replicas": 1, "count": 2}, "ops[2] (scale): op 'scale' has no field "
+                                                 "'count'"),
+    ({"op": "scale", "replicas": MAX_MODEL_REPLICAS + 1},
+     f"ops[2] (scale): replicas: {MAX_MODEL_REPLICAS + 1} is more than the model runs"),
+    ({"op": "revert_template", "version": 1},
+     "ops[2] (revert_template): version: must be 0..0"),
+]
+
+
+@pytest.mark.parametrize(("op", "message"), OP_CASES, ids=[m.split(": ", 1)[1][:40]
+                                                           for _, m in OP_CASES])
+def test_op_fields_are_type_checked(op: Any, message: str, tmp_path: Path,
+                                    capsys: pytest.CaptureFixture[str]) -> None:
+    path = _plan_file(tmp_path, ops=[{"op": "create"}, {"op": "settle"}, op])
+    with pytest.raises(PlanError) as info:
+        Plan.load(path)
+    assert str(info.value).startswith(f"{path}: {message}"), str(info.value)
+    assert "__init__" not in str(info.value) and "\n" not in str(info.value)
+    line = _bad_input(capsys, ["replay", str(path), "--backend", "model"])
+    assert line == f"sts-props: error: {info.value}"
+
+
+def test_op_from_dict_without_an_index() -> None:
+    with pytest.raises(OpFormatError, match=r"^op \(scale\): replicas: must be an integer, "
+                                            "got 'zero'$"):
+        op_from_dict({"op": "scale", "replicas": "zero"})
+    assert op_from_dict({"op": "fail_node", "ordinal": 1, "colocated": [2]}).to_dict() == {
+        "op": "fail_node", "ordinal": 1, "colocated": [2]}
+
+
+SECTION_CASES: list[tuple[dict[str, Any], str]] = [
+    ({"name": ["x"]}, "name: must be a string, got a list"),
+    ({"expect": 5}, "expect: must be a list of expectations, got 5"),
+    ({"expect": [{"afterOp": 9}]}, "expect[0]: expectation afterOp must be an op index 0..1"),
+    ({"origin": {"foundOn": ["kwok"]}}, "origin.foundOn: must be a string, got a list"),
+    ({"interleavings": [{"steps": True}]}, "interleavings[0].steps: must be null (drain)"),
+    ({"interleavings": [{"steps": 10**9}]}, "interleavings[0].steps: must be null (drain) or "
+                                            "a count 0..20000"),
+    ({"interleavings": [{"picks": ["a"]}]}, "interleavings[0].picks[0]: must be an integer"),
+    ({"interleavings": [5]}, "interleavings[0]: must be a mapping"),
+    ({"k8sVersion": 1.3}, "k8sVersion: not a Kubernetes version: 1.3"),
+    ({"backend": ["model"]}, "backend a list is not one of"),
+    ({"mutant": 5}, "mutant: must be a mutant's name, got 5"),
+    ({"stsPropsPlan": True}, "plan format true is not supported"),
+]
+
+
+@pytest.mark.parametrize(("extra", "message"), SECTION_CASES,
+                         ids=[m.split(":")[0] for _, m in SECTION_CASES])
+def test_plan_sections_are_type_checked(extra: dict[str, Any], message: str,
+                                        tmp_path: Path) -> None:
+    path = _plan_file(tmp_path, **extra)
+    with pytest.raises(PlanError) as info:
+        Plan.load(path)
+    assert str(info.value).startswith(f"{path}: {message}"), str(info.value)
+
+
+def test_plan_manifests_section_is_type_checked(tmp_path: Path) -> None:
+    for manifests, message in [
+        ({"statefulset": _seed_set(), "deployment": {}}, "manifests: unknown key 'deployment'"),
+        ({"statefulset": _seed_set(), "service": [1]},
+         "manifests.service: must be an object (a mapping), got a list"),
+        ({"statefulset": _seed_set(), "service": {"spec": {"ports": [{"port": "x"}]}}},
+         "manifests.service.spec.ports[0].port: must be an integer, got 'x'"),
+        ({"statefulset": {**_seed_set(), "kind": "Deployment"}},
+         "manifests.statefulset.kind: must be StatefulSet, got 'Deployment'"),
+        ({"statefulset": _edited(lambda s: s["spec"].__setitem__("replicas", 5000))},
+         "manifests.statefulset.spec.replicas: 5000 is more than the model runs"),
+    ]:
+        path = tmp_path / "plan.yaml"
+        path.write_text(yaml.safe_dump({"manifests": manifests, "ops": []}), encoding="utf-8")
+        with pytest.raises(PlanError) as info:
+            Plan.load(path)
+        assert str(info.value).startswith(f"{path}: {message}"), str(info.value)
+
+
+def test_a_plan_that_does_not_replay_is_not_promoted(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Setting the image the set already has makes no new template version, so reverting to
+    version 1 fails only when the plan runs: replay says so in one line, promote refuses."""
+    path = _plan_file(tmp_path, ops=[
+        {"op": "create"}, {"op": "set_template", "field": "image", "value": "redis:6.2"},
+        {"op": "revert_template", "version": 1}])
+    Plan.load(path)  # the file itself is well-formed
+    line = _bad_input(capsys, ["replay", str(path), "--backend", "model"])
+    assert "revert_template version 1: only versions 0..0 exist" in line
+    into = tmp_path / "regressions"
+    into.mkdir()
+    line = _bad_input(capsys, ["promote", str(path), "--into", str(into)])
+    assert line.startswith(f"sts-props: error: {path}: does not replay on the model: ")
+    assert not list(into.iterdir())
+
+
+def test_a_plan_that_replays_is_still_promoted(tmp_path: Path,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    into = tmp_path / "regressions"
+    into.mkdir()
+    assert main(["promote", str(_plan_file(tmp_path)), "--into", str(into)]) == 0
+    assert [p.name for p in into.iterdir()] == ["probe.yaml"]
+
+
+def test_scenario_yaml_is_checked_too() -> None:
+    from sts_props.scenario import Scenario
+
+    for text, message in [("- 1", "scenario: must be a mapping"),
+                          ("manifests: {statefulset: {spec: [1]}}\nops: []",
+                           "manifests.statefulset.spec: must be an object"),
+                          ("manifests: {statefulset: {}}\nops: [{op: scale, replicas: x}]",
+                           "scenario: ops[0] (scale): replicas: must be an integer"),
+                          ("manifests: [", "scenario: not valid YAML")]:
+        with pytest.raises(ManifestError, match=re.escape(message)):
+            Scenario.from_yaml(text)
+
+
+def test_null_is_an_absent_field(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """As on the apiserver: ``start: null`` is start 0, not "must be an integer"."""
+    sts = _edited(lambda s: s["spec"].update(ordinals={"start": None}, minReadySeconds=None,
+                                             updateStrategy=None))
+    path = _write(tmp_path / "sts.yaml", sts)
+    capsys.readouterr()
+    assert main(["validate", str(path)]) == 0
+    loaded = load_manifests([path], CONFIG).statefulset["spec"]
+    assert loaded["ordinals"] == {} and "minReadySeconds" not in loaded

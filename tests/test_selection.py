@@ -1,0 +1,255 @@
+"""Model-tier selection of cluster scenarios (sts_props.selection, sts_props.corners) and
+``check``'s ``--selection model`` path, with the model standing in for the cluster."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sts_props import suite as suite_module
+from sts_props.checks import compare_histories
+from sts_props.cli import main
+from sts_props.cluster.base import Capabilities
+from sts_props.corners import CORNERS, corners_of
+from sts_props.coverage import ALL_CELLS, Coverage
+from sts_props.defaults import DEFAULT_VERSION
+from sts_props.differential import DifferentialResult
+from sts_props.model import ModelConfig, run_model
+from sts_props.mutant_scenarios import set_manifests
+from sts_props.mutants import MutantName
+from sts_props.ops import (
+    FAULT_OPS,
+    OP_TYPES,
+    Create,
+    DeletePod,
+    DeleteSet,
+    FailPod,
+    HoldNotReady,
+    Op,
+    RecreateSet,
+    Scale,
+    SetMinReadySeconds,
+    SetOrdinalsStart,
+    SetRetention,
+    SetTemplate,
+    Settle,
+    SetUpdateStrategy,
+)
+from sts_props.scenario import Manifests, Scenario
+from sts_props.selection import (
+    RECIPES,
+    Candidate,
+    build_pool,
+    candidate_of,
+    feature_weight,
+    pick,
+    with_corner,
+)
+from sts_props.suite import run_cluster_suite
+
+
+def _manifests(**spec: Any) -> Manifests:
+    sts = set_manifests(int(spec.pop("replicas", 3))).statefulset
+    sts["spec"].update(spec)
+    return Manifests.seed().with_statefulset(sts)
+
+
+def _corners(manifests: Manifests, *ops: Op) -> Counter[str]:
+    return corners_of(run_model(Scenario(manifests, (Create(), Settle(), *ops))).history)
+
+
+# -- corners ------------------------------------------------------------------------------------
+def test_a_plain_scale_reaches_no_corner() -> None:
+    assert not _corners(_manifests(), Scale(4), Settle(), Scale(3), Settle())
+
+
+@pytest.mark.parametrize("recipe", RECIPES)
+def test_each_recipe_reaches_its_corner(recipe: str) -> None:
+    for manifests in (_manifests(podManagementPolicy="Parallel"),
+                      _manifests(replicas=1, podManagementPolicy="Parallel",
+                                 updateStrategy={"type": "OnDelete"})):
+        sc = with_corner(Scenario(manifests, (Create(), Settle())), recipe)
+        assert recipe in corners_of(run_model(sc).history), [op.describe() for op in sc.ops]
+
+
+def test_the_parallel_recipe_leaves_an_ordered_set_alone() -> None:
+    sc = Scenario(_manifests(), (Create(), Settle()))
+    assert with_corner(sc, "parallel-rollout-old-notready") == sc
+    with pytest.raises(ValueError, match="no recipe"):
+        with_corner(sc, "pod-succeeded")
+
+
+@pytest.mark.parametrize(("corner", "manifests", "ops"), [
+    ("pod-succeeded", _manifests(), (FailPod(1, "Succeeded"), Settle())),
+    ("ondelete-rollout-completed", _manifests(replicas=2, updateStrategy={"type": "OnDelete"}),
+     (SetTemplate("env", "v2"), Settle(), DeletePod(0), Settle(), DeletePod(1), Settle())),
+    ("history-limit-0", _manifests(revisionHistoryLimit=0), (SetTemplate("env", "v2"),
+                                                             Settle())),
+    ("scale-down-claims-deleted", _manifests(),
+     (SetRetention("Retain", "Delete"), Scale(1), Settle())),
+    ("min-ready-scale-up", _manifests(minReadySeconds=1), (Scale(4), Settle())),
+    ("min-ready-rollout", _manifests(), (SetMinReadySeconds(1), SetTemplate("env", "v2"),
+                                         Settle())),
+    ("scale-down-past-notready", _manifests(), (HoldNotReady(1), Settle(), Scale(1), Settle())),
+    ("ordinals-start-moved", _manifests(), (SetOrdinalsStart(2), Settle())),
+    ("orphans-adopted", _manifests(), (DeleteSet("Orphan"), Settle(), RecreateSet(), Settle())),
+])
+def test_corner_is_found_in_the_history(corner: str, manifests: Manifests,
+                                        ops: tuple[Op, ...]) -> None:
+    assert corner in CORNERS
+    assert corner in _corners(manifests, *ops)
+
+
+def test_the_update_strategy_switch_alone_completes_no_rollout() -> None:
+    found = _corners(_manifests(), SetUpdateStrategy("OnDelete"), Settle(), Scale(2), Settle())
+    assert "ondelete-rollout-completed" not in found
+
+
+# -- the pick -----------------------------------------------------------------------------------
+def _cand(*features: str, cost: float = 4.0) -> Candidate:
+    return Candidate(Scenario(Manifests.seed(), (Create(),)), frozenset(features), cost)
+
+
+def test_pick_covers_every_cell_of_a_pool_that_has_them() -> None:
+    cells = ["cell " + "/".join(c) for c in ALL_CELLS]
+    # decoys: many light features each (more weight in all than a cell), one cell for all
+    decoys = [_cand(cells[0], *(f"revisions >= {i}-{j}" for j in range(6))) for i in range(20)]
+    pool = decoys + [_cand(c) for c in cells]
+    chosen = pick(pool, 16)
+    assert {f for c in chosen for f in c.features if f.startswith("cell ")} == set(cells)
+
+
+def test_pick_prefers_new_features_and_cheaper_scenarios() -> None:
+    old = _cand("op scale", "op settle")
+    repeat = _cand("op scale", "op settle", "revisions >= 1")
+    corner = _cand("op scale", "corner pod-succeeded")
+    assert pick([old, repeat, corner], 2)[1] is corner  # a corner beats a light feature
+    cheap, dear = _cand("op scale", cost=1.0), _cand("op scale", cost=9.0)
+    assert pick([dear, cheap], 1) == [cheap]
+    assert feature_weight("op scale in Parallel/OnDelete") < feature_weight("op scale")
+
+
+def test_pick_without_anything_new_takes_the_farthest() -> None:
+    a, b = _cand("x", "y"), _cand("x", "y")
+    c = _cand("z")
+    chosen = pick([a, b, c], 3)
+    assert chosen[:2] in ([a, c], [c, a]) and chosen[2] is b
+
+
+@pytest.fixture(scope="module")
+def pool() -> Any:
+    return build_pool(Manifests.seed(), ModelConfig(), examples=150, seed=7)
+
+
+def test_the_pool_and_the_pick_repeat_with_the_seed(pool: Any) -> None:
+    again = build_pool(Manifests.seed(), ModelConfig(), examples=150, seed=7)
+    assert [c.scenario for c in again.candidates] == [c.scenario for c in pool.candidates]
+    assert ([c.scenario for c in pick(again.candidates, 20)]
+            == [c.scenario for c in pick(pool.candidates, 20)])
+    other = build_pool(Manifests.seed(), ModelConfig(), examples=20, seed=8)
+    assert [c.scenario for c in other.candidates] != [c.scenario for c in pool.candidates][:20]
+
+
+def test_a_pick_of_30_covers_what_the_pool_has(pool: Any) -> None:
+    """The pool reaches every cell and every non-fault kind; 30 picks keep all of them."""
+    def coverage(cands: list[Candidate]) -> Coverage:
+        cov = Coverage()
+        for c in cands:
+            cov.record(c.scenario)
+        return cov
+
+    whole, chosen = coverage(pool.candidates), coverage(pick(pool.candidates, 30))
+    kinds = {k for k in OP_TYPES if k not in FAULT_OPS}
+    assert not whole.uncovered_cells() and kinds <= set(whole.op_totals())
+    assert not chosen.uncovered_cells() and kinds <= set(chosen.op_totals())
+    corners = set().union(*(c.corners for c in pool.candidates))
+    assert {"partition-pod-disrupted", "parallel-rollout-old-notready"} <= corners  # recipes
+    assert corners == set().union(*(c.corners for c in pick(pool.candidates, 30)))
+    # each pool scenario is what a cluster runs: 8..12 ops after Create, minReadySeconds <= 1
+    assert all(len(c.scenario.ops) >= 9 for c in pool.candidates)
+    assert all(c.cost > 0 for c in pool.candidates)
+
+
+def test_without_pod_disruptions_the_pool_has_none() -> None:
+    """faults=False (the suite's pod and PVC disruptions off): no recipe inserts any either."""
+    quiet = build_pool(Manifests.seed(), ModelConfig(), examples=40, seed=2, faults=False)
+    kinds = {op.kind for c in quiet.candidates for op in c.scenario.ops}
+    assert kinds and not kinds & {"delete_pod", "fail_pod", "hold_not_ready", "delete_pvc"}
+
+
+def test_candidate_features_name_rejections_and_corners() -> None:
+    sc = Scenario(_manifests(), (Create(), Scale(-1), FailPod(0, "Succeeded"), Settle()))
+    cand = candidate_of(run_model(sc))
+    assert {"rejected scale", "corner pod-succeeded", "op fail_pod"} <= cand.features
+    assert cand.corners == {"pod-succeeded"}
+
+
+# -- check --selection model, with the model as the cluster -------------------------------------
+class _ModelCluster:
+    """Stands in for a cluster: the suite's run_differential is replaced by a model run."""
+
+    name = "model-as-cluster"
+    capabilities = Capabilities()
+    crashes: list[str] = []
+
+    def version(self) -> str:
+        return DEFAULT_VERSION
+
+
+def _fake_differential(mutant: MutantName | None, runs: list[Scenario]) -> Any:
+    def run(scenario: Scenario, cluster: Any, config: Any = None, **_: Any) -> DifferentialResult:
+        runs.append(scenario)
+        real = run_model(scenario, ModelConfig())
+        other = run_model(scenario, ModelConfig(mutant=mutant))
+        return DifferentialResult(scenario, real.history, other.history,
+                                  compare_histories(real.history, other.history), [], 0.01,
+                                  [], real.rules)
+    return run
+
+
+def test_selected_scenarios_run_and_the_summary_says_what_they_covered(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    runs: list[Scenario] = []
+    monkeypatch.setattr(suite_module, "run_differential", _fake_differential(None, runs))
+    summary = run_cluster_suite(_ModelCluster(), base=Manifests.seed(), examples=12, seed=3,  # type: ignore[arg-type]
+                                progress=lambda _l: None, artifacts_dir=tmp_path,
+                                pool_examples=120)
+    assert summary.ok and summary.scenarios == len(runs) == 12
+    assert "model pool of 120 scenarios" in summary.selection and "seed 3" in summary.selection
+    text = summary.render()
+    assert "selection: model pool" in text
+    assert "of 18 op kinds (of the 30 less the 12 fault kinds of --faults)" in text
+    assert "corners reached: " in text
+    assert summary.coverage.scenarios == 12
+
+
+def test_a_selected_failure_is_shrunk_and_saved(monkeypatch: pytest.MonkeyPatch,
+                                                tmp_path: Path) -> None:
+    """The mutant ignores whenDeleted=Delete: the "cluster" disagrees once a selected scenario
+    sets it; the failure ends shrunk, within the budget, and saved as a plan."""
+    runs: list[Scenario] = []
+    monkeypatch.setattr(suite_module, "run_differential",
+                        _fake_differential("deleted-claims-retained", runs))
+    lines: list[str] = []
+    summary = run_cluster_suite(_ModelCluster(), base=Manifests.seed(), examples=30, seed=3,  # type: ignore[arg-type]
+                                progress=lines.append, artifacts_dir=tmp_path,
+                                pool_examples=120, shrink_budget=10)
+    assert not summary.ok and summary.counterexample is not None
+    first_failure = runs[summary.scenarios]
+    assert len(runs) - summary.scenarios - 1 <= 10  # the shrink budget
+    assert len(summary.counterexample.ops) < len(first_failure.ops)
+    assert run_model(summary.counterexample).history  # a scenario the model runs
+    again = _fake_differential("deleted-claims-retained", [])(summary.counterexample, None)
+    assert again.violations[0].rule == summary.violations[0].rule
+    assert any(line.lstrip().startswith("shrink ") for line in lines)
+    assert summary.artifacts is not None and (summary.artifacts / "plan.yaml").exists()
+    assert "minimal counterexample (replayable plan):" in summary.render()
+
+
+def test_selection_model_is_refused_on_the_model_backend(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check", "--backend", "model", "--selection", "model", "--examples", "1"]) == 2
+    assert "--selection model" in capsys.readouterr().err
