@@ -20,8 +20,6 @@ share (Docker, the control-plane binaries) once.
 
 >>> [f.name for f in diagnose(["kubeconfig"], "v1.37.2")]
 []
->>> "kubeconfig" in BACKENDS, "kwok" in BACKENDS
-(False, True)
 """
 
 from __future__ import annotations
@@ -29,35 +27,22 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from sts_props.cluster.backends import CLUSTER_BACKENDS, backend_class
-from sts_props.cluster.base import Cluster, Finding, first_problem
+from sts_props.cluster.base import Finding, first_problem
 
-__all__ = ["BACKENDS", "Finding", "diagnose", "first_problem", "render"]
-
-
-
-def _has_checks(cls: type[Cluster]) -> bool:
-    """Does ``cls`` (or a base between it and Cluster) override :meth:`Cluster.diagnose`?"""
-    return any("diagnose" in vars(klass) for klass in cls.__mro__ if klass is not Cluster)
+__all__ = ["Finding", "diagnose", "first_problem", "render"]
 
 
-#: the backends that have something to check here, in the order their checks are printed
-BACKENDS = tuple(name for name in CLUSTER_BACKENDS if _has_checks(backend_class(name)))
 
-
-def diagnose(backends: Iterable[str], version: str, *, image: str | None = None,
-             k3s_image: str | None = None, kwok_image: str | None = None) -> list[Finding]:
-    """The checks the given backends need, in a sensible order, each once.
-
-    ``image`` is the container image for every backend that runs one; ``k3s_image`` and
-    ``kwok_image`` override it for one backend.
-    """
-    images = {"k3s": k3s_image, "kwok-image": kwok_image}
+def diagnose(backends: Iterable[str], version: str, *,
+             image: str | None = None) -> list[Finding]:
+    """The checks the given backends need, in a sensible order, each once; ``image`` is the
+    container image of the backends that run one."""
     wanted = set(backends)
     findings: dict[str, Finding] = {}
     for name in CLUSTER_BACKENDS:
         if name not in wanted:
             continue
-        for finding in backend_class(name).diagnose(version, images.get(name) or image):
+        for finding in backend_class(name).diagnose(version, image):
             findings.setdefault(finding.name, finding)  # shared checks (Docker, Go) once
     return list(findings.values())
 

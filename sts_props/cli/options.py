@@ -29,7 +29,7 @@ from sts_props.cli.arguments import k8s_version, path, text, whole
 from sts_props.cli.console import say
 from sts_props.cli.exit_codes import UsageError
 from sts_props.cluster.backends import make_cluster
-from sts_props.cluster.kwok.patched import build_patched_controller
+from sts_props.cluster.kwok.patched import build_patched
 from sts_props.defaults import BACKENDS, DEFAULT_VERSION
 from sts_props.errors import PatchError
 from sts_props.model import ModelConfig
@@ -132,7 +132,7 @@ def build_patch(patch: Path, version: str) -> Path:
     except (OSError, UnicodeDecodeError) as exc:
         raise UsageError(f"--patch {patch}: cannot read it: {exc}") from None
     try:
-        return build_patched_controller(version, diff_text, progress=say)
+        return build_patched(version, diff_text, progress=say).path
     except PatchError as exc:
         raise PatchError(f"--patch {patch}: {exc}") from None
 

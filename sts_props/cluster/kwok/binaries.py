@@ -74,8 +74,6 @@ BINARY_NAMES: tuple[str, ...] = (
 
 _VERSION_RE = re.compile(r"^v?(1\.\d+\.\d+)$")
 _LOG_PREFIX = "[build_binaries]"
-_STEP_START_RE = re.compile(r"^\[build_binaries\] step=(\S+) start")
-_STEP_FAILED_RE = re.compile(r"^\[build_binaries\] step=(\S+) FAILED")
 _TAIL_LINES = 40
 
 
@@ -244,54 +242,67 @@ def build_binaries(
     """
     version = normalize_version(version)
     root = root or cache_dir()
-    cmd = ["bash", str(build_script()), version, str(root)]
-    tail: deque[str] = deque(maxlen=_TAIL_LINES)
-    step = "preflight"
-    failed_step: str | None = None
-    end = time.monotonic() + deadline
+    run = run_build_script(["bash", str(build_script()), version, str(root)],
+                           prefix=_LOG_PREFIX, first_step="preflight",
+                           what=f"build of {version}", deadline=deadline, progress=progress,
+                           verbose=verbose, env=dict(os.environ if env is None else env))
+    returncode = run.returncode
+    if returncode != 0:
+        msg = f"build_binaries.sh {version} failed with exit status {returncode}"
+        raise BuildError(msg, step=run.step, returncode=returncode, output_tail=run.tail)
 
+    bins = BinarySet.in_dir(version, root / f"k8s-{version}" / "bin")
+    if missing := bins.missing():
+        msg = f"build_binaries.sh {version} succeeded but left {', '.join(missing)} missing"
+        raise BuildError(msg, step="verify", returncode=returncode, output_tail=run.tail)
+    return bins
+
+
+@dataclass(frozen=True)
+class ScriptRun:
+    """How a build script ended: its exit status, the step that failed (else the last one
+    started) and the last lines of its output."""
+
+    returncode: int
+    step: str
+    tail: list[str]
+
+
+def run_build_script(cmd: list[str], *, prefix: str, first_step: str, what: str,
+                     deadline: float, progress: Callable[[str], None], verbose: bool,
+                     env: dict[str, str]) -> ScriptRun:
+    """Run a build script that speaks the ``PREFIX step=NAME start|ok|FAILED`` protocol in its
+    own process group, passing its ``prefix`` lines (every line when ``verbose``) to
+    ``progress``. On expiry of ``deadline`` seconds the group is killed and :class:`BuildError`
+    raised (``timed_out=True``); a failed exit is for the caller to word."""
+    step_start = re.compile(rf"^{re.escape(prefix)} step=(\S+) start")
+    step_failed = re.compile(rf"^{re.escape(prefix)} step=(\S+) FAILED")
+    tail: deque[str] = deque(maxlen=_TAIL_LINES)
+    step, failed_step = first_step, ""
     proc = subprocess.Popen(
-        cmd,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        errors="replace",
-        env=dict(os.environ if env is None else env),
+        cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        text=True, errors="replace", env=env,
         start_new_session=True,  # own process group: the deadline kills go too
     )
     try:
-        for line in _lines_until(proc, end):
+        for line in _lines_until(proc, time.monotonic() + max(deadline, 1.0)):
             tail.append(line)
-            if match := _STEP_START_RE.match(line):
+            if match := step_start.match(line):
                 step = match.group(1)
-            elif match := _STEP_FAILED_RE.match(line):
+            elif match := step_failed.match(line):
                 failed_step = match.group(1)
-            if verbose or line.startswith(_LOG_PREFIX):
+            if verbose or line.startswith(prefix):
                 progress(line)
     except TimeoutError:
         _kill_group(proc)
-        msg = f"build of {version} exceeded its {deadline:.0f}s deadline"
-        raise BuildError(
-            msg, step=step, returncode=None, output_tail=list(tail), timed_out=True
-        ) from None
+        raise BuildError(f"{what} exceeded its {deadline:.0f}s deadline", step=step,
+                         returncode=None, output_tail=list(tail), timed_out=True) from None
     finally:
         if proc.poll() is None:
             _kill_group(proc)
         if proc.stdout is not None:
             proc.stdout.close()
-
-    returncode = proc.wait()
-    if returncode != 0:
-        step = failed_step or step
-        msg = f"build_binaries.sh {version} failed with exit status {returncode}"
-        raise BuildError(msg, step=step, returncode=returncode, output_tail=list(tail))
-
-    bins = BinarySet.in_dir(version, root / f"k8s-{version}" / "bin")
-    if missing := bins.missing():
-        msg = f"build_binaries.sh {version} succeeded but left {', '.join(missing)} missing"
-        raise BuildError(msg, step="verify", returncode=returncode, output_tail=list(tail))
-    return bins
+    return ScriptRun(proc.wait(), failed_step or step, list(tail))
 
 
 def _lines_until(proc: subprocess.Popen[str], end: float) -> Iterator[str]:

@@ -67,29 +67,10 @@ ROOT="$(cd "$ROOT" && pwd)"
 BIN="$ROOT/bin"
 SRC="$ROOT/src"
 
-export CGO_ENABLED=0
-export GOFLAGS="${GOFLAGS:-} -mod=mod"
-export GOTOOLCHAIN="${GOTOOLCHAIN:-local}"
-
-NICE=()
-if [[ "${BUILD_NICE:-10}" != "0" ]] && command -v nice >/dev/null; then
-    NICE=(nice -n "${BUILD_NICE:-10}")
-fi
-
-CURRENT_STEP=preflight
-STEP_START=$(date +%s)
-log() { echo "[build_binaries] $*"; }
-on_error() {
-    local rc=$?
-    heartbeat_stop
-    echo "[build_binaries] step=$CURRENT_STEP FAILED rc=$rc after $(( $(date +%s) - STEP_START ))s" >&2
-    exit "$rc"
-}
-trap on_error ERR
-
-# Steps with a heartbeat and per-step times (step_start, step_ok, step_skipped).
-# shellcheck source=build_progress.sh
-source "$(dirname "${BASH_SOURCE[0]}")/build_progress.sh"
+LOG_PREFIX="[build_binaries]"
+# Go environment, NICE, log(), the ERR trap, kube_ldflags and the step progress.
+# shellcheck source=build_common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/build_common.sh"
 have() { [[ -x "$BIN/$1" && -f "$BIN/.$1.stamp" ]]; }
 stamp() { # stamp NAME VERSION
     printf 'name=%s\nversion=%s\nbuilt=%s\ngo=%s\n' "$1" "$2" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
@@ -196,15 +177,7 @@ else
     step_ok
 
     step_start kubernetes "go build ${missing[*]}"
-    build_date="$(date -u +%Y-%m-%dT%H:%M:%SZ)"
-    ldflags="-s -w"
-    for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
-        ldflags+=" -X $pkg.gitVersion=$KUBE_VERSION"
-        ldflags+=" -X $pkg.gitMajor=$KUBE_MAJOR"
-        ldflags+=" -X $pkg.gitMinor=$KUBE_MINOR"
-        ldflags+=" -X $pkg.gitTreeState=clean"
-        ldflags+=" -X $pkg.buildDate=$build_date"
-    done
+    ldflags="$(kube_ldflags clean)"
     pkgs=()
     for b in "${missing[@]}"; do pkgs+=("k8s.io/kubernetes/cmd/$b"); done
     tmp_out="$ROOT/tmp-kubernetes"

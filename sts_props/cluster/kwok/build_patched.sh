@@ -41,29 +41,12 @@ SRC="$PATCH_DIR/src"
 WRAP="$PATCH_DIR/build"
 TREE_STATE="${STS_PROPS_TREE_STATE:-dirty}"
 
-export CGO_ENABLED=0
-export GOFLAGS="${GOFLAGS:-} -mod=mod"
-export GOTOOLCHAIN="${GOTOOLCHAIN:-local}"
+LOG_PREFIX="[build_patched]"
+# Go environment, NICE, log(), the ERR trap, kube_ldflags and the step progress.
+# shellcheck source=build_common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/build_common.sh"
 # The module's own go.work must not take part (nor any go.work above PATCH_DIR).
 export GOWORK=off
-
-NICE=()
-if [[ "${BUILD_NICE:-10}" != "0" ]] && command -v nice >/dev/null; then
-    NICE=(nice -n "${BUILD_NICE:-10}")
-fi
-
-CURRENT_STEP=preflight
-STEP_START=$(date +%s)
-log() { echo "[build_patched] $*"; }
-on_error() {
-    local rc=$?
-    heartbeat_stop
-    echo "[build_patched] step=$CURRENT_STEP FAILED rc=$rc after $(( $(date +%s) - STEP_START ))s" >&2
-    exit "$rc"
-}
-trap on_error ERR
-# shellcheck source=build_progress.sh
-source "$(dirname "${BASH_SOURCE[0]}")/build_progress.sh"
 
 TOTAL_START=$(date +%s)
 [[ -f "$NORMAL_WRAP/go.mod" ]] || { echo "no wrapper module $NORMAL_WRAP/go.mod: run build_binaries.sh $KUBE_VERSION first" >&2; false; }
@@ -82,15 +65,7 @@ if [[ -f "$NORMAL_WRAP/go.sum" ]]; then cp -f "$NORMAL_WRAP/go.sum" "$WRAP/go.su
 step_ok
 
 step_start patched-build "go build k8s.io/kubernetes/cmd/kube-controller-manager"
-build_date="$(date -u +%Y-%m-%dT%H:%M:%SZ)"
-ldflags="-s -w"
-for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
-    ldflags+=" -X $pkg.gitVersion=$KUBE_VERSION"
-    ldflags+=" -X $pkg.gitMajor=$KUBE_MAJOR"
-    ldflags+=" -X $pkg.gitMinor=$KUBE_MINOR"
-    ldflags+=" -X $pkg.gitTreeState=$TREE_STATE"
-    ldflags+=" -X $pkg.buildDate=$build_date"
-done
+ldflags="$(kube_ldflags "$TREE_STATE")"
 rm -f "$PATCH_DIR/kube-controller-manager.tmp"
 (cd "$WRAP" && "${NICE[@]}" go build -trimpath -ldflags "$ldflags" \
     -o "$PATCH_DIR/kube-controller-manager.tmp" k8s.io/kubernetes/cmd/kube-controller-manager)

@@ -1,4 +1,5 @@
-# Progress of a long build, sourced by build_binaries.sh (and by tests/test_build_progress.py).
+# Progress of a long build, sourced through build_common.sh by build_binaries.sh and
+# build_patched.sh (and by tests/test_build_progress.py).
 #   step_start NAME WHAT...   logs "step=NAME start WHAT" and starts the heartbeat
 #   step_ok                   stops the heartbeat, logs "step=NAME ok Ns", records the time
 #   step_skipped NAME         records NAME as cached in the per-step times

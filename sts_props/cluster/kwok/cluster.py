@@ -91,7 +91,7 @@ class KwokCluster(Cluster):
         self.progress = progress or (lambda _line: None)
         self.feature_gates = feature_gates or {}
         #: a kube-controller-manager to run instead of the BinarySet's (a patched build of
-        #: :func:`~sts_props.cluster.kwok.patched.build_patched_controller`); kwokctl links it
+        #: :func:`~sts_props.cluster.kwok.patched.build_patched`); kwokctl links it
         #: into the cluster's bin directory, and restarts (:meth:`restart_component`,
         #: :meth:`supervise`) start the binary kwokctl recorded, so every incarnation of the
         #: controller is this one

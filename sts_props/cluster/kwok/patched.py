@@ -2,7 +2,7 @@
 
 Controller mutation testing (and anyone changing the StatefulSet controller) needs the real
 controller built from patched source, while the other control-plane binaries stay those of the
-normal :class:`~sts_props.cluster.kwok.binaries.BinarySet`. :func:`build_patched_controller`
+normal :class:`~sts_props.cluster.kwok.binaries.BinarySet`. :func:`build_patched`
 caches one binary per (version, diff)::
 
     $STS_PROPS_CACHE/k8s-<version>/patched/<key>/      (key: 16 hex digits of a sha256)
@@ -32,7 +32,7 @@ One build per key at a time (a lock file in ``<key>/``); a waiting build finds t
 (16, True, False)
 >>> diff_targets("--- a/pkg/x.go\\n+++ b/pkg/x.go\\n@@ -1 +1 @@\\n-a\\n+b\\n")
 (1, ['pkg/x.go'])
->>> # path = build_patched_controller("v1.37.2", Path("my.diff").read_text())
+>>> # path = build_patched("v1.37.2", Path("my.diff").read_text()).path
 >>> # KwokCluster("v1.37.2", controller_manager=path)
 """
 
@@ -46,7 +46,6 @@ import re
 import shutil
 import subprocess
 import time
-from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -54,12 +53,11 @@ from pathlib import Path, PurePosixPath
 from sts_props.cluster.kwok.binaries import (
     DEFAULT_K8S_VERSION,
     BuildError,
-    _kill_group,
-    _lines_until,
     build_binaries,
     cache_dir,
     find_binaries,
     normalize_version,
+    run_build_script,
 )
 from sts_props.errors import PatchError  # defined once there; re-exported here
 
@@ -69,7 +67,7 @@ __all__ = [
     "PatchError",
     "PatchedController",
     "apply_diff",
-    "build_patched_controller",
+    "build_patched",
     "build_patched_script",
     "diff_targets",
     "find_patched_controller",
@@ -85,8 +83,6 @@ DEFAULT_PATCH_DEADLINE = 3600.0
 #: bumped when the build recipe changes, so that older cached binaries are not reused
 _RECIPE = "sts-props patched kube-controller-manager, recipe 1"
 _LOG = "[build_patched]"
-_STEP_START_RE = re.compile(r"^\[build_patched\] step=(\S+) start")
-_STEP_FAILED_RE = re.compile(r"^\[build_patched\] step=(\S+) FAILED")
 _HEADER_RE = re.compile(r"^(---|\+\+\+) (\S+)")
 
 Progress = Callable[[str], None]
@@ -334,7 +330,7 @@ def _locked(where: Path, progress: Progress) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def build_patched_controller(
+def build_patched(
     version: str = DEFAULT_K8S_VERSION,
     diff_text: str = "",
     progress: Progress = print,
@@ -342,9 +338,10 @@ def build_patched_controller(
     root: Path | None = None,
     deadline: float = DEFAULT_PATCH_DEADLINE,
     verbose: bool = False,
-) -> Path:
+) -> PatchedController:
     """Build (or find cached) a kube-controller-manager from ``diff_text`` applied to
-    k8s.io/kubernetes ``version``; returns the binary's path. See the module docstring.
+    k8s.io/kubernetes ``version``: its path, whether the cache answered, and how long the build
+    took. See the module docstring.
 
     ``progress`` gets ``[build_patched] ...`` lines (with the Go output when ``verbose``).
     The diff is applied first (a diff that does not apply costs no build); then the normal
@@ -356,21 +353,6 @@ def build_patched_controller(
             deadline passed.
 
     """
-    return build_patched(version, diff_text, progress, root=root, deadline=deadline,
-                         verbose=verbose).path
-
-
-def build_patched(
-    version: str = DEFAULT_K8S_VERSION,
-    diff_text: str = "",
-    progress: Progress = print,
-    *,
-    root: Path | None = None,
-    deadline: float = DEFAULT_PATCH_DEADLINE,
-    verbose: bool = False,
-) -> PatchedController:
-    """:func:`build_patched_controller`, also saying whether the cache answered and how long
-    the build took."""
     version = normalize_version(version)
     root = root or cache_dir()
     key = patch_key(version, diff_text)
@@ -418,31 +400,10 @@ def _run_script(version: str, root: Path, where: Path, patched: bool, progress: 
                 deadline: float, verbose: bool) -> None:
     env = dict(os.environ)
     env["STS_PROPS_TREE_STATE"] = "dirty" if patched else "clean"
-    proc = subprocess.Popen(
-        ["bash", str(build_patched_script()), version, str(root), str(where)],
-        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        errors="replace", env=env, start_new_session=True)
-    tail: deque[str] = deque(maxlen=40)
-    step, failed = "patched-gomod", ""
-    try:
-        for line in _lines_until(proc, time.monotonic() + max(deadline, 1.0)):
-            tail.append(line)
-            if match := _STEP_START_RE.match(line):
-                step = match.group(1)
-            elif match := _STEP_FAILED_RE.match(line):
-                failed = match.group(1)
-            if verbose or line.startswith(_LOG):
-                progress(line)
-    except TimeoutError:
-        _kill_group(proc)
-        raise BuildError(f"patched build of {version} exceeded its deadline", step=step,
-                         returncode=None, output_tail=list(tail), timed_out=True) from None
-    finally:
-        if proc.poll() is None:
-            _kill_group(proc)
-        if proc.stdout is not None:
-            proc.stdout.close()
-    returncode = proc.wait()
-    if returncode != 0:
-        raise BuildError(f"build_patched.sh {version} failed with exit status {returncode}",
-                         step=failed or step, returncode=returncode, output_tail=list(tail))
+    run = run_build_script(["bash", str(build_patched_script()), version, str(root), str(where)],
+                           prefix=_LOG, first_step="patched-gomod",
+                           what=f"patched build of {version}", deadline=deadline,
+                           progress=progress, verbose=verbose, env=env)
+    if run.returncode != 0:
+        raise BuildError(f"build_patched.sh {version} failed with exit status {run.returncode}",
+                         step=run.step, returncode=run.returncode, output_tail=run.tail)
