@@ -279,3 +279,13 @@ def features_of(result: ModelResult, metrics: dict[str, float]) -> frozenset[str
     if result.livelocks:
         out.add("livelock F-1")
     return frozenset(out)
+
+
+def jaccard_distance(a: frozenset[str], b: frozenset[str]) -> float:
+    """1 - |a & b| / |a | b| (0.0 for two empty sets): how unlike two feature sets are.
+
+    >>> jaccard_distance(frozenset({"x", "y"}), frozenset({"y", "z"}))
+    0.6666666666666667
+    """
+    union = len(a | b)
+    return 1 - len(a & b) / union if union else 0.0

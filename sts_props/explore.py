@@ -43,7 +43,7 @@ from typing import Any, TextIO
 from hypothesis import HealthCheck, Phase, Verbosity, given, settings, target
 from hypothesis import seed as hypothesis_seed
 
-from sts_props.coverage import Coverage, features_of, metrics_of
+from sts_props.coverage import Coverage, features_of, jaccard_distance, metrics_of
 from sts_props.differential import OP_TIMEOUT, run_differential
 from sts_props.model import ModelConfig, run_model
 from sts_props.scenario import ManifestError, Manifests, Scenario, cap_min_ready
@@ -169,10 +169,7 @@ def pick_diverse(pool: Sequence[Found], limit: int) -> list[Found]:
         chosen.append(pick)
         covered |= pick.features
         for i in left:
-            f = pool[i].features
-            union = len(f | pick.features)
-            dist = 1 - len(f & pick.features) / union if union else 0.0
-            nearest[i] = min(nearest[i], dist)
+            nearest[i] = min(nearest[i], jaccard_distance(pool[i].features, pick.features))
     return chosen
 
 

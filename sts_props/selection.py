@@ -54,7 +54,7 @@ from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
 
 from sts_props.corners import corners_of
-from sts_props.coverage import features_of, metrics_of
+from sts_props.coverage import features_of, jaccard_distance, metrics_of
 from sts_props.model import ModelConfig, run_model
 from sts_props.model.runner import ModelResult
 from sts_props.ops import (
@@ -355,7 +355,5 @@ def pick(pool: Sequence[Candidate], limit: int) -> list[Candidate]:
         chosen.append(choice)
         covered |= choice.features
         for i in left:
-            f = pool[i].features
-            union = len(f | choice.features)
-            nearest[i] = min(nearest[i], 1 - len(f & choice.features) / union if union else 0.0)
+            nearest[i] = min(nearest[i], jaccard_distance(pool[i].features, choice.features))
     return chosen

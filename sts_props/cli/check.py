@@ -26,6 +26,7 @@ from sts_props.cli.console import print_error, say
 from sts_props.cli.exit_codes import UsageError, verdict
 from sts_props.cli.guard import signal_name
 from sts_props.cli.options import (
+    add_artifacts_option,
     add_connection_options,
     add_image_option,
     add_manifests_option,
@@ -89,9 +90,7 @@ def add_parser(sub: Subparsers) -> None:
                        metavar="DIR",
                        help="where failing examples are kept for a repeat run (created if "
                             "missing)")
-    check.add_argument("--artifacts", type=path, default=Path("artifacts"), metavar="DIR",
-                       help="where a failing run's files go, in a new directory (created if "
-                            "missing)")
+    add_artifacts_option(check)
     check.add_argument("--junit", type=path, default=None, metavar="PATH",
                        help="also write JUnit XML: one testcase per scenario (for CI; its "
                             "directory must exist); written for an interrupted run too")

@@ -18,13 +18,13 @@ import contextlib
 import sys
 import time
 from collections.abc import Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sts_props.cli.arguments import add_command, check_output_dir, duration, path, whole
+from sts_props.cli.arguments import add_command, check_output_dir, duration, whole
 from sts_props.cli.exit_codes import verdict
 from sts_props.cli.guard import signal_name
 from sts_props.cli.options import (
+    add_artifacts_option,
     add_backend_options,
     add_max_replicas_option,
     add_patch_option,
@@ -68,9 +68,7 @@ def add_parser(sub: Subparsers) -> None:
     p.add_argument("--max-ops", type=whole(1), default=12, metavar="N",
                    help="most ops per scenario after the create")
     add_max_replicas_option(p)
-    p.add_argument("--artifacts", type=path, default=Path("artifacts"), metavar="DIR",
-                   help="on a cluster: where a failing scenario's files go, in a new "
-                        "directory (created if missing)")
+    add_artifacts_option(p, "on a cluster: ")
     add_patch_option(p)
 
 

@@ -113,6 +113,13 @@ def add_backend_options(parser: argparse.ArgumentParser) -> None:
     add_seed_option(parser)
 
 
+def add_artifacts_option(parser: argparse.ArgumentParser, when: str = "") -> None:
+    """``--artifacts DIR``: where a failing run's files go (``when``: e.g. "on a cluster: ")."""
+    parser.add_argument("--artifacts", type=path, default=Path("artifacts"), metavar="DIR",
+                        help=f"{when}where a failing run's files go, in a new directory "
+                             "(created if missing)")
+
+
 def add_patch_option(parser: argparse.ArgumentParser) -> None:
     """``--patch FILE.diff``: run a kube-controller-manager built from that diff (kwok only)."""
     parser.add_argument("--patch", type=path, default=None, metavar="FILE.diff",

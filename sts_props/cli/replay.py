@@ -25,7 +25,12 @@ from sts_props.cli.arguments import add_command, check_output_dir, path
 from sts_props.cli.console import say
 from sts_props.cli.exit_codes import EXIT_FAILED, EXIT_OK
 from sts_props.cli.guard import signal_name
-from sts_props.cli.options import add_connection_options, add_patch_option, patched_controller
+from sts_props.cli.options import (
+    add_artifacts_option,
+    add_connection_options,
+    add_patch_option,
+    patched_controller,
+)
 from sts_props.cluster.backends import make_cluster
 from sts_props.cluster.kwok import KwokCluster
 from sts_props.defaults import BACKENDS
@@ -51,9 +56,7 @@ def add_parser(sub: Subparsers) -> None:
                         help="where to run it (default: the backend recorded in the plan); "
                              "kwok and kubeconfig also run the model and compare")
     add_connection_options(replay)
-    replay.add_argument("--artifacts", type=path, default=Path("artifacts"), metavar="DIR",
-                        help="where a failing run's files go, in a new directory (created if "
-                             "missing)")
+    add_artifacts_option(replay)
     add_patch_option(replay)
 
 
