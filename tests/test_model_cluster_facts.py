@@ -16,7 +16,9 @@ from sts_props.ops import (
     Create,
     DeletePod,
     DeletePVC,
+    DeleteSet,
     HoldNotReady,
+    HoldTerminating,
     Op,
     ReleasePod,
     Scale,
@@ -351,3 +353,16 @@ def test_val7_137_one_immutable_cause_per_changed_field() -> None:
     new["spec"]["revisionHistoryLimit"] = 3
     new["spec"]["minReadySeconds"] = 2
     assert validate_update(old, new, config) == []
+
+
+def test_del1_a_deletion_that_leaves_the_set_in_place_bumps_its_generation() -> None:
+    """Seen on kwok v1.37.2 (a CI fault run): a Foreground delete held up by a pod's finalizer
+    left the set with generation + 1. The apiserver bumps metadata.generation when it first
+    sets deletionTimestamp on an object that stays (the generic store's markAsDeleting); the
+    model kept the old generation, and the comparison waited its deadline out."""
+    for propagation in ("Foreground", "Orphan"):
+        r = ModelRun(web(replicas=2), GATE_OFF, NoDrain())  # the state right after the op
+        for op in (Create(), Settle(), HoldTerminating(0), DeleteSet(propagation)):
+            r.apply(op)
+        assert r.world.sts is not None and r.world.sts.deleted is not None
+        assert r.world.sts.generation == 2, propagation

@@ -131,6 +131,10 @@ def _delete_set(run: ModelRun, op: DeleteSet) -> Outcome:
     else:
         w.sts.deleted = w.now
         w.sts.finalizers.append("orphan" if op.propagation == "Orphan" else "foregroundDeletion")
+        # The apiserver bumps metadata.generation when it first sets deletionTimestamp on an
+        # object that stays (markAsDeleting in the generic registry store); seen on kwok
+        # v1.37.2: 2 -> 3 on a Foreground delete held up by a pod's finalizer.
+        w.sts.generation += 1
         w.touch(w.sts)
     return Outcome.accepted()
 
