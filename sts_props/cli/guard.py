@@ -35,10 +35,9 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from types import FrameType
 from typing import Any, TextIO
 
-from sts_props.cluster.lifecycle import Terminated
+from sts_props.cluster.lifecycle import Terminated, raise_terminated
 
 __all__ = ["StdoutClosed", "guarded", "signal_name"]
 
@@ -96,10 +95,6 @@ class _GuardedStdout:
         return getattr(self._stream, name)
 
 
-def _raise_terminated(signum: int, frame: FrameType | None) -> None:
-    raise Terminated(f"signal {signum}")
-
-
 class _Redelivery:
     """Sends a signal to this process again, from a thread of its own (started beforehand:
     starting a thread waits for it, and a signal handled during that wait, inside the hook
@@ -141,7 +136,7 @@ def guarded() -> Iterator[None]:
         if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
             handled.add(signal.SIGINT)  # it raises KeyboardInterrupt already
         if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
-            signal.signal(signal.SIGTERM, _raise_terminated)
+            signal.signal(signal.SIGTERM, raise_terminated)
             handled.add(signal.SIGTERM)
             restore_sigterm = True
 
@@ -166,6 +161,6 @@ def guarded() -> Iterator[None]:
         sys.unraisablehook = previous_hook
         if redeliver is not None:
             redeliver.close()
-        if restore_sigterm and signal.getsignal(signal.SIGTERM) is _raise_terminated:
+        if restore_sigterm and signal.getsignal(signal.SIGTERM) is raise_terminated:
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
         sys.stdout = previous_stdout

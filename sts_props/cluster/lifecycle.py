@@ -33,10 +33,12 @@ def exit_on_sigterm() -> None:
     if threading.current_thread() is not threading.main_thread():
         return
     if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
-        def _raise(signum: int, frame: object) -> None:
-            raise Terminated(f"signal {signum}")
+        signal.signal(signal.SIGTERM, raise_terminated)
 
-        signal.signal(signal.SIGTERM, _raise)
+
+def raise_terminated(signum: int, frame: object) -> None:
+    """The SIGTERM handler of :func:`exit_on_sigterm` (and of a guarded CLI command)."""
+    raise Terminated(f"signal {signum}")
 
 
 def pid_alive(pid: int) -> bool:
