@@ -38,7 +38,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sts_props.cluster.base import Cluster, ClusterError
+from sts_props.cluster.kwok import KwokCluster
+from sts_props.cluster.kwok.patched import CONTROLLER, build_patched
+from sts_props.differential import run_differential
+from sts_props.errors import BuildError, PatchError
+from sts_props.model import ModelConfig
 from sts_props.scenario import Manifests, Scenario
+from sts_props.suite import run_cluster_suite
 
 Progress = Callable[[str], None]
 
@@ -356,9 +362,6 @@ def reproduce_catch(scenario: Scenario, cluster: Cluster, runs: int,
                     op_timeout: float = DEFAULT_OP_TIMEOUT, progress: Progress = print) -> bool:
     """Run a mutant's counterexample ``runs`` more times on its cluster; whether it failed
     every time (a catch that depends on timing, or on a flaky check, does not count)."""
-    from sts_props.differential import run_differential
-    from sts_props.model import ModelConfig
-
     config = ModelConfig.for_version(cluster.version())
     for attempt in range(1, runs + 1):
         outcome = run_differential(scenario, cluster, config, op_timeout=op_timeout,
@@ -386,11 +389,6 @@ def confirm_on_control(
     A catch stands only if the control passes the counterexample every time: then the
     violation is due to the mutation, not to a flaky check or to timing.
     """
-    from sts_props.cluster.kwok import KwokCluster
-    from sts_props.cluster.kwok.patched import build_patched
-    from sts_props.differential import run_differential
-    from sts_props.model import ModelConfig
-
     pending = [r for r in results if r.caught and not r.control
                and r.counterexample is not None and r.reproduced is not False]
     if not pending:
@@ -442,11 +440,6 @@ def run_one(
     reproduce_runs: int = 0,
 ) -> ControllerMutantResult:
     """One mutant (``diff_text``; the control when it is empty): build, start, run, stop."""
-    from sts_props.cluster.kwok import KwokCluster
-    from sts_props.cluster.kwok.binaries import BuildError
-    from sts_props.cluster.kwok.patched import CONTROLLER, PatchError, build_patched
-    from sts_props.suite import run_cluster_suite
-
     result = ControllerMutantResult(name, rules)
     try:
         built = build_patched(version, diff_text, progress=progress)
