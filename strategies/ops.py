@@ -587,11 +587,11 @@ def with_fault(scenario: Scenario, kind: str) -> Scenario:
     ['hold_scheduling', 'scale', 'delete_pvc', 'settle', 'release_scheduling', 'settle']
     """
     ops = list(scenario.ops)
-    at = next((i + 1 for i, op in enumerate(ops) if isinstance(op, Settle)), len(ops))
     cls = OP_TYPES.get(kind)
     recipe = RECIPES.get(cls) if cls is not None else None
     if recipe is None or recipe.insert is None:
         raise ValueError(f"with_fault: no recipe for {kind!r}")
+    at = _insertion_point(ops, recipe)
     spec = scenario.manifests.statefulset.get("spec") or {}
     replicas = spec.get("replicas")
     replicas = 1 if replicas is None else int(replicas)
@@ -601,6 +601,32 @@ def with_fault(scenario: Scenario, kind: str) -> Scenario:
     size = replicas if replicas > 0 else 2
     at, inserted = recipe.insert(_Site(ops, at, prefix, start + size - 1, size))
     return dataclasses.replace(scenario, ops=tuple(ops[:at] + inserted + ops[at:]))
+
+
+def _insertion_point(ops: list[Op], recipe: Recipe) -> int:
+    """Right after the first Settle at which no window the inserted fault must stay out of is
+    open (pod writes denied, scheduling held: :attr:`Recipe.while_denied`,
+    :attr:`Recipe.while_scheduling_held`); if every Settle is inside one, the end of the
+    scenario, after the ops that close the windows still open there.
+
+    >>> ops = [Create(), DenyPodWrites(1), Settle(), AllowPodWrites(), Settle()]
+    >>> _insertion_point(ops, RECIPES[FailNode])
+    5
+    """
+    def blocked(denied: bool, held: bool) -> bool:
+        return (denied and not recipe.while_denied) or (held and not recipe.while_scheduling_held)
+
+    denied = held = False
+    for i, op in enumerate(ops):
+        denied = (denied or isinstance(op, DenyPodWrites)) and not isinstance(op, AllowPodWrites)
+        held = (held or isinstance(op, HoldScheduling)) and not isinstance(op, ReleaseScheduling)
+        if isinstance(op, Settle) and not blocked(denied, held):
+            return i + 1
+    if denied and not recipe.while_denied:
+        ops.append(AllowPodWrites())
+    if held and not recipe.while_scheduling_held:
+        ops.append(ReleaseScheduling())
+    return len(ops)
 
 
 def op_sequences(

@@ -234,3 +234,21 @@ def test_profiles_keep_the_database_on_disk_where_it_matters() -> None:
     assert get_profile("cluster").deadline is None
     with pytest.raises(ValueError, match="unknown Hypothesis profile"):
         load_profile("fast")
+
+
+def test_with_fault_keeps_a_fault_out_of_an_open_denial_window() -> None:
+    """Seen in CI: a node failure inserted after the first Settle landed inside a
+    deny_pod_writes window the scenario had drawn; the cluster's node-failure agent was refused
+    (403) where the model accepted it (CMP/VAL-8). It now goes after the window closes."""
+    from sts_props.ops import AllowPodWrites, Create, DenyPodWrites, FailNode, FailPod, Settle
+    from sts_props.scenario import Manifests, Scenario
+
+    sc = Scenario(Manifests.seed(), (Create(), DenyPodWrites(2), Settle(), FailPod(2),
+                                     AllowPodWrites(), Settle()))
+    ops = with_fault(sc, "fail_node").ops
+    where = next(i for i, op in enumerate(ops) if isinstance(op, FailNode))
+    assert where > next(i for i, op in enumerate(ops) if isinstance(op, AllowPodWrites))
+    # still open at the end: the window is closed first
+    open_sc = Scenario(Manifests.seed(), (Create(), DenyPodWrites(2), Settle()))
+    kinds = [op.kind for op in with_fault(open_sc, "fail_node").ops]
+    assert kinds.index("allow_pod_writes") < kinds.index("fail_node")

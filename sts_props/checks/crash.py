@@ -18,9 +18,13 @@ component itself: that is never a crash record. What is excused, and why:
   work that way: a leader that cannot renew its Lease for its renew deadline (10 s) exits, and
   the kubelet restarts it.
 
+* a crash that is a **known upstream deviation** (:data:`KNOWN_CRASHES`, each with its finding
+  in docs/findings.md): kube-scheduler exits on purpose when it finds its cache corrupted
+  ("Scheduler cache is corrupted", F-2); seen after an apiserver restart and after a node
+  failure. :func:`known_crashes` lists them, so a run tells a known deviation from a new one.
+
 Everything else is a violation, in a planned window too: a component other than the restarted
-one that panics or dies of a fatal error (F-2 in docs/findings.md: the scheduler's "cache is
-corrupted" exit after an apiserver restart), a leader that loses its election outside such a
+one that panics or dies of a fatal error, a leader that loses its election outside such a
 window (the apiserver was slow, not away), and an apiserver that exits by itself.
 
 >>> from sts_props.history import History
@@ -46,6 +50,31 @@ from sts_props.ops import op_from_dict
 #: the components that hold a leader Lease (and so may lose it while the apiserver is away)
 LEADER_ELECTED = ("kube-controller-manager", "kube-scheduler")
 
+#: Known upstream deviations: (component, text in its log excerpt, finding in docs/findings.md).
+KNOWN_CRASHES: tuple[tuple[str, str, str], ...] = (
+    ("kube-scheduler", "Scheduler cache is corrupted", "F-2"),
+)
+
+
+def known_finding(crash: Crash) -> str | None:
+    """The finding a crash is a known instance of, or None."""
+    text = " ".join([crash.summary(), *crash.excerpt])
+    return next((finding for component, needle, finding in KNOWN_CRASHES
+                 if crash.component == component and needle in text), None)
+
+
+def known_crashes(history: History) -> list[str]:
+    """The crashes of ``history`` that are known upstream deviations, one line each."""
+    out = []
+    for ev in history.events:
+        if ev.type == "crash":
+            crash = Crash.from_record(ev.data)
+            finding = known_finding(crash)
+            if finding is not None:
+                out.append(f"{crash.component} exited at {ev.where()}: known upstream "
+                           f"deviation {finding} (docs/findings.md)")
+    return out
+
 
 def check_crashes(history: History) -> list[Violation]:
     """One ``CRASH`` violation per ``crash`` record that is not excused (module docstring)."""
@@ -65,6 +94,8 @@ def check_crashes(history: History) -> list[Violation]:
             planned = bool(crash.window) or outage is not None
             if planned and crash.cause == LEADER_LOST and crash.component in LEADER_ELECTED:
                 continue
+            if known_finding(crash) is not None:
+                continue  # reported by known_crashes, not a new violation
             out.append(_violation(ev, crash, last, planned))
     return out
 

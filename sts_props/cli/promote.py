@@ -40,7 +40,7 @@ def add_parser(sub: Subparsers) -> None:
         "sts-props promote artifacts/20260101-120000-ab12/plan.yaml --name parallel-rollout",
         "sts-props promote plan.yaml --name livelock --tag \"should perform rolling updates\""])
     promote.add_argument("plan", type=path, help="a plan.yaml")
-    promote.add_argument("--name", type=text, default=None,
+    promote.add_argument("--name", type=_plan_name, default=None,
                          help="file and plan name: lowercase letters, digits and dashes "
                               "(default: the plan's name)")
     promote.add_argument("--tag", type=text, default=None, metavar="UPSTREAM_TEST",
@@ -48,6 +48,15 @@ def add_parser(sub: Subparsers) -> None:
                               "default: the plan's own, if any)")
     promote.add_argument("--into", type=path, default=REGRESSIONS_DIR, metavar="DIR",
                          help="the regression directory (it must exist)")
+
+
+def _plan_name(value: str) -> str:
+    """``--name``: checked when parsed, like every flag value (each time it is given)."""
+    if not _NAME.fullmatch(value):
+        raise argparse.ArgumentTypeError(
+            f"{value!r}: use lowercase letters, digits and dashes (at most 63), e.g. "
+            "parallel-rollout-livelock")
+    return value
 
 
 def run(args: argparse.Namespace) -> int:
