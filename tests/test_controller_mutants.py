@@ -286,8 +286,8 @@ def test_a_catch_the_control_replay_refutes_does_not_count() -> None:
                                     rule="CHK-7/UPD-8")
     report = ControllerMutantReport([real, timing])
     assert timing.verdict == "unconfirmed" and report.score == (1, 2)
-    assert ("c: CHK-7/UPD-8 NOT CONFIRMED: the counterexample passed when run again on the "
-            "mutant") in report.render()
+    assert ("c: CHK-7/UPD-8 NOT CONFIRMED: the counterexample passed every time it was run "
+            "again on the mutant") in report.render()
 
 
 # -- the command line ------------------------------------------------------------------------
