@@ -25,7 +25,7 @@ from sts_props.cli import main
 from sts_props.cli.app import COMMANDS, build_parser
 from sts_props.cli.arguments import HelpFormatter, package_version
 from sts_props.cli.guard import StdoutClosed, guarded
-from sts_props.cluster.lifecycle import Terminated
+from sts_props.cluster.lifecycle import Terminated, raise_terminated
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -136,17 +136,27 @@ def test_an_interrupt_python_swallowed_is_delivered_again() -> None:
     assert time.monotonic() - started < 5
 
 
-def test_sigterm_swallowed_is_delivered_again_as_terminated() -> None:
+@pytest.mark.parametrize("before", ["default", "backend"])
+def test_sigterm_swallowed_is_delivered_again_as_terminated(before: str) -> None:
+    """Whether SIGTERM still has Python's default or a backend started in this process has
+    installed its handler already (``exit_on_sigterm``; in a pytest worker an earlier test may
+    have), a swallowed Terminated comes again; what was there before is put back."""
     class Swallowed:
         def __del__(self) -> None:
             raise Terminated("signal 15")
 
-    started = time.monotonic()
-    with pytest.raises(Terminated), guarded():
-        Swallowed()
-        while time.monotonic() - started < 10:
-            time.sleep(0.01)
-    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # put back
+    handler = signal.SIG_DFL if before == "default" else raise_terminated
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        started = time.monotonic()
+        with pytest.raises(Terminated), guarded():
+            Swallowed()
+            while time.monotonic() - started < 10:
+                time.sleep(0.01)
+        assert time.monotonic() - started < 5
+        assert signal.getsignal(signal.SIGTERM) is handler  # put back
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def test_the_guarded_stdout() -> None:

@@ -135,10 +135,14 @@ def guarded() -> Iterator[None]:
         # Only Python's own defaults count: SIG_IGN (nohup) and a caller's handler stay.
         if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
             handled.add(signal.SIGINT)  # it raises KeyboardInterrupt already
-        if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+        sigterm = signal.getsignal(signal.SIGTERM)
+        if sigterm is signal.SIG_DFL:
             signal.signal(signal.SIGTERM, raise_terminated)
-            handled.add(signal.SIGTERM)
             restore_sigterm = True
+        if sigterm is signal.SIG_DFL or sigterm is raise_terminated:
+            # Ours already when a backend started in this process (exit_on_sigterm): it
+            # raises Terminated too, so a swallowed one can be delivered again all the same.
+            handled.add(signal.SIGTERM)
 
     redeliver = _Redelivery() if handled else None
 
