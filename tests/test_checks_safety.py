@@ -313,6 +313,30 @@ def test_chk6_parallel_batch_order_is_free_with_max_unavailable() -> None:
     assert check_chk6(hb.build()) == []
 
 
+def _parallel_rollout_after_a_fresh_old_pod(wait: float) -> list[Violation]:
+    """Parallel on a cluster: web-0 at the old revision is deleted for update ``wait``
+    seconds after its incarnation appeared Ready, then web-2 is."""
+    hb = HistoryBuilder("web", policy="Parallel", granularity=1.0, backend="kwok", step=0.002)
+    hb.create_set().bring_up().settle().wait(5)
+    old = hb.current_revision
+    hb.set_template("b").sync_status()
+    hb.delete_pod(0).pod_up(0, revision=old).wait(wait)  # re-created at the old revision
+    hb.pod_deleted(0).pod_up(0).pod_deleted(2).pod_up(2).settle()
+    return check_chk6(hb.build())
+
+
+def test_chk6_a_pod_the_controller_may_not_have_seen_ready_is_not_in_the_order() -> None:
+    """Seen on kwok v1.37.2: a pod re-created at the old revision, Ready 2 ms later and deleted
+    first; the controller's cache (INFORMER_LAG) may still have held it unavailable, which
+    Parallel replaces out of order (#137666): not an ordered update deletion."""
+    assert _parallel_rollout_after_a_fresh_old_pod(0.01) == []
+
+
+def test_chk6_a_long_available_lower_pod_deleted_first_is_still_flagged() -> None:
+    vs = _parallel_rollout_after_a_fresh_old_pod(5.0)
+    assert {v.rule for v in vs} == {"CHK-6/UPD-1"}
+
+
 # -- CHK-7 ---------------------------------------------------------------------------------------
 def test_chk7_passes_partitioned_rollout_and_recreation_at_current() -> None:
     hb = _up(partition=2)

@@ -41,6 +41,7 @@ from typing import Any
 
 from sts_props.checks._timeline import (
     CONTROLLER,
+    INFORMER_LAG,
     Context,
     Life,
     Obs,
@@ -1011,10 +1012,23 @@ def _could_be_update_deletion(spec: Spec, life: Life, ctx: Context, seq: int) ->
 
 
 def _was_available(tl: Timeline, step: Step, specs: Sequence[Spec]) -> bool:
-    """PR-4 on the pod's last snapshot before its deletion started (held pods never are)."""
+    """PR-4 on the pod's last snapshot before its deletion started (held pods never are), and
+    on a cluster in every view the controller's cache could still hold (INFORMER_LAG,
+    kubernetes#41889): an incarnation first seen within the lag, or one unhealthy at some
+    record within it, may have been unavailable to the controller that deleted it (seen on
+    kwok v1.37.2: a pod re-created at the old revision and Ready 2 ms later, deleted first as
+    unavailable under Parallel, #137666)."""
     before = step.prev
     if before is None or is_held(before.obj) or not is_running_ready(before.obj):
         return False
+    if tl.granularity > 0:
+        since_t = step.event.t - INFORMER_LAG
+        life = step.life
+        if life.obs[0].t >= since_t:
+            return False
+        if any(ob.seq < step.event.seq and ob.t >= since_t
+               and (is_held(ob.obj) or not is_running_ready(ob.obj)) for ob in life.obs):
+            return False
     mrs = max(s.min_ready_seconds for s in specs)
     since = ready_since(before.obj)
     return mrs <= 0 or (since is not None and since + mrs <= step.event.t + tl.granularity)
