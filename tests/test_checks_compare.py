@@ -239,3 +239,36 @@ def test_cmp_not_found_answers_compared_only_from_an_equal_state() -> None:
     vs = compare_histories(*_pair(model_settled, cluster_settled))
     assert sorted(v.rule for v in vs) == ["CMP/ID-1", "CMP/VAL-8"]  # ID-1: web-2 not restarted
     assert any("Op 1 (delete pod 2)" in v.message and "404 NotFound" in v.message for v in vs)
+
+
+def test_cmp_flags_an_owner_reference_without_block_owner_deletion() -> None:
+    """Issue 12 item 5: the flags of an ownerReference are compared, not only its target. A
+    controller ref without blockOwnerDeletion (a Foreground delete of the set would no longer
+    wait for the pod) differs from the model's."""
+    def cluster(hb: HistoryBuilder) -> None:
+        hb.create_set().bring_up()
+        hb.pod(1)["metadata"]["ownerReferences"][0]["blockOwnerDeletion"] = False
+        hb.pod_ready(1).settle()
+
+    def model(hb: HistoryBuilder) -> None:
+        hb.create_set().bring_up().settle()
+
+    vs = compare_histories(*_pair(model, cluster))
+    assert [v.rule for v in vs if "web-1" in v.message] == ["CMP/ID-15"]
+
+
+def test_cmp_flags_claim_labels_and_owner_flags() -> None:
+    """Claim labels (STO-2) and the flags of a claim's owner refs (STO-8) are compared."""
+    def model(hb: HistoryBuilder) -> None:
+        hb.create_set().bring_up()
+        hb.claim_refs("data-web-0", [hb._set_ref()]).settle()
+
+    def cluster(hb: HistoryBuilder) -> None:
+        hb.create_set().bring_up()
+        hb.pvcs["data-web-1"]["metadata"]["labels"]["app"] = "other"
+        hb.claim_refs("data-web-0", [{**hb._set_ref(), "blockOwnerDeletion": False}])
+        hb.claim_refs("data-web-1", hb.pvcs["data-web-1"]["metadata"]["ownerReferences"])
+        hb.settle()
+
+    vs = compare_histories(*_pair(model, cluster))
+    assert sorted(v.rule for v in vs) == ["CMP/STO-2", "CMP/STO-8"], [v.message for v in vs]

@@ -198,13 +198,16 @@ def quiescent_view(
         old = before.get(kind, {}).get(name)
         return None if old is None else uid(old) == uid(obj)
 
-    def owners(obj: Snapshot) -> list[tuple[str, str, bool, bool]]:
+    def owners(obj: Snapshot) -> list[tuple[str, str, bool, bool, bool]]:
+        # blockOwnerDeletion too (issue 12 item 5): a ref without it lets a Foreground delete
+        # of the owner finish before the dependant is gone (STO-8, ID-15).
         refs = []
         for r in owner_refs(obj):
             kind, name = str(r.get("kind", "")), str(r.get("name", ""))
             target = state.get(kind, {}).get(name)
             stale = target is None or uid(target) != str(r.get("uid", ""))
-            refs.append((kind, name, bool(r.get("controller")), stale))
+            refs.append((kind, name, bool(r.get("controller")),
+                         bool(r.get("blockOwnerDeletion")), stale))
         return sorted(refs)
 
     view: dict[str, Any] = {}
@@ -291,6 +294,7 @@ def quiescent_view(
         if is_terminating(pvc):
             meta_view["blocked"] = True  # held by pvc-protection while in use (STO-3)
         pvcs[name] = {
+            "labels": dict(sorted(without_harness_keys(labels(pvc)).items())),
             "phase": phase(pvc),
             "terminating": is_terminating(pvc),
             "owners": owners(pvc),
@@ -647,7 +651,7 @@ def _show(value: Any) -> str:
 _FIELD_TEXT = {
     "revision": "revision",
     "sameUidAsBefore": "same-uid-as-at-the-previous-compared-point",
-    "owners": "ownerReferences (kind, name, controller, stale)",
+    "owners": "ownerReferences (kind, name, controller, blockOwnerDeletion, stale)",
 }
 
 
@@ -675,6 +679,7 @@ _RULES: tuple[tuple[str, str], ...] = (
     (r"^pods/", "PR-3"),
     (r"^pvcs/[^/]+$", "STO-1"),
     (r"^pvcs/.+/owners$", "STO-8"),
+    (r"^pvcs/.+/labels$", "STO-2"),
     (r"^pvcs/.+/sameUidAsBefore$", "STO-7"),
     (r"^pvcs/.+/terminating$", "STO-10"),
     (r"^pvcs/", "STO-2"),
