@@ -23,12 +23,17 @@ cluster-minute for plain and model-selected scenarios, CPU.
 
 A script, not a timed test: the figures depend on the machine and on what else runs on it.
 
-    python benchmarks/cluster_figures.py [--scenarios 30] [--starts 3] [--seed 1]
-        [--selection plain model]
+* scenarios side by side (``--jobs N``, default as ``sts-props check`` picks it): the same
+  model-selected scenarios (same seed, so the same pick) N at a time on the same cluster, next
+  to the one-at-a-time "model" arm: scenarios per minute of wall time, their ratio, violations;
+  with ``--faults`` one more N-jobs arm with faults mixed in (those that disturb the whole
+  cluster run alone);
 
-Parallel scenarios (``--jobs``) are not measured yet: when the suite can run several scenarios
-at once, add an arm to :data:`ARMS` (see the note there) and compare its scenarios per minute
-and CPU with the single-job arms.
+    python benchmarks/cluster_figures.py [--scenarios 30] [--starts 3] [--seed 1]
+        [--selection plain model] [--jobs N] [--faults] [--repeat R]
+
+``--repeat R`` runs the N-jobs arm R times (seeds seed, seed+1, ...): the false-alarm count
+across many scenarios.
 """
 
 from __future__ import annotations
@@ -45,19 +50,21 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from anywhere
 
 from sts_props.cluster.kwok import KwokCluster
+from sts_props.defaults import default_jobs
 from sts_props.differential import DifferentialResult
 from sts_props.model import ModelConfig
+from sts_props.ops import FAULT_OPS
 from sts_props.scenario import Manifests
 from sts_props.suite import SuiteSummary, run_cluster_suite
 
-#: The measured arms, by ``--selection`` value. A ``--jobs N`` arm belongs here once the
-#: suite runs scenarios in parallel: same scenarios as "model", N at a time on one cluster.
+#: The one-at-a-time arms, by ``--selection`` value; ``--jobs`` adds model-selected arms that
+#: run N scenarios at a time.
 ARMS = ("plain", "model")
 
 
 @dataclass
 class Arm:
-    """What one selection did on the cluster."""
+    """What one arm (a selection, a number of jobs, faults or not) did on the cluster."""
 
     selection: str
     summary: SuiteSummary
@@ -65,6 +72,18 @@ class Arm:
     results: list[DifferentialResult] = field(default_factory=list)
     cpu_self: float = 0.0
     cpu_cluster: float = 0.0
+    jobs: int = 1
+    faults: bool = False
+    seed: int = 0
+
+    @property
+    def name(self) -> str:
+        return (f"--selection {self.selection} --jobs {self.jobs}"
+                + (" --faults" if self.faults else "") + f" --seed {self.seed}")
+
+    @property
+    def per_minute(self) -> float:
+        return 60 * len(self.results) / self.wall if self.wall else 0.0
 
 
 def cluster_cpu_seconds(cluster: KwokCluster) -> float:
@@ -91,16 +110,18 @@ def own_cpu_seconds() -> float:
     return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
 
 
-def run_arm(cluster: KwokCluster, selection: str, scenarios: int, seed: int) -> Arm:
+def run_arm(cluster: KwokCluster, selection: str, scenarios: int, seed: int, jobs: int = 1,
+            faults: bool = False) -> Arm:
     results: list[DifferentialResult] = []
     cpu0, kwok0, began = own_cpu_seconds(), cluster_cpu_seconds(cluster), time.monotonic()
     summary = run_cluster_suite(
         cluster, base=Manifests.seed(), examples=scenarios, config=ModelConfig(), seed=seed,
         progress=lambda line: print(line, flush=True), selection=selection,
-        on_result=results.append)
+        on_result=results.append, jobs=jobs,
+        fault_kinds=frozenset(FAULT_OPS) if faults else frozenset())
     wall = time.monotonic() - began
     return Arm(selection, summary, wall, results, own_cpu_seconds() - cpu0,
-               cluster_cpu_seconds(cluster) - kwok0)
+               cluster_cpu_seconds(cluster) - kwok0, jobs, faults, seed)
 
 
 def report(arm: Arm) -> list[str]:
@@ -113,15 +134,14 @@ def report(arm: Arm) -> list[str]:
     totals = cov.op_totals()
     kinds_ran = sum(1 for k in kinds if totals[k])
     minutes = cluster_time / 60 if cluster_time else float("nan")
-    lines = [f"== --selection {arm.selection}: {s.scenarios} scenarios, "
-             f"{len(s.violations)} violation(s)"]
+    lines = [f"== {arm.name}: {s.scenarios} scenarios, {len(s.violations)} violation(s)"]
     if s.selection:
         lines.append(f"  {s.selection}")
     if results:
         lines += [
-            f"  scenarios per minute: {60 * len(results) / cluster_time:.1f} of cluster time "
-            f"({cluster_time:.0f}s), {60 * len(results) / arm.wall:.1f} of wall time "
-            f"({arm.wall:.0f}s, the model pool included)",
+            f"  scenarios per minute: {arm.per_minute:.1f} of wall time ({arm.wall:.0f}s, "
+            f"the model pool included); the scenarios' own wall times add up to "
+            f"{cluster_time:.0f}s" + (f" ({arm.jobs} at a time)" if arm.jobs > 1 else ""),
             f"  per scenario: wall {statistics.median([r.seconds for r in results]):.1f}s "
             f"median, event span {statistics.median(spans):.1f}s median; overhead (wall / "
             f"span) median {statistics.median(ratios):.2f}x, max {max(ratios):.2f}x, total "
@@ -189,7 +209,14 @@ def main() -> None:
     parser.add_argument("--starts", type=int, default=3)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--selection", nargs="+", choices=ARMS, default=list(ARMS),
-                        help="which arms to measure (default: both)")
+                        help="which one-at-a-time arms to measure (default: both)")
+    parser.add_argument("--jobs", type=int, default=default_jobs("kwok"),
+                        help="scenarios at a time in the side-by-side arm (default: what "
+                             "`sts-props check --backend kwok` picks here; 1: no such arm)")
+    parser.add_argument("--faults", action="store_true",
+                        help="one more side-by-side arm with --faults")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="run the side-by-side arm this many times (seeds seed, seed+1...)")
     args = parser.parse_args()
 
     starts = []
@@ -206,9 +233,39 @@ def main() -> None:
     with KwokCluster() as cluster:  # one cluster for every arm: the same warm control plane
         for selection in args.selection:
             arms.append(run_arm(cluster, selection, args.scenarios, args.seed))
+        if args.jobs > 1:
+            for r in range(args.repeat):
+                arms.append(run_arm(cluster, "model", args.scenarios, args.seed + r,
+                                    args.jobs))
+            if args.faults:
+                arms.append(run_arm(cluster, "model", args.scenarios, args.seed, args.jobs,
+                                    faults=True))
     for arm in arms:
         print("\n".join(report(arm)), flush=True)
-    print("\n".join(cost_report(arms)), flush=True)
+    print("\n".join(side_by_side(arms)), flush=True)
+    print("\n".join(cost_report([a for a in arms if a.jobs == 1])), flush=True)
+
+
+def side_by_side(arms: list[Arm]) -> list[str]:
+    """Scenarios per minute of the N-jobs arms against the one-at-a-time model arm, and the
+    violations across all of them."""
+    single = next((a for a in arms if a.selection == "model" and a.jobs == 1), None)
+    multi = [a for a in arms if a.jobs > 1]
+    if not multi:
+        return []
+    lines = ["== side by side"]
+    if single is not None:
+        lines.append(f"  --jobs 1: {single.per_minute:.1f} scenarios per minute")
+    for arm in multi:
+        ratio = f", {arm.per_minute / single.per_minute:.1f}x" if single and \
+            single.per_minute else ""
+        lines.append(f"  {arm.name}: {arm.per_minute:.1f} scenarios per minute{ratio}, "
+                     f"{len(arm.summary.violations)} violation(s)")
+    total = sum(a.summary.scenarios for a in multi)
+    bad = sum(len(a.summary.violations) > 0 for a in multi)
+    lines.append(f"  across the side-by-side arms: {total} scenarios passed, {bad} arm(s) "
+                 "stopped by a violation")
+    return lines
 
 
 if __name__ == "__main__":

@@ -319,6 +319,7 @@ def run_controller_mutants(
     artifacts_dir: Path = Path("artifacts") / "controller-mutants",
     directory: Path = CATALOGUE_DIR,
     progress: Progress = print,
+    jobs: int = 1,
 ) -> ControllerMutantReport:
     """Build and run the control and each mutant of ``names`` (default: the catalogue); see
     the module docstring.
@@ -334,6 +335,8 @@ def run_controller_mutants(
     ``confirm_runs`` times on a cluster with the unmodified controller
     (:func:`confirm_on_control`); otherwise the mutant is "unconfirmed" and not counted (timing
     or a flaky check, not the mutation, failed it). ``seed=None`` draws one seed for all.
+    ``jobs``: scenarios side by side on each mutant's cluster (``--jobs``; shrinking and the
+    confirmation replays run one at a time).
     """
     mutants = select(names, directory)
     started = time.monotonic()
@@ -350,7 +353,8 @@ def run_controller_mutants(
             name, rules, diff_text, version=version, examples=examples, seed=seed, base=base,
             shrink_budget=shrink_budget, op_timeout=op_timeout, min_ops=min_ops,
             max_ops=max_ops, max_replicas=max_replicas, artifacts_dir=artifacts_dir / name,
-            reproduce_runs=confirm_runs, progress=_prefixed(progress, f"  {name}: ")))
+            reproduce_runs=confirm_runs, progress=_prefixed(progress, f"  {name}: "),
+            jobs=jobs))
         progress(f"  => {results[-1].row()}")
     if confirm_runs > 0:
         confirm_on_control(results, version=version, runs=confirm_runs, op_timeout=op_timeout,
@@ -442,6 +446,7 @@ def run_one(
     artifacts_dir: Path,
     progress: Progress,
     reproduce_runs: int = 0,
+    jobs: int = 1,
 ) -> ControllerMutantResult:
     """One mutant (``diff_text``; the control when it is empty): build, start, run, stop."""
     result = ControllerMutantResult(name, rules)
@@ -465,7 +470,7 @@ def run_one(
                 cluster, base=base, examples=examples, seed=seed, progress=progress,
                 database_dir=None, min_ops=min_ops, max_ops=max_ops, max_replicas=max_replicas,
                 shrink_budget=shrink_budget, artifacts_dir=artifacts_dir,
-                op_timeout=op_timeout, stop_at_divergence=True)
+                op_timeout=op_timeout, stop_at_divergence=True, jobs=jobs)
             result.run_seconds = time.monotonic() - ran
             if summary.counterexample is not None and summary.violations and reproduce_runs:
                 result.reproduced = reproduce_catch(summary.counterexample, cluster,

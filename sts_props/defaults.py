@@ -13,6 +13,8 @@ plan files and the cluster backends all read the same names from here.
 
 from __future__ import annotations
 
+import os
+
 #: The Kubernetes version modelled, built and started when none is given (the newest release
 #: the Go module proxy serves when it was chosen).
 DEFAULT_VERSION = "v1.37.2"
@@ -29,5 +31,28 @@ CONTAINER_BACKENDS: tuple[str, ...] = ("kwok-image", "k3s")
 #: Everywhere a scenario or plan can run.
 BACKENDS: tuple[str, ...] = (MODEL_BACKEND, *CLUSTER_BACKENDS)
 
+#: The most scenarios side by side that ``--jobs`` picks by itself on a cluster it started.
+MAX_DEFAULT_JOBS = 4
+
+
+def default_jobs(backend: str, cores: int | None = None) -> int:
+    """How many scenarios run side by side when ``--jobs`` is not given.
+
+    1 on the model (its scenarios use the CPU, nothing waits) and on an existing cluster
+    (``kubeconfig``: somebody else's, asked with ``--jobs``); on a cluster sts-props started,
+    two per core up to :data:`MAX_DEFAULT_JOBS`: a scenario spends most of its time waiting
+    for the controller, not computing (measured in ``benchmarks/cluster_figures.py``).
+
+    >>> default_jobs("model", 2), default_jobs("kwok", 2), default_jobs("kwok", 1)
+    (1, 4, 2)
+    >>> default_jobs("kubeconfig", 16)
+    1
+    """
+    if backend not in STARTED_BACKENDS:
+        return 1
+    count = cores if cores is not None else (os.cpu_count() or 1)
+    return max(1, min(MAX_DEFAULT_JOBS, 2 * count))
+
+
 __all__ = ["BACKENDS", "CLUSTER_BACKENDS", "CONTAINER_BACKENDS", "DEFAULT_VERSION",
-           "MODEL_BACKEND", "STARTED_BACKENDS"]
+           "MAX_DEFAULT_JOBS", "MODEL_BACKEND", "STARTED_BACKENDS", "default_jobs"]

@@ -19,6 +19,7 @@ not one per remaining op, and so does every scenario Hypothesis re-runs while sh
 
 from __future__ import annotations
 
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -147,7 +148,8 @@ def _not_yet_available(history: History, now: float) -> list[str]:
 def run_differential(scenario: Scenario, cluster: Cluster, config: ModelConfig | None = None,
                      op_timeout: float = OP_TIMEOUT,
                      progress: Callable[[str], None] | None = None,
-                     stop_at_divergence: bool = True) -> DifferentialResult:
+                     stop_at_divergence: bool = True,
+                     cancel: threading.Event | None = None) -> DifferentialResult:
     """Run ``scenario`` on the model and on ``cluster``; check and compare both Histories.
 
     ``stop_at_divergence`` (default) ends the run after the first op whose state the cluster
@@ -155,6 +157,9 @@ def run_differential(scenario: Scenario, cluster: Cluster, config: ModelConfig |
     ``op_timeout`` for a state that has already diverged. False runs every op whatever
     happened: only for callers that judge the cluster's own behaviour over the whole scenario,
     not its agreement with the model (``sts-props claims`` confirming a claim on a cluster).
+
+    ``cancel`` (scenarios side by side, :mod:`sts_props.concurrent_runs`): once set, the run
+    raises :class:`~sts_props.cluster.driver.Cancelled` at its next op or wait.
     """
     say = progress or (lambda _line: None)
     started = time.monotonic()
@@ -165,8 +170,9 @@ def run_differential(scenario: Scenario, cluster: Cluster, config: ModelConfig |
     liveness: list[tuple[int, str, LivenessVerdict]] = []
     diverged: int | None = None
     ran = 0
-    with ClusterRun(cluster, scenario.manifests) as crun:
+    with ClusterRun(cluster, scenario.manifests, cancel=cancel) as crun:
         for index, op in enumerate(scenario.ops):
+            crun.check_cancelled()
             ran = index + 1
             loops = len(model.livelocks)
             performed: Op = op

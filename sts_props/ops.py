@@ -14,7 +14,8 @@ name, so a plan survives a renamed set.
 
 **The op catalogue.** Every subclass of :class:`Op` registers itself in :data:`OP_TYPES` when it
 is defined, and carries its *traits* as class attributes (``fault``, ``disruption``, ``edits``,
-``deletes_pod``, ``disturbs``, ``release``, ``mid_operation``, ``unsupported``, ``colour``; see
+``deletes_pod``, ``disturbs``, ``release``, ``mid_operation``, ``shared``, ``unsupported``,
+``colour``; see
 :class:`Op`). Every list of kinds the rest of the harness needs is derived from them, never
 written by hand:
 
@@ -93,6 +94,11 @@ class Op:
     #: The cluster driver does not wait for the previous op to settle before this one, so
     #: that it lands in the middle of that op's reconciliation (component restarts).
     mid_operation: ClassVar[bool] = False
+    #: The op disturbs what every namespace of a cluster shares (the controller, the
+    #: apiserver, a node, scheduling), not only its own scenario's namespace: with ``--jobs``
+    #: above 1 a scenario that has it runs alone (:mod:`sts_props.concurrent_runs`), so that
+    #: no other scenario meets a disturbance its model does not know.
+    shared: ClassVar[bool] = False
     #: Cluster backends (``sts_props.cluster.backends.CLUSTER_BACKENDS`` names) that cannot
     #: perform this fault, each with the reason; every other backend performs it.
     unsupported: ClassVar[Mapping[str, str]] = MappingProxyType({})
@@ -467,6 +473,7 @@ class FailNode(Op):
     kind: ClassVar[str] = "fail_node"
     fault = True
     deletes_pod = True
+    shared = True
     unsupported = {"k3s": "its one node runs everything: no node to fail and replace"}
 
     def describe(self) -> str:
@@ -491,6 +498,7 @@ class RestartController(Op):
     kind: ClassVar[str] = "restart_controller"
     fault = True
     mid_operation = True
+    shared = True
     unsupported = {"kwok-image": _NO_EXEC, "k3s": _NO_EXEC}
 
     def describe(self) -> str:
@@ -504,6 +512,7 @@ class RestartApiserver(Op):
     kind: ClassVar[str] = "restart_apiserver"
     fault = True
     mid_operation = True
+    shared = True
     unsupported = {"kwok-image": _NO_EXEC, "k3s": _NO_EXEC}
 
     def describe(self) -> str:
@@ -558,6 +567,7 @@ class HoldScheduling(Op):
     kind: ClassVar[str] = "hold_scheduling"
     fault = True
     release = "release_scheduling"
+    shared = True
     unsupported = {"k3s": _UNTRIED_ON_K3S}
 
     def describe(self) -> str:
@@ -571,6 +581,7 @@ class ReleaseScheduling(Op):
 
     kind: ClassVar[str] = "release_scheduling"
     fault = True
+    shared = True
     unsupported = {"k3s": _UNTRIED_ON_K3S}
 
     def describe(self) -> str:
@@ -592,6 +603,9 @@ SPEC_OPS: tuple[str, ...] = kinds_where(lambda cls: cls.edits is not None)
 TEMPLATE_OPS: tuple[str, ...] = kinds_where(lambda cls: cls.edits == "template")
 #: The fault ops of issue 5 (``sts-props check --faults``), as plan-file kinds.
 FAULT_OPS: tuple[str, ...] = kinds_where(lambda cls: cls.fault)
+#: Ops that disturb what every namespace shares (:attr:`Op.shared`): a scenario with one runs
+#: alone when scenarios run side by side.
+SHARED_OPS: tuple[str, ...] = kinds_where(lambda cls: cls.shared)
 
 
 def faults_performed_by(backend: str) -> frozenset[str]:

@@ -10,6 +10,7 @@ replayable plan) and the violations found on it.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -25,17 +26,18 @@ from hypothesis.errors import HypothesisException
 
 from sts_props.checks import Violation, run_quiescent_checks, run_safety_checks
 from sts_props.cluster.base import Cluster
+from sts_props.concurrent_runs import run_concurrently
 from sts_props.corners import corners_of
 from sts_props.coverage import Coverage
 from sts_props.defaults import BACKENDS, DEFAULT_VERSION
 from sts_props.differential import OP_TIMEOUT, DifferentialResult, run_differential
 from sts_props.history import History
 from sts_props.model import Chooser, ModelConfig, ModelResult, run_model
-from sts_props.ops import FAULT_OPS, OP_TYPES
+from sts_props.ops import FAULT_OPS, OP_TYPES, SHARED_OPS
 from sts_props.plan import Plan
 from sts_props.report import write_artifacts
 from sts_props.scenario import Manifests, Scenario, cap_min_ready
-from sts_props.selection import POOL_EXAMPLES, build_pool, fingerprint, pick
+from sts_props.selection import POOL_EXAMPLES, Candidate, build_pool, fingerprint, pick
 from sts_props.shrink import shrink_failure
 from sts_props.strategies import scenarios
 from sts_props.strategies.chooser import DataChooser
@@ -269,6 +271,7 @@ def run_cluster_suite(
     summary: SuiteSummary | None = None,
     op_timeout: float = OP_TIMEOUT,
     stop_at_divergence: bool = False,
+    jobs: int = 1,
 ) -> SuiteSummary:
     """Scenarios run differentially on the model and on ``cluster``.
 
@@ -295,9 +298,16 @@ def run_cluster_suite(
 
     ``op_timeout`` and ``stop_at_divergence`` go to :func:`run_differential` (controller
     mutation testing ends a scenario at the first state the cluster does not reach).
+
+    ``jobs`` (``--jobs``, model selection only): up to that many scenarios at once, each in its
+    own namespace; a scenario with an op that disturbs the whole cluster (:data:`SHARED_OPS`)
+    runs alone (:mod:`sts_props.concurrent_runs`). Shrinking stays one run at a time.
     """
     if selection not in SELECTIONS:
         raise ValueError(f"selection {selection!r}: expected one of {', '.join(SELECTIONS)}")
+    if jobs < 1 or (jobs > 1 and selection != "model"):
+        raise ValueError(f"jobs {jobs}: at least 1, and above 1 only with model selection "
+                         "(Hypothesis generates plain scenarios one at a time)")
     cfg = config or ModelConfig.for_version(cluster.version())
     summary = summary if summary is not None else SuiteSummary(backend="")
     summary.backend = f"{cluster.name} ({cluster.version()}) vs model ({cfg.version})"
@@ -309,16 +319,23 @@ def run_cluster_suite(
     insertable = [k for k in INSERTABLE_FAULTS if k in fault_kinds]
     started = time.monotonic()
 
+    # Counted as scenarios are prepared, not as they pass: with --jobs several are prepared
+    # before the first has finished.
+    planned: Counter[str] = Counter()
+    prepared = [0]
+
     def prepare(scenario: Scenario) -> Scenario:
         """The --faults guarantees, applied to the next scenario to run (not while shrinking)."""
         for kind in guaranteed:
-            if summary.fault_scenarios[kind] < GUARANTEED_FAULT_SCENARIOS and not any(
+            if planned[kind] < GUARANTEED_FAULT_SCENARIOS and not any(
                     op.kind == kind for op in scenario.ops):
                 scenario = with_fault(scenario, kind)
                 break
         if insertable and not any(op.kind in fault_kinds for op in scenario.ops):
             # --faults: every scenario bears at least one fault (kinds taken in turn)
-            scenario = with_fault(scenario, insertable[summary.scenarios % len(insertable)])
+            scenario = with_fault(scenario, insertable[prepared[0] % len(insertable)])
+        planned.update({op.kind for op in scenario.ops if op.kind in guaranteed})
+        prepared[0] += 1
         return scenario
 
     def record(scenario: Scenario, result: DifferentialResult) -> None:
@@ -347,10 +364,10 @@ def run_cluster_suite(
         if on_result is not None:
             on_result(result)
 
-    def differ(scenario: Scenario) -> DifferentialResult:
+    def differ(scenario: Scenario, cancel: threading.Event | None = None) -> DifferentialResult:
         """One differential run; notes when the first violation was found."""
         result = run_differential(scenario, cluster, cfg, op_timeout=op_timeout,
-                                  stop_at_divergence=stop_at_divergence)
+                                  stop_at_divergence=stop_at_divergence, cancel=cancel)
         if result.violations and summary.first_violation_seconds is None:
             summary.first_violation_seconds = time.monotonic() - started
         return result
@@ -363,7 +380,7 @@ def run_cluster_suite(
         if selection == "model":
             _run_selected(cfg, summary, base, examples, seed, progress, min_ops,
                           max_ops, max_replicas, shrink_budget, faults, artifacts_dir,
-                          fault_kinds, pool_examples, prepare, record, announce, differ)
+                          fault_kinds, pool_examples, prepare, record, announce, differ, jobs)
         else:
             _run_plain(cfg, summary, base, examples, seed, database_dir, min_ops,
                        max_ops, max_replicas, shrink_budget, faults, artifacts_dir, fault_kinds,
@@ -402,7 +419,8 @@ def _run_selected(cfg: ModelConfig, summary: SuiteSummary,
                   prepare: Callable[[Scenario], Scenario],
                   record: Callable[[Scenario, DifferentialResult], None],
                   announce: Callable[[int, Scenario], None],
-                  differ: Callable[[Scenario], DifferentialResult]) -> None:
+                  differ: Callable[[Scenario, threading.Event | None], DifferentialResult],
+                  jobs: int = 1) -> None:
     """``--selection model``: a model pool, the most teaching scenarios on the cluster."""
 
     size = pool_examples or POOL_EXAMPLES
@@ -421,26 +439,77 @@ def _run_selected(cfg: ModelConfig, summary: SuiteSummary,
         f"its {len(features)} features")
     progress(f"  {summary.selection}"
              + ("" if seed is not None else f" (--seed {pool.seed} repeats this pick)"))
-    for number, candidate in enumerate(chosen, 1):
-        scenario = prepare(candidate.scenario)
-        announce(number, scenario)
-        result = differ(scenario)
-        if not result.violations:
-            record(scenario, result)
-            continue
+    if jobs > 1:
+        failure = _run_side_by_side([prepare(c.scenario) for c in chosen], jobs, progress,
+                                    record, announce, differ)
+    else:
+        failure = _run_one_by_one(chosen, prepare, record, announce, differ)
+    for scenario, result in failure:
         where = save_failure(artifacts_dir, result, cfg, pool.seed)
         summary.artifacts = where
         progress(f"    FAILED: {result.violations[0].describe()}\n    artifacts: {where}")
         progress(f"  shrinking it (at most {shrink_budget} cluster runs)")
         shrunk = shrink_failure(scenario, result, budget=shrink_budget, config=cfg,
-                                run=differ,
+                                run=lambda sc: differ(sc, None),
                                 violations_of=lambda r: r.violations, progress=progress)
         if shrunk.scenario != scenario:
             summary.artifacts = save_failure(artifacts_dir, shrunk.result, cfg, pool.seed)
             progress(f"    shrunk to {len(shrunk.scenario.ops)} ops in {shrunk.runs} runs; "
                      f"artifacts: {summary.artifacts}")
         summary.counterexample, summary.violations = shrunk.scenario, shrunk.violations
-        return
+
+
+def _run_one_by_one(
+        chosen: Sequence[Candidate], prepare: Callable[[Scenario], Scenario],
+        record: Callable[[Scenario, DifferentialResult], None],
+        announce: Callable[[int, Scenario], None],
+        differ: Callable[[Scenario, threading.Event | None], DifferentialResult],
+) -> list[tuple[Scenario, DifferentialResult]]:
+    """``--jobs 1``: the scenarios in turn until the first failure, which is returned."""
+    for number, candidate in enumerate(chosen, 1):
+        scenario = prepare(candidate.scenario)
+        announce(number, scenario)
+        result = differ(scenario, None)
+        if result.violations:
+            return [(scenario, result)]
+        record(scenario, result)
+    return []
+
+
+def _run_side_by_side(
+        scenarios: list[Scenario], jobs: int, progress: Progress,
+        record: Callable[[Scenario, DifferentialResult], None],
+        announce: Callable[[int, Scenario], None],
+        differ: Callable[[Scenario, threading.Event | None], DifferentialResult],
+) -> list[tuple[Scenario, DifferentialResult]]:
+    """``--jobs`` above 1: the scenarios side by side, those with a :data:`SHARED_OPS` op
+    alone; each finished one reported as one block (its number is its place in the pick).
+    Returns the first failure (by finishing time), if any; the runs in flight when it came
+    finish and are reported too."""
+    numbers = {id(sc): n for n, sc in enumerate(scenarios, 1)}
+    alone = sum(1 for sc in scenarios if _runs_alone(sc))
+    progress(f"  {jobs} scenarios at a time, each in its own namespace"
+             + (f"; {alone} with a fault that disturbs the whole cluster run alone" if alone
+                else ""))
+    failures: list[tuple[Scenario, DifferentialResult]] = []
+
+    def done(scenario: Scenario, result: DifferentialResult) -> None:
+        announce(numbers[id(scenario)], scenario)
+        if not result.violations:
+            record(scenario, result)
+        else:
+            failures.append((scenario, result))
+            if len(failures) > 1:  # the first one is shrunk; this one is only reported
+                progress(f"    also FAILED: {result.violations[0].describe()}")
+
+    run_concurrently(scenarios, jobs, alone=_runs_alone, run=differ, done=done,
+                     failed=lambda result: bool(result.violations))
+    return failures[:1]
+
+
+def _runs_alone(scenario: Scenario) -> bool:
+    """Whether an op of the scenario disturbs what every namespace shares."""
+    return any(op.kind in SHARED_OPS for op in scenario.ops)
 
 
 def _run_plain(cfg: ModelConfig, summary: SuiteSummary,

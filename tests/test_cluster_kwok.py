@@ -30,6 +30,7 @@ from sts_props.ops import (
 )
 from sts_props.scenario import Manifests, Scenario
 from sts_props.seed_scenario import run_seed_scenario
+from sts_props.suite import run_cluster_suite
 
 pytestmark = pytest.mark.cluster
 
@@ -93,6 +94,21 @@ def test_rejected_op_answers_like_the_model(
     assert [(c.field, c.type) for c in bad.causes] == [("spec.replicas", "FieldValueInvalid")]
     gone = run.apply(DeletePod(9))
     assert gone.code == 404
+
+
+@pytest.mark.backend("kwok")  # restarts the controller-manager: a cluster of our own
+def test_scenarios_side_by_side_agree_with_their_models(
+        sts_cluster: Cluster, tmp_path: Path) -> None:
+    """``--jobs 3`` (issue 13): model-selected scenarios three at a time on one cluster, each
+    in its namespace; those with a controller restart run alone. Every one agrees with its
+    model, and what finished is counted once."""
+    summary = run_cluster_suite(
+        sts_cluster, examples=6, seed=5, jobs=3, pool_examples=200, artifacts_dir=tmp_path,
+        fault_kinds=frozenset({"kill_pod", "restart_controller"}), progress=lambda _: None)
+    assert summary.ok, summary.render()
+    assert summary.scenarios == 6 and len(summary.passed) == 6
+    assert summary.fault_scenarios["restart_controller"] >= 1  # ran alone (SHARED_OPS)
+    assert summary.fault_scenarios["kill_pod"] >= 1  # ran beside others
 
 
 def test_namespace_is_removed_after_a_run(sts_cluster: Cluster) -> None:

@@ -1,10 +1,10 @@
 """Controller mutation testing end to end on kwok (``pytest --sts-backend=kwok``): the control
 (the unmodified controller, built from the module source the same way as a mutant) shows no
-violation on the main job's scenarios, and a mutant the harness catches quickly is caught.
+violation on the main job's scenarios, and three mutants the harness catches quickly are caught.
 
 Each runs on its own kwok cluster whose kube-controller-manager is the patched build (checked
 through ``/proc/<pid>/exe``); a third cluster with the control replays the mutant's
-counterexample, which must pass there. About 2.5 minutes once the two builds are cached (~30 s
+counterexample, which must pass there. About 5 minutes once the four builds are cached (~30 s
 each).
 """
 
@@ -20,6 +20,10 @@ pytestmark = [pytest.mark.cluster, pytest.mark.backend("kwok")]
 
 #: caught at the first op's quiescent point: the status never shows the set's generation
 QUICK_MUTANT = "observed-generation-stale"
+#: also caught at the first op's quiescent point of the first picked scenario (issue 12: CI
+#: runs the control and at least three mutants): a pod without its index label, and a claim
+#: whose ownerReference (whenDeleted Delete) is not a controller reference
+MORE_MUTANTS = ("pod-index-label-missing", "claim-refs-not-controller")
 
 
 def test_the_control_is_clean_and_a_mutant_is_caught(request: pytest.FixtureRequest,
@@ -29,15 +33,18 @@ def test_the_control_is_clean_and_a_mutant_is_caught(request: pytest.FixtureRequ
         pytest.skip(f"the catalogue's diffs are written against v1.37.2, not {version}")
     lines: list[str] = []
     report = run_controller_mutants(
-        [QUICK_MUTANT], version=version, examples=3, seed=3, shrink_budget=1,
+        [QUICK_MUTANT, *MORE_MUTANTS], version=version, examples=3, seed=3, shrink_budget=1,
         op_timeout=20.0, artifacts_dir=tmp_path, progress=lines.append)
     print("\n" + report.render())
-    control, mutant = report.results
+    control, mutant, *more = report.results
     assert control.name == "control" and not control.error, control.error
     assert report.control_clean is True, control.message
     assert control.scenarios == 3
     assert not mutant.error, mutant.error
-    assert mutant.caught and report.score == (1, 1)
+    assert report.score == (3, 3), report.render()
+    for other in more:  # caught, failed again on the mutant and passed on the control
+        assert other.caught and other.reproduced is True and other.confirmed is True, \
+            (other.name, other.message, other.control_violation)
     # found by waiting: the cluster never reaches the model's state after the first op
     assert "observedGeneration" in mutant.message, mutant.message
     assert "observedGeneration" in mutant.evidence, mutant.evidence

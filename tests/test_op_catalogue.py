@@ -103,6 +103,11 @@ def test_traits_are_consistent(cls: type[Op]) -> None:
         assert (released.fault, released.disruption) == (cls.fault, cls.disruption)
     if cls.mid_operation:
         assert cls.fault
+        assert cls.shared, "a component restart disturbs every namespace: it runs alone"
+    if cls.shared:
+        assert cls.fault, "only a fault reaches beyond its scenario's namespace"
+    if cls.release is not None:
+        assert OP_TYPES[cls.release].shared == cls.shared, "a hold and its release run alike"
     if not cls.fault:
         assert not cls.unsupported, "every backend performs every op that is not a fault"
     for backend, reason in cls.unsupported.items():

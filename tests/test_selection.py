@@ -253,3 +253,16 @@ def test_selection_model_is_refused_on_the_model_backend(
         capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["check", "--backend", "model", "--selection", "model", "--examples", "1"]) == 2
     assert "--selection model" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv", [
+    ["--backend", "model", "--jobs", "2"],
+    ["--backend", "kwok", "--selection", "plain", "--jobs", "3"],
+])
+def test_jobs_without_cluster_and_model_selection_is_refused(
+        argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    """``--jobs`` above 1 needs a cluster and model selection: refused before anything
+    starts, with one line that says so."""
+    assert main(["check", "--examples", "1", *argv]) == 2
+    err = capsys.readouterr().err
+    assert "--jobs" in err and len(err.strip().splitlines()) == 1

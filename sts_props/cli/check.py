@@ -38,7 +38,7 @@ from sts_props.cli.options import (
     patched_controller,
     real_cluster,
 )
-from sts_props.defaults import BACKENDS
+from sts_props.defaults import BACKENDS, default_jobs
 from sts_props.junit import write_junit
 from sts_props.manifest_files import load_manifests
 from sts_props.model import ModelConfig
@@ -109,6 +109,12 @@ def add_parser(sub: Subparsers) -> None:
                             "denied API writes (a backend skips, and names, those it cannot "
                             "perform); on a cluster at least 2 scenarios each get a restart, "
                             "a node failure and a write denial")
+    check.add_argument("--jobs", type=whole(1), default=None, metavar="N",
+                       help="on a cluster backend with model selection: run up to N scenarios "
+                            "side by side, each in its own namespace (a scenario with a fault "
+                            "that disturbs the whole cluster runs alone); default: two per "
+                            "core up to 4 on a cluster sts-props starts, 1 on an existing "
+                            "cluster; 1 runs them one at a time")
     add_patch_option(check)
 
 
@@ -124,6 +130,12 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--selection model picks cluster scenarios from a model pool; on "
                          "--backend model every scenario runs on the model already")
     max_ops = args.max_ops or (CLUSTER_MAX_OPS if cluster_backend else MODEL_MAX_OPS)
+    if args.jobs is not None and args.jobs > 1 and (
+            not cluster_backend or args.selection == "plain"):
+        raise UsageError(f"--jobs {args.jobs} runs cluster scenarios side by side: it needs a "
+                         "cluster backend and model selection (Hypothesis generates "
+                         "--selection plain scenarios one at a time)")
+    jobs = args.jobs or (default_jobs(args.backend) if args.selection != "plain" else 1)
     if cluster_backend and args.min_ops > max_ops:
         raise UsageError(f"--min-ops {args.min_ops} is more than --max-ops {max_ops}: no "
                          "scenario could have that many ops")
@@ -158,7 +170,7 @@ def run(args: argparse.Namespace) -> int:
                     progress=say, database_dir=args.database, min_ops=args.min_ops,
                     max_ops=max_ops, max_replicas=args.max_replicas,
                     artifacts_dir=args.artifacts, fault_kinds=_fault_kinds(args),
-                    selection=args.selection or "model", summary=summary)
+                    selection=args.selection or "model", summary=summary, jobs=jobs)
     except KeyboardInterrupt as stop:
         # after the cluster's clean-up (the with block has exited): what finished, then stop
         try:

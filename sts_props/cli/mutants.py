@@ -44,6 +44,7 @@ from sts_props.cli.options import (
     model_config,
     real_cluster,
 )
+from sts_props.defaults import default_jobs
 from sts_props.manifest_files import load_manifests
 from sts_props.model import ModelConfig
 from sts_props.mutants import MUTANT_NAMES, MUTANTS, by_name
@@ -95,6 +96,9 @@ def add_parser(sub: Subparsers) -> None:
                         "model's")
     add_manifests_option(p, "with --controller: base manifests of the scenarios (default: the "
                             "seed's Redis StatefulSet)")
+    p.add_argument("--jobs", type=whole(1), default=None, metavar="N",
+                   help="with --controller: scenarios side by side on each mutant's cluster "
+                        "(default as for check: two per core, at most 4)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -102,6 +106,9 @@ def run(args: argparse.Namespace) -> int:
     config = model_config(args)
     if args.controller:
         return _run_controller(args, config)
+    if args.jobs is not None:
+        raise UsageError("--jobs goes with --controller: model mutants run one scenario at a "
+                         "time against the cluster's answers")
     try:  # a bad name is refused with --list too: every value given is checked
         names = [by_name(n).name for n in args.only] or list(MUTANT_NAMES)
     except ValueError as exc:
@@ -138,7 +145,8 @@ def _run_controller(args: argparse.Namespace, config: ModelConfig) -> int:
         confirm_runs=0 if args.no_control else controller_mutants.DEFAULT_CONFIRM_RUNS,
         shrink_budget=(controller_mutants.DEFAULT_SHRINK_BUDGET if args.budget is None
                        else args.budget),
-        op_timeout=args.op_timeout or controller_mutants.DEFAULT_OP_TIMEOUT, progress=say)
+        op_timeout=args.op_timeout or controller_mutants.DEFAULT_OP_TIMEOUT, progress=say,
+        jobs=args.jobs or default_jobs("kwok"))
     print(report.render(), flush=True)
     caught, total = report.score
     return verdict(report.control_clean is not False and caught == total

@@ -33,6 +33,7 @@ import contextlib
 import copy
 import json
 import math
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -76,6 +77,14 @@ SUPERVISE_EVERY = 1.0
 OUTAGE_GRACE = 60.0
 #: backoff between retries of an API call in a planned outage: doubles from the first to the last
 RETRY_BACKOFF = (0.1, 2.0)
+#: one supervisor at a time: scenarios that run side by side (``--jobs``) share the cluster,
+#: and a crashed component must be restarted once, not once per scenario
+_SUPERVISING = threading.Lock()
+
+
+class Cancelled(Exception):
+    """The run was told to stop (its ``cancel`` event is set: the user interrupted a run with
+    scenarios side by side); it ends at its next op or wait, cleaning up as usual."""
 
 
 def _transient(exc: BaseException, method: str) -> bool:
@@ -168,8 +177,11 @@ class ClusterRun:
     """One scenario's namespace on a cluster, with its recorder and op executor."""
 
     def __init__(self, cluster: Cluster, manifests: Manifests, namespace: str | None = None,
-                 progress: Callable[[str], None] | None = None) -> None:
+                 progress: Callable[[str], None] | None = None,
+                 cancel: threading.Event | None = None) -> None:
         self.cluster = cluster
+        #: set by whoever runs scenarios side by side to stop this one (:class:`Cancelled`)
+        self.cancel = cancel
         self.manifests = manifests
         self.set_name = manifests.set_name
         self.namespace = namespace or f"sts-props-{uuid.uuid4().hex[:8]}"
@@ -202,8 +214,9 @@ class ClusterRun:
     def __enter__(self) -> ClusterRun:
         # A component that died between two scenarios is brought back before this one starts
         # (reported, but no scenario's CRASH: none was running).
-        self.cluster.supervise()
-        self._crashes_seen = len(self.cluster.crash_log)
+        with _SUPERVISING:
+            self.cluster.supervise()
+            self._crashes_seen = len(self.cluster.crash_log)
         self.api = self.cluster.api_client()
         self._retry_in_outages(self.api)
         core, self.apps, self.storage = typed_apis(self.api)
@@ -303,8 +316,9 @@ class ClusterRun:
         an apiserver inside :meth:`planned_outage`) and record every crash the cluster found
         since the last call as a ``crash`` record: the component, what its log says, the exit
         status, and where the run was (``found``) after which op (``opIndex``)."""
-        crashes = self.cluster.supervise(self.planned_outage)
-        self.record_crashes()
+        with _SUPERVISING:
+            crashes = self.cluster.supervise(self.planned_outage)
+            self.record_crashes()
         if any(c.component == "kube-apiserver" for c in crashes):
             # The watches broke when it died, before anybody knew: that is the crash (a CRASH
             # violation), not a failure of the run; they have reconnected in the outage.
@@ -530,6 +544,7 @@ class ClusterRun:
         evaluated = 0.0
         supervised = time.monotonic()
         while True:
+            self.check_cancelled()
             now = time.monotonic()
             if now - supervised >= SUPERVISE_EVERY:
                 # A crashed scheduler or controller would make the wait run out with nothing
@@ -555,6 +570,11 @@ class ClusterRun:
                 satisfied_since = time.monotonic()
             if time.monotonic() - satisfied_since >= QUIET_SECONDS:
                 return True, ""
+
+    def check_cancelled(self) -> None:
+        """Raise :class:`Cancelled` if the run was told to stop."""
+        if self.cancel is not None and self.cancel.is_set():
+            raise Cancelled(f"scenario in namespace {self.namespace} cancelled")
 
     def mark_quiescent(self, after_op: int, settled: bool, reason: str) -> None:
         self.rec.note("quiescent", {"afterOp": after_op, "settled": settled, "reason": reason})
