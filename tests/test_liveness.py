@@ -89,3 +89,26 @@ def test_livelock_f1_is_recognised_and_expected() -> None:
     verdict = check_liveness(r.history, target, since=0.0, bound=10.0)
     assert verdict.verdict == "livelock" and not verdict.failed
     assert "web-1" in verdict.describe()
+
+
+def test_a_blocker_the_model_did_not_predict_is_a_finding_citing_the_missing_transition() -> None:
+    """Issue 12 item 7: the cluster stopped at a held pod (ORD-2 would explain it), but the
+    model's state after the same ops is not blocked (its pod was never held): the model
+    expected the controller to go on, so the verdict is a finding, and it cites the rules of
+    the transitions that never came (pods the model has, ID-2), not L/10.4."""
+    cluster = run(web(3), Create(), Settle(), HoldNotReady(1), Scale(5), Settle())
+    target = _final_view(run(web(3), Create(), Settle(), Scale(5), Settle()).history)
+    assert not target["meta"]["blocked"]
+    verdict = check_liveness(cluster.history, target, since=0.0, bound=10.0,
+                             until=cluster.history.events[-1].t + 30.0)
+    assert verdict.verdict == "stuck" and verdict.failed and not verdict.expected
+    assert [b.rule for b in verdict.blockers] == ["ORD-2"]
+    # pod-level rules first (web-1 Ready in the model, PR-3; web-3 and web-4 missing, ID-2),
+    # the status fields that count them (ST-*) last
+    assert verdict.missing[:3] == ("PR-3", "ID-2", "ID-2")
+    assert verdict.missing[-1].startswith("ST-")
+    text = verdict.describe()
+    assert text.startswith("stuck [PR-3, ID-2, ") and "(a finding)" in text
+    assert "which the model did not predict" in text
+    violation = verdict.violation()
+    assert violation is not None and violation.rule == "L/PR-3"

@@ -512,7 +512,7 @@ def compare_histories(model_history: History, cluster_history: History) -> list[
             out.append(
                 Violation(
                     "CMP",
-                    f"CMP/{_rule_for(diff.path)}",
+                    f"CMP/{rule_for(diff.path)}",
                     f"At the quiescent point after op {key[0]} (model {mev.where()}, cluster "
                     f"{cev.where()}): {diff.note}",
                     (mev.seq, cev.seq),
@@ -688,7 +688,12 @@ _RULES: tuple[tuple[str, str], ...] = (
 )
 
 
-def _rule_for(path: str) -> str:
+def rule_for(path: str) -> str:
+    """The rule ID a difference at ``path`` falls under (``pods/web-1/revision`` -> UPD-6).
+
+    >>> rule_for("pods/web-1/revision"), rule_for("set/status.readyReplicas")
+    ('UPD-6', 'ST-2')
+    """
     for pattern, rule in _RULES:
         if re.search(pattern, path):
             return rule

@@ -34,7 +34,14 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from sts_props.checks._timeline import Spec, is_held, status_of
-from sts_props.checks.compare import BASIC, TARGET, compare_states, quiescent_view, revision_symbols
+from sts_props.checks.compare import (
+    BASIC,
+    TARGET,
+    compare_states,
+    quiescent_view,
+    revision_symbols,
+    rule_for,
+)
 from sts_props.checks.quiescent import check_quiescent
 from sts_props.checks.violation import Violation
 from sts_props.history import Event, History
@@ -80,6 +87,9 @@ class LivenessVerdict:
     #: the model's target was itself blocked: a documented stuck state was predicted
     expected: bool = False
     rules: tuple[str, ...] = field(default=())
+    #: the rules of what still differed from the model's target (the transitions the cluster
+    #: never made), most telling first; empty without a model
+    missing: tuple[str, ...] = ()
 
     @property
     def failed(self) -> bool:
@@ -104,16 +114,28 @@ class LivenessVerdict:
             return f"slow: reached the target {when}, bound {self.bound:.0f}s. {self.detail}"
         if self.verdict == "livelock":
             return f"livelock (documented, F-1, UPD-10/UPD-6a): {self.detail}"
+        if self.failed and self.missing:
+            # The model went on where the cluster stopped: what is cited is the rule of the
+            # transition that never came; blockers on the cluster explain nothing here.
+            seen = ("; documented blockers on the cluster, which the model did not predict: "
+                    + "; ".join(b.sentence for b in self.blockers[:3])) if self.blockers \
+                else " (no documented blocker found)"
+            return (f"stuck [{', '.join(dict.fromkeys(self.missing))}] (a finding): the "
+                    f"cluster never made the transition the model made{seen}. "
+                    f"{self.detail}").rstrip()
         why = ("; ".join(b.sentence for b in self.blockers[:3])
                if self.blockers else "no documented blocker found")
         tag = "expected, documented" if not self.failed else "a finding"
         return f"stuck [{rules or 'L/10.4'}] ({tag}): {why}. {self.detail}".rstrip()
 
     def violation(self) -> Violation | None:
-        """A :class:`Violation` (rule ``L/10.4``) if the verdict is a failure, else None."""
+        """A :class:`Violation` if the verdict is a failure, else None: rule ``L/<rule>``
+        naming the first transition the cluster never made when a model target says which,
+        else ``L/10.4``."""
         if not self.failed:
             return None
-        return Violation("L", "L/10.4", self.describe(), ())
+        rule = f"L/{self.missing[0]}" if self.verdict == "stuck" and self.missing else "L/10.4"
+        return Violation("L", rule, self.describe(), ())
 
 
 def blockers(state: dict[str, dict[str, Snapshot]], set_name: str,
@@ -194,14 +216,22 @@ def blockers(state: dict[str, dict[str, Snapshot]], set_name: str,
 
 
 def _diffs(target: dict[str, Any] | None, history: History, seq: int,
-           symbols: dict[str, str]) -> list[str]:
+           symbols: dict[str, str]) -> tuple[list[str], list[str]]:
+    """What still differs from the target at ``seq`` (sentences), and the rules they fall
+    under (from the model comparison; the 10.3 checks' own rules otherwise)."""
     if target is None:
-        return [v.message for v in check_quiescent(history, seq)]
+        found = check_quiescent(history, seq)
+        return [v.message for v in found], [v.rule for v in found]
     view = quiescent_view(history, seq, symbols=symbols)
     meta_t = target.get("meta") if isinstance(target.get("meta"), dict) else {}
     level = BASIC if isinstance(meta_t, dict) and meta_t.get("blocked") else TARGET
-    notes = [d.note for d in compare_states(target, view, level=level)]
-    return notes or [v.message for v in check_quiescent(history, seq)]
+    diffs = compare_states(target, view, level=level)
+    if diffs:
+        # Objects first: a status field only follows the pods and claims it counts.
+        diffs = sorted(diffs, key=lambda d: d.path.startswith("set/"))
+        return [d.note for d in diffs], [rule_for(d.path) for d in diffs]
+    found = check_quiescent(history, seq)
+    return [v.message for v in found], [v.rule for v in found]
 
 
 def _recreations(events: list[Event]) -> Counter[str]:
@@ -228,8 +258,9 @@ def check_liveness(history: History, target: dict[str, Any] | None, since: float
         points = [history.events[-1]]
     reached: float | None = None
     last_diffs: list[str] = []
+    last_rules: list[str] = []
     for i, ev in enumerate(points):
-        last_diffs = _diffs(target, history, ev.seq, symbols)
+        last_diffs, last_rules = _diffs(target, history, ev.seq, symbols)
         if last_diffs:
             reached = None
             continue
@@ -265,8 +296,11 @@ def check_liveness(history: History, target: dict[str, Any] | None, since: float
                                expected=True)
     last_move = evs[-1].t if evs else since
     if end - last_move >= stall:
+        # A blocker excuses the stall only if the model agrees the state is blocked; without a
+        # model (the 10.3 checks alone) the documented blockers are all there is to go on.
         return LivenessVerdict("stuck", None, bound, found,
                                f"no object changed for {end - last_move:.1f}s. {detail}",
-                               expected=expected or bool(found))
+                               expected=expected if target is not None else bool(found),
+                               missing=tuple(last_rules) if target is not None else ())
     return LivenessVerdict("slow", None, bound, (), f"last change {end - last_move:.1f}s "
                            f"before the end. {detail}", expected=expected)
