@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import math
 import sys
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -43,9 +44,11 @@ from typing import Any, TextIO
 from hypothesis import HealthCheck, Phase, Verbosity, given, settings, target
 from hypothesis import seed as hypothesis_seed
 
+from sts_props.concurrent_runs import run_concurrently
 from sts_props.coverage import Coverage, features_of, jaccard_distance, metrics_of
-from sts_props.differential import OP_TIMEOUT, run_differential
+from sts_props.differential import OP_TIMEOUT, DifferentialResult, run_differential
 from sts_props.model import ModelConfig, run_model
+from sts_props.ops import SHARED_OPS
 from sts_props.scenario import ManifestError, Manifests, Scenario, cap_min_ready
 from sts_props.strategies import scenarios
 from sts_props.suite import save_failure
@@ -218,7 +221,8 @@ class ClusterTier:
     livelocks: int = 0
     seconds: float = 0.0
     skipped: int = 0
-    #: 1 if the budget ran out in the middle of a scenario (it is not counted as run)
+    #: scenarios the budget cut off in the middle (not counted as run); more than 1 only
+    #: with ``--jobs``
     cut_off: int = 0
     #: the seconds this tier was given
     budget: float = 0.0
@@ -229,20 +233,81 @@ class ClusterTier:
 def replay_on_cluster(subset: Sequence[Found], cluster: Any, config: ModelConfig,
                       seconds: float, bar: ProgressBar,
                       artifacts_dir: Path = Path("artifacts"),
-                      tier: ClusterTier | None = None) -> ClusterTier:
+                      tier: ClusterTier | None = None, jobs: int = 1) -> ClusterTier:
     """Replay ``subset`` in order, differentially, while the budget lasts.
 
     ``tier`` is filled in as scenarios finish (a new one by default), for a caller that
-    reports what finished when the run is interrupted.
+    reports what finished when the run is interrupted. ``jobs`` above 1 runs that many side
+    by side (:mod:`sts_props.concurrent_runs`; one with a cluster-wide fault runs alone).
     """
     tier = tier if tier is not None else ClusterTier()
     tier.budget = seconds
     started = time.monotonic()
     try:
-        _replay(subset, cluster, config, seconds, bar, artifacts_dir, tier, started)
+        if jobs > 1:
+            _replay_side_by_side(subset, cluster, config, seconds, bar, artifacts_dir, tier,
+                                 started, jobs)
+        else:
+            _replay(subset, cluster, config, seconds, bar, artifacts_dir, tier, started)
     finally:
         tier.seconds = time.monotonic() - started
     return tier
+
+
+def _count(tier: ClusterTier, index: int, found: Found, result: DifferentialResult,
+           artifacts_dir: Path) -> str:
+    """Count one finished replay in the tier; the progress bar's note for it."""
+    tier.ran += 1
+    tier.rules.update(result.rules)
+    tier.livelocks += bool(result.stopped)
+    tier.coverage.record(found.scenario, [ev.phase != "fail" for ev in
+                                          result.model_history.ops() if ev.phase != "invoke"])
+    if result.violations:
+        where = save_failure(artifacts_dir, result)
+        tier.failures.append((found.scenario, result.violations[0].describe(), where))
+        return f"scenario {index + 1}: FAILED ({where})"
+    tier.ok += 1
+    return f"scenario {index + 1}: ok in {result.seconds:.0f}s"
+
+
+def _replay_side_by_side(subset: Sequence[Found], cluster: Any, config: ModelConfig,
+                         seconds: float, bar: ProgressBar, artifacts_dir: Path,
+                         tier: ClusterTier, started: float, jobs: int) -> None:
+    """``--jobs`` above 1: the subset ``jobs`` at a time until the budget is spent; a
+    scenario the budget cuts off is not counted (as one at a time)."""
+    deadline = started + seconds
+    numbers = {id(found): index for index, found in enumerate(subset)}
+
+    def run(found: Found, cancel: threading.Event) -> DifferentialResult | None:
+        def over_budget(_line: str) -> None:
+            if time.monotonic() > deadline:
+                raise _BudgetSpent
+
+        try:
+            return run_differential(
+                found.scenario, cluster, config, progress=over_budget, cancel=cancel,
+                op_timeout=max(5.0, min(OP_TIMEOUT, deadline - time.monotonic())))
+        except _BudgetSpent:
+            return None
+
+    def done(found: Found, result: DifferentialResult | None) -> None:
+        index = numbers[id(found)]
+        if result is None:
+            tier.cut_off += 1
+            note = f"scenario {index + 1}: cut off (budget spent)"
+        else:
+            note = _count(tier, index, found, result, artifacts_dir)
+        bar.update(tier.ran, len(subset), time.monotonic() - started, seconds, note)
+
+    def spent(_result: DifferentialResult | None) -> bool:
+        elapsed = time.monotonic() - started
+        return elapsed + (elapsed / tier.ran if tier.ran else 0.0) / jobs > seconds
+
+    finished = run_concurrently(
+        subset, jobs, alone=lambda f: any(op.kind in SHARED_OPS for op in f.scenario.ops),
+        run=run, done=done, failed=spent)
+    tier.skipped = len(subset) - finished
+    bar.close()
 
 
 def _replay(subset: Sequence[Found], cluster: Any, config: ModelConfig, seconds: float,
@@ -272,18 +337,7 @@ def _replay(subset: Sequence[Found], cluster: Any, config: ModelConfig, seconds:
             bar.update(tier.ran, len(subset), time.monotonic() - started, seconds,
                        f"scenario {index + 1}: cut off (budget spent)")
             break
-        tier.ran += 1
-        tier.rules.update(result.rules)
-        tier.livelocks += bool(result.stopped)
-        tier.coverage.record(found.scenario, [ev.phase != "fail" for ev in
-                                              result.model_history.ops() if ev.phase != "invoke"])
-        if result.violations:
-            where = save_failure(artifacts_dir, result)
-            tier.failures.append((found.scenario, result.violations[0].describe(), where))
-            note = f"scenario {index + 1}: FAILED ({where})"
-        else:
-            tier.ok += 1
-            note = f"scenario {index + 1}: ok in {result.seconds:.0f}s"
+        note = _count(tier, index, found, result, artifacts_dir)
         bar.update(tier.ran, len(subset), time.monotonic() - started, seconds, note)
     bar.close()
 

@@ -142,3 +142,41 @@ def test_a_scenario_running_past_the_budget_is_cut_off(tier: Any,
     assert time.monotonic() - began < 1.5
     assert (result.ran, result.cut_off, result.skipped) == (0, 1, 1)
     assert timeouts == [5.0]  # never more than what is left, never below 5 s
+
+
+def test_the_cluster_tier_side_by_side_runs_more_within_the_budget(
+        tier: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """``--jobs 3``: about three times the scenarios of one at a time in the same budget,
+    never more than three at once, every one counted once."""
+    import threading
+
+    from sts_props.model import run_model
+
+    lock, active, peak = threading.Lock(), [0], [0]
+
+    class Fake:
+        violations: list[Any] = []
+        rules: dict[str, int] = {}
+        stopped = ""
+        seconds = 0.3
+
+        def __init__(self, scenario: Any) -> None:
+            self.model_history = run_model(scenario).history
+
+    def fake_run(scenario: Any, cluster: Any, config: Any, progress: Any = None,
+                 op_timeout: float = 60.0, cancel: Any = None) -> Fake:
+        with lock:
+            active[0] += 1
+            peak[0] = max(peak[0], active[0])
+        time.sleep(0.3)
+        with lock:
+            active[0] -= 1
+        return Fake(scenario)
+
+    monkeypatch.setattr(explore, "run_differential", fake_run)
+    subset = [f for f in tier.found if not any(op.fault for op in f.scenario.ops)][:20]
+    result = replay_on_cluster(subset, object(), ModelConfig(), 1.0,
+                               ProgressBar(io.StringIO(), tty=False), tmp_path, jobs=3)
+    assert peak[0] == 3
+    assert 6 <= result.ran == result.ok <= 12  # one at a time: 2-3
+    assert result.ran + result.cut_off + result.skipped == len(subset)

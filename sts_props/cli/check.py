@@ -29,16 +29,18 @@ from sts_props.cli.options import (
     add_artifacts_option,
     add_connection_options,
     add_image_option,
+    add_jobs_option,
     add_manifests_option,
     add_max_replicas_option,
     add_patch_option,
     add_seed_option,
     add_version_option,
+    jobs_of,
     model_config,
     patched_controller,
     real_cluster,
 )
-from sts_props.defaults import BACKENDS, default_jobs
+from sts_props.defaults import BACKENDS
 from sts_props.junit import write_junit
 from sts_props.manifest_files import load_manifests
 from sts_props.model import ModelConfig
@@ -109,12 +111,7 @@ def add_parser(sub: Subparsers) -> None:
                             "denied API writes (a backend skips, and names, those it cannot "
                             "perform); on a cluster at least 2 scenarios each get a restart, "
                             "a node failure and a write denial")
-    check.add_argument("--jobs", type=whole(1), default=None, metavar="N",
-                       help="on a cluster backend with model selection: run up to N scenarios "
-                            "side by side, each in its own namespace (a scenario with a fault "
-                            "that disturbs the whole cluster runs alone); default: two per "
-                            "core up to 4 on a cluster sts-props starts, 1 on an existing "
-                            "cluster; 1 runs them one at a time")
+    add_jobs_option(check, "on a cluster backend with model selection: ")
     add_patch_option(check)
 
 
@@ -135,7 +132,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"--jobs {args.jobs} runs cluster scenarios side by side: it needs a "
                          "cluster backend and model selection (Hypothesis generates "
                          "--selection plain scenarios one at a time)")
-    jobs = args.jobs or (default_jobs(args.backend) if args.selection != "plain" else 1)
+    jobs = jobs_of(args, args.backend) if args.selection != "plain" else 1
     if cluster_backend and args.min_ops > max_ops:
         raise UsageError(f"--min-ops {args.min_ops} is more than --max-ops {max_ops}: no "
                          "scenario could have that many ops")

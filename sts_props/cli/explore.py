@@ -26,8 +26,10 @@ from sts_props.cli.guard import signal_name
 from sts_props.cli.options import (
     add_artifacts_option,
     add_backend_options,
+    add_jobs_option,
     add_max_replicas_option,
     add_patch_option,
+    jobs_of,
     model_config,
     patched_controller,
     real_cluster,
@@ -69,6 +71,7 @@ def add_parser(sub: Subparsers) -> None:
                    help="most ops per scenario after the create")
     add_max_replicas_option(p)
     add_artifacts_option(p, "on a cluster: ")
+    add_jobs_option(p, "in the cluster tier: ")
     add_patch_option(p)
 
 
@@ -109,7 +112,7 @@ def run(args: argparse.Namespace) -> int:
                       f"{cluster.name} ({cluster.version()}), {clock(left)} left", flush=True)
                 cluster_tier = ClusterTier()
                 replay_on_cluster(subset, cluster, config, left, bar, args.artifacts,
-                                  tier=cluster_tier)
+                                  tier=cluster_tier, jobs=jobs_of(args, args.backend))
     except KeyboardInterrupt as stop:
         with contextlib.suppress(KeyboardInterrupt):  # a second Ctrl-C: stop now
             bar.close()
@@ -146,7 +149,7 @@ def render_summary(model: ModelTier, subset: Sequence[Found], cluster: ClusterTi
                  f"{cluster.ok} ok, "
                  f"{len(cluster.failures)} failed"
                  + (f", {cluster.livelocks} reached livelock F-1" if cluster.livelocks else "")
-                 + (", 1 cut off by the budget" if cluster.cut_off else "")
+                 + (f", {cluster.cut_off} cut off by the budget" if cluster.cut_off else "")
                  + (f", {cluster.skipped} not started (budget)" if cluster.skipped else ""))
     for sc, why, where in cluster.failures:
         lines.append(f"  - {len(sc.ops)} ops: {why}\n    artifacts: {where}")

@@ -38,13 +38,14 @@ from sts_props.cli.console import say
 from sts_props.cli.exit_codes import EXIT_OK, UsageError, verdict
 from sts_props.cli.options import (
     add_connection_options,
+    add_jobs_option,
     add_manifests_option,
     add_seed_option,
     add_version_option,
+    jobs_of,
     model_config,
     real_cluster,
 )
-from sts_props.defaults import default_jobs
 from sts_props.manifest_files import load_manifests
 from sts_props.model import ModelConfig
 from sts_props.mutants import MUTANT_NAMES, MUTANTS, by_name
@@ -96,10 +97,7 @@ def add_parser(sub: Subparsers) -> None:
                         "model's")
     add_manifests_option(p, "with --controller: base manifests of the scenarios (default: the "
                             "seed's Redis StatefulSet)")
-    p.add_argument("--jobs", type=whole(1), default=None, metavar="N",
-                   help="with --controller: scenarios side by side on each mutant's cluster "
-                        "(default as for check: two per core, at most 4)")
-
+    add_jobs_option(p, "with --controller, on each mutant's cluster: ")
 
 def run(args: argparse.Namespace) -> int:
     """0 if every mutant is caught, 1 if not."""
@@ -146,7 +144,7 @@ def _run_controller(args: argparse.Namespace, config: ModelConfig) -> int:
         shrink_budget=(controller_mutants.DEFAULT_SHRINK_BUDGET if args.budget is None
                        else args.budget),
         op_timeout=args.op_timeout or controller_mutants.DEFAULT_OP_TIMEOUT, progress=say,
-        jobs=args.jobs or default_jobs("kwok"))
+        jobs=jobs_of(args, "kwok"))
     print(report.render(), flush=True)
     caught, total = report.score
     return verdict(report.control_clean is not False and caught == total

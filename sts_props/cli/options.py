@@ -30,7 +30,7 @@ from sts_props.cli.console import say
 from sts_props.cli.exit_codes import UsageError
 from sts_props.cluster.backends import make_cluster
 from sts_props.cluster.kwok.patched import build_patched
-from sts_props.defaults import BACKENDS, DEFAULT_VERSION
+from sts_props.defaults import BACKENDS, DEFAULT_VERSION, MAX_DEFAULT_JOBS, default_jobs
 from sts_props.errors import PatchError
 from sts_props.model import ModelConfig
 
@@ -127,6 +127,22 @@ def add_patch_option(parser: argparse.ArgumentParser) -> None:
                              "k8s.io/kubernetes with this unified diff applied (paths from the "
                              "repository root, a/ b/ prefixes as git writes them; built once, "
                              "cached by the diff's hash)")
+
+
+def add_jobs_option(parser: argparse.ArgumentParser, what: str) -> None:
+    """``--jobs N``: cluster scenarios side by side (:mod:`sts_props.concurrent_runs`)."""
+    parser.add_argument("--jobs", type=whole(1), default=None, metavar="N",
+                        help=f"{what}run up to N scenarios side by side on the cluster, each in "
+                             "its own namespace (one with a fault that disturbs the whole "
+                             "cluster runs alone); default: two per core, at most "
+                             f"{MAX_DEFAULT_JOBS}, on a cluster sts-props starts, 1 on an "
+                             "existing one; 1 runs them one at a time")
+
+
+def jobs_of(args: argparse.Namespace, backend: str) -> int:
+    """``--jobs`` as given, else the default for ``backend`` (:func:`default_jobs`)."""
+    given: int | None = args.jobs
+    return given if given is not None else default_jobs(backend)
 
 
 def build_patch(patch: Path, version: str) -> Path:
