@@ -55,9 +55,9 @@ CONTROL = "control"
 
 #: generated scenarios per mutant (the control runs all of them)
 DEFAULT_EXAMPLES = 10
-#: how long the cluster may take to reach the model's state after one op in a mutant run; the
-#: scenarios cap minReadySeconds at 1 s, so 30 s is far beyond what an unmodified controller
-#: needs on 2 shared cores, and a catch by waiting costs this much
+#: how long the cluster may take to reach the model's state after one op in a mutant run (plus
+#: the scenario's minReadySeconds allowance, which run_differential adds); 30 s is far beyond
+#: what an unmodified controller needs on 2 shared cores, and a catch by waiting costs this much
 DEFAULT_OP_TIMEOUT = 30.0
 #: further cluster runs spent on shrinking a mutant's first counterexample
 DEFAULT_SHRINK_BUDGET = 2

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sts_props.history import History, apply_record, empty_state
+from sts_props.scenario import CLUSTER_MAX_MIN_READY
 from sts_props.snapshot import (
     is_ready,
     is_terminating,
@@ -52,6 +53,11 @@ CORNERS: dict[str, str] = {
         "a Parallel rollout while an old-revision pod is NotReady (UPD-5, ORD-6)",
     "min-ready-rollout": "minReadySeconds > 0 during a rollout (PR-4)",
     "min-ready-scale-up": "minReadySeconds > 0 during a scale-up (PR-4)",
+    "min-ready-long-rollout":
+        "minReadySeconds of 2 s or more during a rollout: long enough for the timing checks "
+        "to tell early from on time on a cluster (CHK-11, CHK-12)",
+    "min-ready-long-scale-up":
+        "a scale-up with minReadySeconds of 2 s or more (CHK-3, CHK-11 on a cluster)",
     "deletion-refused-in-rollout":
         "a pod deletion refused (403) during a rollout (faults: deny_pod_writes)",
     "scale-down-past-notready":
@@ -172,6 +178,8 @@ def _op_corners(walk: _Walk, before: _Before, ok: bool, code: int) -> None:
             walk.found["scale-down-claims-deleted"] += 1
         if target > replicas and min_ready > 0:
             walk.found["min-ready-scale-up"] += 1
+        if target > replicas and min_ready > CLUSTER_MAX_MIN_READY:
+            walk.found["min-ready-long-scale-up"] += 1
         if (target < replicas and before.notready
                 and spec.get("podManagementPolicy", "OrderedReady") == "OrderedReady"):
             walk.found["scale-down-past-notready"] += 1
@@ -216,8 +224,12 @@ def _object_event(walk: _Walk, kind: str, action: str, obj: dict[str, Any]) -> N
                 and (spec.get("updateStrategy") or {}).get("type") == "OnDelete"):
             walk.once("ondelete-rollout-completed")
         walk.current_revision = current or walk.current_revision
-        if walk.rollout() and int(spec.get("minReadySeconds") or 0) > 0:
+        min_ready = int(spec.get("minReadySeconds") or 0)
+        if walk.rollout() and min_ready > 0:
             walk.once("min-ready-rollout")
+        if walk.rollout() and min_ready > CLUSTER_MAX_MIN_READY:
+            # above the cap of large cluster scenarios: only small ones keep it (scenario.py)
+            walk.once("min-ready-long-rollout")
         _parallel_rollout(walk)
     elif kind == "ControllerRevision" and action == "ADDED":
         walk.revisions += 1

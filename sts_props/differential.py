@@ -44,10 +44,12 @@ from sts_props.cluster.faults import RESOLVERS
 from sts_props.history import History
 from sts_props.model import ModelConfig, ModelRun
 from sts_props.ops import Op, Settle
-from sts_props.scenario import Scenario
+from sts_props.scenario import Scenario, min_ready_allowance
 from sts_props.snapshot import is_ready, is_terminating
 
-#: how long the cluster may take to reach the model's state after one op
+#: how long the cluster may take to reach the model's state after one op; a scenario with
+#: minReadySeconds gets :func:`~sts_props.scenario.min_ready_allowance` more (its pods may each
+#: wait it out in turn: 25 s for 5 pods at 5 s)
 OP_TIMEOUT = 60.0
 
 
@@ -160,9 +162,13 @@ def run_differential(scenario: Scenario, cluster: Cluster, config: ModelConfig |
 
     ``cancel`` (scenarios side by side, :mod:`sts_props.concurrent_runs`): once set, the run
     raises :class:`~sts_props.cluster.driver.Cancelled` at its next op or wait.
+
+    Each op may take ``op_timeout`` plus the scenario's minReadySeconds allowance
+    (:func:`~sts_props.scenario.min_ready_allowance`); the liveness verdicts use the same bound.
     """
     say = progress or (lambda _line: None)
     started = time.monotonic()
+    deadline = op_timeout + min_ready_allowance(scenario)
     model = ModelRun(scenario.manifests, config)
     waits: list[str] = []
     stopped = ""
@@ -209,12 +215,12 @@ def run_differential(scenario: Scenario, cluster: Cluster, config: ModelConfig |
                 return crun.unseen_writes() or _view_diffs(target, crun.history(),
                                                            time.time() - crun.rec.t0)
 
-            ok, why = crun.wait_until(missing, op_timeout,
+            ok, why = crun.wait_until(missing, deadline,
                                       f"the model's state after op {index} ({op.describe()})")
             crun.mark_quiescent(index, ok, why)
             say(f"    op {index}: {op.describe()}: {'settled' if ok else 'NOT settled'}")
             if op.fault or not ok:
-                verdict = _recovery(crun.history(), index, target)
+                verdict = _recovery(crun.history(), index, target, deadline)
                 liveness.append((index, op.kind, verdict))
                 if not ok:
                     why = f"{why}; liveness: {verdict.describe()}"
@@ -242,9 +248,11 @@ def run_differential(scenario: Scenario, cluster: Cluster, config: ModelConfig |
                               len(scenario.ops) - ran)
 
 
-def _recovery(history: History, index: int, target: dict[str, Any]) -> LivenessVerdict:
-    """The liveness verdict from op ``index``'s invocation to the quiescent mark after it."""
+def _recovery(history: History, index: int, target: dict[str, Any],
+              bound: float = OP_TIMEOUT) -> LivenessVerdict:
+    """The liveness verdict from op ``index``'s invocation to the quiescent mark after it,
+    which had ``bound`` seconds."""
     since = next((ev.t for ev in history.ops()
                   if ev.data.get("index") == index and ev.phase == "invoke"), 0.0)
-    return check_liveness(history, target, since=since, bound=OP_TIMEOUT,
+    return check_liveness(history, target, since=since, bound=bound,
                           window=0.25, stall=5.0)

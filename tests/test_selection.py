@@ -38,7 +38,7 @@ from sts_props.ops import (
     Settle,
     SetUpdateStrategy,
 )
-from sts_props.scenario import Manifests, Scenario
+from sts_props.scenario import Manifests, Scenario, scenario_min_ready, scenario_pods
 from sts_props.selection import (
     RECIPES,
     Candidate,
@@ -93,6 +93,9 @@ def test_the_parallel_recipe_leaves_an_ordered_set_alone() -> None:
     ("min-ready-scale-up", _manifests(minReadySeconds=1), (Scale(4), Settle())),
     ("min-ready-rollout", _manifests(), (SetMinReadySeconds(1), SetTemplate("env", "v2"),
                                          Settle())),
+    ("min-ready-long-scale-up", _manifests(replicas=1, minReadySeconds=5), (Scale(2), Settle())),
+    ("min-ready-long-rollout", _manifests(replicas=2), (SetMinReadySeconds(2),
+                                                        SetTemplate("env", "v2"), Settle())),
     ("scale-down-past-notready", _manifests(), (HoldNotReady(1), Settle(), Scale(1), Settle())),
     ("ordinals-start-moved", _manifests(), (SetOrdinalsStart(2), Settle())),
     ("orphans-adopted", _manifests(), (DeleteSet("Orphan"), Settle(), RecreateSet(), Settle())),
@@ -101,6 +104,13 @@ def test_corner_is_found_in_the_history(corner: str, manifests: Manifests,
                                         ops: tuple[Op, ...]) -> None:
     assert corner in CORNERS
     assert corner in _corners(manifests, *ops)
+
+
+def test_min_ready_of_1_is_no_long_min_ready_corner() -> None:
+    found = _corners(_manifests(replicas=1, minReadySeconds=1), Scale(2), Settle(),
+                     SetTemplate("env", "v2"), Settle())
+    assert {"min-ready-scale-up", "min-ready-rollout"} <= set(found)
+    assert not {"min-ready-long-scale-up", "min-ready-long-rollout"} & set(found)
 
 
 def test_the_update_strategy_switch_alone_completes_no_rollout() -> None:
@@ -168,8 +178,11 @@ def test_a_pick_of_30_covers_what_the_pool_has(pool: Any) -> None:
     corners = set().union(*(c.corners for c in pool.candidates))
     assert {"partition-pod-disrupted", "parallel-rollout-old-notready"} <= corners  # recipes
     assert corners == set().union(*(c.corners for c in pick(pool.candidates, 30)))
-    # each pool scenario is what a cluster runs: 8..12 ops after Create, minReadySeconds <= 1
+    # each pool scenario is what a cluster runs: 8..12 ops after Create, minReadySeconds
+    # capped (cap_min_ready: 5 s for at most 2 pods, else 1 s)
     assert all(len(c.scenario.ops) >= 9 for c in pool.candidates)
+    assert all(scenario_min_ready(c.scenario) <= (5 if scenario_pods(c.scenario) <= 2 else 1)
+               for c in pool.candidates)
     assert all(c.cost > 0 for c in pool.candidates)
 
 

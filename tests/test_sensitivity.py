@@ -120,6 +120,28 @@ def test_h_chk9_in_range_claim_gets_pod_owner_ref() -> None:
     assert [v.rule for v in q] == ["Q/STO-8"] and "web-1" in q[0].message
 
 
+def test_h_chk11_pod_counted_available_half_a_second_after_ready() -> None:
+    hb = HistoryBuilder("web", replicas=1, min_ready_seconds=5, backend="kwok", granularity=1.0,
+                        k8s_version="v1.37.2", step=0.25).create_set()
+    hb.pod_up(0).wait(0.25).sync_status(availableReplicas=1)  # bug: Ready for 0.5 s, not 5
+    vs = run_safety_checks(hb.build())
+    assert [v.rule for v in vs] == ["CHK-11/ST-3"] and "web-0" in vs[0].message
+
+
+def test_h_chk12_update_deletes_one_second_after_updated_pod_ready() -> None:
+    hb = HistoryBuilder("web", policy="Parallel", max_unavailable=1, min_ready_seconds=5,
+                        backend="kwok", granularity=1.0, k8s_version="v1.37.2",
+                        step=0.25).create_set()
+    for o in range(3):
+        hb.pod_up(o).wait(5)
+    hb.settle().set_template("b")
+    hb.pod_deleted(2).sync_status().pod_up(2, revision=hb.update_revision).sync_status()
+    hb.wait(0.5).pod_deleted(1)  # bug: web-2 (updated) Ready for 1 s, not 5
+    vs = run_safety_checks(hb.build())
+    assert [v.rule for v in vs] == ["CHK-12/UPD-1"]
+    assert "pod web-1" in vs[0].message and "updated pod web-2" in vs[0].message
+
+
 def test_i_quiescent_ready_replicas_wrong() -> None:
     hb = _up()
     hb.hold(2).sync_status(readyReplicas=3).quiescent()  # bug: web-2 is not Ready

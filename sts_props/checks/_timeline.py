@@ -60,6 +60,7 @@ from sts_props.snapshot import (
     ordinal_of,
     phase,
     ready_since,
+    revision_of,
     uid,
 )
 
@@ -344,6 +345,21 @@ class Context:
         return self.set_live and not self.set_deleting and bool(self.specs)
 
 
+def definitely_updated(spec: Spec, life: Life, ctx: Context, seq: int) -> bool:
+    """The pod is provably at ``spec``'s update revision at record ``seq``: its revision label
+    is the last written ``status.updateRevision``, computed from ``spec``'s template (so
+    deleting it is no update step, and it is an updated pod)."""
+    snap = life.at(seq)
+    rev = revision_of(snap.obj) if snap is not None else ""
+    upd = str(ctx.status.get("updateRevision") or "")
+    return bool(
+        rev
+        and rev == upd
+        and ctx.observed_template_key
+        and ctx.observed_template_key == spec.template_key
+    )
+
+
 @dataclass(frozen=True)
 class Step:
     """One object record of a Pod or PVC, with the incarnation it belongs to."""
@@ -495,24 +511,29 @@ class Timeline:
         return bool(ref and ref.get("kind") == "StatefulSet" and ref.get("name") == self.set_name)
 
     def healthy_witness(
-        self, ordinal: int, before_seq: int, bound: float, min_ready: int
+        self, ordinal: int, before_seq: int, bound: float, min_ready: int,
+        slack: float | None = None, lag: bool = True,
     ) -> tuple[Life | None, Obs | None]:
         """Evidence that ordinal's newest pod was Running+Ready+available before ``bound``.
 
         Looks at the newest incarnation first seen before ``before_seq`` (the one a controller
         cache could have shown; an older one cannot be in a cache that already saw the newer
         one created). Evidence is either a snapshot recorded before ``before_seq`` that shows it
-        Running+Ready with ``readySince + minReadySeconds <= bound + granularity``, or, for
+        Running+Ready with ``readySince + minReadySeconds <= bound + slack`` (``slack`` is the
+        clock granularity unless given: ``bound`` may be a truncated timestamp), or, for
         cluster histories (granularity > 0), any later snapshot whose ``readySince`` proves the
         same by timestamps (CHK-3's timestamp form, which also survives a watch relist that
         dropped intermediate states).
+        ``lag=False`` leaves out the informer-lag fallback below (for actions that a cache still
+        holding the previous incarnation could not have led to).
         Returns ``(incarnation or None, the witnessing snapshot or None)``.
         """
+        limit = bound + (self.granularity if slack is None else slack)
         life = self.latest_pod(ordinal, before_seq)
         if life is None:
             return None, None
-        found = self._witness_in(life, before_seq, bound, min_ready)
-        if found is not None or self.granularity <= 0:
+        found = self._witness_in(life, before_seq, limit, min_ready)
+        if found is not None or self.granularity <= 0 or not lag:
             return life, found
         # Informer lag (kubernetes#41889): if the newest incarnation was first recorded less
         # than INFORMER_LAG before the action, the controller's cache may still have held the
@@ -526,15 +547,14 @@ class Timeline:
                     since = ready_since(ob.obj)
                     if is_running_ready(ob.obj) and (
                         since is None or min_ready <= 0
-                        or since + min_ready <= bound + self.granularity
+                        or since + min_ready <= limit
                     ):
                         return life, ob
         return life, None
 
-    def _witness_in(self, life: Life, before_seq: int, bound: float,
+    def _witness_in(self, life: Life, before_seq: int, limit: float,
                     min_ready: int) -> Obs | None:
-        """A snapshot of ``life`` proving it Running+Ready+available by ``bound``, or None."""
-        limit = bound + self.granularity
+        """A snapshot of ``life`` proving it Running+Ready+available by ``limit``, or None."""
         for ob in life.obs:
             if not is_running_ready(ob.obj):
                 continue

@@ -1,4 +1,5 @@
-"""Safety checks CHK-1..CHK-9 (section 10.1): what must hold at every observed instant.
+"""Safety checks CHK-1..CHK-9 (section 10.1) and the timing checks CHK-11 and CHK-12: what
+must hold at every observed instant.
 
 Each check replays the History's object records in order (see :mod:`._timeline`) and returns a
 list of :class:`~sts_props.checks.violation.Violation`; an empty list means the history is
@@ -28,8 +29,8 @@ Vocabulary used in the docstrings:
 >>> from sts_props.history import History
 >>> run_safety_checks(History.new(backend="model", set_name="web"))
 []
->>> sorted(SAFETY_CHECKS)[:3]
-['CHK-1', 'CHK-2', 'CHK-3']
+>>> list(SAFETY_CHECKS)[:3], list(SAFETY_CHECKS)[-2:]
+(['CHK-1', 'CHK-2', 'CHK-3'], ['CHK-11', 'CHK-12'])
 """
 
 from __future__ import annotations
@@ -49,11 +50,19 @@ from sts_props.checks._timeline import (
     Step,
     Timeline,
     as_dict,
+    definitely_updated,
     is_finished,
     is_held,
 )
+from sts_props.checks.timing import (
+    TimingStreams,
+    Window,
+    chk11_status,
+    chk11_window,
+    chk12_deletion,
+)
 from sts_props.checks.violation import Violation
-from sts_props.history import History
+from sts_props.history import Event, History
 from sts_props.snapshot import (
     claim_name,
     is_ready,
@@ -502,7 +511,7 @@ class _Chk6Order:
         specs = ctx.specs
         if not all(s.in_range(o) and s.rolling for s in specs):
             return out
-        if all(_definitely_updated(s, life, ctx, ev.seq) for s in specs):
+        if all(definitely_updated(s, life, ctx, ev.seq) for s in specs):
             return out  # not an update deletion; CHK-7 judges it
         if not all(s.ordered for s in specs) and not _was_available(tl, step, specs):
             return out  # Parallel replaces broken old pods out of order (ORD-7, #137666)
@@ -780,6 +789,56 @@ def _chk9_claim(tl: Timeline, step: Step) -> list[Violation]:
     return out
 
 
+# -- CHK-11 --------------------------------------------------------------------------------------
+def check_chk11(history: History) -> list[Violation]:
+    """CHK-11 (ST-3, PR-4, EX-2, T-5): availableReplicas counts pods only after minReadySeconds,
+    and catches up.
+
+    Asserts, for the generation a status names in ``observedGeneration`` with minReadySeconds
+    ``m > 0``:
+
+    * (a) every status record that changes ``availableReplicas`` or ``observedGeneration``
+      reports at most as many available pods as there are pod names seen Ready with
+      ``readySince + m <= t + skew`` (``t`` the status record's time; skew 1 s on a cluster,
+      0 in the model; no granularity: the controller reads the same truncated readySince);
+    * (b) at the end of a *quiet window* (no pod record, no spec change, no op but settle; the
+      set live with exactly its in-range pods, all owned, none terminating; no restart, crash
+      or deny_pod_writes, and ``m`` unchanged, from 30 s before a pod turned Ready), the last
+      status counts every Ready pod whose ``readySince + m``, plus the re-sync delay
+      (``max(m, 2 s)`` from v1.35.1, ``2m + 2 s`` before), the granularity and 5 s of load,
+      lies before the window's end (less 2 s of watch delay on a cluster).
+
+    Not asserted: anything with ``m = 0``; how *soon* availableReplicas moves inside those
+    bounds (T-5); values while pods terminate (T-4). :mod:`sts_props.checks.timing` has the
+    reasoning behind each tolerance.
+    """
+    return _run_check(timeline(history), "CHK-11")
+
+
+# -- CHK-12 --------------------------------------------------------------------------------------
+def check_chk12(history: History) -> list[Violation]:
+    """CHK-12 (UPD-1, UPD-4, UPD-5): a rolling update deletes the next pod only after the pods
+    it already updated have been available for minReadySeconds.
+
+    For every update deletion of pod ``j`` (a controller deletion, ``j`` in range and at or
+    above ``start + partition`` under every candidate spec, all RollingUpdate, ``j`` not
+    provably updated), asserts that every pod provably at the update revision was seen
+    Running+Ready with ``readySince + m <= deletion time + skew`` (``m`` the smallest candidate
+    minReadySeconds; skew 1 s on a cluster, 0 in the model; no granularity, as for CHK-11),
+    for
+
+    * OrderedReady: every other in-range ordinal, whatever maxUnavailable (RP-4..RP-6 stop the
+      sync before the update step at any pod not available);
+    * Parallel with an effective maxUnavailable of 1: the ordinals above ``j``, unless ``j``
+      itself may have been unavailable (v1.37 replaces those first, #137666); before v1.34 or
+      with no version in the header, Ready alone (m = 0, #130909).
+
+    Not asserted: Parallel with maxUnavailable above 1 (T-6); pods missing or still old
+    (CHK-5, CHK-6); deletions by ops, GC, RP-1 or of condemned pods.
+    """
+    return _run_check(timeline(history), "CHK-12")
+
+
 # -- feeding records to the checks -----------------------------------------------------------
 # Every check judges one stream of records (pod creations, controller deletions, claim records,
 # ...) item by item, so the same judges serve the one-shot functions above and
@@ -792,7 +851,8 @@ def _chk9_claim(tl: Timeline, step: Step) -> list[Violation]:
 # holders, CHK-6's deletions per rollout) depend only on earlier records and judge each item
 # once.
 
-_SOURCES = ("pod_steps", "pvc_steps", "duplicates", "creations", "deletions")
+_SOURCES = ("pod_steps", "pvc_steps", "duplicates", "creations", "deletions", "status_writes",
+            "windows")
 
 
 @dataclass
@@ -831,8 +891,10 @@ class _Part:
         return self.judge(tl, item)
 
 
-def _item_seq(item: Step | tuple[Life, Life, int]) -> int:
-    return item[2] if isinstance(item, tuple) else item.event.seq
+def _item_seq(item: Step | tuple[Life, Life, int] | Event | Window) -> int:
+    if isinstance(item, tuple):
+        return item[2]
+    return item.event.seq if isinstance(item, Step) else item.seq
 
 
 class _Streams:
@@ -842,8 +904,10 @@ class _Streams:
         self.seen = 0
         self.creations: list[Step] = []
         self.deletions: list[Step] = []
+        self.timing = TimingStreams()
 
     def advance(self, tl: Timeline) -> None:
+        self.timing.advance(tl)
         for step in tl.pod_steps[self.seen :]:
             if _is_creation(tl, step):
                 self.creations.append(step)
@@ -856,6 +920,10 @@ class _Streams:
             return self.creations
         if source == "deletions":
             return self.deletions
+        if source == "status_writes":
+            return self.timing.status_writes
+        if source == "windows":
+            return self.timing.windows
         items: Sequence[Any] = getattr(tl, source)
         return items
 
@@ -874,6 +942,8 @@ _PARTS: dict[str, Callable[[], list[_Part]]] = {
     "CHK-7": lambda: [_Part("deletions", _chk7_deletion), _Part("creations", _chk7_creation)],
     "CHK-8": lambda: [_Part("creations", _chk8_creation)],
     "CHK-9": lambda: [_Part("pvc_steps", _chk9_claim)],
+    "CHK-11": lambda: [_Part("status_writes", chk11_status), _Part("windows", chk11_window)],
+    "CHK-12": lambda: [_Part("deletions", chk12_deletion)],
 }
 
 
@@ -900,6 +970,8 @@ SAFETY_CHECKS: dict[str, Callable[[History], list[Violation]]] = {
     "CHK-7": check_chk7,
     "CHK-8": check_chk8,
     "CHK-9": check_chk9,
+    "CHK-11": check_chk11,
+    "CHK-12": check_chk12,
 }
 
 
@@ -987,19 +1059,6 @@ def _is_controller_deletion(tl: Timeline, step: Step) -> bool:
     )
 
 
-def _definitely_updated(spec: Spec, life: Life, ctx: Context, seq: int) -> bool:
-    """The pod is provably at ``spec``'s update revision (so deleting it is no update step)."""
-    snap = life.at(seq)
-    rev = revision_of(snap.obj) if snap is not None else ""
-    upd = str(ctx.status.get("updateRevision") or "")
-    return bool(
-        rev
-        and rev == upd
-        and ctx.observed_template_key
-        and ctx.observed_template_key == spec.template_key
-    )
-
-
 def _could_be_update_deletion(spec: Spec, life: Life, ctx: Context, seq: int) -> bool:
     o = life.ordinal
     return (
@@ -1007,7 +1066,7 @@ def _could_be_update_deletion(spec: Spec, life: Life, ctx: Context, seq: int) ->
         and spec.rolling
         and spec.in_range(o)
         and o >= spec.update_floor
-        and not _definitely_updated(spec, life, ctx, seq)
+        and not definitely_updated(spec, life, ctx, seq)
     )
 
 

@@ -27,6 +27,10 @@ CHECKS = {
              "current revision",
     "CHK-8": "a pod's claims exist before the pod",
     "CHK-9": "claims of in-range pods never get a pod ownerReference",
+    "CHK-11": "availableReplicas counts a pod only after minReadySeconds of readiness, and "
+              "catches up soon after",
+    "CHK-12": "a rolling update moves on only after the pods it updated have been available "
+              "for minReadySeconds",
     "Q": "the quiescent state (section 10.3): what must hold once nothing moves any more",
     "CMP": "the cluster agrees with the reference model at each quiescent point and on each "
            "op's answer",
