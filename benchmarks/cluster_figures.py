@@ -152,8 +152,10 @@ def report(arm: Arm) -> list[str]:
         f"op kinds: {kinds_ran}/{len(kinds)}, {kinds_ran / minutes:.2f} per cluster-minute",
         f"  corners reached: {sum(1 for n in cov.corners.values() if n)}",
         f"  CPU: harness {arm.cpu_self:.0f}s ({arm.cpu_self / arm.wall:.2f} per wall second), "
-        f"kwok cluster processes {arm.cpu_cluster:.0f}s "
-        f"({arm.cpu_cluster / arm.wall:.2f} per wall second)",
+        + (f"kwok cluster processes {arm.cpu_cluster:.0f}s "
+           f"({arm.cpu_cluster / arm.wall:.2f} per wall second)" if arm.cpu_cluster >= 0 else
+           "kwok cluster processes not measured (a fault restarted them: their counters "
+           "started again)"),
     ]
     return lines
 
