@@ -450,9 +450,16 @@ def _insert_mid_operation(make: Callable[[], Op]) -> Insertion:
 
 
 def _insert_denial(s: _Site) -> tuple[int, list[Op]]:
-    """A short window on the highest pod: deny, fail the pod (its RP-1 delete is refused),
-    allow, settle."""
-    return s.at, [*s.prefix, DenyPodWrites(s.top), FailPod(s.top), AllowPodWrites(), Settle()]
+    """A short window on the highest pod. For scenarios of odd length: deny, fail the pod (its
+    RP-1 delete is refused), allow, settle. For even length, a rollout inside the window:
+    deny, change the template (the update step's deletion of the highest pod, the first it
+    tries, is refused, so the rollout stays where it is), settle, allow, settle (the rollout
+    resumes). Both ways alternate with no randomness here."""
+    if len(s.ops) % 2:
+        return s.at, [*s.prefix, DenyPodWrites(s.top), FailPod(s.top), AllowPodWrites(),
+                      Settle()]
+    return s.at, [*s.prefix, DenyPodWrites(s.top), SetTemplate("annotation", "denied"),
+                  Settle(), AllowPodWrites(), Settle()]
 
 
 def _insert_scheduling_hold(s: _Site) -> tuple[int, list[Op]]:
@@ -578,10 +585,12 @@ def with_fault(scenario: Scenario, kind: str) -> Scenario:
     restart then lands while that op is reconciled); ``kill_pod``, ``evict_pod``,
     ``flap_readiness`` and ``fail_node`` hit the highest pod; ``deny_pod_writes`` opens a
     short window on the highest pod: deny, fail the pod (its RP-1 delete is refused), allow,
-    settle; ``hold_scheduling`` is "a Pending pod loses its claim" (STO-5): hold scheduling,
-    make the highest pod ``k`` be re-created Pending (delete it, or, for scenarios of even
-    length, scale up by one so that ``k`` is new), delete its claim, settle (the controller
-    re-creates the claim, since the pod is Pending), release, settle.
+    settle, or, for scenarios of even length, deny, change the template (the update deletion
+    of that pod is refused), settle, allow, settle; ``hold_scheduling`` is "a Pending pod
+    loses its claim" (STO-5): hold scheduling, make the highest pod ``k`` be re-created
+    Pending (delete it, or, for scenarios of even length, scale up by one so that ``k`` is
+    new), delete its claim, settle (the controller re-creates the claim, since the pod is
+    Pending), release, settle.
 
     >>> from sts_props.ops import Create, Scale, Settle
     >>> sc = Scenario(Manifests.seed(), (Create(), Settle(), Scale(1), Settle()))
@@ -589,7 +598,10 @@ def with_fault(scenario: Scenario, kind: str) -> Scenario:
     ['create', 'settle', 'scale', 'restart_controller', 'settle']
     >>> [op.kind for op in with_fault(sc, "restart_apiserver").ops]
     ['create', 'settle', 'scale', 'restart_apiserver', 'settle']
-    >>> [op.describe() for op in with_fault(sc, "deny_pod_writes").ops][2:6]
+    >>> [op.kind for op in with_fault(sc, "deny_pod_writes").ops][2:7]
+    ['deny_pod_writes', 'set_template', 'settle', 'allow_pod_writes', 'settle']
+    >>> odd = Scenario(Manifests.seed(), (Create(), Settle(), Scale(1), Scale(2), Settle()))
+    >>> [op.describe() for op in with_fault(odd, "deny_pod_writes").ops][2:6]
     ['deny writes to pod 2', 'make pod 2 Failed', 'allow pod writes again', 'settle']
     >>> [op.describe() for op in with_fault(sc, "kill_pod").ops][2:4]
     ['kill pod 2 (grace 0)', 'settle']
