@@ -162,8 +162,11 @@ class _Shadow:
     def record(self, op: Op) -> None:
         """Advance the shadow past ``op`` (only what is certain; see the class docstring)."""
         if isinstance(op, Settle):
-            if self.state == "deleting":
-                self.state = "absent"  # a settle waits until the deletion is done (DEL-1)
+            if self.state == "deleting" and not self.denied:
+                # A settle waits until the deletion is done (DEL-1). Not while a pod's writes
+                # are denied: the GC's DELETE of that pod is refused, and a Foreground
+                # deletion waits for it, so the set may still be there.
+                self.state = "absent"
             return
         if isinstance(op, DeleteSet):
             if self.state == "present":
@@ -262,9 +265,6 @@ def _choices(shadow: _Shadow, faults: bool) -> list[str]:
         weights |= {k: w for k, w in _FAULT_WEIGHTS.items() if k in shadow.fault_kinds}
         if "release_terminating" in shadow.fault_kinds and shadow.finalized:
             weights["release_terminating"] = 5
-        if shadow.denied:
-            weights = {k: w for k, w in weights.items() if k in _WHILE_DENIED}
-            weights["allow_pod_writes"] = 8
         if shadow.scheduling_held:
             weights = {k: w for k, w in weights.items() if k in _WHILE_SCHEDULING_HELD}
             if shadow.has_claims and "delete_pvc" in weights:
@@ -279,6 +279,11 @@ def _choices(shadow: _Shadow, faults: bool) -> list[str]:
         weights = {"recreate_set": 10, "scale": 1, "delete_set": 1}
         if faults:
             weights |= {"delete_pod": 2, "delete_pvc": 1 if shadow.has_claims else 0}
+    if shadow.denied:
+        # A window opens only while the set is present, but may then span its deletion and
+        # re-creation (DeleteSet is drawn in it): the same filter in every state.
+        weights = {k: w for k, w in weights.items() if k in _WHILE_DENIED or k == "settle"}
+        weights["allow_pod_writes"] = 8
     return [kind for kind, w in weights.items() for _ in range(w)]
 
 
@@ -445,9 +450,16 @@ def _insert_mid_operation(make: Callable[[], Op]) -> Insertion:
 
 
 def _insert_denial(s: _Site) -> tuple[int, list[Op]]:
-    """A short window on the highest pod: deny, fail the pod (its RP-1 delete is refused),
-    allow, settle."""
-    return s.at, [*s.prefix, DenyPodWrites(s.top), FailPod(s.top), AllowPodWrites(), Settle()]
+    """A short window on the highest pod. For scenarios of odd length: deny, fail the pod (its
+    RP-1 delete is refused), allow, settle. For even length, a rollout inside the window:
+    deny, change the template (the update step's deletion of the highest pod, the first it
+    tries, is refused, so the rollout stays where it is), settle, allow, settle (the rollout
+    resumes). Both ways alternate with no randomness here."""
+    if len(s.ops) % 2:
+        return s.at, [*s.prefix, DenyPodWrites(s.top), FailPod(s.top), AllowPodWrites(),
+                      Settle()]
+    return s.at, [*s.prefix, DenyPodWrites(s.top), SetTemplate("annotation", "denied"),
+                  Settle(), AllowPodWrites(), Settle()]
 
 
 def _insert_scheduling_hold(s: _Site) -> tuple[int, list[Op]]:
@@ -468,13 +480,13 @@ def _insert_scheduling_hold(s: _Site) -> tuple[int, list[Op]]:
 #: (``tests/test_op_catalogue.py`` checks that none is missing).
 RECIPES: dict[type[Op], Recipe] = {
     Scale: Recipe(_scale, while_denied=True, while_scheduling_held=True),
-    SetTemplate: Recipe(_set_template),
+    SetTemplate: Recipe(_set_template, while_denied=True),
     RevertTemplate: Recipe(lambda d: RevertTemplate(
-        d.draw(st.integers(0, d.shadow.versions - 1), label="version"))),
-    SetPartition: Recipe(_set_partition),
-    SetMaxUnavailable: Recipe(_set_max_unavailable),
-    SetUpdateStrategy: Recipe(_set_update_strategy),
-    SetOrdinalsStart: Recipe(_set_ordinals_start),
+        d.draw(st.integers(0, d.shadow.versions - 1), label="version")), while_denied=True),
+    SetPartition: Recipe(_set_partition, while_denied=True),
+    SetMaxUnavailable: Recipe(_set_max_unavailable, while_denied=True),
+    SetUpdateStrategy: Recipe(_set_update_strategy, while_denied=True),
+    SetOrdinalsStart: Recipe(_set_ordinals_start, while_denied=True),
     SetRetention: Recipe(_set_retention, while_denied=True, while_scheduling_held=True),
     SetMinReadySeconds: Recipe(_set_min_ready_seconds, while_denied=True),
     DeletePod: Recipe(_on_ordinal(DeletePod), while_denied=True, while_scheduling_held=True),
@@ -484,8 +496,9 @@ RECIPES: dict[type[Op], Recipe] = {
     HoldNotReady: Recipe(_on_ordinal(HoldNotReady)),
     ReleasePod: Recipe(_release_pod, while_scheduling_held=True),
     DeleteSet: Recipe(lambda d: DeleteSet(d.draw(
-        st.sampled_from(["Background", "Foreground", "Orphan"]), label="propagation"))),
-    RecreateSet: Recipe(lambda d: RecreateSet()),
+        st.sampled_from(["Background", "Foreground", "Orphan"]), label="propagation")),
+        while_denied=True),
+    RecreateSet: Recipe(lambda d: RecreateSet(), while_denied=True),
     DeletePVC: Recipe(_on_ordinal(DeletePVC), while_scheduling_held=True),
     Settle: Recipe(lambda d: Settle()),
     KillPod: Recipe(_on_ordinal(KillPod), weight=2, while_denied=True,
@@ -531,9 +544,13 @@ def _kinds(wanted: Callable[[Recipe], object]) -> tuple[str, ...]:
 #: Weights of the fault kinds while the set is present (see Recipe.weight).
 _FAULT_WEIGHTS: dict[str, int] = {
     kind: RECIPES[OP_TYPES[kind]].weight for kind in _kinds(lambda r: r.weight)}
-#: Ops allowed while a DenyPodWrites is in force: the model covers refused creates, RP-1 and
-#: condemned deletes and user deletes, but not refused update deletions or GC, so no template,
-#: strategy or set-deletion ops (and no node failure, whose pod GC would be refused) meanwhile.
+#: Ops drawn while a DenyPodWrites is in force. The model knows what every refused pod write
+#: leaves behind (sts_props.model.controller, docs/model-notes.md "Refused pod writes"): the
+#: controller's creates, its RP-1, scale-down and update deletions, the garbage collector's
+#: deletions and users' deletes. So rollouts (template, strategy, partition, maxUnavailable
+#: edits), scale and ordinals changes and set deletion and re-creation may all land inside a
+#: window. Not meanwhile: a node failure (pod GC's force-delete would be refused, which kwok's
+#: node agent does not retry), DeletePVC, an apiserver restart, new holds and new denials.
 _WHILE_DENIED: tuple[str, ...] = _kinds(lambda r: r.while_denied)
 #: Ops drawn while a HoldScheduling is in force: those that make a pod be (re)created Pending
 #: (scale, deletes, RP-1, a node failure), touch the claims of Pending pods (delete_pvc: STO-5;
@@ -568,10 +585,12 @@ def with_fault(scenario: Scenario, kind: str) -> Scenario:
     restart then lands while that op is reconciled); ``kill_pod``, ``evict_pod``,
     ``flap_readiness`` and ``fail_node`` hit the highest pod; ``deny_pod_writes`` opens a
     short window on the highest pod: deny, fail the pod (its RP-1 delete is refused), allow,
-    settle; ``hold_scheduling`` is "a Pending pod loses its claim" (STO-5): hold scheduling,
-    make the highest pod ``k`` be re-created Pending (delete it, or, for scenarios of even
-    length, scale up by one so that ``k`` is new), delete its claim, settle (the controller
-    re-creates the claim, since the pod is Pending), release, settle.
+    settle, or, for scenarios of even length, deny, change the template (the update deletion
+    of that pod is refused), settle, allow, settle; ``hold_scheduling`` is "a Pending pod
+    loses its claim" (STO-5): hold scheduling, make the highest pod ``k`` be re-created
+    Pending (delete it, or, for scenarios of even length, scale up by one so that ``k`` is
+    new), delete its claim, settle (the controller re-creates the claim, since the pod is
+    Pending), release, settle.
 
     >>> from sts_props.ops import Create, Scale, Settle
     >>> sc = Scenario(Manifests.seed(), (Create(), Settle(), Scale(1), Settle()))
@@ -579,7 +598,10 @@ def with_fault(scenario: Scenario, kind: str) -> Scenario:
     ['create', 'settle', 'scale', 'restart_controller', 'settle']
     >>> [op.kind for op in with_fault(sc, "restart_apiserver").ops]
     ['create', 'settle', 'scale', 'restart_apiserver', 'settle']
-    >>> [op.describe() for op in with_fault(sc, "deny_pod_writes").ops][2:6]
+    >>> [op.kind for op in with_fault(sc, "deny_pod_writes").ops][2:7]
+    ['deny_pod_writes', 'set_template', 'settle', 'allow_pod_writes', 'settle']
+    >>> odd = Scenario(Manifests.seed(), (Create(), Settle(), Scale(1), Scale(2), Settle()))
+    >>> [op.describe() for op in with_fault(odd, "deny_pod_writes").ops][2:6]
     ['deny writes to pod 2', 'make pod 2 Failed', 'allow pod writes again', 'settle']
     >>> [op.describe() for op in with_fault(sc, "kill_pod").ops][2:4]
     ['kill pod 2 (grace 0)', 'settle']

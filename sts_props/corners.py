@@ -60,6 +60,9 @@ CORNERS: dict[str, str] = {
         "a scale-up with minReadySeconds of 2 s or more (CHK-3, CHK-11 on a cluster)",
     "deletion-refused-in-rollout":
         "a pod deletion refused (403) during a rollout (faults: deny_pod_writes)",
+    "rollout-while-denied":
+        "a template change (a rollout) while a pod's writes are denied (faults: "
+        "deny_pod_writes; the controller's update deletion of that pod is refused)",
     "scale-down-past-notready":
         "an OrderedReady scale-down while a pod is NotReady (CD-2, ORD-4)",
     "ordinals-start-moved": "ordinals.start changed while the set has pods (ORD-8)",
@@ -194,6 +197,9 @@ def _op_corners(walk: _Walk, before: _Before, ok: bool, code: int) -> None:
         # a rollout starts while a pod is NotReady (the controller deletes such an old pod
         # first, UPD-5, so the state check below may never see it standing)
         walk.once("parallel-rollout-old-notready")
+    if (kind in ("set_template", "revert_template") and ok and walk.denied and spec
+            and _spec(walk).get("templateKey") != spec.get("templateKey")):
+        walk.found["rollout-while-denied"] += 1
     if (kind == "set_ordinals_start" and ok and before.pods
             and int(op.get("start", 0)) != start):
         walk.found["ordinals-start-moved"] += 1

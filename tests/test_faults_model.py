@@ -2,35 +2,47 @@
 
 from __future__ import annotations
 
-from sts_props.checks import run_quiescent_checks, run_safety_checks
+import pytest
+
+from sts_props.checks import compare_histories, run_quiescent_checks, run_safety_checks
 from sts_props.checks.compare import quiescent_view
 from sts_props.checks.liveness import check_liveness
-from sts_props.model import ModelRun
-from sts_props.model.environment import HOLD_FINALIZER
+from sts_props.history import History
+from sts_props.model import ModelConfig, ModelRun, controller, environment
+from sts_props.model.controller import SyncPlan, sync
+from sts_props.model.environment import HOLD_FINALIZER, write_denied
 from sts_props.model.runner import Chooser
+from sts_props.model.world import Pod, SetStatus, StatefulSet, World
 from sts_props.ops import (
     AllowPodWrites,
     Create,
     DeletePod,
     DeletePVC,
+    DeleteSet,
     DenyPodWrites,
     EvictPod,
     FailNode,
     FailPod,
     FlapReadiness,
+    HoldNotReady,
     HoldScheduling,
     HoldTerminating,
     KillPod,
     Op,
+    RecreateSet,
+    ReleasePod,
     ReleaseScheduling,
     ReleaseTerminating,
     RestartController,
     Scale,
+    SetMaxUnavailable,
+    SetRetention,
     SetTemplate,
     Settle,
     op_from_dict,
 )
-from tests.model_helpers import pod_events, pods, run, web
+from sts_props.scenario import Manifests
+from tests.model_helpers import pod_events, pods, revisions, run, web
 
 
 class _NoDrain(Chooser):
@@ -287,3 +299,287 @@ def test_pr3_liveness_names_held_scheduling_as_the_documented_blocker() -> None:
     assert verdict.verdict == "converged" and not verdict.failed
     assert [(b.rule, b.subject) for b in verdict.blockers] == [("PR-3", "web-2")]
     assert "scheduling is held" in verdict.describe()
+
+
+# -- refused writes during rollouts, scale changes and set deletion (issue 12 item 6) -------------
+# What a refused controller or GC write leaves behind, per the v1.37.2 source
+# (pkg/controller/statefulset: updateStatefulSet, updateStatefulSetAfterInvariantEstablished,
+# processCondemned via runForAll/slowStartBatch, CreateStatefulPod); docs/model-notes.md
+# "Refused pod writes".
+GATE_OFF = ModelConfig.for_version("v1.37.2", MaxUnavailableStatefulSet=False)
+
+
+def _parallel(replicas: int) -> Manifests:
+    return web(replicas, policy="Parallel")
+
+
+def _first_sync(r: ModelRun, op: Op) -> SyncPlan:
+    """Apply ``op`` with nothing moving after it, then plan (do not apply) the next sync."""
+    r.chooser = _NoDrain()
+    assert r.apply(op).ok
+    r.chooser = Chooser()
+    return sync(r.world, r.config)
+
+
+def _deleted(plan: SyncPlan) -> list[str]:
+    return [a.name for a in plan.actions if a.verb == "delete_pod"]
+
+
+def _written_status(plan: SyncPlan) -> SetStatus:
+    [status] = [a.payload for a in plan.actions if a.verb == "write_status"]
+    assert isinstance(status, SetStatus)
+    return status
+
+
+def _at(r: ModelRun) -> dict[str, str]:
+    """Pod name -> "cur" or "upd" (its revision against the set's status)."""
+    sts = r.world.sts
+    assert sts is not None
+    return {n: "upd" if rev == sts.status.update_revision else "cur"
+            for n, rev in revisions(r).items()}
+
+
+def test_upd5_refused_update_deletion_leaves_the_pod_and_is_not_counted() -> None:
+    # OrderedReady, maxUnavailable 2 (gate on): the scan deletes web-4, then web-3's DELETE is
+    # refused: ``return &status, err`` before ``status.CurrentReplicas--``, so the status the
+    # failed sync writes subtracts web-4 only, and nothing below web-3 is tried.
+    r = run(web(5), Create(), Settle(), SetMaxUnavailable(2), Settle(), DenyPodWrites(3))
+    plan = _first_sync(r, SetTemplate("env", "b"))
+    assert _deleted(plan) == ["web-4"]
+    assert plan.error == 'pods "web-3" is forbidden'
+    status = _written_status(plan)  # ST-10: written although the sync failed
+    assert (status.replicas, status.current_replicas, status.updated_replicas) == (5, 4, 0)
+    r.apply(Settle())
+    assert _at(r) == {"web-0": "cur", "web-1": "cur", "web-2": "cur", "web-3": "cur",
+                      "web-4": "upd"}
+    sts = r.world.sts
+    assert sts is not None and (sts.status.current_replicas, sts.status.updated_replicas) == (4, 1)
+    _clean(r)
+    r.apply(AllowPodWrites())  # the retry (EX-2 backoff) deletes web-3, the rollout resumes
+    r.apply(Settle())
+    assert set(_at(r).values()) == {"upd"} and sts.status.current_revision == \
+        sts.status.update_revision
+    _clean(r)
+
+
+def test_upd1_legacy_refused_update_deletion_stops_the_rollout_at_that_pod() -> None:
+    # Gate off: one deletion per sync, top down; the refused web-1 is met first by every retry,
+    # so web-0 is not updated either until the window closes.
+    r = run(web(3), Create(), Settle(), DenyPodWrites(1), config=GATE_OFF)
+    r.apply(SetTemplate("env", "b"))
+    r.apply(Settle())
+    assert _at(r) == {"web-0": "cur", "web-1": "cur", "web-2": "upd"}
+    plan = sync(r.world, r.config)
+    assert _deleted(plan) == [] and plan.error == 'pods "web-1" is forbidden'
+    sts = r.world.sts
+    assert sts is not None and (sts.status.current_replicas, sts.status.updated_replicas) == (2, 1)
+    _clean(r)
+    r.apply(AllowPodWrites())
+    r.apply(Settle())
+    assert set(_at(r).values()) == {"upd"}
+    _clean(r)
+
+
+def test_upd1_legacy_refused_first_deletion_writes_the_undecremented_status() -> None:
+    r = run(web(3), Create(), Settle(), DenyPodWrites(2), config=GATE_OFF)
+    plan = _first_sync(r, SetTemplate("env", "b"))
+    assert _deleted(plan) == [] and plan.error == 'pods "web-2" is forbidden'
+    status = _written_status(plan)  # the new updateRevision and generation are written
+    assert (status.current_replicas, status.updated_replicas) == (3, 0)
+    assert status.update_revision != status.current_revision
+
+
+def test_upd10_parallel_refused_phase1_deletion_skips_phase2() -> None:
+    # Parallel, maxUnavailable 2, web-1 NotReady (old, unavailable): phase 1 tries web-1 first;
+    # its refusal returns before phase 2 would spend the remaining budget of 1 on web-2.
+    r = run(_parallel(3), Create(), Settle(), SetMaxUnavailable(2), Settle(), HoldNotReady(1))
+    allowed = run(_parallel(3), Create(), Settle(), SetMaxUnavailable(2), Settle(),
+                  HoldNotReady(1))
+    assert _deleted(_first_sync(allowed, SetTemplate("env", "b"))) == ["web-1", "web-2"]
+    r.apply(DenyPodWrites(1))
+    plan = _first_sync(r, SetTemplate("env", "b"))
+    assert _deleted(plan) == [] and plan.error == 'pods "web-1" is forbidden'
+    r.apply(Settle())
+    assert _at(r) == {"web-0": "cur", "web-1": "cur", "web-2": "cur"}
+    _clean(r)
+    r.apply(AllowPodWrites())
+    r.apply(ReleasePod(1))
+    r.apply(Settle())
+    assert set(_at(r).values()) == {"upd"}
+    _clean(r)
+
+
+def test_upd5_parallel_phase2_refusal_keeps_deletions_made_before_it() -> None:
+    # Parallel, maxUnavailable 2, all available: phase 2 deletes web-5, web-4's DELETE is
+    # refused and ends the scan; every retry stops at web-4, so web-5 alone is updated.
+    r = run(_parallel(6), Create(), Settle(), SetMaxUnavailable(2), Settle(), DenyPodWrites(4))
+    plan = _first_sync(r, SetTemplate("env", "b"))
+    assert _deleted(plan) == ["web-5"] and plan.error == 'pods "web-4" is forbidden'
+    assert _written_status(plan).current_replicas == 5
+    r.apply(Settle())
+    assert [n for n, at in _at(r).items() if at == "upd"] == ["web-5"]
+    _clean(r)
+
+
+def test_ord6_burst_condemned_deletions_run_in_slow_start_batches() -> None:
+    # Parallel 6 -> 1, web-4 denied: condemned [5, 4, 3, 2, 1] in batches {5}, {4, 3}, {2, 1}:
+    # web-5 goes, web-4 is refused and web-3 (same batch) goes, the batch fails, {2, 1} never
+    # starts; each retry's first batch is {4} again.
+    r = run(_parallel(6), Create(), Settle(), DenyPodWrites(4), Scale(1), Settle())
+    assert pods(r) == ["web-0", "web-1", "web-2", "web-4"]
+    _clean(r)
+    r.apply(AllowPodWrites())
+    r.apply(Settle())
+    assert pods(r) == ["web-0"]
+    _clean(r)
+
+
+def test_ord6_rollout_and_scale_down_inside_one_window_then_allow() -> None:
+    # The kwok scenario of tests/test_faults_kwok.py, on the model.
+    r = run(_parallel(6), Create(), Settle(), SetMaxUnavailable(2), Settle(), DenyPodWrites(4),
+            SetTemplate("annotation", "denied"), Settle(), Scale(1), Settle())
+    assert _at(r) == {"web-0": "cur", "web-1": "cur", "web-2": "cur", "web-4": "cur"}
+    r.apply(AllowPodWrites())
+    r.apply(Settle())
+    assert _at(r) == {"web-0": "upd"}
+    _clean(r)
+
+
+def test_sto9a_refused_create_still_applies_the_retention_refs() -> None:
+    # CreateStatefulPod: only AlreadyExists skips UpdatePodClaimForRetentionPolicy; a 403 does
+    # not. data-web-2 (kept by the scale-down, no refs under Retain) gets the set's ref.
+    r = run(web(3), Create(), Settle(), Scale(2), Settle(), SetRetention("Delete", "Retain"),
+            Settle(), DenyPodWrites(2), Scale(3), Settle())
+    assert pods(r) == ["web-0", "web-1"]
+    sts = r.world.sts
+    assert sts is not None
+    assert [ref.uid for ref in r.world.claims["data-web-2"].owner_refs] == [sts.uid]
+    _clean(r)
+
+
+def test_rp2_denied_name_is_refused_before_already_exists() -> None:
+    # Admission runs before storage (Store.create), so a denied name answers 403 even where a
+    # released pod holds it (ID-13); unlike AlreadyExists, the claim refs are still applied.
+    def released_then_retention(deny: bool) -> ModelRun:
+        r = run(web(3), Create(), Settle())
+        r.world.pods["web-1"].labels["app"] = "other"
+        r.apply(Settle())  # released (ID-17): web-1 is a clash for its own slot
+        if deny:
+            r.apply(DenyPodWrites(1))
+        r.apply(SetRetention("Delete", "Retain"))
+        return r
+
+    clash, refused = released_then_retention(False), released_then_retention(True)
+    assert sync(clash.world, clash.config).error == 'pods "web-1" already exists'
+    assert sync(refused.world, refused.config).error == 'pods "web-1" is forbidden'
+    assert clash.world.claims["data-web-1"].owner_refs == []
+    assert [r.kind for r in refused.world.claims["data-web-1"].owner_refs] == ["StatefulSet"]
+
+
+def test_del1_background_gc_delete_refused_leaves_the_pod_until_allowed() -> None:
+    r = run(web(3), Create(), Settle(), DenyPodWrites(1), DeleteSet("Background"), Settle())
+    assert r.world.sts is None and pods(r) == ["web-1"]
+    _clean(r)  # DEL-1 is not flagged for a pod whose GC delete is refused
+    r.apply(RecreateSet())
+    r.apply(Settle())
+    # web-1 is still the old set's; its create answers 403 each sync (ORD-1: web-2 waits)
+    assert pods(r) == ["web-0", "web-1"]
+    sts = r.world.sts
+    assert sts is not None and r.world.pods["web-1"].controller_uid() != sts.uid
+    _clean(r)
+    r.apply(AllowPodWrites())
+    r.apply(Settle())
+    assert r.world.pods["web-1"].controller_uid() == sts.uid
+    _clean(r)
+
+
+def test_del1_foreground_deletion_waits_for_the_refused_pod() -> None:
+    r = run(web(3), Create(), Settle(), DenyPodWrites(1), DeleteSet("Foreground"), Settle())
+    sts = r.world.sts
+    assert sts is not None and sts.deleted is not None and pods(r) == ["web-1"]
+    _clean(r)
+    r.apply(AllowPodWrites())
+    r.apply(Settle())
+    assert r.world.sts is None and pods(r) == []
+    _clean(r)
+
+
+# Sensitivity: a model that gets a refusal wrong is caught by the differential comparison (the
+# correct model's History against the mutant's, as a cluster's would be) or by a check.
+def _window_scenario() -> tuple[Op, ...]:
+    return (Create(), Settle(), SetMaxUnavailable(2), Settle(), DenyPodWrites(3),
+            SetTemplate("env", "b"), Settle(), AllowPodWrites(), Settle())
+
+
+def _history(manifests: Manifests, ops: tuple[Op, ...]) -> History:
+    return run(manifests, *ops).history
+
+
+def test_sensitivity_refused_update_deletion_treated_as_done_is_flagged(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    ops = _window_scenario()
+    good = _history(web(5), ops)
+
+    def ignores_refusal(world: World, sts: StatefulSet, plan: SyncPlan, target: int,
+                        pod: Pod | None, rule: str) -> bool:
+        # the model before issue 12 item 6: the refused pod is deleted anyway
+        name = pod.name if pod is not None else f"{sts.name}-{sts.start + target}"
+        plan.add("delete_pod", name, rule, "update")
+        return True
+
+    monkeypatch.setattr(controller, "_delete_for_update", ignores_refusal)
+    bad = _history(web(5), ops)
+    found = compare_histories(good, bad)
+    assert any("web-3" in v.message for v in found), found
+
+
+def test_sensitivity_refused_update_deletion_counted_is_flagged(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # Legacy path (one deletion per sync): the refused deletion is subtracted from
+    # currentReplicas as if it had happened; the quiescent status check sees the pod still there.
+    def counts_refusal(world: World, sts: StatefulSet, plan: SyncPlan, target: int,
+                       pod: Pod | None, rule: str) -> bool:
+        if pod is not None and write_denied(world, pod.name):
+            plan.error = f'pods "{pod.name}" is forbidden'
+            return True
+        return original(world, sts, plan, target, pod, rule)
+
+    original = controller._delete_for_update
+    monkeypatch.setattr(controller, "_delete_for_update", counts_refusal)
+    bad = run(web(3), Create(), Settle(), DenyPodWrites(1), SetTemplate("env", "b"), Settle(),
+              config=GATE_OFF).history
+    found = run_quiescent_checks(bad)
+    assert [v.rule for v in found] == ["Q/ST-4"], found
+    assert "web-0, web-1" in found[0].message
+
+
+def test_sensitivity_burst_scale_down_stopping_at_the_refusal_is_flagged(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    ops = (Create(), Settle(), DenyPodWrites(4), Scale(1), Settle(), AllowPodWrites(), Settle())
+    good = _history(_parallel(6), ops)
+
+    def stops_at_refusal(world: World, plan: SyncPlan, order: list[Pod]) -> str:
+        # the model before issue 12 item 6: no batches, the first refusal ends the pass
+        for pod in order:
+            if pod.terminating:
+                continue
+            if write_denied(world, pod.name):
+                return f'pods "{pod.name}" is forbidden'
+            plan.add("delete_pod", pod.name, "ORD-6", "condemned")
+        return ""
+
+    monkeypatch.setattr(controller, "_delete_condemned_burst", stops_at_refusal)
+    bad = _history(_parallel(6), ops)
+    found = compare_histories(good, bad)
+    assert any("Pod web-3 exists on the cluster but not in the model" in v.message
+               for v in found), found
+
+
+def test_sensitivity_gc_ignoring_the_refusal_is_flagged(monkeypatch: pytest.MonkeyPatch) -> None:
+    ops = (Create(), Settle(), DenyPodWrites(1), DeleteSet("Foreground"), Settle(),
+           AllowPodWrites(), Settle())
+    good = _history(web(3), ops)
+    monkeypatch.setattr(environment, "write_denied", lambda world, pod: False)
+    bad = _history(web(3), ops)
+    found = compare_histories(good, bad)
+    assert any("StatefulSet" in v.message or "web-1" in v.message for v in found), found

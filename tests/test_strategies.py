@@ -15,7 +15,7 @@ from sts_props.checks import run_quiescent_checks, run_safety_checks
 from sts_props.model.config import ModelConfig
 from sts_props.model.runner import ModelRun, run_model
 from sts_props.model.validation import default_statefulset, selector_matches, validate_create
-from sts_props.ops import Create, RevertTemplate, Settle
+from sts_props.ops import AllowPodWrites, Create, RevertTemplate, Settle
 from sts_props.scenario import Manifests, Scenario
 from sts_props.strategies import (
     DataChooser,
@@ -26,7 +26,12 @@ from sts_props.strategies import (
     valid_statefulsets,
 )
 from sts_props.strategies.manifests import INVALID_CASES
-from sts_props.strategies.ops import _WHILE_SCHEDULING_HELD, ALL_FAULTS, with_fault
+from sts_props.strategies.ops import (
+    _WHILE_DENIED,
+    _WHILE_SCHEDULING_HELD,
+    ALL_FAULTS,
+    with_fault,
+)
 from sts_props.strategies.profiles import PROFILES, get_profile, load_profile
 
 #: Behaviour lines with different validation: serviceName checked from 1.33, templates from
@@ -186,6 +191,77 @@ def test_fault_scenarios_hold_scheduling_meaningfully_and_end_released(sc: Scena
     assert not held and isinstance(sc.ops[-1], Settle)
 
 
+@given(sc=scenarios(max_ops=20, fault_kinds=ALL_FAULTS))
+def test_fault_scenarios_keep_denial_windows_to_modelled_ops_and_end_allowed(
+        sc: Scenario) -> None:
+    """While pod writes are denied only ops whose refusals the model knows are drawn (rollouts,
+    scale and set deletion included: issue 12 item 6), and every window is closed."""
+    denied = False
+    for op in sc.ops:
+        if denied:
+            assert op.kind in (*_WHILE_DENIED, "settle", "allow_pod_writes"), \
+                [o.kind for o in sc.ops]
+        if op.kind in ("deny_pod_writes", "allow_pod_writes"):
+            denied = op.kind == "deny_pod_writes"
+    assert not denied and isinstance(sc.ops[-1], Settle)
+
+
+def test_while_denied_draws_rollouts_scale_changes_and_set_deletion() -> None:
+    assert {"set_template", "revert_template", "set_update_strategy", "set_partition",
+            "set_max_unavailable", "scale", "set_ordinals_start", "delete_pod", "delete_set",
+            "recreate_set"} <= set(_WHILE_DENIED)
+    assert not {"fail_node", "delete_pvc", "deny_pod_writes"} & set(_WHILE_DENIED)
+
+
+@pytest.mark.parametrize("kind", ["set_template", "delete_set"])
+def test_fault_scenarios_put_rollouts_and_set_deletion_inside_denial_windows(kind: str) -> None:
+    def inside(sc: Scenario) -> bool:
+        denied = False
+        for op in sc.ops:
+            if denied and op.kind == kind:
+                return True
+            if op.kind in ("deny_pod_writes", "allow_pod_writes"):
+                denied = op.kind == "deny_pod_writes"
+        return False
+
+    sc = find(scenarios(max_ops=12, fault_kinds=ALL_FAULTS), inside,
+              settings=settings(database=None, max_examples=3000, phases=[Phase.generate]))
+    result = run_model(sc)
+    assert not result.unsettled
+    assert run_safety_checks(result.history) == run_quiescent_checks(result.history) == []
+
+
+def test_a_window_spanning_a_set_deletion_keeps_the_set_deleting_until_allowed() -> None:
+    from sts_props.ops import DeleteSet, DenyPodWrites
+    from sts_props.spec_edit import SpecEditor
+    from sts_props.strategies.ops import _Shadow
+
+    shadow = _Shadow(SpecEditor(Manifests.seed().statefulset), "present", True, ("redis:6.2",))
+    for op in (DenyPodWrites(1), DeleteSet("Foreground"), Settle()):
+        shadow.record(op)
+    assert shadow.state == "deleting"  # a Foreground delete may wait for the denied pod
+    shadow.record(AllowPodWrites())
+    shadow.record(Settle())
+    assert shadow.state == "absent"
+
+
+def test_with_fault_deny_recipe_alternates_a_refused_rp1_and_a_refused_rollout() -> None:
+    odd = with_fault(Scenario(Manifests.seed(), (Create(), Settle(), Settle())), "deny_pod_writes")
+    even = with_fault(Scenario(Manifests.seed(), (Create(), Settle())), "deny_pod_writes")
+    assert [op.kind for op in odd.ops][2:5] == ["deny_pod_writes", "fail_pod", "allow_pod_writes"]
+    assert [op.kind for op in even.ops][2:6] == ["deny_pod_writes", "set_template", "settle",
+                                                 "allow_pod_writes"]
+    result = run_model(even)
+    window = [ev for ev in result.history.quiescent_points() if ev.data.get("afterOp") == 4]
+    pods = result.history.state_at(window[-1].seq)["Pod"]
+    sts = result.history.state_at(window[-1].seq)["StatefulSet"]["redis"]
+    # the update deletion of redis-2 (the first the update step tries) is refused: no pod moved
+    assert {n: p["metadata"]["labels"]["controller-revision-hash"] for n, p in pods.items()} \
+        == dict.fromkeys(["redis-0", "redis-1", "redis-2"], sts["status"]["currentRevision"])
+    assert sts["status"]["updateRevision"] != sts["status"]["currentRevision"]
+    assert run_safety_checks(result.history) == run_quiescent_checks(result.history) == []
+
+
 def test_fault_scenarios_include_a_pending_pods_claim_deletion() -> None:
     def pvc_while_held(sc: Scenario) -> bool:
         kinds = [op.kind for op in sc.ops]
@@ -240,7 +316,7 @@ def test_with_fault_keeps_a_fault_out_of_an_open_denial_window() -> None:
     """Seen in CI: a node failure inserted after the first Settle landed inside a
     deny_pod_writes window the scenario had drawn; the cluster's node-failure agent was refused
     (403) where the model accepted it (CMP/VAL-8). It now goes after the window closes."""
-    from sts_props.ops import AllowPodWrites, Create, DenyPodWrites, FailNode, FailPod, Settle
+    from sts_props.ops import DenyPodWrites, FailNode, FailPod
     from sts_props.scenario import Manifests, Scenario
 
     sc = Scenario(Manifests.seed(), (Create(), DenyPodWrites(2), Settle(), FailPod(2),

@@ -24,7 +24,8 @@ Always asserted (a stuck controller still keeps these):
   highest revision number (REV-7), and at most revisionHistoryLimit non-live ones remain
   (REV-11);
 * **adoption**: no orphan member pod matching the selector is left unadopted (ID-18);
-* **GC**: with no live set of that uid, no pod is still controlled by it (DEL-1).
+* **GC**: with no live set of that uid, no pod is still controlled by it (DEL-1), unless a
+  finalizer holds it or a DenyPodWrites refuses the GC's delete of it.
 
 Asserted only when nothing blocks the controller (no held, unready (a Pending pod while
 HoldScheduling cordons every node is one), Failed or terminating in-range pod, no name clash
@@ -231,6 +232,8 @@ class _Quiescence:
             pod = self.pods[name]
             if is_terminating(pod) and meta(pod).get("finalizers"):
                 continue  # the GC deleted it; a finalizer holds it (PR-2, HoldTerminating)
+            if ordinal_of(name, self.set_name) in self.walk.denied:
+                continue  # the GC's DELETE is refused (DenyPodWrites); it retries with backoff
             gone = "no longer exists" if set_uid is None else "was replaced by a new incarnation"
             self.flag(
                 "DEL-1",

@@ -208,17 +208,33 @@ def _slot_revisions(sts: StatefulSet, slots: list[Pod | None], current: Revision
     return out
 
 
-def _delete_for_update(sts: StatefulSet, plan: SyncPlan, target: int, pod: Pod | None,
-                       rule: str) -> None:
-    """DeleteStatefulPod for the update step: by name, NotFound counts as success.
+def _delete_for_update(world: World, sts: StatefulSet, plan: SyncPlan, target: int,
+                       pod: Pod | None, rule: str) -> bool:
+    """DeleteStatefulPod for the update step: by name, NotFound counts as success. Returns
+    False when the API refused the DELETE (a DenyPodWrites); ``plan.error`` is then set.
 
     For a placeholder this deletes the pod created from it earlier in the same sync; if none
     was created (e.g. the stale-claim gate skipped it), the delete finds nothing, which the
     controller also counts as a deletion (status.currentReplicas is decremented either way).
+    A DELETE reads the object before admission, so a denied name that has no pod is NotFound
+    (success), not Forbidden; a placeholder created in this sync was not denied, or its create
+    would have ended the sync before the update step.
+
+    A refused DELETE of an existing pod leaves it as it was: every update loop of v1.37.2
+    (the legacy tail of ``updateStatefulSet``, and each loop of
+    ``updateStatefulSetAfterInvariantEstablished``) does ``if err :=
+    ssc.podControl.DeleteStatefulPod(set, pod); err != nil { return &status, err }`` before
+    its ``status.CurrentReplicas--``, so the refused pod is not subtracted, pods further down
+    the scan are not deleted in this sync, and the status computed so far is still written
+    (``performUpdate``, ST-10) before the error requeues the set with backoff (EX-2).
     """
     name = pod.name if pod is not None else f"{sts.name}-{sts.start + target}"
+    if pod is not None and write_denied(world, pod.name):
+        plan.error = f'pods "{pod.name}" is forbidden'
+        return False
     if pod is not None or any(a.verb == "create_pod" and a.name == name for a in plan.actions):
         plan.add("delete_pod", name, rule, "update")
+    return True
 
 
 def _new_pod(sts: StatefulSet, ordinal: int, current: Revision, update: Revision,
@@ -360,6 +376,37 @@ class _Pass:
         self.plan.add("update_pod_identity", slot.name, "ID-11", labels)
         return ""
 
+    def create(self, pod: Pod, ordinal: int, monotonic: bool) -> tuple[bool, str]:
+        """RP-2 after the claims: ``CreateStatefulPod`` of v1.37.2 (stateful_pod_control.go).
+
+        The pod is POSTed; an AlreadyExists answer returns at once, any other answer (success
+        or error) is followed by ``UpdatePodClaimForRetentionPolicy`` (STO-9 a) before the
+        create's error is returned. The apiserver runs validating admission before storage
+        (``Store.create``: ``createValidation`` before ``Storage.Create``), so a name that a
+        DenyPodWrites refuses answers 403 Forbidden even when a pod of that name exists; the
+        claims then still get their retention refs. Either error ends the sync (RP-2, ORD-6).
+        """
+        refused = write_denied(self.world, pod.name)  # a fault: the CREATE is refused (403)
+        if not refused and pod.name in self.world.pods:
+            # Names are unique: a pod of that name that this set did not claim (an orphan,
+            # ID-13, or one still owned by a deleted set's UID, ID-16, awaiting GC) makes the
+            # create fail with AlreadyExists, and the error ends the sync (ID-13, ORD-6).
+            return True, f'pods "{pod.name}" already exists'
+        if not refused:
+            self.plan.add("create_pod", pod.name, "RP-2" if monotonic else "ORD-6", pod)
+        # STO-9 (a): best effort; claims created in this sync are not in the cache yet. The
+        # refs are those of the placeholder (no pod UID), created or not.
+        for cname, _ in _claims_for(self.sts, ordinal):
+            claim = self.world.claims.get(cname)
+            if claim is not None and not claim.terminating:
+                want = desired_refs(claim, self.sts.retention, self.set_ref, pod.name, "",
+                                    False)
+                if not refs_match(claim, want):
+                    self.plan.add("set_claim_refs", cname, "STO-9", want)
+        if refused:
+            return True, f'pods "{pod.name}" is forbidden'
+        return monotonic, ""
+
     def replica(self, i: int, slot: Pod | None, ordinal: int, monotonic: bool) -> tuple[bool, str]:
         """RP-1..RP-9 for slot ``i``; returns (stop, error)."""
         if slot is not None and slot.phase in ("Failed", "Succeeded"):
@@ -376,23 +423,7 @@ class _Pass:
             err = self.ensure_claims(ordinal, "STO-3")
             if err:
                 return True, err
-            if pod.name in self.world.pods:
-                # Names are unique: a pod of that name that this set did not claim (an orphan,
-                # ID-13, or one still owned by a deleted set's UID, ID-16, awaiting GC) makes the
-                # create fail with AlreadyExists, and the error ends the sync (ID-13, ORD-6).
-                return True, f'pods "{pod.name}" already exists'
-            if write_denied(self.world, pod.name):  # a fault: the CREATE is refused
-                return True, f'pods "{pod.name}" is forbidden'
-            self.plan.add("create_pod", pod.name, "RP-2" if monotonic else "ORD-6", pod)
-            # STO-9 (a): best effort; claims created in this sync are not in the cache yet.
-            for cname, _ in _claims_for(self.sts, ordinal):
-                claim = self.world.claims.get(cname)
-                if claim is not None and not claim.terminating:
-                    want = desired_refs(claim, self.sts.retention, self.set_ref, pod.name, "",
-                                        False)
-                    if not refs_match(claim, want):
-                        self.plan.add("set_claim_refs", cname, "STO-9", want)
-            return monotonic, ""
+            return self.create(pod, ordinal, monotonic)
         if slot.phase == "Pending":
             err = self.ensure_claims(ordinal, "STO-5")
             if err:
@@ -509,6 +540,32 @@ def _slots(sts: StatefulSet, pods: list[Pod]) -> tuple[list[Pod | None], list[Po
     return slots, condemned
 
 
+def _delete_condemned_burst(world: World, plan: SyncPlan, order: list[Pod]) -> str:
+    """Step 6 in burst mode (ORD-6): delete every condemned pod not yet terminating; returns
+    the sync's error ("" if none).
+
+    Upstream runs ``processCondemned`` through ``runForAll`` -> ``slowStartBatch(1, ...)``, as
+    the replica pass: batches of 1, 2, 4, ... whose pods are all tried; a refused DELETE
+    (DenyPodWrites) fails its batch, and no later batch starts. The status is still written
+    (v1.37.2 ``updateStatefulSet``: ``return &status, err`` after ``updateStatus``).
+    """
+    i, batch = 0, 1
+    while i < len(order):
+        refused = ""
+        for pod in order[i:i + batch]:
+            if pod.terminating:
+                continue  # CD-1
+            if write_denied(world, pod.name):
+                refused = refused or f'pods "{pod.name}" is forbidden'
+                continue
+            plan.add("delete_pod", pod.name, "ORD-6", "condemned")
+        if refused:
+            return refused
+        i += batch
+        batch = min(batch * 2, 500)
+    return ""
+
+
 def _pod_pass(world: World, sts: StatefulSet, config: ModelConfig, plan: SyncPlan,
               pods: list[Pod], current: Revision, update: Revision) -> SetStatus:
     """Steps 2..8 of section 4; returns the status to write (step 9)."""
@@ -567,20 +624,23 @@ def _pod_pass(world: World, sts: StatefulSet, config: ModelConfig, plan: SyncPla
 
     # Step 6: condemned deletion pass, descending.
     # mutation hook (scale-down-ascending): the pass runs lowest ordinal first
-    for pod in (condemned[::-1] if config.mutated("scale-down-ascending") else condemned):
-        if pod.terminating:
-            if monotonic:
+    order = condemned[::-1] if config.mutated("scale-down-ascending") else condemned
+    if monotonic:
+        for pod in order:
+            if pod.terminating:
                 return final_status()  # CD-1
-            continue
-        if monotonic and pod is not first_unhealthy and (
-            not running_ready(pod) or not available(pod, m, now)
-        ):
-            return final_status()  # CD-2 / CD-3
-        if write_denied(world, pod.name):  # a fault: the DELETE is refused, the sync errors
-            plan.error = f'pods "{pod.name}" is forbidden'
+            if pod is not first_unhealthy and (
+                not running_ready(pod) or not available(pod, m, now)
+            ):
+                return final_status()  # CD-2 / CD-3
+            if write_denied(world, pod.name):  # a fault: the DELETE is refused, the sync errors
+                plan.error = f'pods "{pod.name}" is forbidden'
+                return final_status()
+            plan.add("delete_pod", pod.name, "ORD-4", "condemned")
             return final_status()
-        plan.add("delete_pod", pod.name, "ORD-4" if monotonic else "ORD-6", "condemned")
-        if monotonic:
+    else:
+        plan.error = _delete_condemned_burst(world, plan, order)
+        if plan.error:
             return final_status()
 
     # Step 8: the update step.
@@ -588,16 +648,19 @@ def _pod_pass(world: World, sts: StatefulSet, config: ModelConfig, plan: SyncPla
         return final_status()
     if config.gate("MaxUnavailableStatefulSet"):
         return final_status(
-            _update_max_unavailable(sts, config, plan, slots, current, update, now))
-    return final_status(_update_legacy(sts, config, plan, slots, current, update, now))
+            _update_max_unavailable(world, sts, config, plan, slots, current, update, now))
+    return final_status(_update_legacy(world, sts, config, plan, slots, current, update, now))
 
 
-def _update_legacy(sts: StatefulSet, config: ModelConfig, plan: SyncPlan,
+def _update_legacy(world: World, sts: StatefulSet, config: ModelConfig, plan: SyncPlan,
                    slots: list[Pod | None], current: Revision, update: Revision,
                    now: float) -> int:
     """UPD-1: at most one deletion per sync, scanning from the top down to the partition.
 
-    Placeholders take part with their UPD-6 revision (see :func:`_slot_revisions`).
+    Placeholders take part with their UPD-6 revision (see :func:`_slot_revisions`). A refused
+    deletion (DenyPodWrites) deletes nothing and is not subtracted (the tail of v1.37.2
+    ``updateStatefulSet``); every retry meets the same pod first, so while the refusal lasts
+    no pod below it is updated either.
     """
     block = sts.rolling_block
     update_min = int(block.get("partition", 0)) if block is not None else 0
@@ -607,7 +670,8 @@ def _update_legacy(sts: StatefulSet, config: ModelConfig, plan: SyncPlan,
     for target in range(len(slots) - 1, update_min - 1, -1):
         pod = slots[target]
         if revs[target] != update.name and not (pod is not None and pod.terminating):
-            _delete_for_update(sts, plan, target, pod, "UPD-1")
+            if not _delete_for_update(world, sts, plan, target, pod, "UPD-1"):
+                return 0  # refused: not subtracted from currentReplicas, the sync errors
             return 1
         if unavailable(pod, sts.min_ready, now, config):
             return 0
@@ -623,9 +687,9 @@ def resolve_max_unavailable(value: Any, replicas: int) -> int:
     return max(1, n)
 
 
-def _update_max_unavailable(sts: StatefulSet, config: ModelConfig, plan: SyncPlan,
-                            slots: list[Pod | None], current: Revision, update: Revision,
-                            now: float) -> int:
+def _update_max_unavailable(world: World, sts: StatefulSet, config: ModelConfig,
+                            plan: SyncPlan, slots: list[Pod | None], current: Revision,
+                            update: Revision, now: float) -> int:
     """UPD-5 / UPD-10: the maxUnavailable path; returns the number of update deletions.
 
     U counts every unavailable slot (below the partition and placeholders included). From 1.37
@@ -636,6 +700,10 @@ def _update_max_unavailable(sts: StatefulSet, config: ModelConfig, plan: SyncPla
     deletes the pod created from them in this same sync. With ``type: RollingUpdate`` and no
     rollingUpdate block this is a delete/recreate livelock for a missing or unavailable pod
     below ``start + status.currentReplicas`` (seen on v1.37.2: docs/findings.md).
+
+    A refused deletion (DenyPodWrites) returns at once with the deletions made so far, as each
+    loop of ``updateStatefulSetAfterInvariantEstablished`` does (``return &status, err``): the
+    rest of the scan, and phase 2 after a refusal in phase 1, wait for the retry.
     """
     block = sts.rolling_block
     update_min = int(block.get("partition", 0)) if block is not None else 0
@@ -660,7 +728,8 @@ def _update_max_unavailable(sts: StatefulSet, config: ModelConfig, plan: SyncPla
         for target in range(len(slots) - 1, update_min - 1, -1):
             pod = slots[target]
             if old[target] and not available(pod, m, now) and not terminating[target]:
-                _delete_for_update(sts, plan, target, pod, "UPD-10")
+                if not _delete_for_update(world, sts, plan, target, pod, "UPD-10"):
+                    return deleted  # refused: phase 2 does not run, the sync errors
                 deleted += 1
         budget = max_u - count_u
         for target in range(len(slots) - 1, update_min - 1, -1):
@@ -668,7 +737,8 @@ def _update_max_unavailable(sts: StatefulSet, config: ModelConfig, plan: SyncPla
                 break
             pod = slots[target]
             if old[target] and not unavail[target]:
-                _delete_for_update(sts, plan, target, pod, "UPD-5")
+                if not _delete_for_update(world, sts, plan, target, pod, "UPD-5"):
+                    return deleted
                 deleted += 1
                 budget -= 1
         return deleted
@@ -677,7 +747,8 @@ def _update_max_unavailable(sts: StatefulSet, config: ModelConfig, plan: SyncPla
             break
         pod = slots[target]
         if old[target] and not terminating[target]:
-            _delete_for_update(sts, plan, target, pod, "UPD-5")
+            if not _delete_for_update(world, sts, plan, target, pod, "UPD-5"):
+                return deleted
             deleted += 1
     return deleted
 

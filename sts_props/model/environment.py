@@ -81,13 +81,19 @@ def env_actions(world: World) -> list[EnvAction]:
     for obj in dependents:
         kind = type(obj).__name__.lower()
         terminating = getattr(obj, "terminating", False)
+        # The garbage collector's DELETE of a pod goes through admission like anyone's: while
+        # a DenyPodWrites covers the pod it is refused and the GC retries it with backoff
+        # (its attemptToDelete queue), so the pod stays, and a Foreground deletion of the set
+        # waits for it. Orphaning is a PATCH, which the policy does not refuse.
+        refused = isinstance(obj, Pod) and write_denied(world, obj.name)
         if not terminating and _owners_gone(live, obj):
-            out.append(EnvAction(f"gc_{kind}", obj.name, "DEL-1"))
+            if not refused:
+                out.append(EnvAction(f"gc_{kind}", obj.name, "DEL-1"))
         elif sts is not None and sts.deleted is not None \
                 and any(r.uid == sts.uid for r in obj.owner_refs):
             if "orphan" in sts.finalizers:
                 out.append(EnvAction(f"orphan_{kind}", obj.name, "DEL-1"))
-            elif "foregroundDeletion" in sts.finalizers and not terminating:
+            elif "foregroundDeletion" in sts.finalizers and not terminating and not refused:
                 out.append(EnvAction(f"gc_{kind}", obj.name, "DEL-1"))
     if sts is not None and sts.deleted is not None and not any(
         any(r.uid == sts.uid for r in o.owner_refs) for o in dependents
