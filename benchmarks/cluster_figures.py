@@ -210,8 +210,9 @@ def main() -> None:
     parser.add_argument("--scenarios", type=int, default=30)
     parser.add_argument("--starts", type=int, default=3)
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--selection", nargs="+", choices=ARMS, default=list(ARMS),
-                        help="which one-at-a-time arms to measure (default: both)")
+    parser.add_argument("--selection", nargs="*", choices=ARMS, default=list(ARMS),
+                        help="which one-at-a-time arms to measure (default: both; none: only "
+                             "the side-by-side arms)")
     parser.add_argument("--jobs", type=int, default=default_jobs("kwok"),
                         help="scenarios at a time in the side-by-side arm (default: what "
                              "`sts-props check --backend kwok` picks here; 1: no such arm)")

@@ -32,7 +32,7 @@ CONTAINER_BACKENDS: tuple[str, ...] = ("kwok-image", "k3s")
 BACKENDS: tuple[str, ...] = (MODEL_BACKEND, *CLUSTER_BACKENDS)
 
 #: The most scenarios side by side that ``--jobs`` picks by itself on a cluster it started.
-MAX_DEFAULT_JOBS = 4
+MAX_DEFAULT_JOBS = 6
 
 
 def default_jobs(backend: str, cores: int | None = None) -> int:
@@ -40,18 +40,19 @@ def default_jobs(backend: str, cores: int | None = None) -> int:
 
     1 on the model (its scenarios use the CPU, nothing waits) and on an existing cluster
     (``kubeconfig``: somebody else's, asked with ``--jobs``); on a cluster sts-props started,
-    two per core up to :data:`MAX_DEFAULT_JOBS`: a scenario spends most of its time waiting
-    for the controller, not computing (measured in ``benchmarks/cluster_figures.py``).
+    three per core up to :data:`MAX_DEFAULT_JOBS`: a scenario spends most of its time waiting
+    for the controller, not computing (``benchmarks/cluster_figures.py``: on 2 cores 30
+    scenarios took 81 s with 4 at a time, 47 s with 6, 39 s with 8).
 
     >>> default_jobs("model", 2), default_jobs("kwok", 2), default_jobs("kwok", 1)
-    (1, 4, 2)
+    (1, 6, 3)
     >>> default_jobs("kubeconfig", 16)
     1
     """
     if backend not in STARTED_BACKENDS:
         return 1
     count = cores if cores is not None else (os.cpu_count() or 1)
-    return max(1, min(MAX_DEFAULT_JOBS, 2 * count))
+    return max(1, min(MAX_DEFAULT_JOBS, 3 * count))
 
 
 __all__ = ["BACKENDS", "CLUSTER_BACKENDS", "CONTAINER_BACKENDS", "DEFAULT_VERSION",

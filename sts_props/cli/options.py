@@ -134,7 +134,7 @@ def add_jobs_option(parser: argparse.ArgumentParser, what: str) -> None:
     parser.add_argument("--jobs", type=whole(1), default=None, metavar="N",
                         help=f"{what}run up to N scenarios side by side on the cluster, each in "
                              "its own namespace (one with a fault that disturbs the whole "
-                             "cluster runs alone); default: two per core, at most "
+                             "cluster runs alone); default: three per core, at most "
                              f"{MAX_DEFAULT_JOBS}, on a cluster sts-props starts, 1 on an "
                              "existing one; 1 runs them one at a time")
 
