@@ -16,7 +16,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from hypothesis import HealthCheck, Phase, Verbosity, given, settings
 from hypothesis import seed as hypothesis_seed
@@ -47,6 +47,13 @@ if TYPE_CHECKING:
     from sts_props.strategies.chooser import Interleaving
 
 Progress = Callable[[str], None]
+
+
+class _Record(Protocol):
+    """Counts a passing cluster scenario in the summary and says so (``record`` below)."""
+
+    def __call__(self, scenario: Scenario, result: DifferentialResult,
+                 number: int | None = None) -> None: ...
 
 
 @dataclass
@@ -338,8 +345,9 @@ def run_cluster_suite(
         prepared[0] += 1
         return scenario
 
-    def record(scenario: Scenario, result: DifferentialResult) -> None:
-        """Count a passing scenario and say how it went."""
+    def record(scenario: Scenario, result: DifferentialResult, number: int | None = None) -> None:
+        """Count a passing scenario and say how it went (with its ``number``: in one line that
+        names it, for scenarios side by side, whose start was not announced)."""
         summary.scenarios += 1
         summary.ops += len(scenario.ops)
         summary.steps += len(result.cluster_history)
@@ -355,12 +363,15 @@ def run_cluster_suite(
         summary.liveness.update(v.verdict + ("-stuck" if v.blockers and v.verdict == "converged"
                                              else "") for _, _, v in result.liveness)
         summary.restart_seconds += [sec for _, sec in result.fault_seconds]
+        took = f"ok in {result.seconds:.1f}s (cluster events span {result.event_span:.1f}s)"
+        if number is not None:
+            progress(f"{_headline(number, scenario)}: {took}")
         if result.faults:
             progress("    faults: " + ", ".join(f"{k}x{n}" for k, n in sorted(
                 result.faults.items())) + "; recovery: " + "; ".join(
                 f"op {i} {k}: {v.describe()[:140]}" for i, k, v in result.liveness[:4]))
-        progress(f"    ok in {result.seconds:.1f}s (cluster events span "
-                 f"{result.event_span:.1f}s)")
+        if number is None:
+            progress(f"    {took}")
         if on_result is not None:
             on_result(result)
 
@@ -373,8 +384,7 @@ def run_cluster_suite(
         return result
 
     def announce(number: int, scenario: Scenario) -> None:
-        progress(f"  scenario {number}: {len(scenario.ops)} ops "
-                 f"({', '.join(op.kind for op in scenario.ops[:6])}...)")
+        progress(_headline(number, scenario))
 
     try:
         if selection == "model":
@@ -417,7 +427,7 @@ def _run_selected(cfg: ModelConfig, summary: SuiteSummary,
                   faults: bool, artifacts_dir: Path, fault_kinds: frozenset[str],
                   pool_examples: int | None,
                   prepare: Callable[[Scenario], Scenario],
-                  record: Callable[[Scenario, DifferentialResult], None],
+                  record: _Record,
                   announce: Callable[[int, Scenario], None],
                   differ: Callable[[Scenario, threading.Event | None], DifferentialResult],
                   jobs: int = 1) -> None:
@@ -461,7 +471,7 @@ def _run_selected(cfg: ModelConfig, summary: SuiteSummary,
 
 def _run_one_by_one(
         chosen: Sequence[Candidate], prepare: Callable[[Scenario], Scenario],
-        record: Callable[[Scenario, DifferentialResult], None],
+        record: _Record,
         announce: Callable[[int, Scenario], None],
         differ: Callable[[Scenario, threading.Event | None], DifferentialResult],
 ) -> list[tuple[Scenario, DifferentialResult]]:
@@ -478,7 +488,7 @@ def _run_one_by_one(
 
 def _run_side_by_side(
         scenarios: list[Scenario], jobs: int, progress: Progress,
-        record: Callable[[Scenario, DifferentialResult], None],
+        record: _Record,
         announce: Callable[[int, Scenario], None],
         differ: Callable[[Scenario, threading.Event | None], DifferentialResult],
 ) -> list[tuple[Scenario, DifferentialResult]]:
@@ -494,10 +504,10 @@ def _run_side_by_side(
     failures: list[tuple[Scenario, DifferentialResult]] = []
 
     def done(scenario: Scenario, result: DifferentialResult) -> None:
-        announce(numbers[id(scenario)], scenario)
         if not result.violations:
-            record(scenario, result)
+            record(scenario, result, numbers[id(scenario)])
         else:
+            announce(numbers[id(scenario)], scenario)
             failures.append((scenario, result))
             if len(failures) > 1:  # the first one is shrunk; this one is only reported
                 progress(f"    also FAILED: {result.violations[0].describe()}")
@@ -505,6 +515,12 @@ def _run_side_by_side(
     run_concurrently(scenarios, jobs, alone=_runs_alone, run=differ, done=done,
                      failed=lambda result: bool(result.violations))
     return failures[:1]
+
+
+def _headline(number: int, scenario: Scenario) -> str:
+    """``  scenario 3: 12 ops (create, scale, ...)``: how progress output names a scenario."""
+    return (f"  scenario {number}: {len(scenario.ops)} ops "
+            f"({', '.join(op.kind for op in scenario.ops[:6])}...)")
 
 
 def _runs_alone(scenario: Scenario) -> bool:
@@ -518,7 +534,7 @@ def _run_plain(cfg: ModelConfig, summary: SuiteSummary,
                shrink_budget: int, faults: bool, artifacts_dir: Path,
                fault_kinds: frozenset[str], progress: Progress,
                prepare: Callable[[Scenario], Scenario],
-               record: Callable[[Scenario, DifferentialResult], None],
+               record: _Record,
                announce: Callable[[int, Scenario], None],
                differ: Callable[[Scenario], DifferentialResult]) -> None:
     """``--selection plain``: Hypothesis generates the scenarios and shrinks a failure."""
