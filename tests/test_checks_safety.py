@@ -1,5 +1,5 @@
 """Safety checks CHK-1..CHK-9: each passes clean histories, flags a broken one, and leaves the
-freedoms of section 10.2 alone."""
+freedoms of section 10.2 alone. (CHK-10, status honesty, is tested in test_status_honesty.py.)"""
 
 from __future__ import annotations
 
@@ -57,8 +57,8 @@ def test_safety_checks_tolerate_partial_histories() -> None:
     assert run_safety_checks(hb2.build()) == []
 
 
-def test_registry_lists_all_nine_checks() -> None:
-    assert sorted(SAFETY_CHECKS) == [f"CHK-{i}" for i in range(1, 10)]
+def test_registry_lists_all_ten_checks() -> None:
+    assert list(SAFETY_CHECKS) == [f"CHK-{i}" for i in range(1, 11)]
 
 
 # -- CHK-1 ---------------------------------------------------------------------------------------

@@ -34,7 +34,12 @@ from sts_props.strategies import DataChooser
 from sts_props.strategies.chooser import decode_interleaving, interleavings
 from sts_props.strategies.manifests import valid_statefulsets
 from sts_props.strategies.ops import op_sequences
-from tests import test_checks_quiescent, test_checks_safety, test_sensitivity
+from tests import (
+    test_checks_quiescent,
+    test_checks_safety,
+    test_sensitivity,
+    test_status_honesty,
+)
 
 
 def assert_same_at_every_prefix(history: History) -> None:
@@ -67,7 +72,7 @@ def _tests_of(module: ModuleType) -> Iterator[Any]:
 
 @pytest.mark.parametrize(("module", "test"), [
     *_tests_of(test_sensitivity), *_tests_of(test_checks_safety),
-    *_tests_of(test_checks_quiescent),
+    *_tests_of(test_checks_quiescent), *_tests_of(test_status_honesty),
 ])
 def test_hand_built_histories_agree_at_every_prefix(
         module: ModuleType, test: Callable[[], None], monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,4 +1,4 @@
-"""Checks over Histories: safety (CHK-1..CHK-9), quiescent state (section 10.3), model vs cluster,
+"""Checks over Histories: safety (CHK-1..CHK-10), quiescent state (section 10.3), model vs cluster,
 and control-plane crashes (``CRASH``, cluster runs only).
 
 Every check reads only a :class:`~sts_props.history.History`, so it runs alike on the model's
@@ -55,6 +55,7 @@ from sts_props.checks.safety import (
     check_chk7,
     check_chk8,
     check_chk9,
+    check_chk10,
     run_safety_checks,
 )
 from sts_props.checks.violation import Violation
@@ -77,6 +78,7 @@ __all__ = [
     "check_chk7",
     "check_chk8",
     "check_chk9",
+    "check_chk10",
     "check_crashes",
     "check_quiescent",
     "compare_histories",

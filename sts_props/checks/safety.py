@@ -1,4 +1,8 @@
-"""Safety checks CHK-1..CHK-9 (section 10.1): what must hold at every observed instant.
+"""Safety checks CHK-1..CHK-10: what must hold at every observed instant.
+
+CHK-1..CHK-9 are those of section 10.1; CHK-10 (status honesty: each status the controller
+writes agrees with the pods it could have seen, section 7 and REV-8/REV-9) is this project's
+addition, judged in :mod:`.status`.
 
 Each check replays the History's object records in order (see :mod:`._timeline`) and returns a
 list of :class:`~sts_props.checks.violation.Violation`; an empty list means the history is
@@ -28,8 +32,8 @@ Vocabulary used in the docstrings:
 >>> from sts_props.history import History
 >>> run_safety_checks(History.new(backend="model", set_name="web"))
 []
->>> sorted(SAFETY_CHECKS)[:3]
-['CHK-1', 'CHK-2', 'CHK-3']
+>>> list(SAFETY_CHECKS)[:3], list(SAFETY_CHECKS)[-1]
+(['CHK-1', 'CHK-2', 'CHK-3'], 'CHK-10')
 """
 
 from __future__ import annotations
@@ -51,6 +55,7 @@ from sts_props.checks._timeline import (
     is_finished,
     is_held,
 )
+from sts_props.checks.status import StatusJudge
 from sts_props.checks.violation import Violation
 from sts_props.history import History
 from sts_props.snapshot import (
@@ -779,6 +784,25 @@ def _chk9_claim(tl: Timeline, step: Step) -> list[Violation]:
     return out
 
 
+# -- CHK-10 --------------------------------------------------------------------------------------
+def check_chk10(history: History) -> list[Violation]:
+    """CHK-10 (ST-1..ST-5, ST-7, ST-11, REV-8, REV-9): every status write is honest.
+
+    For each status the controller writes while the set is live and not being deleted, asserts
+    that every count lies between the pods that counted in *every* state its cache could have
+    held and those that counted in *some* state (replicas ST-1, readyReplicas ST-2,
+    availableReplicas ST-3, currentReplicas ST-4, updatedReplicas ST-5); that the counts pass the
+    apiserver's own bounds (ST-11); that observedGeneration never exceeds the generation nor
+    decreases (ST-7); and that currentRevision moves only to updateRevision, on a complete
+    rollout (REV-9) or when the old revision's object is gone (REV-8).
+
+    The states the cache could have held run from the previous status write to the write (on a
+    cluster, from INFORMER_LAG + clock granularity before the previous write). The window, the
+    leniencies and what is not asserted (T-3, T-5, REV-10) are in :mod:`sts_props.checks.status`.
+    """
+    return _run_check(timeline(history), "CHK-10")
+
+
 # -- feeding records to the checks -----------------------------------------------------------
 # Every check judges one stream of records (pod creations, controller deletions, claim records,
 # ...) item by item, so the same judges serve the one-shot functions above and
@@ -788,10 +812,10 @@ def _chk9_claim(tl: Timeline, step: Step) -> list[Violation]:
 # item (a Ready witness, a claim, a hold); later records never turn an accepted item into a
 # violation. So items that were flagged, or that no settled record follows yet, are judged
 # again on every query; the rest keep their verdict. Judges with memory (CHK-1's ordinal
-# holders, CHK-6's deletions per rollout) depend only on earlier records and judge each item
-# once.
+# holders, CHK-6's deletions per rollout, CHK-10's previous status write) depend only on earlier
+# records and judge each item once.
 
-_SOURCES = ("pod_steps", "pvc_steps", "duplicates", "creations", "deletions")
+_SOURCES = ("pod_steps", "pvc_steps", "duplicates", "creations", "deletions", "set_records")
 
 
 @dataclass
@@ -873,6 +897,7 @@ _PARTS: dict[str, Callable[[], list[_Part]]] = {
     "CHK-7": lambda: [_Part("deletions", _chk7_deletion), _Part("creations", _chk7_creation)],
     "CHK-8": lambda: [_Part("creations", _chk8_creation)],
     "CHK-9": lambda: [_Part("pvc_steps", _chk9_claim)],
+    "CHK-10": lambda: [_Part("set_records", StatusJudge().record, once=True)],
 }
 
 
@@ -899,6 +924,7 @@ SAFETY_CHECKS: dict[str, Callable[[History], list[Violation]]] = {
     "CHK-7": check_chk7,
     "CHK-8": check_chk8,
     "CHK-9": check_chk9,
+    "CHK-10": check_chk10,
 }
 
 

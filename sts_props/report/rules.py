@@ -27,6 +27,8 @@ CHECKS = {
              "current revision",
     "CHK-8": "a pod's claims exist before the pod",
     "CHK-9": "claims of in-range pods never get a pod ownerReference",
+    "CHK-10": "each status the controller writes agrees with the pods it could have seen, and "
+              "currentRevision moves only on a complete rollout",
     "Q": "the quiescent state (section 10.3): what must hold once nothing moves any more",
     "CMP": "the cluster agrees with the reference model at each quiescent point and on each "
            "op's answer",
