@@ -17,8 +17,8 @@ from hypothesis import strategies as st
 from sts_props.checks import Violation, check_chk10, run_safety_checks
 from sts_props.model import ModelConfig, ModelRun
 from sts_props.model.runner import run_model
+from sts_props.mutant_names import MutantName
 from sts_props.mutant_scenarios import set_manifests
-from sts_props.mutants import MutantName
 from sts_props.ops import Create, DeletePod, Op, SetPartition, SetTemplate, Settle
 from sts_props.scenario import Scenario
 from sts_props.strategies import DataChooser, scenarios
