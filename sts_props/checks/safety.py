@@ -55,7 +55,7 @@ from sts_props.checks._timeline import (
     is_finished,
     is_held,
 )
-from sts_props.checks.status import StatusJudge
+from sts_props.checks.status import SetRecord, StatusJudge
 from sts_props.checks.violation import Violation
 from sts_props.history import History
 from sts_props.snapshot import (
@@ -812,8 +812,9 @@ def check_chk10(history: History) -> list[Violation]:
 # item (a Ready witness, a claim, a hold); later records never turn an accepted item into a
 # violation. So items that were flagged, or that no settled record follows yet, are judged
 # again on every query; the rest keep their verdict. Judges with memory (CHK-1's ordinal
-# holders, CHK-6's deletions per rollout, CHK-10's previous status write) depend only on earlier
-# records and judge each item once.
+# holders, CHK-6's deletions per rollout) depend only on earlier records and judge each item
+# once. CHK-10's judge remembers its verdicts itself (they depend on earlier records only) and
+# answers again only with what a watch gap found later excuses.
 
 _SOURCES = ("pod_steps", "pvc_steps", "duplicates", "creations", "deletions", "set_records")
 
@@ -854,17 +855,19 @@ class _Part:
         return self.judge(tl, item)
 
 
-def _item_seq(item: Step | tuple[Life, Life, int]) -> int:
+def _item_seq(item: Step | SetRecord | tuple[Life, Life, int]) -> int:
     return item[2] if isinstance(item, tuple) else item.event.seq
 
 
 class _Streams:
-    """The Timeline's pod records sorted into controller creations and deletions, as they come."""
+    """The Timeline's pod records sorted into controller creations and deletions, and its set
+    records, as they come."""
 
     def __init__(self) -> None:
         self.seen = 0
         self.creations: list[Step] = []
         self.deletions: list[Step] = []
+        self.set_records: list[SetRecord] = []
 
     def advance(self, tl: Timeline) -> None:
         for step in tl.pod_steps[self.seen :]:
@@ -873,12 +876,16 @@ class _Streams:
             if _is_controller_deletion(tl, step):
                 self.deletions.append(step)
         self.seen = len(tl.pod_steps)
+        for seq, set_uid, obj in tl.set_records[len(self.set_records) :]:
+            self.set_records.append(SetRecord(tl.by_seq[seq], set_uid, obj))
 
     def items(self, tl: Timeline, source: str) -> Sequence[Any]:
         if source == "creations":
             return self.creations
         if source == "deletions":
             return self.deletions
+        if source == "set_records":
+            return self.set_records
         items: Sequence[Any] = getattr(tl, source)
         return items
 
@@ -897,7 +904,7 @@ _PARTS: dict[str, Callable[[], list[_Part]]] = {
     "CHK-7": lambda: [_Part("deletions", _chk7_deletion), _Part("creations", _chk7_creation)],
     "CHK-8": lambda: [_Part("creations", _chk8_creation)],
     "CHK-9": lambda: [_Part("pvc_steps", _chk9_claim)],
-    "CHK-10": lambda: [_Part("set_records", StatusJudge().record, once=True)],
+    "CHK-10": lambda: [_Part("set_records", StatusJudge().record)],
 }
 
 

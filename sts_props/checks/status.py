@@ -28,11 +28,12 @@ write, where
   (kubernetes#41889), as CHK-3's informer-lag allowance assumes. It does: on kwok v1.37.2 a
   write right after another one was computed from pods older than the previous write (a pod
   still Pending that the History showed Ready before that write), so ``a = w`` would raise false
-  alarms there; a lag of 0.05 s explained every write of the histories checked so far;
+  alarms there (2 of 61 kwok histories of a corpus run); a lag of 0.05 s explained every write
+  of those 61;
 
 and ``w`` is the set's first record when no write came before. The window does not depend on
-how long the sync took: a slow sync (API calls, client-side rate limits on a loaded machine) only
-makes it start earlier, never before ``w``.
+how long the sync took (API calls, client-side rate limits on a loaded machine): however slow,
+it started after ``w``.
 
 **Per pod, leniently.** Every count is bounded pod by pod: a pod adds to a count's lower bound
 only if it counted in *every* state of the window (it existed throughout), and to its upper bound
@@ -78,7 +79,8 @@ intermediate states the controller may have seen.
 
 >>> from sts_props.history import History
 >>> from sts_props.checks._timeline import Timeline
->>> StatusJudge().record(Timeline(History.new(backend="model", set_name="web")), (0, "u", {}))
+>>> h = History.new(backend="model", set_name="web")
+>>> StatusJudge().record(Timeline(h), SetRecord(h.events[0], "u", {}))
 []
 """
 
@@ -87,9 +89,17 @@ from __future__ import annotations
 import bisect
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
-from sts_props.checks._timeline import INFORMER_LAG, Life, Spec, Timeline, as_int, status_of
+from sts_props.checks._timeline import (
+    INFORMER_LAG,
+    Life,
+    Obs,
+    Spec,
+    Timeline,
+    as_int,
+    status_of,
+)
 from sts_props.checks.violation import Violation
 from sts_props.history import Event
 from sts_props.snapshot import (
@@ -121,6 +131,18 @@ COUNTS: tuple[tuple[str, str, str], ...] = (
     ("updatedReplicas", "ST-5", "non-terminating at updateRevision {upd}"),
 )
 _K = len(COUNTS)
+#: the count indices (bits) set in each mask of _K bits
+_BITS = tuple(tuple(k for k in range(_K) if mask >> k & 1) for mask in range(1 << _K))
+
+
+@dataclass(frozen=True)
+class SetRecord:
+    """One record of the set (what the judge is given): the record, the set's uid, its
+    snapshot."""
+
+    event: Event
+    uid: str
+    obj: Snapshot
 
 
 @dataclass(frozen=True)
@@ -136,12 +158,28 @@ class Window:
 
 @dataclass
 class _Bounds:
-    """Per count: the pods counted in every state (lower) and in some state (upper)."""
+    """Per count: how many pods counted in every state (lower) and in some state (upper),
+    and which pods (named in violation messages)."""
 
-    lo: list[list[str]] = field(default_factory=lambda: [[] for _ in range(_K)])
-    hi: list[list[str]] = field(default_factory=lambda: [[] for _ in range(_K)])
-    #: pods of the set that were at another revision, or terminating, in every state
-    old: list[str] = field(default_factory=list)
+    #: (pod name, counted in every state, counted in some state, as bits of COUNTS; old)
+    pods: list[tuple[str, int, int, bool]] = field(default_factory=list)
+    lo: list[int] = field(default_factory=lambda: [0] * _K)
+    hi: list[int] = field(default_factory=lambda: [0] * _K)
+
+    def add(self, name: str, surely: int, possibly: int, old: bool) -> None:
+        self.pods.append((name, surely, possibly, old))
+        for k in _BITS[surely]:
+            self.lo[k] += 1
+        for k in _BITS[possibly]:
+            self.hi[k] += 1
+
+    def names(self, k: int, surely: bool) -> list[str]:
+        return [name for name, lo, hi, _ in self.pods if (lo if surely else hi) >> k & 1]
+
+    @property
+    def old(self) -> list[str]:
+        """Pods of the set surely at another revision, or terminating, in every state."""
+        return [name for name, _, _, old in self.pods if old]
 
 
 @dataclass(frozen=True)
@@ -160,6 +198,16 @@ class _Ask:
     now_hi: float
 
 
+@dataclass(frozen=True)
+class _Verdict:
+    """The violations of one status write: those that stand whatever comes later, and those
+    that read pod states (excused if the window turns out to meet a watch gap)."""
+
+    window: Window
+    always: tuple[Violation, ...]
+    of_pods: tuple[Violation, ...]
+
+
 class StatusJudge:
     """CHK-10 judge of the set's records, one at a time, in order (see the module docstring).
 
@@ -171,47 +219,87 @@ class StatusJudge:
         self.uid = ""
         self.status: dict[str, Any] = {}
         self.write_seq = -1
-        #: ControllerRevision name -> seq of its first record / of its DELETED record
+        #: ControllerRevision name -> seq of its first record / of its DELETED records
         self.cr_seen: dict[str, int] = {}
-        self.cr_gone: dict[str, int] = {}
+        self.cr_gone: dict[str, list[int]] = {}
         #: watch gaps of a cluster History: [first seq, last seq or None while open]
         self.gaps: list[list[int | None]] = []
         #: op index of a restart_apiserver -> its gap, until a settled record after its result
         self._restarts: dict[int, list[int | None]] = {}
         self._closing: list[list[int | None]] = []
+        self._settled = 0  # seq of the last settled quiescent record
         self._cursor = 0
+        self._memo: dict[Any, Any] = {}
+        #: set record seq -> its verdict (None: nothing found)
+        self._verdicts: dict[int, _Verdict | None] = {}
+        #: the pods that may still be present in a later window, and how many of tl.pods
+        #: were looked at
+        self._active: list[Life] = []
+        self._pods_seen = 0
 
-    def record(self, tl: Timeline, item: tuple[int, str, Snapshot]) -> list[Violation]:
-        seq, set_uid, obj = item
-        self._scan(tl, seq)
+    def record(self, tl: Timeline, item: SetRecord) -> list[Violation]:
+        """The violations of one set record. Records come in order the first time; a record
+        asked about again gets its verdict, less what a watch gap found since excuses."""
+        self._scan(tl)
+        seq = item.event.seq
+        if seq not in self._verdicts:
+            self._verdicts[seq] = self._judge(tl, seq, item.uid, item.obj)
+        verdict = self._verdicts[seq]
+        if verdict is None:
+            return []
+        if verdict.of_pods and self._in_gap(verdict.window):
+            return list(verdict.always)
+        return [*verdict.always, *verdict.of_pods]
+
+    def _judge(self, tl: Timeline, seq: int, set_uid: str, obj: Snapshot) -> _Verdict | None:
         status = status_of(obj)
         if set_uid != self.uid or not set_uid:
             # A new incarnation (or a set without uid): its first record is not a write.
             self.uid, self.status, self.write_seq = set_uid, status, seq
-            return []
+            return None
         before, self.status = self.status, status
         if status == before:
-            return []
-        out = _observed_generation(tl, seq, obj, before, status)
+            return None
+        always = _observed_generation(tl, seq, obj, before, status)
         og_before = as_int(before.get("observedGeneration"), 0)
         og = as_int(status.get("observedGeneration"), 0)
+        no_window = Window(seq, seq, 0.0, 0.0)
         if not any(status.get(k) != before.get(k) for k in WRITE_FIELDS) and og <= og_before:
-            return out  # conditions or collisionCount only: not a controller write (ST-10)
+            # conditions or collisionCount only: not a controller write (ST-10)
+            return _Verdict(no_window, tuple(always), ()) if always else None
         previous_write, self.write_seq = self.write_seq, seq
         ctx = tl.context_at(seq - 1)
         if not ctx.managed or ctx.set_uid != set_uid:
-            return out
+            return _Verdict(no_window, tuple(always), ()) if always else None
         window = _window(tl, previous_write, seq)
         specs = _observed_specs(tl, seq, og)
         ask = _ask(tl, set_uid, status, specs, window)
-        # Across a watch gap the History lost pod states the controller may have seen: judge
-        # only what does not depend on them.
-        bounds = None if self._in_gap(window) else _bounds(tl, window, ask)
-        if bounds is not None:
-            out += _judge_counts(tl, seq, status, window, bounds, ask, specs)
-        out += _st11(tl, seq, status)
-        out += self._revisions(tl, seq, before, status, window, bounds, specs)
-        return out
+        # A window that meets a watch gap already known stays in it: skip the pod states.
+        bounds = None if self._in_gap(window) else _bounds(
+            tl, window, ask, self._lives(tl, seq), self._memo)
+        of_pods = [] if bounds is None else _judge_counts(
+            tl, seq, status, window, bounds, ask, specs)
+        always += _st11(tl, seq, status)
+        rev_always, rev_pods = self._revisions(tl, seq, before, status, window, bounds, specs)
+        if not (always or rev_always or of_pods or rev_pods):
+            return None
+        return _Verdict(window, (*always, *rev_always), (*of_pods, *rev_pods))
+
+    def _lives(self, tl: Timeline, seq: int) -> list[Life]:
+        """The pods that may be present in the window of the write at ``seq``.
+
+        On the model (no lag) the next window starts at this write, so pods DELETED by then are
+        dropped for good, which keeps the judge's cost per write flat as a History grows. On a
+        cluster every pod is kept (record times may be slightly out of order there, and its
+        Histories are judged once, not after every step).
+        """
+        self._active.extend(tl.pods[self._pods_seen:])
+        self._pods_seen = len(tl.pods)
+        lives = self._active
+        if tl.granularity <= 0:
+            self._active = [
+                life for life in lives if life.gone_seq is None or life.gone_seq > seq]
+        return lives
 
     def _in_gap(self, window: Window) -> bool:
         return any(
@@ -220,25 +308,29 @@ class StatusJudge:
         )
 
     # -- REV-8 / REV-9 -----------------------------------------------------------------------
-    def _scan(self, tl: Timeline, seq: int) -> None:
-        """Note the ControllerRevision records and the watch gaps up to ``seq``."""
+    def _scan(self, tl: Timeline) -> None:
+        """Note the ControllerRevision records and the watch gaps replayed so far."""
         events = tl.events
-        while self._cursor < len(events) and events[self._cursor].seq <= seq:
+        while self._cursor < len(events):
             ev = events[self._cursor]
             self._cursor += 1
             if ev.type == "object" and ev.kind == "ControllerRevision":
                 self.cr_seen.setdefault(ev.name, ev.seq)
                 if ev.action == "DELETED":
-                    self.cr_gone[ev.name] = ev.seq
-                else:
-                    self.cr_gone.pop(ev.name, None)
+                    self.cr_gone.setdefault(ev.name, []).append(ev.seq)
             elif tl.granularity > 0:  # the model's History has no watch to break
-                self._scan_gap(tl, ev, self._cursor - 1)
+                self._scan_gap(ev)
 
-    def _scan_gap(self, tl: Timeline, ev: Event, index: int) -> None:
-        """A watch gap: from a restart_apiserver's invoke, or from a crashed apiserver's exit,
-        to the first settled quiescent record after the op's result (or the crash record): the
-        recorder relisted in between and lost intermediate states (sts_props.cluster.recorder).
+    def _revision_gone(self, name: str, seq: int) -> bool:
+        """REV-8: no ControllerRevision ``name`` recorded before ``seq``, or one DELETED."""
+        first = self.cr_seen.get(name)
+        return first is None or first > seq or any(s < seq for s in self.cr_gone.get(name, ()))
+
+    def _scan_gap(self, ev: Event) -> None:
+        """A watch gap: from a restart_apiserver's invoke (or, for an apiserver that crashed,
+        from the settled record before its crash record) to the first settled quiescent record
+        after the op's result (or the crash record): the recorder relisted in between and lost
+        intermediate states (sts_props.cluster.recorder).
         """
         if ev.type == "op":
             op = ev.data.get("op")
@@ -250,13 +342,12 @@ class StatusJudge:
             elif ev.phase != "invoke" and index_of_op in self._restarts:
                 self._closing.append(self._restarts.pop(index_of_op))
         elif ev.type == "crash" and ev.data.get("component") == "kube-apiserver":
-            at = float(ev.data.get("at") or ev.t)
-            i = index
-            while i > 0 and tl.events[i].t > at:
-                i -= 1
-            self.gaps.append([tl.events[i].seq, None])
+            # When it exited is not in run time (the record has when it was noticed): from the
+            # last settled record on, the watches may have been broken.
+            self.gaps.append([self._settled, None])
             self._closing.append(self.gaps[-1])
         elif ev.type == "quiescent" and ev.data.get("settled"):
+            self._settled = ev.seq
             for gap in self._closing:
                 gap[1] = ev.seq
             self._closing = []
@@ -264,37 +355,39 @@ class StatusJudge:
     def _revisions(
         self, tl: Timeline, seq: int, before: dict[str, Any], status: dict[str, Any],
         window: Window, bounds: _Bounds | None, specs: Sequence[Spec],
-    ) -> list[Violation]:
+    ) -> tuple[list[Violation], list[Violation]]:
+        """REV-8/REV-9: (violations that stand, violations that read pod states)."""
         old_cur = str(before.get("currentRevision") or "")
         cur = str(status.get("currentRevision") or "")
         upd = str(status.get("updateRevision") or "")
         if not old_cur or cur == old_cur:
-            return []  # REV-8: the first sync sets it; unchanged needs nothing
+            return [], []  # REV-8: the first sync sets it; unchanged needs nothing
         cached = _cached_current_revisions(tl, self.uid, window)
         if cur in cached:
-            return []  # the sync's cached status may still have named it
-        where = tl.where(seq)
+            return [], []  # the sync's cached status may still have named it
         if cur != upd:
             return [Violation(
                 "CHK-10", "CHK-10/REV-8",
-                f"The status written at {where} changes currentRevision from {old_cur} to "
-                f"{cur or '(empty)'}, which is neither its updateRevision {upd or '(empty)'} nor "
-                f"a currentRevision the controller's cached status could hold "
-                f"({', '.join(sorted(cached)) or 'none'}); currentRevision only moves to "
+                f"The status written at {tl.where(seq)} changes currentRevision from {old_cur} "
+                f"to {cur or '(empty)'}, which is neither its updateRevision "
+                f"{upd or '(empty)'} nor a currentRevision the controller's cached status could "
+                f"hold ({', '.join(sorted(cached)) or 'none'}); currentRevision only moves to "
                 f"updateRevision (REV-8, REV-9).",
                 (seq, window.start),
-            )]
-        if any(name not in self.cr_seen or name in self.cr_gone for name in cached):
-            return []  # REV-8: the old revision's object was gone (or never seen): cur := upd
+            )], []
+        if any(self._revision_gone(name, seq) for name in cached):
+            return [], []  # REV-8: the old revision's object was gone (or never seen)
         return _promotion(tl, seq, old_cur, status, window, bounds, specs)
 
 
 def _promotion(
     tl: Timeline, seq: int, old_cur: str, status: dict[str, Any], window: Window,
     bounds: _Bounds | None, specs: Sequence[Spec],
-) -> list[Violation]:
-    """REV-9: a promotion needs a complete rollout, in the written counts and in the pods."""
-    out: list[Violation] = []
+) -> tuple[list[Violation], list[Violation]]:
+    """REV-9: a promotion needs a complete rollout, in the written counts (violations that
+    stand) and in the pods (violations that read pod states)."""
+    counts_broken: list[Violation] = []
+    pods_old: list[Violation] = []
     cur = str(status.get("currentRevision") or "")
     counts = {k: as_int(status.get(k), -1) for k, _, _ in COUNTS}
     wanted = sorted({s.replicas for s in specs})
@@ -307,7 +400,7 @@ def _promotion(
         f"updateRevision {cur}"
     )
     if not complete:
-        out.append(Violation(
+        counts_broken.append(Violation(
             "CHK-10", "CHK-10/REV-9",
             f"{head} with replicas={counts['replicas']}, readyReplicas="
             f"{counts['readyReplicas']}, updatedReplicas={counts['updatedReplicas']}, "
@@ -318,7 +411,7 @@ def _promotion(
             (seq,),
         ))
     if bounds is not None and bounds.old:
-        out.append(Violation(
+        pods_old.append(Violation(
             "CHK-10", "CHK-10/REV-9",
             f"{head} while pod(s) {', '.join(bounds.old)} of the set stayed at another revision "
             f"or terminating in every state the controller could have seen (records "
@@ -326,7 +419,7 @@ def _promotion(
             f"complete (REV-9).",
             (seq, window.start),
         ))
-    return out
+    return counts_broken, pods_old
 
 
 def _cached_current_revisions(tl: Timeline, set_uid: str, window: Window) -> set[str]:
@@ -372,10 +465,16 @@ def _observed_generation(
 
 # -- ST-11 ---------------------------------------------------------------------------------------
 def _st11(tl: Timeline, seq: int, status: dict[str, Any]) -> list[Violation]:
-    values = {k: status.get(k) for k, _, _ in COUNTS}
-    if not all(isinstance(v, int) for v in values.values()):
-        return []
-    n = {k: int(v) for k, v in values.items() if isinstance(v, int)}
+    n: dict[str, int] = {}
+    for key, _, _ in COUNTS:
+        value = status.get(key)
+        if type(value) is not int:
+            return []  # not all recorded (or not numbers): nothing to compare
+        n[key] = value
+    rep, ready, avail = n["replicas"], n["readyReplicas"], n["availableReplicas"]
+    if 0 <= avail <= ready <= rep and 0 <= n["currentReplicas"] <= rep \
+            and 0 <= n["updatedReplicas"] <= rep:
+        return []  # the common case, without building a message
     broken = [f"{k}={v} < 0" for k, v in n.items() if v < 0]
     broken += [
         f"{k}={n[k]} > replicas={n['replicas']}"
@@ -433,96 +532,124 @@ def _ask(
     )
 
 
-def _states(life: Life, window: Window) -> tuple[bool, list[tuple[Snapshot, float]]] | None:
-    """``(absent in some state, [(snapshot, time it became current)])`` of one pod over the
-    window's states; None if the pod was absent in all of them."""
+# Bits of the counts in COUNTS order, for the per-snapshot masks of _bounds.
+_REP, _READY, _AVAIL, _CUR, _UPD = (1 << k for k in range(_K))
+
+
+class _Marks(NamedTuple):
+    """What one pod snapshot contributes to the counts, for one set uid and pair of revisions
+    (everything but availability, which depends on the clock): computed once per snapshot."""
+
+    #: counted surely / possibly, as bits of _REP, _READY, _CUR, _UPD
+    surely: int
+    possibly: int
+    #: surely at another revision than the update revision, or terminating (REV-9)
+    old: bool
+    #: Running and Ready and surely counted / Ready and possibly counted, and since when
+    avail_surely: bool
+    avail_possibly: bool
+    since: float | None
+
+    @staticmethod
+    def of(pod: Snapshot, ask: _Ask, canonical: bool) -> _Marks:
+        ref = controller_ref(pod)
+        mine = bool(ref and ref.get("kind") == "StatefulSet"
+                    and str(ref.get("uid", "")) == ask.set_uid)
+        claimable = mine or ref is None  # an orphan the sync may adopt before counting
+        surely = mine and canonical and phase(pod) != ""
+        rr, ready, term, rev = (is_running_ready(pod), is_ready(pod), is_terminating(pod),
+                                revision_of(pod))
+        kinds = (_READY if rr else 0) | (
+            _CUR if not term and ask.cur and rev == ask.cur else 0) | (
+            _UPD if not term and ask.upd and rev == ask.upd else 0)
+        return _Marks(
+            surely=(_REP | kinds) if surely else 0,
+            possibly=(_REP | kinds | (_READY if ready else 0)) if claimable else 0,
+            old=surely and (term or rev != ask.upd),
+            avail_surely=surely and rr,
+            avail_possibly=claimable and ready,
+            since=ready_since(pod),
+        )
+
+
+def _obs_seq(ob: Obs) -> int:
+    return ob.seq
+
+
+def _bounds(
+    tl: Timeline, window: Window, ask: _Ask, lives: Sequence[Life], memo: dict[Any, Any],
+) -> _Bounds:
+    """Each count's pods counted in every state of the window, and in some state, from
+    ``lives`` (a superset of the pods present in the window). ``memo`` caches each snapshot's
+    :class:`_Marks` (snapshots live as long as the Timeline) and, when availability does not
+    depend on the clock, each pod's contribution for a range of its snapshots: on the model most
+    pods do not change between two writes."""
     start, end = window.start, window.end
-    if life.first_seq >= end or (life.gone_seq is not None and life.gone_seq <= start):
-        return None
-    absent = life.first_seq > start or (life.gone_seq is not None and life.gone_seq < end)
-    at_start: Snapshot | None = None
-    snaps: list[tuple[Snapshot, float]] = []
-    for ob in life.obs:
-        if ob.seq >= end:
-            break
-        if ob.seq <= start:
-            at_start = ob.obj
-        elif ob.action != "DELETED":
-            snaps.append((ob.obj, ob.t))
-    if at_start is not None:
-        snaps.insert(0, (at_start, window.t_start))
-    if not snaps:
-        return None
-    return absent, snaps
-
-
-def _indicators(
-    pod: Snapshot, t: float, ask: _Ask, canonical: bool
-) -> tuple[tuple[bool, ...], tuple[bool, ...], bool]:
-    """(counted surely, counted possibly, surely at another revision or terminating) for each
-    count, of one pod snapshot that became current at ``t``."""
-    ref = controller_ref(pod)
-    mine = bool(ref and ref.get("kind") == "StatefulSet" and str(ref.get("uid", "")) == ask.set_uid)
-    claimable = mine or ref is None  # an orphan the sync may adopt before counting
-    surely = mine and canonical and phase(pod) != ""
-    rr, ready = is_running_ready(pod), is_ready(pod)
-    since = ready_since(pod)
-    term = is_terminating(pod)
-    rev = revision_of(pod)
-    avail_lo = rr and (
-        ask.mrs_hi <= 0 or (since is not None and since + ask.mrs_hi <= t - ask.slack))
-    avail_hi = ready and (ask.mrs_lo <= 0 or since is None or since + ask.mrs_lo <= ask.now_hi)
-    lo = (
-        surely,
-        surely and rr,
-        surely and avail_lo,
-        surely and not term and bool(ask.cur) and rev == ask.cur,
-        surely and not term and bool(ask.upd) and rev == ask.upd,
-    )
-    hi = (
-        claimable,
-        claimable and ready,
-        claimable and avail_hi,
-        claimable and not term and bool(ask.cur) and rev == ask.cur,
-        claimable and not term and bool(ask.upd) and rev == ask.upd,
-    )
-    old = surely and (term or rev != ask.upd)
-    return lo, hi, old
-
-
-def _bounds(tl: Timeline, window: Window, ask: _Ask) -> _Bounds:
-    found: list[tuple[Life, bool, list[tuple[Snapshot, float]]]] = []
-    names_by_ordinal: dict[int, set[str]] = {}
-    for life in tl.pods:
-        states = _states(life, window)
-        if states is None:
-            continue
-        found.append((life, *states))
+    present: list[tuple[Life, int | None]] = []
+    per_ordinal: dict[int, int] = {}
+    for life in lives:
+        if life.first_seq >= end or (life.gone_seq is not None and life.gone_seq <= start):
+            continue  # absent in every state of the window
         o = ordinal_of(life.name, tl.set_name)
+        present.append((life, o))
         if o is not None:
-            names_by_ordinal.setdefault(o, set()).add(life.name)
+            per_ordinal[o] = per_ordinal.get(o, 0) + 1
     b = _Bounds()
-    for life, absent, snaps in found:
-        o = ordinal_of(life.name, tl.set_name)
-        # Two names for one ordinal: which one holds the slot is free (ID-5), the other is not
+    uid, cur, upd = ask.set_uid, ask.cur, ask.upd
+    timeless = ask.mrs_hi <= 0
+    for life, o in present:
+        obs = life.obs
+        n = len(obs)
+        if obs[-1].seq <= start:
+            i = j = n  # no record of it inside the window: one snapshot throughout
+        else:
+            i = j = bisect.bisect_right(obs, start, key=_obs_seq)
+            while j < n and obs[j].seq < end:
+                j += 1
+        absent = life.first_seq > start or (life.gone_seq is not None and life.gone_seq < end)
+        # Two pods for one ordinal: which one holds the slot is free (ID-5), the other is not
         # counted at all (13.6), so neither is counted surely.
-        canonical = o is not None and len(names_by_ordinal[o]) == 1
-        los = [True] * _K
-        his = [False] * _K
-        old = not absent
-        for pod, t in snaps:
-            lo, hi, was_old = _indicators(pod, t, ask, canonical)
-            los = [a and x for a, x in zip(los, lo, strict=True)]
-            his = [a or x for a, x in zip(his, hi, strict=True)]
-            old = old and was_old
-        for k in range(_K):
-            if los[k] and not absent:
-                b.lo[k].append(life.name)
-            if his[k]:
-                b.hi[k].append(life.name)
-        if old:
-            b.old.append(life.name)
+        canonical = o is not None and per_ordinal[o] == 1
+        key = (life.key, i, j, absent, canonical, uid, cur, upd) if timeless else None
+        found = memo.get(key) if key is not None else None
+        if found is None:
+            found = _contribution(obs, i, j, absent, canonical, window, ask, memo)
+            if key is not None:
+                memo[key] = found
+        if found[0] or found[1]:
+            b.add(life.name, *found)
     return b
+
+
+def _contribution(
+    obs: Sequence[Obs], i: int, j: int, absent: bool, canonical: bool, window: Window,
+    ask: _Ask, memo: dict[Any, Any],
+) -> tuple[int, int, bool]:
+    """(counted in every state, counted in some state, old in every state) of one pod whose
+    snapshots in the window are ``obs[i - 1]`` (current at its start) and ``obs[i:j]``."""
+    # (snapshot, when it became current); a DELETED record leaves the pod absent
+    snaps = [(obs[i - 1].obj, window.t_start)] if i > 0 else []
+    snaps += [(ob.obj, ob.t) for ob in obs[i:j] if ob.action != "DELETED"]
+    surely, possibly, old = (0 if absent else (1 << _K) - 1), 0, not absent and bool(snaps)
+    for pod, t in snaps:
+        key = (id(pod), ask.set_uid, ask.cur, ask.upd, canonical)
+        m = memo.get(key)
+        if m is None:
+            m = memo[key] = _Marks.of(pod, ask, canonical)
+        since = m.since
+        lo, hi = m.surely, m.possibly
+        if m.avail_surely and (ask.mrs_hi <= 0 or (
+                since is not None and since + ask.mrs_hi <= t - ask.slack)):
+            lo |= _AVAIL
+        if m.avail_possibly and (
+                ask.mrs_lo <= 0 or since is None or since + ask.mrs_lo <= ask.now_hi):
+            hi |= _AVAIL
+        surely &= lo
+        possibly |= hi
+        old = old and m.old
+    if not snaps:
+        surely = 0
+    return surely, possibly, old
 
 
 def _update_deletions_per_sync(specs: Sequence[Spec]) -> int:
@@ -537,20 +664,23 @@ def _judge_counts(
     specs: Sequence[Spec],
 ) -> list[Violation]:
     out: list[Violation] = []
-    span = (
-        f"records {tl.where(window.start)} to {tl.where(window.end - 1)}"
-        if window.start < window.end - 1 else f"record {tl.where(window.start)}"
-    )
     for k, (key, rule, what) in enumerate(COUNTS):
         value = status.get(key)
         if not isinstance(value, int) or isinstance(value, bool):
             continue  # not recorded (an older or partial History): nothing to judge
+        n_lo, n_hi = bounds.lo[k], bounds.hi[k]
+        floor = n_lo - (_update_deletions_per_sync(specs) if rule == "ST-4" else 0)
+        if floor <= value <= n_hi:
+            continue
+        lo, hi = bounds.names(k, True), bounds.names(k, False)
         what = what.format(cur=ask.cur or "(none)", upd=ask.upd or "(none)")
         if rule == "ST-3" and (ask.mrs_lo or ask.mrs_hi):
             what += f" {ask.mrs_lo}" if ask.mrs_lo == ask.mrs_hi else (
                 f" {ask.mrs_lo}..{ask.mrs_hi}")
-        lo, hi = bounds.lo[k], bounds.hi[k]
-        floor = len(lo) - (_update_deletions_per_sync(specs) if rule == "ST-4" else 0)
+        span = (
+            f"records {tl.where(window.start)} to {tl.where(window.end - 1)}"
+            if window.start < window.end - 1 else f"record {tl.where(window.start)}"
+        )
         if value > len(hi):
             who = f"only {', '.join(hi)} could count" if hi else "no pod could count"
             out.append(Violation(
