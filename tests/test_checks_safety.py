@@ -1,5 +1,6 @@
 """Safety checks CHK-1..CHK-9: each passes clean histories, flags a broken one, and leaves the
-freedoms of section 10.2 alone (the timing checks CHK-11 and CHK-12: test_checks_timing.py)."""
+freedoms of section 10.2 alone (CHK-10, status honesty: test_status_honesty.py; the timing
+checks CHK-11 and CHK-12: test_checks_timing.py)."""
 
 from __future__ import annotations
 
@@ -58,8 +59,8 @@ def test_safety_checks_tolerate_partial_histories() -> None:
 
 
 def test_registry_lists_every_check() -> None:
-    # CHK-1..CHK-9 of section 10.1, then the minReadySeconds timing checks (CHK-10 is unused)
-    assert list(SAFETY_CHECKS) == [f"CHK-{i}" for i in (*range(1, 10), 11, 12)]
+    # CHK-1..CHK-9 of section 10.1, CHK-10 status honesty, CHK-11/CHK-12 minReadySeconds timing
+    assert list(SAFETY_CHECKS) == [f"CHK-{i}" for i in range(1, 13)]
 
 
 # -- CHK-1 ---------------------------------------------------------------------------------------

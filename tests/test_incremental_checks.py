@@ -39,6 +39,7 @@ from tests import (
     test_checks_safety,
     test_checks_timing,
     test_sensitivity,
+    test_status_honesty,
 )
 
 
@@ -73,6 +74,7 @@ def _tests_of(module: ModuleType) -> Iterator[Any]:
 @pytest.mark.parametrize(("module", "test"), [
     *_tests_of(test_sensitivity), *_tests_of(test_checks_safety),
     *_tests_of(test_checks_quiescent), *_tests_of(test_checks_timing),
+    *_tests_of(test_status_honesty),
 ])
 def test_hand_built_histories_agree_at_every_prefix(
         module: ModuleType, test: Callable[[], None], monkeypatch: pytest.MonkeyPatch) -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sts_props.model import Chooser, ModelConfig, ModelRun
+import pytest
+
+from sts_props.model import Chooser, ModelConfig, ModelRun, controller
 from sts_props.model.controller import resolve_max_unavailable, sync
 from sts_props.model.validation import default_statefulset, validate_create, validate_update
 from sts_props.ops import (
@@ -434,6 +436,38 @@ def test_st2_t4_held_pod_counts_in_replicas_not_ready() -> None:
 def test_st7_generation_moves_only_on_spec_changes() -> None:
     r = run(web(2), Create(), Scale(2), Scale(3))
     assert r.world.sts is not None and r.world.sts.generation == 2
+
+
+class Rounds(Chooser):
+    """Let the given number of rounds happen after each op in turn (None: drain)."""
+
+    def __init__(self, *counts: int | None) -> None:
+        self.counts = list(counts)
+
+    def steps_after(self, op: object) -> int | None:
+        return self.counts.pop(0) if self.counts else None
+
+
+def _written_current_replicas() -> list[int]:
+    r = ModelRun(web(2), None, Rounds(1, 4, 0, None))
+    for op in (Create(), SetTemplate("env", "v1"), SetTemplate("env", "v2"), Settle()):
+        r.apply(op)
+    assert r.world.sts is not None and r.world.sts.status.current_replicas == 2
+    return [int(ev.obj["status"].get("currentReplicas", 0))
+            for ev in r.history.objects("StatefulSet")]
+
+
+def test_st11_a_status_the_apiserver_rejects_is_not_written(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A second template change after the first rollout replaced web-0 leaves no pod at
+    currentRevision; UPD-1 still decrements currentReplicas for the update deletion of web-1
+    (at the middle revision), to -1. The apiserver rejects that status (ST-11, 422): the cached
+    status stays and the sync returns the error. (Found by CHK-10, which flags a written -1.)"""
+    assert min(_written_current_replicas()) == 0
+    # Without the apiserver's validation the same run writes -1: the scenario reaches it.
+    monkeypatch.setattr(controller, "_status_rejected", lambda sts, status: "")
+    assert min(_written_current_replicas()) == -1
+
 
 
 # -- API answers -----------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
-"""Checks over Histories: safety (CHK-1..CHK-9, and the minReadySeconds timing checks CHK-11 and
-CHK-12), quiescent state (section 10.3), model vs cluster, and control-plane crashes (``CRASH``,
-cluster runs only).
+"""Checks over Histories: safety (CHK-1..CHK-10, and the minReadySeconds timing checks CHK-11
+and CHK-12), quiescent state (section 10.3), model vs cluster, and control-plane crashes
+(``CRASH``, cluster runs only).
 
 Every check reads only a :class:`~sts_props.history.History`, so it runs alike on the model's
 histories, on a cluster's, and offline on a saved ``history.jsonl``. Each returns a list of
@@ -56,6 +56,7 @@ from sts_props.checks.safety import (
     check_chk7,
     check_chk8,
     check_chk9,
+    check_chk10,
     check_chk11,
     check_chk12,
     run_safety_checks,
@@ -80,6 +81,7 @@ __all__ = [
     "check_chk7",
     "check_chk8",
     "check_chk9",
+    "check_chk10",
     "check_chk11",
     "check_chk12",
     "check_crashes",

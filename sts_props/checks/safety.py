@@ -1,5 +1,9 @@
-"""Safety checks CHK-1..CHK-9 (section 10.1) and the timing checks CHK-11 and CHK-12: what
-must hold at every observed instant.
+"""Safety checks CHK-1..CHK-12: what must hold at every observed instant.
+
+CHK-1..CHK-9 are those of section 10.1; CHK-10 (status honesty: each status the controller
+writes agrees with the pods it could have seen, section 7 and REV-8/REV-9) is this project's
+addition, judged in :mod:`.status`; CHK-11 and CHK-12 are the minReadySeconds timing checks
+(:mod:`.timing`).
 
 Each check replays the History's object records in order (see :mod:`._timeline`) and returns a
 list of :class:`~sts_props.checks.violation.Violation`; an empty list means the history is
@@ -54,6 +58,7 @@ from sts_props.checks._timeline import (
     is_finished,
     is_held,
 )
+from sts_props.checks.status import SetRecord, StatusJudge
 from sts_props.checks.timing import (
     TimingStreams,
     Window,
@@ -789,6 +794,25 @@ def _chk9_claim(tl: Timeline, step: Step) -> list[Violation]:
     return out
 
 
+# -- CHK-10 --------------------------------------------------------------------------------------
+def check_chk10(history: History) -> list[Violation]:
+    """CHK-10 (ST-1..ST-5, ST-7, ST-11, REV-8, REV-9): every status write is honest.
+
+    For each status the controller writes while the set is live and not being deleted, asserts
+    that every count lies between the pods that counted in *every* state its cache could have
+    held and those that counted in *some* state (replicas ST-1, readyReplicas ST-2,
+    availableReplicas ST-3, currentReplicas ST-4, updatedReplicas ST-5); that the counts pass the
+    apiserver's own bounds (ST-11); that observedGeneration never exceeds the generation nor
+    decreases (ST-7); and that currentRevision moves only to updateRevision, on a complete
+    rollout (REV-9) or when the old revision's object is gone (REV-8).
+
+    The states the cache could have held run from the previous status write to the write (on a
+    cluster, from INFORMER_LAG + clock granularity before the previous write). The window, the
+    leniencies and what is not asserted (T-3, T-5, REV-10) are in :mod:`sts_props.checks.status`.
+    """
+    return _run_check(timeline(history), "CHK-10")
+
+
 # -- CHK-11 --------------------------------------------------------------------------------------
 def check_chk11(history: History) -> list[Violation]:
     """CHK-11 (ST-3, PR-4, EX-2, T-5): availableReplicas counts pods only after minReadySeconds,
@@ -849,10 +873,11 @@ def check_chk12(history: History) -> list[Violation]:
 # violation. So items that were flagged, or that no settled record follows yet, are judged
 # again on every query; the rest keep their verdict. Judges with memory (CHK-1's ordinal
 # holders, CHK-6's deletions per rollout) depend only on earlier records and judge each item
-# once.
+# once. CHK-10's judge remembers its verdicts itself (they depend on earlier records only) and
+# answers again only with what a watch gap found later excuses.
 
-_SOURCES = ("pod_steps", "pvc_steps", "duplicates", "creations", "deletions", "status_writes",
-            "windows")
+_SOURCES = ("pod_steps", "pvc_steps", "duplicates", "creations", "deletions", "set_records",
+            "status_writes", "windows")
 
 
 @dataclass
@@ -891,19 +916,23 @@ class _Part:
         return self.judge(tl, item)
 
 
-def _item_seq(item: Step | tuple[Life, Life, int] | Event | Window) -> int:
+def _item_seq(item: Step | SetRecord | tuple[Life, Life, int] | Event | Window) -> int:
     if isinstance(item, tuple):
         return item[2]
-    return item.event.seq if isinstance(item, Step) else item.seq
+    if isinstance(item, Step | SetRecord):
+        return item.event.seq
+    return item.seq
 
 
 class _Streams:
-    """The Timeline's pod records sorted into controller creations and deletions, as they come."""
+    """The Timeline's pod records sorted into controller creations and deletions, and its set
+    records, as they come."""
 
     def __init__(self) -> None:
         self.seen = 0
         self.creations: list[Step] = []
         self.deletions: list[Step] = []
+        self.set_records: list[SetRecord] = []
         self.timing = TimingStreams()
 
     def advance(self, tl: Timeline) -> None:
@@ -914,12 +943,16 @@ class _Streams:
             if _is_controller_deletion(tl, step):
                 self.deletions.append(step)
         self.seen = len(tl.pod_steps)
+        for seq, set_uid, obj in tl.set_records[len(self.set_records) :]:
+            self.set_records.append(SetRecord(tl.by_seq[seq], set_uid, obj))
 
     def items(self, tl: Timeline, source: str) -> Sequence[Any]:
         if source == "creations":
             return self.creations
         if source == "deletions":
             return self.deletions
+        if source == "set_records":
+            return self.set_records
         if source == "status_writes":
             return self.timing.status_writes
         if source == "windows":
@@ -942,6 +975,7 @@ _PARTS: dict[str, Callable[[], list[_Part]]] = {
     "CHK-7": lambda: [_Part("deletions", _chk7_deletion), _Part("creations", _chk7_creation)],
     "CHK-8": lambda: [_Part("creations", _chk8_creation)],
     "CHK-9": lambda: [_Part("pvc_steps", _chk9_claim)],
+    "CHK-10": lambda: [_Part("set_records", StatusJudge().record)],
     "CHK-11": lambda: [_Part("status_writes", chk11_status), _Part("windows", chk11_window)],
     "CHK-12": lambda: [_Part("deletions", chk12_deletion)],
 }
@@ -970,6 +1004,7 @@ SAFETY_CHECKS: dict[str, Callable[[History], list[Violation]]] = {
     "CHK-7": check_chk7,
     "CHK-8": check_chk8,
     "CHK-9": check_chk9,
+    "CHK-10": check_chk10,
     "CHK-11": check_chk11,
     "CHK-12": check_chk12,
 }

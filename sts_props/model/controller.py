@@ -487,6 +487,24 @@ def _promote(sts: StatefulSet, status: SetStatus, config: ModelConfig) -> None:
         status.current_replicas = status.updated_replicas
 
 
+def _status_rejected(sts: StatefulSet, s: SetStatus) -> str:
+    """ST-11: the apiserver's status validation, as its error message ('' if valid)."""
+    counts = {"replicas": s.replicas, "readyReplicas": s.ready_replicas,
+              "availableReplicas": s.available_replicas, "currentReplicas": s.current_replicas,
+              "updatedReplicas": s.updated_replicas}
+    causes = [f"status.{k}: Invalid value: {v}: must be greater than or equal to 0"
+              for k, v in counts.items() if v < 0]
+    causes += [f"status.{k}: Invalid value: {counts[k]}: cannot be greater than status.replicas"
+               for k in ("readyReplicas", "availableReplicas", "currentReplicas",
+                         "updatedReplicas") if counts[k] > s.replicas]
+    if s.available_replicas > s.ready_replicas:
+        causes.append(f"status.availableReplicas: Invalid value: {s.available_replicas}: "
+                      f"cannot be greater than readyReplicas")
+    if not causes:
+        return ""
+    return f'StatefulSet.apps "{sts.name}" is invalid: ' + ", ".join(causes)
+
+
 def _status_differs(old: SetStatus, new: SetStatus) -> bool:
     """ST-10: which differences make the controller write status."""
     keys = ("replicas", "ready_replicas", "current_replicas", "updated_replicas",
@@ -517,7 +535,15 @@ def sync(world: World, config: ModelConfig) -> SyncPlan:
         status = compute_status(sts, pods, current.name, update.name, world.now)
     _promote(sts, status, config)
     if _status_differs(sts.status, status):
-        plan.add("write_status", sts.name, "ST-10", status)
+        rejected = _status_rejected(sts, status)
+        if rejected:
+            # ST-11: the apiserver refuses the PUT (422) and the cached status stays; the sync
+            # returns the error. UPD-1/UPD-5 decrement currentReplicas for each update deletion,
+            # so it goes below 0 when no pod is at currentRevision (a second template change
+            # before the first rollout ended).
+            plan.error = plan.error or rejected
+        else:
+            plan.add("write_status", sts.name, "ST-10", status)
     _truncate_history(world, sts, pods, current, update, plan)
     return plan
 

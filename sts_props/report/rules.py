@@ -27,6 +27,8 @@ CHECKS = {
              "current revision",
     "CHK-8": "a pod's claims exist before the pod",
     "CHK-9": "claims of in-range pods never get a pod ownerReference",
+    "CHK-10": "each status the controller writes agrees with the pods it could have seen, and "
+              "currentRevision moves only on a complete rollout",
     "CHK-11": "availableReplicas counts a pod only after minReadySeconds of readiness, and "
               "catches up soon after",
     "CHK-12": "a rolling update moves on only after the pods it updated have been available "
