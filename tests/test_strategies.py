@@ -225,7 +225,8 @@ def test_fault_scenarios_put_rollouts_and_set_deletion_inside_denial_windows(kin
         return False
 
     sc = find(scenarios(max_ops=12, fault_kinds=ALL_FAULTS), inside,
-              settings=settings(database=None, max_examples=3000, phases=[Phase.generate]))
+              settings=settings(database=None, max_examples=5000, phases=[Phase.generate],
+                                derandomize=True))  # random draws missed it now and then
     result = run_model(sc)
     assert not result.unsettled
     assert run_safety_checks(result.history) == run_quiescent_checks(result.history) == []
@@ -272,7 +273,8 @@ def test_fault_scenarios_include_a_pending_pods_claim_deletion() -> None:
 
     # No shrinking: any such scenario will do, and shrinking one takes ~20 s.
     sc = find(scenarios(max_ops=12, fault_kinds=ALL_FAULTS), pvc_while_held,
-              settings=settings(database=None, max_examples=2000, phases=[Phase.generate]))
+              settings=settings(database=None, max_examples=2000, phases=[Phase.generate],
+                                derandomize=True))  # the same draws every run: never flaky
     assert {"hold_scheduling", "delete_pvc", "release_scheduling"} <= {op.kind for op in sc.ops}
 
 
