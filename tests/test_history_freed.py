@@ -3,8 +3,8 @@ Timeline kept per History) must not keep it alive.
 
 It did once: the replay was kept in a weak-keyed map whose values referred back to their
 History, so every History ever checked stayed in memory (the state machine checks one per
-example), and Python's full garbage collections, walking all of them, took a third of the
-model's time in ``benchmarks/model_throughput.py``.
+example), and Python's full garbage collections, walking all of them, took about a fifth of
+the state machine's time in ``benchmarks/model_throughput.py``.
 """
 
 from __future__ import annotations
