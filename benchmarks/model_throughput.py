@@ -119,13 +119,22 @@ def run_once(config: settings, machine: type[RuleBasedStateMachine] = BenchMachi
             time.process_time() - cpu)
 
 
+def _rate_line(n: int, ops: int, wall: float, cpu: float) -> str:
+    return (f"examples: {n}  ops: {ops}  wall time: {wall:.2f}s  CPU time: {cpu:.2f}s  "
+            f"throughput: {n / wall:.1f} examples/s ({ops / wall:.0f} ops/s; "
+            f"{n / cpu:.1f} examples per CPU second)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--examples", type=int, default=300)
     parser.add_argument("--steps", type=int, default=20)
-    parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="run the benchmark (and with --floor, the floor) this many times, "
+                             "alternately, and report medians")
     parser.add_argument("--floor", action="store_true",
-                        help="also run the engine floor (same draws, no model, no checks)")
+                        help="also run the engine floor (same draws, no model, no checks) and "
+                             "print the model's throughput as a ratio to it")
     parser.add_argument("--profile", action="store_true",
                         help="also profile one run and print where its time goes")
     args = parser.parse_args()
@@ -138,29 +147,33 @@ def main() -> None:
           "step")
     print(f"settings: max_examples={args.examples} phases=[generate] database=None "
           "deadline=None derandomize=True suppress_health_check=all")
-    rates, cpu_rates = [], []
+    rates, cpu_rates, floor_rates, floor_cpu_rates = [], [], [], []
+    floor = _floor_machine() if args.floor else None
     for i in range(args.repeat):
+        # Model and floor take turns, so that a change in the machine's load between runs
+        # (a shared machine) weighs on both alike.
         n, ops, wall, cpu = run_once(config)
         rates.append(n / wall)
         cpu_rates.append(n / cpu)
-        print(f"run {i + 1}: examples: {n}  ops: {ops}  wall time: {wall:.2f}s  "
-              f"CPU time: {cpu:.2f}s  throughput: {n / wall:.1f} examples/s "
-              f"({ops / wall:.0f} ops/s; {n / cpu:.1f} examples per CPU second)")
+        print(f"run {i + 1}: {_rate_line(n, ops, wall, cpu)}")
+        if floor is not None:
+            n, ops, wall, cpu = run_once(config, floor)
+            floor_rates.append(n / wall)
+            floor_cpu_rates.append(n / cpu)
+            print(f"engine floor run {i + 1} (same rules, invariants and draws; no model, no "
+                  f"checks): {_rate_line(n, ops, wall, cpu)}")
     if args.repeat > 1:
         print(f"median throughput: {statistics.median(rates):.1f} examples/s "
-              f"over {args.repeat} runs")
-    if args.floor:
-        for bare, what in ((False, "same rules, invariants and draws; no model, no checks"),
-                           (True, "same rules and invariants, one integer draw per step")):
-            n, ops, wall, cpu = run_once(config, _floor_machine(bare))
-            print(f"engine floor ({what}): examples: {n}  ops: {ops}  wall time: {wall:.2f}s  "
-                  f"CPU time: {cpu:.2f}s  throughput: {n / wall:.1f} examples/s "
-                  f"({n / cpu:.1f} examples per CPU second)")
-            if not bare:
-                ratio = statistics.median(rates) / (n / wall)
-                cpu_ratio = statistics.median(cpu_rates) / (n / cpu)
-                print(f"ratio to floor: {ratio:.2f} (target >= 0.8); of CPU time: "
-                      f"{cpu_ratio:.2f}")
+              f"({statistics.median(cpu_rates):.1f} per CPU second) over {args.repeat} runs")
+    if floor is not None:
+        n, ops, wall, cpu = run_once(config, _floor_machine(bare=True))
+        print(f"engine floor (same rules and invariants, one integer draw per step): "
+              f"{_rate_line(n, ops, wall, cpu)}")
+        ratio = statistics.median(rates) / statistics.median(floor_rates)
+        cpu_ratio = statistics.median(cpu_rates) / statistics.median(floor_cpu_rates)
+        print(f"model examples/s: {statistics.median(rates):.1f}; engine floor examples/s: "
+              f"{statistics.median(floor_rates):.1f}")
+        print(f"ratio to floor: {ratio:.2f} (target >= 0.8); of CPU time: {cpu_ratio:.2f}")
     if args.profile:
         print(profile(config))
 

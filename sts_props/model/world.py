@@ -14,10 +14,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from sts_props.history import History
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -84,11 +87,17 @@ class Claim:
     name: str
     labels: dict[str, str]
     uid: str = ""
+    #: replaced by a new list when the refs change, never edited in place (the controller
+    #: remembers which list it found in order, see ``refs_match_for``)
     owner_refs: list[OwnerRef] = field(default_factory=list)
     created: float = 0.0
     deleted: float | None = None
     phase: str = "Pending"
     volume_name: str = ""
+    #: the controller's last "these refs are what STO-8 wants" finding: the refs list it
+    #: looked at, then what else it asked (policy, set, pod, condemned); model-internal
+    refs_match_for: tuple[Any, ...] | None = field(
+        default=None, init=False, repr=False, compare=False)
 
     @property
     def terminating(self) -> bool:
@@ -199,6 +208,25 @@ class StatefulSet:
             tmeta = t.get("metadata") or {}
             claims.append((str(tmeta.get("name")), {**(tmeta.get("labels") or {}), **match}))
         self._claims = tuple(claims)
+        self._derived: dict[tuple[Any, ...], Any] = {}
+        # What every snapshot of this spec shows of it (see snapshot()): built once here.
+        snap_spec = {k: v for k, v in spec.items() if k != "template"}
+        snap_spec["volumeClaimTemplates"] = [
+            (t.get("metadata") or {}).get("name", "") for t in self._claim_templates]
+        snap_spec["templateKey"] = self._key
+        self._snap_spec = snap_spec
+        meta = manifest.get("metadata") or {}
+        self._snap_labels: dict[str, Any] = dict(meta.get("labels") or {})
+        self._snap_annotations: dict[str, Any] = dict(meta.get("annotations") or {})
+
+    def derived(self, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
+        """``compute()``, kept until the spec changes: for values that depend only on the
+        stored manifest (and ``key``), which the controller asks for on every sync."""
+        try:
+            value: T = self._derived[key]
+        except KeyError:
+            value = self._derived[key] = compute()
+        return value
 
     def claim_labels(self) -> tuple[tuple[str, dict[str, str]], ...]:
         """``(template name, claim labels)`` per volumeClaimTemplate (STO-1, STO-2)."""
@@ -257,21 +285,22 @@ class StatefulSet:
         return value
 
     def snapshot(self) -> dict[str, Any]:
-        meta = self.manifest.get("metadata") or {}
-        spec = {k: v for k, v in self.spec.items() if k not in ("template",)}
-        spec["volumeClaimTemplates"] = [
-            (t.get("metadata") or {}).get("name", "") for t in self.claim_templates
-        ]
-        spec["templateKey"] = self.template_key()
+        """The set's record: its spec without the template (plus the claim template names and
+        the template's key), its metadata and its status.
+
+        The spec, labels and annotations parts are shared by every snapshot of one stored
+        manifest (a manifest is never edited in place), as the nested spec values always
+        were: History records are read, never changed.
+        """
         return {
             "metadata": {
                 "name": self.name, "uid": self.uid, "generation": self.generation,
-                "labels": dict(meta.get("labels") or {}),
-                "annotations": dict(meta.get("annotations") or {}),
+                "labels": self._snap_labels,
+                "annotations": self._snap_annotations,
                 "creationTimestamp": self.created, "deletionTimestamp": self.deleted,
                 "finalizers": list(self.finalizers),
             },
-            "spec": spec,
+            "spec": self._snap_spec,
             "status": self.status.to_dict(),
         }
 
@@ -308,6 +337,9 @@ class World:
         self._rv = 0
         self._uids = 0
         self._last: dict[tuple[str, str], dict[str, Any]] = {}
+        #: Pod records so far: the EndpointSlice depends on nothing else (see refresh_endpoints)
+        self._pod_records = 0
+        self._endpoints_for: tuple[int, dict[str, Any]] | None = None
 
     # -- identity -----------------------------------------------------------------------------
     def new_uid(self, prefix: str) -> str:
@@ -319,6 +351,8 @@ class World:
         if action == "MODIFIED" and self._last.get(key) == snap:
             return
         self._rv += 1
+        if kind == "Pod":
+            self._pod_records += 1
         if action == "DELETED":
             self._last.pop(key, None)
         else:
@@ -376,11 +410,24 @@ class World:
 
     # -- the headless Service's EndpointSlice, derived ---------------------------------------------
     def refresh_endpoints(self) -> None:
-        """Mirror the EndpointSlice controller: pods selected by the Service that are Running."""
-        if self.service is None:
+        """Mirror the EndpointSlice controller: pods selected by the Service that are Running.
+
+        The runner calls this after every step. What it reads of a pod (name, hostname,
+        labels, phase, readiness, deletion) is all in the pod's snapshot, so with no Pod
+        record since the last call (and the same Service) the slice cannot have changed.
+        """
+        service = self.service
+        if service is None:
             return
-        selector = (self.service.get("spec") or {}).get("selector") or {}
-        svc_name = str((self.service.get("metadata") or {}).get("name", ""))
+        done = self._endpoints_for
+        if done is not None and done[0] == self._pod_records and done[1] is service:
+            return
+        self._refresh_endpoints(service)
+        self._endpoints_for = (self._pod_records, service)
+
+    def _refresh_endpoints(self, service: dict[str, Any]) -> None:
+        selector = (service.get("spec") or {}).get("selector") or {}
+        svc_name = str((service.get("metadata") or {}).get("name", ""))
         eps = tuple(sorted(
             (p.hostname or p.name, p.ready and not p.terminating)
             for p in self.pods.values()
