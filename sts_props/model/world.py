@@ -185,11 +185,14 @@ class StatefulSet:
         The fields the controller reads on every sync are parsed here, once per spec change,
         rather than on every read: a stored manifest is never edited in place.
         """
+        previous: dict[str, Any] | None = getattr(self, "_spec", None)  # None: being created
         self.manifest = manifest
         spec: dict[str, Any] = manifest["spec"]
         self._spec = spec
         self._name = str(manifest["metadata"]["name"])
-        self._key = template_key(spec["template"])
+        # Most edits leave the template as it was: comparing costs less than hashing it again.
+        if previous is None or previous.get("template") != spec["template"]:
+            self._key = template_key(spec["template"])
         strategy: dict[str, Any] = spec.get("updateStrategy") or {}
         self._strategy = strategy
         block = strategy.get("rollingUpdate")
