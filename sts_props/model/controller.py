@@ -112,7 +112,7 @@ def _revisions(world: World, sts: StatefulSet, plan: SyncPlan,
         if not any(o.controller for o in rev.owner_refs):
             plan.add("adopt_revision", rev.name, "REV-6")
     key = sts.template_key()
-    top = max((r.revision for r in listed), default=0)
+    top = listed[-1].revision if listed else 0  # (listed by revision number first)
     update: Revision
     if listed and listed[-1].key == key:
         update = listed[-1]
@@ -136,8 +136,10 @@ def _revisions(world: World, sts: StatefulSet, plan: SyncPlan,
             update = Revision(name, top + 1, copy.deepcopy(sts.template), key, labels,
                               [OwnerRef("StatefulSet", sts.name, sts.uid)])
             plan.add("create_revision", name, "REV-7", update)
-    by_name = {r.name: r for r in listed}
-    current = by_name.get(sts.status.current_revision, update)
+    current = update
+    for r in listed:  # the one named by status.currentRevision, if listed
+        if r.name == sts.status.current_revision:
+            current = r
     return current, update
 
 

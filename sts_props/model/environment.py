@@ -103,15 +103,16 @@ def env_actions(world: World) -> list[EnvAction]:
     set_uid = sts.uid if sts is not None else ""
     live: set[str] | None = None  # the uids of every object, worked out when first needed
     owning = False
-    groups: tuple[tuple[str, Iterable[Pod | Claim | Revision]], ...] = (
-        ("pod", pods.values()), ("claim", claims.values()), ("revision", revisions.values()))
-    for kind, objs in groups:
+    groups: tuple[tuple[str, bool, Iterable[Pod | Claim | Revision]], ...] = (
+        ("pod", True, pods.values()), ("claim", True, claims.values()),
+        # Revisions are never marked for deletion: the GC removes them at once.
+        ("revision", False, revisions.values()))
+    for kind, can_terminate, objs in groups:
         for obj in objs:
             refs = obj.owner_refs
             if not refs:
                 continue
-            # Revisions are never marked for deletion: the GC removes them at once.
-            terminating = not isinstance(obj, Revision) and obj.deleted is not None
+            terminating = can_terminate and getattr(obj, "deleted", None) is not None
             if not terminating:
                 for r in refs:
                     if r.uid == live_set:

@@ -54,16 +54,21 @@ class Pod:
     ready: bool = False
     ready_since: float | None = None
     held: bool = False
+    #: the snapshot's spec section and what it was made from (see _spec_section)
+    _spec_for: tuple[Any, ...] | None = field(default=None, init=False, repr=False,
+                                              compare=False)
 
     @property
     def terminating(self) -> bool:
         return self.deleted is not None
 
     def controller_uid(self) -> str | None:
-        return next((r.uid for r in self.owner_refs if r.controller), None)
+        for r in self.owner_refs:
+            if r.controller:
+                return r.uid
+        return None
 
     def snapshot(self) -> dict[str, Any]:
-        containers = (self.template.get("spec") or {}).get("containers") or [{}]
         return {
             "metadata": {
                 "name": self.name, "uid": self.uid, "labels": dict(self.labels),
@@ -72,14 +77,29 @@ class Pod:
                 "finalizers": list(self.finalizers), "creationTimestamp": self.created,
                 "deletionTimestamp": self.deleted,
             },
-            "spec": {
-                "hostname": self.hostname, "subdomain": self.subdomain,
-                "volumes": [{"name": k, "claimName": v} for k, v in sorted(self.volumes.items())],
-                "image": containers[0].get("image", ""),
-                "env": {e.get("name"): e.get("value") for e in containers[0].get("env") or []},
-            },
+            "spec": self._spec_section(),
             "status": {"phase": self.phase, "ready": self.ready, "readySince": self.ready_since},
         }
+
+    def _spec_section(self) -> dict[str, Any]:
+        """The snapshot's ``spec``: the same dict for every snapshot while what it shows stays
+        (the model sets a pod's hostname, volumes and template once; neither dict is edited
+        in place), as History records are read, never changed."""
+        made = (self.hostname, self.subdomain, self.volumes, self.template)
+        cached = self._spec_for
+        if cached is not None and cached[2] is made[2] and cached[3] is made[3] \
+                and cached[:2] == made[:2]:
+            section: dict[str, Any] = cached[4]
+            return section
+        containers = (self.template.get("spec") or {}).get("containers") or [{}]
+        section = {
+            "hostname": self.hostname, "subdomain": self.subdomain,
+            "volumes": [{"name": k, "claimName": v} for k, v in sorted(self.volumes.items())],
+            "image": containers[0].get("image", ""),
+            "env": {e.get("name"): e.get("value") for e in containers[0].get("env") or []},
+        }
+        self._spec_for = (*made, section)
+        return section
 
 
 @dataclass
@@ -352,10 +372,8 @@ class World:
     def _record(self, action: str, kind: str, name: str, snap: dict[str, Any]) -> None:
         key = (kind, name)
         last = self._last.get(key)
-        if last is not None:
-            if action == "MODIFIED" and last == snap:
-                return
-            _share_equal_parts(snap, last)
+        if last is not None and _share_equal_parts(snap, last) and action == "MODIFIED":
+            return  # nothing changed: no record
         self._rv += 1
         if kind == "Pod":
             self._pod_records += 1
@@ -452,34 +470,44 @@ class World:
         self._record(action, "EndpointSlice", svc_name, snap)
 
 
-def _share_equal_parts(new: dict[str, Any], old: dict[str, Any], depth: int = 2) -> None:
-    """Let ``new`` (an object's next snapshot) hold ``old``'s (its last one's) sections and
-    fields where they are equal, instead of equal copies.
+_MISSING = object()
 
-    History records are read, never changed, so this is invisible to their readers (equal
-    values, same JSON); it keeps the objects a run holds on to for its whole length fewer,
-    and with them the work of Python's garbage collector, which walks all of them again and
+
+def _share_equal_parts(new: dict[str, Any], old: dict[str, Any], depth: int = 2) -> bool:
+    """``new == old``, and on the way let ``new`` (an object's next snapshot) hold ``old``'s
+    (its last one's) sections and fields where they are equal, instead of equal copies.
+
+    History records are read, never changed, so the sharing is invisible to their readers
+    (equal values, same JSON); it keeps the objects a run holds on to for its whole length
+    fewer, and with them the work of Python's garbage collector, which walks them again and
     again (most records change one field: a phase, a status, a deletionTimestamp).
 
     >>> old = {"metadata": {"labels": {"a": "1"}, "finalizers": []}, "status": {"x": 1}}
     >>> new = {"metadata": {"labels": {"a": "1"}, "finalizers": ["f"]}, "status": {"x": 1}}
     >>> _share_equal_parts(new, old)
+    False
     >>> new["status"] is old["status"], new["metadata"]["labels"] is old["metadata"]["labels"]
     (True, True)
     >>> new["metadata"]["finalizers"]
     ['f']
+    >>> _share_equal_parts({"status": {"x": 1}}, {"status": {"x": 1}})
+    True
     """
+    equal = len(new) == len(old)
     for k, v in new.items():
-        kind = type(v)
-        if kind is not dict and kind is not list:
+        o = old.get(k, _MISSING)
+        if o is v:
             continue
-        o = old.get(k)
-        if o is v or type(o) is not kind:
-            continue
-        if o == v:
-            new[k] = o  # (replacing a key's value while iterating is allowed)
-        elif depth > 1 and isinstance(v, dict) and isinstance(o, dict):
-            _share_equal_parts(v, o, depth - 1)
+        if o is _MISSING:
+            equal = False
+        elif o == v:
+            if type(v) is type(o) and (type(v) is dict or type(v) is list):
+                new[k] = o  # (replacing a key's value while iterating is allowed)
+        else:
+            equal = False
+            if depth > 1 and isinstance(v, dict) and isinstance(o, dict):
+                _share_equal_parts(v, o, depth - 1)
+    return equal
 
 
 _KINDS: dict[type, str] = {
