@@ -10,10 +10,13 @@ timed test: figures depend on the machine (and on what else runs on it: compare 
         [--profile]
 
 ``--floor`` also runs the *engine floor*: a machine with the same rules, invariants and
-Hypothesis draws (the manifests, one argument and one interleaving per op) but no model and no
-checks. Its rate bounds what any model could reach with Hypothesis's stateful engine on this
-machine; the model's rate over it is printed as ``ratio to floor: 0.NN (target >= 0.8)``, of
-wall time and of CPU time (CPU time is the steadier figure on a shared machine).
+Hypothesis draws (the manifests, one argument and one interleaving per op; about as many
+choices per example as the state machine makes) but no model and no checks. Its rate bounds
+what any model could reach with Hypothesis's stateful engine on this machine; the model's
+examples/s over the floor's is printed as ``ratio to floor: 0.NN (target >= 0.8)``, of wall
+time and of CPU time (CPU time is the steadier figure on a shared machine). Rates vary with
+the machine's load from one invocation to the next; the ratio printed by one invocation is the
+figure to compare.
 
 ``--profile`` runs the benchmark once more under cProfile and says where the time goes: the
 model (ops applied and settled), the safety and quiescent checks, creating the set (manifests
@@ -21,8 +24,9 @@ drawn and validated), and the rest (Hypothesis's engine and draws).
 
 Settings: generation only (``phases=[Phase.generate]``: no example database, no shrinking,
 which a run without failures never needs), no deadline, health checks suppressed,
-derandomized so runs are comparable. ``--repeat`` runs the same benchmark several times and
-reports the median.
+derandomized so runs are comparable. ``--repeat`` runs the same benchmark (and with
+``--floor``, the floor) several times, the two taking turns so that a change in the machine's
+load weighs on both, and reports medians.
 """
 
 from __future__ import annotations
