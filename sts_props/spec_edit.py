@@ -106,7 +106,7 @@ class SpecEditor:
 
 def _copy(value: Any) -> Any:
     """A deep copy of JSON-like data: dicts and lists are copied, str/int/float/bool/None
-    kept; anything else goes to ``copy.deepcopy``. Several times faster than
+    kept; anything else goes to ``copy.deepcopy``. About three times faster than
     ``copy.deepcopy`` on a manifest (the model makes one editor per scenario).
 
     >>> m = {"spec": {"template": {"spec": {"containers": [{"image": "x"}]}}}}
