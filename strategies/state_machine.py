@@ -176,6 +176,7 @@ class StatefulSetMachine(RuleBasedStateMachine):
         self.checks = load_checks()
         self._ordinals_at = -1
         self._ordinals: dict[bool | None, list[int]] = {}
+        self._claims_at: tuple[int, list[int]] = (-1, [])
         self._safety: SafetyChecker | None = None
         self._quiescent: QuiescentChecker | None = None
         self._since_settle = 0
@@ -238,6 +239,15 @@ class StatefulSetMachine(RuleBasedStateMachine):
         """Ordinals whose claim of the first volumeClaimTemplate exists (DeletePVC targets)."""
         if self.run is None:
             return []
+        # Asked by a precondition before every step; claims (and the spec) only change with a
+        # History record, so the answer is kept until the History grows.
+        length = len(self.run.history.events)
+        if self._claims_at[0] != length:
+            self._claims_at = (length, self._list_claim_ordinals())
+        return self._claims_at[1]
+
+    def _list_claim_ordinals(self) -> list[int]:
+        assert self.run is not None
         templates = (self.run.editor.manifest.get("spec") or {}).get("volumeClaimTemplates")
         if not templates:
             return []

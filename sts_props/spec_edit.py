@@ -43,9 +43,10 @@ class SpecEditor:
     """Holds the last accepted StatefulSet manifest and the versions of its template."""
 
     def __init__(self, statefulset: dict[str, Any]) -> None:
-        self.manifest: dict[str, Any] = copy.deepcopy(statefulset)
+        self.manifest: dict[str, Any] = _copy(statefulset)
+        # Shared with the manifest, as every later version is (manifests are values).
         self.template_versions: list[dict[str, Any]] = [
-            copy.deepcopy(statefulset.get("spec", {}).get("template", {}))
+            self.manifest.get("spec", {}).get("template", {})
         ]
 
     def propose(self, op: Op) -> dict[str, Any]:
@@ -101,6 +102,27 @@ class SpecEditor:
             new_template = manifest.get("spec", {}).get("template", {})
             if new_template != old_template:
                 self.template_versions.append(new_template)
+
+
+def _copy(value: Any) -> Any:
+    """A deep copy of JSON-like data: dicts and lists are copied, str/int/float/bool/None
+    kept; anything else goes to ``copy.deepcopy``. About three times faster than
+    ``copy.deepcopy`` on a manifest (the model makes one editor per scenario).
+
+    >>> m = {"spec": {"template": {"spec": {"containers": [{"image": "x"}]}}}}
+    >>> c = _copy(m)
+    >>> c == m, c["spec"]["template"]["spec"]["containers"][0] is m["spec"]["template"][
+    ...     "spec"]["containers"][0]
+    (True, False)
+    """
+    kind = type(value)
+    if kind is dict:
+        return {k: _copy(v) for k, v in value.items()}
+    if kind is list:
+        return [_copy(v) for v in value]
+    if kind is str or kind is int or kind is float or kind is bool or value is None:
+        return value
+    return copy.deepcopy(value)
 
 
 def _own(parent: dict[str, Any], key: str) -> dict[str, Any]:

@@ -44,6 +44,7 @@ the model does by construction and a cluster recorder must preserve when it merg
 from __future__ import annotations
 
 import bisect
+import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -385,8 +386,12 @@ class Timeline:
     """
 
     def __init__(self, history: History) -> None:
-        self.history = history
+        # Weakly: the checks keep one Timeline per History in a weak-keyed map, whose values
+        # must not refer to their keys (the map would keep every History alive for good).
+        self._history = weakref.ref(history)
         self.set_name = history.set_name
+        #: the History's header record (backend, version, clock granularity)
+        self.header: dict[str, Any] = dict(history.header)
         self.granularity = history.clock_granularity
         self.events: list[Event] = []
         self.by_seq: dict[int, Event] = {}
@@ -421,7 +426,10 @@ class Timeline:
         records already replayed are no longer its prefix, or a header arrived late (it sets
         the set name every earlier record was read with); build a new Timeline then.
         """
-        events = self.history.events
+        history = self._history()
+        if history is None:  # gone: nothing can have been appended to it
+            return True
+        events = history.events
         done = len(self.events)
         if len(events) < done or (done and events[done - 1] is not self.events[-1]):
             return False

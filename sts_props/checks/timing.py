@@ -126,7 +126,7 @@ def k8s_version(tl: Timeline) -> tuple[int, int] | None:
     >>> k8s_version(Timeline(History.new("kwok", "web", k8s_version="v1.37.2")))
     (37, 2)
     """
-    text = str(tl.history.header.get("k8sVersion") or "")
+    text = str(tl.header.get("k8sVersion") or "")
     found = re.match(r"v?1\.(\d+)(?:\.(\d+))?", text.strip())
     if found is None:
         return None

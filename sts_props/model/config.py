@@ -10,6 +10,7 @@ False
 from __future__ import annotations
 
 import dataclasses
+import functools
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -86,7 +87,14 @@ class ModelConfig:
         return self.mutant == name
 
     def gate(self, name: str) -> bool:
-        return dict(default_gates(self.k8s_minor, self.k8s_patch), **dict(self.gates))[name]
+        return self._gate_values[name]
+
+    @functools.cached_property
+    def _gate_values(self) -> dict[str, bool]:
+        """The version's defaults with the overrides applied, worked out once per config (the
+        controller asks on every sync). cached_property writes the instance's ``__dict__``
+        directly, so it works on a frozen dataclass and leaves equality and hashing alone."""
+        return dict(default_gates(self.k8s_minor, self.k8s_patch), **dict(self.gates))
 
     @property
     def version(self) -> str:

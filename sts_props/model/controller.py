@@ -28,7 +28,7 @@ from typing import Any
 from sts_props.model.config import ModelConfig
 from sts_props.model.environment import write_denied
 from sts_props.model.retention import desired_refs, has_stale_ref, refs_match
-from sts_props.model.validation import selector_matches
+from sts_props.model.validation import label_selector, labels_match, selector_matches
 from sts_props.model.world import (
     Claim,
     OwnerRef,
@@ -102,14 +102,17 @@ def _listed_revisions(world: World, sts: StatefulSet) -> list[Revision]:
     return sorted(revs, key=lambda r: (r.revision, r.created, r.name))
 
 
-def _revisions(world: World, sts: StatefulSet, plan: SyncPlan) -> tuple[Revision, Revision]:
-    """REV-6..REV-8: (current, update); records the writes in ``plan``."""
-    listed = _listed_revisions(world, sts)
+def _revisions(world: World, sts: StatefulSet, plan: SyncPlan,
+               listed: list[Revision] | None = None) -> tuple[Revision, Revision]:
+    """REV-6..REV-8: (current, update); records the writes in ``plan``. ``listed``: the
+    set's :func:`_listed_revisions`, if the caller has them already."""
+    if listed is None:
+        listed = _listed_revisions(world, sts)
     for rev in listed:
         if not any(o.controller for o in rev.owner_refs):
             plan.add("adopt_revision", rev.name, "REV-6")
     key = sts.template_key()
-    top = max((r.revision for r in listed), default=0)
+    top = listed[-1].revision if listed else 0  # (listed by revision number first)
     update: Revision
     if listed and listed[-1].key == key:
         update = listed[-1]
@@ -133,19 +136,27 @@ def _revisions(world: World, sts: StatefulSet, plan: SyncPlan) -> tuple[Revision
             update = Revision(name, top + 1, copy.deepcopy(sts.template), key, labels,
                               [OwnerRef("StatefulSet", sts.name, sts.uid)])
             plan.add("create_revision", name, "REV-7", update)
-    by_name = {r.name: r for r in listed}
-    current = by_name.get(sts.status.current_revision, update)
+    current = update
+    for r in listed:  # the one named by status.currentRevision, if listed
+        if r.name == sts.status.current_revision:
+            current = r
     return current, update
 
 
 def _truncate_history(world: World, sts: StatefulSet, pods: list[Pod], current: Revision,
-                      update: Revision, plan: SyncPlan) -> None:
-    """REV-11: keep current, update, every pod's revision, plus revisionHistoryLimit others."""
+                      update: Revision, plan: SyncPlan,
+                      listed: list[Revision] | None = None) -> None:
+    """REV-11: keep current, update, every pod's revision, plus revisionHistoryLimit others.
+    ``listed``: the set's :func:`_listed_revisions`, if the caller has them already."""
     limit = int(sts.spec.get("revisionHistoryLimit", 10))
     if limit < 0:
         return  # REV-12: a negative limit is treated as unlimited
+    if listed is None:
+        listed = _listed_revisions(world, sts)
     live = {current.name, update.name} | {p.labels.get(REVISION_LABEL, "") for p in pods}
-    history = [r for r in _listed_revisions(world, sts) if r.name not in live]
+    history = [r for r in listed if r.name not in live]
+    if len(history) <= limit:
+        return
     for rev in history[: max(0, len(history) - limit)]:
         plan.add("delete_revision", rev.name, "REV-11")
 
@@ -155,10 +166,13 @@ def _claim_pods(world: World, sts: StatefulSet, plan: SyncPlan) -> list[Pod]:
     """Section 2.6 (ID-16..ID-18): adopt orphans, release mismatches, return claimed pods."""
     claimed: list[Pod] = []
     deleting = sts.deleted is not None
-    for pod in sorted(world.pods.values(), key=lambda p: p.name):
-        parsed = parse_pod_name(pod.name)
+    selector = sts.derived(("selector",), lambda: label_selector(sts.manifest))
+    pods = world.pods
+    for name in sorted(pods):  # the World keys pods by name: by name, as the lister does
+        pod = pods[name]
+        parsed = parse_pod_name(name)
         member = parsed is not None and parsed[0] == sts.name
-        matches = member and selector_matches(sts.manifest, pod.labels)
+        matches = member and selector is not None and labels_match(selector, pod.labels)
         owner = pod.controller_uid()
         if owner is not None and owner != sts.uid:
             continue  # ID-16
@@ -250,7 +264,7 @@ def _new_pod(sts: StatefulSet, ordinal: int, current: Revision, update: Revision
     if config.gate("PodIndexLabel") and not config.mutated("pod-index-label-missing"):
         labels[POD_INDEX_LABEL] = str(ordinal)
     labels[REVISION_LABEL] = rev.name
-    volumes = _claim_volumes(sts, name, config)
+    volumes = dict(_claim_volumes(sts, name, config))
     return Pod(
         name=name, labels=labels, owner_refs=[OwnerRef("StatefulSet", sts.name, sts.uid)],
         hostname=name, subdomain=str(sts.spec.get("serviceName") or ""), volumes=volumes,
@@ -259,16 +273,31 @@ def _new_pod(sts: StatefulSet, ordinal: int, current: Revision, update: Revision
 
 
 def _claim_volumes(sts: StatefulSet, pod: str, config: ModelConfig) -> dict[str, str]:
-    """STO-6: ``{volume name: claim name}`` injected into pod ``pod``."""
+    """STO-6: ``{volume name: claim name}`` injected into pod ``pod`` (not to be changed: the
+    answer is kept with the set's spec, which every sync asks again)."""
+    mutated = config.mutated("pvc-of-k-for-k-plus-1")
+    return sts.derived(("volumes", pod, mutated), lambda: _claim_volumes_of(sts, pod, mutated))
+
+
+def _claim_volumes_of(sts: StatefulSet, pod: str, mutated: bool) -> dict[str, str]:
     parsed = parse_pod_name(pod)
-    if config.mutated("pvc-of-k-for-k-plus-1") and parsed is not None and parsed[1] > sts.start:
+    if mutated and parsed is not None and parsed[1] > sts.start:
         pod = f"{sts.name}-{parsed[1] - 1}"  # mutation hook: pod k+1 mounts the claim of k
     return {n: f"{n}-{pod}" for n in sts.claim_template_names()}
 
 
-def _claims_for(sts: StatefulSet, ordinal: int) -> list[tuple[str, dict[str, str]]]:
+def _claims_for(sts: StatefulSet, ordinal: int) -> tuple[tuple[str, dict[str, str]], ...]:
     """STO-1/STO-2: (claim name, labels) for each volumeClaimTemplate."""
-    return [(f"{name}-{sts.name}-{ordinal}", labels) for name, labels in sts.claim_labels()]
+    return sts.derived(("claims", ordinal), lambda: tuple(
+        (f"{name}-{sts.name}-{ordinal}", labels) for name, labels in sts.claim_labels()))
+
+
+def _canonical(sts: StatefulSet, name: str) -> bool:
+    """ID-10's name test: ``<set>-<ordinal>`` exactly (``web-01`` is not, ID-3)."""
+    parsed = parse_pod_name(name)
+    if parsed is None or parsed[0] != sts.name or parsed[1] < 0:
+        return False
+    return name == f"{sts.name}-{parsed[1]}"
 
 
 class _Pass:
@@ -284,6 +313,11 @@ class _Pass:
         self.created_claims: set[str] = set()
         #: mutation hook (ordered-two-at-once): one unhealthy pod may be stepped over per sync
         self.step_over_one = config.mutated("ordered-two-at-once")
+        policy = sts.retention
+        if config.mutated("deleted-claims-retained"):
+            policy = ("Retain", policy[1])  # mutation hook (STO-8): whenDeleted ignored
+        #: the retention policy STO-8/STO-9 apply
+        self.policy = policy
 
     # RP-2 / RP-3 / STO-3 / STO-5
     def ensure_claims(self, ordinal: int, rule: str) -> str:
@@ -301,17 +335,25 @@ class _Pass:
         """STO-8/STO-9: update claims (present in the cache) whose refs differ from the table."""
         ordinal = parse_pod_name(pod.name)
         assert ordinal is not None
+        policy = self.policy
+        claims = self.world.claims
         for cname, _ in _claims_for(self.sts, ordinal[1]):
-            claim = self.world.claims.get(cname)
-            if claim is None or claim.terminating:
+            claim = claims.get(cname)
+            if claim is None or claim.deleted is not None:
                 continue
-            policy = self.sts.retention
-            if self.config.mutated("deleted-claims-retained"):
-                policy = ("Retain", policy[1])  # mutation hook (STO-8): whenDeleted ignored
             if not claim.owner_refs and policy == ("Retain", "Retain"):
                 continue  # fast path: nothing to add, nothing to remove
+            # Every sync asks again for every pod; the answer only depends on these (a claim's
+            # refs list is replaced, never edited in place), so a match is remembered.
+            asked = (claim.owner_refs, policy, self.sts.name, self.sts.uid, pod.name, pod.uid,
+                     condemned)
+            known = claim.refs_match_for
+            if known is not None and known[0] is asked[0] and known[1:] == asked[1:]:
+                continue
             want = desired_refs(claim, policy, self.set_ref, pod.name, pod.uid, condemned)
-            if not refs_match(claim, want):
+            if refs_match(claim, want):
+                claim.refs_match_for = asked
+            else:
                 self.plan.add("set_claim_refs", cname, rule, want)
 
     def stale_claim(self, ordinal: int, pod_name: str) -> bool:
@@ -330,17 +372,15 @@ class _Pass:
 
     def name_ok(self, pod: Pod) -> bool:
         """ID-10: canonical name ``<set>-<ordinal>`` and the pod-name label (not pod-index)."""
-        parsed = parse_pod_name(pod.name)
-        if parsed is None or parsed[0] != self.sts.name or parsed[1] < 0:
+        if not self.sts.derived(("canonical", pod.name), lambda: _canonical(self.sts, pod.name)):
             return False
-        if pod.name != f"{self.sts.name}-{parsed[1]}":
-            return False  # e.g. web-01 (ID-3)
         return pod.labels.get(POD_NAME_LABEL) == pod.name
 
     def storage_ok(self, pod: Pod) -> bool:
         """ID-12: one PVC volume per claim template, pointing at ``<t>-<set>-<ordinal>``."""
         want = _claim_volumes(self.sts, pod.name, self.config)
-        return all(pod.volumes.get(k) == v for k, v in want.items())
+        # (every wanted volume present with its claim; claim names are never None)
+        return want.items() <= pod.volumes.items()
 
     def repair(self, slot: Pod, ordinal: int) -> str:
         """RP-9 / ID-11 / ID-12: UpdateStatefulPod on a slot pod that fails the checks.
@@ -453,20 +493,24 @@ def compute_status(sts: StatefulSet, pods: list[Pod], current: str, update: str,
     """Section 7 (ST-1..ST-8) over the given pods; pods not yet created do not count."""
     s = SetStatus(observed_generation=sts.generation, current_revision=current,
                   update_revision=update, collision_count=sts.status.collision_count)
+    min_ready = sts.min_ready
+    replicas = ready = avail = at_current = at_update = 0
     for pod in pods:
         if parse_pod_name(pod.name) is None:
             continue
-        s.replicas += 1
-        if running_ready(pod):
-            s.ready_replicas += 1
-            if available(pod, sts.min_ready, now):
-                s.available_replicas += 1
-        if not pod.terminating:
+        replicas += 1
+        if pod.phase == "Running" and pod.ready:  # running_ready
+            ready += 1
+            if available(pod, min_ready, now):
+                avail += 1
+        if pod.deleted is None:
             rev = pod.labels.get(REVISION_LABEL)
             if rev == current:
-                s.current_replicas += 1
+                at_current += 1
             if rev == update:
-                s.updated_replicas += 1
+                at_update += 1
+    s.replicas, s.ready_replicas, s.available_replicas = replicas, ready, avail
+    s.current_replicas, s.updated_replicas = at_current, at_update
     return s
 
 
@@ -507,9 +551,12 @@ def _status_rejected(sts: StatefulSet, s: SetStatus) -> str:
 
 def _status_differs(old: SetStatus, new: SetStatus) -> bool:
     """ST-10: which differences make the controller write status."""
-    keys = ("replicas", "ready_replicas", "current_replicas", "updated_replicas",
-            "available_replicas", "current_revision", "update_revision")
-    return (any(getattr(old, k) != getattr(new, k) for k in keys)
+    return (old.replicas != new.replicas or old.ready_replicas != new.ready_replicas
+            or old.current_replicas != new.current_replicas
+            or old.updated_replicas != new.updated_replicas
+            or old.available_replicas != new.available_replicas
+            or old.current_revision != new.current_revision
+            or old.update_revision != new.update_revision
             or new.observed_generation > old.observed_generation)
 
 
@@ -519,13 +566,15 @@ def sync(world: World, config: ModelConfig) -> SyncPlan:
     sts = world.sts
     if sts is None:
         return plan
+    # The revisions the set lists: read once, as a sync plans on one unchanging World.
+    listed = _listed_revisions(world, sts)
     if sts.deleted is not None and any(
-        not any(o.controller for o in r.owner_refs) for r in _listed_revisions(world, sts)
+        not any(o.controller for o in r.owner_refs) for r in listed
     ):
         # adoptOrphanRevisions refuses to adopt for a set in deletion and fails the sync.
         plan.error = "can't adopt ControllerRevisions: the set is being deleted"
         return plan
-    current, update = _revisions(world, sts, plan)
+    current, update = _revisions(world, sts, plan, listed)
     if config.mutated("rollback-not-bumped"):  # mutation hook: REV-7's bump is dropped
         plan.actions = [a for a in plan.actions if a.verb != "bump_revision"]
     pods = _claim_pods(world, sts, plan)
@@ -544,7 +593,7 @@ def sync(world: World, config: ModelConfig) -> SyncPlan:
             plan.error = plan.error or rejected
         else:
             plan.add("write_status", sts.name, "ST-10", status)
-    _truncate_history(world, sts, pods, current, update, plan)
+    _truncate_history(world, sts, pods, current, update, plan, listed)
     return plan
 
 
@@ -610,10 +659,12 @@ def _pod_pass(world: World, sts: StatefulSet, config: ModelConfig, plan: SyncPla
         return s
 
     # Step 3: the first unavailable pod, used by CD-2/CD-3.
+    # The first unavailable slot (None if that slot is empty), else the lowest condemned pod.
     first_unhealthy: Pod | None = None
-    if any(unavailable(pod, m, now, config) for pod in slots):
-        first_unhealthy = next(
-            (pod for pod in slots if unavailable(pod, m, now, config)), None)
+    for slot in slots:
+        if unavailable(slot, m, now, config):
+            first_unhealthy = slot
+            break
     else:
         for pod in reversed(condemned):  # lowest ordinal first
             if unavailable(pod, m, now, config):

@@ -14,6 +14,7 @@ explicit. :func:`apply_env` performs one.
 from __future__ import annotations
 
 import weakref
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sts_props.model.world import Claim, Pod, Revision, World
@@ -32,11 +33,7 @@ class EnvAction:
     rule: str
 
 
-def _owners_gone(live: set[str], obj: Pod | Claim | Revision) -> bool:
-    return bool(obj.owner_refs) and not any(r.uid in live for r in obj.owner_refs)
-
-
-def _claim_in_use(world: World, claim: Claim) -> bool:
+def _claims_in_use(world: World) -> set[str]:
     """PVC protection: a claim is held while a *scheduled* pod that mounts it exists.
 
     Upstream ``pvc_protection_controller.podUsesPVC`` only counts pods with ``spec.nodeName``
@@ -45,8 +42,7 @@ def _claim_in_use(world: World, claim: Claim) -> bool:
     leaves Pending (``start_pod``), so a Pending pod never holds its claim, and a finished pod
     (Failed/Succeeded, still scheduled) does until the pod object is gone.
     """
-    return any(claim.name in p.volumes.values() and p.phase != "Pending"
-               for p in world.pods.values())
+    return {c for p in world.pods.values() if p.phase != "Pending" for c in p.volumes.values()}
 
 
 def _pod_can_start(world: World, pod: Pod) -> bool:
@@ -58,46 +54,94 @@ def _pod_can_start(world: World, pod: Pod) -> bool:
     return True
 
 
+def _live_uids(world: World) -> set[str]:
+    """The uids of every object in the World (an owner reference to any other is dangling)."""
+    live = {o.uid for o in world.pods.values()}
+    live.update(o.uid for o in world.claims.values())
+    live.update(o.uid for o in world.revisions.values())
+    if world.sts is not None:
+        live.add(world.sts.uid)
+    return live
+
+
 def env_actions(world: World) -> list[EnvAction]:
-    """What the environment can do now, in a stable order."""
+    """What the environment can do now, in a stable order.
+
+    Claims by name, then pods by name, then the garbage collector's work on the pods, claims
+    and revisions (in the World's order), then the set's finalisation. The runner asks this
+    before every step, so the scans below are written to be cheap (one pass per kind, the
+    claims in use and the live uids worked out once) but decide exactly as the rules say.
+    """
     out: list[EnvAction] = []
-    for claim in sorted(world.claims.values(), key=lambda c: c.name):
-        if claim.phase == "Pending" and not claim.terminating:
-            out.append(EnvAction("bind_claim", claim.name, "STO-3"))
-        if claim.terminating and not _claim_in_use(world, claim):
-            out.append(EnvAction("remove_claim", claim.name, "STO-10"))
-    for pod in sorted(world.pods.values(), key=lambda p: p.name):
-        if pod.phase == "Pending" and not pod.terminating and _pod_can_start(world, pod) \
-                and not scheduling_held(world):
-            out.append(EnvAction("start_pod", pod.name, "PR-3"))
-        if pod.terminating and not pod.finalizers:
-            out.append(EnvAction("remove_pod", pod.name, "PR-2"))
+    pods, claims, revisions = world.pods, world.claims, world.revisions
+    # The World keys each object by its name, so sorting the keys sorts the objects by name.
+    in_use: set[str] | None = None
+    for name in sorted(claims):
+        claim = claims[name]
+        if claim.deleted is None:
+            if claim.phase == "Pending":
+                out.append(EnvAction("bind_claim", name, "STO-3"))
+            continue
+        if in_use is None:
+            in_use = _claims_in_use(world)
+        if name not in in_use:
+            out.append(EnvAction("remove_claim", name, "STO-10"))
+    held = scheduling_held(world)
+    for name in sorted(pods):
+        pod = pods[name]
+        if pod.deleted is None:
+            if pod.phase == "Pending" and not held and _pod_can_start(world, pod):
+                out.append(EnvAction("start_pod", name, "PR-3"))
+        elif not pod.finalizers:
+            out.append(EnvAction("remove_pod", name, "PR-2"))
     sts = world.sts
-    dependents: list[Pod | Claim | Revision] = [
-        *world.pods.values(), *world.claims.values(), *world.revisions.values()]
-    live = {o.uid for o in dependents}
-    if sts is not None:
-        live.add(sts.uid)
-    for obj in dependents:
-        kind = type(obj).__name__.lower()
-        terminating = getattr(obj, "terminating", False)
-        # The garbage collector's DELETE of a pod goes through admission like anyone's: while
-        # a DenyPodWrites covers the pod it is refused and the GC retries it with backoff
-        # (its attemptToDelete queue), so the pod stays, and a Foreground deletion of the set
-        # waits for it. Orphaning is a PATCH, which the policy does not refuse.
-        refused = isinstance(obj, Pod) and write_denied(world, obj.name)
-        if not terminating and _owners_gone(live, obj):
-            if not refused:
-                out.append(EnvAction(f"gc_{kind}", obj.name, "DEL-1"))
-        elif sts is not None and sts.deleted is not None \
-                and any(r.uid == sts.uid for r in obj.owner_refs):
-            if "orphan" in sts.finalizers:
-                out.append(EnvAction(f"orphan_{kind}", obj.name, "DEL-1"))
-            elif "foregroundDeletion" in sts.finalizers and not terminating and not refused:
-                out.append(EnvAction(f"gc_{kind}", obj.name, "DEL-1"))
-    if sts is not None and sts.deleted is not None and not any(
-        any(r.uid == sts.uid for r in o.owner_refs) for o in dependents
-    ):
+    # The set's deletion in progress: its dependents are orphaned or collected (DEL-1), and
+    # once none refers to it any more, it goes.
+    deleting = sts is not None and sts.deleted is not None
+    finalizers = sts.finalizers if sts is not None else []
+    live_set = sts.uid if sts is not None else None  # most refs name the set: tested first
+    set_uid = sts.uid if sts is not None else ""
+    live: set[str] | None = None  # the uids of every object, worked out when first needed
+    owning = False
+    groups: tuple[tuple[str, bool, Iterable[Pod | Claim | Revision]], ...] = (
+        ("pod", True, pods.values()), ("claim", True, claims.values()),
+        # Revisions are never marked for deletion: the GC removes them at once.
+        ("revision", False, revisions.values()))
+    for kind, can_terminate, objs in groups:
+        for obj in objs:
+            refs = obj.owner_refs
+            if not refs:
+                continue
+            terminating = can_terminate and getattr(obj, "deleted", None) is not None
+            # The garbage collector's DELETE of a pod goes through admission like anyone's:
+            # while a DenyPodWrites covers the pod it is refused and the GC retries it with
+            # backoff (its attemptToDelete queue), so the pod stays, and a Foreground deletion
+            # of the set waits for it. Orphaning is a PATCH, which the policy does not refuse.
+            refused = kind == "pod" and write_denied(world, obj.name)
+            if not terminating:
+                for r in refs:
+                    if r.uid == live_set:
+                        break
+                    if live is None:
+                        live = _live_uids(world)
+                    if r.uid in live:
+                        break
+                else:  # every owner is gone
+                    if not refused:
+                        out.append(EnvAction(f"gc_{kind}", obj.name, "DEL-1"))
+                    continue
+            if not deleting:
+                continue
+            for r in refs:
+                if r.uid == set_uid:
+                    owning = True
+                    if "orphan" in finalizers:
+                        out.append(EnvAction(f"orphan_{kind}", obj.name, "DEL-1"))
+                    elif "foregroundDeletion" in finalizers and not terminating and not refused:
+                        out.append(EnvAction(f"gc_{kind}", obj.name, "DEL-1"))
+                    break
+    # (An object collected above refers to no live uid, so not to the set: it never owns.)
+    if sts is not None and deleting and not owning:
         out.append(EnvAction("finalize_set", sts.name, "DEL-1"))
     return out
 

@@ -113,7 +113,7 @@ def _update_spec(run: ModelRun, op: Op) -> Outcome:
         return Outcome.invalid(causes)
     if new.get("spec") != w.sts.manifest.get("spec"):
         w.sts.generation += 1  # ST-7: any semantic spec change bumps the generation
-    w.sts.replace_manifest(new)  # default_statefulset made ``new`` a private deep copy
+    w.sts.replace_manifest(new)  # default_statefulset made ``new`` a copy (stored as is)
     run.editor.accept(op, proposed)
     w.touch(w.sts)
     return Outcome.accepted()

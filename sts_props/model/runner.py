@@ -131,7 +131,8 @@ class ModelRun:
         """
         index = len(self.outcomes)
         w = self.world
-        self.history.op("invoke", index, op.to_dict(), t=w.now)
+        op_dict = op.to_dict()  # one dict for both records (records are never changed)
+        self.history.op("invoke", index, op_dict, t=w.now)
         first = len(self.history.events)
         handler = HANDLERS.get(type(op))
         if handler is None:  # pragma: no cover - tests/test_op_catalogue.py rules it out
@@ -142,7 +143,7 @@ class ModelRun:
         phase = "ok" if outcome.ok else "fail"
         # A Settle writes nothing itself: what moved during it is the controller's doing.
         writes = [] if isinstance(op, Settle) else own_writes(self.history.events[first:])
-        self.history.op(phase, index, op.to_dict(), t=w.now, outcome=outcome.to_dict(),
+        self.history.op(phase, index, op_dict, t=w.now, outcome=outcome.to_dict(),
                         writes=writes)
         if isinstance(op, Settle):
             self.history.quiescent(index, *self.last_settle, t=w.now)

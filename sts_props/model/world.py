@@ -14,10 +14,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from sts_props.history import History
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -51,16 +54,21 @@ class Pod:
     ready: bool = False
     ready_since: float | None = None
     held: bool = False
+    #: the snapshot's spec section and what it was made from (see _spec_section)
+    _spec_for: tuple[Any, ...] | None = field(default=None, init=False, repr=False,
+                                              compare=False)
 
     @property
     def terminating(self) -> bool:
         return self.deleted is not None
 
     def controller_uid(self) -> str | None:
-        return next((r.uid for r in self.owner_refs if r.controller), None)
+        for r in self.owner_refs:
+            if r.controller:
+                return r.uid
+        return None
 
     def snapshot(self) -> dict[str, Any]:
-        containers = (self.template.get("spec") or {}).get("containers") or [{}]
         return {
             "metadata": {
                 "name": self.name, "uid": self.uid, "labels": dict(self.labels),
@@ -69,14 +77,29 @@ class Pod:
                 "finalizers": list(self.finalizers), "creationTimestamp": self.created,
                 "deletionTimestamp": self.deleted,
             },
-            "spec": {
-                "hostname": self.hostname, "subdomain": self.subdomain,
-                "volumes": [{"name": k, "claimName": v} for k, v in sorted(self.volumes.items())],
-                "image": containers[0].get("image", ""),
-                "env": {e.get("name"): e.get("value") for e in containers[0].get("env") or []},
-            },
+            "spec": self._spec_section(),
             "status": {"phase": self.phase, "ready": self.ready, "readySince": self.ready_since},
         }
+
+    def _spec_section(self) -> dict[str, Any]:
+        """The snapshot's ``spec``: the same dict for every snapshot while what it shows stays
+        (the model sets a pod's hostname, volumes and template once; neither dict is edited
+        in place), as History records are read, never changed."""
+        made = (self.hostname, self.subdomain, self.volumes, self.template)
+        cached = self._spec_for
+        if cached is not None and cached[2] is made[2] and cached[3] is made[3] \
+                and cached[:2] == made[:2]:
+            section: dict[str, Any] = cached[4]
+            return section
+        containers = (self.template.get("spec") or {}).get("containers") or [{}]
+        section = {
+            "hostname": self.hostname, "subdomain": self.subdomain,
+            "volumes": [{"name": k, "claimName": v} for k, v in sorted(self.volumes.items())],
+            "image": containers[0].get("image", ""),
+            "env": {e.get("name"): e.get("value") for e in containers[0].get("env") or []},
+        }
+        self._spec_for = (*made, section)
+        return section
 
 
 @dataclass
@@ -84,11 +107,17 @@ class Claim:
     name: str
     labels: dict[str, str]
     uid: str = ""
+    #: replaced by a new list when the refs change, never edited in place (the controller
+    #: remembers which list it found in order, see ``refs_match_for``)
     owner_refs: list[OwnerRef] = field(default_factory=list)
     created: float = 0.0
     deleted: float | None = None
     phase: str = "Pending"
     volume_name: str = ""
+    #: the controller's last "these refs are what STO-8 wants" finding: the refs list it
+    #: looked at, then what else it asked (policy, set, pod, condemned); model-internal
+    refs_match_for: tuple[Any, ...] | None = field(
+        default=None, init=False, repr=False, compare=False)
 
     @property
     def terminating(self) -> bool:
@@ -176,11 +205,14 @@ class StatefulSet:
         The fields the controller reads on every sync are parsed here, once per spec change,
         rather than on every read: a stored manifest is never edited in place.
         """
+        previous: dict[str, Any] | None = getattr(self, "_spec", None)  # None: being created
         self.manifest = manifest
         spec: dict[str, Any] = manifest["spec"]
         self._spec = spec
         self._name = str(manifest["metadata"]["name"])
-        self._key = template_key(spec["template"])
+        # Most edits leave the template as it was: comparing costs less than hashing it again.
+        if previous is None or previous.get("template") != spec["template"]:
+            self._key = template_key(spec["template"])
         strategy: dict[str, Any] = spec.get("updateStrategy") or {}
         self._strategy = strategy
         block = strategy.get("rollingUpdate")
@@ -199,6 +231,25 @@ class StatefulSet:
             tmeta = t.get("metadata") or {}
             claims.append((str(tmeta.get("name")), {**(tmeta.get("labels") or {}), **match}))
         self._claims = tuple(claims)
+        self._derived: dict[tuple[Any, ...], Any] = {}
+        # What every snapshot of this spec shows of it (see snapshot()): built once here.
+        snap_spec = {k: v for k, v in spec.items() if k != "template"}
+        snap_spec["volumeClaimTemplates"] = [
+            (t.get("metadata") or {}).get("name", "") for t in self._claim_templates]
+        snap_spec["templateKey"] = self._key
+        self._snap_spec = snap_spec
+        meta = manifest.get("metadata") or {}
+        self._snap_labels: dict[str, Any] = dict(meta.get("labels") or {})
+        self._snap_annotations: dict[str, Any] = dict(meta.get("annotations") or {})
+
+    def derived(self, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
+        """``compute()``, kept until the spec changes: for values that depend only on the
+        stored manifest (and ``key``), which the controller asks for on every sync."""
+        try:
+            value: T = self._derived[key]
+        except KeyError:
+            value = self._derived[key] = compute()
+        return value
 
     def claim_labels(self) -> tuple[tuple[str, dict[str, str]], ...]:
         """``(template name, claim labels)`` per volumeClaimTemplate (STO-1, STO-2)."""
@@ -257,21 +308,22 @@ class StatefulSet:
         return value
 
     def snapshot(self) -> dict[str, Any]:
-        meta = self.manifest.get("metadata") or {}
-        spec = {k: v for k, v in self.spec.items() if k not in ("template",)}
-        spec["volumeClaimTemplates"] = [
-            (t.get("metadata") or {}).get("name", "") for t in self.claim_templates
-        ]
-        spec["templateKey"] = self.template_key()
+        """The set's record: its spec without the template (plus the claim template names and
+        the template's key), its metadata and its status.
+
+        The spec, labels and annotations parts are shared by every snapshot of one stored
+        manifest (a manifest is never edited in place), as the nested spec values always
+        were: History records are read, never changed.
+        """
         return {
             "metadata": {
                 "name": self.name, "uid": self.uid, "generation": self.generation,
-                "labels": dict(meta.get("labels") or {}),
-                "annotations": dict(meta.get("annotations") or {}),
+                "labels": self._snap_labels,
+                "annotations": self._snap_annotations,
                 "creationTimestamp": self.created, "deletionTimestamp": self.deleted,
                 "finalizers": list(self.finalizers),
             },
-            "spec": spec,
+            "spec": self._snap_spec,
             "status": self.status.to_dict(),
         }
 
@@ -308,6 +360,9 @@ class World:
         self._rv = 0
         self._uids = 0
         self._last: dict[tuple[str, str], dict[str, Any]] = {}
+        #: Pod records so far: the EndpointSlice depends on nothing else (see refresh_endpoints)
+        self._pod_records = 0
+        self._endpoints_for: tuple[int, dict[str, Any]] | None = None
 
     # -- identity -----------------------------------------------------------------------------
     def new_uid(self, prefix: str) -> str:
@@ -316,9 +371,12 @@ class World:
 
     def _record(self, action: str, kind: str, name: str, snap: dict[str, Any]) -> None:
         key = (kind, name)
-        if action == "MODIFIED" and self._last.get(key) == snap:
-            return
+        last = self._last.get(key)
+        if last is not None and _share_equal_parts(snap, last) and action == "MODIFIED":
+            return  # nothing changed: no record
         self._rv += 1
+        if kind == "Pod":
+            self._pod_records += 1
         if action == "DELETED":
             self._last.pop(key, None)
         else:
@@ -376,11 +434,24 @@ class World:
 
     # -- the headless Service's EndpointSlice, derived ---------------------------------------------
     def refresh_endpoints(self) -> None:
-        """Mirror the EndpointSlice controller: pods selected by the Service that are Running."""
-        if self.service is None:
+        """Mirror the EndpointSlice controller: pods selected by the Service that are Running.
+
+        The runner calls this after every step. What it reads of a pod (name, hostname,
+        labels, phase, readiness, deletion) is all in the pod's snapshot, so with no Pod
+        record since the last call (and the same Service) the slice cannot have changed.
+        """
+        service = self.service
+        if service is None:
             return
-        selector = (self.service.get("spec") or {}).get("selector") or {}
-        svc_name = str((self.service.get("metadata") or {}).get("name", ""))
+        done = self._endpoints_for
+        if done is not None and done[0] == self._pod_records and done[1] is service:
+            return
+        self._refresh_endpoints(service)
+        self._endpoints_for = (self._pod_records, service)
+
+    def _refresh_endpoints(self, service: dict[str, Any]) -> None:
+        selector = (service.get("spec") or {}).get("selector") or {}
+        svc_name = str((service.get("metadata") or {}).get("name", ""))
         eps = tuple(sorted(
             (p.hostname or p.name, p.ready and not p.terminating)
             for p in self.pods.values()
@@ -397,6 +468,46 @@ class World:
             "endpoints": [{"hostname": h, "podName": h, "ready": r} for h, r in eps],
         }
         self._record(action, "EndpointSlice", svc_name, snap)
+
+
+_MISSING = object()
+
+
+def _share_equal_parts(new: dict[str, Any], old: dict[str, Any], depth: int = 2) -> bool:
+    """``new == old``, and on the way let ``new`` (an object's next snapshot) hold ``old``'s
+    (its last one's) sections and fields where they are equal, instead of equal copies.
+
+    History records are read, never changed, so the sharing is invisible to their readers
+    (equal values, same JSON); it keeps the objects a run holds on to for its whole length
+    fewer, and with them the work of Python's garbage collector, which walks them again and
+    again (most records change one field: a phase, a status, a deletionTimestamp).
+
+    >>> old = {"metadata": {"labels": {"a": "1"}, "finalizers": []}, "status": {"x": 1}}
+    >>> new = {"metadata": {"labels": {"a": "1"}, "finalizers": ["f"]}, "status": {"x": 1}}
+    >>> _share_equal_parts(new, old)
+    False
+    >>> new["status"] is old["status"], new["metadata"]["labels"] is old["metadata"]["labels"]
+    (True, True)
+    >>> new["metadata"]["finalizers"]
+    ['f']
+    >>> _share_equal_parts({"status": {"x": 1}}, {"status": {"x": 1}})
+    True
+    """
+    equal = len(new) == len(old)
+    for k, v in new.items():
+        o = old.get(k, _MISSING)
+        if o is v:
+            continue
+        if o is _MISSING:
+            equal = False
+        elif o == v:
+            if type(v) is type(o) and (type(v) is dict or type(v) is list):
+                new[k] = o  # (replacing a key's value while iterating is allowed)
+        else:
+            equal = False
+            if depth > 1 and isinstance(v, dict) and isinstance(o, dict):
+                _share_equal_parts(v, o, depth - 1)
+    return equal
 
 
 _KINDS: dict[type, str] = {
