@@ -102,6 +102,21 @@ def deleted_by_node(obj: Snapshot) -> bool:
     return grace == 0 and wanted not in (None, 0)
 
 
+def force_deleted(action: str, obj: Snapshot) -> bool:
+    """A pod that vanished (``DELETED``) without ever being marked for deletion, although it
+    was bound to a node, alive and asked for a grace period: deleted with grace 0, which the
+    controller never asks for (it deletes with the pod's own grace period; only an unbound or
+    finished pod goes at once). Seen on kwok v1.37.2 with scenarios side by side: kwok's
+    pod-delete stage, late under load, deleted by name the pod just re-created under the name
+    it was meant for (docs/findings.md F-3)."""
+    meta = as_dict(obj.get("metadata"))
+    spec = spec_of(obj)
+    return (action == "DELETED" and meta.get("deletionTimestamp") is None
+            and (bool(spec.get("nodeName")) or phase(obj) == "Running")
+            and not is_finished(obj)
+            and spec.get("terminationGracePeriodSeconds") not in (None, 0))
+
+
 def as_int(value: Any, default: int = 0) -> int:
     """``int(value)``, or ``default`` for None and anything unparseable (partial histories)."""
     if value is None or isinstance(value, bool):
@@ -606,6 +621,8 @@ class Timeline:
             return BY_OP, op
         if prev is not None and deleted_by_node(ob.obj) and not deleted_by_node(prev.obj) \
                 and as_dict(prev.obj.get("metadata")).get("deletionTimestamp") is None:
+            return NODE, None
+        if force_deleted(ob.action, ob.obj):
             return NODE, None
         life.fallback_cause = FAILED if is_finished(ob.obj) or (
             prev is not None and is_finished(prev.obj)) else CONTROLLER

@@ -83,6 +83,9 @@ def trim_pod(obj: dict[str, Any], t0: float) -> dict[str, Any]:
                 key=lambda v: str(v["name"])),
             "image": containers[0].get("image", ""),
             "env": {e.get("name"): e.get("value") for e in containers[0].get("env") or []},
+            # bound to a node: the apiserver deletes it gracefully unless asked for grace 0
+            # (checks tell a force deletion, never the controller's, by it)
+            "nodeName": spec.get("nodeName") or "",
         },
         "status": {
             "phase": status.get("phase", ""),
