@@ -8,6 +8,7 @@ two model mutants that break status rules, and model runs with drawn faults and 
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sts_props.checks import Violation, check_chk10, run_safety_checks
+from sts_props.history import History
 from sts_props.model import ModelConfig, ModelRun
 from sts_props.model.runner import run_model
 from sts_props.mutant_names import MutantName
@@ -334,3 +336,12 @@ def test_model_histories_with_faults_and_interleavings_are_honest(
     """Every status the model writes passes CHK-10, under drawn faults and interleavings."""
     result = run_model(sc, CONFIGS[version], DataChooser(data))
     assert check_chk10(result.history) == [], sc.to_yaml()
+
+
+def test_parallel_may_lower_current_replicas_by_more_than_max_unavailable_in_one_sync() -> None:
+    """A model History from a derandomized run (Parallel, 5 replicas, pod 0 held NotReady,
+    a template change, pod 1 deleted): in one sync the controller replaces the unavailable old
+    pod and deletes maxUnavailable more (v1.37, #137666, UPD-10), lowering currentReplicas by
+    two. CHK-10 flagged it while it allowed one update deletion per sync under Parallel."""
+    data = Path(__file__).parent / "data" / "model-parallel-two-update-deletions.jsonl"
+    assert check_chk10(History.load(data)) == []

@@ -653,9 +653,12 @@ def _contribution(
 
 
 def _update_deletions_per_sync(specs: Sequence[Spec]) -> int:
-    """How many update deletions one sync may make (UPD-1: 1; UPD-5: maxUnavailable)."""
+    """How many update deletions one sync may make (UPD-1: 1; UPD-5: maxUnavailable; under
+    Parallel from v1.37 every unavailable old pod first and then maxUnavailable more, #137666,
+    UPD-10: up to every pod of the set)."""
     rolling = [s for s in specs if s.rolling]
-    return max((min(s.effective_max_unavailable(), max(s.replicas, 1)) for s in rolling),
+    return max((max(s.replicas, 1) if not s.ordered else
+                min(s.effective_max_unavailable(), max(s.replicas, 1)) for s in rolling),
                default=0)
 
 
