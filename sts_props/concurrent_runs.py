@@ -34,11 +34,20 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from typing import TypeVar
 
+from sts_props.ops import SHARED_OPS
+from sts_props.scenario import Scenario
+
 Item = TypeVar("Item")
 Result = TypeVar("Result")
 
 #: seconds an interrupted run waits for the scenarios in flight to clean up
 CANCEL_WAIT = 60.0
+
+
+def runs_alone(scenario: Scenario) -> bool:
+    """Whether an op of ``scenario`` disturbs what every namespace shares (:attr:`Op.shared`),
+    so that it must run with nothing beside it."""
+    return any(op.kind in SHARED_OPS for op in scenario.ops)
 
 
 def run_concurrently(

@@ -44,11 +44,10 @@ from typing import Any, TextIO
 from hypothesis import HealthCheck, Phase, Verbosity, given, settings, target
 from hypothesis import seed as hypothesis_seed
 
-from sts_props.concurrent_runs import run_concurrently
+from sts_props.concurrent_runs import run_concurrently, runs_alone
 from sts_props.coverage import Coverage, features_of, jaccard_distance, metrics_of
 from sts_props.differential import OP_TIMEOUT, DifferentialResult, run_differential
 from sts_props.model import ModelConfig, run_model
-from sts_props.ops import SHARED_OPS
 from sts_props.scenario import ManifestError, Manifests, Scenario, cap_min_ready
 from sts_props.strategies import scenarios
 from sts_props.suite import save_failure
@@ -304,7 +303,7 @@ def _replay_side_by_side(subset: Sequence[Found], cluster: Any, config: ModelCon
         return elapsed + (elapsed / tier.ran if tier.ran else 0.0) / jobs > seconds
 
     finished = run_concurrently(
-        subset, jobs, alone=lambda f: any(op.kind in SHARED_OPS for op in f.scenario.ops),
+        subset, jobs, alone=lambda found: runs_alone(found.scenario),
         run=run, done=done, failed=spent)
     tier.skipped = len(subset) - finished
     bar.close()

@@ -26,14 +26,14 @@ from hypothesis.errors import HypothesisException
 
 from sts_props.checks import Violation, run_quiescent_checks, run_safety_checks
 from sts_props.cluster.base import Cluster
-from sts_props.concurrent_runs import run_concurrently
+from sts_props.concurrent_runs import run_concurrently, runs_alone
 from sts_props.corners import corners_of
 from sts_props.coverage import Coverage
 from sts_props.defaults import BACKENDS, DEFAULT_VERSION
 from sts_props.differential import OP_TIMEOUT, DifferentialResult, run_differential
 from sts_props.history import History
 from sts_props.model import Chooser, ModelConfig, ModelResult, run_model
-from sts_props.ops import FAULT_OPS, OP_TYPES, SHARED_OPS
+from sts_props.ops import FAULT_OPS, OP_TYPES
 from sts_props.plan import Plan
 from sts_props.report import write_artifacts
 from sts_props.scenario import Manifests, Scenario, cap_min_ready
@@ -497,7 +497,7 @@ def _run_side_by_side(
     Returns the first failure (by finishing time), if any; the runs in flight when it came
     finish and are reported too."""
     numbers = {id(sc): n for n, sc in enumerate(scenarios, 1)}
-    alone = sum(1 for sc in scenarios if _runs_alone(sc))
+    alone = sum(1 for sc in scenarios if runs_alone(sc))
     progress(f"  {jobs} scenarios at a time, each in its own namespace"
              + (f"; {alone} with a fault that disturbs the whole cluster run alone" if alone
                 else ""))
@@ -512,7 +512,7 @@ def _run_side_by_side(
             if len(failures) > 1:  # the first one is shrunk; this one is only reported
                 progress(f"    also FAILED: {result.violations[0].describe()}")
 
-    run_concurrently(scenarios, jobs, alone=_runs_alone, run=differ, done=done,
+    run_concurrently(scenarios, jobs, alone=runs_alone, run=differ, done=done,
                      failed=lambda result: bool(result.violations))
     return failures[:1]
 
@@ -523,9 +523,6 @@ def _headline(number: int, scenario: Scenario) -> str:
             f"({', '.join(op.kind for op in scenario.ops[:6])}...)")
 
 
-def _runs_alone(scenario: Scenario) -> bool:
-    """Whether an op of the scenario disturbs what every namespace shares."""
-    return any(op.kind in SHARED_OPS for op in scenario.ops)
 
 
 def _run_plain(cfg: ModelConfig, summary: SuiteSummary,

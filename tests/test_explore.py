@@ -19,7 +19,7 @@ from sts_props.explore import (
     pick_diverse,
     replay_on_cluster,
 )
-from sts_props.model import ModelConfig
+from sts_props.model import ModelConfig, run_model
 from sts_props.scenario import ManifestError
 
 
@@ -79,26 +79,28 @@ def test_progress_bar_tty_and_plain() -> None:
     assert plain.getvalue().count("\n") == 2 and "\r" not in plain.getvalue()
 
 
+class FakeResult:
+    """What the cluster-tier tests' stand-in for ``run_differential`` returns: a passing run
+    of 0.3 s whose model History is the scenario's."""
+
+    violations: list[Any] = []
+    rules: dict[str, int] = {}
+    stopped = ""
+    seconds = 0.3
+
+    def __init__(self, scenario: Any) -> None:
+        self.model_history = run_model(scenario).history
+
+
 def test_replay_stops_at_the_budget(tier: Any, monkeypatch: pytest.MonkeyPatch,
                                     tmp_path: Path) -> None:
     calls: list[Any] = []
 
-    class Fake:
-        violations: list[Any] = []
-        rules: dict[str, int] = {}
-        stopped = ""
-        seconds = 0.3
-
-        def __init__(self, scenario: Any) -> None:
-            from sts_props.model import run_model
-
-            self.model_history = run_model(scenario).history
-
     def fake_run(scenario: Any, cluster: Any, config: Any, progress: Any = None,
-                 op_timeout: float = 60.0) -> Fake:
+                 op_timeout: float = 60.0) -> FakeResult:
         calls.append(scenario)
         time.sleep(0.3)
-        return Fake(scenario)
+        return FakeResult(scenario)
 
     monkeypatch.setattr(explore, "run_differential", fake_run)
     subset = tier.found[:10]
@@ -150,28 +152,17 @@ def test_the_cluster_tier_side_by_side_runs_more_within_the_budget(
     never more than three at once, every one counted once."""
     import threading
 
-    from sts_props.model import run_model
-
     lock, active, peak = threading.Lock(), [0], [0]
 
-    class Fake:
-        violations: list[Any] = []
-        rules: dict[str, int] = {}
-        stopped = ""
-        seconds = 0.3
-
-        def __init__(self, scenario: Any) -> None:
-            self.model_history = run_model(scenario).history
-
     def fake_run(scenario: Any, cluster: Any, config: Any, progress: Any = None,
-                 op_timeout: float = 60.0, cancel: Any = None) -> Fake:
+                 op_timeout: float = 60.0, cancel: Any = None) -> FakeResult:
         with lock:
             active[0] += 1
             peak[0] = max(peak[0], active[0])
         time.sleep(0.3)
         with lock:
             active[0] -= 1
-        return Fake(scenario)
+        return FakeResult(scenario)
 
     monkeypatch.setattr(explore, "run_differential", fake_run)
     subset = [f for f in tier.found if not any(op.fault for op in f.scenario.ops)][:20]
