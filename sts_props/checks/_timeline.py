@@ -78,6 +78,10 @@ POD_DELETING_OPS = frozenset(kinds_where(lambda cls: cls.deletes_pod))
 #: (kubernetes#41889: the observer saw fresher state than the controller). The model's cache
 #: is always fresh (granularity 0): no lag there.
 INFORMER_LAG = 2.0
+#: How soon (seconds) after the node agent removed a pod a namesake that vanishes at once is
+#: taken for the node agent's late second delete of that name (docs/findings.md F-3):
+#: milliseconds when seen; the controller has no reason to delete a pod it just created.
+NAMESAKE_WINDOW = 1.0
 #: Ops that change the pod template and so start a new rollout (REV-1).
 TEMPLATE_OPS = frozenset(kinds_where(lambda cls: cls.edits == "template"))
 #: The harness's hold annotation (``HoldNotReady``); a held pod is NotReady on purpose.
@@ -622,7 +626,7 @@ class Timeline:
         if prev is not None and deleted_by_node(ob.obj) and not deleted_by_node(prev.obj) \
                 and as_dict(prev.obj.get("metadata")).get("deletionTimestamp") is None:
             return NODE, None
-        if force_deleted(ob.action, ob.obj):
+        if force_deleted(ob.action, ob.obj) or self._swept_namesake(life, ob):
             return NODE, None
         life.fallback_cause = FAILED if is_finished(ob.obj) or (
             prev is not None and is_finished(prev.obj)) else CONTROLLER
@@ -632,6 +636,22 @@ class Timeline:
             r.guessed.setdefault(index, []).append(life)
             return BY_OP, seq
         return life.fallback_cause, None
+
+    def _swept_namesake(self, life: Life, ob: Obs) -> bool:
+        """``life`` vanished at once (no deletionTimestamp ever) within
+        :data:`NAMESAKE_WINDOW` of the node agent's grace-0 removal of the pod it replaced:
+        kwok's pod-delete stage, deleting by name a second time, hit it; unbound, the apiserver
+        removes it at once, so :func:`force_deleted` cannot tell by the pod alone (F-3)."""
+        if ob.action != "DELETED" or life.ordinal is None \
+                or as_dict(ob.obj.get("metadata")).get("deletionTimestamp") is not None:
+            return False
+        lives = self._pods_by_ordinal.get(life.ordinal, [])
+        i = next((k for k, other in enumerate(lives) if other is life), 0)
+        if i == 0 or not lives[i - 1].obs:
+            return False
+        last = lives[i - 1].obs[-1]
+        return last.action == "DELETED" and deleted_by_node(last.obj) \
+            and ob.t - last.t <= NAMESAKE_WINDOW
 
     def _deleting_op(self, life: Life) -> int | None:
         """Invoke seq of the op whose own writes deleted ``life`` (see the module docstring)."""
