@@ -9,6 +9,8 @@ its first violation. A script, not a timed test: the figures depend on the machi
     python benchmarks/controller_mutants.py                       # the whole catalogue
     python benchmarks/controller_mutants.py --only scale-down-ascending --examples 5
     python benchmarks/controller_mutants.py --json results.json   # also the rows as JSON
+    python benchmarks/controller_mutants.py --only none --control-runs 3   # the control alone,
+                                                  # three runs of 30 scenarios (seeds 1, 2, 3)
 
 Exit status 1 when the control shows a violation or a mutant could not be run; survivors are
 reported, not failed.
@@ -23,12 +25,15 @@ import sys
 from pathlib import Path
 
 from sts_props.controller_mutants import (
+    CONTROL,
     DEFAULT_CONFIRM_RUNS,
     DEFAULT_EXAMPLES,
     DEFAULT_OP_TIMEOUT,
     DEFAULT_SHRINK_BUDGET,
     run_controller_mutants,
+    run_one,
 )
+from sts_props.defaults import default_jobs
 from sts_props.manifest_files import load_manifests
 from sts_props.model import ModelConfig
 
@@ -42,7 +47,8 @@ def _plain(value: object) -> object:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", action="append", default=[], metavar="NAME",
-                        help="run only this mutant (repeatable; default: the catalogue)")
+                        help="run only this mutant (repeatable; default: the catalogue; none: only "
+                             "the control, --control-runs times)")
     parser.add_argument("--examples", type=int, default=DEFAULT_EXAMPLES)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--shrink-budget", type=int, default=DEFAULT_SHRINK_BUDGET)
@@ -53,20 +59,44 @@ def main() -> int:
     parser.add_argument("--no-control", action="store_true", help="skip the control run")
     parser.add_argument("--confirm-runs", type=int, default=DEFAULT_CONFIRM_RUNS,
                         help="replays of each catch's counterexample on the control (0: none)")
+    parser.add_argument("--jobs", type=int, default=default_jobs("kwok"),
+                        help="scenarios side by side on each cluster (default: as check's)")
+    parser.add_argument("--control-runs", type=int, default=1,
+                        help="runs of the control, with seeds --seed, --seed + 1, ...; it is "
+                             "clean only if every run is")
     parser.add_argument("--json", type=Path, default=None, help="also write the rows here")
     parser.add_argument("--artifacts", type=Path, default=Path("artifacts/controller-mutants"))
     args = parser.parse_args()
 
     config = ModelConfig.for_version(args.k8s_version)
     base = load_manifests(args.manifests or [SEED_MANIFESTS], config)
-    report = run_controller_mutants(
-        args.only, version=args.k8s_version, examples=args.examples, seed=args.seed,
-        base=base, control=not args.no_control, confirm_runs=args.confirm_runs,
-        shrink_budget=args.shrink_budget,
-        op_timeout=args.op_timeout, artifacts_dir=args.artifacts,
-        progress=lambda line: print(line, flush=True))
+    say = lambda line: print(line, flush=True)  # noqa: E731
+    control_only = args.only == ["none"]  # --only none: the control runs, no mutant
+    report = None
+    if not control_only:
+        report = run_controller_mutants(
+            args.only, version=args.k8s_version, examples=args.examples, seed=args.seed,
+            base=base, control=not args.no_control, confirm_runs=args.confirm_runs,
+            shrink_budget=args.shrink_budget, op_timeout=args.op_timeout,
+            artifacts_dir=args.artifacts, progress=say, jobs=args.jobs)
+    controls = []  # the control runs beyond the report's own
+    for k in range(0 if control_only else 1, 1 if args.no_control else args.control_runs):
+        say(f"control run {k + 1}/{args.control_runs} (seed {args.seed + k})")
+        controls.append((args.seed + k, run_one(
+            CONTROL, (), "", version=args.k8s_version, examples=args.examples,
+            seed=args.seed + k, base=base, shrink_budget=args.shrink_budget,
+            op_timeout=args.op_timeout, min_ops=8, max_ops=12, max_replicas=5,
+            artifacts_dir=args.artifacts / f"{CONTROL}-seed-{args.seed + k}", progress=say,
+            jobs=args.jobs)))
+        say(f"  => {controls[-1][1].row()}")
     print()
-    print(report.render())
+    if report is not None:
+        print(report.render())
+    for seed, r in controls:
+        print(f"control, seed {seed}: " + ("clean" if not r.caught and not r.error
+                                          else f"NOT CLEAN: {r.row()}"))
+    if report is None:
+        return 1 if any(r.caught or r.error for _, r in controls) else 0
     if args.json is not None:
         rows = [{f.name: _plain(getattr(r, f.name)) for f in dataclasses.fields(r)
                  if f.name != "counterexample"} | {"verdict": r.verdict, "evidence": r.evidence}
@@ -76,7 +106,8 @@ def main() -> int:
         print(f"rows: {args.json}")
     # Survivors are a finding, not a failure; an unclean control or a mutant that could not be
     # run (does not apply or build, no cluster) makes the run itself untrustworthy.
-    broken = report.control_clean is False or any(r.error for r in report.results)
+    broken = report.control_clean is False or any(r.error for r in report.results) or any(
+        r.caught or r.error for _, r in controls)
     return 1 if broken else 0
 
 

@@ -43,6 +43,7 @@ from sts_props.cluster.kwok.patched import CONTROLLER, build_patched
 from sts_props.differential import run_differential
 from sts_props.errors import BuildError, PatchError
 from sts_props.model import ModelConfig
+from sts_props.ops import FAULT_OPS
 from sts_props.scenario import Manifests, Scenario
 from sts_props.suite import run_cluster_suite
 
@@ -53,8 +54,10 @@ CATALOGUE_DIR = Path(__file__).resolve().parent / "data" / "controller_mutants"
 #: the name of the unmodified controller (the empty diff) in reports
 CONTROL = "control"
 
-#: generated scenarios per mutant (the control runs all of them)
-DEFAULT_EXAMPLES = 10
+#: generated scenarios per mutant (the control runs all of them): the README's main job's
+#: 30 (``check --backend kwok --examples 30``), since the question is whether *it* finds a
+#: broken controller
+DEFAULT_EXAMPLES = 30
 #: how long the cluster may take to reach the model's state after one op in a mutant run (plus
 #: the scenario's minReadySeconds allowance, which run_differential adds); 30 s is far beyond
 #: what an unmodified controller needs on 2 shared cores, and a catch by waiting costs this much
@@ -470,7 +473,8 @@ def run_one(
                 cluster, base=base, examples=examples, seed=seed, progress=progress,
                 database_dir=None, min_ops=min_ops, max_ops=max_ops, max_replicas=max_replicas,
                 shrink_budget=shrink_budget, artifacts_dir=artifacts_dir,
-                op_timeout=op_timeout, stop_at_divergence=True, jobs=jobs)
+                op_timeout=op_timeout, stop_at_divergence=True, jobs=jobs,
+                some_faults=frozenset(FAULT_OPS))  # as the main job: faults in some
             result.run_seconds = time.monotonic() - ran
             if summary.counterexample is not None and summary.violations and reproduce_runs:
                 result.reproduced = reproduce_catch(summary.counterexample, cluster,

@@ -47,7 +47,7 @@ from sts_props.mutant_scenarios import targeted_scenarios
 from sts_props.mutants import MUTANT_NAMES, Mutant, by_name
 from sts_props.scenario import Scenario
 
-__all__ = ["MUTANT_OP_TIMEOUT", "MutantResult", "MutationReport", "run_mutant",
+__all__ = ["MUTANT_EXAMPLES", "MUTANT_OP_TIMEOUT", "MutantResult", "MutationReport", "run_mutant",
            "run_mutation_suite"]
 
 Progress = Callable[[str], None]
@@ -56,6 +56,8 @@ Progress = Callable[[str], None]
 #: targeted scenarios are small (<= 5 pods, no minReadySeconds), so a state that is not reached
 #: in this time has diverged, and a shorter wait makes a catch cheaper
 MUTANT_OP_TIMEOUT = 15.0
+#: targeted scenarios tried per model mutant before it counts as survived
+MUTANT_EXAMPLES = 10
 
 
 # -- one mutant --------------------------------------------------------------------------------
@@ -209,7 +211,7 @@ class MutationReport:
 
 
 def run_mutation_suite(cluster: Cluster, names: Sequence[str] = MUTANT_NAMES, *,
-                       examples: int = 10, budget: int = 4,
+                       examples: int = MUTANT_EXAMPLES, budget: int = 4,
                        op_timeout: float = MUTANT_OP_TIMEOUT, seed: int | None = None,
                        control: bool = True, config: ModelConfig | None = None,
                        progress: Progress = print) -> MutationReport:

@@ -14,8 +14,8 @@ name, so a plan survives a renamed set.
 
 **The op catalogue.** Every subclass of :class:`Op` registers itself in :data:`OP_TYPES` when it
 is defined, and carries its *traits* as class attributes (``fault``, ``disruption``, ``edits``,
-``deletes_pod``, ``disturbs``, ``release``, ``mid_operation``, ``shared``, ``unsupported``,
-``colour``; see
+``deletes_pod``, ``disturbs``, ``release``, ``mid_operation``, ``shared``, ``breaks_watches``,
+``unsupported``, ``colour``; see
 :class:`Op`). Every list of kinds the rest of the harness needs is derived from them, never
 written by hand:
 
@@ -68,8 +68,9 @@ class Op:
     """
 
     kind: ClassVar[str] = ""
-    #: An injected infrastructure or API fault of issue 5: generated only when asked for
-    #: (``sts-props check --faults``), performed only by backends not named in ``unsupported``,
+    #: An injected infrastructure or API fault of issue 5: generated in every scenario with
+    #: ``sts-props check --faults``, in some by a cluster ``check`` with model selection
+    #: (``--no-faults``: none), performed only by backends not named in ``unsupported``,
     #: marked ``fault: true`` in a cluster History.
     fault: ClassVar[bool] = False
     #: A pod or claim disruption of the base language (delete a pod, fail it, hold it
@@ -99,6 +100,11 @@ class Op:
     #: above 1 a scenario that has it runs alone (:mod:`sts_props.concurrent_runs`), so that
     #: no other scenario meets a disturbance its model does not know.
     shared: ClassVar[bool] = False
+    #: The harness's watches break and are listed again: until the next settle, a cluster
+    #: History's order (by resourceVersion, etcd's order across kinds) may put what was
+    #: created during the gap after what was created later (a relist records it at its
+    #: current resourceVersion).
+    breaks_watches: ClassVar[bool] = False
     #: Cluster backends (``sts_props.cluster.backends.CLUSTER_BACKENDS`` names) that cannot
     #: perform this fault, each with the reason; every other backend performs it.
     unsupported: ClassVar[Mapping[str, str]] = MappingProxyType({})
@@ -513,6 +519,7 @@ class RestartApiserver(Op):
     fault = True
     mid_operation = True
     shared = True
+    breaks_watches = True
     unsupported = {"kwok-image": _NO_EXEC, "k3s": _NO_EXEC}
 
     def describe(self) -> str:

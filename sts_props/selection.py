@@ -19,9 +19,14 @@ them; each pick's gain is divided by the square root of its expected cluster cos
 (:func:`expected_cost`, from the model run), so that of two equally new scenarios the shorter
 one runs.
 
-The pool is steered where plain generation rarely goes: some pool scenarios get a *corner
+The pool is steered where plain generation rarely goes: half the pool scenarios are moved
+into a cell drawn uniformly (:func:`in_cell`; generated manifests keep the base's cell most of
+the time, and faults among the op kinds make cell-changing ops rarer), some get a *corner
 recipe* inserted after their Create (:func:`with_corner`; Hypothesis draws whether and which),
-and with ``--faults`` every pool scenario bears a fault as on the cluster today.
+and with ``--faults`` every pool scenario bears a fault as on the cluster today. Without
+``--faults`` the pool may still draw faults (``every_fault=False``): they are op kinds to cover
+like any other, and a scenario with a fault that runs alone (:attr:`Candidate.alone`) counts as
+``alone_cost`` times its cost, at most ``max_alone`` of them (:func:`pick`).
 
 Everything is drawn by Hypothesis from one seed and picked deterministically, so ``--seed``
 repeats the pool and the pick of the same command in the same checkout; :func:`fingerprint`
@@ -41,6 +46,7 @@ same property.)
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import hashlib
 import math
@@ -53,11 +59,13 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
 
+from sts_props.concurrent_runs import runs_alone
 from sts_props.corners import corners_of
-from sts_props.coverage import features_of, jaccard_distance, metrics_of
+from sts_props.coverage import ALL_CELLS, Cell, features_of, jaccard_distance, metrics_of
 from sts_props.model import ModelConfig, run_model
 from sts_props.model.runner import ModelResult
 from sts_props.ops import (
+    SHARED_OPS,
     AllowPodWrites,
     Create,
     DeletePod,
@@ -76,6 +84,7 @@ from sts_props.strategies.manifests import valid_statefulsets
 from sts_props.strategies.ops import INSERTABLE_FAULTS, op_sequences, with_fault
 
 __all__ = [
+    "MAX_ALONE_PICKS",
     "POOL_EXAMPLES",
     "POOL_SECONDS",
     "RECIPES",
@@ -86,6 +95,7 @@ __all__ = [
     "expected_cost",
     "feature_weight",
     "fingerprint",
+    "in_cell",
     "pick",
     "pool_scenarios",
     "with_corner",
@@ -97,6 +107,15 @@ POOL_EXAMPLES = 800
 #: A safety stop for a very slow machine: the pool ends early (and is then no longer
 #: repeatable from the seed alone, which the progress output says).
 POOL_SECONDS = 120.0
+
+#: Without ``--faults``, at most this many picks carry a fault that runs alone (a restart, a
+#: node failure, a scheduling hold); each such pool scenario bears all five kinds, so one pick
+#: covers them (30 of the 30 op kinds on the seed, pools of seeds 11-15) for some 10-20 s of
+#: the cluster to itself.
+MAX_ALONE_PICKS = 1
+#: Without ``--faults``, one pool scenario in this many may run alone (about 100 of 800);
+#: the rest cover cells and corners without such a fault.
+ALONE_ONE_IN = 8
 
 #: Corners that plain generation almost never reaches, with a recipe that does (see
 #: :func:`with_corner`); the pool inserts one into some scenarios.
@@ -115,6 +134,9 @@ class Candidate:
     cost: float
     #: corners its model run reached (:mod:`sts_props.corners`)
     corners: frozenset[str] = frozenset()
+    #: it has a fault that disturbs the whole cluster, so it runs with nothing beside it
+    #: (:func:`sts_props.concurrent_runs.runs_alone`)
+    alone: bool = False
 
 
 def feature_weight(feature: str) -> float:
@@ -154,10 +176,33 @@ def candidate_of(result: ModelResult) -> Candidate:
             features.add(f"rejected {op.kind}")
     corners = frozenset(corners_of(result.history))
     features |= {f"corner {c}" for c in corners}
-    return Candidate(result.scenario, frozenset(features), expected_cost(result), corners)
+    return Candidate(result.scenario, frozenset(features), expected_cost(result), corners,
+                     runs_alone(result.scenario))
 
 
-# -- steering: corner recipes -----------------------------------------------------------------
+# -- steering: cells and corner recipes -------------------------------------------------------
+def in_cell(manifests: Manifests, cell: Cell) -> Manifests:
+    """``manifests`` with the set's pod management policy, update strategy and claim
+    retention those of ``cell`` (an OnDelete set loses its ``rollingUpdate`` block, VAL-3).
+
+    >>> m = in_cell(Manifests.seed(), ALL_CELLS[-1])
+    >>> spec = m.statefulset["spec"]
+    >>> spec["podManagementPolicy"], spec["updateStrategy"], spec[
+    ...     "persistentVolumeClaimRetentionPolicy"]
+    ('Parallel', {'type': 'OnDelete'}, {'whenDeleted': 'Delete', 'whenScaled': 'Delete'})
+    """
+    sts = copy.deepcopy(manifests.statefulset)
+    spec = sts.setdefault("spec", {})
+    spec["podManagementPolicy"] = cell.policy
+    strategy = {**(spec.get("updateStrategy") or {}), "type": cell.strategy}
+    if cell.strategy == "OnDelete":
+        strategy.pop("rollingUpdate", None)
+    spec["updateStrategy"] = strategy
+    spec["persistentVolumeClaimRetentionPolicy"] = {"whenDeleted": cell.when_deleted,
+                                                    "whenScaled": cell.when_scaled}
+    return manifests.with_statefulset(sts)
+
+
 def with_corner(scenario: Scenario, corner: str) -> Scenario:
     """``scenario`` with a recipe for ``corner`` (one of :data:`RECIPES`) inserted right after
     its Create, where the set is as its manifests say; unchanged if the recipe does not fit
@@ -213,27 +258,34 @@ def with_corner(scenario: Scenario, corner: str) -> Scenario:
 
 def pool_scenarios(base: Manifests | None, min_ops: int = 8, max_ops: int = 12,
                    max_replicas: int = 5, fault_kinds: frozenset[str] = frozenset(),
-                   recipes: Sequence[str] = RECIPES, faults: bool = True
-                   ) -> st.SearchStrategy[Scenario]:
+                   recipes: Sequence[str] = RECIPES, faults: bool = True,
+                   every_fault: bool = True) -> st.SearchStrategy[Scenario]:
     """The pool's scenarios: what ``check`` generates for a cluster (``min_ops..max_ops`` ops
     after Create, minReadySeconds capped, pod and PVC disruptions unless ``faults`` is false,
-    with ``fault_kinds`` every scenario bears a fault), sometimes with a corner recipe
-    inserted (:func:`with_corner`)."""
+    faults of ``fault_kinds`` drawn like other ops and, with ``every_fault``, one inserted
+    where none was drawn), sometimes with a corner recipe inserted (:func:`with_corner`)."""
 
     # Every recipe deletes or holds a pod: none without pod disruptions.
     usable = tuple(r for r in recipes if faults and (
         r != "deletion-refused-in-rollout" or "deny_pod_writes" in fault_kinds))
-    insertable = tuple(k for k in INSERTABLE_FAULTS if k in fault_kinds)
+    insertable = tuple(k for k in INSERTABLE_FAULTS if every_fault and k in fault_kinds)
     return _pool_scenarios(base, min_ops, max_ops, max_replicas, frozenset(fault_kinds),
-                           usable, insertable, faults)
+                           usable, insertable, faults, every_fault)
 
 
 @st.composite
 def _pool_scenarios(draw: st.DrawFn, base: Manifests | None, min_ops: int, max_ops: int,
                     max_replicas: int, fault_kinds: frozenset[str], recipes: tuple[str, ...],
-                    insertable: tuple[str, ...], faults: bool) -> Scenario:
+                    insertable: tuple[str, ...], faults: bool, every_fault: bool) -> Scenario:
 
     manifests = draw(valid_statefulsets(base, max_replicas=max_replicas), label="manifests")
+    if draw(st.booleans(), label="move to a drawn cell"):
+        manifests = in_cell(manifests, draw(st.sampled_from(ALL_CELLS), label="cell"))
+    alone = every_fault or not draw(st.integers(0, ALONE_ONE_IN - 1), label="may run alone")
+    if not alone:
+        # Only a few picks may run alone (MAX_ALONE_PICKS): the rest of the pool, and the
+        # cells and corners it covers, must not depend on a fault that makes a scenario so.
+        fault_kinds = fault_kinds - frozenset(SHARED_OPS)
     # min_ops..max_ops drawn directly: the cluster suite's filter on the length would throw
     # away half of the draws, and generation is most of the pool's time.
     ops = draw(op_sequences(manifests, min_ops, max_ops, faults, max_replicas=max_replicas,
@@ -246,6 +298,13 @@ def _pool_scenarios(draw: st.DrawFn, base: Manifests | None, min_ops: int, max_o
     if insertable and not any(op.kind in fault_kinds for op in scenario.ops):
         # --faults: as on the cluster, every scenario bears at least one fault
         scenario = with_fault(scenario, draw(st.sampled_from(insertable), label="fault"))
+    if not every_fault and alone:
+        # One that runs alone holds the cluster anyway: it bears every such fault, so that
+        # a pick or two covers them all.
+        for kind in INSERTABLE_FAULTS:
+            if kind in SHARED_OPS and kind in fault_kinds and not any(
+                    op.kind == kind for op in scenario.ops):
+                scenario = with_fault(scenario, kind)
     return cap_min_ready(scenario)
 
 
@@ -267,7 +326,7 @@ class Pool:
 def build_pool(base: Manifests | None, config: ModelConfig, *, examples: int = POOL_EXAMPLES,
                seed: int | None = None, min_ops: int = 8, max_ops: int = 12,
                max_replicas: int = 5, fault_kinds: frozenset[str] = frozenset(),
-               faults: bool = True, seconds: float = POOL_SECONDS,
+               faults: bool = True, every_fault: bool = True, seconds: float = POOL_SECONDS,
                tick: Callable[[int], None] | None = None) -> Pool:
     """Run ``examples`` pool scenarios on the model (at most ``seconds``); one ``seed`` gives
     the same pool (without one a seed is drawn and kept in :attr:`Pool.seed`)."""
@@ -277,7 +336,8 @@ def build_pool(base: Manifests | None, config: ModelConfig, *, examples: int = P
 
     @settings(max_examples=examples, deadline=None, database=None, print_blob=False,
               suppress_health_check=list(HealthCheck), phases=(Phase.generate,))
-    @given(pool_scenarios(base, min_ops, max_ops, max_replicas, fault_kinds, faults=faults))
+    @given(pool_scenarios(base, min_ops, max_ops, max_replicas, fault_kinds, faults=faults,
+                          every_fault=every_fault))
     def prop(scenario: Scenario) -> None:
         if time.monotonic() - started > seconds:
             raise _TimeUp
@@ -313,12 +373,16 @@ def fingerprint(picked: Sequence[Candidate]) -> str:
 
 
 # -- the pick ---------------------------------------------------------------------------------
-def pick(pool: Sequence[Candidate], limit: int) -> list[Candidate]:
+def pick(pool: Sequence[Candidate], limit: int, *, alone_cost: float = 1.0,
+         max_alone: int | None = None) -> list[Candidate]:
     """Greedy weighted cover: each pick adds the most not-yet-covered weight of cells, op kinds
     and corners (:func:`feature_weight` above 1) per square root of expected cost, then the
     most other new features per square root of cost; ties go to the candidate farthest
     (Jaccard) from every pick so far, then the cheaper, then the earlier. Once every feature is
     covered, the rest are picked by distance per square root of cost. Deterministic.
+
+    A candidate that runs alone costs ``alone_cost`` times its own cost (with ``--jobs N``
+    the cluster is its alone: N), and at most ``max_alone`` of them are picked.
 
     >>> from sts_props.ops import Create
     >>> sc = Scenario(Manifests.seed(), (Create(),))
@@ -335,7 +399,7 @@ def pick(pool: Sequence[Candidate], limit: int) -> list[Candidate]:
 
     def key(i: int) -> tuple[int, float, float, float, float, int]:
         c = pool[i]
-        root = math.sqrt(max(c.cost, 0.1))
+        root = math.sqrt(max(c.cost * (alone_cost if c.alone else 1.0), 0.1))
         heavy = light = 0.0
         for f in c.features - covered:
             weight = feature_weight(f)
@@ -354,6 +418,8 @@ def pick(pool: Sequence[Candidate], limit: int) -> list[Candidate]:
         choice = pool[best]
         chosen.append(choice)
         covered |= choice.features
+        if max_alone is not None and sum(c.alone for c in chosen) >= max_alone:
+            left = {i for i in left if not pool[i].alone}
         for i in left:
             nearest[i] = min(nearest[i], jaccard_distance(pool[i].features, choice.features))
     return chosen

@@ -37,7 +37,14 @@ from sts_props.ops import FAULT_OPS, OP_TYPES
 from sts_props.plan import Plan
 from sts_props.report import write_artifacts
 from sts_props.scenario import Manifests, Scenario, cap_min_ready
-from sts_props.selection import POOL_EXAMPLES, Candidate, build_pool, fingerprint, pick
+from sts_props.selection import (
+    MAX_ALONE_PICKS,
+    POOL_EXAMPLES,
+    Candidate,
+    build_pool,
+    fingerprint,
+    pick,
+)
 from sts_props.shrink import shrink_failure
 from sts_props.strategies import scenarios
 from sts_props.strategies.chooser import DataChooser
@@ -272,6 +279,7 @@ def run_cluster_suite(
     faults: bool = True,
     artifacts_dir: Path = Path("artifacts"),
     fault_kinds: frozenset[str] = frozenset(),
+    some_faults: frozenset[str] = frozenset(),
     selection: str = "model",
     pool_examples: int | None = None,
     on_result: Callable[[DifferentialResult], None] | None = None,
@@ -298,6 +306,11 @@ def run_cluster_suite(
     :data:`GUARANTEED_FAULT_SCENARIOS` scenarios each have a controller restart, a node failure
     and a write-denial window (inserted into the first scenarios that lack them).
 
+    ``some_faults`` (the default of ``check`` on a cluster, model selection only; ignored with
+    ``fault_kinds``): the model pool may draw those faults too (less the ones the cluster
+    cannot perform), and the pick covers them like any op kind, with at most
+    :data:`~sts_props.selection.MAX_ALONE_PICKS` scenarios whose fault makes them run alone.
+
     ``on_result`` sees every passing scenario's differential result (benchmarks read wall
     time and event span from it).
 
@@ -318,10 +331,14 @@ def run_cluster_suite(
     cfg = config or ModelConfig.for_version(cluster.version())
     summary = summary if summary is not None else SuiteSummary(backend="")
     summary.backend = f"{cluster.name} ({cluster.version()}) vs model ({cfg.version})"
-    summary.skipped_faults = sorted(set(fault_kinds) - cluster.capabilities.faults)
+    if fault_kinds or selection != "model":
+        some_faults = frozenset()
+    summary.skipped_faults = sorted(set(fault_kinds | some_faults)
+                                    - cluster.capabilities.faults)
     fault_kinds = frozenset(fault_kinds) & cluster.capabilities.faults
+    some_faults = frozenset(some_faults) & cluster.capabilities.faults
     summary.coverage.kinds, summary.coverage.kinds_note = _run_kinds(
-        tuple(OP_TYPES), FAULT_OPS, fault_kinds, summary.skipped_faults)
+        tuple(OP_TYPES), FAULT_OPS, fault_kinds | some_faults, summary.skipped_faults)
     guaranteed = [k for k in GUARANTEED_FAULTS if k in fault_kinds]
     insertable = [k for k in INSERTABLE_FAULTS if k in fault_kinds]
     started = time.monotonic()
@@ -390,7 +407,8 @@ def run_cluster_suite(
         if selection == "model":
             _run_selected(cfg, summary, base, examples, seed, progress, min_ops,
                           max_ops, max_replicas, shrink_budget, faults, artifacts_dir,
-                          fault_kinds, pool_examples, prepare, record, announce, differ, jobs)
+                          fault_kinds, pool_examples, prepare, record, announce, differ, jobs,
+                          some_faults)
         else:
             _run_plain(cfg, summary, base, examples, seed, database_dir, min_ops,
                        max_ops, max_replicas, shrink_budget, faults, artifacts_dir, fault_kinds,
@@ -409,7 +427,7 @@ def _run_kinds(kinds: tuple[str, ...], fault_ops: Sequence[str], asked: frozense
     ...            frozenset({"fail_node"}), ["kill_pod"])
     (('create', 'scale', 'fail_node'), 'of the 4 less 1 fault kind the backend cannot perform')
     >>> _run_kinds(("create", "kill_pod"), ("kill_pod",), frozenset(), [])[1]
-    'of the 2 less the 1 fault kind of --faults'
+    'of the 2 less the 1 fault kind left out (--faults mixes them in)'
     """
     ran = tuple(k for k in kinds if k not in fault_ops or k in asked)
     left = len(kinds) - len(ran)
@@ -417,7 +435,8 @@ def _run_kinds(kinds: tuple[str, ...], fault_ops: Sequence[str], asked: frozense
         return ran, ""
     plural = "s" if left > 1 else ""
     if not asked and not skipped:
-        return ran, f"of the {len(kinds)} less the {left} fault kind{plural} of --faults"
+        return ran, (f"of the {len(kinds)} less the {left} fault kind{plural} left out "
+                     "(--faults mixes them in)")
     return ran, f"of the {len(kinds)} less {left} fault kind{plural} the backend cannot perform"
 
 
@@ -430,15 +449,18 @@ def _run_selected(cfg: ModelConfig, summary: SuiteSummary,
                   record: _Record,
                   announce: Callable[[int, Scenario], None],
                   differ: Callable[[Scenario, threading.Event | None], DifferentialResult],
-                  jobs: int = 1) -> None:
+                  jobs: int = 1, some_faults: frozenset[str] = frozenset()) -> None:
     """``--selection model``: a model pool, the most teaching scenarios on the cluster."""
 
     size = pool_examples or POOL_EXAMPLES
     progress(f"  model pool: {size} generated scenarios on the model first (10-20 s), to pick "
              f"the {examples} that cover the most for the cluster")
     pool = build_pool(base, cfg, examples=size, seed=seed, min_ops=min_ops, max_ops=max_ops,
-                      max_replicas=max_replicas, fault_kinds=fault_kinds, faults=faults)
-    chosen = pick(pool.candidates, examples)
+                      max_replicas=max_replicas, fault_kinds=fault_kinds or some_faults,
+                      faults=faults, every_fault=bool(fault_kinds))
+    # A scenario that runs alone holds the whole cluster: it costs `jobs` scenarios' time.
+    chosen = pick(pool.candidates, examples, alone_cost=float(jobs),
+                  max_alone=None if fault_kinds else MAX_ALONE_PICKS)
     features = pool.features()
     picked = frozenset().union(*(c.features for c in chosen)) if chosen else frozenset()
     summary.selection = (
@@ -450,8 +472,12 @@ def _run_selected(cfg: ModelConfig, summary: SuiteSummary,
     progress(f"  {summary.selection}"
              + ("" if seed is not None else f" (--seed {pool.seed} repeats this pick)"))
     if jobs > 1:
-        failure = _run_side_by_side([prepare(c.scenario) for c in chosen], jobs, progress,
-                                    record, announce, differ)
+        # Those that run alone first, while nothing is in flight that they would wait for;
+        # then the longest first, so that no long one starts late and runs on by itself.
+        prepared = [(prepare(c.scenario), c.cost) for c in chosen]
+        prepared.sort(key=lambda sc_cost: (not runs_alone(sc_cost[0]), -sc_cost[1]))
+        failure = _run_side_by_side([sc for sc, _ in prepared], jobs, progress, record,
+                                    announce, differ)
     else:
         failure = _run_one_by_one(chosen, prepare, record, announce, differ)
     for scenario, result in failure:
@@ -493,7 +519,8 @@ def _run_side_by_side(
         differ: Callable[[Scenario, threading.Event | None], DifferentialResult],
 ) -> list[tuple[Scenario, DifferentialResult]]:
     """``--jobs`` above 1: the scenarios side by side, those with a :data:`SHARED_OPS` op
-    alone; each finished one reported as one block (its number is its place in the pick).
+    alone; each finished one reported as one block (its number is its place in the run
+    order).
     Returns the first failure (by finishing time), if any; the runs in flight when it came
     finish and are reported too."""
     numbers = {id(sc): n for n, sc in enumerate(scenarios, 1)}

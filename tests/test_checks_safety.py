@@ -436,8 +436,20 @@ def test_chk8_flags_claim_deleted_before_a_settle() -> None:
     assert len(vs) == 1 and "DELETED" in vs[0].message
 
 
-def test_chk8_claim_in_same_second_is_within_skew() -> None:
+def test_chk8_flags_claim_recorded_after_pod_in_the_same_second() -> None:
+    """A cluster History is in resourceVersion order: a claim recorded after its pod was
+    created after it, though both carry the same whole-second creationTimestamp (the
+    controller mutant claims-created-after-pod)."""
     hb = HistoryBuilder("web", granularity=1.0, step=0.25).create_set()
+    hb.pod_added(0, claims=False).claim_added(0)
+    vs = check_chk8(hb.build())
+    assert [v.rule for v in vs] == ["CHK-8/STO-3"] and "first recorded" in vs[0].message
+
+
+def test_chk8_claim_in_same_second_after_a_watch_gap_is_within_skew() -> None:
+    """After an apiserver restart (until the next settle) a relist may record a claim late."""
+    hb = HistoryBuilder("web", granularity=1.0, step=0.25).create_set()
+    hb.ok(hb.invoke("restart_apiserver"))
     hb.pod_added(0, claims=False).claim_added(0)
     assert check_chk8(hb.build()) == []
 

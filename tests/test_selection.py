@@ -23,13 +23,16 @@ from sts_props.mutants import MutantName
 from sts_props.ops import (
     FAULT_OPS,
     OP_TYPES,
+    SHARED_OPS,
     Create,
     DeletePod,
     DeleteSet,
     FailPod,
     HoldNotReady,
+    KillPod,
     Op,
     RecreateSet,
+    RestartController,
     Scale,
     SetMinReadySeconds,
     SetOrdinalsStart,
@@ -40,6 +43,7 @@ from sts_props.ops import (
 )
 from sts_props.scenario import Manifests, Scenario, scenario_min_ready, scenario_pods
 from sts_props.selection import (
+    MAX_ALONE_PICKS,
     RECIPES,
     Candidate,
     build_pool,
@@ -119,8 +123,9 @@ def test_the_update_strategy_switch_alone_completes_no_rollout() -> None:
 
 
 # -- the pick -----------------------------------------------------------------------------------
-def _cand(*features: str, cost: float = 4.0) -> Candidate:
-    return Candidate(Scenario(Manifests.seed(), (Create(),)), frozenset(features), cost)
+def _cand(*features: str, cost: float = 4.0, alone: bool = False) -> Candidate:
+    return Candidate(Scenario(Manifests.seed(), (Create(),)), frozenset(features), cost,
+                     alone=alone)
 
 
 def test_pick_covers_every_cell_of_a_pool_that_has_them() -> None:
@@ -140,6 +145,35 @@ def test_pick_prefers_new_features_and_cheaper_scenarios() -> None:
     cheap, dear = _cand("op scale", cost=1.0), _cand("op scale", cost=9.0)
     assert pick([dear, cheap], 1) == [cheap]
     assert feature_weight("op scale in Parallel/OnDelete") < feature_weight("op scale")
+
+
+def test_a_scenario_that_runs_alone_costs_the_cluster_and_few_are_picked() -> None:
+    """With --jobs N a scenario that runs alone holds the whole cluster: it costs N times its
+    time, so a scenario beside others that adds less goes first; and no more than max_alone
+    of them are picked, whatever they would add."""
+    lone = _cand("op restart_controller", "op scale", alone=True)
+    beside = _cand("op scale")
+    assert pick([lone, beside], 1) == [lone]
+    assert pick([lone, beside], 1, alone_cost=6.0) == [beside]
+    one, other = (_cand(f"op restart_{c}", alone=True) for c in ("controller", "apiserver"))
+    quiet = [_cand(f"x{i}") for i in range(3)]
+    chosen = pick([one, other, lone, *quiet], 6, max_alone=1)
+    assert sum(c.alone for c in chosen) == 1 and len(chosen) == 4
+    assert candidate_of(run_model(Scenario(Manifests.seed(), (
+        Create(), RestartController(), Settle())))).alone
+    assert not candidate_of(run_model(Scenario(Manifests.seed(), (
+        Create(), KillPod(0), Settle())))).alone
+
+
+def test_without_every_fault_the_pool_draws_faults_in_some_scenarios() -> None:
+    """The main job's pool (faults, not in every scenario): some scenarios bear none."""
+    mixed = build_pool(Manifests.seed(), ModelConfig(), examples=60, seed=4,
+                       fault_kinds=frozenset(FAULT_OPS), every_fault=False)
+    bearing = [any(op.kind in FAULT_OPS for op in c.scenario.ops) for c in mixed.candidates]
+    assert any(bearing) and not all(bearing)
+    every = build_pool(Manifests.seed(), ModelConfig(), examples=60, seed=4,
+                       fault_kinds=frozenset(FAULT_OPS))
+    assert all(any(op.kind in FAULT_OPS for op in c.scenario.ops) for c in every.candidates)
 
 
 def test_pick_without_anything_new_takes_the_farthest() -> None:
@@ -234,7 +268,8 @@ def test_selected_scenarios_run_and_the_summary_says_what_they_covered(
     assert "model pool of 120 scenarios" in summary.selection and "seed 3" in summary.selection
     text = summary.render()
     assert "selection: model pool" in text
-    assert "of 18 op kinds (of the 30 less the 12 fault kinds of --faults)" in text
+    assert "of 18 op kinds (of the 30 less the 12 fault kinds left out (--faults mixes " \
+        "them in))" in text
     assert "corners reached: " in text
     assert summary.coverage.scenarios == 12
 
@@ -260,6 +295,27 @@ def test_a_selected_failure_is_shrunk_and_saved(monkeypatch: pytest.MonkeyPatch,
     assert any(line.lstrip().startswith("shrink ") for line in lines)
     assert summary.artifacts is not None and (summary.artifacts / "plan.yaml").exists()
     assert "minimal counterexample (replayable plan):" in summary.render()
+
+
+def test_the_main_job_covers_every_fault_kind_with_one_scenario_alone(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """``check`` on a cluster without --faults (some_faults): faults are op kinds to cover,
+    in some scenarios, at most MAX_ALONE_PICKS of them with a fault that runs alone."""
+    runs: list[Scenario] = []
+    monkeypatch.setattr(suite_module, "run_differential", _fake_differential(None, runs))
+    cluster = _ModelCluster()
+    cluster.capabilities = Capabilities(faults=frozenset(FAULT_OPS))
+    summary = run_cluster_suite(cluster, base=Manifests.seed(), examples=30, seed=3,  # type: ignore[arg-type]
+                                progress=lambda _l: None, artifacts_dir=tmp_path,
+                                pool_examples=400, jobs=6, some_faults=frozenset(FAULT_OPS))
+    assert summary.ok and len(runs) == 30
+    alone = [sc for sc in runs if any(op.kind in SHARED_OPS for op in sc.ops)]
+    bearing = [sc for sc in runs if any(op.kind in FAULT_OPS for op in sc.ops)]
+    assert len(alone) == MAX_ALONE_PICKS == 1 and len(bearing) < 30
+    assert set(SHARED_OPS) <= {op.kind for op in alone[0].ops}  # all five in the one
+    kinds = {op.kind for sc in runs for op in sc.ops}
+    assert len(kinds) >= 27, sorted(set(OP_TYPES) - kinds)
+    assert "of 30 op kinds" in summary.render()
 
 
 def test_selection_model_is_refused_on_the_model_backend(

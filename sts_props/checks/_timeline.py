@@ -73,6 +73,9 @@ DISTURBING_OPS = frozenset(kinds_where(lambda cls: cls.disturbs))
 #: fail_pod; the node's eviction for fail_node, whose ``colocated`` pods go too):
 #: :attr:`sts_props.ops.Op.deletes_pod`.
 POD_DELETING_OPS = frozenset(kinds_where(lambda cls: cls.deletes_pod))
+#: Ops after which, until the next settle, records of different kinds may be out of the
+#: cluster's order (:attr:`sts_props.ops.Op.breaks_watches`).
+WATCH_BREAKING_OPS = frozenset(kinds_where(lambda cls: cls.breaks_watches))
 #: How far (seconds) a cluster controller's informer cache may lag the harness's own watch:
 #: an action is judged against any state the controller could still have been looking at
 #: (kubernetes#41889: the observer saw fresher state than the controller). The model's cache
@@ -421,6 +424,8 @@ class Timeline:
         self.duplicates: list[tuple[Life, Life, int]] = []  # (old, new, seq) name reused live
         self.settle_seqs: list[int] = []
         self.fault_seqs: list[int] = []
+        #: invoke records of ops that break the watches (WATCH_BREAKING_OPS)
+        self.watch_break_seqs: list[int] = []
         self.template_op_seqs: list[int] = []
         self.op_invokes: dict[int, Event] = {}
         #: (uid, rv) of every write an op's result record lists -> the op's index
@@ -517,6 +522,14 @@ class Timeline:
     def faults_between(self, lo: int, hi: int) -> list[int]:
         """Invoke records of fault ops with ``lo < seq < hi``."""
         return [s for s in self.fault_seqs if lo < s < hi]
+
+    def in_record_order(self, seq: int) -> bool:
+        """Is the History's order around ``seq`` the cluster's? A cluster History is ordered
+        by resourceVersion (etcd's revision, one order across kinds) unless an op that broke
+        the watches was invoked since the settle before ``seq`` (then a relist may record an
+        object late). The model's History is always in its own order."""
+        lo = self.prev_settle(seq)
+        return not any(lo < s < self.next_settle(seq) for s in self.watch_break_seqs)
 
     def creations_between(self, lo: int, hi: int) -> int:
         """How many pods of the set were created (ADDED) with ``lo < seq < hi``."""
@@ -700,6 +713,8 @@ class Timeline:
                 self.op_invokes[index] = ev
                 if kind in DISTURBING_OPS:
                     self.fault_seqs.append(ev.seq)
+                if kind in WATCH_BREAKING_OPS:
+                    self.watch_break_seqs.append(ev.seq)
                 if kind in POD_DELETING_OPS and isinstance(op.get("ordinal"), int):
                     r.pending.setdefault(int(op["ordinal"]), []).append((index, ev.seq))
                     for other in op.get("colocated") or ():  # fail_node: the node's pods

@@ -660,8 +660,11 @@ def check_chk8(history: History) -> list[Violation]:
 
     Tolerated: a claim DELETED since the previous settled quiescent record (the controller's
     claim cache may still have shown it, e.g. after a delete_pvc op or GC of a retained claim),
-    a claim recorded after the pod but timestamped before it (watch reordering), and claims that
-    are deleted after the pod was created.
+    a claim recorded after the pod but timestamped strictly before it, or, within a watch gap
+    (an apiserver restart until the next settle, when a relist may record it late), in the
+    same clock tick; and claims that are deleted after the pod was created. Outside a watch gap
+    a cluster History is in resourceVersion order, etcd's one order across kinds: a claim
+    recorded after its pod was created after it, whatever the one-second timestamps say.
     """
     return _run_check(timeline(history), "CHK-8")
 
@@ -722,7 +725,9 @@ def _claim_missing(
         if pvc.first_seq < seq:
             if pvc.gone_seq is None or pvc.gone_seq > seq or pvc.gone_seq > settle:
                 return None
-        elif pvc.created < pod_created or g > 0:
+        elif pvc.created < pod_created or (g > 0 and not tl.in_record_order(seq)):
+            # Recorded after the pod: on a cluster that is etcd's order, the claim came
+            # later, unless a watch gap may have recorded it late (a relist).
             return None
     if not lives:
         return "no claim of that name was ever recorded", ()

@@ -46,6 +46,7 @@ from sts_props.manifest_files import load_manifests
 from sts_props.model import ModelConfig
 from sts_props.ops import FAULT_OPS
 from sts_props.seed_scenario import run_seed_scenario
+from sts_props.selection import MAX_ALONE_PICKS
 from sts_props.suite import SELECTIONS, SuiteSummary, run_cluster_suite, run_model_suite
 
 if TYPE_CHECKING:
@@ -104,13 +105,20 @@ def add_parser(sub: Subparsers) -> None:
                             "shrunk by a reducer (its plan is in the artifacts); plain lets "
                             "Hypothesis generate them (failures kept under --database). On "
                             "--backend model scenarios are always generated plainly")
-    check.add_argument("--faults", action="store_true",
-                       help="mix faults into the scenarios: pod kill/eviction, readiness "
-                            "flaps, finalizer holds, node failure, controller and apiserver "
-                            "restarts, "
-                            "denied API writes (a backend skips, and names, those it cannot "
-                            "perform); on a cluster at least 2 scenarios each get a restart, "
-                            "a node failure and a write denial")
+    faults = check.add_mutually_exclusive_group()
+    faults.add_argument("--faults", action="store_true",
+                        help="a fault in every scenario: pod kill/eviction, readiness flaps, "
+                             "finalizer holds, node failure, controller and apiserver "
+                             "restarts, denied API writes (a backend skips, and names, those "
+                             "it cannot perform); on a cluster at least 2 scenarios each get a "
+                             "restart, a node failure and a write denial. Without it, on a "
+                             "cluster with model selection, faults are op kinds the pick "
+                             "covers like any other, in some scenarios; those that disturb "
+                             "the whole cluster go together into at most "
+                             f"{MAX_ALONE_PICKS} scenario(s), run alone")
+    faults.add_argument("--no-faults", action="store_true",
+                        help="no fault at all: only spec changes and the pod and claim "
+                             "disruptions of the base language")
     add_jobs_option(check, "on a cluster backend with model selection: ")
     add_patch_option(check)
 
@@ -167,6 +175,7 @@ def run(args: argparse.Namespace) -> int:
                     progress=say, database_dir=args.database, min_ops=args.min_ops,
                     max_ops=max_ops, max_replicas=args.max_replicas,
                     artifacts_dir=args.artifacts, fault_kinds=_fault_kinds(args),
+                    some_faults=frozenset() if args.no_faults else frozenset(FAULT_OPS),
                     selection=args.selection or "model", summary=summary, jobs=jobs)
     except KeyboardInterrupt as stop:
         # after the cluster's clean-up (the with block has exited): what finished, then stop

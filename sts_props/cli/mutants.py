@@ -49,7 +49,7 @@ from sts_props.cli.options import (
 from sts_props.manifest_files import load_manifests
 from sts_props.model import ModelConfig
 from sts_props.mutants import MUTANT_NAMES, MUTANTS, by_name
-from sts_props.mutation_runs import MUTANT_OP_TIMEOUT, run_mutation_suite
+from sts_props.mutation_runs import MUTANT_EXAMPLES, MUTANT_OP_TIMEOUT, run_mutation_suite
 
 if TYPE_CHECKING:
     from sts_props.cli.options import Subparsers
@@ -80,8 +80,10 @@ def add_parser(sub: Subparsers) -> None:
     p.add_argument("--budget", type=whole(0), default=None, metavar="N",
                    help="cluster runs spent on shrinking each counterexample (default 6; 2 with "
                         "--controller)")
-    p.add_argument("--examples", type=whole(1), default=10, metavar="N",
-                   help="scenarios tried per mutant before it counts as survived")
+    p.add_argument("--examples", type=whole(1), default=None, metavar="N",
+                   help=f"scenarios tried per mutant before it counts as survived (default "
+                        f"{MUTANT_EXAMPLES}; {controller_mutants.DEFAULT_EXAMPLES}, the main "
+                        f"job's, with --controller)")
     p.add_argument("--op-timeout", type=seconds, default=None, metavar="SECONDS",
                    help=f"seconds the cluster may take per op (default {MUTANT_OP_TIMEOUT:.0f}; "
                         f"{CONTROLLER_OP_TIMEOUT:.0f} with --controller)")
@@ -116,7 +118,7 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_OK
     with real_cluster(args) as cluster:
         report = run_mutation_suite(
-            cluster, names, progress=say, examples=args.examples,
+            cluster, names, progress=say, examples=args.examples or MUTANT_EXAMPLES,
             budget=6 if args.budget is None else args.budget,
             op_timeout=args.op_timeout or MUTANT_OP_TIMEOUT, seed=args.seed,
             control=not args.no_control, config=config)
@@ -138,7 +140,8 @@ def _run_controller(args: argparse.Namespace, config: ModelConfig) -> int:
                          f"{args.backend}")
     base = load_manifests(args.manifests, config) if args.manifests else None
     report = controller_mutants.run_controller_mutants(
-        names, version=config.version, examples=args.examples, seed=args.seed, base=base,
+        names, version=config.version,
+        examples=args.examples or controller_mutants.DEFAULT_EXAMPLES, seed=args.seed, base=base,
         control=not args.no_control,
         confirm_runs=0 if args.no_control else controller_mutants.DEFAULT_CONFIRM_RUNS,
         shrink_budget=(controller_mutants.DEFAULT_SHRINK_BUDGET if args.budget is None

@@ -48,7 +48,7 @@ from sts_props.cluster.base import (
     Crash,
     typed_apis,
 )
-from sts_props.cluster.faults import CLEANUPS, EXECUTORS, RESOLVERS
+from sts_props.cluster.faults import CLEANUPS, EXECUTORS, NUDGE_EVERY, RESOLVERS, nudge
 from sts_props.cluster.recorder import Recorder
 from sts_props.history import History
 from sts_props.model.environment import HOLD_ANNOTATION
@@ -542,7 +542,7 @@ class ClusterRun:
         missing = ""
         first = True
         evaluated = 0.0
-        supervised = time.monotonic()
+        supervised = nudged = time.monotonic()
         while True:
             self.check_cancelled()
             now = time.monotonic()
@@ -565,6 +565,10 @@ class ClusterRun:
                 missing, first, evaluated = ok(), False, time.monotonic()
             if missing:
                 satisfied_since = None
+                if self.denied and time.monotonic() - nudged >= NUDGE_EVERY:
+                    # refused writes: the controller backs off; have it sync (faults.nudge)
+                    nudged = time.monotonic()
+                    nudge(self)
                 continue
             if satisfied_since is None:
                 satisfied_since = time.monotonic()

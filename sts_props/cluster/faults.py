@@ -31,7 +31,8 @@ RestartApiserver        ``Cluster.restart_component("kube-apiserver")`` inside
 DenyPodWrites           a ValidatingAdmissionPolicy + binding for this namespace that refuses
                         CREATE/DELETE of ``pods`` and ``pods/eviction`` with the denied names
                         (403 Forbidden); the driver waits until a dry-run create is refused
-AllowPodWrites          both deleted; waits until a dry-run create is no longer refused
+AllowPodWrites          both deleted; waits until a dry-run create is no longer refused; then
+                        the set is nudged (:func:`nudge`) so that the controller syncs now
 HoldScheduling          every node cordoned (``spec.unschedulable: true``): the scheduler leaves
                         new pods Pending (PodScheduled=False, Unschedulable); a node FailNode
                         creates meanwhile is created cordoned
@@ -62,7 +63,7 @@ from sts_props.ops import (
     ReleaseTerminating,
 )
 from sts_props.outcome import Outcome
-from sts_props.snapshot import parse_pod_name, pod_name
+from sts_props.snapshot import HARNESS_PREFIX, parse_pod_name, pod_name
 
 if TYPE_CHECKING:
     from sts_props.cluster.driver import ClusterRun
@@ -70,6 +71,10 @@ if TYPE_CHECKING:
 #: how long an admission policy may take to be enforced (or lifted) by the apiserver
 POLICY_DEADLINE = 30.0
 DENY_MESSAGE = "sts-props: writes to this pod are denied (fault injection)"
+#: the set's annotation :func:`nudge` writes, to have the controller sync at once
+NUDGE_KEY = HARNESS_PREFIX + "writes-allowed"
+#: seconds between nudges while a wait goes on under refused writes (:func:`nudge`)
+NUDGE_EVERY = 2.0
 
 Result = tuple[Outcome, Op]
 
@@ -306,7 +311,32 @@ def _allow(run: ClusterRun, op: Op) -> Result:
         probe = sorted(run.denied)[0]
         remove_policy(run)
         _await_policy(run, probe, False)
+        nudge(run)
     return Outcome.accepted(), op
+
+
+def nudge(run: ClusterRun) -> None:
+    """Annotate the set (``sts-props.io/writes-allowed``, a harness key that no comparison
+    sees): an update event, which the controller's handler queues at once, whatever backoff
+    its failed syncs built up.
+
+    While a write it needs is refused every sync of the set fails, and each failure doubles
+    the delay of the next retry (client-go's workqueue: 5 ms doubling to 1000 s; semantics
+    section 3). Its own status writes and the pods' events sync it again, and fail again, so
+    a few seconds of refusals can put the next retry minutes away: on kwok v1.37.2 a 6 s
+    window was followed by 80 s without a sync once writes were allowed, and availability
+    after minReadySeconds (a timed requeue, which a failed sync replaces by its backoff) was
+    written 40 s late inside a window. The driver nudges the set when writes are allowed
+    again and, while they are refused, every :data:`NUDGE_EVERY` seconds of a wait: what the
+    controller does at a sync is under test, not when its backoff lets it sync."""
+    from kubernetes.client.exceptions import ApiException
+
+    try:
+        run.apps.patch_namespaced_stateful_set(run.set_name, run.namespace, {"metadata": {
+            "annotations": {NUDGE_KEY: str(time.time())}}})
+    except ApiException as exc:
+        if exc.status != 404:  # the set is gone: nothing to sync
+            raise
 
 
 def remove_policy(run: ClusterRun) -> None:
