@@ -279,6 +279,7 @@ def _refused(run: ClusterRun, name: str) -> bool:
 def _await_policy(run: ClusterRun, name: str, refused: bool) -> None:
     deadline = time.monotonic() + POLICY_DEADLINE
     while _refused(run, name) != refused:
+        run.check_cancelled()  # scenarios side by side: an interrupt does not wait 30 s here
         if time.monotonic() > deadline:
             state = "enforced" if refused else "lifted"
             raise ClusterError(f"the deny policy for {name} was not {state} within "

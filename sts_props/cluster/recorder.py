@@ -30,6 +30,7 @@ from __future__ import annotations
 import contextlib
 import json
 import queue
+import socket
 import threading
 import time
 from dataclasses import dataclass
@@ -49,8 +50,22 @@ KINDS: tuple[tuple[str, str, str], ...] = (
 )
 #: backoff between attempts to re-watch a broken stream: doubles from the first to the last
 BACKOFF = (0.1, 2.0)
+#: seconds :meth:`Recorder.stop` waits for its watch threads, all together
+STOP_WAIT = 1.0
 #: queue entry type of a relist's end: data ``{"rv": list rv, "names": [...]}``
 _SYNC = "SYNC"
+
+
+def _shut(resp: Any) -> None:
+    """Unblock a thread reading ``resp``: shut its socket down (closing a dead stream is
+    fine)."""
+    with contextlib.suppress(Exception):
+        resp.shutdown()
+        return
+    with contextlib.suppress(Exception):
+        resp.connection.sock.shutdown(socket.SHUT_RDWR)
+    with contextlib.suppress(Exception):
+        resp.release_conn()
 
 
 class _HTTPStatus(Exception):
@@ -112,13 +127,16 @@ class Recorder:
         ready.wait()  # every watch has listed, so nothing done from now on is missed
 
     def stop(self) -> None:
+        """End the watches. Their threads are daemons: one still blocked in a read (its
+        stream could not be shut down) ends with the read's timeout or the apiserver, and is
+        not waited for beyond :data:`STOP_WAIT` in all, so an interrupted run stops at once."""
         self._stop.set()
         with self._lock:
             for resp in self._responses:
-                with contextlib.suppress(Exception):  # closing a dead stream is fine
-                    resp.shutdown() if hasattr(resp, "shutdown") else resp.release_conn()
+                _shut(resp)
+        deadline = time.monotonic() + STOP_WAIT
         for t in self._threads:
-            t.join(timeout=5)
+            t.join(timeout=max(0.0, deadline - time.monotonic()))
 
     def expect_outage(self, until: float) -> None:
         """Watch failures before ``until`` (``time.monotonic()``) are a planned outage, not
@@ -168,6 +186,9 @@ class Recorder:
                                             ("timeoutSeconds", 50)], stream=True)
                 with self._lock:
                     self._responses.append(resp)
+                    if self._stop.is_set():  # stopped while this watch was reconnecting
+                        _shut(resp)
+                        break
                 backoff = BACKOFF[0]  # connected: the next failure starts the backoff afresh
                 for line in _lines(resp):
                     if self._stop.is_set():
