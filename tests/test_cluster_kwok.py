@@ -199,7 +199,16 @@ def test_sigterm_during_a_property_run_stops_at_once_and_cleans_up() -> None:
             proc.send_signal(signal.SIGTERM)
             break
     signalled = time.monotonic()
-    rest, _ = proc.communicate(timeout=60)
+    try:
+        rest, _ = proc.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        proc.send_signal(signal.SIGTERM)  # a second one; this test has failed anyway
+        try:
+            rest, _ = proc.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            proc.kill()  # never leave the run behind (it kept running for 33 min once)
+            rest, _ = proc.communicate()
+        pytest.fail(f"still running 60 s after SIGTERM:\n{''.join(output)}{rest}")
     output.append(rest or "")
     text = "".join(output)
     assert name, text
