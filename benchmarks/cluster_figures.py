@@ -26,8 +26,9 @@ A script, not a timed test: the figures depend on the machine and on what else r
 * scenarios side by side (``--jobs N``, default as ``sts-props check`` picks it): the same
   model-selected scenarios (same seed, so the same pick) N at a time on the same cluster, next
   to the one-at-a-time "model" arm: scenarios per minute of wall time, their ratio, violations;
-  with ``--faults`` one more N-jobs arm with faults mixed in (those that disturb the whole
-  cluster run alone);
+  with ``--faults`` one more N-jobs arm with a fault in every scenario (those that disturb the
+  whole cluster run alone). Model-selected arms are the main job's: without ``--faults`` the
+  pool draws faults in some scenarios, as ``sts-props check`` does;
 
     python benchmarks/cluster_figures.py [--scenarios 30] [--starts 3] [--seed 1]
         [--selection plain model] [--jobs N] [--faults] [--repeat R]
@@ -118,7 +119,10 @@ def run_arm(cluster: KwokCluster, selection: str, scenarios: int, seed: int, job
         cluster, base=Manifests.seed(), examples=scenarios, config=ModelConfig(), seed=seed,
         progress=lambda line: print(line, flush=True), selection=selection,
         on_result=results.append, jobs=jobs,
-        fault_kinds=frozenset(FAULT_OPS) if faults else frozenset())
+        # as `check` on a cluster: faults in some model-selected scenarios (one that disturbs
+        # the whole cluster runs alone), in every one with --faults
+        fault_kinds=frozenset(FAULT_OPS) if faults else frozenset(),
+        some_faults=frozenset(FAULT_OPS))
     wall = time.monotonic() - began
     return Arm(selection, summary, wall, results, own_cpu_seconds() - cpu0,
                cluster_cpu_seconds(cluster) - kwok0, jobs, faults, seed)

@@ -25,13 +25,11 @@ import sys
 from pathlib import Path
 
 from sts_props.controller_mutants import (
-    CONTROL,
     DEFAULT_CONFIRM_RUNS,
     DEFAULT_EXAMPLES,
     DEFAULT_OP_TIMEOUT,
     DEFAULT_SHRINK_BUDGET,
     run_controller_mutants,
-    run_one,
 )
 from sts_props.defaults import default_jobs
 from sts_props.manifest_files import load_manifests
@@ -72,31 +70,14 @@ def main() -> int:
     base = load_manifests(args.manifests or [SEED_MANIFESTS], config)
     say = lambda line: print(line, flush=True)  # noqa: E731
     control_only = args.only == ["none"]  # --only none: the control runs, no mutant
-    report = None
-    if not control_only:
-        report = run_controller_mutants(
-            args.only, version=args.k8s_version, examples=args.examples, seed=args.seed,
-            base=base, control=not args.no_control, confirm_runs=args.confirm_runs,
-            shrink_budget=args.shrink_budget, op_timeout=args.op_timeout,
-            artifacts_dir=args.artifacts, progress=say, jobs=args.jobs)
-    controls = []  # the control runs beyond the report's own
-    for k in range(0 if control_only else 1, 1 if args.no_control else args.control_runs):
-        say(f"control run {k + 1}/{args.control_runs} (seed {args.seed + k})")
-        controls.append((args.seed + k, run_one(
-            CONTROL, (), "", version=args.k8s_version, examples=args.examples,
-            seed=args.seed + k, base=base, shrink_budget=args.shrink_budget,
-            op_timeout=args.op_timeout, min_ops=8, max_ops=12, max_replicas=5,
-            artifacts_dir=args.artifacts / f"{CONTROL}-seed-{args.seed + k}", progress=say,
-            jobs=args.jobs)))
-        say(f"  => {controls[-1][1].row()}")
+    report = run_controller_mutants(
+        [] if control_only else args.only, version=args.k8s_version, examples=args.examples,
+        seed=args.seed, base=base, control=not args.no_control, control_runs=args.control_runs,
+        mutants=not control_only, confirm_runs=args.confirm_runs,
+        shrink_budget=args.shrink_budget, op_timeout=args.op_timeout,
+        artifacts_dir=args.artifacts, progress=say, jobs=args.jobs)
     print()
-    if report is not None:
-        print(report.render())
-    for seed, r in controls:
-        print(f"control, seed {seed}: " + ("clean" if not r.caught and not r.error
-                                          else f"NOT CLEAN: {r.row()}"))
-    if report is None:
-        return 1 if any(r.caught or r.error for _, r in controls) else 0
+    print(report.render())
     if args.json is not None:
         rows = [{f.name: _plain(getattr(r, f.name)) for f in dataclasses.fields(r)
                  if f.name != "counterexample"} | {"verdict": r.verdict, "evidence": r.evidence}
@@ -106,8 +87,7 @@ def main() -> int:
         print(f"rows: {args.json}")
     # Survivors are a finding, not a failure; an unclean control or a mutant that could not be
     # run (does not apply or build, no cluster) makes the run itself untrustworthy.
-    broken = report.control_clean is False or any(r.error for r in report.results) or any(
-        r.caught or r.error for _, r in controls)
+    broken = report.control_clean is False or any(r.error for r in report.results)
     return 1 if broken else 0
 
 

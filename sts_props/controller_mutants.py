@@ -130,6 +130,8 @@ class ControllerMutantResult:
 
     name: str
     rules: tuple[str, ...] = ()
+    #: the scenarios' seed (the control's runs differ by it)
+    seed: int | None = None
     #: a violation was found (for the control: the control is *not* clean)
     caught: bool = False
     build_seconds: float = 0.0
@@ -207,14 +209,16 @@ class ControllerMutantResult:
         build = "cached" if self.build_cached else f"{self.build_seconds:.0f} s"
         found = self.rule or (self.error[:80] if self.error else "-")
         evidence = self.evidence.replace("|", "/") if self.caught else "-"
-        return (f"| {self.name} | {', '.join(self.rules) or '-'} | {self.verdict} | {first} | "
+        name = (f"{self.name} (seed {self.seed})" if self.control and self.seed is not None
+                else self.name)
+        return (f"| {name} | {', '.join(self.rules) or '-'} | {self.verdict} | {first} | "
                 f"{found} | {self.shrunk_ops if self.shrunk_ops is not None else '-'} | "
                 f"{self.scenarios} | {build} | {self.run_seconds:.0f} s | {evidence} |")
 
 
 @dataclass
 class ControllerMutantReport:
-    """Per-mutant results, the control's first; the score excludes the control.
+    """Per-mutant results, the control's runs first; the score excludes the control.
 
     >>> r = ControllerMutantReport([ControllerMutantResult("control"),
     ...                             ControllerMutantResult("a", caught=True,
@@ -229,8 +233,15 @@ class ControllerMutantReport:
     version: str = ""
 
     @property
+    def controls(self) -> list[ControllerMutantResult]:
+        """The control's runs (one per seed)."""
+        return [r for r in self.results if r.control]
+
+    @property
     def control(self) -> ControllerMutantResult | None:
-        return next((r for r in self.results if r.control), None)
+        """The control's first run that is not clean, else its first run."""
+        return next((r for r in self.controls if r.caught), None) or next(
+            iter(self.controls), None)
 
     @property
     def mutants(self) -> list[ControllerMutantResult]:
@@ -245,11 +256,14 @@ class ControllerMutantReport:
 
     @property
     def control_clean(self) -> bool | None:
-        """Whether the control ran and showed no violation (``None``: no control run)."""
-        control = self.control
-        if control is None or control.error:
+        """Whether the control ran and showed no violation in any run (``None``: no control
+        run, or one that could not be run, and none with a violation)."""
+        controls = self.controls
+        if any(r.caught for r in controls):
+            return False
+        if not controls or any(r.error for r in controls):
             return None
-        return not control.caught
+        return True
 
     @property
     def median_first_violation(self) -> float | None:
@@ -277,7 +291,9 @@ class ControllerMutantReport:
         if clean is None:
             lines.append("control: not run (the score is unconfirmed)")
         elif clean:
-            lines.append("control (unmodified controller, built the same way): no violations")
+            runs = len(self.controls)
+            lines.append("control (unmodified controller, built the same way): no violations"
+                         + (f" in {runs} runs" if runs > 1 else ""))
         else:
             control = self.control
             assert control is not None
@@ -313,6 +329,8 @@ def run_controller_mutants(
     seed: int | None = 1,
     base: Manifests | None = None,
     control: bool = True,
+    control_runs: int = 1,
+    mutants: bool = True,
     confirm_runs: int = DEFAULT_CONFIRM_RUNS,
     shrink_budget: int = DEFAULT_SHRINK_BUDGET,
     op_timeout: float = DEFAULT_OP_TIMEOUT,
@@ -338,24 +356,30 @@ def run_controller_mutants(
     ``confirm_runs`` times on a cluster with the unmodified controller
     (:func:`confirm_on_control`); otherwise the mutant is "unconfirmed" and not counted (timing
     or a flaky check, not the mutation, failed it). ``seed=None`` draws one seed for all.
+    ``control_runs``: runs of the control, with seeds ``seed``, ``seed + 1``, ... (the first
+    is the mutants' scenarios); the control is clean only if every run is. ``mutants=False``
+    runs the control alone.
     ``jobs``: scenarios side by side on each mutant's cluster (``--jobs``; shrinking and the
     confirmation replays run one at a time).
     """
-    mutants = select(names, directory)
+    chosen = select(names, directory) if mutants else ()
     started = time.monotonic()
     if seed is None:
         seed = random.randrange(2**31)
         progress(f"seed {seed} (the same for every mutant)")
-    plan: list[tuple[str, tuple[str, ...], str]] = [(m.name, m.rules, m.diff()) for m in mutants]
+    plan: list[tuple[str, tuple[str, ...], str, int]] = [
+        (m.name, m.rules, m.diff(), seed) for m in chosen]
     if control:
-        plan.insert(0, (CONTROL, (), ""))
+        plan[:0] = [(CONTROL, (), "", seed + k) for k in range(max(1, control_runs))]
     results: list[ControllerMutantResult] = []
-    for index, (name, rules, diff_text) in enumerate(plan, 1):
-        progress(f"[{index}/{len(plan)}] {name}")
+    for index, (name, rules, diff_text, run_seed) in enumerate(plan, 1):
+        progress(f"[{index}/{len(plan)}] {name}" + (f" (seed {run_seed})" if not diff_text
+                                                     else ""))
         results.append(run_one(
-            name, rules, diff_text, version=version, examples=examples, seed=seed, base=base,
+            name, rules, diff_text, version=version, examples=examples, seed=run_seed, base=base,
             shrink_budget=shrink_budget, op_timeout=op_timeout, min_ops=min_ops,
-            max_ops=max_ops, max_replicas=max_replicas, artifacts_dir=artifacts_dir / name,
+            max_ops=max_ops, max_replicas=max_replicas,
+            artifacts_dir=artifacts_dir / (f"{name}-seed-{run_seed}" if not diff_text else name),
             reproduce_runs=confirm_runs, progress=_prefixed(progress, f"  {name}: "),
             jobs=jobs))
         progress(f"  => {results[-1].row()}")
@@ -452,7 +476,7 @@ def run_one(
     jobs: int = 1,
 ) -> ControllerMutantResult:
     """One mutant (``diff_text``; the control when it is empty): build, start, run, stop."""
-    result = ControllerMutantResult(name, rules)
+    result = ControllerMutantResult(name, rules, seed=seed)
     try:
         built = build_patched(version, diff_text, progress=progress)
     except (PatchError, BuildError) as exc:

@@ -5,6 +5,7 @@ Options::
     pytest --sts-backend=model            # the reference model (default)
     pytest --k8s-version=v1.36.3          # the Kubernetes behaviour line to model / start
     pytest --sts-profile=model-ci         # a Hypothesis settings profile (strategies/profiles.py)
+    pytest --sts-backend=kwok --sts-jobs=1  # cluster scenarios one at a time (see sts_jobs)
 
 Fixtures:
 
@@ -12,6 +13,10 @@ Fixtures:
 * ``model_config``: a :class:`~sts_props.model.ModelConfig` for ``--k8s-version``.
 * ``sts_cluster``: a session-scoped started cluster of ``--sts-backend`` (kwok: built from
   source on first use, then ~6 s to start); torn down at the end of the session.
+* ``sts_jobs``: how many cluster scenarios a test may run side by side (``--sts-jobs``;
+  default as ``sts-props check``: three per core, at most 6, on a cluster sts-props starts, 1 on
+  an existing one). A test that has many scenarios to run hands it on, e.g. to
+  :func:`sts_props.replay.run_plans_on_cluster` (the regression suite does).
 * ``cluster_run``: a factory ``cluster_run(manifests)`` giving a :class:`ClusterRun` in a fresh
   labelled namespace per test (or per Hypothesis example), deleted afterwards.
 
@@ -30,7 +35,7 @@ import pytest
 from sts_props.cluster.backends import make_cluster
 from sts_props.cluster.base import Cluster, ClusterError
 from sts_props.cluster.driver import ClusterRun
-from sts_props.defaults import BACKENDS, CONTAINER_BACKENDS, DEFAULT_VERSION
+from sts_props.defaults import BACKENDS, CONTAINER_BACKENDS, DEFAULT_VERSION, default_jobs
 from sts_props.doctor import diagnose, first_problem
 from sts_props.model import ModelConfig
 from sts_props.scenario import Manifests
@@ -52,6 +57,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="with --sts-backend=kubeconfig: the context")
     group.addoption("--sts-image", default=None,
                     help="with --sts-backend=kwok-image or k3s: the container image")
+    group.addoption("--sts-jobs", type=int, default=None, metavar="N",
+                    help="cluster scenarios a test may run side by side, each in its own "
+                         "namespace (default: three per core, at most 6, on a cluster "
+                         "sts-props starts; 1 on an existing one)")
     group.addoption("--allow-existing-cluster", action="store_true", default=False,
                     help="with --sts-backend=kubeconfig: run on a cluster sts-props did not "
                          "create, touching only namespaces it creates and labels")
@@ -69,6 +78,9 @@ def pytest_configure(config: pytest.Config) -> None:
         ModelConfig.for_version(version)
     except ValueError as exc:
         raise pytest.UsageError(f"--k8s-version: {exc}") from None
+    jobs = config.getoption("--sts-jobs", default=None)
+    if jobs is not None and int(jobs) < 1:
+        raise pytest.UsageError(f"--sts-jobs: at least 1, got {jobs}")
     profile = config.getoption("--sts-profile", default=None) or os.environ.get(ENV_VAR) or None
     if profile:
         try:
@@ -111,6 +123,14 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 @pytest.fixture(scope="session")
 def sts_backend(request: pytest.FixtureRequest) -> str:
     return str(request.config.getoption("--sts-backend"))
+
+
+@pytest.fixture(scope="session")
+def sts_jobs(request: pytest.FixtureRequest) -> int:
+    """``--sts-jobs``, else the default for ``--sts-backend`` (:func:`default_jobs`)."""
+    given = request.config.getoption("--sts-jobs")
+    return int(given) if given is not None else default_jobs(
+        str(request.config.getoption("--sts-backend")))
 
 
 @pytest.fixture(scope="session")

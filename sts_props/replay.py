@@ -10,16 +10,20 @@
 On a cluster (``run_plan_on_cluster(plan, cluster)``) the plan runs through
 :func:`~sts_props.differential.run_differential`: every check on the cluster's History, the
 comparison with the model, and the plan's expectations on the cluster's History.
+:func:`run_plans_on_cluster` runs several side by side.
 """
 
 from __future__ import annotations
 
+import threading
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from sts_props.checks import Violation, run_quiescent_checks, run_safety_checks
 from sts_props.checks.expectations import check_expectations
 from sts_props.cluster.base import Cluster
+from sts_props.concurrent_runs import run_concurrently, runs_alone
 from sts_props.differential import run_differential
 from sts_props.errors import PlanError
 from sts_props.history import History
@@ -66,15 +70,54 @@ def run_plan_on_model(plan: Plan, config: ModelConfig | None = None) -> PlanRun:
     return PlanRun(plan, "model", h, None, violations, time.monotonic() - started)
 
 
-def run_plan_on_cluster(plan: Plan, cluster: Cluster, config: ModelConfig | None = None
-                        ) -> PlanRun:
-    """Run ``plan`` on the model and on ``cluster``; checks, comparison and expectations."""
+def run_plan_on_cluster(plan: Plan, cluster: Cluster, config: ModelConfig | None = None,
+                        cancel: threading.Event | None = None) -> PlanRun:
+    """Run ``plan`` on the model and on ``cluster``; checks, comparison and expectations.
+    ``cancel``: see :func:`~sts_props.differential.run_differential`."""
 
     started = time.monotonic()
-    result = run_differential(plan.scenario, cluster, config or ModelConfig.for_plan(plan))
+    result = run_differential(plan.scenario, cluster, config or ModelConfig.for_plan(plan),
+                              cancel=cancel)
     violations = result.violations + check_expectations(result.cluster_history, plan.expect)
     return PlanRun(plan, cluster.name, result.cluster_history, result.model_history,
                    violations, time.monotonic() - started, result.stopped)
+
+
+def run_plans_on_cluster(
+    plans: Sequence[Plan],
+    cluster: Cluster,
+    jobs: int = 1,
+    config_of: Callable[[Plan], ModelConfig] | None = None,
+    done: Callable[[PlanRun], None] | None = None,
+) -> list[PlanRun]:
+    """Run ``plans`` on ``cluster``, up to ``jobs`` side by side (each in its own namespace; a
+    plan with a fault that disturbs the whole cluster runs alone, see
+    :mod:`sts_props.concurrent_runs`); their runs in the order of ``plans``.
+
+    ``config_of(plan)`` gives each plan's model (default: the plan's version and gates);
+    ``done(run)`` hears of each run as it finishes. Every plan runs, whatever the others
+    found; a cluster error starts no further plan and is raised once the plans in flight
+    have finished.
+
+    The regression suite's cluster tests share one such run (``pytest --sts-jobs N``)::
+
+        runs = run_plans_on_cluster([Plan.load(p) for p in paths], cluster, jobs=6)
+    """
+    runs: dict[int, PlanRun] = {}
+
+    def run(index: int, cancel: threading.Event) -> PlanRun:
+        plan = plans[index]
+        return run_plan_on_cluster(plan, cluster, config_of(plan) if config_of else None,
+                                   cancel=cancel)
+
+    def finished(index: int, result: PlanRun) -> None:
+        runs[index] = result
+        if done is not None:
+            done(result)
+
+    run_concurrently(range(len(plans)), jobs, alone=lambda i: runs_alone(plans[i].scenario),
+                     run=run, done=finished, failed=lambda _run: False)
+    return [runs[i] for i in sorted(runs)]
 
 
 def check_promotable(plan: Plan, source: str = "plan") -> None:

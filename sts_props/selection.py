@@ -281,8 +281,9 @@ def _pool_scenarios(draw: st.DrawFn, base: Manifests | None, min_ops: int, max_o
     manifests = draw(valid_statefulsets(base, max_replicas=max_replicas), label="manifests")
     if draw(st.booleans(), label="move to a drawn cell"):
         manifests = in_cell(manifests, draw(st.sampled_from(ALL_CELLS), label="cell"))
-    alone = every_fault or not draw(st.integers(0, ALONE_ONE_IN - 1), label="may run alone")
-    if not alone:
+    may_run_alone = every_fault or not draw(st.integers(0, ALONE_ONE_IN - 1),
+                                            label="may run alone")
+    if not may_run_alone:
         # Only a few picks may run alone (MAX_ALONE_PICKS): the rest of the pool, and the
         # cells and corners it covers, must not depend on a fault that makes a scenario so.
         fault_kinds = fault_kinds - frozenset(SHARED_OPS)
@@ -298,7 +299,7 @@ def _pool_scenarios(draw: st.DrawFn, base: Manifests | None, min_ops: int, max_o
     if insertable and not any(op.kind in fault_kinds for op in scenario.ops):
         # --faults: as on the cluster, every scenario bears at least one fault
         scenario = with_fault(scenario, draw(st.sampled_from(insertable), label="fault"))
-    if not every_fault and alone:
+    if not every_fault and may_run_alone:
         # One that runs alone holds the cluster anyway: it bears every such fault, so that
         # a pick or two covers them all.
         for kind in INSERTABLE_FAULTS:
@@ -396,6 +397,9 @@ def pick(pool: Sequence[Candidate], limit: int, *, alone_cost: float = 1.0,
     covered: set[str] = set()
     nearest = [1.0] * len(pool)
     left = set(range(len(pool)))
+    lone = 0  # picks that run alone
+    if max_alone is not None and max_alone <= 0:
+        left = {i for i in left if not pool[i].alone}
 
     def key(i: int) -> tuple[int, float, float, float, float, int]:
         c = pool[i]
@@ -418,7 +422,8 @@ def pick(pool: Sequence[Candidate], limit: int, *, alone_cost: float = 1.0,
         choice = pool[best]
         chosen.append(choice)
         covered |= choice.features
-        if max_alone is not None and sum(c.alone for c in chosen) >= max_alone:
+        lone += choice.alone
+        if choice.alone and max_alone is not None and lone >= max_alone:
             left = {i for i in left if not pool[i].alone}
         for i in left:
             nearest[i] = min(nearest[i], jaccard_distance(pool[i].features, choice.features))

@@ -250,7 +250,9 @@ def pytest_project(tmp_path: Path) -> Path:
     (["--k8s-version=garbage"], {}, "--k8s-version"),
     (["--sts-profile=nope"], {}, "--sts-profile"),
     ([], {"STS_PROPS_PROFILE": "nope"}, "STS_PROPS_PROFILE"),
-], ids=["backend", "version", "profile", "profile-env"])
+    (["--sts-jobs=0"], {}, "--sts-jobs"),
+    (["--sts-jobs=many"], {}, "--sts-jobs"),
+], ids=["backend", "version", "profile", "profile-env", "jobs-0", "jobs-word"])
 def test_a_bad_plugin_option_is_a_usage_error(pytest_project: Path, args: list[str],
                                               env: dict[str, str], names: str) -> None:
     done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
@@ -263,8 +265,11 @@ def test_a_bad_plugin_option_is_a_usage_error(pytest_project: Path, args: list[s
 
 
 def test_good_plugin_options_run_the_tests(pytest_project: Path) -> None:
+    (pytest_project / "test_jobs.py").write_text(
+        "def test_jobs(sts_jobs):\n    assert sts_jobs == 3\n")
     done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-                           "--k8s-version=v1.36.3", "--sts-profile=model"], cwd=pytest_project,
-                          env=_env(), text=True, capture_output=True, timeout=300, check=False)
+                           "--k8s-version=v1.36.3", "--sts-profile=model", "--sts-jobs=3"],
+                          cwd=pytest_project, env=_env(), text=True, capture_output=True,
+                          timeout=300, check=False)
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "1 passed" in done.stdout
+    assert "2 passed" in done.stdout

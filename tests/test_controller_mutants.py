@@ -271,6 +271,24 @@ def test_the_report_scores_mutants_and_flags_an_unclean_control() -> None:
     assert "d: not run: build: does not compile" in text
 
 
+def test_the_control_is_clean_only_if_every_run_is() -> None:
+    def controls(*caught: bool) -> list[ControllerMutantResult]:
+        return [ControllerMutantResult("control", seed=seed, caught=c, rule="ST-7" if c else "")
+                for seed, c in enumerate(caught, 1)]
+
+    clean = ControllerMutantReport(controls(False, False, False), 10.0, VERSION)
+    assert clean.control_clean is True
+    assert "no violations in 3 runs" in clean.render()
+    assert "| control (seed 2) | - | clean |" in clean.render()
+    dirty = ControllerMutantReport(controls(False, False, True), 10.0, VERSION)
+    assert dirty.control_clean is False
+    assert dirty.control is dirty.results[2]  # the run that shows the violation is named
+    assert "CONTROL NOT CLEAN: the unmodified controller shows ST-7" in dirty.render()
+    broken = controls(False, False)
+    broken[1].error = "cluster: no apiserver"
+    assert ControllerMutantReport(broken).control_clean is None
+
+
 def test_a_catch_the_control_replay_refutes_does_not_count() -> None:
     flaky = ControllerMutantResult("a", ("ID-7",), caught=True, first_violation_seconds=9.0,
                                    rule="CHK-7/UPD-8", confirmed=False,

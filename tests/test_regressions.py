@@ -18,7 +18,7 @@ from sts_props.cluster.base import Cluster
 from sts_props.expect import Expectation
 from sts_props.model import ModelConfig
 from sts_props.plan import Plan
-from sts_props.replay import PlanRun, run_plan_on_cluster, run_plan_on_model
+from sts_props.replay import PlanRun, run_plan_on_model, run_plans_on_cluster
 from sts_props.report import write_artifacts
 
 REGRESSIONS = Path(__file__).parent / "regressions"
@@ -108,14 +108,30 @@ def test_every_expectation_of_a_plan_can_fail(path: Path, model_config: ModelCon
         assert [v.check for v in run.violations] == ["EXP"] * fields, (i, run.violations)
 
 
+_ON_CLUSTER = "test_plan_passes_on_the_cluster_and_agrees_with_the_model"
+
+
+@pytest.fixture(scope="module")
+def cluster_runs(request: pytest.FixtureRequest, sts_cluster: Cluster,
+                 sts_jobs: int) -> dict[Path, PlanRun]:
+    """The cluster runs of every plan this session selected (``-k`` is honoured), made once,
+    up to ``--sts-jobs`` side by side: one cluster-minute runs several plans."""
+    paths = [item.callspec.params["path"] for item in request.session.items
+             if getattr(item, "originalname", "") == _ON_CLUSTER]
+    plans = [Plan.load(p) for p in paths]
+    version = sts_cluster.version()
+    runs = run_plans_on_cluster(plans, sts_cluster, jobs=sts_jobs,
+                                config_of=lambda plan: _config(plan, version))
+    return dict(zip(paths, runs, strict=True))
+
+
 @pytest.mark.cluster
 @pytest.mark.parametrize("path", PLANS, ids=[p.stem for p in PLANS])
 def test_plan_passes_on_the_cluster_and_agrees_with_the_model(
-        path: Path, sts_cluster: Cluster, tmp_path: Path) -> None:
-    plan = Plan.load(path)
-    run = run_plan_on_cluster(plan, sts_cluster, _config(plan, sts_cluster.version()))
+        path: Path, cluster_runs: dict[Path, PlanRun], tmp_path: Path) -> None:
+    run = cluster_runs[path]
     assert run.model_history is not None
     assert run.ok, _failure(run, tmp_path)
     # the run went all the way: one quiescent point per op, none cut short
     assert not run.stopped
-    assert sum(1 for _ in run.history.quiescent_points()) == len(plan.ops)
+    assert sum(1 for _ in run.history.quiescent_points()) == len(run.plan.ops)

@@ -159,6 +159,7 @@ def test_a_scenario_that_runs_alone_costs_the_cluster_and_few_are_picked() -> No
     quiet = [_cand(f"x{i}") for i in range(3)]
     chosen = pick([one, other, lone, *quiet], 6, max_alone=1)
     assert sum(c.alone for c in chosen) == 1 and len(chosen) == 4
+    assert not any(c.alone for c in pick([one, other, lone, *quiet], 6, max_alone=0))
     assert candidate_of(run_model(Scenario(Manifests.seed(), (
         Create(), RestartController(), Settle())))).alone
     assert not candidate_of(run_model(Scenario(Manifests.seed(), (

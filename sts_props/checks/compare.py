@@ -23,7 +23,10 @@ What is masked, and how (section 10.2, T-10; design notes "nondeterminism is nam
   OrderedReady, ...) is compared only on what every interleaving agrees on, and details that
   depend on the path taken (revisions below the partition, restarts, intermediate revisions)
   only after a single op from a compared target state (``BASIC`` / ``TARGET`` / ``FULL``, see
-  :func:`compare_states`). Claims are compared for in-range ordinals only.
+  :func:`compare_states`). Claims are compared for in-range ordinals only; a claim both
+  sides agreed on while in range and that the model's garbage collector then removed (its
+  condemned pod or its deleted set owned it, STO-10) must be gone, or being deleted, on the
+  cluster by the next compared point (``CMP/STO-10``).
 
 Op outcomes are compared by :meth:`Outcome.signature` ``[:3]`` (status, code, reason), plus the
 set of ``(field, type)`` causes when both are 422; an indeterminate outcome on either side is
@@ -287,8 +290,13 @@ def quiescent_view(
     claim = re.compile(rf".+-{re.escape(set_name)}-([0-9]+)$")
     scope = meta_view["range"]
     pvcs: dict[str, Any] = {}
+    # every claim of the set's ordinals, in range or not: uid and whether it is being deleted
+    # (compare_histories follows claims that left the range, STO-10)
+    meta_view["claims"] = {}
     for name, pvc in state.get("PersistentVolumeClaim", {}).items():
         m = claim.match(name)
+        if m is not None:
+            meta_view["claims"][name] = (uid(pvc), is_terminating(pvc))
         if m is None or scope is None or not scope[0] <= int(m.group(1)) < scope[1]:
             continue
         if is_terminating(pvc):
@@ -463,6 +471,51 @@ def compare_states(
     return out
 
 
+def _lingering_claims(left: dict[str, Any], right: dict[str, Any], settled: dict[str, str],
+                      lingering: dict[str, tuple[Event, Event]], mev: Event, cev: Event,
+                      cluster_history: History) -> list[Violation]:
+    """Claims that left the set's range are not compared (whether a claim of an ordinal that
+    was in range only briefly was ever created depends on timing), but one both sides agreed
+    on while it was in range is determined: when the model's garbage collector has removed it
+    (STO-10: its condemned pod, or its deleted set, owned it) at one compared point, the
+    cluster's must be gone, or at least being deleted, by the next one. Two points, not one,
+    because the garbage collector acts after the owner is gone and the wait for a state does
+    not wait for it. ``settled`` and ``lingering`` carry what this pair leaves for the next
+    (updated in place); a claim lingering two points in a row is a violation.
+    """
+    out: list[Violation] = []
+    mclaims, cclaims = left["meta"]["claims"], right["meta"]["claims"]
+    for name, (first_m, first_c) in list(lingering.items()):
+        del lingering[name]
+        here = cclaims.get(name)
+        if name in mclaims or here is None or here[1] or here[0] != settled.get(name):
+            continue  # re-created on the model, or gone (or going) on the cluster
+        out.append(Violation(
+            "CMP", "CMP/STO-10",
+            f"Claim {name} outlived its owner: the model's garbage collector removed it by "
+            f"its quiescent point {first_m.where()}, but the cluster still has it, not being "
+            f"deleted, at {first_c.where()} and at {cev.where()} (the next compared point). "
+            f"Its ownerReferences on the cluster: "
+            f"{_show(_claim_owners(cluster_history, cev, name))}.",
+            (mev.seq, cev.seq)))
+        settled.pop(name, None)  # reported once
+    for name, cluster_uid in settled.items():
+        here = cclaims.get(name)
+        if (name not in mclaims and name not in left["pvcs"] and name not in right["pvcs"]
+                and here is not None and not here[1] and here[0] == cluster_uid):
+            lingering[name] = (mev, cev)
+    for name, pvc in left["pvcs"].items():
+        if right["pvcs"].get(name) == pvc and name in cclaims:
+            settled[name] = cclaims[name][0]
+    return out
+
+
+def _claim_owners(history: History, at: Event, name: str) -> list[str]:
+    position = {ev.seq: i for i, ev in enumerate(history.events)}
+    pvc = history.state_at(position[at.seq]).get("PersistentVolumeClaim", {}).get(name)
+    return [f"{r.get('kind')}/{r.get('name')}" for r in owner_refs(pvc)] if pvc else []
+
+
 def compare_histories(model_history: History, cluster_history: History) -> list[Violation]:
     """Compare a model History with a cluster History of the same scenario.
 
@@ -486,6 +539,8 @@ def compare_histories(model_history: History, cluster_history: History) -> list[
     # equal in every detail, i.e. the next single op starts from the same state on both sides)
     prev: tuple[Event, Event, dict[str, Any], dict[str, Any], bool] | None = None
     determined: set[int] = set()  # op indices whose starting state is the same on both sides
+    settled: dict[str, str] = {}  # claim -> its cluster uid when both sides last agreed on it
+    lingering: dict[str, tuple[Event, Event]] = {}  # out of range, collected by the model only
     for key, mev in mq.items():
         cev = cq.get(key)
         if cev is None:
@@ -508,6 +563,7 @@ def compare_histories(model_history: History, cluster_history: History) -> list[
         else:
             level = TARGET
         equal = not compare_states(left, right, level=FULL)
+        out += _lingering_claims(left, right, settled, lingering, mev, cev, cluster_history)
         for diff in compare_states(left, right, level=level):
             out.append(
                 Violation(

@@ -5,6 +5,7 @@ Usage::
     sts-props claims                                  # verdicts on the model
     sts-props claims --backend kwok --k8s-version v1.36.3 --manifests ../shared/seed/
     sts-props claims --backend kubeconfig --kubeconfig /path/to/kubeconfig
+    sts-props claims --backend kwok --jobs 1          # one replay at a time (default: 3 a core)
 
 On the model each claim gets *holds*, *holds under conditions* (naming each condition and its
 rule) or *does not hold* (:mod:`sts_props.claims`), and every verdict comes with the minimal
@@ -13,8 +14,9 @@ that differ from the base manifests; ``--plans DIR`` writes the full replayable 
 
 On a cluster backend each counterexample, and a few scenarios that kept the claim on the model,
 are replayed through the differential runner; the claim is then checked on the *cluster's*
-History (:func:`sts_props.claims.confirm_on_cluster`). The verdict is confirmed when every
-counterexample breaks the claim there too and every sample keeps it.
+History (:func:`sts_props.claims.confirm_on_cluster`), up to ``--jobs`` replays side by side.
+The verdict is confirmed when every counterexample breaks the claim there too and every
+sample keeps it.
 
 Exit codes: 0 every verdict computed (and, on a cluster, confirmed); 1 the cluster disagreed
 with the model on a claim; 2 bad input; 3 no cluster.
@@ -40,9 +42,15 @@ from sts_props.claims import (
     write_plans,
 )
 from sts_props.cli.arguments import add_command, check_output_dir, path, whole
-from sts_props.cli.exit_codes import EXIT_FAILED, EXIT_OK
+from sts_props.cli.exit_codes import EXIT_FAILED, EXIT_OK, UsageError
 from sts_props.cli.guard import signal_name
-from sts_props.cli.options import add_backend_options, model_config, real_cluster
+from sts_props.cli.options import (
+    add_backend_options,
+    add_jobs_option,
+    jobs_of,
+    model_config,
+    real_cluster,
+)
 from sts_props.manifest_files import load_manifests
 from sts_props.scenario import Manifests, Scenario
 
@@ -68,6 +76,7 @@ def add_parser(sub: Subparsers) -> None:
                    help=f"only claim N, 1-{len(CLAIMS)} (repeatable; default: all of them)")
     p.add_argument("--samples", type=whole(0), default=1, metavar="N",
                    help="on a cluster: passing scenarios per claim replayed as well")
+    add_jobs_option(p, "on a cluster backend, confirming the verdicts: ")
     p.add_argument("--plans", type=path, default=None, metavar="DIR",
                    help="write every counterexample as a full plan file into DIR (created if "
                         "missing)")
@@ -80,6 +89,9 @@ def run(args: argparse.Namespace) -> int:
     before the interrupt goes on to :func:`~sts_props.cli.app.main`.
     """
     config = model_config(args)
+    if args.jobs is not None and args.jobs > 1 and args.backend == "model":
+        raise UsageError(f"--jobs {args.jobs} replays the verdicts' scenarios side by side on a "
+                         "cluster: it needs a cluster backend")
     if args.plans is not None:
         check_output_dir(args.plans, "--plans")
     base = load_manifests(args.manifests, config) if args.manifests else Manifests.seed()
@@ -94,12 +106,10 @@ def run(args: argparse.Namespace) -> int:
                                            args.seed))
             print(f"  claim {claim.number}: {verdicts[-1].status}", flush=True)
         if args.backend != "model":
-            replays = {}
             with real_cluster(args) as cluster:
                 print(f"confirming on {cluster.name} ({cluster.version()})", flush=True)
-                for v in verdicts:
-                    replays[v.claim.number] = confirm_on_cluster(v, cluster, config,
-                                                                 args.samples)
+                replays = confirm_on_cluster(verdicts, cluster, config, args.samples,
+                                             jobs=jobs_of(args, args.backend))
     except KeyboardInterrupt as stop:
         with contextlib.suppress(KeyboardInterrupt):  # a second Ctrl-C: stop now
             print(f"sts-props: interrupted ({signal_name(stop)}): the verdicts of the "
