@@ -21,9 +21,12 @@ from sts_props.differential import run_differential
 from sts_props.ops import (
     Create,
     DeletePod,
+    DeleteSet,
     FailPod,
     HoldNotReady,
+    HoldTerminating,
     ReleasePod,
+    ReleaseTerminating,
     Scale,
     SetPartition,
     SetTemplate,
@@ -52,6 +55,24 @@ def test_differential_rollout_with_faults_matches_model(sts_cluster: Cluster) ->
     assert sum(1 for _ in result.cluster_history.quiescent_points()) == len(ops)
     assert run_safety_checks(result.cluster_history) == []
     assert run_quiescent_checks(result.cluster_history) == []
+
+
+def test_an_update_of_a_set_in_a_foreground_deletion_keeps_it_waiting(
+        sts_cluster: Cluster) -> None:
+    """Found on v1.36.3 by the main job: a scale op on a set whose Foreground deletion waits for
+    a pod held Terminating replaced the set with a body that had no finalizers, which dropped
+    the garbage collector's foregroundDeletion finalizer and ended the deletion at once. The
+    driver keeps the live finalizers in its updates: the set waits for its pod as the model
+    says (DEL-1), and goes once the pod does."""
+    ops = (Create(), Settle(), HoldTerminating(0), DeleteSet("Foreground"), Settle(), Scale(4),
+           Settle(), ReleaseTerminating(0), Settle())
+    result = run_differential(Scenario(Manifests.seed(), ops), sts_cluster, op_timeout=20.0)
+    assert result.ok, result.render()
+    history = result.cluster_history
+    points = [history.events.index(ev) for ev in history.quiescent_points()]
+    assert len(points) == len(ops)
+    assert "redis" in history.state_at(points[6]).get("StatefulSet", {})  # waits for redis-0
+    assert not history.state_at(points[-1]).get("StatefulSet")
 
 
 def test_claims_that_name_no_class_bind_through_the_default_class(sts_cluster: Cluster) -> None:

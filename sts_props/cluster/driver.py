@@ -443,8 +443,17 @@ class ClusterRun:
         for _ in range(5):  # 409 Conflict on a stale resourceVersion: read again and retry
             live = self.apps.read_namespaced_stateful_set(self.set_name, self.namespace)
             body = copy.deepcopy(proposed)
-            body.setdefault("metadata", {})["resourceVersion"] = live.metadata.resource_version
-            body["metadata"].pop("namespace", None)
+            meta = body.setdefault("metadata", {})
+            meta["resourceVersion"] = live.metadata.resource_version
+            meta.pop("namespace", None)
+            # A PUT replaces the finalizers and ownerReferences too: keep what others put there.
+            # Without it an update of a set in a Foreground deletion drops the garbage
+            # collector's foregroundDeletion finalizer, and the apiserver ends the deletion at
+            # once, with the dependents it was waiting for still there (seen on v1.36.3).
+            for key, value in (("finalizers", live.metadata.finalizers),
+                               ("ownerReferences", live.metadata.owner_references)):
+                if value:
+                    meta[key] = self.api.sanitize_for_serialization(value)
             try:
                 updated = self.apps.replace_namespaced_stateful_set(self.set_name,
                                                                     self.namespace, body)
