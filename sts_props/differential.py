@@ -152,7 +152,8 @@ def run_differential(scenario: Scenario, cluster: Cluster, config: ModelConfig |
                      progress: Callable[[str], None] | None = None,
                      stop_at_divergence: bool = True,
                      cancel: threading.Event | None = None) -> DifferentialResult:
-    """Run ``scenario`` on the model and on ``cluster``; check and compare both Histories.
+    """Run ``scenario`` on the model (``config``, default: the model of the cluster's version)
+    and on ``cluster``; check and compare both Histories.
 
     ``stop_at_divergence`` (default) ends the run after the first op whose state the cluster
     does not reach: one disagreement is the verdict, and every later op would wait
@@ -169,7 +170,10 @@ def run_differential(scenario: Scenario, cluster: Cluster, config: ModelConfig |
     say = progress or (lambda _line: None)
     started = time.monotonic()
     deadline = op_timeout + min_ready_allowance(scenario)
-    model = ModelRun(scenario.manifests, config)
+    # the model of the cluster's version unless told otherwise: ModelConfig() is the newest
+    # line, and a v1.36 cluster compared with it differs wherever a gate does
+    model = ModelRun(scenario.manifests,
+                     config or ModelConfig.for_version(cluster.version()))
     waits: list[str] = []
     stopped = ""
     faults: Counter[str] = Counter()

@@ -336,3 +336,32 @@ def test_jobs_without_cluster_and_model_selection_is_refused(
     assert main(["check", "--examples", "1", *argv]) == 2
     err = capsys.readouterr().err
     assert "--jobs" in err and len(err.strip().splitlines()) == 1
+
+
+def test_a_differential_run_models_the_clusters_version_by_default(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without a config, run_differential compares with the model of the cluster's version,
+    not the newest line: on v1.36.3 (maxUnavailable gate off) a `set_max_unavailable` does not
+    change the spec, and the v1.37.2 model expected a new generation (two kwok tests failed on
+    v1.35.4 and v1.36.3 that way)."""
+    from sts_props import differential
+
+    seen: list[str] = []
+
+    class Stop(Exception):
+        pass
+
+    def model_run(manifests: Manifests, config: ModelConfig | None = None) -> None:
+        seen.append(config.version if config else "none")
+        raise Stop
+
+    class Cluster:
+        def version(self) -> str:
+            return "v1.36.3"
+
+    monkeypatch.setattr(differential, "ModelRun", model_run)
+    scenario = Scenario(Manifests.seed(), (Create(), Settle()))
+    for config in (None, ModelConfig.for_version("v1.35.4")):
+        with pytest.raises(Stop):
+            differential.run_differential(scenario, Cluster(), config)  # type: ignore[arg-type]
+    assert seen == ["v1.36.3", "v1.35.4"]
