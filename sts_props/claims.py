@@ -24,7 +24,7 @@ from hypothesis import HealthCheck, Phase, Verbosity, assume, find, given, setti
 from hypothesis import seed as hypothesis_seed
 from hypothesis.errors import NoSuchExample
 
-from sts_props.concurrent_runs import run_concurrently, runs_alone
+from sts_props.concurrent_runs import run_all, runs_alone
 from sts_props.differential import run_differential
 from sts_props.history import Event, History
 from sts_props.model import ModelConfig, run_model
@@ -530,10 +530,8 @@ def confirm_on_cluster(verdicts: Sequence[Verdict], cluster: Any, config: ModelC
              for label, sc, _ in v.witnesses()]
     items += [(v.claim.number, f"sample {i} (met every condition)", sc, False)
               for v in verdicts for i, sc in enumerate(v.samples[:samples], 1)]
-    found: dict[int, Replay] = {}  # by index in items
-
-    def replay(index: int, cancel: threading.Event) -> Replay:
-        number, label, scenario, broken = items[index]
+    def replay(item: tuple[int, str, Scenario, bool], cancel: threading.Event) -> Replay:
+        number, label, scenario, broken = item
         seconds, runs = 0.0, 0
         while True:
             runs += 1
@@ -548,19 +546,18 @@ def confirm_on_cluster(verdicts: Sequence[Verdict], cluster: Any, config: ModelC
         return Replay(label, broken, why, [v.describe() for v in result.violations],
                       seconds, runs)
 
-    def started(index: int) -> None:
-        number, label, scenario, _ = items[index]
+    def started(item: tuple[int, str, Scenario, bool]) -> None:
+        number, label, scenario, _ = item
         say(f"  claim {number}: replaying {label} ({len(scenario.ops)} ops)")
 
-    def done(index: int, result: Replay) -> None:
-        found[index] = result
-        say(f"  claim {items[index][0]}: {result.render().strip()}")
+    def done(item: tuple[int, str, Scenario, bool], result: Replay) -> None:
+        say(f"  claim {item[0]}: {result.render().strip()}")
 
-    run_concurrently(range(len(items)), jobs, alone=lambda index: runs_alone(items[index][2]),
-                     run=replay, done=done, failed=lambda _result: False, started=started)
+    replays = run_all(items, jobs, alone=lambda item: runs_alone(item[2]), run=replay,
+                      done=done, started=started)
     out: dict[int, list[Replay]] = {number: [] for number in claims}
-    for index in sorted(found):
-        out[items[index][0]].append(found[index])
+    for item, result in zip(items, replays, strict=True):
+        out[item[0]].append(result)
     return out
 
 

@@ -29,9 +29,10 @@ check and clean up their namespaces) and waits up to :data:`CANCEL_WAIT` seconds
 from __future__ import annotations
 
 import concurrent.futures as cf
+import contextlib
 import threading
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TypeVar
 
 from sts_props.ops import SHARED_OPS
@@ -48,6 +49,48 @@ def runs_alone(scenario: Scenario) -> bool:
     """Whether an op of ``scenario`` disturbs what every namespace shares (:attr:`Op.shared`),
     so that it must run with nothing beside it."""
     return any(op.kind in SHARED_OPS for op in scenario.ops)
+
+
+class ControlPlaneLock:
+    """For searches side by side that each run their scenarios one at a time (model mutants,
+    one Hypothesis search each, :func:`sts_props.mutation_runs.run_mutation_suite`): a
+    scenario holds the lock ``shared`` beside others, or, when it :func:`runs_alone`,
+    ``alone`` with nothing beside it. A scenario waiting to run alone goes before scenarios
+    that come after it, so it is not starved.
+
+    >>> from sts_props.scenario import Manifests
+    >>> lock = ControlPlaneLock()
+    >>> with lock.hold(Scenario(Manifests.seed(), ())):
+    ...     lock.holders
+    1
+    """
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self.holders = 0  # scenarios in flight
+        self._alone = False
+        self._waiting_alone = 0
+
+    @contextlib.contextmanager
+    def hold(self, scenario: Scenario) -> Iterator[None]:
+        """Hold the lock for one run of ``scenario``, alone if it must be."""
+        solo = runs_alone(scenario)
+        with self._changed:
+            if solo:
+                self._waiting_alone += 1
+                self._changed.wait_for(lambda: not self._alone and self.holders == 0)
+                self._waiting_alone -= 1
+                self._alone = True
+            else:
+                self._changed.wait_for(lambda: not self._alone and not self._waiting_alone)
+            self.holders += 1
+        try:
+            yield
+        finally:
+            with self._changed:
+                self.holders -= 1
+                self._alone = False if solo else self._alone
+                self._changed.notify_all()
 
 
 def run_concurrently(
@@ -112,3 +155,35 @@ def run_concurrently(
     if error is not None:
         raise error
     return finished
+
+
+def run_all(
+    items: Sequence[Item],
+    jobs: int,
+    alone: Callable[[Item], bool],
+    run: Callable[[Item, threading.Event], Result],
+    done: Callable[[Item, Result], None] | None = None,
+    started: Callable[[Item], None] | None = None,
+) -> list[Result]:
+    """:func:`run_concurrently` for every item, whatever the others found: the results in the
+    order of ``items`` (``done`` hears of each as it finishes). An exception in ``run`` starts
+    no further item and is raised once those in flight have finished.
+
+    >>> import threading
+    >>> run_all(["a", "bb", "ccc"], jobs=2, alone=lambda s: False,
+    ...         run=lambda s, cancel: len(s))
+    [1, 2, 3]
+    """
+    results: dict[int, Result] = {}
+
+    def finished(index: int, result: Result) -> None:
+        results[index] = result
+        if done is not None:
+            done(items[index], result)
+
+    run_concurrently(range(len(items)), jobs, alone=lambda i: alone(items[i]),
+                     run=lambda i, cancel: run(items[i], cancel), done=finished,
+                     failed=lambda _result: False,
+                     started=None if started is None else lambda i: started(items[i]))
+    return [results[i] for i in sorted(results)]
+

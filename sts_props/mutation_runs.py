@@ -29,7 +29,9 @@ Usage (``sts-props mutants`` is the command line for it, :mod:`sts_props.cli.mut
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -41,6 +43,8 @@ from hypothesis.errors import HypothesisException
 from sts_props.checks import Violation
 from sts_props.checks.strict import strict_differences
 from sts_props.cluster.base import Cluster
+from sts_props.cluster.driver import Cancelled
+from sts_props.concurrent_runs import ControlPlaneLock, run_all
 from sts_props.differential import run_differential
 from sts_props.model import ModelConfig
 from sts_props.mutant_scenarios import targeted_scenarios
@@ -112,9 +116,14 @@ def _short(text: str, limit: int = 400) -> str:
 
 
 def _disagreement(scenario: Scenario, cluster: Cluster, config: ModelConfig,
-                  op_timeout: float) -> tuple[list[Violation], str]:
-    result = run_differential(scenario, cluster, config, op_timeout=op_timeout,
-                              stop_at_divergence=True)
+                  op_timeout: float, lock: ControlPlaneLock | None = None,
+                  cancel: threading.Event | None = None) -> tuple[list[Violation], str]:
+    try:
+        with lock.hold(scenario) if lock is not None else contextlib.nullcontext():
+            result = run_differential(scenario, cluster, config, op_timeout=op_timeout,
+                                      stop_at_divergence=True, cancel=cancel)
+    except Cancelled:  # interrupted: the suite's results are dropped, find nothing
+        return [], ""
     if result.violations:
         return result.violations, "differential"
     strict = strict_differences(result.model_history, result.cluster_history)
@@ -124,10 +133,15 @@ def _disagreement(scenario: Scenario, cluster: Cluster, config: ModelConfig,
 def run_mutant(cluster: Cluster, mutant: Mutant, *, examples: int = 10, budget: int = 4,
                op_timeout: float = MUTANT_OP_TIMEOUT, seed: int | None = None,
                control: bool = True, config: ModelConfig | None = None,
-               progress: Progress = print) -> MutantResult:
+               progress: Progress = print, lock: ControlPlaneLock | None = None,
+               cancel: threading.Event | None = None) -> MutantResult:
     """Run ``mutant``'s targeted scenarios on the mutated model and ``cluster`` until the first
     disagreement (at most ``examples`` scenarios), shrink it with at most ``budget`` further
-    runs, then replay the shrunk scenario on the unmutated model (``control``)."""
+    runs, then replay the shrunk scenario on the unmutated model (``control``).
+
+    ``lock`` and ``cancel``: beside other mutants (:func:`run_mutation_suite` with ``jobs``),
+    each run holds the lock (alone if it disturbs the whole cluster), and once ``cancel`` is
+    set no further run starts."""
     base = config or ModelConfig.for_version(cluster.version())
     mutated = dataclasses.replace(base, mutant=mutant.name)
     out = MutantResult(mutant)
@@ -146,8 +160,10 @@ def run_mutant(cluster: Cluster, mutant: Mutant, *, examples: int = 10, budget: 
             raise AssertionError(known[1][0].describe())
         if failed and out.runs - first_run[0] >= budget:
             return  # shrink budget spent: keep the smallest failure found so far
+        if cancel is not None and cancel.is_set():
+            return
         out.runs += 1
-        violations, how = _disagreement(scenario, cluster, mutated, op_timeout)
+        violations, how = _disagreement(scenario, cluster, mutated, op_timeout, lock, cancel)
         if not violations:
             progress(f"    run {out.runs}: {len(scenario.ops)} ops, no disagreement")
             return
@@ -171,7 +187,8 @@ def run_mutant(cluster: Cluster, mutant: Mutant, *, examples: int = 10, budget: 
             failed, key=lambda f: (len(f[0].ops), len(f[0].to_yaml())))
         if control:
             out.runs += 1
-            out.control_violations, _ = _disagreement(out.shrunk, cluster, base, op_timeout)
+            out.control_violations, _ = _disagreement(out.shrunk, cluster, base, op_timeout,
+                                                      lock, cancel)
             out.control_ok = not out.control_violations
     out.seconds = time.monotonic() - started
     return out
@@ -214,20 +231,34 @@ def run_mutation_suite(cluster: Cluster, names: Sequence[str] = MUTANT_NAMES, *,
                        examples: int = MUTANT_EXAMPLES, budget: int = 4,
                        op_timeout: float = MUTANT_OP_TIMEOUT, seed: int | None = None,
                        control: bool = True, config: ModelConfig | None = None,
-                       progress: Progress = print) -> MutationReport:
+                       progress: Progress = print, jobs: int = 1) -> MutationReport:
     """:func:`run_mutant` for each named mutant (default: the whole catalogue).
+
+    ``jobs``: up to this many mutants side by side on the cluster, each searching and
+    shrinking one scenario at a time in its namespaces, as alone; a scenario that disturbs the
+    whole cluster (:func:`~sts_props.concurrent_runs.runs_alone`) runs with nothing beside it
+    (:class:`~sts_props.concurrent_runs.ControlPlaneLock`). Progress lines then start with the
+    mutant's name; the report lists the mutants in the order of ``names``.
 
     >>> # with KwokCluster() as cluster:
     >>> #     print(run_mutation_suite(cluster, ["rollback-not-bumped"], budget=2).render())
     """
     started = time.monotonic()
-    results = []
-    for name in names:
-        mutant = by_name(name)
-        progress(f"mutant {mutant.name}: {mutant.description}")
+    mutants = [by_name(name) for name in names]
+    lock = ControlPlaneLock() if jobs > 1 else None
+
+    def run(mutant: Mutant, cancel: threading.Event) -> MutantResult:
+        say = progress if lock is None else _prefixed(progress, f"[{mutant.name}] ")
+        say(f"mutant {mutant.name}: {mutant.description}")
         result = run_mutant(cluster, mutant, examples=examples, budget=budget,
                             op_timeout=op_timeout, seed=seed, control=control, config=config,
-                            progress=progress)
-        progress("  " + result.render())
-        results.append(result)
+                            progress=say, lock=lock, cancel=cancel)
+        say("  " + result.render())
+        return result
+
+    results = run_all(mutants, jobs, lambda _: False, run)
     return MutationReport(results, time.monotonic() - started)
+
+
+def _prefixed(progress: Progress, prefix: str) -> Progress:
+    return lambda line: progress(prefix + line)

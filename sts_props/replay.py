@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from sts_props.checks import Violation, run_quiescent_checks, run_safety_checks
 from sts_props.checks.expectations import check_expectations
 from sts_props.cluster.base import Cluster
-from sts_props.concurrent_runs import run_concurrently, runs_alone
+from sts_props.concurrent_runs import run_all, runs_alone
 from sts_props.differential import run_differential
 from sts_props.errors import PlanError
 from sts_props.history import History
@@ -103,21 +103,12 @@ def run_plans_on_cluster(
 
         runs = run_plans_on_cluster([Plan.load(p) for p in paths], cluster, jobs=6)
     """
-    runs: dict[int, PlanRun] = {}
-
-    def run(index: int, cancel: threading.Event) -> PlanRun:
-        plan = plans[index]
+    def run(plan: Plan, cancel: threading.Event) -> PlanRun:
         return run_plan_on_cluster(plan, cluster, config_of(plan) if config_of else None,
                                    cancel=cancel)
 
-    def finished(index: int, result: PlanRun) -> None:
-        runs[index] = result
-        if done is not None:
-            done(result)
-
-    run_concurrently(range(len(plans)), jobs, alone=lambda i: runs_alone(plans[i].scenario),
-                     run=run, done=finished, failed=lambda _run: False)
-    return [runs[i] for i in sorted(runs)]
+    return run_all(plans, jobs, alone=lambda plan: runs_alone(plan.scenario), run=run,
+                   done=None if done is None else lambda _plan, result: done(result))
 
 
 def check_promotable(plan: Plan, source: str = "plan") -> None:

@@ -304,7 +304,7 @@ def flag_table(box: Sandbox) -> dict[str, Flags]:
         "mutants": {"--backend": choices(["kwok", "kubeconfig"]), **connection(box),
                     "--k8s-version": versions(), "--only": choices(list(MUTANT_NAMES)),
                     "--budget": whole(0), "--examples": whole(1), "--op-timeout": seconds(),
-                    "--seed": whole(0)},
+                    "--seed": whole(0), "--jobs": whole(1)},
         "replay": {"--backend": choices(list(BACKENDS)), **connection(box),
                    "--artifacts": output_dir(box)},
         # --into: never a directory of the repository (promote would write into it)

@@ -75,6 +75,67 @@ def test_an_update_of_a_set_in_a_foreground_deletion_keeps_it_waiting(
     assert not history.state_at(points[-1]).get("StatefulSet")
 
 
+def test_a_pod_skipped_for_a_stale_claim_is_created_once_the_claim_is_gone(
+        cluster_run: Callable[[Manifests], ClusterRun]) -> None:
+    """STO-12 and T-9: a scale-up skips a pod whose claim still names its deleted incarnation;
+    the claim's deletion queues no sync (EX-2), so on an idle set the pod would wait for an
+    unrelated event (kwok v1.37.2: none within 60 s; the kwok-image CI check failed L/10.4 on
+    it once). The driver nudges the set after a claim deletion and a quiet spell: the pod comes
+    back within seconds."""
+    sts = Manifests.seed().statefulset
+    sts["spec"]["replicas"] = 3
+    sts["spec"]["podManagementPolicy"] = "Parallel"
+    sts["spec"]["persistentVolumeClaimRetentionPolicy"] = {
+        "whenDeleted": "Retain", "whenScaled": "Delete"}
+    seed = Manifests.seed()
+    run = cluster_run(Manifests.of(sts, seed.service, seed.storageclass))
+    core = typed_apis(run.api)[0]
+    claim, hold = "redis-data-redis-2", "sts-props.io/test-hold"
+
+    def state() -> tuple[list[str], list[str]]:
+        history = run.history()
+        now = history.state_at(len(history) - 1)
+        return sorted(now.get("Pod", {})), sorted(now.get("PersistentVolumeClaim", {}))
+
+    def waited(want_pods: list[str], timeout: float = 30.0) -> tuple[bool, str]:
+        return run.wait_until(lambda: "" if state()[0] == want_pods else f"pods {state()[0]}",
+                              timeout=timeout, what=f"pods {want_pods}")
+
+    def release() -> None:
+        live = core.read_namespaced_persistent_volume_claim(claim, run.namespace)
+        have = list(live.metadata.finalizers or [])
+        if hold in have:  # a JSON patch: a merge patch merges finalizer lists
+            core.patch_namespaced_persistent_volume_claim(claim, run.namespace, [
+                {"op": "test", "path": "/metadata/finalizers", "value": have},
+                {"op": "replace", "path": "/metadata/finalizers",
+                 "value": [f for f in have if f != hold]}])
+
+    all_three = ["redis-0", "redis-1", "redis-2"]
+    assert run.apply(Create()).ok
+    assert waited(all_three) == (True, "")
+    # Hold the claim: after the scale-down its Pod ref makes it stale, and the GC cannot end it.
+    core.patch_namespaced_persistent_volume_claim(claim, run.namespace,
+                                                  {"metadata": {"finalizers": [hold]}})
+    try:
+        assert run.apply(Scale(2)).ok
+        assert waited(all_three[:2]) == (True, "")
+        assert run.apply(Scale(3)).ok
+        time.sleep(3)
+        assert state() == (all_three[:2], sorted([claim, "redis-data-redis-0",
+                                                   "redis-data-redis-1"])), "STO-12 did not skip"
+    finally:  # never leave the namespace's deletion waiting on the hold
+        release()
+    began = time.monotonic()
+    settled, why = waited(all_three, timeout=20.0)
+    history = run.history()
+    assert settled, why + "; the last records: " + "; ".join(
+        f"{ev.t:.2f} {ev.data.get('action')} {ev.kind} {ev.name}"
+        for ev in history.events[-12:] if ev.type == "object")
+    assert time.monotonic() - began < 15.0
+    assert [ev for ev in history.events if ev.type == "object" and ev.action == "DELETED"
+            and ev.kind == "PersistentVolumeClaim" and ev.name == claim]
+
+
 def test_claims_that_name_no_class_bind_through_the_default_class(sts_cluster: Cluster) -> None:
     # The generic web set's claim template names no storageClassName: its claims bind only
     # through the cluster's default StorageClass (kwok and kwok-image create one, k3s ships
@@ -131,6 +192,30 @@ def test_scenarios_side_by_side_agree_with_their_models(
     assert summary.scenarios == 6 and len(summary.passed) == 6
     assert summary.fault_scenarios["restart_controller"] >= 1  # ran alone (SHARED_OPS)
     assert summary.fault_scenarios["kill_pod"] >= 1  # ran beside others
+
+
+@pytest.mark.backend("kwok")  # stops a cluster of its own
+def test_a_run_whose_cluster_went_away_ends_with_one_line(
+        request: pytest.FixtureRequest) -> None:
+    """Cleaning up after the cluster vanished (its container stopped under a run, Ctrl-C
+    reached it first) printed urllib3's traceback. Now: a one-line ClusterError, or, when an
+    error already ends the run, one progress line and that error left as it is."""
+    from sts_props.cluster.base import ClusterError
+    from sts_props.cluster.kwok import KwokCluster
+
+    lines: list[str] = []
+    with KwokCluster(str(request.config.getoption("--k8s-version"))) as cluster:
+        quiet = ClusterRun(cluster, Manifests.seed())
+        failing = ClusterRun(cluster, Manifests.seed(), progress=lines.append)
+        for run in (quiet, failing):
+            run.__enter__()
+            assert run.apply(Create()).ok
+    with pytest.raises(ClusterError, match=r"^cannot clean up namespace sts-props-\w+: the "
+                                           r"apiserver does not answer \(\w+\)$"):
+        quiet.__exit__(None, None, None)
+    failing.__exit__(RuntimeError, RuntimeError("the run's own error"), None)  # not replaced
+    assert len(lines) == 1 and lines[0].startswith(
+        f"cannot clean up namespace {failing.namespace}: the apiserver does not answer"), lines
 
 
 def test_namespace_is_removed_after_a_run(sts_cluster: Cluster) -> None:

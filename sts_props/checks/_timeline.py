@@ -431,6 +431,9 @@ class Timeline:
         #: (uid, rv) of every write an op's result record lists -> the op's index
         self.op_writes: dict[tuple[str, int], int] = {}
         self.set_records: list[tuple[int, str, Snapshot]] = []  # (seq, uid, snapshot)
+        #: the parsed spec of each of set_records (parsing a snapshot again costs more than
+        #: the checks that ask for it)
+        self.set_specs: list[Spec] = []
         #: seq of the pods of the set created (ADDED with its controller ref), in order
         self.creation_seqs: list[int] = []
         self._contexts: list[tuple[int, Context]] = []
@@ -753,6 +756,7 @@ class Timeline:
                 if r.set.fresh:
                     r.delete_set_pending = None
                 self.set_records.append((ev.seq, new_uid, ev.obj))
+                self.set_specs.append(r.set.spec)
             self._push(ev.seq)
         elif ev.type == "object" and ev.kind in ("Pod", "PersistentVolumeClaim"):
             self._replay_member(ev)
@@ -862,6 +866,8 @@ class _SetState:
         self.uid = ""
         self.live = False
         self.specs: dict[int, Spec] = {}
+        #: the spec of the last snapshot applied
+        self.spec = Spec()
         self.generation = 0
         self.observed = 0
         self.status: dict[str, Any] = {}
@@ -894,6 +900,7 @@ class _SetState:
             spec = Spec.of(obj)
         gen = spec.generation or (max(self.specs) + 1 if self.specs else 1)
         self.specs[gen] = spec
+        self.spec = spec
         self.generation = gen
         self.obj, self.uid, self.live = obj, new_uid, True
         self.status = status_of(obj)

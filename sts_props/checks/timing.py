@@ -251,11 +251,10 @@ def _status_min_ready(tl: Timeline, ev: Event) -> int:
     set_uid = uid(ev.obj)
     observed = as_int(status_of(ev.obj).get("observedGeneration"), 0)
     seen: list[Spec] = []
-    for seq, suid, obj in tl.set_records:
+    for (seq, suid, _), spec in zip(tl.set_records, tl.set_specs, strict=True):
         if seq > ev.seq:
             break
         if suid == set_uid:
-            spec = Spec.of(obj)
             if spec.generation == observed:
                 return spec.min_ready_seconds
             seen.append(spec)

@@ -4,6 +4,7 @@ Usage::
 
     sts-props mutants --backend kwok                          # every mutant of sts_props.mutants
     sts-props mutants --backend kwok --only scale-down-ascending --budget 8
+    sts-props mutants --backend kwok --jobs 1                 # one mutant at a time
     sts-props mutants --list                                  # the catalogue, no cluster
     sts-props mutants --controller                            # mutants of the real controller
     sts-props mutants --controller --only scale-down-ascending --examples 30
@@ -99,16 +100,14 @@ def add_parser(sub: Subparsers) -> None:
                         "model's")
     add_manifests_option(p, "with --controller: base manifests of the scenarios (default: the "
                             "seed's Redis StatefulSet)")
-    add_jobs_option(p, "with --controller, on each mutant's cluster: ")
+    add_jobs_option(p, "model mutants side by side (each searches one scenario at a time), "
+                       "or with --controller on each mutant's cluster: ")
 
 def run(args: argparse.Namespace) -> int:
     """0 if every mutant is caught, 1 if not."""
     config = model_config(args)
     if args.controller:
         return _run_controller(args, config)
-    if args.jobs is not None:
-        raise UsageError("--jobs goes with --controller: model mutants run one scenario at a "
-                         "time against the cluster's answers")
     try:  # a bad name is refused with --list too: every value given is checked
         names = [by_name(n).name for n in args.only] or list(MUTANT_NAMES)
     except ValueError as exc:
@@ -121,7 +120,7 @@ def run(args: argparse.Namespace) -> int:
             cluster, names, progress=say, examples=args.examples or MUTANT_EXAMPLES,
             budget=6 if args.budget is None else args.budget,
             op_timeout=args.op_timeout or MUTANT_OP_TIMEOUT, seed=args.seed,
-            control=not args.no_control, config=config)
+            control=not args.no_control, config=config, jobs=jobs_of(args, args.backend))
     print(report.render(), flush=True)
     return verdict(report.caught == len(report.results))
 

@@ -236,14 +236,26 @@ class ClusterRun:
             raise ClusterError(f"cannot watch namespace {self.namespace}: {errors}") from None
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, exc_type: object, *exc: object) -> None:
         if self.recorder is not None:
             self.recorder.stop()
-        for undo in CLEANUPS:  # what faults left behind (sts_props.cluster.faults)
-            undo(self)
-        self._delete_namespace()
-        if self.api is not None:
-            self.api.close()
+        try:
+            for undo in CLEANUPS:  # what faults left behind (sts_props.cluster.faults)
+                undo(self)
+            self._delete_namespace()
+        except Exception as error:
+            if not _transient(error, "DELETE"):
+                raise
+            # The cluster went away under the run (its container was stopped, Ctrl-C reached
+            # it first): one line, and never in place of the error that ended the run.
+            message = (f"cannot clean up namespace {self.namespace}: the apiserver does not "
+                       f"answer ({type(error).__name__})")
+            if exc_type is None:
+                raise ClusterError(message) from None
+            self.progress(message)
+        finally:
+            if self.api is not None:
+                self.api.close()
 
     def _delete_namespace(self) -> None:
         from kubernetes.client.exceptions import ApiException
@@ -574,8 +586,10 @@ class ClusterRun:
                 missing, first, evaluated = ok(), False, time.monotonic()
             if missing:
                 satisfied_since = None
-                if self.denied and time.monotonic() - nudged >= NUDGE_EVERY:
-                    # refused writes: the controller backs off; have it sync (faults.nudge)
+                if time.monotonic() - nudged >= NUDGE_EVERY and (
+                        self.denied or self._after_a_claim_deletion()):
+                    # refused writes: the controller backs off; or a claim deletion, which
+                    # queues no sync: have it sync (faults.nudge)
                     nudged = time.monotonic()
                     nudge(self)
                 continue
@@ -583,6 +597,19 @@ class ClusterRun:
                 satisfied_since = time.monotonic()
             if time.monotonic() - satisfied_since >= QUIET_SECONDS:
                 return True, ""
+
+    def _after_a_claim_deletion(self) -> bool:
+        """Nothing has happened for NUDGE_EVERY seconds since a claim was deleted.
+
+        The controller does not watch claims (EX-2): a scale-up that skipped a pod because its
+        claim was stale (STO-12) resumes only at the next unrelated event after the garbage
+        collector deleted that claim, which on an idle set may not come for hours (T-9; kwok
+        v1.37.2: nothing within 60 s, docs/unconfirmed-settled.md). When that happens is a
+        timing freedom, what the controller then does is under test: nudge once (the nudge
+        is the next event, so it is not repeated unless another claim deletion comes last).
+        """
+        return (self.rec.last_event.startswith("DELETED PersistentVolumeClaim ")
+                and time.monotonic() - self.rec.last_event_at >= NUDGE_EVERY)
 
     def check_cancelled(self) -> None:
         """Raise :class:`Cancelled` if the run was told to stop."""

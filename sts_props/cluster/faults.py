@@ -73,7 +73,8 @@ POLICY_DEADLINE = 30.0
 DENY_MESSAGE = "sts-props: writes to this pod are denied (fault injection)"
 #: the set's annotation :func:`nudge` writes, to have the controller sync at once
 NUDGE_KEY = HARNESS_PREFIX + "writes-allowed"
-#: seconds between nudges while a wait goes on under refused writes (:func:`nudge`)
+#: seconds between nudges while a wait goes on under refused writes, and of quiet after a
+#: claim deletion before one (:func:`nudge`)
 NUDGE_EVERY = 2.0
 
 Result = tuple[Outcome, Op]
@@ -329,7 +330,12 @@ def nudge(run: ClusterRun) -> None:
     after minReadySeconds (a timed requeue, which a failed sync replaces by its backoff) was
     written 40 s late inside a window. The driver nudges the set when writes are allowed
     again and, while they are refused, every :data:`NUDGE_EVERY` seconds of a wait: what the
-    controller does at a sync is under test, not when its backoff lets it sync."""
+    controller does at a sync is under test, not when its backoff lets it sync.
+
+    The driver also nudges once when a wait has seen nothing for NUDGE_EVERY seconds after a
+    claim was deleted: a claim deletion queues no sync (EX-2), so a pod skipped for a stale
+    claim (STO-12) would wait for an unrelated event (T-9,
+    ``ClusterRun._after_a_claim_deletion``)."""
     from kubernetes.client.exceptions import ApiException
 
     try:
