@@ -186,4 +186,3 @@ def run_all(
                      failed=lambda _result: False,
                      started=None if started is None else lambda i: started(items[i]))
     return [results[i] for i in sorted(results)]
-

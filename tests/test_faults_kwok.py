@@ -203,3 +203,22 @@ def test_a_node_that_joins_while_scheduling_is_held_joins_cordoned(sts_cluster: 
     assert before["redis-1"]["status"]["phase"] == "Pending"  # the node's pods came back Pending
     core = typed_apis(sts_cluster.api_client())[0]
     assert all(not (n.spec.unschedulable or False) for n in core.list_node().items)
+
+
+@pytest.mark.backend("kwok", "kwok-image")  # fail_kwok_node's own helper
+def test_a_pod_bound_to_the_failed_node_after_its_failure_is_collected(
+        cluster_run: Callable[[Manifests], ClusterRun]) -> None:
+    """A scheduler whose cache lags can bind the pod the controller re-creates for a victim
+    to the node FailNode just deleted (seen in CI on kwok v1.37.2: Pending for 66 s, until pod
+    GC, and the op timed out). The node failure plays pod GC for such strays at once: a pod
+    bound to the dead node (here created bound to it) is force-deleted."""
+    from sts_props.cluster.kwok.nodes import STRAY_WATCH, _collect_strays
+
+    run = cluster_run(Manifests.seed())
+    core = typed_apis(run.api)[0]
+    core.create_namespaced_pod(run.namespace, {
+        "metadata": {"name": "stray"},
+        "spec": {"nodeName": "kwok-node-gone", "containers": [{"name": "c", "image": "x"}]}})
+    _collect_strays(core, "kwok-node-gone", run.namespace)
+    left = [p.metadata.name for p in core.list_namespaced_pod(run.namespace).items]
+    assert left == [], f"{left} still there {STRAY_WATCH}s after"
