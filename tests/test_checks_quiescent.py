@@ -245,3 +245,23 @@ def test_q_sto3_leaves_claims_to_the_gc_while_the_set_is_deleted(version: str) -
     state = history.state_at(history.events[-1].seq)
     assert "redis-0" in state["Pod"] and "redis-data-redis-0" not in state["PersistentVolumeClaim"]
     assert run_quiescent_checks(history) == []
+
+
+def test_a_refused_delete_of_a_finished_pod_excuses_missing_pods_under_parallel() -> None:
+    """Section 4 step 4 and #141057: in burst mode a refused RP-1 delete (a Succeeded pod whose
+    writes are denied) fails the first slow-start batch, so no later slot is created. Found by
+    CI's fault run on kwok v1.37.2 (Parallel, pod 0 Succeeded and denied, scale 1 -> 5: no pod
+    created until writes were allowed; the model agreed, the check called it "nothing blocks
+    their creation")."""
+    from sts_props.ops import DenyPodWrites, FailPod, Scale
+
+    seed = Manifests.seed()
+    sts = seed.statefulset
+    sts["spec"].update(replicas=1, podManagementPolicy="Parallel")
+    ops = (Create(), DenyPodWrites(0), Settle(), FailPod(0, "Succeeded"), Scale(5), Settle())
+    history = run_model(Scenario(Manifests.of(sts, seed.service, seed.storageclass),
+                                 ops)).history
+    point = [ev.seq for ev in history.quiescent_points()][-1]
+    pods = history.state_at([ev.seq for ev in history.events].index(point))["Pod"]
+    assert sorted(pods) == ["redis-0"] and pods["redis-0"]["status"]["phase"] == "Succeeded"
+    assert check_quiescent(history, point) == []

@@ -34,8 +34,9 @@ ordinal has a pod and no condemned pod remains (ID-2); under RollingUpdate every
 above ``start + partition`` is at updateRevision (UPD-1).
 Relaxations: under OrderedReady the lowest blocked ordinal ``b`` excuses missing ordinals above
 ``b`` and any remaining condemned pod (ORD-2, ORD-4, UPD-12); an unhealthy condemned pod excuses
-remaining condemned pods (ORD-4 deadlock); under Parallel only create-error blockers (name
-clash, claim being deleted) excuse missing or condemned pods (the burst create-error block,
+remaining condemned pods (ORD-4 deadlock); under Parallel only API-error blockers (name
+clash, claim being deleted, a create refused by DenyPodWrites, or its refusal of the RP-1
+delete of a failed or succeeded pod) excuse missing or condemned pods (the burst error block,
 #141057); any blocker excuses the revision assertion (UPD-1 waits, UPD-10). Claim ownerRefs
 follow STO-8 (set ref iff whenDeleted=Delete, no pod ref) for healthy in-range pods the
 controller's pass reaches, unless the claim carries a ref to another object or to an earlier
@@ -478,9 +479,18 @@ class _Quiescence:
         condemned_unhealthy = any(not _healthy(by_ordinal[o][1]) for o, _ in condemned)
         # A create or delete refused by an admission policy is an API error (EX-2 backoff).
         denied = {o for o in in_range if o in self.walk.denied and o not in by_ordinal}
+        # So is a refused DELETE of a failed or succeeded slot pod (RP-1): in burst mode it
+        # fails its slow-start batch, and no later batch runs (section 4, #141057). Seen on
+        # kwok v1.37.2: Parallel, pod 0 Succeeded with its writes denied, scale 1 -> 5: no pod
+        # created until writes were allowed again, as the model says.
+        delete_refused = {
+            o for o in in_range
+            if o in self.walk.denied and o in by_ordinal
+            and is_finished(by_ordinal[o][1]) and not is_terminating(by_ordinal[o][1])
+        }
         blocked_slots = unhealthy | clash | claim_terminating | claim_stale | denied
         first_bad = min(blocked_slots) if blocked_slots else None
-        create_errors = bool(clash or claim_terminating or denied)
+        create_errors = bool(clash or claim_terminating or denied or delete_refused)
 
         if spec.ordered:
             flagged_missing = [
