@@ -45,6 +45,18 @@ Result = TypeVar("Result")
 CANCEL_WAIT = 60.0
 
 
+def prefixed(progress: Callable[[str], None], prefix: str) -> Callable[[str], None]:
+    """``progress`` with ``prefix`` before every line: whose line it is, when several runs
+    print side by side.
+
+    >>> lines: list[str] = []
+    >>> prefixed(lines.append, "[a] ")("started")
+    >>> lines
+    ['[a] started']
+    """
+    return lambda line: progress(prefix + line)
+
+
 def runs_alone(scenario: Scenario) -> bool:
     """Whether an op of ``scenario`` disturbs what every namespace shares (:attr:`Op.shared`),
     so that it must run with nothing beside it."""

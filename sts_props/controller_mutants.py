@@ -40,6 +40,7 @@ from pathlib import Path
 from sts_props.cluster.base import Cluster, ClusterError
 from sts_props.cluster.kwok import KwokCluster
 from sts_props.cluster.kwok.patched import CONTROLLER, build_patched
+from sts_props.concurrent_runs import prefixed
 from sts_props.differential import run_differential
 from sts_props.errors import BuildError, PatchError
 from sts_props.model import ModelConfig
@@ -380,12 +381,12 @@ def run_controller_mutants(
             shrink_budget=shrink_budget, op_timeout=op_timeout, min_ops=min_ops,
             max_ops=max_ops, max_replicas=max_replicas,
             artifacts_dir=artifacts_dir / (f"{name}-seed-{run_seed}" if not diff_text else name),
-            reproduce_runs=confirm_runs, progress=_prefixed(progress, f"  {name}: "),
+            reproduce_runs=confirm_runs, progress=prefixed(progress, f"  {name}: "),
             jobs=jobs))
         progress(f"  => {results[-1].row()}")
     if confirm_runs > 0:
         confirm_on_control(results, version=version, runs=confirm_runs, op_timeout=op_timeout,
-                           progress=_prefixed(progress, "  confirm: "))
+                           progress=prefixed(progress, "  confirm: "))
     return ControllerMutantReport(results, time.monotonic() - started, version)
 
 
@@ -447,13 +448,6 @@ def confirm_on_control(
             if not r.confirmed:
                 progress(f"{r.name}: NOT CONFIRMED: the control fails it too: "
                          f"{r.control_violation[:160]}")
-
-
-def _prefixed(progress: Progress, prefix: str) -> Progress:
-    def say(line: str) -> None:
-        progress(prefix + line)
-
-    return say
 
 
 def run_one(

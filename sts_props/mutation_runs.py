@@ -44,7 +44,7 @@ from sts_props.checks import Violation
 from sts_props.checks.strict import strict_differences
 from sts_props.cluster.base import Cluster
 from sts_props.cluster.driver import Cancelled
-from sts_props.concurrent_runs import ControlPlaneLock, run_all
+from sts_props.concurrent_runs import ControlPlaneLock, prefixed, run_all
 from sts_props.differential import run_differential
 from sts_props.model import ModelConfig
 from sts_props.mutant_scenarios import targeted_scenarios
@@ -248,7 +248,7 @@ def run_mutation_suite(cluster: Cluster, names: Sequence[str] = MUTANT_NAMES, *,
     lock = ControlPlaneLock() if jobs > 1 else None
 
     def run(mutant: Mutant, cancel: threading.Event) -> MutantResult:
-        say = progress if lock is None else _prefixed(progress, f"[{mutant.name}] ")
+        say = progress if lock is None else prefixed(progress, f"[{mutant.name}] ")
         say(f"mutant {mutant.name}: {mutant.description}")
         result = run_mutant(cluster, mutant, examples=examples, budget=budget,
                             op_timeout=op_timeout, seed=seed, control=control, config=config,
@@ -258,7 +258,3 @@ def run_mutation_suite(cluster: Cluster, names: Sequence[str] = MUTANT_NAMES, *,
 
     results = run_all(mutants, jobs, lambda _: False, run)
     return MutationReport(results, time.monotonic() - started)
-
-
-def _prefixed(progress: Progress, prefix: str) -> Progress:
-    return lambda line: progress(prefix + line)
