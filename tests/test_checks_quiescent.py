@@ -265,3 +265,19 @@ def test_a_refused_delete_of_a_finished_pod_excuses_missing_pods_under_parallel(
     pods = history.state_at([ev.seq for ev in history.events].index(point))["Pod"]
     assert sorted(pods) == ["redis-0"] and pods["redis-0"]["status"]["phase"] == "Succeeded"
     assert check_quiescent(history, point) == []
+
+
+@pytest.mark.parametrize("denied, finished", [(False, True), (True, False)])
+def test_q_parallel_missing_pods_are_flagged_unless_a_refused_delete_blocks_them(
+        denied: bool, finished: bool) -> None:
+    """The sensitivity side of the test above: only a finished pod whose delete is refused
+    excuses the missing pods. A finished pod whose writes are allowed is deleted and the rest
+    created in the same sync; a denied pod that is Running refuses no write of that sync."""
+    hb = _up(policy="Parallel", replicas=1)
+    if denied:
+        hb.ok(hb.invoke("deny_pod_writes", ordinal=0))
+    if finished:
+        hb.fail_pod(0, "Succeeded")
+    hb.scale(4).settle()
+    vs = _at_end(hb)
+    assert any(v.rule == "Q/ID-2" and "web-3" in v.message for v in vs), vs
