@@ -77,6 +77,9 @@ class DifferentialResult:
     diverged_at: int | None = None
     #: ops of the scenario not run because the run stopped (divergence or livelock) before them
     not_run: int = 0
+    #: a failing run's control-plane log lines, by component (Cluster.log_excerpts): written
+    #: into its artifacts
+    logs: dict[str, str] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -169,6 +172,7 @@ def run_differential(scenario: Scenario, cluster: Cluster, config: ModelConfig |
     """
     say = progress or (lambda _line: None)
     started = time.monotonic()
+    began = time.time()  # the control-plane logs' clock, for a failure's excerpt
     deadline = op_timeout + min_ready_allowance(scenario)
     # the model of the cluster's version unless told otherwise: ModelConfig() is the newest
     # line, and a v1.36 cluster compared with it differs wherever a gate does
@@ -246,10 +250,11 @@ def run_differential(scenario: Scenario, cluster: Cluster, config: ModelConfig |
                   + compare_histories(model.history, cluster_history))
     violations += [Violation("L", "L/10.4", f"the cluster did not reach the model's state: "
                              f"{why}", ()) for why in waits]
+    logs = cluster.log_excerpts(began, time.time(), crun.namespace) if violations else {}
     return DifferentialResult(scenario, model.history, cluster_history, violations, waits,
                               time.monotonic() - started, list(model.livelocks), model.rules,
                               stopped, faults, fault_seconds, liveness, diverged,
-                              len(scenario.ops) - ran)
+                              len(scenario.ops) - ran, logs)
 
 
 def _recovery(history: History, index: int, target: dict[str, Any],

@@ -45,6 +45,8 @@ class PlanRun:
     seconds: float = 0.0
     #: a documented livelock (F-1) the differential comparison stopped at, if any
     stopped: str = ""
+    #: control-plane log lines of a failing cluster run, by component (written into artifacts)
+    logs: dict[str, str] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -80,7 +82,7 @@ def run_plan_on_cluster(plan: Plan, cluster: Cluster, config: ModelConfig | None
                               cancel=cancel)
     violations = result.violations + check_expectations(result.cluster_history, plan.expect)
     return PlanRun(plan, cluster.name, result.cluster_history, result.model_history,
-                   violations, time.monotonic() - started, result.stopped)
+                   violations, time.monotonic() - started, result.stopped, result.logs)
 
 
 def run_plans_on_cluster(

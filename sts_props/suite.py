@@ -622,7 +622,7 @@ def save_failure(root: Path, result: DifferentialResult, config: ModelConfig | N
     backend = str(header.get("backend") or "kwok")
     plan = Plan.of(result.scenario, cfg, backend if backend in BACKENDS else "kwok", seed)
     return write_artifacts(root, plan, result.cluster_history, result.violations,
-                           result.model_history)
+                           result.model_history, result.logs)
 
 
 def save_model_failure(root: Path, scenario: Scenario, history: History,

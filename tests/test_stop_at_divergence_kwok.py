@@ -45,3 +45,25 @@ def test_the_run_stops_after_the_first_divergent_op(sts_cluster: Cluster,
     assert invoked == {0, 1, 2}
     # one deadline on the divergence (and a few seconds to create the set), not five
     assert result.seconds < OP_TIMEOUT + 30, result.seconds
+
+
+def test_a_failing_run_keeps_the_controllers_log_lines(sts_cluster: Cluster,
+                                                       model_config: ModelConfig) -> None:
+    """The artifacts of a failing run carry what the StatefulSet controller logged meanwhile
+    (kwok: its file at -v=4, so each sync's revisions and status); the backends whose logs the
+    harness cannot read say so by keeping none."""
+    wrong = dataclasses.replace(model_config, mutant="pvc-of-k-for-k-plus-1")
+    seed = Manifests.seed()
+    one = copy.deepcopy(seed.statefulset)
+    one["spec"]["replicas"] = 1
+    result = run_differential(Scenario(seed.with_statefulset(one), (Create(), Scale(2))),
+                              sts_cluster, wrong, op_timeout=OP_TIMEOUT)
+    assert result.violations
+    if sts_cluster.name != "kwok":
+        assert result.logs == {}
+        return
+    namespace = str(result.cluster_history.header["namespace"])
+    log = result.logs["kube-controller-manager"]
+    syncs = [line for line in log.splitlines() if f'statefulSet="{namespace}/redis"' in line]
+    assert any('"StatefulSet revisions"' in line for line in syncs), log[-2000:]
+    assert any('"Updated status"' in line and "replicas=2" in line for line in syncs), log[-2000:]

@@ -107,6 +107,6 @@ def _report(result: PlanRun, plan: Plan, artifacts: Path) -> int:
     if result.ok:
         return EXIT_OK
     where = write_artifacts(artifacts, plan, result.history, result.violations,
-                            result.model_history)
+                            result.model_history, result.logs)
     print(f"artifacts: {where} (explanation.md, timeline.svg, plan.yaml, history.jsonl)")
     return EXIT_FAILED

@@ -248,6 +248,13 @@ class Cluster(abc.ABC):
         """
         return []
 
+    def log_excerpts(self, since: float, until: float, namespace: str) -> dict[str, str]:
+        """Control-plane log lines a failing run's artifacts keep, by component: those written
+        between ``since`` and ``until`` (epoch seconds) that concern ``namespace``
+        (:mod:`sts_props.cluster.log_window`). Backends whose logs the harness cannot read
+        (containers, existing clusters) return none."""
+        return {}
+
     def api_client(self) -> Any:
         """A fresh ``kubernetes.client.ApiClient`` for this cluster."""
         return client_for(self.kubeconfig())

@@ -9,7 +9,10 @@
 * ``explanation.md``: each violation in sentences (:mod:`.explain`);
 * ``timeline.svg``: the picture (:mod:`.timeline_svg`), and ``model-timeline.svg`` for a
   differential run;
-* ``violations.txt``: one line per violation (for grep and for older tooling).
+* ``violations.txt``: one line per violation (for grep and for older tooling);
+* ``<component>.log`` for each control-plane log excerpt given (``logs``; a cluster run's
+  :meth:`~sts_props.cluster.base.Cluster.log_excerpts`: on kwok, the kube-controller-manager
+  lines written while the scenario ran).
 
 >>> import tempfile
 >>> from pathlib import Path
@@ -29,7 +32,7 @@ from __future__ import annotations
 
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from sts_props.checks import Violation
@@ -52,7 +55,8 @@ def highlights(violations: Sequence[Violation], which: str, differential: bool
 
 
 def write_artifacts(root: Path, plan: Plan, history: History, violations: Sequence[Violation],
-                    model_history: History | None = None) -> Path:
+                    model_history: History | None = None,
+                    logs: Mapping[str, str] | None = None) -> Path:
     """Write the files of a failing run into a new directory under ``root``; returns it."""
     root.mkdir(parents=True, exist_ok=True)
     where = Path(tempfile.mkdtemp(prefix=time.strftime("%Y%m%d-%H%M%S-"), dir=root))
@@ -74,4 +78,6 @@ def write_artifacts(root: Path, plan: Plan, history: History, violations: Sequen
         (where / "model-timeline.svg").write_text(timeline_svg(
             model_history, highlights(violations, "model", True),
             title=f"{name} on the reference model"), encoding="utf-8")
+    for component, text in (logs or {}).items():
+        (where / f"{component}.log").write_text(text, encoding="utf-8")
     return where

@@ -57,6 +57,7 @@ from sts_props.cluster.kwok.config import render_kwokctl_config, stage_documents
 from sts_props.cluster.kwok.nodes import fail_kwok_node, prepare_kwok_cluster
 from sts_props.cluster.kwok.registration import register_kwok, unregister_kwok
 from sts_props.cluster.lifecycle import exit_on_sigterm, pid_alive
+from sts_props.cluster.log_window import read_window
 from sts_props.ops import faults_performed_by
 
 HOSTPATH_ROOT = Path("/tmp/hostpath_pv")
@@ -69,6 +70,9 @@ LEADERS = ("kube-controller-manager", "kube-scheduler")
 #: replaced nodes, a restarted one left new pods Pending (seen on v1.37.2 / kwok v0.8.0, not
 #: yet understood), so it would hide nothing but mislead.
 SUPERVISED = ("kube-apiserver", "kube-scheduler", "kube-controller-manager")
+#: components whose log lines a failing run's artifacts keep (Cluster.log_excerpts): the
+#: StatefulSet controller's decisions; the config logs its file at -v=4
+LOGGED = ("kube-controller-manager",)
 #: how long a restarted component may take to hold (or renew) its leader Lease
 LEADER_DEADLINE = 60.0
 
@@ -147,6 +151,16 @@ class KwokCluster(Cluster):
 
     def logs_dir(self) -> Path:
         return self.cluster_dir / "logs"
+
+    def log_excerpts(self, since: float, until: float, namespace: str) -> dict[str, str]:
+        if self.workdir is None:  # never started, or stopped: its logs went with it
+            return {}
+        out = {}
+        for component in LOGGED:
+            text = read_window(self.logs_dir() / f"{component}.log", since, until, namespace)
+            if text:
+                out[component] = text
+        return out
 
     # -- lifecycle -------------------------------------------------------------------------------
     def ensure_binaries(self) -> BinarySet:

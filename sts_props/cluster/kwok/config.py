@@ -131,7 +131,10 @@ def kwokctl_config_document(
     args: dict[str, dict[str, str]] = {
         "etcd": {"unsafe-no-fsync": "true"},
         "kube-apiserver": {"endpoint-reconciler-type": "none"},
-        "kube-controller-manager": {"enable-hostpath-provisioner": "true"},
+        # stateful_set_control.go at -v=4 logs each sync's revisions and the status written:
+        # what a failing run's artifacts need (Cluster.log_excerpts), a few lines per sync
+        "kube-controller-manager": {"enable-hostpath-provisioner": "true",
+                                    "vmodule": "stateful_set_control=4"},
     }
     for component, values in (extra_args or {}).items():
         args.setdefault(component, {}).update(values)
