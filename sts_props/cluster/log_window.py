@@ -86,15 +86,20 @@ def window(lines: Iterable[str], since: float, until: float, namespace: str) -> 
     return kept[-MAX_LINES:]
 
 
+def excerpt(data: bytes, since: float, until: float, namespace: str) -> str:
+    """:func:`window` of a log's bytes (their last :data:`TAIL_BYTES`), as text; empty when
+    nothing in it concerns the run."""
+    text = data[-TAIL_BYTES:].decode("utf-8", errors="replace")
+    return "".join(line + "\n" for line in window(text.splitlines(), since, until, namespace))
+
+
 def read_window(log: Path, since: float, until: float, namespace: str) -> str:
-    """:func:`window` of the file ``log`` (its last :data:`TAIL_BYTES`), as text; empty when
-    the file is missing or nothing in it concerns the run."""
+    """:func:`excerpt` of the file ``log``; empty when it is missing."""
     try:
         with log.open("rb") as f:
             size = f.seek(0, 2)
             f.seek(max(0, size - TAIL_BYTES))
-            text = f.read().decode("utf-8", errors="replace")
+            data = f.read()
     except OSError:
         return ""
-    kept = window(text.splitlines(), since, until, namespace)
-    return "".join(line + "\n" for line in kept)
+    return excerpt(data, since, until, namespace)

@@ -43,6 +43,8 @@ READY_LINE = "sts-props: control plane created"
 #: image's (feature gates), and kwokctl in upstream's image reads it too.
 CONFIG_PATH = "/root/.kwok/kwok.yaml"
 BIN_DIR = "/usr/local/bin"
+#: where kwokctl inside the container writes each component's log (the cluster is named kwok)
+LOGS_DIR = "/root/.kwok/clusters/kwok/logs"
 
 ENTRYPOINT = f"""#!/bin/sh
 # sts-props kwok all-in-one image: the control plane under kwokctl, the API on :{PROXY_PORT}.

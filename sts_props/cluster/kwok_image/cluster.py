@@ -28,15 +28,18 @@ from sts_props.cluster.docker.container_cluster import (
 from sts_props.cluster.docker.env import docker_client
 from sts_props.cluster.docker.image_check import ensure_image
 from sts_props.cluster.kwok.binaries import DEFAULT_K8S_VERSION
+from sts_props.cluster.kwok.cluster import LOGGED
 from sts_props.cluster.kwok.nodes import fail_kwok_node, prepare_kwok_cluster
 from sts_props.cluster.kwok_image.build import (
     CONFIG_PATH,
+    LOGS_DIR,
     PROXY_PORT,
     build_local_image,
     container_config,
     local_image_tag,
 )
 from sts_props.cluster.kwok_image.checks import kwok_image_checks
+from sts_props.cluster.log_window import excerpt
 from sts_props.ops import faults_performed_by
 
 
@@ -70,6 +73,23 @@ class KwokImageCluster(ContainerCluster):
         """kwok nodes as on the ``kwok`` backend:
         :func:`~sts_props.cluster.kwok.nodes.fail_kwok_node`."""
         return fail_kwok_node(core, node, namespace, cordoned=cordoned)
+
+    def log_excerpts(self, since: float, until: float, namespace: str) -> dict[str, str]:
+        """As on kwok (the same components, logged the same way), read from the container;
+        none from a foreign image without ``cat`` or kwokctl's log directory."""
+        if self.container is None:
+            return {}
+        out: dict[str, str] = {}
+        for component in LOGGED:
+            try:
+                code, data = self.container.get_wrapped_container().exec_run(
+                    ["cat", f"{LOGS_DIR}/{component}.log"])
+            except Exception:  # the container went away: no excerpt to keep
+                return out
+            text = excerpt(data, since, until, namespace) if code == 0 else ""
+            if text:
+                out[component] = text
+        return out
 
     def _preflight(self, client: Any) -> None:
         if self.image is None:
