@@ -59,6 +59,8 @@ def main() -> int:
                         help="replays of each catch's counterexample on the control (0: none)")
     parser.add_argument("--jobs", type=int, default=default_jobs("kwok"),
                         help="scenarios side by side on each cluster (default: as check's)")
+    parser.add_argument("--clusters", type=int, default=1,
+                        help="mutants side by side, each on its own kwok cluster (default 1)")
     parser.add_argument("--control-runs", type=int, default=1,
                         help="runs of the control, with seeds --seed, --seed + 1, ...; it is "
                              "clean only if every run is")
@@ -75,7 +77,8 @@ def main() -> int:
         seed=args.seed, base=base, control=not args.no_control, control_runs=args.control_runs,
         mutants=not control_only, confirm_runs=args.confirm_runs,
         shrink_budget=args.shrink_budget, op_timeout=args.op_timeout,
-        artifacts_dir=args.artifacts, progress=say, jobs=args.jobs)
+        artifacts_dir=args.artifacts, progress=say, jobs=args.jobs,
+        clusters=args.clusters)
     print()
     print(report.render())
     if args.json is not None:

@@ -35,6 +35,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TypeVar
 
+from sts_props.cluster.driver import Cancelled
 from sts_props.ops import SHARED_OPS
 from sts_props.scenario import Scenario
 
@@ -113,6 +114,7 @@ def run_concurrently(
     done: Callable[[Item, Result], None],
     failed: Callable[[Result], bool],
     started: Callable[[Item], None] | None = None,
+    cancel: threading.Event | None = None,
 ) -> int:
     """Run ``run(item, cancel)`` for each item, at most ``jobs`` at once, an item for which
     ``alone(item)`` holds with nothing beside it; ``done(item, result)`` for each result as it
@@ -121,11 +123,15 @@ def run_concurrently(
 
     An exception in ``run`` (a cluster error) is raised here once the items in flight have
     finished, as the sequential loop would raise it.
+
+    ``cancel``: the caller's own event, for a run that is itself one of several side by side
+    (each mutant's scenarios on its own cluster): once it is set no item starts, and the runs
+    in flight see it as they would see an interrupt here.
     """
     if jobs < 1:
         raise ValueError(f"jobs must be at least 1, got {jobs}")
     queue = deque(items)
-    cancel = threading.Event()
+    cancel = cancel if cancel is not None else threading.Event()
     finished = 0
     stop = False
     error: BaseException | None = None
@@ -133,7 +139,8 @@ def run_concurrently(
     pool = cf.ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="scenario")
     try:
         while queue or flight:
-            while queue and not stop and error is None and len(flight) < jobs:
+            while (queue and not stop and error is None and not cancel.is_set()
+                   and len(flight) < jobs):
                 item = queue[0]
                 solo = alone(item)
                 if flight and (solo or any(s for _, s in flight.values())):
@@ -166,6 +173,8 @@ def run_concurrently(
         pool.shutdown(wait=False, cancel_futures=True)
     if error is not None:
         raise error
+    if queue and cancel.is_set():  # the caller's cancel (an interrupt here raised above)
+        raise Cancelled(f"cancelled with {len(queue)} item(s) not started")
     return finished
 
 
@@ -176,6 +185,7 @@ def run_all(
     run: Callable[[Item, threading.Event], Result],
     done: Callable[[Item, Result], None] | None = None,
     started: Callable[[Item], None] | None = None,
+    cancel: threading.Event | None = None,
 ) -> list[Result]:
     """:func:`run_concurrently` for every item, whatever the others found: the results in the
     order of ``items`` (``done`` hears of each as it finishes). An exception in ``run`` starts
@@ -196,5 +206,6 @@ def run_all(
     run_concurrently(range(len(items)), jobs, alone=lambda i: alone(items[i]),
                      run=lambda i, cancel: run(items[i], cancel), done=finished,
                      failed=lambda _result: False,
-                     started=None if started is None else lambda i: started(items[i]))
+                     started=None if started is None else lambda i: started(items[i]),
+                     cancel=cancel)
     return [results[i] for i in sorted(results)]

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import random
 import statistics
+import threading
 import time
 import tomllib
 from collections.abc import Callable, Sequence
@@ -40,7 +41,7 @@ from pathlib import Path
 from sts_props.cluster.base import Cluster, ClusterError
 from sts_props.cluster.kwok import KwokCluster
 from sts_props.cluster.kwok.patched import CONTROLLER, build_patched
-from sts_props.concurrent_runs import prefixed
+from sts_props.concurrent_runs import prefixed, run_all
 from sts_props.differential import run_differential
 from sts_props.errors import BuildError, PatchError
 from sts_props.model import ModelConfig
@@ -342,6 +343,7 @@ def run_controller_mutants(
     directory: Path = CATALOGUE_DIR,
     progress: Progress = print,
     jobs: int = 1,
+    clusters: int = 1,
 ) -> ControllerMutantReport:
     """Build and run the control and each mutant of ``names`` (default: the catalogue); see
     the module docstring.
@@ -361,8 +363,13 @@ def run_controller_mutants(
     is the mutants' scenarios); the control is clean only if every run is. ``mutants=False``
     runs the control alone.
     ``jobs``: scenarios side by side on each mutant's cluster (``--jobs``; shrinking and the
-    confirmation replays run one at a time).
+    confirmation replays run one at a time). ``clusters`` (``--clusters``): mutants (and the
+    control) side by side, each on its own cluster as before; their progress lines carry
+    their names. An interrupt ends the runs in flight at their next op and stops their
+    clusters.
     """
+    if clusters < 1:
+        raise ValueError(f"clusters must be at least 1, got {clusters}")
     chosen = select(names, directory) if mutants else ()
     started = time.monotonic()
     if seed is None:
@@ -372,18 +379,29 @@ def run_controller_mutants(
         (m.name, m.rules, m.diff(), seed) for m in chosen]
     if control:
         plan[:0] = [(CONTROL, (), "", seed + k) for k in range(max(1, control_runs))]
-    results: list[ControllerMutantResult] = []
-    for index, (name, rules, diff_text, run_seed) in enumerate(plan, 1):
+    numbered = list(enumerate(plan, 1))
+    Entry = tuple[int, tuple[str, tuple[str, ...], str, int]]
+
+    def starting(entry: Entry) -> None:
+        index, (name, _, diff_text, run_seed) = entry
         progress(f"[{index}/{len(plan)}] {name}" + (f" (seed {run_seed})" if not diff_text
                                                      else ""))
-        results.append(run_one(
+
+    def one(entry: Entry, cancel: threading.Event) -> ControllerMutantResult:
+        _, (name, rules, diff_text, run_seed) = entry
+        return run_one(
             name, rules, diff_text, version=version, examples=examples, seed=run_seed, base=base,
             shrink_budget=shrink_budget, op_timeout=op_timeout, min_ops=min_ops,
             max_ops=max_ops, max_replicas=max_replicas,
             artifacts_dir=artifacts_dir / (f"{name}-seed-{run_seed}" if not diff_text else name),
             reproduce_runs=confirm_runs, progress=prefixed(progress, f"  {name}: "),
-            jobs=jobs))
-        progress(f"  => {results[-1].row()}")
+            jobs=jobs, cancel=cancel)
+
+    def done(_entry: Entry, result: ControllerMutantResult) -> None:
+        progress(f"  => {result.row()}")
+
+    results = run_all(numbered, clusters, alone=lambda _entry: False, run=one, done=done,
+                      started=starting)
     if confirm_runs > 0:
         confirm_on_control(results, version=version, runs=confirm_runs, op_timeout=op_timeout,
                            progress=prefixed(progress, "  confirm: "))
@@ -391,7 +409,8 @@ def run_controller_mutants(
 
 
 def reproduce_catch(scenario: Scenario, cluster: Cluster, runs: int,
-                    op_timeout: float = DEFAULT_OP_TIMEOUT, progress: Progress = print) -> bool:
+                    op_timeout: float = DEFAULT_OP_TIMEOUT, progress: Progress = print,
+                    cancel: threading.Event | None = None) -> bool:
     """Run a mutant's counterexample up to ``runs`` more times on its cluster; whether it
     failed again (at least once: a violation the mutation makes possible may need a race that
     kwok does not always lose, e.g. a pod created before its predecessor turned Ready).
@@ -401,7 +420,7 @@ def reproduce_catch(scenario: Scenario, cluster: Cluster, runs: int,
     config = ModelConfig.for_version(cluster.version())
     for attempt in range(1, runs + 1):
         outcome = run_differential(scenario, cluster, config, op_timeout=op_timeout,
-                                   stop_at_divergence=True)
+                                   stop_at_divergence=True, cancel=cancel)
         if outcome.violations:
             progress(f"the counterexample fails again ({attempt}/{runs}): "
                      f"{outcome.violations[0].rule}")
@@ -468,8 +487,10 @@ def run_one(
     progress: Progress,
     reproduce_runs: int = 0,
     jobs: int = 1,
+    cancel: threading.Event | None = None,
 ) -> ControllerMutantResult:
-    """One mutant (``diff_text``; the control when it is empty): build, start, run, stop."""
+    """One mutant (``diff_text``; the control when it is empty): build, start, run, stop.
+    ``cancel``: see :func:`~sts_props.suite.run_cluster_suite`."""
     result = ControllerMutantResult(name, rules, seed=seed)
     try:
         built = build_patched(version, diff_text, progress=progress)
@@ -491,12 +512,12 @@ def run_one(
                 cluster, base=base, examples=examples, seed=seed, progress=progress,
                 database_dir=None, min_ops=min_ops, max_ops=max_ops, max_replicas=max_replicas,
                 shrink_budget=shrink_budget, artifacts_dir=artifacts_dir,
-                op_timeout=op_timeout, stop_at_divergence=True, jobs=jobs,
+                op_timeout=op_timeout, stop_at_divergence=True, jobs=jobs, cancel=cancel,
                 some_faults=frozenset(FAULT_OPS))  # as the main job: faults in some
             result.run_seconds = time.monotonic() - ran
             if summary.counterexample is not None and summary.violations and reproduce_runs:
                 result.reproduced = reproduce_catch(summary.counterexample, cluster,
-                                                    reproduce_runs, op_timeout, progress)
+                                                    reproduce_runs, op_timeout, progress, cancel)
     except ClusterError as exc:
         result.error = f"cluster: {str(exc).splitlines()[0]}"
         return result

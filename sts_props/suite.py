@@ -287,6 +287,7 @@ def run_cluster_suite(
     op_timeout: float = OP_TIMEOUT,
     stop_at_divergence: bool = False,
     jobs: int = 1,
+    cancel: threading.Event | None = None,
 ) -> SuiteSummary:
     """Scenarios run differentially on the model and on ``cluster``.
 
@@ -322,6 +323,10 @@ def run_cluster_suite(
     ``jobs`` (``--jobs``, model selection only): up to that many scenarios at once, each in its
     own namespace; a scenario with an op that disturbs the whole cluster (:data:`SHARED_OPS`)
     runs alone (:mod:`sts_props.concurrent_runs`). Shrinking stays one run at a time.
+
+    ``cancel``: for a suite that is one of several side by side (controller mutants, each on
+    its own cluster): once set, the scenario in flight ends at its next op or wait and
+    :class:`~sts_props.cluster.driver.Cancelled` is raised.
     """
     if selection not in SELECTIONS:
         raise ValueError(f"selection {selection!r}: expected one of {', '.join(SELECTIONS)}")
@@ -392,10 +397,11 @@ def run_cluster_suite(
         if on_result is not None:
             on_result(result)
 
-    def differ(scenario: Scenario, cancel: threading.Event | None = None) -> DifferentialResult:
-        """One differential run; notes when the first violation was found."""
+    def differ(scenario: Scenario, told: threading.Event | None = None) -> DifferentialResult:
+        """One differential run (ends early once ``told``, or the suite's ``cancel``, is set);
+        notes when the first violation was found."""
         result = run_differential(scenario, cluster, cfg, op_timeout=op_timeout,
-                                  stop_at_divergence=stop_at_divergence, cancel=cancel)
+                                  stop_at_divergence=stop_at_divergence, cancel=told or cancel)
         if result.violations and summary.first_violation_seconds is None:
             summary.first_violation_seconds = time.monotonic() - started
         return result
@@ -408,7 +414,7 @@ def run_cluster_suite(
             _run_selected(cfg, summary, base, examples, seed, progress, min_ops,
                           max_ops, max_replicas, shrink_budget, faults, artifacts_dir,
                           fault_kinds, pool_examples, prepare, record, announce, differ, jobs,
-                          some_faults)
+                          some_faults, cancel)
         else:
             _run_plain(cfg, summary, base, examples, seed, database_dir, min_ops,
                        max_ops, max_replicas, shrink_budget, faults, artifacts_dir, fault_kinds,
@@ -449,7 +455,8 @@ def _run_selected(cfg: ModelConfig, summary: SuiteSummary,
                   record: _Record,
                   announce: Callable[[int, Scenario], None],
                   differ: Callable[[Scenario, threading.Event | None], DifferentialResult],
-                  jobs: int = 1, some_faults: frozenset[str] = frozenset()) -> None:
+                  jobs: int = 1, some_faults: frozenset[str] = frozenset(),
+                  cancel: threading.Event | None = None) -> None:
     """``--selection model``: a model pool, the most teaching scenarios on the cluster."""
 
     size = pool_examples or POOL_EXAMPLES
@@ -477,7 +484,7 @@ def _run_selected(cfg: ModelConfig, summary: SuiteSummary,
         prepared = [(prepare(c.scenario), c.cost) for c in chosen]
         prepared.sort(key=lambda sc_cost: (not runs_alone(sc_cost[0]), -sc_cost[1]))
         failure = _run_side_by_side([sc for sc, _ in prepared], jobs, progress, record,
-                                    announce, differ)
+                                    announce, differ, cancel)
     else:
         failure = _run_one_by_one(chosen, prepare, record, announce, differ)
     for scenario, result in failure:
@@ -517,6 +524,7 @@ def _run_side_by_side(
         record: _Record,
         announce: Callable[[int, Scenario], None],
         differ: Callable[[Scenario, threading.Event | None], DifferentialResult],
+        cancel: threading.Event | None = None,
 ) -> list[tuple[Scenario, DifferentialResult]]:
     """``--jobs`` above 1: the scenarios side by side, those with a :data:`SHARED_OPS` op
     alone; each finished one reported as one block (its number is its place in the run
@@ -540,7 +548,7 @@ def _run_side_by_side(
                 progress(f"    also FAILED: {result.violations[0].describe()}")
 
     run_concurrently(scenarios, jobs, alone=runs_alone, run=differ, done=done,
-                     failed=lambda result: bool(result.violations))
+                     failed=lambda result: bool(result.violations), cancel=cancel)
     return failures[:1]
 
 

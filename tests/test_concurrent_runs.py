@@ -9,6 +9,7 @@ import time
 
 import pytest
 
+from sts_props.cluster.driver import Cancelled
 from sts_props.concurrent_runs import ControlPlaneLock, run_all, run_concurrently, runs_alone
 
 
@@ -104,6 +105,23 @@ def test_an_interrupt_cancels_the_runs_in_flight_and_waits_for_them() -> None:
                          failed=lambda r: False)
     assert time.monotonic() - started < 10
     assert sorted(slow.started) == [2, 3] and not slow.active  # cancelled, ended before
+
+
+def test_the_callers_cancel_ends_the_flight_and_starts_nothing_more() -> None:
+    """A run that is one of several side by side (a controller mutant's scenarios on its own
+    cluster) is cancelled from outside: no further item starts and Cancelled is raised."""
+    slow = Probe(seconds=30)
+    cancel = threading.Event()
+    threading.Timer(0.2, cancel.set).start()
+    started = time.monotonic()
+    with pytest.raises(Cancelled, match="3 item"):
+        run_concurrently([1, 2, 3, 4, 5], 2, alone=lambda i: False, run=slow.run,
+                         done=lambda i, r: None, failed=lambda r: False, cancel=cancel)
+    assert time.monotonic() - started < 10
+    assert sorted(slow.started) == [1, 2] and not slow.active
+    with pytest.raises(Cancelled):  # already set: nothing runs at all
+        run_all([7], 1, alone=lambda i: False, run=slow.run, cancel=cancel)
+    assert 7 not in slow.started
 
 
 def test_bad_jobs() -> None:

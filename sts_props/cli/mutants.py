@@ -8,6 +8,7 @@ Usage::
     sts-props mutants --list                                  # the catalogue, no cluster
     sts-props mutants --controller                            # mutants of the real controller
     sts-props mutants --controller --only scale-down-ascending --examples 30
+    sts-props mutants --controller --clusters 2               # two mutants' clusters at once
     sts-props mutants --controller --list                     # their catalogue
 
 With ``--controller`` the *controller* is broken instead of the model: each diff of
@@ -102,6 +103,9 @@ def add_parser(sub: Subparsers) -> None:
                             "seed's Redis StatefulSet)")
     add_jobs_option(p, "model mutants side by side (each searches one scenario at a time), "
                        "or with --controller on each mutant's cluster: ")
+    p.add_argument("--clusters", type=whole(1), default=1, metavar="N",
+                   help="with --controller: run up to N mutants side by side, each on its own "
+                        "kwok cluster (default 1: one after the other)")
 
 def run(args: argparse.Namespace) -> int:
     """0 if every mutant is caught, 1 if not."""
@@ -146,7 +150,7 @@ def _run_controller(args: argparse.Namespace, config: ModelConfig) -> int:
         shrink_budget=(controller_mutants.DEFAULT_SHRINK_BUDGET if args.budget is None
                        else args.budget),
         op_timeout=args.op_timeout or controller_mutants.DEFAULT_OP_TIMEOUT, progress=say,
-        jobs=jobs_of(args, "kwok"))
+        jobs=jobs_of(args, "kwok"), clusters=args.clusters)
     print(report.render(), flush=True)
     caught, total = report.score
     return verdict(report.control_clean is not False and caught == total

@@ -155,7 +155,7 @@ class KwokCluster(Cluster):
     def log_excerpts(self, since: float, until: float, namespace: str) -> dict[str, str]:
         if self.workdir is None:  # never started, or stopped: its logs went with it
             return {}
-        out = {}
+        out: dict[str, str] = {}
         for component in LOGGED:
             text = read_window(self.logs_dir() / f"{component}.log", since, until, namespace)
             if text:
