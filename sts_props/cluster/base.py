@@ -252,7 +252,7 @@ class Cluster(abc.ABC):
         """Control-plane log lines a failing run's artifacts keep, by component: those written
         between ``since`` and ``until`` (epoch seconds) that concern ``namespace``
         (:mod:`sts_props.cluster.log_window`). Backends whose logs the harness cannot read
-        (containers, existing clusters) return none."""
+        (k3s, existing clusters) return none."""
         return {}
 
     def api_client(self) -> Any:
