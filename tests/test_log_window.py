@@ -58,3 +58,5 @@ def test_artifacts_carry_the_log_excerpts(tmp_path: Path) -> None:
     where = write_artifacts(tmp_path, plan, history, [Violation("Q", "Q/ST-1", "x")],
                             logs={"kube-controller-manager": "I1205 one line\n"})
     assert (where / "kube-controller-manager.log").read_text() == "I1205 one line\n"
+    assert "- `kube-controller-manager.log`: what kube-controller-manager logged" in (
+        where / "explanation.md").read_text()

@@ -66,7 +66,8 @@ def write_artifacts(root: Path, plan: Plan, history: History, violations: Sequen
     (where / "violations.txt").write_text(
         "".join(v.describe() + "\n" for v in violations), encoding="utf-8")
     (where / "explanation.md").write_text(
-        explain(plan, history, violations, model_history), encoding="utf-8")
+        explain(plan, history, violations, model_history, sorted(logs or {})),
+        encoding="utf-8")
     backend = str(history.header.get("backend") or plan.backend)
     name = plan.name or plan.manifests.set_name
     main_side = "cluster" if differential else "run"
@@ -78,6 +79,6 @@ def write_artifacts(root: Path, plan: Plan, history: History, violations: Sequen
         (where / "model-timeline.svg").write_text(timeline_svg(
             model_history, highlights(violations, "model", True),
             title=f"{name} on the reference model"), encoding="utf-8")
-    for component, text in (logs or {}).items():
+    for component, text in sorted((logs or {}).items()):
         (where / f"{component}.log").write_text(text, encoding="utf-8")
     return where

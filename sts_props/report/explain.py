@@ -99,8 +99,9 @@ def cited_records(v: Violation, differential: bool) -> list[tuple[str, int]]:
 
 
 def explain(plan: Plan, history: History, violations: Sequence[Violation],
-            model_history: History | None = None) -> str:
-    """The Markdown text of ``explanation.md``."""
+            model_history: History | None = None, logs: Sequence[str] = ()) -> str:
+    """The Markdown text of ``explanation.md``; ``logs``: the components whose log excerpt
+    goes beside it (``<component>.log``)."""
     backend = str(history.header.get("backend") or plan.backend)
     version = str(history.header.get("k8sVersion") or plan.k8s_version)
     against = " compared with the reference model" if model_history is not None else ""
@@ -136,7 +137,10 @@ def explain(plan: Plan, history: History, violations: Sequence[Violation],
               + (" (the cluster's); `model-history.jsonl`: the model's" if model_history
                  is not None else "") + ";",
               "- `timeline.svg`: one lane per ordinal; the red bands are the records cited "
-              "above (V1, V2, ...).", "",
+              "above (V1, V2, ...)" + (";" if logs else "."),
+              *[f"- `{component}.log`: what {component} logged while this scenario ran"
+                + (";" if n < len(logs) else ".") for n, component in enumerate(logs, 1)],
+              "",
               "Run it again with `sts-props replay plan.yaml`"
               + (f" (on {plan.backend}, as the plan records; `--backend model` runs the "
                  "model alone)" if plan.backend != "model" else "") + ".", ""]
