@@ -16,7 +16,9 @@ what any model could reach with Hypothesis's stateful engine on this machine; th
 examples/s over the floor's is printed as ``ratio to floor: 0.NN (target >= 0.8: ...)``, of wall
 time and of CPU time (CPU time is the steadier figure on a shared machine). Rates vary with
 the machine's load from one invocation to the next; the ratio printed by one invocation is the
-figure to compare.
+figure to compare. It is followed by what an example holds (ops, model steps, sync plans,
+History records; one more run, untimed) and sts-props' own CPU time per History record against
+what a ratio of 0.8 would leave.
 
 ``--profile`` runs the benchmark once more under cProfile and says where the time goes: the
 model (ops applied and settled), the safety and quiescent checks, creating the set (manifests
@@ -61,6 +63,8 @@ class BenchMachine(StatefulSetMachine):
     max_replicas = 10
     examples = 0
     ops_applied = 0
+    records = 0
+    steps = 0
 
     def __init__(self) -> None:
         super().__init__()
@@ -68,6 +72,9 @@ class BenchMachine(StatefulSetMachine):
 
     def teardown(self) -> None:
         BenchMachine.ops_applied += len(self.ops)
+        if self.run is not None:
+            BenchMachine.records += len(self.run.history)
+            BenchMachine.steps += self.run.steps
         super().teardown()
 
 
@@ -116,7 +123,8 @@ def _floor_machine(bare: bool = False) -> type[RuleBasedStateMachine]:
 def run_once(config: settings, machine: type[RuleBasedStateMachine] = BenchMachine
              ) -> tuple[int, int, float, float]:
     """``(examples, ops, wall seconds, CPU seconds)`` of one benchmark run."""
-    BenchMachine.examples = BenchMachine.ops_applied = 0
+    BenchMachine.examples = BenchMachine.ops_applied = BenchMachine.records = 0
+    BenchMachine.steps = 0
     wall, cpu = time.perf_counter(), time.process_time()
     run_state_machine_as_test(machine, settings=config)
     return (BenchMachine.examples, BenchMachine.ops_applied, time.perf_counter() - wall,
@@ -180,8 +188,40 @@ def main() -> None:
         verdict = "met" if ratio >= 0.8 else "not met"
         print(f"ratio to floor: {ratio:.2f} (target >= 0.8: {verdict}); of CPU time: "
               f"{cpu_ratio:.2f}")
+        print(per_record(config, statistics.median(cpu_rates),
+                         statistics.median(floor_cpu_rates)))
     if args.profile:
         print(profile(config))
+
+
+def per_record(config: settings, rate: float, floor_rate: float) -> str:
+    """What one example holds (one more run, untimed, counting the sync plans) and what
+    sts-props' own work costs per History record: the CPU time per example above the
+    floor's, over the records of an example. For 0.8, that cost must fit in a quarter of the
+    floor's time per example."""
+    import sts_props.model.runner as runner
+
+    plans = [0, 0]  # planned, empty
+    planned = runner.sync
+
+    def counting(world: Any, cfg: Any) -> Any:
+        plan = planned(world, cfg)
+        plans[0] += 1
+        plans[1] += not plan.actions
+        return plan
+
+    runner.sync = counting  # type: ignore[assignment]
+    try:
+        n, ops, _, _ = run_once(config)
+    finally:
+        runner.sync = planned
+    records, steps = BenchMachine.records / n, BenchMachine.steps / n
+    own = (1 / rate - 1 / floor_rate) * 1e6 / records
+    budget = (1 / (0.8 * floor_rate) - 1 / floor_rate) * 1e6 / records
+    return (f"per example: {ops / n:.0f} ops, {steps:.0f} model steps ({plans[0] / n:.0f} sync "
+            f"plans, {100 * plans[1] / max(plans[0], 1):.0f}% of them empty), {records:.0f} "
+            f"History records; sts-props' own CPU time per record: {own:.0f} us (0.8 leaves "
+            f"{budget:.0f} us)")
 
 
 #: What ``--profile`` attributes time to: (name, functions whose cumulative time counts).
