@@ -365,3 +365,7 @@ def test_mutants_controller_lists_the_catalogue_and_refuses_bad_options() -> Non
     assert "unknown controller mutant 'nope'" in line
     line = _one_line_error(_cli("mutants", "--controller", "--backend", "kubeconfig"))
     assert "--controller runs on kwok clusters of its own" in line
+    line = _one_line_error(_cli("mutants", "--clusters", "2", "--list"))  # model mutants
+    assert "--clusters is for --controller" in line
+    line = _one_line_error(_cli("mutants", "--controller", "--clusters", "0"))
+    assert "--clusters: expected a whole number >= 1" in line

@@ -103,7 +103,7 @@ def add_parser(sub: Subparsers) -> None:
                             "seed's Redis StatefulSet)")
     add_jobs_option(p, "model mutants side by side (each searches one scenario at a time), "
                        "or with --controller on each mutant's cluster: ")
-    p.add_argument("--clusters", type=whole(1), default=1, metavar="N",
+    p.add_argument("--clusters", type=whole(1), default=None, metavar="N",
                    help="with --controller: run up to N mutants side by side, each on its own "
                         "kwok cluster (default 1: one after the other)")
 
@@ -112,6 +112,9 @@ def run(args: argparse.Namespace) -> int:
     config = model_config(args)
     if args.controller:
         return _run_controller(args, config)
+    if args.clusters is not None:
+        raise UsageError("--clusters is for --controller (a cluster per mutant); model mutants "
+                         "share one cluster: --jobs runs them side by side")
     try:  # a bad name is refused with --list too: every value given is checked
         names = [by_name(n).name for n in args.only] or list(MUTANT_NAMES)
     except ValueError as exc:
@@ -150,7 +153,7 @@ def _run_controller(args: argparse.Namespace, config: ModelConfig) -> int:
         shrink_budget=(controller_mutants.DEFAULT_SHRINK_BUDGET if args.budget is None
                        else args.budget),
         op_timeout=args.op_timeout or controller_mutants.DEFAULT_OP_TIMEOUT, progress=say,
-        jobs=jobs_of(args, "kwok"), clusters=args.clusters)
+        jobs=jobs_of(args, "kwok"), clusters=args.clusters or 1)
     print(report.render(), flush=True)
     caught, total = report.score
     return verdict(report.control_clean is not False and caught == total
