@@ -172,7 +172,6 @@ def run_differential(scenario: Scenario, cluster: Cluster, config: ModelConfig |
     """
     say = progress or (lambda _line: None)
     started = time.monotonic()
-    began = time.time()  # the control-plane logs' clock, for a failure's excerpt
     deadline = op_timeout + min_ready_allowance(scenario)
     # the model of the cluster's version unless told otherwise: ModelConfig() is the newest
     # line, and a v1.36 cluster compared with it differs wherever a gate does
@@ -250,7 +249,9 @@ def run_differential(scenario: Scenario, cluster: Cluster, config: ModelConfig |
                   + compare_histories(model.history, cluster_history))
     violations += [Violation("L", "L/10.4", f"the cluster did not reach the model's state: "
                              f"{why}", ()) for why in waits]
-    logs = cluster.log_excerpts(began, time.time(), crun.namespace) if violations else {}
+    # the recorder's start is wall-clock time, the control-plane logs' clock
+    logs = (cluster.log_excerpts(crun.rec.t0, time.time(), crun.namespace) if violations
+            else {})
     return DifferentialResult(scenario, model.history, cluster_history, violations, waits,
                               time.monotonic() - started, list(model.livelocks), model.rules,
                               stopped, faults, fault_seconds, liveness, diverged,

@@ -6,7 +6,7 @@ import time
 from pathlib import Path
 
 from sts_props.checks import Violation
-from sts_props.cluster.log_window import MAX_LINES, read_window, window
+from sts_props.cluster.log_window import MAX_LINES, excerpt, read_tail, window
 from sts_props.model import run_model
 from sts_props.ops import Create, Settle
 from sts_props.plan import Plan
@@ -46,10 +46,12 @@ def test_the_kwok_cluster_name_is_not_taken_for_another_namespace() -> None:
 def test_a_long_excerpt_keeps_its_last_lines(tmp_path: Path) -> None:
     log = tmp_path / "kube-controller-manager.log"
     log.write_text("".join(_at(1, f"line {i}") + "\n" for i in range(MAX_LINES + 5)))
-    text = read_window(log, T0, T0 + 10, OURS)
+    data = read_tail(log)
+    assert data is not None
+    text = excerpt(data, T0, T0 + 10, OURS)
     assert text.count("\n") == MAX_LINES
     assert text.startswith(_at(1, "line 5") + "\n")
-    assert read_window(tmp_path / "missing.log", T0, T0 + 10, OURS) == ""
+    assert read_tail(tmp_path / "missing.log") is None
 
 
 def test_artifacts_carry_the_log_excerpts(tmp_path: Path) -> None:

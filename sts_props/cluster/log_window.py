@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 #: seconds of slack before ``since`` and after ``until`` (the harness's clock reads and the
@@ -93,13 +93,29 @@ def excerpt(data: bytes, since: float, until: float, namespace: str) -> str:
     return "".join(line + "\n" for line in window(text.splitlines(), since, until, namespace))
 
 
-def read_window(log: Path, since: float, until: float, namespace: str) -> str:
-    """:func:`excerpt` of the file ``log``; empty when it is missing."""
+def read_tail(log: Path) -> bytes | None:
+    """The last :data:`TAIL_BYTES` of the file ``log``; None when it cannot be read."""
     try:
         with log.open("rb") as f:
             size = f.seek(0, 2)
             f.seek(max(0, size - TAIL_BYTES))
-            data = f.read()
+            return f.read()
     except OSError:
-        return ""
-    return excerpt(data, since, until, namespace)
+        return None
+
+
+def excerpts(components: Iterable[str], read: Callable[[str], bytes | None], since: float,
+             until: float, namespace: str) -> dict[str, str]:
+    """:func:`excerpt` of each component's log, as ``read(component)`` gives it (None: not
+    readable); components with nothing to keep are left out.
+
+    >>> excerpts(["a", "b"], lambda c: None if c == "b" else b"", 0.0, 1.0, "x")
+    {}
+    """
+    out: dict[str, str] = {}
+    for component in components:
+        data = read(component)
+        text = excerpt(data, since, until, namespace) if data is not None else ""
+        if text:
+            out[component] = text
+    return out

@@ -131,15 +131,16 @@ def explain(plan: Plan, history: History, violations: Sequence[Violation],
                        answer.phase, answer.phase))
         lines.append(f'{index}. {_op_text(ev.data.get("op") or {})} (invoked at {ev.where()}, '
                      f"{verdict})")
+    files = ["`plan.yaml`: the manifests, ops, backend, version, gates and seed of this run",
+             "`history.jsonl`: the History of this run"
+             + (" (the cluster's); `model-history.jsonl`: the model's" if model_history
+                is not None else ""),
+             "`timeline.svg`: one lane per ordinal; the red bands are the records cited above "
+             "(V1, V2, ...)",
+             *[f"`{component}.log`: what {component} logged while this scenario ran"
+               for component in logs]]
     lines += ["", "## Files and replay", "",
-              "- `plan.yaml`: the manifests, ops, backend, version, gates and seed of this run;",
-              "- `history.jsonl`: the History of this run"
-              + (" (the cluster's); `model-history.jsonl`: the model's" if model_history
-                 is not None else "") + ";",
-              "- `timeline.svg`: one lane per ordinal; the red bands are the records cited "
-              "above (V1, V2, ...)" + (";" if logs else "."),
-              *[f"- `{component}.log`: what {component} logged while this scenario ran"
-                + (";" if n < len(logs) else ".") for n, component in enumerate(logs, 1)],
+              *[f"- {text}{'.' if n == len(files) else ';'}" for n, text in enumerate(files, 1)],
               "",
               "Run it again with `sts-props replay plan.yaml`"
               + (f" (on {plan.backend}, as the plan records; `--backend model` runs the "

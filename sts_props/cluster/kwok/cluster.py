@@ -57,7 +57,7 @@ from sts_props.cluster.kwok.config import render_kwokctl_config, stage_documents
 from sts_props.cluster.kwok.nodes import fail_kwok_node, prepare_kwok_cluster
 from sts_props.cluster.kwok.registration import register_kwok, unregister_kwok
 from sts_props.cluster.lifecycle import exit_on_sigterm, pid_alive
-from sts_props.cluster.log_window import read_window
+from sts_props.cluster.log_window import excerpts, read_tail
 from sts_props.ops import faults_performed_by
 
 HOSTPATH_ROOT = Path("/tmp/hostpath_pv")
@@ -155,12 +155,8 @@ class KwokCluster(Cluster):
     def log_excerpts(self, since: float, until: float, namespace: str) -> dict[str, str]:
         if self.workdir is None:  # never started, or stopped: its logs went with it
             return {}
-        out: dict[str, str] = {}
-        for component in LOGGED:
-            text = read_window(self.logs_dir() / f"{component}.log", since, until, namespace)
-            if text:
-                out[component] = text
-        return out
+        return excerpts(LOGGED, lambda c: read_tail(self.logs_dir() / f"{c}.log"), since,
+                        until, namespace)
 
     # -- lifecycle -------------------------------------------------------------------------------
     def ensure_binaries(self) -> BinarySet:

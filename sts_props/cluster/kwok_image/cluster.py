@@ -39,7 +39,7 @@ from sts_props.cluster.kwok_image.build import (
     local_image_tag,
 )
 from sts_props.cluster.kwok_image.checks import kwok_image_checks
-from sts_props.cluster.log_window import excerpt
+from sts_props.cluster.log_window import excerpts
 from sts_props.ops import faults_performed_by
 
 
@@ -77,19 +77,19 @@ class KwokImageCluster(ContainerCluster):
     def log_excerpts(self, since: float, until: float, namespace: str) -> dict[str, str]:
         """As on kwok (the same components, logged the same way), read from the container;
         none from a foreign image without ``cat`` or kwokctl's log directory."""
-        if self.container is None:
+        container = self.container
+        if container is None:
             return {}
-        out: dict[str, str] = {}
-        for component in LOGGED:
+
+        def read(component: str) -> bytes | None:
             try:
-                code, data = self.container.get_wrapped_container().exec_run(
+                code, data = container.get_wrapped_container().exec_run(
                     ["cat", f"{LOGS_DIR}/{component}.log"])
             except Exception:  # the container went away: no excerpt to keep
-                return out
-            text = excerpt(data, since, until, namespace) if code == 0 else ""
-            if text:
-                out[component] = text
-        return out
+                return None
+            return bytes(data) if code == 0 else None
+
+        return excerpts(LOGGED, read, since, until, namespace)
 
     def _preflight(self, client: Any) -> None:
         if self.image is None:
