@@ -30,7 +30,9 @@ like any other, and a scenario with a fault that runs alone (:attr:`Candidate.al
 
 Everything is drawn by Hypothesis from one seed and picked deterministically, so ``--seed``
 repeats the pool and the pick of the same command in the same checkout; :func:`fingerprint`
-names a pick so that two runs can be compared. (Hypothesis also draws, now and then, constants
+names a pick so that two runs can be compared. Within one process a pool built from a given
+seed is kept and handed out again to a caller with the same arguments (the controller mutant
+catalogue asks for the same one for the control and every mutant). (Hypothesis also draws, now and then, constants
 it finds in the project's own modules that are loaded, so another set of loaded modules, or
 another version of the code, draws another pool from the same seed; plain generation has the
 same property.)
@@ -39,8 +41,8 @@ same property.)
 >>> pool = build_pool(None, ModelConfig(), examples=12, seed=3)
 >>> picked = pick(pool.candidates, 4)
 >>> len(picked), [c.scenario for c in picked] == [
-...     c.scenario for c in pick(build_pool(None, ModelConfig(), examples=12,
-...                                         seed=3).candidates, 4)]
+...     c.scenario for c in pick(build_pool(None, ModelConfig(), examples=12, seed=3,
+...                                         reuse=False).candidates, 4)]
 (4, True)
 """
 
@@ -51,6 +53,7 @@ import dataclasses
 import hashlib
 import math
 import random
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -319,19 +322,66 @@ class Pool:
     seconds: float = 0.0
     stopped_by_time: bool = False
     candidates: list[Candidate] = field(default_factory=list)
+    #: built earlier in this process with the same arguments and seed, and taken from there
+    #: (``seconds`` is then the time the first build took)
+    reused: bool = False
 
     def features(self) -> frozenset[str]:
         return frozenset().union(*(c.features for c in self.candidates))
+
+
+#: Pools built with a given seed, by their arguments: the controller mutant catalogue runs the
+#: same main job (same seed, same model) for the control and every mutant, and each pool costs
+#: 10-20 s of CPU the clusters beside it need. A few are kept; a pool cut short by its time
+#: limit is not (it does not follow from its seed).
+_BUILT: dict[tuple[object, ...], Pool] = {}
+_BUILT_KEEP = 4
+_BUILDING: dict[tuple[object, ...], threading.Lock] = {}
+_BUILT_LOCK = threading.Lock()
 
 
 def build_pool(base: Manifests | None, config: ModelConfig, *, examples: int = POOL_EXAMPLES,
                seed: int | None = None, min_ops: int = 8, max_ops: int = 12,
                max_replicas: int = 5, fault_kinds: frozenset[str] = frozenset(),
                faults: bool = True, every_fault: bool = True, seconds: float = POOL_SECONDS,
-               tick: Callable[[int], None] | None = None) -> Pool:
+               tick: Callable[[int], None] | None = None, reuse: bool = True) -> Pool:
     """Run ``examples`` pool scenarios on the model (at most ``seconds``); one ``seed`` gives
-    the same pool (without one a seed is drawn and kept in :attr:`Pool.seed`)."""
-    pool = Pool(seed=random.randrange(2**32) if seed is None else seed)
+    the same pool (without one a seed is drawn and kept in :attr:`Pool.seed`).
+
+    With a ``seed`` (and ``reuse``), a pool built before in this process with the same
+    arguments is returned again (marked :attr:`Pool.reused`; its candidate list is a copy); a
+    second caller asking for a pool that is being built waits for it instead of building it
+    beside it. ``reuse=False`` always builds (and keeps nothing).
+    """
+    if seed is None or not reuse:
+        seed = random.randrange(2**32) if seed is None else seed
+        return _build_pool(base, config, examples, seed, min_ops, max_ops, max_replicas,
+                           fault_kinds, faults, every_fault, seconds, tick)
+    key: tuple[object, ...] = (base, config, examples, seed, min_ops, max_ops, max_replicas,
+                               fault_kinds, faults, every_fault)
+    with _BUILT_LOCK:
+        building = _BUILDING.setdefault(key, threading.Lock())
+    with building:
+        with _BUILT_LOCK:
+            built = _BUILT.get(key)
+        if built is not None:
+            return dataclasses.replace(built, candidates=list(built.candidates), reused=True)
+        pool = _build_pool(base, config, examples, seed, min_ops, max_ops, max_replicas,
+                           fault_kinds, faults, every_fault, seconds, tick)
+        with _BUILT_LOCK:
+            _BUILDING.pop(key, None)
+            if not pool.stopped_by_time:
+                _BUILT[key] = dataclasses.replace(pool, candidates=list(pool.candidates))
+                while len(_BUILT) > _BUILT_KEEP:
+                    del _BUILT[next(iter(_BUILT))]
+    return pool
+
+
+def _build_pool(base: Manifests | None, config: ModelConfig, examples: int, seed: int,
+                min_ops: int, max_ops: int, max_replicas: int, fault_kinds: frozenset[str],
+                faults: bool, every_fault: bool, seconds: float,
+                tick: Callable[[int], None] | None) -> Pool:
+    pool = Pool(seed=seed)
     started = time.monotonic()
     seen: set[Scenario] = set()
 

@@ -472,7 +472,9 @@ def _run_selected(cfg: ModelConfig, summary: SuiteSummary,
     picked = frozenset().union(*(c.features for c in chosen)) if chosen else frozenset()
     summary.selection = (
         f"model pool of {pool.examples} scenarios ({len(pool.candidates)} distinct, "
-        f"{pool.seconds:.1f}s, seed {pool.seed}"
+        + (f"reused: built before in this process in {pool.seconds:.1f}s"
+           if pool.reused else f"{pool.seconds:.1f}s")
+        + f", seed {pool.seed}"
         + (", stopped by its time limit: not repeatable" if pool.stopped_by_time else "")
         + f"); the {len(chosen)} picked (pick {fingerprint(chosen)}) cover {len(picked)} of "
         f"its {len(features)} features")

@@ -3,12 +3,15 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from sts_props import selection as selection_module
 from sts_props import suite as suite_module
 from sts_props.checks import compare_histories
 from sts_props.cli import main
@@ -190,12 +193,61 @@ def pool() -> Any:
 
 
 def test_the_pool_and_the_pick_repeat_with_the_seed(pool: Any) -> None:
-    again = build_pool(Manifests.seed(), ModelConfig(), examples=150, seed=7)
+    again = build_pool(Manifests.seed(), ModelConfig(), examples=150, seed=7, reuse=False)
+    assert not again.reused
     assert [c.scenario for c in again.candidates] == [c.scenario for c in pool.candidates]
     assert ([c.scenario for c in pick(again.candidates, 20)]
             == [c.scenario for c in pick(pool.candidates, 20)])
     other = build_pool(Manifests.seed(), ModelConfig(), examples=20, seed=8)
     assert [c.scenario for c in other.candidates] != [c.scenario for c in pool.candidates][:20]
+
+
+def test_a_pool_with_a_seed_is_built_once_per_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The controller mutant catalogue asks for the same pool for the control and each mutant:
+    it is built once; callers at the same time wait for the one build."""
+    built: list[int] = []
+    real = selection_module._build_pool
+
+    def counting(*args: Any) -> Any:
+        built.append(args[3])
+        time.sleep(0.3)  # long enough for the other thread to ask meanwhile
+        return real(*args)
+
+    monkeypatch.setattr(selection_module, "_build_pool", counting)
+    monkeypatch.setattr(selection_module, "_BUILT", {})
+    config = ModelConfig()
+    results: list[Any] = []
+
+    def ask() -> None:
+        results.append(build_pool(Manifests.seed(), config, examples=20, seed=41))
+
+    threads = [threading.Thread(target=ask) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    third = build_pool(Manifests.seed(), config, examples=20, seed=41)
+    assert built == [41]
+    assert sorted(r.reused for r in results) == [False, True] and third.reused
+    first = next(r for r in results if not r.reused)
+    assert third.seconds == first.seconds and third.examples == first.examples == 20
+    assert [c.scenario for c in third.candidates] == [c.scenario for c in first.candidates]
+    third.candidates.clear()  # a caller's copy: the kept pool is untouched
+    assert build_pool(Manifests.seed(), config, examples=20, seed=41).candidates
+    # another seed, other arguments, no seed, or reuse=False: built anew
+    build_pool(Manifests.seed(), config, examples=20, seed=42)
+    build_pool(Manifests.seed(), config, examples=21, seed=41)
+    build_pool(Manifests.seed(), config, examples=20, seed=41, reuse=False)
+    no_seed = build_pool(Manifests.seed(), config, examples=20)
+    assert len(built) == 5 and not no_seed.reused
+
+
+def test_a_pool_cut_short_by_its_time_limit_is_not_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(selection_module, "_BUILT", {})
+    short = build_pool(Manifests.seed(), ModelConfig(), examples=50, seed=43, seconds=0.0)
+    assert short.stopped_by_time
+    again = build_pool(Manifests.seed(), ModelConfig(), examples=50, seed=43)
+    assert not again.reused and not again.stopped_by_time and again.examples == 50
 
 
 def test_a_pick_of_30_covers_what_the_pool_has(pool: Any) -> None:
