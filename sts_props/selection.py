@@ -32,10 +32,10 @@ Everything is drawn by Hypothesis from one seed and picked deterministically, so
 repeats the pool and the pick of the same command in the same checkout; :func:`fingerprint`
 names a pick so that two runs can be compared. Within one process a pool built from a given
 seed is kept and handed out again to a caller with the same arguments (the controller mutant
-catalogue asks for the same one for the control and every mutant). (Hypothesis also draws, now and then, constants
-it finds in the project's own modules that are loaded, so another set of loaded modules, or
-another version of the code, draws another pool from the same seed; plain generation has the
-same property.)
+catalogue asks for the same one for the control and every mutant, and ``check`` builds it
+while the cluster starts). Hypothesis also draws, now and then, constants it finds in the
+project's own modules that are loaded, so another set of loaded modules, or another version
+of the code, draws another pool from the same seed; plain generation has the same property.
 
 >>> from sts_props.model import ModelConfig
 >>> pool = build_pool(None, ModelConfig(), examples=12, seed=3)
@@ -344,19 +344,21 @@ def build_pool(base: Manifests | None, config: ModelConfig, *, examples: int = P
                seed: int | None = None, min_ops: int = 8, max_ops: int = 12,
                max_replicas: int = 5, fault_kinds: frozenset[str] = frozenset(),
                faults: bool = True, every_fault: bool = True, seconds: float = POOL_SECONDS,
-               tick: Callable[[int], None] | None = None, reuse: bool = True) -> Pool:
+               tick: Callable[[int], None] | None = None, reuse: bool = True,
+               cancel: threading.Event | None = None) -> Pool:
     """Run ``examples`` pool scenarios on the model (at most ``seconds``); one ``seed`` gives
     the same pool (without one a seed is drawn and kept in :attr:`Pool.seed`).
 
     With a ``seed`` (and ``reuse``), a pool built before in this process with the same
     arguments is returned again (marked :attr:`Pool.reused`; its candidate list is a copy); a
     second caller asking for a pool that is being built waits for it instead of building it
-    beside it. ``reuse=False`` always builds (and keeps nothing).
+    beside it. ``reuse=False`` always builds (and keeps nothing). Once ``cancel`` is set the
+    build ends at its next scenario, as if its time were up.
     """
     if seed is None or not reuse:
         seed = random.randrange(2**32) if seed is None else seed
         return _build_pool(base, config, examples, seed, min_ops, max_ops, max_replicas,
-                           fault_kinds, faults, every_fault, seconds, tick)
+                           fault_kinds, faults, every_fault, seconds, tick, cancel)
     key: tuple[object, ...] = (base, config, examples, seed, min_ops, max_ops, max_replicas,
                                fault_kinds, faults, every_fault)
     with _BUILT_LOCK:
@@ -367,7 +369,7 @@ def build_pool(base: Manifests | None, config: ModelConfig, *, examples: int = P
         if built is not None:
             return dataclasses.replace(built, candidates=list(built.candidates), reused=True)
         pool = _build_pool(base, config, examples, seed, min_ops, max_ops, max_replicas,
-                           fault_kinds, faults, every_fault, seconds, tick)
+                           fault_kinds, faults, every_fault, seconds, tick, cancel)
         with _BUILT_LOCK:
             _BUILDING.pop(key, None)
             if not pool.stopped_by_time:
@@ -380,7 +382,7 @@ def build_pool(base: Manifests | None, config: ModelConfig, *, examples: int = P
 def _build_pool(base: Manifests | None, config: ModelConfig, examples: int, seed: int,
                 min_ops: int, max_ops: int, max_replicas: int, fault_kinds: frozenset[str],
                 faults: bool, every_fault: bool, seconds: float,
-                tick: Callable[[int], None] | None) -> Pool:
+                tick: Callable[[int], None] | None, cancel: threading.Event | None) -> Pool:
     pool = Pool(seed=seed)
     started = time.monotonic()
     seen: set[Scenario] = set()
@@ -390,7 +392,7 @@ def _build_pool(base: Manifests | None, config: ModelConfig, examples: int, seed
     @given(pool_scenarios(base, min_ops, max_ops, max_replicas, fault_kinds, faults=faults,
                           every_fault=every_fault))
     def prop(scenario: Scenario) -> None:
-        if time.monotonic() - started > seconds:
+        if time.monotonic() - started > seconds or (cancel is not None and cancel.is_set()):
             raise _TimeUp
         pool.examples += 1
         if scenario not in seen:

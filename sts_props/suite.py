@@ -10,6 +10,7 @@ replayable plan) and the violations found on it.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections import Counter
@@ -25,7 +26,7 @@ from hypothesis.database import DirectoryBasedExampleDatabase
 from hypothesis.errors import HypothesisException
 
 from sts_props.checks import Violation, run_quiescent_checks, run_safety_checks
-from sts_props.cluster.base import Cluster
+from sts_props.cluster.base import Cluster, load_client
 from sts_props.concurrent_runs import run_concurrently, runs_alone
 from sts_props.corners import corners_of
 from sts_props.coverage import Coverage
@@ -41,6 +42,7 @@ from sts_props.selection import (
     MAX_ALONE_PICKS,
     POOL_EXAMPLES,
     Candidate,
+    Pool,
     build_pool,
     fingerprint,
     pick,
@@ -336,12 +338,8 @@ def run_cluster_suite(
     cfg = config or ModelConfig.for_version(cluster.version())
     summary = summary if summary is not None else SuiteSummary(backend="")
     summary.backend = f"{cluster.name} ({cluster.version()}) vs model ({cfg.version})"
-    if fault_kinds or selection != "model":
-        some_faults = frozenset()
-    summary.skipped_faults = sorted(set(fault_kinds | some_faults)
-                                    - cluster.capabilities.faults)
-    fault_kinds = frozenset(fault_kinds) & cluster.capabilities.faults
-    some_faults = frozenset(some_faults) & cluster.capabilities.faults
+    fault_kinds, some_faults, summary.skipped_faults = _suite_faults(
+        cluster, fault_kinds, some_faults, selection)
     summary.coverage.kinds, summary.coverage.kinds_note = _run_kinds(
         tuple(OP_TYPES), FAULT_OPS, fault_kinds | some_faults, summary.skipped_faults)
     guaranteed = [k for k in GUARANTEED_FAULTS if k in fault_kinds]
@@ -446,6 +444,63 @@ def _run_kinds(kinds: tuple[str, ...], fault_ops: Sequence[str], asked: frozense
     return ran, f"of the {len(kinds)} less {left} fault kind{plural} the backend cannot perform"
 
 
+def _suite_faults(cluster: Cluster, fault_kinds: frozenset[str], some_faults: frozenset[str],
+                  selection: str) -> tuple[frozenset[str], frozenset[str], list[str]]:
+    """``(fault_kinds, some_faults, skipped)`` as a suite on ``cluster`` uses them: those the
+    cluster can perform (``some_faults`` only with model selection and without
+    ``fault_kinds``), and the asked ones it cannot."""
+    if fault_kinds or selection != "model":
+        some_faults = frozenset()
+    can = cluster.capabilities.faults
+    return (frozenset(fault_kinds) & can, frozenset(some_faults) & can,
+            sorted(set(fault_kinds | some_faults) - can))
+
+
+def _suite_pool(cfg: ModelConfig, base: Manifests | None, seed: int | None, size: int,
+                min_ops: int, max_ops: int, max_replicas: int, faults: bool,
+                fault_kinds: frozenset[str], some_faults: frozenset[str],
+                cancel: threading.Event | None = None) -> Pool:
+    """The model pool of a suite with model selection (also the one :func:`start_pool`
+    builds ahead: the same arguments make the same pool, built once)."""
+    return build_pool(base, cfg, examples=size, seed=seed, min_ops=min_ops, max_ops=max_ops,
+                      max_replicas=max_replicas, fault_kinds=fault_kinds or some_faults,
+                      faults=faults, every_fault=bool(fault_kinds), cancel=cancel)
+
+
+def start_pool(cluster: Cluster, *, config: ModelConfig, seed: int,
+               base: Manifests | None = None, min_ops: int = 8, max_ops: int = 12,
+               max_replicas: int = 5, faults: bool = True,
+               fault_kinds: frozenset[str] = frozenset(),
+               some_faults: frozenset[str] = frozenset(),
+               pool_examples: int | None = None) -> threading.Event:
+    """Start building, in a background thread, the model pool that
+    :func:`run_cluster_suite` with the same arguments (model selection) will ask for, so that
+    it is built while ``cluster`` (not started yet) starts and the seed scenario runs; the
+    suite then takes it (:func:`~sts_props.selection.build_pool` waits for a build of the same
+    pool in progress). Returns an event that stops the build at its next scenario: set it
+    when the suite will not run (a cluster that failed to start, an interrupt).
+
+    The thread is a daemon and swallows its errors: the suite's own request builds the pool
+    again and reports them.
+
+    >>> import inspect
+    >>> sorted(set(inspect.signature(start_pool).parameters) - {"cluster"}
+    ...        - set(inspect.signature(run_cluster_suite).parameters))
+    []
+    """
+    load_client()  # now, at full speed: with the thread running the start would be slow
+    stop = threading.Event()
+    kinds, some, _ = _suite_faults(cluster, fault_kinds, some_faults, "model")
+
+    def build() -> None:
+        with contextlib.suppress(Exception):  # the suite's own request reports it
+            _suite_pool(config, base, seed, pool_examples or POOL_EXAMPLES, min_ops, max_ops,
+                        max_replicas, faults, kinds, some, cancel=stop)
+
+    threading.Thread(target=build, name="sts-props model pool", daemon=True).start()
+    return stop
+
+
 def _run_selected(cfg: ModelConfig, summary: SuiteSummary,
                   base: Manifests | None, examples: int, seed: int | None, progress: Progress,
                   min_ops: int, max_ops: int, max_replicas: int, shrink_budget: int,
@@ -460,11 +515,10 @@ def _run_selected(cfg: ModelConfig, summary: SuiteSummary,
     """``--selection model``: a model pool, the most teaching scenarios on the cluster."""
 
     size = pool_examples or POOL_EXAMPLES
-    progress(f"  model pool: {size} generated scenarios on the model first (10-20 s), to pick "
-             f"the {examples} that cover the most for the cluster")
-    pool = build_pool(base, cfg, examples=size, seed=seed, min_ops=min_ops, max_ops=max_ops,
-                      max_replicas=max_replicas, fault_kinds=fault_kinds or some_faults,
-                      faults=faults, every_fault=bool(fault_kinds))
+    progress(f"  model pool: {size} generated scenarios run on the model (5-20 s of CPU), to "
+             f"pick the {examples} that cover the most for the cluster")
+    pool = _suite_pool(cfg, base, seed, size, min_ops, max_ops, max_replicas, faults,
+                       fault_kinds, some_faults)
     # A scenario that runs alone holds the whole cluster: it costs `jobs` scenarios' time.
     chosen = pick(pool.candidates, examples, alone_cost=float(jobs),
                   max_alone=None if fault_kinds else MAX_ALONE_PICKS)
@@ -472,14 +526,13 @@ def _run_selected(cfg: ModelConfig, summary: SuiteSummary,
     picked = frozenset().union(*(c.features for c in chosen)) if chosen else frozenset()
     summary.selection = (
         f"model pool of {pool.examples} scenarios ({len(pool.candidates)} distinct, "
-        + (f"reused: built before in this process in {pool.seconds:.1f}s"
-           if pool.reused else f"{pool.seconds:.1f}s")
+        + (f"built beforehand in {pool.seconds:.1f}s" if pool.reused
+           else f"{pool.seconds:.1f}s")
         + f", seed {pool.seed}"
         + (", stopped by its time limit: not repeatable" if pool.stopped_by_time else "")
         + f"); the {len(chosen)} picked (pick {fingerprint(chosen)}) cover {len(picked)} of "
         f"its {len(features)} features")
-    progress(f"  {summary.selection}"
-             + ("" if seed is not None else f" (--seed {pool.seed} repeats this pick)"))
+    progress(f"  {summary.selection} (--seed {pool.seed} repeats this pick)")
     if jobs > 1:
         # Those that run alone first, while nothing is in flight that they would wait for;
         # then the longest first, so that no long one starts late and runs on by itself.

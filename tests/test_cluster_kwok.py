@@ -322,3 +322,6 @@ def test_sigterm_during_a_property_run_stops_at_once_and_cleans_up() -> None:
     assert time.monotonic() - signalled < 30
     assert "Traceback" not in text and "terminated (SIGTERM); cleaned up" in text
     assert _cluster_processes(name) == []
+    # the model pool was built while the cluster started, and the suite took that one
+    assert re.search(r"model pool of 800 scenarios \(\d+ distinct, built beforehand in", text), \
+        text

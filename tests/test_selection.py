@@ -7,6 +7,7 @@ import threading
 import time
 from collections import Counter
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -15,7 +16,7 @@ from sts_props import selection as selection_module
 from sts_props import suite as suite_module
 from sts_props.checks import compare_histories
 from sts_props.cli import main
-from sts_props.cluster.base import Capabilities
+from sts_props.cluster.base import Capabilities, load_client
 from sts_props.corners import CORNERS, corners_of
 from sts_props.coverage import ALL_CELLS, Coverage
 from sts_props.defaults import DEFAULT_VERSION
@@ -240,6 +241,38 @@ def test_a_pool_with_a_seed_is_built_once_per_process(monkeypatch: pytest.Monkey
     build_pool(Manifests.seed(), config, examples=20, seed=41, reuse=False)
     no_seed = build_pool(Manifests.seed(), config, examples=20)
     assert len(built) == 5 and not no_seed.reused
+
+
+def test_start_pool_builds_the_suites_pool_while_the_cluster_starts(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """``check`` starts the pool before the cluster; the suite's own request takes it."""
+    monkeypatch.setattr(selection_module, "_BUILT", {})
+    cluster: Any = SimpleNamespace(capabilities=Capabilities(faults=frozenset({"kill_pod"})))
+    load_client()  # what start_pool does first (0.7 s once per process)
+    started = time.monotonic()
+    stop = suite_module.start_pool(cluster, config=ModelConfig(), seed=44, base=Manifests.seed(),
+                                   some_faults=frozenset({"kill_pod", "fail_node"}),
+                                   pool_examples=40)
+    assert time.monotonic() - started < 0.5  # it returns at once; the build goes on
+    kinds, some, skipped = suite_module._suite_faults(
+        cluster, frozenset(), frozenset({"kill_pod", "fail_node"}), "model")
+    assert (kinds, some, skipped) == (frozenset(), frozenset({"kill_pod"}), ["fail_node"])
+    pool = suite_module._suite_pool(ModelConfig(), Manifests.seed(), 44, 40, 8, 12, 5, True,
+                                    kinds, some)
+    assert pool.reused and pool.examples == 40
+    stop.set()
+
+
+def test_a_stopped_start_pool_leaves_nothing_behind(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(selection_module, "_BUILT", {})
+    cluster: Any = SimpleNamespace(capabilities=Capabilities())
+    stop = suite_module.start_pool(cluster, config=ModelConfig(), seed=45, pool_examples=400)
+    stop.set()  # the cluster did not start: the build ends at its next scenario
+    deadline = time.monotonic() + 10
+    while any(t.name == "sts-props model pool" for t in threading.enumerate()):
+        assert time.monotonic() < deadline, "the pool thread went on after its stop"
+        time.sleep(0.05)
+    assert selection_module._BUILT == {}
 
 
 def test_a_pool_cut_short_by_its_time_limit_is_not_kept(monkeypatch: pytest.MonkeyPatch) -> None:

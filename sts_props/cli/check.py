@@ -18,6 +18,7 @@ also keeps it under ``--database`` for a repeat run).
 from __future__ import annotations
 
 import argparse
+import random
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -47,7 +48,13 @@ from sts_props.model import ModelConfig
 from sts_props.ops import FAULT_OPS
 from sts_props.seed_scenario import run_seed_scenario
 from sts_props.selection import MAX_ALONE_PICKS
-from sts_props.suite import SELECTIONS, SuiteSummary, run_cluster_suite, run_model_suite
+from sts_props.suite import (
+    SELECTIONS,
+    SuiteSummary,
+    run_cluster_suite,
+    run_model_suite,
+    start_pool,
+)
 
 if TYPE_CHECKING:
     from sts_props.cli.options import Subparsers
@@ -163,20 +170,38 @@ def run(args: argparse.Namespace) -> int:
                 max_replicas=args.max_replicas, artifacts_dir=args.artifacts,
                 fault_kinds=_fault_kinds(args), summary=summary)
         else:
-            with real_cluster(args) as cluster:
-                if args.backend == "k3s":  # the pinned image decides the version: model it
-                    config = ModelConfig.for_version(cluster.version())
-                if base is not None:
-                    print(run_seed_scenario(cluster, base).render(), flush=True)
-                print(f"sts-props: {args.examples} scenarios, model vs {cluster.name} "
-                      f"({cluster.version()}) {what}".rstrip(), flush=True)
-                run_cluster_suite(
-                    cluster, base=base, examples=args.examples, config=config, seed=args.seed,
-                    progress=say, database_dir=args.database, min_ops=args.min_ops,
-                    max_ops=max_ops, max_replicas=args.max_replicas,
-                    artifacts_dir=args.artifacts, fault_kinds=_fault_kinds(args),
-                    some_faults=frozenset() if args.no_faults else frozenset(FAULT_OPS),
-                    selection=args.selection or "model", summary=summary, jobs=jobs)
+            selection = args.selection or "model"
+            some_faults = frozenset() if args.no_faults else frozenset(FAULT_OPS)
+            cluster = real_cluster(args)
+            # The model pool is built while the cluster starts and the seed scenario runs (it
+            # takes 5-20 s of CPU, the start mostly waits); the suite below takes it. Not on
+            # k3s, whose version, and so the model, is known only once it runs.
+            seed: int | None = args.seed
+            if seed is None and selection == "model":
+                seed = random.randrange(2**32)  # drawn here, so that the pool can start now
+            stop_pool = start_pool(
+                cluster, base=base, config=config, seed=seed, min_ops=args.min_ops,
+                max_ops=max_ops, max_replicas=args.max_replicas,
+                fault_kinds=_fault_kinds(args), some_faults=some_faults,
+            ) if seed is not None and selection == "model" and args.backend != "k3s" else None
+            try:
+                with cluster:
+                    if args.backend == "k3s":  # the pinned image decides the version: model it
+                        config = ModelConfig.for_version(cluster.version())
+                    if base is not None:
+                        print(run_seed_scenario(cluster, base).render(), flush=True)
+                    print(f"sts-props: {args.examples} scenarios, model vs {cluster.name} "
+                          f"({cluster.version()}) {what}".rstrip(), flush=True)
+                    run_cluster_suite(
+                        cluster, base=base, examples=args.examples, config=config, seed=seed,
+                        progress=say, database_dir=args.database, min_ops=args.min_ops,
+                        max_ops=max_ops, max_replicas=args.max_replicas,
+                        artifacts_dir=args.artifacts, fault_kinds=_fault_kinds(args),
+                        some_faults=some_faults, selection=selection, summary=summary,
+                        jobs=jobs)
+            finally:
+                if stop_pool is not None:
+                    stop_pool.set()
     except KeyboardInterrupt as stop:
         # after the cluster's clean-up (the with block has exited): what finished, then stop
         try:
