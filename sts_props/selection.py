@@ -336,8 +336,10 @@ class Pool:
 #: limit is not (it does not follow from its seed).
 _BUILT: dict[tuple[object, ...], Pool] = {}
 _BUILT_KEEP = 4
-_BUILDING: dict[tuple[object, ...], threading.Lock] = {}
-_BUILT_LOCK = threading.Lock()
+#: Held while a kept pool is looked up or built: a caller asking for a pool being built waits
+#: for it. Builds of different pools wait too, which costs nothing: a build is pure Python
+#: and two of them in threads would only take turns at the GIL.
+_BUILD_LOCK = threading.Lock()
 
 
 def build_pool(base: Manifests | None, config: ModelConfig, *, examples: int = POOL_EXAMPLES,
@@ -361,21 +363,16 @@ def build_pool(base: Manifests | None, config: ModelConfig, *, examples: int = P
                            fault_kinds, faults, every_fault, seconds, tick, cancel)
     key: tuple[object, ...] = (base, config, examples, seed, min_ops, max_ops, max_replicas,
                                fault_kinds, faults, every_fault)
-    with _BUILT_LOCK:
-        building = _BUILDING.setdefault(key, threading.Lock())
-    with building:
-        with _BUILT_LOCK:
-            built = _BUILT.get(key)
+    with _BUILD_LOCK:
+        built = _BUILT.get(key)
         if built is not None:
             return dataclasses.replace(built, candidates=list(built.candidates), reused=True)
         pool = _build_pool(base, config, examples, seed, min_ops, max_ops, max_replicas,
                            fault_kinds, faults, every_fault, seconds, tick, cancel)
-        with _BUILT_LOCK:
-            _BUILDING.pop(key, None)
-            if not pool.stopped_by_time:
-                _BUILT[key] = dataclasses.replace(pool, candidates=list(pool.candidates))
-                while len(_BUILT) > _BUILT_KEEP:
-                    del _BUILT[next(iter(_BUILT))]
+        if not pool.stopped_by_time:
+            _BUILT[key] = dataclasses.replace(pool, candidates=list(pool.candidates))
+            while len(_BUILT) > _BUILT_KEEP:
+                del _BUILT[next(iter(_BUILT))]
     return pool
 
 

@@ -177,13 +177,15 @@ def run(args: argparse.Namespace) -> int:
             # takes 5-20 s of CPU, the start mostly waits); the suite below takes it. Not on
             # k3s, whose version, and so the model, is known only once it runs.
             seed: int | None = args.seed
-            if seed is None and selection == "model":
-                seed = random.randrange(2**32)  # drawn here, so that the pool can start now
-            stop_pool = start_pool(
-                cluster, base=base, config=config, seed=seed, min_ops=args.min_ops,
-                max_ops=max_ops, max_replicas=args.max_replicas,
-                fault_kinds=_fault_kinds(args), some_faults=some_faults,
-            ) if seed is not None and selection == "model" and args.backend != "k3s" else None
+            stop_pool = None
+            if selection == "model":
+                if seed is None:
+                    seed = random.randrange(2**32)  # drawn here, so that the pool can start now
+                if args.backend != "k3s":
+                    stop_pool = start_pool(
+                        cluster, base=base, config=config, seed=seed, min_ops=args.min_ops,
+                        max_ops=max_ops, max_replicas=args.max_replicas,
+                        fault_kinds=_fault_kinds(args), some_faults=some_faults)
             try:
                 with cluster:
                     if args.backend == "k3s":  # the pinned image decides the version: model it
