@@ -25,8 +25,9 @@ from itertools import product
 from typing import Any, NamedTuple
 
 from sts_props import ops as ops_module
-from sts_props.checks import quiescent_view
+from sts_props.checks import quiescent_view, revision_symbols
 from sts_props.corners import CORNERS
+from sts_props.history import StateWalk
 from sts_props.model.runner import ModelResult
 from sts_props.ops import OP_TYPES, Op, Scale, SetRetention, SetUpdateStrategy
 from sts_props.scenario import Scenario
@@ -245,8 +246,10 @@ def metrics_of(result: ModelResult) -> dict[str, float]:
     revisions = {ev.name for ev in history.objects()
                  if ev.kind == "ControllerRevision" and ev.action == "ADDED"}
     blocked = 0
+    walk = StateWalk(history)  # one pass over the History for all its quiescent points
+    symbols = revision_symbols(history)
     for ev in history.quiescent_points():
-        meta = quiescent_view(history, ev.seq).get("meta") or {}
+        meta = quiescent_view(history, ev.seq, symbols=symbols, walk=walk).get("meta") or {}
         blocked += bool(isinstance(meta, dict) and meta.get("blocked"))
     depth, replicas = 0, int((result.scenario.manifests.statefulset.get("spec") or {})
                              .get("replicas", 1))

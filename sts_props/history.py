@@ -123,6 +123,68 @@ def apply_record(state: State, ev: Event) -> None:
         bucket[ev.name] = ev.obj
 
 
+class StateWalk:
+    """The live objects of one History at records visited in order, from one pass over it.
+
+    :meth:`History.state_at` replays the History from its start at every call; a caller that
+    visits many records in increasing order (every quiescent point, say) keeps a walk instead,
+    which applies each record once. The states it hands out are shared: read them, do not
+    change them.
+
+    >>> h = History.new(backend="model", set_name="web")
+    >>> a = h.object("ADDED", "Pod", "web-0", 1, {"v": 1})
+    >>> b = h.object("DELETED", "Pod", "web-0", 2, {"v": 1})
+    >>> walk = StateWalk(h)
+    >>> walk.state(a.seq)["Pod"], walk.state(b.seq)["Pod"], walk.state(a.seq)["Pod"]
+    ({'web-0': {'v': 1}}, {}, {'web-0': {'v': 1}})
+    >>> sorted(walk.recorded(b.seq))
+    ['Pod']
+    """
+
+    #: states handed out most recently, kept for a caller that asks again (a previous point)
+    KEEP = 4
+
+    def __init__(self, history: History) -> None:
+        self.history = history
+        #: position in ``history.events`` of each record's seq
+        self.position = {ev.seq: i for i, ev in enumerate(history.events)}
+        self._live = empty_state()
+        self._next = 0  # position of the next record to apply to _live
+        self._first: dict[str, int] = {}  # kind -> position of its first object record
+        self._kept: dict[int, State] = {}
+
+    def _advance(self, to: int) -> None:
+        events = self.history.events
+        while self._next <= to:
+            ev = events[self._next]
+            if ev.type == "object":
+                self._first.setdefault(ev.kind, self._next)
+                apply_record(self._live, ev)
+            self._next += 1
+
+    def state(self, seq: int) -> State:
+        """Live objects right after record ``seq`` (a record before the last one applied,
+        not kept, is replayed from the start)."""
+        i = self.position[seq]
+        kept = self._kept.get(i)
+        if kept is not None:
+            return kept
+        if i < self._next - 1:
+            return self.history.state_at(i)
+        self._advance(i)
+        state = {kind: dict(objects) for kind, objects in self._live.items()}
+        if len(self._kept) >= self.KEEP:
+            del self._kept[next(iter(self._kept))]
+        self._kept[i] = state
+        return state
+
+    def recorded(self, seq: int) -> set[str]:
+        """The kinds with an object record at or before record ``seq``."""
+        i = self.position[seq]
+        self._advance(i)
+        return {kind for kind, first in self._first.items() if first <= i}
+
+
 class History:
     """An append-only, totally ordered list of :class:`Event`."""
 

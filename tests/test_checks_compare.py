@@ -11,7 +11,7 @@ from sts_props.checks import (
     quiescent_view,
     revision_symbols,
 )
-from sts_props.history import History
+from sts_props.history import History, StateWalk
 from tests.histories import HistoryBuilder
 
 Script = Callable[[HistoryBuilder], object]
@@ -329,3 +329,22 @@ def test_cmp_flags_a_claim_that_outlives_its_condemned_pod() -> None:
     cluster.settle()
     assert not [v for v in compare_histories(model.build(), cluster.build())
                 if v.rule == "CMP/STO-10"]
+
+
+def test_cmp_views_from_one_walk_equal_views_replayed_from_the_start() -> None:
+    # compare_histories and coverage.metrics_of view every quiescent point through one
+    # StateWalk; each view must be the one a replay from the History's start gives.
+    history, _ = _pair(_lifecycle)
+    walk = StateWalk(history)
+    points = [ev.seq for ev in history.quiescent_points()]
+    assert len(points) >= 4
+    previous = None
+    for seq in points:
+        assert quiescent_view(history, seq, previous, walk=walk) == quiescent_view(
+            history, seq, previous)
+        previous = seq
+    # every record, then out of order: a record before the walk's position is replayed
+    walk = StateWalk(history)
+    seqs = [ev.seq for ev in history.events]
+    for seq in seqs + seqs[::-3]:
+        assert walk.state(seq) == history.state_at(seq)

@@ -47,7 +47,7 @@ from typing import Any
 
 from sts_props.checks._timeline import Spec, as_dict, as_int, is_held, spec_of, status_of
 from sts_props.checks.violation import Violation
-from sts_props.history import Event, History
+from sts_props.history import Event, History, StateWalk
 from sts_props.ops import OpFormatError, op_from_dict
 from sts_props.outcome import Outcome
 from sts_props.snapshot import (
@@ -166,6 +166,7 @@ def quiescent_view(
     previous_seq: int | None = None,
     symbols: dict[str, str] | None = None,
     claim_scope: tuple[int, int] | None = None,
+    walk: StateWalk | None = None,
 ) -> dict[str, Any]:
     """The comparable, nondeterminism-free view of the state right after record ``at_seq``.
 
@@ -173,22 +174,24 @@ def quiescent_view(
     compared quiescent record of the same history); ``symbols`` defaults to
     :func:`revision_symbols`. Claims are kept only for ordinals in the set's range (whether
     claims of other ordinals were ever created depends on timing); ``claim_scope`` gives the
-    range to use when the set does not exist. ``view["meta"]`` is not compared: it holds the
-    range, the update floor and whether a documented blocker may hold the state short of the
-    section 10.3 target: a held, unready, Failed or terminating pod, an in-range pod name taken
-    by a pod the set does not control (ID-13), a claim being deleted (held by PVC protection
-    while in use) or a missing pod's stale claim (STO-3, STO-12), a set being deleted, or pods
-    left behind by a deleted set (Orphan propagation: which ones depends on timing). A pod
-    missing *without* a blocker is a finding, not a blocker.
+    range to use when the set does not exist; ``walk`` is the caller's
+    :class:`~sts_props.history.StateWalk` of ``history`` when it views many points in order
+    (each view then costs its own records, not the History's). ``view["meta"]`` is not
+    compared: it holds the range, the update floor and whether a documented blocker may hold
+    the state short of the section 10.3 target: a held, unready, Failed or terminating pod, an
+    in-range pod name taken by a pod the set does not control (ID-13), a claim being deleted
+    (held by PVC protection while in use) or a missing pod's stale claim (STO-3, STO-12), a set
+    being deleted, or pods left behind by a deleted set (Orphan propagation: which ones depends
+    on timing). A pod missing *without* a blocker is a finding, not a blocker.
     """
     symbols = revision_symbols(history) if symbols is None else symbols
-    position = {ev.seq: i for i, ev in enumerate(history.events)}
-    state = history.state_at(position[at_seq])
+    walk = StateWalk(history) if walk is None else walk
     before = (
-        history.state_at(position[previous_seq])
-        if previous_seq is not None and previous_seq in position
+        walk.state(previous_seq)
+        if previous_seq is not None and previous_seq in walk.position
         else None
     )
+    state = walk.state(at_seq)
     set_name = history.set_name
     sts = state.get("StatefulSet", {}).get(set_name)
 
@@ -309,8 +312,7 @@ def quiescent_view(
             "sameUidAsBefore": same_uid("PersistentVolumeClaim", name, pvc),
         }
     view["pvcs"] = pvcs
-    events = history.events[: position[at_seq] + 1]
-    recorded = {ev.kind for ev in events if ev.type == "object"}
+    recorded = walk.recorded(at_seq)
     if "ControllerRevision" in recorded:
         crs = [
             (as_int(cr.get("revision"), 0), sym(name))
@@ -535,6 +537,7 @@ def compare_histories(model_history: History, cluster_history: History) -> list[
     out: list[Violation] = []
     msym, csym = revision_symbols(model_history), revision_symbols(cluster_history)
     mq, cq = _settled_by_op(model_history), _settled_by_op(cluster_history)
+    mwalk, cwalk = StateWalk(model_history), StateWalk(cluster_history)  # the pairs come in order
     # (model record, cluster record, model view, cluster view, whether the two states were
     # equal in every detail, i.e. the next single op starts from the same state on both sides)
     prev: tuple[Event, Event, dict[str, Any], dict[str, Any], bool] | None = None
@@ -549,10 +552,10 @@ def compare_histories(model_history: History, cluster_history: History) -> list[
             (prev[2]["meta"]["range"], prev[3]["meta"]["range"]) if prev else (None, None)
         )
         left = quiescent_view(
-            model_history, mev.seq, prev[0].seq if prev else None, msym, scopes[0]
+            model_history, mev.seq, prev[0].seq if prev else None, msym, scopes[0], mwalk
         )
         right = quiescent_view(
-            cluster_history, cev.seq, prev[1].seq if prev else None, csym, scopes[1]
+            cluster_history, cev.seq, prev[1].seq if prev else None, csym, scopes[1], cwalk
         )
         mops = _ops_between(model_history, prev[0].seq if prev else -1, mev.seq)
         cops = _ops_between(cluster_history, prev[1].seq if prev else -1, cev.seq)
