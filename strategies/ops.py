@@ -63,6 +63,7 @@ from sts_props.ops import (
     KillPod,
     Op,
     RecreateSet,
+    RelabelPod,
     ReleasePod,
     ReleaseScheduling,
     ReleaseTerminating,
@@ -79,6 +80,7 @@ from sts_props.ops import (
     Settle,
     SetUpdateStrategy,
     TemplateField,
+    UnlabelPod,
 )
 from sts_props.scenario import Manifests, Scenario
 from sts_props.spec_edit import SpecEditor
@@ -131,6 +133,8 @@ class _Shadow:
     has_claims: bool
     images: tuple[str, ...]
     held: set[int] = field(default_factory=set)
+    #: pods relabelled out of the selector (UnlabelPod) and not back yet
+    unlabelled: set[int] = field(default_factory=set)
     denied: set[int] = field(default_factory=set)
     finalized: set[int] = field(default_factory=set)
     #: a HoldScheduling is in force (new pods stay Pending)
@@ -184,6 +188,12 @@ class _Shadow:
             return
         if isinstance(op, ReleasePod):
             self.held.discard(op.ordinal)
+            return
+        if isinstance(op, UnlabelPod | RelabelPod):
+            # An orphan outlives its set's deletion (no ownerRef for the garbage collector),
+            # so it stays here until relabelled.
+            (self.unlabelled.add if isinstance(op, UnlabelPod) else self.unlabelled.discard)(
+                op.ordinal)
             return
         if isinstance(op, DenyPodWrites):
             self.denied.add(op.ordinal)
@@ -261,7 +271,8 @@ def _choices(shadow: _Shadow, faults: bool) -> list[str]:
         if faults:
             weights |= {"delete_pod": 5, "fail_pod": 3, "hold_not_ready": 3,
                         "release_pod": 4 if shadow.held else 1,
-                        "delete_pvc": 2 if shadow.has_claims else 0}
+                        "delete_pvc": 2 if shadow.has_claims else 0,
+                        "unlabel_pod": 2, "relabel_pod": 4 if shadow.unlabelled else 0}
         weights |= {k: w for k, w in _FAULT_WEIGHTS.items() if k in shadow.fault_kinds}
         if "release_terminating" in shadow.fault_kinds and shadow.finalized:
             weights["release_terminating"] = 5
@@ -278,7 +289,8 @@ def _choices(shadow: _Shadow, faults: bool) -> list[str]:
     else:
         weights = {"recreate_set": 10, "scale": 1, "delete_set": 1}
         if faults:
-            weights |= {"delete_pod": 2, "delete_pvc": 1 if shadow.has_claims else 0}
+            weights |= {"delete_pod": 2, "delete_pvc": 1 if shadow.has_claims else 0,
+                        "relabel_pod": 2 if shadow.unlabelled else 0}
     if shadow.denied:
         # A window opens only while the set is present, but may then span its deletion and
         # re-creation (DeleteSet is drawn in it): the same filter in every state.
@@ -425,6 +437,13 @@ def _release_pod(d: _Draw) -> Op:
     return ReleasePod(d.ordinal())
 
 
+def _relabel_pod(d: _Draw) -> Op:
+    unlabelled = d.shadow.unlabelled
+    if unlabelled and not _rare(d.draw, "relabel a pod not unlabelled?"):
+        return RelabelPod(d.draw(st.sampled_from(sorted(unlabelled)), label="unlabelled ordinal"))
+    return RelabelPod(d.ordinal())
+
+
 def _release_terminating(d: _Draw) -> Op:
     ordinal = d.ordinal()
     finalized = d.shadow.finalized
@@ -495,6 +514,12 @@ RECIPES: dict[type[Op], Recipe] = {
         while_denied=True, while_scheduling_held=True),
     HoldNotReady: Recipe(_on_ordinal(HoldNotReady)),
     ReleasePod: Recipe(_release_pod, while_scheduling_held=True),
+    # a label patch is an UPDATE, which a DenyPodWrites window allows (it denies CREATE and
+    # DELETE); the machine's pod_fault rule applies both to any pod
+    UnlabelPod: Recipe(_on_ordinal(UnlabelPod), while_denied=True, while_scheduling_held=True,
+                       machine="ok"),
+    RelabelPod: Recipe(_relabel_pod, while_denied=True, while_scheduling_held=True,
+                       machine="ok"),
     DeleteSet: Recipe(lambda d: DeleteSet(d.draw(
         st.sampled_from(["Background", "Foreground", "Orphan"]), label="propagation")),
         while_denied=True),
@@ -716,6 +741,7 @@ def _op_sequences(draw: st.DrawFn, manifests: Manifests, min_ops: int, max_ops: 
     if shadow.denied:
         ops.append(AllowPodWrites())
     ops.extend(ReleaseTerminating(o) for o in sorted(shadow.finalized))
+    ops.extend(RelabelPod(o) for o in sorted(shadow.unlabelled))  # re-adopted (ID-18)
     if shadow.scheduling_held:
         ops.append(ReleaseScheduling())
     if not isinstance(ops[-1], Settle):

@@ -51,7 +51,8 @@ from sts_props.strategies import scenarios
 
 #: Ops that take a pod down by hand, from the op catalogue: every injected fault, and the
 #: disruptions that delete their pod or hold it until a release (DeletePod, FailPod,
-#: HoldNotReady). Not DeletePVC: a claim deleted by hand takes no pod down by itself.
+#: HoldNotReady, UnlabelPod: a pod out of the selector is out of the set). Not DeletePVC: a
+#: claim deleted by hand takes no pod down by itself.
 DISRUPTING_OPS: tuple[type[Op], ...] = tuple(
     cls for cls in OP_TYPES.values()
     if cls.fault or (cls.disruption and (cls.deletes_pod or cls.release is not None)))

@@ -42,7 +42,8 @@ def fault_kinds() -> frozenset[str]:
 
     From the op catalogue: every fault (:attr:`~sts_props.ops.Op.fault`), and every pod or
     PVC disruption of the base language that disturbs pods (``disruption`` and ``disturbs``:
-    DeletePod, FailPod, HoldNotReady, DeletePVC; not ReleasePod, which only heals). The
+    DeletePod, FailPod, HoldNotReady, DeletePVC, UnlabelPod; not ReleasePod or RelabelPod,
+    which only heal). The
     module-level ``FAULT_OPS`` of :mod:`sts_props.ops` (classes or kind names) is read at
     call time too, so that a kind listed there counts as well.
 

@@ -336,6 +336,62 @@ class ReleasePod(Op):
         return f"release pod {self.ordinal}"
 
 
+#: The value :class:`UnlabelPod` gives each selector label (another one if the selector
+#: itself asks for this value).
+OUT_OF_SET = "out-of-set"
+
+
+@dataclass(frozen=True)
+class UnlabelPod(Op):
+    """Relabel pod ``ordinal`` out of the set's selector, as one takes a pod out of service:
+    each ``matchLabels`` key of the selector gets the value ``out-of-set``.
+
+    The controller releases the pod (removes its ownerRef, ID-17); the orphan keeps its name,
+    so the controller cannot create its ordinal (AlreadyExists, ID-13) and, under
+    OrderedReady, no higher one, until :class:`RelabelPod` puts it back (adopted again,
+    ID-18) or it is deleted. A selector with only ``matchExpressions`` still matches the
+    pod: the op changes nothing then.
+
+    >>> UnlabelPod(1).labels({"app": "web"}), UnlabelPod(1).describe()
+    ({'app': 'out-of-set'}, 'relabel pod 1 out of the selector')
+    """
+
+    ordinal: int
+    kind: ClassVar[str] = "unlabel_pod"
+    disruption = True
+    disturbs = True
+    release = "relabel_pod"
+
+    def labels(self, match_labels: Mapping[str, str]) -> dict[str, str]:
+        """The labels to write, given the selector's ``matchLabels``."""
+        return {k: OUT_OF_SET if v != OUT_OF_SET else OUT_OF_SET + "-2"
+                for k, v in match_labels.items()}
+
+    def describe(self) -> str:
+        return f"relabel pod {self.ordinal} out of the selector"
+
+
+@dataclass(frozen=True)
+class RelabelPod(Op):
+    """End an :class:`UnlabelPod`: pod ``ordinal`` gets the selector's ``matchLabels`` values
+    back (the controller adopts it again, ID-18; a no-op for a pod that still matches).
+
+    >>> RelabelPod(1).labels({"app": "web"}), RelabelPod(1).describe()
+    ({'app': 'web'}, 'relabel pod 1 back into the selector')
+    """
+
+    ordinal: int
+    kind: ClassVar[str] = "relabel_pod"
+    disruption = True
+
+    def labels(self, match_labels: Mapping[str, str]) -> dict[str, str]:
+        """The labels to write, given the selector's ``matchLabels``."""
+        return dict(match_labels)
+
+    def describe(self) -> str:
+        return f"relabel pod {self.ordinal} back into the selector"
+
+
 @dataclass(frozen=True)
 class DeleteSet(Op):
     """Delete the StatefulSet with the given propagation policy (DEL-1, ORD-9)."""
@@ -599,7 +655,7 @@ def kinds_where(trait: Callable[[type[Op]], bool]) -> tuple[str, ...]:
     """The kinds whose class has ``trait``, in catalogue order.
 
     >>> kinds_where(lambda cls: cls.release is not None)
-    ('hold_not_ready', 'hold_terminating', 'deny_pod_writes', 'hold_scheduling')
+    ('hold_not_ready', 'unlabel_pod', 'hold_terminating', 'deny_pod_writes', 'hold_scheduling')
     """
     return tuple(kind for kind, cls in OP_TYPES.items() if trait(cls))
 

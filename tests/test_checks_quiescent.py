@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from sts_props.checks import Violation, check_quiescent, run_quiescent_checks
-from sts_props.history import History
+from sts_props.history import Event, History
 from sts_props.model import ModelConfig, run_model
 from sts_props.ops import (
     Create,
@@ -17,9 +17,11 @@ from sts_props.ops import (
     HoldTerminating,
     SetRetention,
     Settle,
+    UnlabelPod,
 )
 from sts_props.scenario import Manifests, Scenario
 from tests.histories import HOLD, HistoryBuilder
+from tests.model_helpers import run, web
 
 
 def _up(**kwargs: Any) -> HistoryBuilder:
@@ -281,3 +283,35 @@ def test_q_parallel_missing_pods_are_flagged_unless_a_refused_delete_blocks_them
     hb.scale(4).settle()
     vs = _at_end(hb)
     assert any(v.rule == "Q/ID-2" and "web-3" in v.message for v in vs), vs
+
+
+def _claim_without_set_ref(history: History, claim: str) -> History:
+    """``history`` with the last record of ``claim`` stripped of its StatefulSet ownerRef."""
+    events = list(history.events)
+    last = max(i for i, ev in enumerate(events) if ev.kind == "PersistentVolumeClaim"
+               and ev.name == claim)
+    ev = events[last]
+    obj = {**ev.obj, "metadata": {**ev.obj["metadata"], "ownerReferences": [
+        r for r in ev.obj["metadata"].get("ownerReferences", [])
+        if r.get("kind") != "StatefulSet"]}}
+    events[last] = Event(ev.seq, ev.t, ev.type, {**ev.data, "obj": obj})
+    return History(events)
+
+
+def test_q_sto8_parallel_claims_after_a_failed_batch_are_not_judged_earlier_ones_are() -> None:
+    # Parallel, web-1 relabelled out of the selector: creating web-1 fails (AlreadyExists,
+    # ID-13) in slow-start batch {1, 2}, so batch {3, 4} never runs (#141057), and after a
+    # retention change only the claims of 0 and 2 get the set's ref. Found by the first model
+    # runs with UnlabelPod: the check flagged data-web-3 and data-web-4.
+    r = run(web(5, policy="Parallel"), Create(), Settle(), UnlabelPod(1), Settle(),
+            SetRetention("Delete", "Retain"), Settle())
+    final = r.history.state_at(r.history.events[-1].seq)["PersistentVolumeClaim"]
+    has_set_ref = {name: any(ref["kind"] == "StatefulSet"
+                             for ref in c["metadata"].get("ownerReferences", []))
+                   for name, c in final.items()}
+    assert has_set_ref == {"data-web-0": True, "data-web-1": False, "data-web-2": True,
+                           "data-web-3": False, "data-web-4": False}
+    assert run_quiescent_checks(r.history) == []
+    # planted bug: the claim of a pod in the batch that ran misses its ref
+    found = run_quiescent_checks(_claim_without_set_ref(r.history, "data-web-2"))
+    assert [v.rule for v in found] == ["Q/STO-8"] and "data-web-2" in found[0].message

@@ -27,6 +27,7 @@ from sts_props.ops import (
     KillPod,
     Op,
     RecreateSet,
+    RelabelPod,
     ReleaseScheduling,
     ReleaseTerminating,
     RestartApiserver,
@@ -35,6 +36,7 @@ from sts_props.ops import (
     SetMaxUnavailable,
     SetTemplate,
     Settle,
+    UnlabelPod,
 )
 from sts_props.scenario import Manifests, Scenario
 from sts_props.strategies.ops import with_fault
@@ -129,6 +131,32 @@ def test_rollout_and_scale_down_inside_a_write_denial_match_the_model(
     left = sorted(result.cluster_history.state_at(in_window[-1].seq)["Pod"])
     assert left == (["redis-0", "redis-1", "redis-2", "redis-4"] if parallel
                     else ["redis-0", "redis-1", "redis-2", "redis-3"])
+
+
+@pytest.mark.parametrize("parallel", [False, True], ids=["OrderedReady", "Parallel"])
+def test_a_pod_relabelled_out_is_released_blocks_its_ordinal_and_is_adopted_back(
+        sts_cluster: Cluster, parallel: bool) -> None:
+    # ID-13, ID-17, ID-18 through the ops: redis-1 relabelled out is released and blocks its
+    # own ordinal (and, under OrderedReady, redis-3 of the scale-up; under Parallel the
+    # AlreadyExists fails batch {1, 2}, so {3} never runs either, #141057); a rollout meanwhile
+    # does not start (the sync ends at the error); relabelled, it is adopted and updated.
+    # The released pod survives a Background deletion of its set (no ownerRef).
+    manifests = _parallel_seed() if parallel else Manifests.seed()
+    ops = (Create(), Settle(), UnlabelPod(1), Settle(), Scale(4), SetTemplate("env", "r"),
+           Settle(), RelabelPod(1), Settle(), UnlabelPod(2), Settle(), DeleteSet("Background"),
+           Settle(), RecreateSet(), Settle(), RelabelPod(2), Settle())
+    result = run_differential(Scenario(manifests, ops), sts_cluster)
+    assert result.ok, result.render()
+    history = result.cluster_history
+    points = {ev.data.get("afterOp"): ev for ev in history.quiescent_points()
+              if ev.data.get("settled")}
+    blocked = history.state_at(points[6].seq)["Pod"]
+    assert sorted(blocked) == ["redis-0", "redis-1", "redis-2"]
+    assert not blocked["redis-1"]["metadata"].get("ownerReferences")
+    assert sorted(history.state_at(points[8].seq)["Pod"]) == [f"redis-{o}" for o in range(4)]
+    survivor = history.state_at(points[12].seq)["Pod"]
+    assert sorted(survivor) == ["redis-2"]
+    assert sorted(history.state_at(points[16].seq)["Pod"]) == [f"redis-{o}" for o in range(4)]
 
 
 @pytest.mark.parametrize("propagation", ["Background", "Foreground"])

@@ -7,12 +7,14 @@ open points of the spec). The cluster is not needed to run these tests.
 
 from __future__ import annotations
 
+from sts_props.checks import run_quiescent_checks, run_safety_checks
 from sts_props.model import Chooser, ModelConfig, ModelRun
 from sts_props.model.controller import apply_plan, sync
 from sts_props.model.environment import apply_env, env_actions
 from sts_props.model.validation import default_statefulset, validate_create, validate_update
 from sts_props.model.world import Pod
 from sts_props.ops import (
+    OUT_OF_SET,
     Create,
     DeletePod,
     DeletePVC,
@@ -20,11 +22,14 @@ from sts_props.ops import (
     HoldNotReady,
     HoldTerminating,
     Op,
+    RecreateSet,
+    RelabelPod,
     ReleasePod,
     Scale,
     SetRetention,
     SetTemplate,
     Settle,
+    UnlabelPod,
 )
 from sts_props.snapshot import POD_INDEX_LABEL, POD_NAME_LABEL, REVISION_LABEL
 from tests.model_helpers import pods, revisions, run, web
@@ -238,6 +243,38 @@ def test_id13_released_pod_blocks_its_ordinal_until_relabelled() -> None:
     r.world.pods["web-1"].labels["app"] = "web"
     r.apply(Settle())
     assert pods(r) == ["web-0", "web-1", "web-2", "web-3"]
+
+
+def test_id13_unlabel_pod_releases_the_pod_and_relabel_pod_adopts_it_again() -> None:
+    # The same facts through the ops a scenario draws (UnlabelPod, RelabelPod).
+    r = run(web(3), Create(), Settle(), UnlabelPod(1), Settle())
+    orphan = r.world.pods["web-1"]
+    assert orphan.labels["app"] == OUT_OF_SET and orphan.owner_refs == []
+    assert _sts(r).status.replicas == 2
+    r.apply(Scale(4))
+    assert pods(r) == ["web-0", "web-1", "web-2"]  # OrderedReady stops at the clash
+    r.apply(RelabelPod(1))
+    r.apply(Settle())
+    assert pods(r) == ["web-0", "web-1", "web-2", "web-3"]
+    assert r.world.pods["web-1"].controller_uid() == _sts(r).uid
+    assert run_safety_checks(r.history) == run_quiescent_checks(r.history) == []
+
+
+def test_id13_an_unlabelled_pod_outlives_its_set_and_blocks_the_new_one_until_relabelled() -> None:
+    # No ownerRef, so the garbage collector leaves the orphan when the set goes; the new set's
+    # create of web-0 fails (AlreadyExists) in the first slow-start batch, so web-1 waits too
+    # (#141057); relabelled, web-0 is adopted (ID-18) and web-1 created.
+    r = run(web(2, policy="Parallel"), Create(), Settle(), UnlabelPod(0), Settle(),
+            DeleteSet("Background"), Settle())
+    assert pods(r) == ["web-0"]
+    r.apply(RecreateSet())
+    r.apply(Settle())
+    assert pods(r) == ["web-0"] and r.world.pods["web-0"].owner_refs == []
+    r.apply(RelabelPod(0))
+    r.apply(Settle())
+    assert pods(r) == ["web-0", "web-1"]
+    assert r.world.pods["web-0"].controller_uid() == _sts(r).uid
+    assert run_safety_checks(r.history) == run_quiescent_checks(r.history) == []
 
 
 def test_id13_orphan_with_foreign_labels_blocks_ordinal_but_its_claim_is_created() -> None:

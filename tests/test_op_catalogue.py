@@ -138,11 +138,13 @@ def test_every_recipe_is_drawn_in_some_state() -> None:
         HoldScheduling,
         HoldTerminating,
         SetTemplate,
+        UnlabelPod,
     )
 
     states = [_shadow(), _shadow(SetTemplate("env", "v2")), _shadow(HoldNotReady(0)),
               _shadow(HoldTerminating(0)), _shadow(DenyPodWrites(0)), _shadow(HoldScheduling()),
-              _shadow(DeleteSet("Foreground")), _shadow(DeleteSet("Foreground"), Settle())]
+              _shadow(DeleteSet("Foreground")), _shadow(DeleteSet("Foreground"), Settle()),
+              _shadow(UnlabelPod(0))]
     drawn = {kind for shadow in states for kind in _choices(shadow, faults=True)}
     assert drawn == {cls.kind for cls in RECIPES}
     # the states reachable without disruptions and faults

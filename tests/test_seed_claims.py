@@ -13,7 +13,9 @@ from sts_props.claims import CLAIMS, Verdict, evaluate_claim
 
 @pytest.fixture(scope="module")
 def verdicts() -> dict[int, Verdict]:
-    return {c.number: evaluate_claim(c, examples=30, search=150, seed=7) for c in CLAIMS}
+    # The CLI's default search: 150 missed STO-7's counterexample at this seed once
+    # unlabel_pod and relabel_pod shared the draws (it found it at seeds 8 and 9).
+    return {c.number: evaluate_claim(c, examples=30, search=300, seed=7) for c in CLAIMS}
 
 
 def _needed(v: Verdict) -> set[str]:

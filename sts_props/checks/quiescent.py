@@ -39,7 +39,8 @@ clash, claim being deleted, a create refused by DenyPodWrites, or its refusal of
 delete of a failed or succeeded pod) excuse missing or condemned pods (the burst error block,
 #141057); any blocker excuses the revision assertion (UPD-1 waits, UPD-10). Claim ownerRefs
 follow STO-8 (set ref iff whenDeleted=Delete, no pod ref) for healthy in-range pods the
-controller's pass reaches, unless the claim carries a ref to another object or to an earlier
+controller's pass reaches (under Parallel, not the slow-start batches after one with an API
+error), unless the claim carries a ref to another object or to an earlier
 incarnation (STO-13: such a claim is left untouched).
 
 >>> from sts_props.history import History
@@ -542,11 +543,18 @@ class _Quiescence:
                     f"or above start+partition = {spec.update_floor} and nothing blocks the "
                     f"rolling update.",
                 )
+        # Under Parallel an API error ends the sync after its slow-start batch (#141057): the
+        # pods of later batches are not reached, and neither are their claims.
+        errors = clash | claim_terminating | denied | delete_refused
+        reached = (spec.end if spec.ordered or not errors
+                   else spec.start + _batch_end(min(errors) - spec.start))
         for o in in_range:
             if o not in by_ordinal or o in self.pvc_faults or not _healthy(by_ordinal[o][1]):
                 continue
             if spec.ordered and first_bad is not None and o > first_bad:
                 continue  # not reached by the OrderedReady pass (ORD-3, STO-9 c)
+            if o >= reached:
+                continue  # not reached by the burst pass (section 4, #141057)
             if self.minor >= 27:  # StatefulSetAutoDeletePVC on by default from 1.27
                 self.check_claim_refs(spec, o, set_uid)
 
@@ -581,6 +589,18 @@ class _Quiescence:
                     f"whenDeleted={spec.when_deleted} it should have "
                     f"{'a ref to the set' if want_set else 'no ref to the set'} and no pod ref.",
                 )
+
+
+def _batch_end(index: int) -> int:
+    """The end (exclusive) of the slow-start batch (1, 2, 4, ... slots) holding slot ``index``.
+
+    >>> [_batch_end(i) for i in range(8)]
+    [1, 3, 3, 7, 7, 7, 7, 15]
+    """
+    start, size = 0, 1
+    while start + size <= index:
+        start, size = start + size, min(size * 2, 500)
+    return start + size
 
 
 def _healthy(pod: Snapshot) -> bool:

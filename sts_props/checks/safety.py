@@ -497,7 +497,8 @@ def check_chk6(history: History) -> list[Violation]:
     pods do not block the update (ORD-7) and from v1.37 are all replaced first, before the
     top-down pass (#137666, UNCONFIRMED exact rule); re-deletion of a pod recreated at
     the old revision after the lower deletion (partition or currentReplicas rules, UPD-6);
-    deletions by ops, GC, RP-1 or of condemned pods.
+    deletion of a pod adopted after the lower deletion (relabelled back into the selector:
+    an old pod joins the rollout, ID-19); deletions by ops, GC, RP-1 or of condemned pods.
     """
     return _run_check(timeline(history), "CHK-6")
 
@@ -522,8 +523,9 @@ class _Chk6Order:
             return out  # Parallel replaces broken old pods out of order (ORD-7, #137666)
         batches = any(s.effective_max_unavailable() > 1 for s in specs)
         earlier = self.by_window.setdefault(ctx.window, [])
+        member_since = life.member_since(tl.set_name, ev.seq) if earlier else 0
         for lower, lower_seq, lower_name in earlier:
-            if lower >= o or life.first_seq > lower_seq:
+            if lower >= o or member_since > lower_seq:
                 continue
             if batches and tl.creations_between(lower_seq, ev.seq) == 0:
                 continue

@@ -61,8 +61,10 @@ from sts_props.ops import (
     HoldNotReady,
     Op,
     RecreateSet,
+    RelabelPod,
     ReleasePod,
     Settle,
+    UnlabelPod,
 )
 from sts_props.outcome import Cause, Outcome
 from sts_props.scenario import Manifests
@@ -504,6 +506,15 @@ class ClusterRun:
         self.core.patch_namespaced_pod_status(name, ns, {"status": status})
         return Outcome.accepted(), None
 
+    def _relabel(self, op: Op) -> tuple[Outcome, int | None]:
+        """UnlabelPod and RelabelPod: a merge patch of the selector's matchLabels keys."""
+        assert isinstance(op, UnlabelPod | RelabelPod)
+        selector = (self.editor.manifest.get("spec") or {}).get("selector") or {}
+        patched = self.core.patch_namespaced_pod(
+            pod_name(self.set_name, op.ordinal), self.namespace,
+            {"metadata": {"labels": op.labels(selector.get("matchLabels") or {})}})
+        return Outcome.accepted(), _rv(patched)
+
     def _ensure_storage_classes(self) -> None:
         """Every class the claims ask for exists, served by this backend's provisioner.
 
@@ -633,6 +644,8 @@ DRIVER_OPS: dict[type[Op], DriverOp] = {
     FailPod: ClusterRun._pod_fault,
     HoldNotReady: ClusterRun._pod_fault,
     ReleasePod: ClusterRun._pod_fault,
+    UnlabelPod: ClusterRun._relabel,
+    RelabelPod: ClusterRun._relabel,
     Settle: ClusterRun._settle,
 }
 

@@ -55,12 +55,14 @@ from sts_props.ops import (
     KillPod,
     Op,
     RecreateSet,
+    RelabelPod,
     ReleasePod,
     ReleaseScheduling,
     ReleaseTerminating,
     RestartApiserver,
     RestartController,
     Settle,
+    UnlabelPod,
 )
 from sts_props.outcome import Outcome
 from sts_props.snapshot import pod_name
@@ -209,6 +211,15 @@ def _release_pod(run: ModelRun, op: ReleasePod, pod: Pod) -> Outcome:
     return Outcome.accepted()
 
 
+def _relabel(run: ModelRun, op: UnlabelPod | RelabelPod, pod: Pod) -> Outcome:
+    """A label patch of the selector's ``matchLabels`` keys; what the controller makes of it
+    (release, ID-17; adoption, ID-18) comes in its next sync."""
+    selector = (run.editor.manifest.get("spec") or {}).get("selector") or {}
+    pod.labels.update(op.labels(selector.get("matchLabels") or {}))
+    run.world.touch(pod)  # recorded only if the labels changed, as the apiserver does
+    return Outcome.accepted()
+
+
 # -- faults (issue 5) -------------------------------------------------------------------------
 def _kill(run: ModelRun, op: KillPod, pod: Pod) -> Outcome:
     """Grace period 0: the object goes at once, unless a finalizer holds it (PR-2)."""
@@ -312,6 +323,8 @@ HANDLERS: dict[type[Op], Handler] = {
     FailPod: _on_pod(_fail_pod),
     HoldNotReady: _on_pod(_hold_not_ready),
     ReleasePod: _on_pod(_release_pod),
+    UnlabelPod: _on_pod(_relabel),
+    RelabelPod: _on_pod(_relabel),
     KillPod: _on_pod(_kill, deletes=True),
     EvictPod: _on_pod(_evict, deletes=True),
     FlapReadiness: _on_pod(_flap),
