@@ -61,6 +61,7 @@ from sts_props.ops import (
     HoldScheduling,
     HoldTerminating,
     KillPod,
+    MarkPodStale,
     Op,
     RecreateSet,
     RelabelPod,
@@ -272,7 +273,8 @@ def _choices(shadow: _Shadow, faults: bool) -> list[str]:
             weights |= {"delete_pod": 5, "fail_pod": 3, "hold_not_ready": 3,
                         "release_pod": 4 if shadow.held else 1,
                         "delete_pvc": 2 if shadow.has_claims else 0,
-                        "unlabel_pod": 2, "relabel_pod": 4 if shadow.unlabelled else 0}
+                        "unlabel_pod": 2, "relabel_pod": 4 if shadow.unlabelled else 0,
+                        "mark_pod_stale": 2}
         weights |= {k: w for k, w in _FAULT_WEIGHTS.items() if k in shadow.fault_kinds}
         if "release_terminating" in shadow.fault_kinds and shadow.finalized:
             weights["release_terminating"] = 5
@@ -520,6 +522,9 @@ RECIPES: dict[type[Op], Recipe] = {
                        machine="ok"),
     RelabelPod: Recipe(_relabel_pod, while_denied=True, while_scheduling_held=True,
                        machine="ok"),
+    # not while scheduling is held: the rollout it starts would stop at a Pending pod (UPD-12
+    # territory, as for template edits)
+    MarkPodStale: Recipe(_on_ordinal(MarkPodStale), while_denied=True, machine="ok"),
     DeleteSet: Recipe(lambda d: DeleteSet(d.draw(
         st.sampled_from(["Background", "Foreground", "Orphan"]), label="propagation")),
         while_denied=True),

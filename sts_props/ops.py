@@ -392,6 +392,32 @@ class RelabelPod(Op):
         return f"relabel pod {self.ordinal} back into the selector"
 
 
+#: The revision label value :class:`MarkPodStale` writes: the name of no ControllerRevision.
+STALE_REVISION = "stale"
+
+
+@dataclass(frozen=True)
+class MarkPodStale(Op):
+    """Overwrite pod ``ordinal``'s ``controller-revision-hash`` label with ``stale``, a value
+    that names no revision (ID-14).
+
+    The controller reads a pod's revision from that label only: the pod then counts as
+    neither current nor updated (ST-4, ST-5), and a RollingUpdate replaces it like any pod not
+    yet updated when it is at or above the partition (the update step's order and pace, UPD-1,
+    UPD-4); OnDelete and a partition above it leave it so.
+
+    >>> MarkPodStale(2).describe()
+    "mark pod 2's revision label stale"
+    """
+
+    ordinal: int
+    kind: ClassVar[str] = "mark_pod_stale"
+    disruption = True
+
+    def describe(self) -> str:
+        return f"mark pod {self.ordinal}'s revision label stale"
+
+
 @dataclass(frozen=True)
 class DeleteSet(Op):
     """Delete the StatefulSet with the given propagation policy (DEL-1, ORD-9)."""

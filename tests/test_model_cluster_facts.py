@@ -15,12 +15,14 @@ from sts_props.model.validation import default_statefulset, validate_create, val
 from sts_props.model.world import Pod
 from sts_props.ops import (
     OUT_OF_SET,
+    STALE_REVISION,
     Create,
     DeletePod,
     DeletePVC,
     DeleteSet,
     HoldNotReady,
     HoldTerminating,
+    MarkPodStale,
     Op,
     RecreateSet,
     RelabelPod,
@@ -32,7 +34,7 @@ from sts_props.ops import (
     UnlabelPod,
 )
 from sts_props.snapshot import POD_INDEX_LABEL, POD_NAME_LABEL, REVISION_LABEL
-from tests.model_helpers import pods, revisions, run, web
+from tests.model_helpers import pod_events, pods, revisions, run, web
 
 NO_BLOCK = {"type": "RollingUpdate"}
 GATE_OFF = ModelConfig.for_version("v1.37.2", MaxUnavailableStatefulSet=False)
@@ -275,6 +277,21 @@ def test_id13_an_unlabelled_pod_outlives_its_set_and_blocks_the_new_one_until_re
     assert pods(r) == ["web-0", "web-1"]
     assert r.world.pods["web-0"].controller_uid() == _sts(r).uid
     assert run_safety_checks(r.history) == run_quiescent_checks(r.history) == []
+
+
+def test_id14_a_pod_marked_stale_counts_neither_and_a_rolling_update_replaces_it() -> None:
+    # The controller reads a pod's revision from its label alone: RollingUpdate deletes and
+    # re-creates a pod whose label names no revision, even with no rollout under way; OnDelete
+    # and a partition above the pod leave it, counted as neither current nor updated.
+    for strategy, replaced in (({"type": "RollingUpdate"}, True), ({"type": "OnDelete"}, False),
+                               ({"type": "RollingUpdate", "rollingUpdate": {"partition": 2}},
+                                False)):
+        r = run(web(3, strategy=strategy), Create(), Settle(), MarkPodStale(1), Settle())
+        status = _sts(r).status
+        assert pod_events(r, "DELETED") == (["web-1"] if replaced else []), strategy
+        assert (revisions(r)["web-1"] == STALE_REVISION) != replaced
+        assert status.current_replicas == status.updated_replicas == (3 if replaced else 2)
+        assert run_safety_checks(r.history) == run_quiescent_checks(r.history) == []
 
 
 def test_id13_orphan_with_foreign_labels_blocks_ordinal_but_its_claim_is_created() -> None:

@@ -190,11 +190,11 @@ def test_pick_without_anything_new_takes_the_farthest() -> None:
 
 @pytest.fixture(scope="module")
 def pool() -> Any:
-    return build_pool(Manifests.seed(), ModelConfig(), examples=150, seed=7)
+    return build_pool(Manifests.seed(), ModelConfig(), examples=200, seed=7)
 
 
 def test_the_pool_and_the_pick_repeat_with_the_seed(pool: Any) -> None:
-    again = build_pool(Manifests.seed(), ModelConfig(), examples=150, seed=7, reuse=False)
+    again = build_pool(Manifests.seed(), ModelConfig(), examples=200, seed=7, reuse=False)
     assert not again.reused
     assert [c.scenario for c in again.candidates] == [c.scenario for c in pool.candidates]
     assert ([c.scenario for c in pick(again.candidates, 20)]
@@ -354,7 +354,7 @@ def test_selected_scenarios_run_and_the_summary_says_what_they_covered(
     assert "model pool of 120 scenarios" in summary.selection and "seed 3" in summary.selection
     text = summary.render()
     assert "selection: model pool" in text
-    assert "of 20 op kinds (of the 32 less the 12 fault kinds left out (--faults mixes " \
+    assert "of 21 op kinds (of the 33 less the 12 fault kinds left out (--faults mixes " \
         "them in))" in text
     assert "corners reached: " in text
     assert summary.coverage.scenarios == 12

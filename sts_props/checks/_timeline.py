@@ -318,18 +318,21 @@ class Life:
         return None
 
     def member_since(self, set_name: str, before: int) -> int:
-        """The record from which the pod has been controlled by the set without a break, up to
-        record ``before``: its first record, or the first one after it was last seen orphaned
-        (relabelled out of the selector, released and adopted again: ID-17, ID-18)."""
-        since, orphaned = self.first_seq, False
+        """The record from which the pod has been controlled by the set, with the same
+        revision label, without a break up to record ``before``: its first record, or the
+        first one after it was last seen orphaned (relabelled out of the selector, released
+        and adopted again: ID-17, ID-18) or after its revision label last changed (only a
+        user does that to a live pod, ID-14)."""
+        since, orphaned, label = self.first_seq, False, revision_of(self.first.obj)
         for ob in self.obs:
             if ob.seq >= before:
                 break
             ref = controller_ref(ob.obj)
             if not (ref and ref.get("kind") == "StatefulSet" and ref.get("name") == set_name):
                 orphaned = True
-            elif orphaned:
-                since, orphaned = ob.seq, False
+                continue
+            if orphaned or revision_of(ob.obj) != label:
+                since, orphaned, label = ob.seq, False, revision_of(ob.obj)
         return since
 
     def last_before(self, seq: int) -> Obs | None:

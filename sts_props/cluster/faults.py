@@ -335,7 +335,8 @@ def nudge(run: ClusterRun) -> None:
     The driver also nudges once when a wait has seen nothing for NUDGE_EVERY seconds after a
     claim was deleted: a claim deletion queues no sync (EX-2), so a pod skipped for a stale
     claim (STO-12) would wait for an unrelated event (T-9,
-    ``ClusterRun._after_a_claim_deletion``)."""
+    ``ClusterRun._after_a_claim_deletion``), and likewise after an orphan pod was deleted,
+    which queues no sync either (``ClusterRun._after_an_orphan_deletion``, F-6)."""
     from kubernetes.client.exceptions import ApiException
 
     try:

@@ -39,6 +39,7 @@ from sts_props.model.validation import (
 from sts_props.model.world import Pod, StatefulSet
 from sts_props.ops import (
     OP_TYPES,
+    STALE_REVISION,
     AllowPodWrites,
     Create,
     DeletePod,
@@ -53,6 +54,7 @@ from sts_props.ops import (
     HoldScheduling,
     HoldTerminating,
     KillPod,
+    MarkPodStale,
     Op,
     RecreateSet,
     RelabelPod,
@@ -65,7 +67,7 @@ from sts_props.ops import (
     UnlabelPod,
 )
 from sts_props.outcome import Outcome
-from sts_props.snapshot import pod_name
+from sts_props.snapshot import REVISION_LABEL, pod_name
 
 if TYPE_CHECKING:
     from sts_props.model.runner import ModelRun
@@ -220,6 +222,12 @@ def _relabel(run: ModelRun, op: UnlabelPod | RelabelPod, pod: Pod) -> Outcome:
     return Outcome.accepted()
 
 
+def _mark_stale(run: ModelRun, op: MarkPodStale, pod: Pod) -> Outcome:
+    pod.labels[REVISION_LABEL] = STALE_REVISION
+    run.world.touch(pod)
+    return Outcome.accepted()
+
+
 # -- faults (issue 5) -------------------------------------------------------------------------
 def _kill(run: ModelRun, op: KillPod, pod: Pod) -> Outcome:
     """Grace period 0: the object goes at once, unless a finalizer holds it (PR-2)."""
@@ -325,6 +333,7 @@ HANDLERS: dict[type[Op], Handler] = {
     ReleasePod: _on_pod(_release_pod),
     UnlabelPod: _on_pod(_relabel),
     RelabelPod: _on_pod(_relabel),
+    MarkPodStale: _on_pod(_mark_stale),
     KillPod: _on_pod(_kill, deletes=True),
     EvictPod: _on_pod(_evict, deletes=True),
     FlapReadiness: _on_pod(_flap),
