@@ -746,7 +746,6 @@ def _op_sequences(draw: st.DrawFn, manifests: Manifests, min_ops: int, max_ops: 
     if shadow.denied:
         ops.append(AllowPodWrites())
     ops.extend(ReleaseTerminating(o) for o in sorted(shadow.finalized))
-    ops.extend(RelabelPod(o) for o in sorted(shadow.unlabelled))  # re-adopted (ID-18)
     if shadow.scheduling_held:
         ops.append(ReleaseScheduling())
     if not isinstance(ops[-1], Settle):

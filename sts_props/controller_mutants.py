@@ -64,6 +64,10 @@ DEFAULT_EXAMPLES = 30
 #: the scenario's minReadySeconds allowance, which run_differential adds); 30 s is far beyond
 #: what an unmodified controller needs on 2 shared cores, and a catch by waiting costs this much
 DEFAULT_OP_TIMEOUT = 30.0
+#: the op timeout of the control's replays at least: a counterexample the control passes
+#: never waits it out, while a shorter one turned a slow moment of a loaded cluster into
+#: "NOT CONFIRMED" (CI, 2026-12-05: the EndpointSlice 20 s late after an apiserver restart)
+CONFIRM_OP_TIMEOUT = 60.0
 #: further cluster runs spent on shrinking a mutant's first counterexample
 DEFAULT_SHRINK_BUDGET = 2
 #: runs of each caught mutant's counterexample on the unmodified controller
@@ -442,7 +446,8 @@ def confirm_on_control(
     unmodified controller (the control build); set ``confirmed`` (and ``control_violation``).
 
     A catch stands only if the control passes the counterexample every time: then the
-    violation is due to the mutation, not to a flaky check or to timing.
+    violation is due to the mutation, not to a flaky check or to timing. The control waits
+    at least :data:`CONFIRM_OP_TIMEOUT` per op, whatever the search's ``op_timeout``.
     """
     pending = [r for r in results if r.caught and not r.control
                and r.counterexample is not None and r.reproduced is not False]
@@ -457,7 +462,8 @@ def confirm_on_control(
             r.confirmed = True
             for attempt in range(1, runs + 1):
                 outcome = run_differential(r.counterexample, cluster, config,
-                                           op_timeout=op_timeout, stop_at_divergence=True)
+                                           op_timeout=max(op_timeout, CONFIRM_OP_TIMEOUT),
+                                           stop_at_divergence=True)
                 if outcome.violations:
                     r.confirmed = False
                     r.control_violation = outcome.violations[0].describe()
