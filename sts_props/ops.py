@@ -40,6 +40,7 @@ from types import MappingProxyType
 from typing import Any, ClassVar, Literal
 
 from sts_props.errors import OpFormatError as OpFormatError  # defined once there
+from sts_props.snapshot import REVISION_LABEL
 
 TemplateField = Literal["image", "env", "annotation"]
 StrategyType = Literal["RollingUpdate", "OnDelete"]
@@ -413,6 +414,10 @@ class MarkPodStale(Op):
     ordinal: int
     kind: ClassVar[str] = "mark_pod_stale"
     disruption = True
+
+    def labels(self, match_labels: Mapping[str, str]) -> dict[str, str]:
+        """The labels to write (the selector's ``matchLabels`` do not matter here)."""
+        return {REVISION_LABEL: STALE_REVISION}
 
     def describe(self) -> str:
         return f"mark pod {self.ordinal}'s revision label stale"

@@ -54,7 +54,6 @@ from sts_props.history import History
 from sts_props.model.environment import HOLD_ANNOTATION
 from sts_props.ops import (
     OP_TYPES,
-    STALE_REVISION,
     Create,
     DeletePVC,
     DeleteSet,
@@ -70,7 +69,7 @@ from sts_props.ops import (
 )
 from sts_props.outcome import Cause, Outcome
 from sts_props.scenario import Manifests
-from sts_props.snapshot import REVISION_LABEL, pod_name
+from sts_props.snapshot import pod_name
 from sts_props.spec_edit import SpecEditor
 
 #: how long the state must stay as expected before a wait counts it as settled
@@ -510,20 +509,12 @@ class ClusterRun:
         return Outcome.accepted(), None
 
     def _relabel(self, op: Op) -> tuple[Outcome, int | None]:
-        """UnlabelPod and RelabelPod: a merge patch of the selector's matchLabels keys."""
-        assert isinstance(op, UnlabelPod | RelabelPod)
+        """UnlabelPod, RelabelPod and MarkPodStale: a merge patch of ``op.labels``."""
+        assert isinstance(op, UnlabelPod | RelabelPod | MarkPodStale)
         selector = (self.editor.manifest.get("spec") or {}).get("selector") or {}
         patched = self.core.patch_namespaced_pod(
             pod_name(self.set_name, op.ordinal), self.namespace,
             {"metadata": {"labels": op.labels(selector.get("matchLabels") or {})}})
-        return Outcome.accepted(), _rv(patched)
-
-    def _mark_stale(self, op: Op) -> tuple[Outcome, int | None]:
-        """MarkPodStale: a merge patch of the pod's revision label."""
-        assert isinstance(op, MarkPodStale)
-        patched = self.core.patch_namespaced_pod(
-            pod_name(self.set_name, op.ordinal), self.namespace,
-            {"metadata": {"labels": {REVISION_LABEL: STALE_REVISION}}})
         return Outcome.accepted(), _rv(patched)
 
     def _ensure_storage_classes(self) -> None:
@@ -675,7 +666,7 @@ DRIVER_OPS: dict[type[Op], DriverOp] = {
     ReleasePod: ClusterRun._pod_fault,
     UnlabelPod: ClusterRun._relabel,
     RelabelPod: ClusterRun._relabel,
-    MarkPodStale: ClusterRun._mark_stale,
+    MarkPodStale: ClusterRun._relabel,
     Settle: ClusterRun._settle,
 }
 

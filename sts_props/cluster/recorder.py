@@ -39,6 +39,7 @@ from typing import Any
 from sts_props.cluster import rawhttp
 from sts_props.cluster.trim import trim
 from sts_props.history import History
+from sts_props.snapshot import controller_ref
 
 #: (kind, API group path, plural). Core kinds use "/api/v1".
 KINDS: tuple[tuple[str, str, str], ...] = (
@@ -279,9 +280,7 @@ class Recorder:
             "action": etype, "kind": kind, "name": name, "rv": rv, "obj": snap}))
         self.last_event = f"{etype} {kind} {name} (rv {rv})"
         self.last_event_at = time.monotonic()
-        if kind == "Pod" and etype == "DELETED" and not any(
-                ref.get("controller") for ref in (snap.get("metadata") or {}).get(
-                    "ownerReferences") or []):
+        if kind == "Pod" and etype == "DELETED" and controller_ref(snap) is None:
             self.orphan_deleted_at = self.last_event_at
 
     def _forget(self, kind: str, name: str, rv: int) -> None:

@@ -39,7 +39,6 @@ from sts_props.model.validation import (
 from sts_props.model.world import Pod, StatefulSet
 from sts_props.ops import (
     OP_TYPES,
-    STALE_REVISION,
     AllowPodWrites,
     Create,
     DeletePod,
@@ -67,7 +66,7 @@ from sts_props.ops import (
     UnlabelPod,
 )
 from sts_props.outcome import Outcome
-from sts_props.snapshot import REVISION_LABEL, pod_name
+from sts_props.snapshot import pod_name
 
 if TYPE_CHECKING:
     from sts_props.model.runner import ModelRun
@@ -213,18 +212,12 @@ def _release_pod(run: ModelRun, op: ReleasePod, pod: Pod) -> Outcome:
     return Outcome.accepted()
 
 
-def _relabel(run: ModelRun, op: UnlabelPod | RelabelPod, pod: Pod) -> Outcome:
-    """A label patch of the selector's ``matchLabels`` keys; what the controller makes of it
-    (release, ID-17; adoption, ID-18) comes in its next sync."""
+def _relabel(run: ModelRun, op: UnlabelPod | RelabelPod | MarkPodStale, pod: Pod) -> Outcome:
+    """A label patch (``op.labels``); what the controller makes of it (release, ID-17;
+    adoption, ID-18; a replacement, ID-14) comes in its next sync."""
     selector = (run.editor.manifest.get("spec") or {}).get("selector") or {}
     pod.labels.update(op.labels(selector.get("matchLabels") or {}))
     run.world.touch(pod)  # recorded only if the labels changed, as the apiserver does
-    return Outcome.accepted()
-
-
-def _mark_stale(run: ModelRun, op: MarkPodStale, pod: Pod) -> Outcome:
-    pod.labels[REVISION_LABEL] = STALE_REVISION
-    run.world.touch(pod)
     return Outcome.accepted()
 
 
@@ -333,7 +326,7 @@ HANDLERS: dict[type[Op], Handler] = {
     ReleasePod: _on_pod(_release_pod),
     UnlabelPod: _on_pod(_relabel),
     RelabelPod: _on_pod(_relabel),
-    MarkPodStale: _on_pod(_mark_stale),
+    MarkPodStale: _on_pod(_relabel),
     KillPod: _on_pod(_kill, deletes=True),
     EvictPod: _on_pod(_evict, deletes=True),
     FlapReadiness: _on_pod(_flap),
