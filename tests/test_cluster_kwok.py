@@ -75,6 +75,26 @@ def test_an_update_of_a_set_in_a_foreground_deletion_keeps_it_waiting(
     assert not history.state_at(points[-1]).get("StatefulSet")
 
 
+@pytest.mark.parametrize("then", ["Background", "Orphan"])
+def test_a_second_delete_of_a_set_in_a_foreground_deletion_replaces_its_policy(
+        sts_cluster: Cluster, then: str) -> None:
+    """Found on v1.37.2 by CI's fault run: a DELETE of a set whose Foreground deletion waits for
+    a pod held Terminating is not a no-op. The apiserver swaps the garbage collector's
+    finalizer for the new policy's: Background leaves none, so the set goes at once while its
+    held pod stays with a dangling ownerRef; Orphan lets the garbage collector strip the pod's
+    ref and then remove the set (DEL-1). The model did nothing and waited for a set that was
+    gone."""
+    ops = (Create(), Settle(), HoldTerminating(0), DeleteSet("Foreground"), DeleteSet(then),
+           Settle(), ReleaseTerminating(0), Settle())
+    result = run_differential(Scenario(Manifests.seed(), ops), sts_cluster, op_timeout=20.0)
+    assert result.ok, result.render()
+    history = result.cluster_history
+    points = [history.events.index(ev) for ev in history.quiescent_points()]
+    assert not history.state_at(points[5]).get("StatefulSet")  # gone, redis-0 still held
+    assert "redis-0" in history.state_at(points[5]).get("Pod", {})
+    assert not history.state_at(points[-1]).get("Pod")
+
+
 def test_a_pod_skipped_for_a_stale_claim_is_created_once_the_claim_is_gone(
         cluster_run: Callable[[Manifests], ClusterRun]) -> None:
     """STO-12 and T-9: a scale-up skips a pod whose claim still names its deleted incarnation;

@@ -420,3 +420,33 @@ def test_del1_a_deletion_that_leaves_the_set_in_place_bumps_its_generation() -> 
             r.apply(op)
         assert r.world.sts is not None and r.world.sts.deleted is not None
         assert r.world.sts.generation == 2, propagation
+
+
+def test_del1_a_second_delete_replaces_the_deletion_policy() -> None:
+    """Seen on kwok v1.37.2 (a CI fault run, 2026-12-06): a Background delete of a set whose
+    Foreground deletion waited for a pod held Terminating removed the set at once; the model
+    had treated the second DELETE as a no-op and waited for a set the cluster no longer had.
+    The apiserver swaps the garbage collector's finalizers for those of the new policy
+    (deletionFinalizersForGarbageCollection); the same policy again changes nothing."""
+    def deleting(*again: DeleteSet) -> ModelRun:
+        r = ModelRun(web(replicas=2), GATE_OFF, NoDrain())
+        for op in (Create(), Settle(), HoldTerminating(0), DeleteSet("Foreground"), *again):
+            r.apply(op)
+        return r
+
+    assert deleting(DeleteSet("Background")).world.sts is None  # at once: no finalizer left
+    r = run(web(replicas=2), Create(), Settle(), HoldTerminating(0), DeleteSet("Foreground"),
+            DeleteSet("Background"), Settle())
+    assert sorted(r.world.pods) == ["web-0"]
+    held = r.world.pods["web-0"]
+    assert held.deleted is not None and held.owner_refs  # still Terminating, its ref dangling
+    r = deleting(DeleteSet("Orphan"))
+    assert r.world.sts is not None and r.world.sts.finalizers == ["orphan"]
+    assert r.world.sts.generation == 2  # deletionTimestamp was already set: no second bump
+    r = deleting(DeleteSet("Foreground"))
+    assert r.world.sts is not None and r.world.sts.finalizers == ["foregroundDeletion"]
+    # and the Orphan switch then orphans the held pod and lets the set go (DEL-1)
+    r = run(web(replicas=2), Create(), Settle(), HoldTerminating(0), DeleteSet("Foreground"),
+            DeleteSet("Orphan"), Settle())
+    assert r.world.sts is None
+    assert r.world.pods["web-0"].owner_refs == []

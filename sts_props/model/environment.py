@@ -22,6 +22,9 @@ from sts_props.model.world import Claim, Pod, Revision, World
 HOLD_ANNOTATION = "sts-props.io/hold"
 #: The finalizer of :class:`~sts_props.ops.HoldTerminating` (the cluster driver uses it too).
 HOLD_FINALIZER = "sts-props.io/hold"
+#: The garbage collector's finalizer for each deletion policy that keeps the set for a while
+#: (metav1.FinalizerOrphanDependents, metav1.FinalizerDeleteDependents); Background has none.
+GC_FINALIZERS = {"Orphan": "orphan", "Foreground": "foregroundDeletion"}
 
 
 @dataclass(frozen=True)
@@ -135,9 +138,10 @@ def env_actions(world: World) -> list[EnvAction]:
             for r in refs:
                 if r.uid == set_uid:
                     owning = True
-                    if "orphan" in finalizers:
+                    if GC_FINALIZERS["Orphan"] in finalizers:
                         out.append(EnvAction(f"orphan_{kind}", obj.name, "DEL-1"))
-                    elif "foregroundDeletion" in finalizers and not terminating and not refused:
+                    elif (GC_FINALIZERS["Foreground"] in finalizers and not terminating
+                          and not refused):
                         out.append(EnvAction(f"gc_{kind}", obj.name, "DEL-1"))
                     break
     # (An object collected above refers to no live uid, so not to the set: it never owns.)

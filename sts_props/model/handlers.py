@@ -22,6 +22,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from sts_props.model.environment import (
+    GC_FINALIZERS,
     HOLD_ANNOTATION,
     HOLD_FINALIZER,
     allow_pod_writes,
@@ -126,14 +127,30 @@ def _delete_set(run: ModelRun, op: DeleteSet) -> Outcome:
     w = run.world
     if w.sts is None:
         return Outcome.rejected(404, "NotFound", f"statefulset {run.set_name} not found")
-    if w.sts.deleted is not None:
-        return Outcome.accepted()
     run.rules["DEL-1"] += 1
+    if w.sts.deleted is not None:
+        # A second DELETE of a set already being deleted (a Foreground deletion waiting for a
+        # pod held Terminating, say) is not a no-op: the apiserver replaces the garbage
+        # collector's finalizers with those of the new policy, and with none left the set goes
+        # at once (deletionFinalizersForGarbageCollection in the generic registry store; no
+        # generation bump, deletionTimestamp is already set). Seen on kwok v1.37.2 (a CI fault
+        # run): a Background delete after a held Foreground one removed the set.
+        others = [f for f in w.sts.finalizers if f not in GC_FINALIZERS.values()]
+        policy = GC_FINALIZERS.get(op.propagation)
+        wanted = others + ([policy] if policy else [])
+        if set(wanted) == set(w.sts.finalizers):
+            return Outcome.accepted()
+        if not wanted:
+            w.remove(w.sts)
+        else:
+            w.sts.finalizers = wanted
+            w.touch(w.sts)
+        return Outcome.accepted()
     if op.propagation == "Background":
         w.remove(w.sts)
     else:
         w.sts.deleted = w.now
-        w.sts.finalizers.append("orphan" if op.propagation == "Orphan" else "foregroundDeletion")
+        w.sts.finalizers.append(GC_FINALIZERS[op.propagation])
         # The apiserver bumps metadata.generation when it first sets deletionTimestamp on an
         # object that stays (markAsDeleting in the generic registry store); seen on kwok
         # v1.37.2: 2 -> 3 on a Foreground delete held up by a pod's finalizer.
