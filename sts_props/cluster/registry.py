@@ -15,7 +15,8 @@ Where the records live::
     ${STS_PROPS_CACHE:-~/.cache/sts-props}/clusters/<name>.json     otherwise
 
 >>> import tempfile
->>> root = Path(tempfile.mkdtemp())
+>>> scratch = tempfile.TemporaryDirectory()
+>>> root = Path(scratch.name)
 >>> entry = ClusterEntry(name="demo", backend="kwok", kubeconfig="/tmp/demo/kubeconfig.yaml",
 ...                      server="https://127.0.0.1:32741/", created=1.0)
 >>> _ = register(entry, root=root)
@@ -27,6 +28,7 @@ Where the records live::
 True
 >>> entries(root=root)
 []
+>>> scratch.cleanup()
 
 The registry is mechanism, not a backend: any backend that starts clusters writes it, the
 ``kubeconfig`` backend and ``sts-props cluster`` read it.
@@ -167,8 +169,8 @@ def register(entry: ClusterEntry, root: Path | None = None) -> Path:
     "harness-created".
 
     >>> import tempfile
-    >>> root = Path(tempfile.mkdtemp())
-    >>> register(ClusterEntry("c1", "kwok", "/k", "https://127.0.0.1:6443"), root=root).name
+    >>> with tempfile.TemporaryDirectory() as root:
+    ...     register(ClusterEntry("c1", "kwok", "/k", "https://127.0.0.1:6443"), Path(root)).name
     'c1.json'
     """
     base = _root(root)
@@ -193,7 +195,8 @@ def unregister(name: str, root: Path | None = None) -> bool:
     """Remove the record ``name``; ``True`` if there was one. Safe to call twice.
 
     >>> import tempfile
-    >>> unregister("never-registered", root=Path(tempfile.mkdtemp()))
+    >>> with tempfile.TemporaryDirectory() as root:
+    ...     unregister("never-registered", root=Path(root))
     False
     """
     try:
@@ -214,7 +217,8 @@ def entries(root: Path | None = None) -> list[ClusterEntry]:
     """Every readable record, oldest first (unreadable files are skipped, not removed).
 
     >>> import tempfile
-    >>> entries(root=Path(tempfile.mkdtemp()) / "missing")
+    >>> with tempfile.TemporaryDirectory() as root:
+    ...     entries(root=Path(root) / "missing")
     []
     """
     base = _root(root)
@@ -253,7 +257,8 @@ def find_by_server(url: str, root: Path | None = None) -> ClusterEntry | None:
     """The newest record whose apiserver URL is ``url`` (compared normalised), or ``None``.
 
     >>> import tempfile
-    >>> find_by_server("https://127.0.0.1:1", root=Path(tempfile.mkdtemp())) is None
+    >>> with tempfile.TemporaryDirectory() as root:
+    ...     find_by_server("https://127.0.0.1:1", root=Path(root)) is None
     True
     """
     want = normalize_server(url)
@@ -278,7 +283,8 @@ def kubeconfig_target(path: Path, context: str | None = None) -> KubeconfigTarge
     Raises :class:`KubeconfigError` with one line naming the file and the context.
 
     >>> import tempfile
-    >>> d = Path(tempfile.mkdtemp())
+    >>> scratch = tempfile.TemporaryDirectory()
+    >>> d = Path(scratch.name)
     >>> _ = (d / "kc").write_text(
     ...     "clusters: [{name: c, cluster: {server: 'https://127.0.0.1:6443'}}]\\n"
     ...     "contexts: [{name: x, context: {cluster: c}}]\\ncurrent-context: x\\n")
@@ -289,6 +295,7 @@ def kubeconfig_target(path: Path, context: str | None = None) -> KubeconfigTarge
     ... except KubeconfigError as exc:
     ...     print(str(exc).replace(str(d), "DIR"))
     DIR/kc: no context 'nope' (it has: x)
+    >>> scratch.cleanup()
     """
     import yaml
 
@@ -470,7 +477,8 @@ def prune_stale(root: Path | None = None) -> list[str]:
     answer removes a record.
 
     >>> import tempfile
-    >>> prune_stale(root=Path(tempfile.mkdtemp()))
+    >>> with tempfile.TemporaryDirectory() as root:
+    ...     prune_stale(root=Path(root))
     []
     """
     return [e.name for e in entries(root) if _is_stale(e) and _remove_if_unchanged(e, root)]
@@ -486,7 +494,8 @@ def is_harness_created(kubeconfig_path: Path, context: str | None = None,
     is pruned. Every doubt answers ``False``, the safe side for the guard.
 
     >>> import tempfile
-    >>> is_harness_created(Path(tempfile.mkdtemp()) / "missing-kubeconfig")
+    >>> with tempfile.TemporaryDirectory() as root:
+    ...     is_harness_created(Path(root) / "missing-kubeconfig")
     False
     """
     try:

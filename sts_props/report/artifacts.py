@@ -23,9 +23,11 @@
 >>> from sts_props.scenario import Manifests, Scenario
 >>> plan = Plan(Scenario(Manifests.seed(), (Create(), Settle())), name="demo")
 >>> h = run_model(plan.scenario).history
->>> where = write_artifacts(Path(tempfile.mkdtemp()), plan, h, [Violation("Q", "Q/ST-1", "x")])
+>>> scratch = tempfile.TemporaryDirectory()
+>>> where = write_artifacts(Path(scratch.name), plan, h, [Violation("Q", "Q/ST-1", "x")])
 >>> sorted(p.name for p in where.iterdir())
 ['explanation.md', 'history.jsonl', 'plan.yaml', 'timeline.svg', 'violations.txt']
+>>> scratch.cleanup()
 """
 
 from __future__ import annotations
