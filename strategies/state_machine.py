@@ -75,6 +75,7 @@ from sts_props.ops import (
     Create,
     DeletePod,
     DeletePVC,
+    DeleteRevision,
     DeleteSet,
     FailPod,
     HoldNotReady,
@@ -475,6 +476,12 @@ class StatefulSetMachine(RuleBasedStateMachine):
     @rule(propagation=st.sampled_from(["Background", "Foreground", "Orphan"]))
     def delete_set(self, propagation: str) -> None:
         self._apply(DeleteSet(propagation))  # type: ignore[arg-type]
+
+    @precondition(lambda self: self._set_live())
+    @rule(role=st.sampled_from(["current", "update"]))
+    def delete_revision(self, role: str) -> None:
+        """A user deletes the revision the status names (REV-8, REV-7)."""
+        self._apply(DeleteRevision(role))  # type: ignore[arg-type]
 
     @precondition(lambda self: self.run is not None and not self._set_present())
     @rule()

@@ -47,6 +47,7 @@ StrategyType = Literal["RollingUpdate", "OnDelete"]
 RetentionValue = Literal["Retain", "Delete"]
 Propagation = Literal["Background", "Foreground", "Orphan"]
 FailPhase = Literal["Failed", "Succeeded"]
+RevisionRole = Literal["current", "update"]
 #: What of the StatefulSet an op edits (:attr:`Op.edits`).
 Edits = Literal["spec", "template"]
 
@@ -458,6 +459,30 @@ class DeletePVC(Op):
 
     def describe(self) -> str:
         return f"delete the PVC of pod {self.ordinal}"
+
+
+@dataclass(frozen=True)
+class DeleteRevision(Op):
+    """Delete the ControllerRevision that the set's ``status.currentRevision`` (``role``
+    "current") or ``status.updateRevision`` ("update") names, as a user pruning history might.
+
+    The controller keeps no event handler on its revision informer, so the deletion queues no
+    sync; at the set's next sync a missing current revision makes currentRevision :=
+    updateRevision (REV-8: pods still labelled with the old one then count as neither current
+    nor updated, and a pod below the partition deleted later comes back at the update
+    revision), and a missing update revision is created again under the same name with the
+    next number (REV-4, REV-7). 404 when the set or that revision does not exist.
+
+    >>> DeleteRevision("current").describe()
+    'delete the current ControllerRevision'
+    """
+
+    role: RevisionRole = "current"
+    kind: ClassVar[str] = "delete_revision"
+    disruption = True
+
+    def describe(self) -> str:
+        return f"delete the {self.role} ControllerRevision"
 
 
 @dataclass(frozen=True)

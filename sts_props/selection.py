@@ -113,8 +113,8 @@ POOL_SECONDS = 120.0
 
 #: Without ``--faults``, at most this many picks carry a fault that runs alone (a restart, a
 #: node failure, a scheduling hold); each such pool scenario bears all five kinds, so one pick
-#: covers them (33 of the 33 op kinds on the seed, pools of seeds 11-15) for some 10-20 s of
-#: the cluster to itself.
+#: covers them (all 34 op kinds on the seed with seeds 11-13, 2026-12-06; all 33 of then with
+#: seeds 11-15) for some 10-20 s of the cluster to itself.
 MAX_ALONE_PICKS = 1
 #: Without ``--faults``, one pool scenario in this many may run alone (about 100 of 800);
 #: the rest cover cells and corners without such a fault.

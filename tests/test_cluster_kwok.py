@@ -21,6 +21,7 @@ from sts_props.differential import run_differential
 from sts_props.ops import (
     Create,
     DeletePod,
+    DeleteRevision,
     DeleteSet,
     FailPod,
     HoldNotReady,
@@ -93,6 +94,30 @@ def test_a_second_delete_of_a_set_in_a_foreground_deletion_replaces_its_policy(
     assert not history.state_at(points[5]).get("StatefulSet")  # gone, redis-0 still held
     assert "redis-0" in history.state_at(points[5]).get("Pod", {})
     assert not history.state_at(points[-1]).get("Pod")
+
+
+@pytest.mark.parametrize("role", ["current", "update"])
+def test_a_deleted_revision_is_replaced_as_the_model_says(sts_cluster: Cluster,
+                                                          role: str) -> None:
+    """DeleteRevision in a partitioned rollout, then a pod below the partition deleted. Without
+    its current revision the set makes the update revision current at its next sync (REV-8),
+    so that pod comes back updated; a deleted update revision is created again under the same
+    name (REV-7) and the pod comes back old. The controller has no handler on its revision
+    informer: the driver has the set sync once the cluster is quiet (a timing freedom)."""
+    ops = (Create(), Settle(), SetPartition(2), SetTemplate("image", "redis:7"), Settle(),
+           DeleteRevision(role), Settle(), DeletePod(0), Settle())  # type: ignore[arg-type]
+    result = run_differential(Scenario(Manifests.seed(), ops), sts_cluster, op_timeout=20.0)
+    assert result.ok, result.render()
+    history = result.cluster_history
+    points = [history.events.index(ev) for ev in history.quiescent_points()]
+    sts = history.state_at(points[4])["StatefulSet"]["redis"]["status"]
+    old, new = sts["currentRevision"], sts["updateRevision"]
+    assert old != new
+    last = history.state_at(points[-1])
+    assert last["StatefulSet"]["redis"]["status"]["currentRevision"] == (
+        new if role == "current" else old)
+    label = last["Pod"]["redis-0"]["metadata"]["labels"]["controller-revision-hash"]
+    assert label == (new if role == "current" else old)
 
 
 def test_a_pod_skipped_for_a_stale_claim_is_created_once_the_claim_is_gone(

@@ -11,6 +11,7 @@ from sts_props.ops import (
     Create,
     DeletePod,
     DeletePVC,
+    DeleteRevision,
     DeleteSet,
     FailPod,
     HoldNotReady,
@@ -401,6 +402,47 @@ def test_rev6_del2_recreated_set_adopts_orphans_without_restarts() -> None:
 def test_del1_background_deletion_removes_pods_and_revisions() -> None:
     r = run(web(2), Create(), Settle(), DeleteSet("Background"), Settle())
     assert pods(r) == [] and r.world.revisions == {} and len(r.world.claims) == 2
+
+
+def test_rev8_a_deleted_current_revision_makes_the_update_revision_current() -> None:
+    """DeleteRevision("current") in a partitioned rollout: at the next sync currentRevision :=
+    updateRevision (REV-8); the old pods count as neither current nor updated, and an old pod
+    below the partition that is deleted comes back at the update revision (UPD-6)."""
+    rolling = {"type": "RollingUpdate", "rollingUpdate": {"partition": 2}}
+    r = run(web(3, strategy=rolling), Create(), Settle(), SetTemplate("image", "v2"), Settle())
+    status = r.world.sts.status
+    old, new = status.current_revision, status.update_revision
+    assert old != new and revisions(r) == {"web-0": old, "web-1": old, "web-2": new}
+    r.apply(DeleteRevision("current"))
+    r.apply(Settle())
+    status = r.world.sts.status
+    assert old not in r.world.revisions
+    assert status.current_revision == status.update_revision == new
+    assert (status.current_replicas, status.updated_replicas) == (1, 1)
+    r.apply(DeletePod(0))
+    r.apply(Settle())
+    assert revisions(r) == {"web-0": new, "web-1": old, "web-2": new}
+
+
+def test_rev7_a_deleted_update_revision_is_created_again_with_the_next_number() -> None:
+    """DeleteRevision("update"): the template has no revision any more, so the next sync
+    creates one under the same name (same template, same collisionCount) numbered 1 + the
+    highest left (REV-4, REV-7); pods are not touched. Deleting a revision that is gone (the
+    status still names it) answers 404."""
+    rolling = {"type": "RollingUpdate", "rollingUpdate": {"partition": 2}}
+    r = run(web(3, strategy=rolling), Create(), Settle(), SetTemplate("image", "v2"), Settle(),
+            SetTemplate("image", "v3"), Settle())
+    status = r.world.sts.status
+    update = status.update_revision
+    assert [rv.revision for rv in r.world.revisions.values()] == [1, 2, 3]
+    before = revisions(r)
+    r.apply(DeleteRevision("update"))
+    r.apply(Settle())
+    assert r.world.revisions[update].revision == 3  # 1 + max(1, 2)
+    assert r.world.sts.status.update_revision == update and revisions(r) == before
+    r = ModelRun(web(1), None, NoDrain())
+    r.apply(Create())
+    assert r.apply(DeleteRevision("current")).code == 404  # no sync yet: the status names none
 
 
 # -- status --------------------------------------------------------------------------------------

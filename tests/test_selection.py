@@ -354,7 +354,7 @@ def test_selected_scenarios_run_and_the_summary_says_what_they_covered(
     assert "model pool of 120 scenarios" in summary.selection and "seed 3" in summary.selection
     text = summary.render()
     assert "selection: model pool" in text
-    assert "of 21 op kinds (of the 33 less the 12 fault kinds left out (--faults mixes " \
+    assert "of 22 op kinds (of the 34 less the 12 fault kinds left out (--faults mixes " \
         "them in))" in text
     assert "corners reached: " in text
     assert summary.coverage.scenarios == 12

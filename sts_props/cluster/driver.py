@@ -56,6 +56,7 @@ from sts_props.ops import (
     OP_TYPES,
     Create,
     DeletePVC,
+    DeleteRevision,
     DeleteSet,
     FailPod,
     HoldNotReady,
@@ -69,11 +70,14 @@ from sts_props.ops import (
 )
 from sts_props.outcome import Cause, Outcome
 from sts_props.scenario import Manifests
-from sts_props.snapshot import pod_name
+from sts_props.snapshot import pod_name, uid
 from sts_props.spec_edit import SpecEditor
 
 #: how long the state must stay as expected before a wait counts it as settled
 QUIET_SECONDS = 0.25
+#: seconds between the harness's watch showing a ControllerRevision deleted and the nudge
+#: that has the set sync (the controller's informer gets the same event from the apiserver)
+REVISION_CACHE_LAG = 0.5
 #: how often a wait checks that the control-plane components still run (Cluster.supervise)
 SUPERVISE_EVERY = 1.0
 #: seconds after a planned apiserver outage during which failed API calls are still retried
@@ -210,7 +214,7 @@ class ClusterRun:
         self.last_writes: list[dict[str, Any]] = []
         #: how many of the cluster's crash_log entries this run has accounted for
         self._crashes_seen = 0
-        self._orphan_nudged = 0.0  # orphan_deleted_at of the last orphan deletion nudged for
+        self._silent_nudged = 0.0  # silent_deletion_at of the last such deletion nudged for
         #: where the run is, for crash records: "before op N", "during op N", ...
         self._phase = "before the first op"
 
@@ -448,6 +452,38 @@ class ClusterRun:
             f"{first}-{self.set_name}-{op.ordinal}", self.namespace)
         return Outcome.accepted(), _rv(deleted)
 
+    def _delete_revision(self, op: Op) -> tuple[Outcome, int | None]:
+        """Delete the revision the live set's status names (the model's status is the same:
+        the driver reached the model's state before this op)."""
+        assert isinstance(op, DeleteRevision)
+        status = self.apps.read_namespaced_stateful_set(self.set_name, self.namespace).status
+        name = None
+        if status is not None:
+            name = status.current_revision if op.role == "current" else status.update_revision
+        if not name:
+            return Outcome.rejected(
+                404, "NotFound", "controllerrevision (none named) not found"), None
+        revisions = self.rec.live["ControllerRevision"]
+        before = uid(revisions[name]) if name in revisions else ""
+        self.apps.delete_namespaced_controller_revision(name, self.namespace)  # a Status: no rv
+        # The model's state after the op may equal the state before it (the only revision
+        # deleted and created again with the same name and number, REV-4), so the wait for
+        # it could end before the deletion is recorded. Other ops' writes carry the rv the
+        # wait checks for (unseen_writes); this one waits for the watch to show it instead.
+        ok, why = self.wait_until(
+            lambda: "" if name not in revisions or uid(revisions[name]) != before else
+            f"the watch has not shown the deletion of ControllerRevision {name} yet",
+            timeout=30.0, what=f"the deletion of ControllerRevision {name}")
+        if not ok:
+            raise ClusterError(why)
+        # The deletion queues no sync (no handler on the controller's revision informer), and
+        # what the next sync does is compared only in full (status.currentRevision, REV-8), so
+        # a wait would not notice that none came. Have the set sync, a moment after the watch
+        # showed the deletion so that the controller's informer has it too.
+        time.sleep(REVISION_CACHE_LAG)
+        nudge(self)
+        return Outcome.accepted(), None
+
     def _settle(self, op: Op) -> tuple[Outcome, int | None]:
         """Nothing to perform: the caller waits (``run_differential``, ``wait_until``)."""
         return Outcome.accepted(), None
@@ -601,9 +637,9 @@ class ClusterRun:
                 satisfied_since = None
                 if time.monotonic() - nudged >= NUDGE_EVERY and (
                         self.denied or self._after_a_claim_deletion()
-                        or self._after_an_orphan_deletion()):
-                    # refused writes: the controller backs off; or a claim deletion, which
-                    # queues no sync: have it sync (faults.nudge)
+                        or self._after_a_silent_deletion()):
+                    # refused writes: the controller backs off; or a claim, orphan or
+                    # revision deletion, which queues no sync: have it sync (faults.nudge)
                     nudged = time.monotonic()
                     nudge(self)
                 continue
@@ -625,21 +661,24 @@ class ClusterRun:
         return (self.rec.last_event.startswith("DELETED PersistentVolumeClaim ")
                 and time.monotonic() - self.rec.last_event_at >= NUDGE_EVERY)
 
-    def _after_an_orphan_deletion(self) -> bool:
-        """A pod without a controller (one relabelled out of the selector, ID-13) was deleted,
-        nothing has happened for NUDGE_EVERY seconds since, and no nudge followed it yet.
+    def _after_a_silent_deletion(self) -> bool:
+        """A pod without a controller (one relabelled out of the selector, ID-13) or a
+        ControllerRevision was deleted, nothing has happened for NUDGE_EVERY seconds since,
+        and no nudge followed it yet.
 
         The controller's pod-delete handler ignores pods without a controller ref, so the
         deletion of the orphan that blocked an ordinal queues no sync of the set; the set's
         failed creates have meanwhile pushed its next retry up to minutes away (kwok v1.37.2:
-        nothing for 63 s, docs/findings.md F-6). When the set syncs is a timing freedom, what
-        it then does is under test: nudge once per such deletion.
+        nothing for 63 s, docs/findings.md F-6). The controller has no handler on its revision
+        informer at all, so a deleted current or update revision (DeleteRevision) is noticed
+        at the next unrelated sync (REV-8, REV-7). When the set syncs is a timing freedom,
+        what it then does is under test: nudge once per such deletion.
         """
-        at = self.rec.orphan_deleted_at
-        if (at is None or at <= self._orphan_nudged
+        at = self.rec.silent_deletion_at
+        if (at is None or at <= self._silent_nudged
                 or time.monotonic() - self.rec.last_event_at < NUDGE_EVERY):
             return False
-        self._orphan_nudged = at
+        self._silent_nudged = at
         return True
 
     def check_cancelled(self) -> None:
@@ -661,6 +700,7 @@ DRIVER_OPS: dict[type[Op], DriverOp] = {
     **{cls: ClusterRun._update_spec for cls in OP_TYPES.values() if cls.edits is not None},
     DeleteSet: ClusterRun._delete_set,
     DeletePVC: ClusterRun._delete_pvc,
+    DeleteRevision: ClusterRun._delete_revision,
     FailPod: ClusterRun._pod_fault,
     HoldNotReady: ClusterRun._pod_fault,
     ReleasePod: ClusterRun._pod_fault,

@@ -336,7 +336,9 @@ def nudge(run: ClusterRun) -> None:
     claim was deleted: a claim deletion queues no sync (EX-2), so a pod skipped for a stale
     claim (STO-12) would wait for an unrelated event (T-9,
     ``ClusterRun._after_a_claim_deletion``), and likewise after an orphan pod was deleted,
-    which queues no sync either (``ClusterRun._after_an_orphan_deletion``, F-6)."""
+    which queues no sync either (``ClusterRun._after_a_silent_deletion``, F-6), and after a
+    ControllerRevision was deleted (DeleteRevision): the controller has no handler on its
+    revision informer."""
     from kubernetes.client.exceptions import ApiException
 
     try:

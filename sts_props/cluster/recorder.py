@@ -105,9 +105,10 @@ class Recorder:
         self.kind_rv: dict[str, int] = {}
         self.last_event = "nothing yet"
         self.last_event_at = time.monotonic()
-        #: when the deletion of a pod with no controller (an orphan) was last recorded: no
-        #: controller is told of it (docs/findings.md F-6), see ClusterRun's waits
-        self.orphan_deleted_at: float | None = None
+        #: when a deletion that queues no sync of the set was last recorded: of a pod with no
+        #: controller (an orphan; docs/findings.md F-6) or of a ControllerRevision (the
+        #: controller has no handler on its revision informer); see ClusterRun's waits
+        self.silent_deletion_at: float | None = None
         self._queue: queue.Queue[tuple[str, str, dict[str, Any]]] = queue.Queue()
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -280,8 +281,9 @@ class Recorder:
             "action": etype, "kind": kind, "name": name, "rv": rv, "obj": snap}))
         self.last_event = f"{etype} {kind} {name} (rv {rv})"
         self.last_event_at = time.monotonic()
-        if kind == "Pod" and etype == "DELETED" and controller_ref(snap) is None:
-            self.orphan_deleted_at = self.last_event_at
+        if etype == "DELETED" and (kind == "ControllerRevision" or (
+                kind == "Pod" and controller_ref(snap) is None)):
+            self.silent_deletion_at = self.last_event_at
 
     def _forget(self, kind: str, name: str, rv: int) -> None:
         """A DELETED event, at ``rv``, for an object whose deletion a watch gap hid."""

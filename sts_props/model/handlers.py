@@ -44,6 +44,7 @@ from sts_props.ops import (
     Create,
     DeletePod,
     DeletePVC,
+    DeleteRevision,
     DeleteSet,
     DenyPodWrites,
     EvictPod,
@@ -170,6 +171,25 @@ def _delete_pvc(run: ModelRun, op: DeletePVC) -> Outcome:
     if claim.deleted is None:
         claim.deleted = w.now
         w.touch(claim)
+    return Outcome.accepted()
+
+
+def _delete_revision(run: ModelRun, op: DeleteRevision) -> Outcome:
+    """The revision the set's status names goes; nothing else changes until the set's next
+    sync (REV-8, REV-7), which the model runs as it runs every sync. On a cluster the deletion
+    queues no sync of its own (no handler on the revision informer); the driver has the set
+    sync once the cluster has been quiet for a while (ClusterRun._after_a_silent_deletion)."""
+    w = run.world
+    if w.sts is None:
+        return Outcome.rejected(404, "NotFound", f"statefulset {run.set_name} not found")
+    status = w.sts.status
+    name = status.current_revision if op.role == "current" else status.update_revision
+    rev = w.revisions.get(name)
+    if rev is None:
+        return Outcome.rejected(
+            404, "NotFound", f"controllerrevision {name or '(none named)'} not found")
+    run.rules["REV-8" if op.role == "current" else "REV-7"] += 1
+    w.remove(rev)
     return Outcome.accepted()
 
 
@@ -336,6 +356,7 @@ HANDLERS: dict[type[Op], Handler] = {
     **{cls: _update_spec for cls in OP_TYPES.values() if cls.edits is not None},
     DeleteSet: _delete_set,
     DeletePVC: _delete_pvc,
+    DeleteRevision: _delete_revision,
     Settle: _settle,
     DeletePod: _on_pod(_delete_pod, deletes=True),
     FailPod: _on_pod(_fail_pod),
