@@ -23,6 +23,12 @@ QUICK_MUTANT = "observed-generation-stale"
 #: runs the control and at least three mutants): a pod without its index label, and a claim
 #: whose ownerReference (whenDeleted Delete) is not a controller reference
 MORE_MUTANTS = ("pod-index-label-missing", "claim-refs-not-controller")
+#: The scenarios' seed. The last mutant needs a picked scenario with claims and whenDeleted
+#: Delete: seed 7's first pick has two claim templates, whenDeleted Delete and 4 replicas (the
+#: generator of 2026-12-06; seed 3's picks had none once delete_revision joined the op
+#: language). A change of the generator's draws can move that: if the claim mutant survives,
+#: look for a seed whose first pick has such a set again.
+SEED = 7
 
 
 def test_the_control_is_clean_and_a_mutant_is_caught(request: pytest.FixtureRequest,
@@ -32,7 +38,7 @@ def test_the_control_is_clean_and_a_mutant_is_caught(request: pytest.FixtureRequ
         pytest.skip(f"the catalogue's diffs are written against v1.37.2, not {version}")
     lines: list[str] = []
     report = run_controller_mutants(
-        [QUICK_MUTANT, *MORE_MUTANTS], version=version, examples=3, seed=3, shrink_budget=1,
+        [QUICK_MUTANT, *MORE_MUTANTS], version=version, examples=3, seed=SEED, shrink_budget=1,
         op_timeout=20.0, artifacts_dir=tmp_path, progress=lines.append, clusters=2)
     print("\n" + report.render())
     control, mutant, *more = report.results
@@ -43,7 +49,9 @@ def test_the_control_is_clean_and_a_mutant_is_caught(request: pytest.FixtureRequ
     assert report.control_clean is True, control.message
     assert control.scenarios == 3
     assert not mutant.error, mutant.error
-    assert report.score == (3, 3), report.render()
+    assert report.score == (3, 3), (
+        f"{report.render()}\n(a survivor: do seed {SEED}'s picks still have what it needs? "
+        "see SEED)")
     for other in more:  # caught, failed again on the mutant and passed on the control
         assert other.caught and other.reproduced is True and other.confirmed is True, \
             (other.name, other.message, other.control_violation)
