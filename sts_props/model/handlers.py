@@ -129,34 +129,28 @@ def _delete_set(run: ModelRun, op: DeleteSet) -> Outcome:
     if w.sts is None:
         return Outcome.rejected(404, "NotFound", f"statefulset {run.set_name} not found")
     run.rules["DEL-1"] += 1
-    if w.sts.deleted is not None:
-        # A second DELETE of a set already being deleted (a Foreground deletion waiting for a
-        # pod held Terminating, say) is not a no-op: the apiserver replaces the garbage
-        # collector's finalizers with those of the new policy, and with none left the set goes
-        # at once (deletionFinalizersForGarbageCollection in the generic registry store; no
-        # generation bump, deletionTimestamp is already set). Seen on kwok v1.37.2 (a CI fault
-        # run): a Background delete after a held Foreground one removed the set.
-        others = [f for f in w.sts.finalizers if f not in GC_FINALIZERS.values()]
-        policy = GC_FINALIZERS.get(op.propagation)
-        wanted = others + ([policy] if policy else [])
-        if set(wanted) == set(w.sts.finalizers):
-            return Outcome.accepted()
-        if not wanted:
-            w.remove(w.sts)
-        else:
-            w.sts.finalizers = wanted
-            w.touch(w.sts)
+    # Every DELETE replaces the garbage collector's finalizers with the policy's (Background:
+    # none) and the set goes once none is left (deletionFinalizersForGarbageCollection in the
+    # generic registry store). So a second DELETE of a set being deleted is not a no-op: a
+    # Background one after a Foreground delete held up by a pod removes the set at once (seen
+    # on kwok v1.37.2, a CI fault run), and the same policy again changes nothing.
+    sts = w.sts
+    policy = GC_FINALIZERS.get(op.propagation)
+    wanted = [f for f in sts.finalizers if f not in GC_FINALIZERS.values()]
+    wanted += [policy] if policy else []
+    if sts.deleted is not None and set(wanted) == set(sts.finalizers):
         return Outcome.accepted()
-    if op.propagation == "Background":
-        w.remove(w.sts)
-    else:
-        w.sts.deleted = w.now
-        w.sts.finalizers.append(GC_FINALIZERS[op.propagation])
+    if not wanted:
+        w.remove(sts)
+        return Outcome.accepted()
+    sts.finalizers = wanted
+    if sts.deleted is None:
+        sts.deleted = w.now
         # The apiserver bumps metadata.generation when it first sets deletionTimestamp on an
         # object that stays (markAsDeleting in the generic registry store); seen on kwok
         # v1.37.2: 2 -> 3 on a Foreground delete held up by a pod's finalizer.
-        w.sts.generation += 1
-        w.touch(w.sts)
+        sts.generation += 1
+    w.touch(sts)
     return Outcome.accepted()
 
 
@@ -178,7 +172,7 @@ def _delete_revision(run: ModelRun, op: DeleteRevision) -> Outcome:
     """The revision the set's status names goes; nothing else changes until the set's next
     sync (REV-8, REV-7), which the model runs as it runs every sync. On a cluster the deletion
     queues no sync of its own (no handler on the revision informer); the driver has the set
-    sync once the cluster has been quiet for a while (ClusterRun._after_a_silent_deletion)."""
+    sync once its watch has shown the deletion (ClusterRun._delete_revision)."""
     w = run.world
     if w.sts is None:
         return Outcome.rejected(404, "NotFound", f"statefulset {run.set_name} not found")
