@@ -10,8 +10,9 @@ timed test: figures depend on the machine (and on what else runs on it: compare 
         [--profile]
 
 ``--floor`` also runs the *engine floor*: a machine with the same rules, invariants and
-Hypothesis draws (the manifests, one argument and one interleaving per op; about as many
-choices per example as the state machine makes) but no model and no checks. Its rate bounds
+Hypothesis draws (the manifests, one argument and one interleaving per op, and the automatic
+settle every 1-4 ops with its interleaving and the next gap; about as many ops and choices per
+example as the state machine makes) but no model and no checks. Its rate bounds
 what any model could reach with Hypothesis's stateful engine on this machine; the model's
 examples/s over the floor's is printed as ``ratio to floor: 0.NN (target >= 0.8: ...)``, of wall
 time and of CPU time (CPU time is the steadier figure on a shared machine). Rates vary with
@@ -91,18 +92,34 @@ def _floor_machine(bare: bool = False) -> type[RuleBasedStateMachine]:
     manifests: st.SearchStrategy[Any] = (
         st.just(None) if bare else valid_statefulsets(max_replicas=BenchMachine.max_replicas))
 
+    gaps = st.just(4) if bare else st.integers(1, 4)
+
+    def after_op(self: Any, data: st.DataObject, name: str) -> None:
+        # The machine's _apply: the op's interleaving, then the automatic settle every 1-4
+        # ops (its own interleaving, and the next gap), as StatefulSetMachine draws them.
+        data.draw(moves, label=f"after {name}")
+        self.ops += 1
+        if name == "settle":
+            self.since_settle = 0
+            self.gap = data.draw(gaps, label="ops before the next automatic settle")
+            return
+        self.since_settle += 1
+        if self.since_settle >= self.gap:
+            after_op(self, data, "settle")
+
     def make_rule(name: str) -> object:
         def body(self: Any, data: st.DataObject) -> None:
-            data.draw(values, label="argument")
-            data.draw(moves, label=f"after {name}")
-            self.ops += 1
+            if name != "settle":
+                data.draw(values, label="argument")
+            after_op(self, data, name)
         body.__name__ = name
         return rule(data=st.data())(body)
 
     def create(self: Any, data: st.DataObject) -> None:
         data.draw(manifests, label="manifests")
-        data.draw(moves, label="after create")
-        self.ops = 1
+        self.ops = self.since_settle = 0
+        self.gap = data.draw(gaps, label="ops before the next automatic settle")
+        after_op(self, data, "create")
 
     def teardown(self: Any) -> None:
         BenchMachine.examples += 1
