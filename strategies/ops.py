@@ -74,6 +74,7 @@ from sts_props.ops import (
     RevertTemplate,
     Scale,
     SetMaxUnavailable,
+    SetHistoryLimit,
     SetMinReadySeconds,
     SetOrdinalsStart,
     SetPartition,
@@ -235,7 +236,9 @@ def _certainly_valid(op: Op, strategy: str) -> bool:
         return op.start >= 0
     if isinstance(op, SetMinReadySeconds):
         return op.seconds >= 0
-    return isinstance(op, SetTemplate | RevertTemplate | SetUpdateStrategy | SetRetention)
+    # SetHistoryLimit: any integer is accepted (a negative one with a warning, REV-12)
+    return isinstance(op, SetTemplate | RevertTemplate | SetUpdateStrategy | SetRetention
+                      | SetHistoryLimit)
 
 
 def _creates_ok(manifests: Manifests) -> bool:
@@ -268,7 +271,8 @@ def _choices(shadow: _Shadow, faults: bool) -> list[str]:
             "set_partition": 5 if rolling else 1,
             "set_max_unavailable": 3 if rolling else 1,
             "set_update_strategy": 3, "set_ordinals_start": 3, "set_retention": 3,
-            "set_min_ready_seconds": 2, "delete_set": 2, "recreate_set": 1,
+            "set_min_ready_seconds": 2, "set_history_limit": 2 if shadow.versions > 1 else 1,
+            "delete_set": 2, "recreate_set": 1,
         }
         if faults:
             weights |= {"delete_pod": 5, "fail_pod": 3, "hold_not_ready": 3,
@@ -433,6 +437,12 @@ def _set_min_ready_seconds(d: _Draw) -> Op:
     return SetMinReadySeconds(d.draw(st.sampled_from([0, 1, 2, 5]), label="seconds"))
 
 
+def _set_history_limit(d: _Draw) -> Op:
+    # 0 first (shrinks there): every non-live revision goes at the next sync (REV-11);
+    # -1 keeps them all (REV-12); 10 is the default again.
+    return SetHistoryLimit(d.draw(st.sampled_from([0, 1, 2, -1, 10]), label="limit"))
+
+
 def _release_pod(d: _Draw) -> Op:
     held = d.shadow.held
     if held and not _rare(d.draw, "release a pod not held?"):
@@ -511,6 +521,7 @@ RECIPES: dict[type[Op], Recipe] = {
     SetOrdinalsStart: Recipe(_set_ordinals_start, while_denied=True),
     SetRetention: Recipe(_set_retention, while_denied=True, while_scheduling_held=True),
     SetMinReadySeconds: Recipe(_set_min_ready_seconds, while_denied=True),
+    SetHistoryLimit: Recipe(_set_history_limit, while_denied=True, while_scheduling_held=True),
     DeletePod: Recipe(_on_ordinal(DeletePod), while_denied=True, while_scheduling_held=True),
     FailPod: Recipe(lambda d: FailPod(d.ordinal(), d.draw(
         st.sampled_from(["Failed", "Succeeded"]), label="phase")),

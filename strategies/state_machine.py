@@ -87,6 +87,7 @@ from sts_props.ops import (
     RevertTemplate,
     Scale,
     SetMaxUnavailable,
+    SetHistoryLimit,
     SetMinReadySeconds,
     SetOrdinalsStart,
     SetPartition,
@@ -387,6 +388,11 @@ class StatefulSetMachine(RuleBasedStateMachine):
     @rule(seconds=st.sampled_from([0, 1, 2, 5]))
     def set_min_ready_seconds(self, seconds: int) -> None:
         self._apply(SetMinReadySeconds(seconds))
+
+    @precondition(lambda self: self._set_present())
+    @rule(limit=st.sampled_from([0, 1, 2, -1, 10]))
+    def set_history_limit(self, limit: int) -> None:
+        self._apply(SetHistoryLimit(limit))
 
     @precondition(lambda self: self._set_present())
     @rule(which=st.sampled_from(["replicas", "partition", "maxUnavailable", "minReadySeconds",

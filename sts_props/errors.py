@@ -32,6 +32,8 @@ Usage::
 
 from __future__ import annotations
 
+import re
+
 __all__ = [
     "BackendUnavailable",
     "BuildError",
@@ -87,6 +89,10 @@ class KubeconfigError(ClusterError):
 class BuildError(RuntimeError):
     """``build_binaries.sh`` failed, timed out or left binaries missing.
 
+    The message is one line: what failed, the step, and the cause read from the output where
+    it is recognisable (a module the Go module proxy refuses), else the output's last line;
+    then where the whole output is, when it was kept.
+
     Attributes:
         step: the build step that failed or was running when the deadline passed
             (``preflight``, ``kubernetes-gomod``, ``kubernetes``, ``etcd``, ``kwok``;
@@ -94,7 +100,15 @@ class BuildError(RuntimeError):
         returncode: exit status of the script (``None`` when it was killed).
         timed_out: the overall deadline passed and the build was killed.
         output_tail: the last lines of the script's combined output.
+        log: the file that holds the whole output, if it was kept.
 
+    >>> tail = ["go: downloading k8s.io/api v0.33.7",
+    ...         "x.go:26:2: k8s.io/cri-client@v0.33.7: reading https://proxy.example/"
+    ...         "k8s.io/cri-client/@v/v0.33.7.zip: 403 Forbidden",
+    ...         "[build_binaries] step=kubernetes FAILED rc=1 after 12s"]
+    >>> str(BuildError("build failed", step="kubernetes", returncode=1, output_tail=tail)
+    ...     ).split(": ", 1)[1]
+    'the Go module proxy does not serve k8s.io/cri-client@v0.33.7 (403 Forbidden)'
     """
 
     def __init__(
@@ -105,14 +119,46 @@ class BuildError(RuntimeError):
         returncode: int | None,
         output_tail: list[str],
         timed_out: bool = False,
+        log: str | None = None,
     ) -> None:
-        """Record the failure details; the message shows ``step`` and ``output_tail``."""
+        """Record the failure details; the message shows ``step``, the cause and ``log``."""
         self.step = step
         self.returncode = returncode
         self.timed_out = timed_out
         self.output_tail = output_tail
-        tail = "\n".join(f"    {line}" for line in output_tail)
-        super().__init__(f"{message} (step {step!r})\n  last output:\n{tail}")
+        self.log = log
+        cause = _failure_cause(output_tail)
+        where = f"; the whole output: {log}" if log else ""
+        super().__init__(f"{message} (step {step!r}){': ' + cause if cause else ''}{where}")
+
+
+#: Go's words when the module proxy refuses a module version: ``reading
+#: https://HOST/MODULE/@v/VERSION.zip: 403 Forbidden`` (404 and 410 alike).
+_PROXY_REFUSAL = re.compile(
+    r"reading https?://[^/\s]+/(?P<module>\S+?)/@v/(?P<version>\S+?)\.(?:zip|mod|info): "
+    r"(?P<status>4\d\d [A-Za-z ]+)")
+
+
+def _failure_cause(lines: list[str]) -> str:
+    """What a failed build's output says went wrong, in a phrase ('' for no output).
+
+    >>> _failure_cause(["[build_binaries] step=etcd start", "go: no space left on device",
+    ...                      "[build_binaries] step=etcd FAILED rc=1 after 3s"])
+    'go: no space left on device'
+    """
+    refused: dict[str, str] = {}
+    for line in lines:
+        for m in _PROXY_REFUSAL.finditer(line):
+            refused.setdefault(f"{m['module']}@{m['version']}", m["status"].strip())
+    if refused:
+        first, status = next(iter(refused.items()))
+        more = f" and {len(refused) - 1} more module(s)" if len(refused) > 1 else ""
+        return f"the Go module proxy does not serve {first}{more} ({status})"
+    for line in reversed(lines):
+        text = line.strip()
+        if text and not text.startswith("["):  # the scripts' own progress lines: [name] ...
+            return text[:300]
+    return ""
 
 
 class VersionError(ValueError):

@@ -281,6 +281,20 @@ class SetMinReadySeconds(Op):
 
 
 @dataclass(frozen=True)
+class SetHistoryLimit(Op):
+    """Set ``spec.revisionHistoryLimit``: how many non-live ControllerRevisions the controller
+    keeps (REV-11; a negative value keeps them all, REV-12). Mutable on every version the
+    model covers (VAL-7)."""
+
+    limit: int
+    kind: ClassVar[str] = "set_history_limit"
+    edits = "spec"
+
+    def describe(self) -> str:
+        return f"set revisionHistoryLimit {self.limit}"
+
+
+@dataclass(frozen=True)
 class DeletePod(Op):
     """Delete pod ``<set>-<ordinal>`` gracefully, as ``kubectl delete pod`` does."""
 

@@ -26,6 +26,7 @@ from sts_props.ops import (
     Op,
     RevertTemplate,
     Scale,
+    SetHistoryLimit,
     SetMaxUnavailable,
     SetMinReadySeconds,
     SetOrdinalsStart,
@@ -89,6 +90,8 @@ class SpecEditor:
             }
         elif isinstance(op, SetMinReadySeconds):
             spec["minReadySeconds"] = op.seconds
+        elif isinstance(op, SetHistoryLimit):
+            spec["revisionHistoryLimit"] = op.limit
         else:
             raise PlanError(f"{op.kind} does not edit the StatefulSet spec")
         return m

@@ -59,3 +59,34 @@ sleep 2
 """, tmp_path)
     assert "step=etcd running 1s: go is resolving, downloading or caching" in out, out
     assert out.rstrip().endswith("[t] failed"), out
+
+
+def test_a_failed_build_says_its_cause_in_one_line_and_keeps_the_whole_output(
+        tmp_path: Path) -> None:
+    """Go's refusals of modules the proxy does not serve become the cause in the message (as
+    for v1.33.7 here: 7 staging modules refused with 403); the output goes to a log file."""
+    from sts_props.cluster.kwok.binaries import run_build_script
+    from sts_props.errors import BuildError
+
+    script = tmp_path / "fake_build.sh"
+    script.write_text("""echo "[fake] step=kubernetes start go build"
+for m in dynamic-resource-allocation cri-client; do
+  url="https://proxy.invalid/k8s.io/$m/@v/v0.33.7.zip"
+  echo "x.go:1:2: k8s.io/$m@v0.33.7: reading $url: 403 Forbidden"
+  echo "	server response: This module version is not available."
+done
+echo "[fake] step=kubernetes FAILED rc=1 after 1s"
+exit 1
+""")
+    log = tmp_path / "logs" / "build.log"
+    run = run_build_script(["bash", str(script)], prefix="[fake]", first_step="preflight",
+                           what="fake build", deadline=30, progress=lambda _l: None,
+                           verbose=False, env={"PATH": "/usr/bin:/bin"}, log=log)
+    assert (run.returncode, run.step) == (1, "kubernetes")
+    error = BuildError("fake build failed", step=run.step, returncode=run.returncode,
+                       output_tail=run.tail, log=str(log))
+    assert str(error) == (
+        "fake build failed (step 'kubernetes'): the Go module proxy does not serve "
+        "k8s.io/dynamic-resource-allocation@v0.33.7 and 1 more module(s) (403 Forbidden); "
+        f"the whole output: {log}")
+    assert log.read_text().count("403 Forbidden") == 2

@@ -29,6 +29,7 @@ from sts_props.ops import (
     ReleasePod,
     ReleaseTerminating,
     Scale,
+    SetHistoryLimit,
     SetPartition,
     SetTemplate,
     Settle,
@@ -118,6 +119,26 @@ def test_a_deleted_revision_is_replaced_as_the_model_says(sts_cluster: Cluster,
         new if role == "current" else old)
     label = last["Pod"]["redis-0"]["metadata"]["labels"]["controller-revision-hash"]
     assert label == (new if role == "current" else old)
+
+
+def test_a_changed_history_limit_prunes_revisions_as_the_model_says(
+        sts_cluster: Cluster) -> None:
+    """SetHistoryLimit: -1 keeps every revision (REV-12); lowered to 1, then 0, the set's next
+    sync (the patch queues it) deletes the oldest non-live revisions down to the limit
+    (REV-11), as the model does. Also a VAL-7 fact: the limit is mutable."""
+    ops = [Create(), Settle(), SetHistoryLimit(-1), Settle()]
+    for i in range(3):
+        ops += [SetTemplate("image", f"redis:7.{i}"), Settle()]
+    ops += [SetHistoryLimit(1), Settle(), SetHistoryLimit(0), Settle()]
+    result = run_differential(Scenario(Manifests.seed(), tuple(ops)), sts_cluster,
+                              op_timeout=20.0)
+    assert result.ok, result.render()
+    history = result.cluster_history
+    counts = [len(history.state_at(history.events.index(ev)).get("ControllerRevision", {}))
+              for ev in history.quiescent_points()]
+    # one revision per template, none pruned at -1; then 2 (the limit 1 and the live one) and 1
+    changes = [n for i, n in enumerate(counts) if i == 0 or n != counts[i - 1]]
+    assert changes == [1, 2, 3, 4, 2, 1], counts
 
 
 def test_a_pod_skipped_for_a_stale_claim_is_created_once_the_claim_is_gone(

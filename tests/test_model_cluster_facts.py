@@ -28,6 +28,7 @@ from sts_props.ops import (
     RelabelPod,
     ReleasePod,
     Scale,
+    SetHistoryLimit,
     SetRetention,
     SetTemplate,
     Settle,
@@ -389,6 +390,21 @@ def test_rev11_history_limit_counts_non_live_revisions() -> None:
             ops += [SetTemplate("image", f"app:{i + 2}"), Settle()]
         r = run(web(2, policy="Parallel", history_limit=limit), *ops)
         assert sorted(rev.revision for rev in r.world.revisions.values()) == kept
+
+
+def test_rev11_a_lowered_history_limit_prunes_at_the_next_sync() -> None:
+    # kwok v1.37.2 (docs/unconfirmed-settled.md, 13.3): the limit patched to -1, five template
+    # changes (6 revisions), then patched to 1 kept [5, 6] and to 0 kept [6]; the patch alone
+    # queues the sync that prunes (the set's update handler).
+    ops: list[Op] = [Create(), Settle(), SetHistoryLimit(-1), Settle()]
+    for i in range(5):
+        ops += [SetTemplate("image", f"app:{i + 2}"), Settle()]
+    r = run(web(2, policy="Parallel"), *ops)
+    assert len(r.world.revisions) == 6
+    for limit, kept in ((1, [5, 6]), (0, [6]), (-1, [6])):
+        r.apply(SetHistoryLimit(limit))
+        r.apply(Settle())
+        assert sorted(rev.revision for rev in r.world.revisions.values()) == kept, limit
 
 
 def test_val7_137_one_immutable_cause_per_changed_field() -> None:

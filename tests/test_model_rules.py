@@ -19,6 +19,7 @@ from sts_props.ops import (
     ReleasePod,
     RevertTemplate,
     Scale,
+    SetHistoryLimit,
     SetMaxUnavailable,
     SetMinReadySeconds,
     SetOrdinalsStart,
@@ -541,6 +542,25 @@ def test_val7_immutable_fields_version_specific_causes() -> None:
         ("spec.podManagementPolicy", "FieldValueInvalid")]
     assert [(c.field, c.type) for c in validate_update(old, new, V136)] == [
         ("spec", "FieldValueForbidden")]
+
+
+@pytest.mark.parametrize("version", ["v1.33.0", "v1.34.4", "v1.36.3", "v1.37.2"])
+def test_val7_revision_history_limit_is_mutable_on_every_covered_version(version: str) -> None:
+    """The v1.33.0, v1.33.7, v1.34.0 and v1.34.4 sources clone revisionHistoryLimit in
+    ValidateStatefulSetUpdate and list it in the Forbidden message, as 1.36.3 and 1.37.2 do
+    (the model had it immutable before 1.35)."""
+    config = ModelConfig.for_version(version)
+    old = default_statefulset(web(2).statefulset, config)
+    r = run(web(2), Create(), Settle(), SetHistoryLimit(3), config=config)
+    assert r.outcomes[-1].ok and r.world.sts is not None
+    assert r.world.sts.spec["revisionHistoryLimit"] == 3
+    new = default_statefulset(web(2, policy="Parallel").statefulset, config)
+    messages = [c.message for c in validate_update(old, new, config)]
+    if config.k8s_minor < 37:
+        assert messages == [
+            "updates to statefulset spec for fields other than 'replicas', 'ordinals', "
+            "'template', 'updateStrategy', 'revisionHistoryLimit', "
+            "'persistentVolumeClaimRetentionPolicy' and 'minReadySeconds' are forbidden"]
 
 
 def test_val4_set_name_with_dots_is_rejected() -> None:

@@ -188,13 +188,23 @@ def test_pick_without_anything_new_takes_the_farthest() -> None:
     assert chosen[:2] in ([a, c], [c, a]) and chosen[2] is b
 
 
+#: A seed whose pool of 200 covers every cell and every non-fault kind (what
+#: test_a_pick_of_30_covers_what_the_pool_has needs), checked with this file alone and with the
+#: whole suite collected: Hypothesis mixes constants from the loaded modules into its draws, so
+#: the same seed draws differently in the two. A new op or recipe moves the draws; when that
+#: test then misses a kind, look for another seed that passes both ways (seed 7 did until
+#: set_history_limit, 21 since).
+POOL_SEED = 21
+
+
 @pytest.fixture(scope="module")
 def pool() -> Any:
-    return build_pool(Manifests.seed(), ModelConfig(), examples=200, seed=7)
+    return build_pool(Manifests.seed(), ModelConfig(), examples=200, seed=POOL_SEED)
 
 
 def test_the_pool_and_the_pick_repeat_with_the_seed(pool: Any) -> None:
-    again = build_pool(Manifests.seed(), ModelConfig(), examples=200, seed=7, reuse=False)
+    again = build_pool(Manifests.seed(), ModelConfig(), examples=200, seed=POOL_SEED,
+                       reuse=False)
     assert not again.reused
     assert [c.scenario for c in again.candidates] == [c.scenario for c in pool.candidates]
     assert ([c.scenario for c in pick(again.candidates, 20)]
@@ -354,7 +364,7 @@ def test_selected_scenarios_run_and_the_summary_says_what_they_covered(
     assert "model pool of 120 scenarios" in summary.selection and "seed 3" in summary.selection
     text = summary.render()
     assert "selection: model pool" in text
-    assert "of 22 op kinds (of the 34 less the 12 fault kinds left out (--faults mixes " \
+    assert "of 23 op kinds (of the 35 less the 12 fault kinds left out (--faults mixes " \
         "them in))" in text
     assert "corners reached: " in text
     assert summary.coverage.scenarios == 12

@@ -121,7 +121,3 @@ class ModelConfig:
         """VAL-6: serviceName must be a DNS-1123 label since 1.33 (#130233)."""
         return self.k8s_minor >= 33
 
-    @property
-    def history_limit_mutable(self) -> bool:
-        """VAL-7: revisionHistoryLimit is mutable on 1.35+ (seen in 1.36.3/1.37.2 source)."""
-        return self.k8s_minor >= 35

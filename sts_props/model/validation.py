@@ -28,11 +28,16 @@ _LABEL_NAME = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)$")
 _LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
 _PERCENT = re.compile(r"^([0-9]+)%$")
 
+#: VAL-7: the spec fields an update may change, on every version the model covers.
+#: revisionHistoryLimit is among them from v1.33.0 on (the v1.33.0, v1.33.7, v1.34.0 and
+#: v1.34.4 sources clone it in ValidateStatefulSetUpdate, as 1.36.3 and 1.37.2 do; #130263
+#: saw it immutable on v1.31.4).
 MUTABLE_SPEC_FIELDS = (
     "replicas",
     "ordinals",
     "template",
     "updateStrategy",
+    "revisionHistoryLimit",
     "persistentVolumeClaimRetentionPolicy",
     "minReadySeconds",
 )
@@ -382,17 +387,13 @@ def validate_update(old: dict[str, Any], new: dict[str, Any], config: ModelConfi
                 causes.append(Cause(f"spec.{key}", "FieldValueInvalid", "field is immutable",
                                     "VAL-7"))
     else:
-        mutable = MUTABLE_SPEC_FIELDS + (("revisionHistoryLimit",)
-                                         if config.history_limit_mutable else ())
-        old_rest = {k: v for k, v in old_spec.items() if k not in mutable}
-        new_rest = {k: v for k, v in new_spec.items() if k not in mutable}
+        old_rest = {k: v for k, v in old_spec.items() if k not in MUTABLE_SPEC_FIELDS}
+        new_rest = {k: v for k, v in new_spec.items() if k not in MUTABLE_SPEC_FIELDS}
         if old_rest != new_rest:
-            names = "'replicas', 'ordinals', 'template', 'updateStrategy', " + (
-                "'revisionHistoryLimit', " if config.history_limit_mutable else "")
+            names = ", ".join(f"'{name}'" for name in MUTABLE_SPEC_FIELDS[:-1])
             causes.append(Cause(
                 "spec", "FieldValueForbidden",
-                f"updates to statefulset spec for fields other than {names}"
-                "'persistentVolumeClaimRetentionPolicy' and 'minReadySeconds' are forbidden",
-                "VAL-7"))
+                f"updates to statefulset spec for fields other than {names} and "
+                f"'{MUTABLE_SPEC_FIELDS[-1]}' are forbidden", "VAL-7"))
     causes += _validate_spec(new_spec, config, updating=True)
     return causes

@@ -242,14 +242,17 @@ def build_binaries(
     """
     version = normalize_version(version)
     root = root or cache_dir()
+    log = root / f"k8s-{version}" / "build.log"
     run = run_build_script(["bash", str(build_script()), version, str(root)],
                            prefix=_LOG_PREFIX, first_step="preflight",
                            what=f"build of {version}", deadline=deadline, progress=progress,
-                           verbose=verbose, env=dict(os.environ if env is None else env))
+                           verbose=verbose, env=dict(os.environ if env is None else env),
+                           log=log)
     returncode = run.returncode
     if returncode != 0:
         msg = f"build_binaries.sh {version} failed with exit status {returncode}"
-        raise BuildError(msg, step=run.step, returncode=returncode, output_tail=run.tail)
+        raise BuildError(msg, step=run.step, returncode=returncode, output_tail=run.tail,
+                         log=str(log))
 
     bins = BinarySet.in_dir(version, root / f"k8s-{version}" / "bin")
     if missing := bins.missing():
@@ -270,15 +273,19 @@ class ScriptRun:
 
 def run_build_script(cmd: list[str], *, prefix: str, first_step: str, what: str,
                      deadline: float, progress: Callable[[str], None], verbose: bool,
-                     env: dict[str, str]) -> ScriptRun:
+                     env: dict[str, str], log: Path | None = None) -> ScriptRun:
     """Run a build script that speaks the ``PREFIX step=NAME start|ok|FAILED`` protocol in its
     own process group, passing its ``prefix`` lines (every line when ``verbose``) to
-    ``progress``. On expiry of ``deadline`` seconds the group is killed and :class:`BuildError`
-    raised (``timed_out=True``); a failed exit is for the caller to word."""
+    ``progress`` and every line to ``log`` (a file, replaced; its directory is made). On
+    expiry of ``deadline`` seconds the group is killed and :class:`BuildError` raised
+    (``timed_out=True``); a failed exit is for the caller to word."""
     step_start = re.compile(rf"^{re.escape(prefix)} step=(\S+) start")
     step_failed = re.compile(rf"^{re.escape(prefix)} step=(\S+) FAILED")
     tail: deque[str] = deque(maxlen=_TAIL_LINES)
     step, failed_step = first_step, ""
+    if log is not None:
+        log.parent.mkdir(parents=True, exist_ok=True)
+    sink = log.open("w", encoding="utf-8") if log is not None else None
     proc = subprocess.Popen(
         cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
         text=True, errors="replace", env=env,
@@ -287,6 +294,8 @@ def run_build_script(cmd: list[str], *, prefix: str, first_step: str, what: str,
     try:
         for line in _lines_until(proc, time.monotonic() + max(deadline, 1.0)):
             tail.append(line)
+            if sink is not None:
+                sink.write(line + "\n")
             if match := step_start.match(line):
                 step = match.group(1)
             elif match := step_failed.match(line):
@@ -296,8 +305,11 @@ def run_build_script(cmd: list[str], *, prefix: str, first_step: str, what: str,
     except TimeoutError:
         _kill_group(proc)
         raise BuildError(f"{what} exceeded its {deadline:.0f}s deadline", step=step,
-                         returncode=None, output_tail=list(tail), timed_out=True) from None
+                         returncode=None, output_tail=list(tail), timed_out=True,
+                         log=str(log) if log is not None else None) from None
     finally:
+        if sink is not None:
+            sink.close()
         if proc.poll() is None:
             _kill_group(proc)
         if proc.stdout is not None:

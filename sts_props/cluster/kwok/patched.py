@@ -400,10 +400,12 @@ def _run_script(version: str, root: Path, where: Path, patched: bool, progress: 
                 deadline: float, verbose: bool) -> None:
     env = dict(os.environ)
     env["STS_PROPS_TREE_STATE"] = "dirty" if patched else "clean"
+    log = where / "build.log"
     run = run_build_script(["bash", str(build_patched_script()), version, str(root), str(where)],
                            prefix=_LOG, first_step="patched-gomod",
                            what=f"patched build of {version}", deadline=deadline,
-                           progress=progress, verbose=verbose, env=env)
+                           progress=progress, verbose=verbose, env=env, log=log)
     if run.returncode != 0:
         raise BuildError(f"build_patched.sh {version} failed with exit status {run.returncode}",
-                         step=run.step, returncode=run.returncode, output_tail=run.tail)
+                         step=run.step, returncode=run.returncode, output_tail=run.tail,
+                         log=str(log))
