@@ -47,7 +47,7 @@ from sts_props.errors import BuildError, PatchError
 from sts_props.model import ModelConfig
 from sts_props.ops import FAULT_OPS
 from sts_props.scenario import Manifests, Scenario
-from sts_props.suite import run_cluster_suite
+from sts_props.suite import run_cluster_suite, selected_scenarios
 
 Progress = Callable[[str], None]
 
@@ -473,6 +473,25 @@ def confirm_on_control(
             if not r.confirmed:
                 progress(f"{r.name}: NOT CONFIRMED: the control fails it too: "
                          f"{r.control_violation[:160]}")
+
+
+def mutant_scenarios(version: str = "v1.37.2", *, examples: int = DEFAULT_EXAMPLES,
+                     seed: int = 1, base: Manifests | None = None, min_ops: int = 8,
+                     max_ops: int = 12, max_replicas: int = 5, jobs: int = 1
+                     ) -> list[Scenario]:
+    """The scenarios every mutant of :func:`run_controller_mutants` with the same arguments is
+    tried on (and the control's first run), in the order picked: what :func:`run_one` asks the
+    suite on its kwok cluster for. Picked in this process, so a run after it uses the same
+    pick (:func:`~sts_props.suite.selected_scenarios` says why that matters).
+
+    >>> from sts_props.ops import Create
+    >>> [type(sc.ops[0]) is Create for sc in mutant_scenarios(examples=2, seed=4)]
+    [True, True]
+    """
+    return selected_scenarios(KwokCluster.capabilities.faults, version, examples=examples,
+                              seed=seed, base=base, min_ops=min_ops, max_ops=max_ops,
+                              max_replicas=max_replicas, some_faults=frozenset(FAULT_OPS),
+                              jobs=jobs)
 
 
 def run_one(

@@ -449,9 +449,13 @@ def _suite_faults(cluster: Cluster, fault_kinds: frozenset[str], some_faults: fr
     """``(fault_kinds, some_faults, skipped)`` as a suite on ``cluster`` uses them: those the
     cluster can perform (``some_faults`` only with model selection and without
     ``fault_kinds``), and the asked ones it cannot."""
+    return _faults_for(cluster.capabilities.faults, fault_kinds, some_faults, selection)
+
+
+def _faults_for(can: frozenset[str], fault_kinds: frozenset[str], some_faults: frozenset[str],
+                selection: str) -> tuple[frozenset[str], frozenset[str], list[str]]:
     if fault_kinds or selection != "model":
         some_faults = frozenset()
-    can = cluster.capabilities.faults
     return (frozenset(fault_kinds) & can, frozenset(some_faults) & can,
             sorted(set(fault_kinds | some_faults) - can))
 
@@ -465,6 +469,42 @@ def _suite_pool(cfg: ModelConfig, base: Manifests | None, seed: int | None, size
     return build_pool(base, cfg, examples=size, seed=seed, min_ops=min_ops, max_ops=max_ops,
                       max_replicas=max_replicas, fault_kinds=fault_kinds or some_faults,
                       faults=faults, every_fault=bool(fault_kinds), cancel=cancel)
+
+
+def _pool_and_pick(cfg: ModelConfig, base: Manifests | None, seed: int | None, size: int,
+                   examples: int, min_ops: int, max_ops: int, max_replicas: int, faults: bool,
+                   fault_kinds: frozenset[str], some_faults: frozenset[str], jobs: int
+                   ) -> tuple[Pool, list[Candidate]]:
+    """The model pool of a suite with model selection and the ``examples`` it picks."""
+    pool = _suite_pool(cfg, base, seed, size, min_ops, max_ops, max_replicas, faults,
+                       fault_kinds, some_faults)
+    # A scenario that runs alone holds the whole cluster: it costs `jobs` scenarios' time.
+    return pool, pick(pool.candidates, examples, alone_cost=float(jobs),
+                      max_alone=None if fault_kinds else MAX_ALONE_PICKS)
+
+
+def selected_scenarios(faults_performed: frozenset[str], version: str, *, examples: int,
+                       seed: int, base: Manifests | None = None, min_ops: int = 8,
+                       max_ops: int = 12, max_replicas: int = 5, faults: bool = True,
+                       fault_kinds: frozenset[str] = frozenset(),
+                       some_faults: frozenset[str] = frozenset(),
+                       pool_examples: int | None = None, jobs: int = 1) -> list[Scenario]:
+    """The scenarios that :func:`run_cluster_suite` with the same arguments (model selection)
+    picks for a cluster of ``version`` that performs ``faults_performed``, in the order picked,
+    before ``--faults`` adds any. The pool is kept in the process (built once per seed and
+    arguments), so a suite run after this uses this very pool and pick.
+
+    Why not compute it from the seed elsewhere: Hypothesis also draws constants it finds in
+    the loaded modules, so the same seed can draw differently in a process that has loaded
+    other modules. A test whose premise is a property of the picked scenarios looks here,
+    in its own process, before the run (``tests/test_controller_mutants_kwok.py``).
+    """
+    fault_kinds, some_faults, _ = _faults_for(faults_performed, fault_kinds, some_faults,
+                                              "model")
+    _, chosen = _pool_and_pick(ModelConfig.for_version(version), base, seed,
+                               pool_examples or POOL_EXAMPLES, examples, min_ops, max_ops,
+                               max_replicas, faults, fault_kinds, some_faults, jobs)
+    return [c.scenario for c in chosen]
 
 
 def start_pool(cluster: Cluster, *, config: ModelConfig, seed: int,
@@ -517,11 +557,8 @@ def _run_selected(cfg: ModelConfig, summary: SuiteSummary,
     size = pool_examples or POOL_EXAMPLES
     progress(f"  model pool: {size} generated scenarios run on the model (5-20 s of CPU), to "
              f"pick the {examples} that cover the most for the cluster")
-    pool = _suite_pool(cfg, base, seed, size, min_ops, max_ops, max_replicas, faults,
-                       fault_kinds, some_faults)
-    # A scenario that runs alone holds the whole cluster: it costs `jobs` scenarios' time.
-    chosen = pick(pool.candidates, examples, alone_cost=float(jobs),
-                  max_alone=None if fault_kinds else MAX_ALONE_PICKS)
+    pool, chosen = _pool_and_pick(cfg, base, seed, size, examples, min_ops, max_ops,
+                                  max_replicas, faults, fault_kinds, some_faults, jobs)
     features = pool.features()
     picked = frozenset().union(*(c.features for c in chosen)) if chosen else frozenset()
     summary.selection = (
