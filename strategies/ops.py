@@ -92,6 +92,7 @@ from sts_props.strategies.manifests import image_values, valid_statefulsets
 __all__ = [
     "ALL_FAULTS",
     "GUARANTEED_FAULTS",
+    "HISTORY_LIMITS",
     "INSERTABLE_FAULTS",
     "NOT_DRAWN",
     "RECIPES",
@@ -107,6 +108,9 @@ __all__ = [
 #: is a no-op (no new revision), and setting an older value is a rollback through SetTemplate
 #: (REV-7 bumps the old revision); both are worth exercising.
 TEMPLATE_VALUES = ("v1", "v2", "v3")
+#: revisionHistoryLimit values SetHistoryLimit draws. 0 first (shrinks there): every non-live
+#: revision goes at the next sync (REV-11); -1 keeps them all (REV-12); 10 is the default.
+HISTORY_LIMITS = (0, 1, 2, -1, 10)
 
 SetState = Literal["present", "deleting", "absent"]
 
@@ -438,9 +442,7 @@ def _set_min_ready_seconds(d: _Draw) -> Op:
 
 
 def _set_history_limit(d: _Draw) -> Op:
-    # 0 first (shrinks there): every non-live revision goes at the next sync (REV-11);
-    # -1 keeps them all (REV-12); 10 is the default again.
-    return SetHistoryLimit(d.draw(st.sampled_from([0, 1, 2, -1, 10]), label="limit"))
+    return SetHistoryLimit(d.draw(st.sampled_from(HISTORY_LIMITS), label="limit"))
 
 
 def _release_pod(d: _Draw) -> Op:

@@ -103,6 +103,7 @@ from sts_props.snapshot import ordinal_of
 from sts_props.strategies.chooser import DataChooser
 from sts_props.strategies.manifests import image_values, valid_statefulsets
 from sts_props.strategies.ops import (
+    HISTORY_LIMITS,
     MACHINE_POD_FAULTS,
     RECIPES,
     TEMPLATE_VALUES,
@@ -390,7 +391,7 @@ class StatefulSetMachine(RuleBasedStateMachine):
         self._apply(SetMinReadySeconds(seconds))
 
     @precondition(lambda self: self._set_present())
-    @rule(limit=st.sampled_from([0, 1, 2, -1, 10]))
+    @rule(limit=st.sampled_from(HISTORY_LIMITS))
     def set_history_limit(self, limit: int) -> None:
         self._apply(SetHistoryLimit(limit))
 

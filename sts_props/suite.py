@@ -339,7 +339,7 @@ def run_cluster_suite(
     summary = summary if summary is not None else SuiteSummary(backend="")
     summary.backend = f"{cluster.name} ({cluster.version()}) vs model ({cfg.version})"
     fault_kinds, some_faults, summary.skipped_faults = _suite_faults(
-        cluster, fault_kinds, some_faults, selection)
+        cluster.capabilities.faults, fault_kinds, some_faults, selection)
     summary.coverage.kinds, summary.coverage.kinds_note = _run_kinds(
         tuple(OP_TYPES), FAULT_OPS, fault_kinds | some_faults, summary.skipped_faults)
     guaranteed = [k for k in GUARANTEED_FAULTS if k in fault_kinds]
@@ -444,16 +444,11 @@ def _run_kinds(kinds: tuple[str, ...], fault_ops: Sequence[str], asked: frozense
     return ran, f"of the {len(kinds)} less {left} fault kind{plural} the backend cannot perform"
 
 
-def _suite_faults(cluster: Cluster, fault_kinds: frozenset[str], some_faults: frozenset[str],
+def _suite_faults(can: frozenset[str], fault_kinds: frozenset[str], some_faults: frozenset[str],
                   selection: str) -> tuple[frozenset[str], frozenset[str], list[str]]:
-    """``(fault_kinds, some_faults, skipped)`` as a suite on ``cluster`` uses them: those the
-    cluster can perform (``some_faults`` only with model selection and without
+    """``(fault_kinds, some_faults, skipped)`` as a suite on a cluster that performs ``can``
+    uses them: those it can perform (``some_faults`` only with model selection and without
     ``fault_kinds``), and the asked ones it cannot."""
-    return _faults_for(cluster.capabilities.faults, fault_kinds, some_faults, selection)
-
-
-def _faults_for(can: frozenset[str], fault_kinds: frozenset[str], some_faults: frozenset[str],
-                selection: str) -> tuple[frozenset[str], frozenset[str], list[str]]:
     if fault_kinds or selection != "model":
         some_faults = frozenset()
     return (frozenset(fault_kinds) & can, frozenset(some_faults) & can,
@@ -499,8 +494,8 @@ def selected_scenarios(faults_performed: frozenset[str], version: str, *, exampl
     other modules. A test whose premise is a property of the picked scenarios looks here,
     in its own process, before the run (``tests/test_controller_mutants_kwok.py``).
     """
-    fault_kinds, some_faults, _ = _faults_for(faults_performed, fault_kinds, some_faults,
-                                              "model")
+    fault_kinds, some_faults, _ = _suite_faults(faults_performed, fault_kinds, some_faults,
+                                                "model")
     _, chosen = _pool_and_pick(ModelConfig.for_version(version), base, seed,
                                pool_examples or POOL_EXAMPLES, examples, min_ops, max_ops,
                                max_replicas, faults, fault_kinds, some_faults, jobs)
@@ -530,7 +525,8 @@ def start_pool(cluster: Cluster, *, config: ModelConfig, seed: int,
     """
     load_client()  # now, at full speed: with the thread running the start would be slow
     stop = threading.Event()
-    kinds, some, _ = _suite_faults(cluster, fault_kinds, some_faults, "model")
+    kinds, some, _ = _suite_faults(cluster.capabilities.faults, fault_kinds, some_faults,
+                                   "model")
 
     def build() -> None:
         with contextlib.suppress(Exception):  # the suite's own request reports it

@@ -265,7 +265,7 @@ def test_start_pool_builds_the_suites_pool_while_the_cluster_starts(
                                    pool_examples=40)
     assert time.monotonic() - started < 0.5  # it returns at once; the build goes on
     kinds, some, skipped = suite_module._suite_faults(
-        cluster, frozenset(), frozenset({"kill_pod", "fail_node"}), "model")
+        cluster.capabilities.faults, frozenset(), frozenset({"kill_pod", "fail_node"}), "model")
     assert (kinds, some, skipped) == (frozenset(), frozenset({"kill_pod"}), ["fail_node"])
     pool = suite_module._suite_pool(ModelConfig(), Manifests.seed(), 44, 40, 8, 12, 5, True,
                                     kinds, some)

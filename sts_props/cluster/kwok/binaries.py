@@ -242,7 +242,8 @@ def build_binaries(
     """
     version = normalize_version(version)
     root = root or cache_dir()
-    log = root / f"k8s-{version}" / "build.log"
+    home = root / f"k8s-{version}"
+    log = home / "build.log"
     run = run_build_script(["bash", str(build_script()), version, str(root)],
                            prefix=_LOG_PREFIX, first_step="preflight",
                            what=f"build of {version}", deadline=deadline, progress=progress,
@@ -254,7 +255,7 @@ def build_binaries(
         raise BuildError(msg, step=run.step, returncode=returncode, output_tail=run.tail,
                          log=str(log))
 
-    bins = BinarySet.in_dir(version, root / f"k8s-{version}" / "bin")
+    bins = BinarySet.in_dir(version, home / "bin")
     if missing := bins.missing():
         msg = f"build_binaries.sh {version} succeeded but left {', '.join(missing)} missing"
         raise BuildError(msg, step="verify", returncode=returncode, output_tail=run.tail)
@@ -273,7 +274,7 @@ class ScriptRun:
 
 def run_build_script(cmd: list[str], *, prefix: str, first_step: str, what: str,
                      deadline: float, progress: Callable[[str], None], verbose: bool,
-                     env: dict[str, str], log: Path | None = None) -> ScriptRun:
+                     env: dict[str, str], log: Path) -> ScriptRun:
     """Run a build script that speaks the ``PREFIX step=NAME start|ok|FAILED`` protocol in its
     own process group, passing its ``prefix`` lines (every line when ``verbose``) to
     ``progress`` and every line to ``log`` (a file, replaced; its directory is made). On
@@ -283,37 +284,33 @@ def run_build_script(cmd: list[str], *, prefix: str, first_step: str, what: str,
     step_failed = re.compile(rf"^{re.escape(prefix)} step=(\S+) FAILED")
     tail: deque[str] = deque(maxlen=_TAIL_LINES)
     step, failed_step = first_step, ""
-    if log is not None:
-        log.parent.mkdir(parents=True, exist_ok=True)
-    sink = log.open("w", encoding="utf-8") if log is not None else None
-    proc = subprocess.Popen(
-        cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        text=True, errors="replace", env=env,
-        start_new_session=True,  # own process group: the deadline kills go too
-    )
-    try:
-        for line in _lines_until(proc, time.monotonic() + max(deadline, 1.0)):
-            tail.append(line)
-            if sink is not None:
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("w", encoding="utf-8") as sink:
+        proc = subprocess.Popen(
+            cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            text=True, errors="replace", env=env,
+            start_new_session=True,  # own process group: the deadline kills go too
+        )
+        try:
+            for line in _lines_until(proc, time.monotonic() + max(deadline, 1.0)):
+                tail.append(line)
                 sink.write(line + "\n")
-            if match := step_start.match(line):
-                step = match.group(1)
-            elif match := step_failed.match(line):
-                failed_step = match.group(1)
-            if verbose or line.startswith(prefix):
-                progress(line)
-    except TimeoutError:
-        _kill_group(proc)
-        raise BuildError(f"{what} exceeded its {deadline:.0f}s deadline", step=step,
-                         returncode=None, output_tail=list(tail), timed_out=True,
-                         log=str(log) if log is not None else None) from None
-    finally:
-        if sink is not None:
-            sink.close()
-        if proc.poll() is None:
+                if match := step_start.match(line):
+                    step = match.group(1)
+                elif match := step_failed.match(line):
+                    failed_step = match.group(1)
+                if verbose or line.startswith(prefix):
+                    progress(line)
+        except TimeoutError:
             _kill_group(proc)
-        if proc.stdout is not None:
-            proc.stdout.close()
+            raise BuildError(f"{what} exceeded its {deadline:.0f}s deadline", step=step,
+                             returncode=None, output_tail=list(tail), timed_out=True,
+                             log=str(log)) from None
+        finally:
+            if proc.poll() is None:
+                _kill_group(proc)
+            if proc.stdout is not None:
+                proc.stdout.close()
     return ScriptRun(proc.wait(), failed_step or step, list(tail))
 
 
