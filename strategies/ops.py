@@ -69,6 +69,7 @@ from sts_props.ops import (
     ReleasePod,
     ReleaseScheduling,
     ReleaseTerminating,
+    ReplaceRevision,
     RestartApiserver,
     RestartController,
     RevertTemplate,
@@ -283,7 +284,7 @@ def _choices(shadow: _Shadow, faults: bool) -> list[str]:
                         "release_pod": 4 if shadow.held else 1,
                         "delete_pvc": 2 if shadow.has_claims else 0,
                         "unlabel_pod": 2, "relabel_pod": 4 if shadow.unlabelled else 0,
-                        "mark_pod_stale": 2, "delete_revision": 2}
+                        "mark_pod_stale": 2, "delete_revision": 2, "replace_revision": 2}
         weights |= {k: w for k, w in _FAULT_WEIGHTS.items() if k in shadow.fault_kinds}
         if "release_terminating" in shadow.fault_kinds and shadow.finalized:
             weights["release_terminating"] = 5
@@ -547,6 +548,9 @@ RECIPES: dict[type[Op], Recipe] = {
     # a ControllerRevision is not a pod: a DenyPodWrites window does not refuse its deletion
     DeleteRevision: Recipe(lambda d: DeleteRevision(d.draw(
         st.sampled_from(["current", "update"]), label="role")), while_denied=True),
+    ReplaceRevision: Recipe(lambda d: ReplaceRevision(
+        d.draw(st.sampled_from(["current", "update"]), label="role"),
+        d.draw(st.sampled_from(["other", "same"]), label="content")), while_denied=True),
     Settle: Recipe(lambda d: Settle()),
     KillPod: Recipe(_on_ordinal(KillPod), weight=2, while_denied=True,
                     while_scheduling_held=True, machine="ok", insert=_insert_on_top(KillPod)),

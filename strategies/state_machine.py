@@ -84,6 +84,7 @@ from sts_props.ops import (
     RecreateSet,
     ReleasePod,
     ReleaseScheduling,
+    ReplaceRevision,
     RevertTemplate,
     Scale,
     SetHistoryLimit,
@@ -489,6 +490,13 @@ class StatefulSetMachine(RuleBasedStateMachine):
     def delete_revision(self, role: str) -> None:
         """A user deletes the revision the status names (REV-8, REV-7)."""
         self._apply(DeleteRevision(role))  # type: ignore[arg-type]
+
+    @precondition(lambda self: self._set_live())
+    @rule(role=st.sampled_from(["current", "update"]), content=st.sampled_from(["other", "same"]))
+    def replace_revision(self, role: str, content: str) -> None:
+        """The revision the status names is written again with other data, or with the same
+        template in other bytes (REV-5, REV-6, REV-7)."""
+        self._apply(ReplaceRevision(role, content))  # type: ignore[arg-type]
 
     @precondition(lambda self: self.run is not None and not self._set_present())
     @rule()

@@ -46,7 +46,9 @@ CORNERS: dict[str, str] = {
     "ondelete-rollout-completed":
         "an OnDelete rollout carried to the end: currentRevision promoted (UPD-1, REV-9)",
     "pod-succeeded": "a pod reached phase Succeeded (RP-1)",
-    "history-limit-0": "revisionHistoryLimit 0 with a second revision created (REV-5)",
+    "history-limit-0": "revisionHistoryLimit 0 with a second revision created (REV-11)",
+    "revision-collision":
+        "status.collisionCount raised: a revision's name was held by other data (REV-5)",
     "scale-down-claims-deleted":
         "a scale-down with whenScaled=Delete and claim templates (STO-13)",
     "parallel-rollout-old-notready":
@@ -97,6 +99,7 @@ class _Walk:
     found: Counter[str] = field(default_factory=Counter)
     current_revision: str = ""
     revisions: int = 0
+    collisions: int = 0
     denied: set[int] = field(default_factory=set)
     orphaned: bool = False
     before: dict[int, _Before] = field(default_factory=dict)
@@ -230,6 +233,10 @@ def _object_event(walk: _Walk, kind: str, action: str, obj: dict[str, Any]) -> N
                 and (spec.get("updateStrategy") or {}).get("type") == "OnDelete"):
             walk.once("ondelete-rollout-completed")
         walk.current_revision = current or walk.current_revision
+        collisions = status.get("collisionCount")
+        if isinstance(collisions, int) and collisions > walk.collisions:
+            walk.collisions = collisions
+            walk.once("revision-collision")
         min_ready = int(spec.get("minReadySeconds") or 0)
         if walk.rollout() and min_ready > 0:
             walk.once("min-ready-rollout")

@@ -136,7 +136,7 @@ class Coverage:
     >>> for i in (0, 4, 5):
     ...     print(" ".join(lines[i].split()))
     coverage: 1 of 16 policy x strategy x retention cells ran; 2 of 2 op kinds (two kinds only)
-    corners reached: 1 of 15 (scenarios, times):
+    corners reached: 1 of 16 (scenarios, times):
     pod-succeeded 1 2 a pod reached phase Succeeded (RP-1)
     """
 

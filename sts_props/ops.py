@@ -48,6 +48,8 @@ RetentionValue = Literal["Retain", "Delete"]
 Propagation = Literal["Background", "Foreground", "Orphan"]
 FailPhase = Literal["Failed", "Succeeded"]
 RevisionRole = Literal["current", "update"]
+#: What a replaced ControllerRevision holds (:class:`ReplaceRevision`).
+RevisionContent = Literal["other", "same"]
 #: What of the StatefulSet an op edits (:attr:`Op.edits`).
 Edits = Literal["spec", "template"]
 
@@ -83,6 +85,10 @@ class Op:
     #: applied by :class:`~sts_props.spec_edit.SpecEditor`) or ``"template"`` (a spec edit of
     #: the pod template: a new revision and a rollout, REV-1); None for other ops.
     edits: ClassVar[Edits | None] = None
+    #: The op may give the set a new update revision, so a new rollout begins at it (the
+    #: checks' rollout windows, CHK-5, CHK-6). Derived: True for template edits; an op that
+    #: changes revisions another way (ReplaceRevision, REV-5) sets it.
+    starts_rollout: ClassVar[bool] = False
     #: The pod the op targets (for FailNode also its ``colocated`` pods) is deleted by someone
     #: other than the controller's update and scale logic: the user, RP-1 replacing a Failed
     #: pod, a node's eviction.
@@ -122,6 +128,8 @@ class Op:
                             f"{cls.kind!r}")
         if "disturbs" not in cls.__dict__ and cls.fault:
             cls.disturbs = True
+        if "starts_rollout" not in cls.__dict__:
+            cls.starts_rollout = cls.edits == "template"
         if "colour" not in cls.__dict__:
             cls.colour = FAULT_COLOUR if cls.fault or cls.disruption else CHANGE_COLOUR
         OP_TYPES[cls.kind] = cls
@@ -499,6 +507,64 @@ class DeleteRevision(Op):
         return f"delete the {self.role} ControllerRevision"
 
 
+#: The pod-template annotation that tells a ReplaceRevision("other") revision's template from
+#: the set's. Outside the harness prefix on purpose: pods built from that revision carry it,
+#: and the comparison sees it.
+REPLACED_ANNOTATION = "replaced.sts-props.io/revision"
+
+
+def replaced_template(template: dict[str, Any]) -> dict[str, Any]:
+    """``template`` (a pod template, or a revision's ``$patch: replace`` copy of one) with
+    :data:`REPLACED_ANNOTATION` added: the other data of :class:`ReplaceRevision` ("other").
+
+    >>> replaced_template({"metadata": {"labels": {"app": "web"}}})["metadata"]
+    {'labels': {'app': 'web'}, 'annotations': {'replaced.sts-props.io/revision': 'other'}}
+    """
+    meta = dict(template.get("metadata") or {})
+    meta["annotations"] = {**(meta.get("annotations") or {}), REPLACED_ANNOTATION: "other"}
+    return {**template, "metadata": meta}
+
+
+@dataclass(frozen=True)
+class ReplaceRevision(Op):
+    """Replace the ControllerRevision that the set's ``status.currentRevision`` (``role``
+    "current") or ``status.updateRevision`` ("update") names by one the harness writes: the
+    same name, labels and ``revision`` number, no owner, and as data
+
+    * ("other") the template with one more annotation (:func:`replaced_template`): what a
+      hash collision looks like to the controller, a name its template maps to held by other
+      data. At its next sync the set adopts the revision (REV-6). If it was the update
+      revision, none equals the template any more and the name the controller computes is
+      taken by other data: collisionCount goes up by one and the revision is created under
+      the next name (REV-5), so every pod is at an old revision and is rolled. A current
+      revision stays current, and pods built from it (below the partition) carry the
+      annotation (UPD-6).
+    * ("same") the same template as an older client-go writes it (its metadata with
+      ``creationTimestamp: null``, which newer ones leave out, or the other way round): equal
+      in meaning, not byte for byte. With StatefulSetSemanticRevisionComparison
+      (from 1.34.2 and 1.35) the newest revision counts as equal when it holds the set's
+      template; without it, or for an older revision (a rollback), it is a collision as above
+      (REV-5, REV-7).
+
+    The controller keeps no event handler on its revision informer, so neither the deletion
+    nor the creation queues a sync (as for DeleteRevision). 404 when the set or that revision
+    does not exist.
+
+    >>> ReplaceRevision("update", "other").describe()
+    'replace the update ControllerRevision by one with other data'
+    """
+
+    role: RevisionRole = "update"
+    content: RevisionContent = "other"
+    kind: ClassVar[str] = "replace_revision"
+    disruption = True
+    starts_rollout = True
+
+    def describe(self) -> str:
+        data = "other data" if self.content == "other" else "the same template, other bytes"
+        return f"replace the {self.role} ControllerRevision by one with {data}"
+
+
 @dataclass(frozen=True)
 class Settle(Op):
     """Wait until the system is quiescent (section 10.3); the quiescent state is compared."""
@@ -732,8 +798,9 @@ def kinds_where(trait: Callable[[type[Op]], bool]) -> tuple[str, ...]:
 
 #: Ops that change the StatefulSet's spec (and so go through API validation).
 SPEC_OPS: tuple[str, ...] = kinds_where(lambda cls: cls.edits is not None)
-#: Ops that change the pod template and so start a new rollout (REV-1).
-TEMPLATE_OPS: tuple[str, ...] = kinds_where(lambda cls: cls.edits == "template")
+#: Ops that may start a new rollout (:attr:`Op.starts_rollout`): template edits (REV-1) and
+#: ReplaceRevision (REV-5).
+ROLLOUT_OPS: tuple[str, ...] = kinds_where(lambda cls: cls.starts_rollout)
 #: The fault ops of issue 5 (``sts-props check --faults``), as plan-file kinds.
 FAULT_OPS: tuple[str, ...] = kinds_where(lambda cls: cls.fault)
 #: Ops that disturb what every namespace shares (:attr:`Op.shared`): a scenario with one runs

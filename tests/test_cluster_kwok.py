@@ -18,7 +18,9 @@ from sts_props.checks import run_quiescent_checks, run_safety_checks
 from sts_props.cluster.base import CREATED_BY_LABEL, Cluster, typed_apis
 from sts_props.cluster.driver import ClusterRun
 from sts_props.differential import run_differential
+from sts_props.model import ModelConfig
 from sts_props.ops import (
+    REPLACED_ANNOTATION,
     Create,
     DeletePod,
     DeleteRevision,
@@ -28,6 +30,8 @@ from sts_props.ops import (
     HoldTerminating,
     ReleasePod,
     ReleaseTerminating,
+    ReplaceRevision,
+    RevertTemplate,
     Scale,
     SetHistoryLimit,
     SetPartition,
@@ -119,6 +123,66 @@ def test_a_deleted_revision_is_replaced_as_the_model_says(sts_cluster: Cluster,
         new if role == "current" else old)
     label = last["Pod"]["redis-0"]["metadata"]["labels"]["controller-revision-hash"]
     assert label == (new if role == "current" else old)
+
+
+def test_a_collision_raises_collision_count_as_the_model_says(sts_cluster: Cluster) -> None:
+    """ReplaceRevision("update", "other"): the update revision's name is held by other data
+    (a hash collision). The set adopts it (REV-6), raises collisionCount to 1, creates its
+    revision under the next name (REV-5) and rolls every pod to it, as the model does."""
+    ops = (Create(), Settle(), ReplaceRevision("update", "other"), Settle())
+    result = run_differential(Scenario(Manifests.seed(), ops), sts_cluster, op_timeout=30.0)
+    assert result.ok, result.render()
+    history = result.cluster_history
+    points = [history.events.index(ev) for ev in history.quiescent_points()]
+    before, after = history.state_at(points[1]), history.state_at(points[-1])
+    old, new = (s["StatefulSet"]["redis"]["status"] for s in (before, after))
+    assert (old["collisionCount"], new["collisionCount"]) == (0, 1)
+    assert new["updateRevision"] != old["updateRevision"]
+    assert new["currentRevision"] == new["updateRevision"]
+    for name, pod in after["Pod"].items():
+        assert pod["metadata"]["uid"] != before["Pod"][name]["metadata"]["uid"]
+        assert pod["metadata"]["labels"]["controller-revision-hash"] == new["updateRevision"]
+
+
+def test_a_pod_built_from_a_replaced_current_revision_carries_its_data(
+        sts_cluster: Cluster) -> None:
+    """ReplaceRevision("current", "other") in a partitioned rollout: no collision (the update
+    revision still equals the template); redis-0, deleted, comes back from the harness's
+    current revision, with its annotation (UPD-6), on the cluster as in the model."""
+    ops = (Create(), Settle(), SetPartition(2), SetTemplate("image", "redis:7"), Settle(),
+           ReplaceRevision("current", "other"), Settle(), DeletePod(0), Settle())
+    result = run_differential(Scenario(Manifests.seed(), ops), sts_cluster, op_timeout=30.0)
+    assert result.ok, result.render()
+    history = result.cluster_history
+    last = history.state_at(history.events.index(list(history.quiescent_points())[-1]))
+    assert last["StatefulSet"]["redis"]["status"]["collisionCount"] == 0
+    assert last["Pod"]["redis-0"]["metadata"]["annotations"].get(REPLACED_ANNOTATION) == "other"
+    assert REPLACED_ANNOTATION not in last["Pod"]["redis-2"]["metadata"]["annotations"]
+
+
+@pytest.mark.parametrize("rollback", [False, True])
+def test_a_reserialised_revision_is_equal_only_as_the_newest(sts_cluster: Cluster,
+                                                              rollback: bool) -> None:
+    """ReplaceRevision(..., "same"): the same template with ``creationTimestamp: null`` in its
+    metadata (as client-go wrote it before 1.34) is not byte-equal to the controller's. As
+    the newest revision it counts as equal (StatefulSetSemanticRevisionComparison, on in
+    v1.37.2 and from v1.34.2): nothing happens; without the gate (v1.34.0) the controller
+    creates the revision again, its name is taken, and collisionCount goes to 1 (REV-5). As an
+    older one, a rollback to it collides with its name on every version (REV-7, REV-5). The
+    collisions are also the witness that the harness's copy differs byte for byte."""
+    ops = [Create(), Settle(), SetPartition(2), SetTemplate("image", "redis:7"), Settle()]
+    ops += ([ReplaceRevision("current", "same"), Settle(), RevertTemplate(0), Settle()]
+            if rollback else [ReplaceRevision("update", "same"), Settle(), DeletePod(2),
+                              Settle()])
+    result = run_differential(Scenario(Manifests.seed(), tuple(ops)), sts_cluster,
+                              op_timeout=30.0)
+    assert result.ok, result.render()
+    history = result.cluster_history
+    last = history.state_at(history.events.index(list(history.quiescent_points())[-1]))
+    semantic = ModelConfig.for_version(sts_cluster.version()).gate(
+        "StatefulSetSemanticRevisionComparison")
+    assert last["StatefulSet"]["redis"]["status"]["collisionCount"] == (
+        1 if rollback or not semantic else 0)
 
 
 def test_a_changed_history_limit_prunes_revisions_as_the_model_says(

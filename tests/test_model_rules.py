@@ -7,7 +7,9 @@ import pytest
 from sts_props.model import Chooser, ModelConfig, ModelRun, controller
 from sts_props.model.controller import resolve_max_unavailable, sync
 from sts_props.model.validation import default_statefulset, validate_create, validate_update
+from sts_props.model.world import revision_name
 from sts_props.ops import (
+    REPLACED_ANNOTATION,
     Create,
     DeletePod,
     DeletePVC,
@@ -15,8 +17,10 @@ from sts_props.ops import (
     DeleteSet,
     FailPod,
     HoldNotReady,
+    MarkPodStale,
     RecreateSet,
     ReleasePod,
+    ReplaceRevision,
     RevertTemplate,
     Scale,
     SetHistoryLimit,
@@ -444,6 +448,115 @@ def test_rev7_a_deleted_update_revision_is_created_again_with_the_next_number() 
     r = ModelRun(web(1), None, NoDrain())
     r.apply(Create())
     assert r.apply(DeleteRevision("current")).code == 404  # no sync yet: the status names none
+
+
+def _uids(r: ModelRun) -> dict[str, str]:
+    return {n: p.uid for n, p in sorted(r.world.pods.items())}
+
+
+def test_rev5_a_collision_raises_collision_count_and_rolls_every_pod() -> None:
+    """ReplaceRevision("update", "other"): the name the set's template maps to is held by
+    other data. The next sync adopts that revision (REV-6), finds none equal to the template,
+    meets the taken name, raises collisionCount to 1 and creates the revision under the next
+    name, numbered 1 + the highest (REV-5, REV-4): every pod is then old and is replaced
+    (UPD-1), with the same template. Later revisions are named with the raised count."""
+    r = run(web(3), Create(), Settle())
+    sts = r.world.sts
+    assert sts is not None
+    old, uids = sts.status.update_revision, _uids(r)
+    r.apply(ReplaceRevision("update", "other"))
+    r.apply(Settle())
+    status = sts.status
+    new = status.update_revision
+    assert status.collision_count == 1 and new != old
+    assert new == revision_name("web", sts.template, 1)
+    assert status.current_revision == new  # the rollout completed (REV-9)
+    planted = r.world.revisions[old]
+    assert [o.uid for o in planted.owner_refs if o.controller] == [sts.uid]  # adopted
+    assert (planted.revision, r.world.revisions[new].revision) == (1, 2)
+    assert revisions(r) == dict.fromkeys(uids, new)
+    assert all(_uids(r)[n] != u for n, u in uids.items())
+    assert all(REPLACED_ANNOTATION not in p.annotations for p in r.world.pods.values())
+    r.apply(SetTemplate("image", "v2"))
+    r.apply(Settle())
+    assert sts.status.update_revision == revision_name("web", sts.template, 1)
+    assert sts.status.collision_count == 1
+
+
+def test_rev5_a_pod_built_from_a_replaced_current_revision_carries_its_data() -> None:
+    """ReplaceRevision("current", "other") in a partitioned rollout: the update revision still
+    equals the template, so nothing collides; the current revision is the harness's, and a
+    pod below the partition that is deleted comes back from it, annotation and all (UPD-6)."""
+    rolling = {"type": "RollingUpdate", "rollingUpdate": {"partition": 2}}
+    r = run(web(3, strategy=rolling), Create(), Settle(), SetTemplate("image", "v2"), Settle())
+    sts = r.world.sts
+    assert sts is not None
+    current, update = sts.status.current_revision, sts.status.update_revision
+    r.apply(ReplaceRevision("current", "other"))
+    r.apply(Settle())
+    assert (sts.status.current_revision, sts.status.update_revision) == (current, update)
+    assert sts.status.collision_count == 0
+    assert REPLACED_ANNOTATION not in r.world.pods["web-0"].annotations
+    r.apply(DeletePod(0))
+    r.apply(Settle())
+    assert r.world.pods["web-0"].annotations.get(REPLACED_ANNOTATION) == "other"
+    assert revisions(r) == {"web-0": current, "web-1": current, "web-2": update}
+
+
+@pytest.mark.parametrize("version,semantic", [
+    ("v1.33.7", False), ("v1.34.0", False), ("v1.34.2", True), ("v1.35.0", True),
+    ("v1.37.2", True)])
+def test_rev7_the_same_template_reserialised_is_equal_only_with_the_semantic_gate(
+        version: str, semantic: bool) -> None:
+    """ReplaceRevision("update", "same"): the newest revision holds the set's template, but
+    not byte for byte. With StatefulSetSemanticRevisionComparison (1.34.2+, 1.35+) it is the
+    update revision and nothing happens; without it the controller creates the revision
+    again, meets its own name taken (REV-5), and re-rolls every pod: the upgrade re-roll the
+    gate was made for (#135087)."""
+    r = run(web(3), Create(), Settle(), config=ModelConfig.for_version(version))
+    sts = r.world.sts
+    assert sts is not None
+    old, uids = sts.status.update_revision, _uids(r)
+    r.apply(ReplaceRevision("update", "same"))
+    r.apply(Settle())
+    if semantic:
+        assert sts.status.update_revision == old and sts.status.collision_count == 0
+        assert _uids(r) == uids
+    else:
+        assert sts.status.update_revision != old and sts.status.collision_count == 1
+        assert not set(_uids(r).values()) & set(uids.values())
+
+
+def test_rev5_a_rollback_to_a_reserialised_revision_collides_even_with_the_gate() -> None:
+    """The semantic fallback looks at the newest revision only: a rollback to an older one
+    written by someone else finds no byte-equal revision, so the controller creates one and
+    its name is taken (REV-7, REV-5): collisionCount 1, and the rolled-back revision gets a new
+    name."""
+    rolling = {"type": "RollingUpdate", "rollingUpdate": {"partition": 2}}
+    r = run(web(3, strategy=rolling), Create(), Settle(), SetTemplate("image", "v2"), Settle(),
+            ReplaceRevision("current", "same"), Settle())
+    sts = r.world.sts
+    assert sts is not None
+    current = sts.status.current_revision
+    assert sts.status.collision_count == 0
+    r.apply(RevertTemplate(0))
+    r.apply(Settle())
+    assert sts.status.collision_count == 1
+    assert sts.status.update_revision not in (current, "")
+    assert sts.status.update_revision == revision_name("web", sts.template, 1)
+
+
+def test_chk6_a_replaced_revision_starts_a_new_rollout_window() -> None:
+    """Found by the model tier with seed 1: a stale pod 0 replaced (UPD-1), then the revision
+    replaced, which starts another rollout from the top (2, 1, 0). The checks' rollout
+    window begins again at ReplaceRevision (Op.starts_rollout), as at a template change, so
+    the second rollout's deletion of pod 1 is not set against the first one's of pod 0."""
+    from sts_props.checks import run_safety_checks
+
+    r = run(web(3), Create(), Settle(), MarkPodStale(0), Settle(),
+            ReplaceRevision("current", "other"), Settle())
+    assert pod_events(r, "DELETED") == ["web-0", "web-2", "web-1", "web-0"]
+    assert run_safety_checks(r.history) == []
 
 
 # -- status --------------------------------------------------------------------------------------

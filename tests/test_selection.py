@@ -36,6 +36,7 @@ from sts_props.ops import (
     KillPod,
     Op,
     RecreateSet,
+    ReplaceRevision,
     RestartController,
     Scale,
     SetMinReadySeconds,
@@ -107,6 +108,7 @@ def test_the_parallel_recipe_leaves_an_ordered_set_alone() -> None:
     ("scale-down-past-notready", _manifests(), (HoldNotReady(1), Settle(), Scale(1), Settle())),
     ("ordinals-start-moved", _manifests(), (SetOrdinalsStart(2), Settle())),
     ("orphans-adopted", _manifests(), (DeleteSet("Orphan"), Settle(), RecreateSet(), Settle())),
+    ("revision-collision", _manifests(), (ReplaceRevision("update", "other"), Settle())),
 ])
 def test_corner_is_found_in_the_history(corner: str, manifests: Manifests,
                                         ops: tuple[Op, ...]) -> None:
@@ -193,8 +195,8 @@ def test_pick_without_anything_new_takes_the_farthest() -> None:
 #: whole suite collected: Hypothesis mixes constants from the loaded modules into its draws, so
 #: the same seed draws differently in the two. A new op or recipe moves the draws; when that
 #: test then misses a kind, look for another seed that passes both ways (seed 7 did until
-#: set_history_limit, 21 since).
-POOL_SEED = 21
+#: set_history_limit, 21 until replace_revision, 9 since).
+POOL_SEED = 9
 
 
 @pytest.fixture(scope="module")
@@ -364,7 +366,7 @@ def test_selected_scenarios_run_and_the_summary_says_what_they_covered(
     assert "model pool of 120 scenarios" in summary.selection and "seed 3" in summary.selection
     text = summary.render()
     assert "selection: model pool" in text
-    assert "of 23 op kinds (of the 35 less the 12 fault kinds left out (--faults mixes " \
+    assert "of 24 op kinds (of the 36 less the 12 fault kinds left out (--faults mixes " \
         "them in))" in text
     assert "corners reached: " in text
     assert summary.coverage.scenarios == 12

@@ -49,7 +49,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sts_props.history import Event, History
-from sts_props.ops import kinds_where
+from sts_props.ops import ROLLOUT_OPS, kinds_where
 from sts_props.snapshot import (
     HARNESS_PREFIX,
     Snapshot,
@@ -85,8 +85,6 @@ INFORMER_LAG = 2.0
 #: taken for the node agent's late second delete of that name (docs/findings.md F-3):
 #: milliseconds when seen; the controller has no reason to delete a pod it just created.
 NAMESAKE_WINDOW = 1.0
-#: Ops that change the pod template and so start a new rollout (REV-1).
-TEMPLATE_OPS = frozenset(kinds_where(lambda cls: cls.edits == "template"))
 #: The harness's hold annotation (``HoldNotReady``); a held pod is NotReady on purpose.
 HOLD_KEY = HARNESS_PREFIX + "hold"
 
@@ -444,7 +442,6 @@ class Timeline:
         self.fault_seqs: list[int] = []
         #: invoke records of ops that break the watches (WATCH_BREAKING_OPS)
         self.watch_break_seqs: list[int] = []
-        self.template_op_seqs: list[int] = []
         self.op_invokes: dict[int, Event] = {}
         #: (uid, rv) of every write an op's result record lists -> the op's index
         self.op_writes: dict[tuple[str, int], int] = {}
@@ -743,8 +740,7 @@ class Timeline:
                             r.pending.setdefault(other, []).append((index, ev.seq))
                 if kind == "delete_set":
                     r.delete_set_pending = index
-                if kind in TEMPLATE_OPS:
-                    self.template_op_seqs.append(ev.seq)
+                if kind in ROLLOUT_OPS:
                     r.window, r.window_seq = r.window + 1, ev.seq
             else:
                 if ev.phase == "fail":

@@ -240,6 +240,7 @@ def quiescent_view(
                     "currentReplicas",
                     "updatedReplicas",
                     "observedGeneration",
+                    "collisionCount",
                 )
             },
             "status.currentRevision": sym(str(status.get("currentRevision") or "")),
@@ -728,6 +729,7 @@ _RULES: tuple[tuple[str, str], ...] = (
     (r"^set/status\.currentReplicas$", "ST-4"),
     (r"^set/status\.updatedReplicas$", "ST-5"),
     (r"^set/status\..*Revision$", "ST-6"),
+    (r"^set/status\.collisionCount$", "REV-5"),
     (r"^pods/[^/]+$", "ID-2"),
     (r"^pods/.+/revision$", "UPD-6"),
     (r"^pods/.+/(labels|annotations)$", "ID-7"),

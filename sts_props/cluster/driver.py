@@ -49,6 +49,7 @@ from sts_props.cluster.base import (
     typed_apis,
 )
 from sts_props.cluster.faults import CLEANUPS, EXECUTORS, NUDGE_EVERY, RESOLVERS, nudge
+from sts_props.cluster.rawhttp import go_json, post
 from sts_props.cluster.recorder import Recorder
 from sts_props.history import History
 from sts_props.model.environment import HOLD_ANNOTATION
@@ -65,8 +66,11 @@ from sts_props.ops import (
     RecreateSet,
     RelabelPod,
     ReleasePod,
+    ReplaceRevision,
+    RevisionRole,
     Settle,
     UnlabelPod,
+    replaced_template,
 )
 from sts_props.outcome import Cause, Outcome
 from sts_props.scenario import Manifests
@@ -452,36 +456,96 @@ class ClusterRun:
             f"{first}-{self.set_name}-{op.ordinal}", self.namespace)
         return Outcome.accepted(), _rv(deleted)
 
-    def _delete_revision(self, op: Op) -> tuple[Outcome, int | None]:
-        """Delete the revision the live set's status names (the model's status is the same:
-        the driver reached the model's state before this op)."""
-        assert isinstance(op, DeleteRevision)
+    def _named_revision(self, role: RevisionRole) -> str:
+        """The name of the revision the live set's status names for ``role`` ('' if none; the
+        model's status is the same: the driver reached the model's state before this op)."""
         status = self.apps.read_namespaced_stateful_set(self.set_name, self.namespace).status
-        name = None
-        if status is not None:
-            name = status.current_revision if op.role == "current" else status.update_revision
+        if status is None:
+            return ""
+        return str((status.current_revision if role == "current" else status.update_revision)
+                   or "")
+
+    def _await_revision_change(self, name: str, before: str, what: str,
+                               after: str | None = None) -> None:
+        """Wait for the watch to show ControllerRevision ``name`` gone or under a uid other
+        than ``before`` (with ``after``: under that uid), then have the set sync.
+
+        The model's state after the op may equal the state before it (the only revision
+        deleted and created again with the same name and number, REV-4), so the wait for it
+        could end before the change is recorded. Other ops' writes carry the rv the wait
+        checks for (unseen_writes); these wait for the watch instead. Neither a deletion nor a
+        creation of a revision queues a sync (no handler on the controller's revision
+        informer), and what the next sync does is compared only in full
+        (status.currentRevision, REV-8), so a wait would not notice that none came: the set is
+        nudged, a moment after the watch showed the change so that the controller's informer
+        has it too."""
+        revisions = self.rec.live["ControllerRevision"]
+
+
+        def shown() -> bool:
+            now = uid(revisions[name]) if name in revisions else ""
+            return now == after if after is not None else now != before
+
+        ok, why = self.wait_until(
+            lambda: "" if shown() else
+            f"the watch has not shown the {what} of ControllerRevision {name} yet",
+            timeout=30.0, what=f"the {what} of ControllerRevision {name}")
+        if not ok:
+            raise ClusterError(why)
+        time.sleep(REVISION_CACHE_LAG)
+        nudge(self)
+
+    def _delete_revision(self, op: Op) -> tuple[Outcome, int | None]:
+        """Delete the revision the live set's status names."""
+        assert isinstance(op, DeleteRevision)
+        name = self._named_revision(op.role)
         if not name:
             return Outcome.rejected(
                 404, "NotFound", "controllerrevision (none named) not found"), None
         revisions = self.rec.live["ControllerRevision"]
         before = uid(revisions[name]) if name in revisions else ""
         self.apps.delete_namespaced_controller_revision(name, self.namespace)  # a Status: no rv
-        # The model's state after the op may equal the state before it (the only revision
-        # deleted and created again with the same name and number, REV-4), so the wait for
-        # it could end before the deletion is recorded. Other ops' writes carry the rv the
-        # wait checks for (unseen_writes); this one waits for the watch to show it instead.
-        ok, why = self.wait_until(
-            lambda: "" if name not in revisions or uid(revisions[name]) != before else
-            f"the watch has not shown the deletion of ControllerRevision {name} yet",
-            timeout=30.0, what=f"the deletion of ControllerRevision {name}")
-        if not ok:
-            raise ClusterError(why)
-        # The deletion queues no sync (no handler on the controller's revision informer), and
-        # what the next sync does is compared only in full (status.currentRevision, REV-8), so
-        # a wait would not notice that none came. Have the set sync, a moment after the watch
-        # showed the deletion so that the controller's informer has it too.
-        time.sleep(REVISION_CACHE_LAG)
-        nudge(self)
+        self._await_revision_change(name, before, "deletion")
+        return Outcome.accepted(), None
+
+    def _replace_revision(self, op: Op) -> tuple[Outcome, int | None]:
+        """Delete the revision the live set's status names and create it again as the
+        harness: the same name, labels and number, no owner, and the data
+        :class:`ReplaceRevision` says, written as Go writes JSON (:func:`rawhttp.go_json`: in any
+        other form no patch of it could pass, the controller's adoption included)."""
+        assert isinstance(op, ReplaceRevision)
+        name = self._named_revision(op.role)
+        if not name:
+            return Outcome.rejected(
+                404, "NotFound", "controllerrevision (none named) not found"), None
+        old = self.apps.read_namespaced_controller_revision(name, self.namespace)
+        data = copy.deepcopy(old.data)  # the client leaves an object field as plain data
+        spec = data["spec"]
+        if op.content == "other":
+            spec["template"] = replaced_template(spec["template"])
+        else:
+            # What the data of an older client-go looks like: the template's metadata with
+            # "creationTimestamp": null, which newer ones leave out (or the other way round).
+            meta = spec["template"].setdefault("metadata", {})
+            if "creationTimestamp" in meta:
+                del meta["creationTimestamp"]
+            else:
+                meta["creationTimestamp"] = None
+        body = go_json({"apiVersion": "apps/v1", "kind": "ControllerRevision",
+                        "metadata": {"name": name, "labels": dict(old.metadata.labels or {})},
+                        "data": data, "revision": old.revision})
+        path = f"/apis/apps/v1/namespaces/{self.namespace}/controllerrevisions"
+        for _ in range(5):
+            self.apps.delete_namespaced_controller_revision(name, self.namespace)
+            status, created = post(self.apps.api_client, path, body)
+            # 409: a sync between the two wrote the update revision again (REV-7): once more.
+            if status != 409:
+                break
+        if status != 201:
+            raise ClusterError(f"creating ControllerRevision {name} again answered {status}: "
+                               f"{created.get('message', '')}")
+        self._await_revision_change(name, str(old.metadata.uid), "replacement",
+                                    after=str((created.get("metadata") or {}).get("uid", "")))
         return Outcome.accepted(), None
 
     def _settle(self, op: Op) -> tuple[Outcome, int | None]:
@@ -701,6 +765,7 @@ DRIVER_OPS: dict[type[Op], DriverOp] = {
     DeleteSet: ClusterRun._delete_set,
     DeletePVC: ClusterRun._delete_pvc,
     DeleteRevision: ClusterRun._delete_revision,
+    ReplaceRevision: ClusterRun._replace_revision,
     FailPod: ClusterRun._pod_fault,
     HoldNotReady: ClusterRun._pod_fault,
     ReleasePod: ClusterRun._pod_fault,

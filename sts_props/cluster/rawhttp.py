@@ -1,14 +1,25 @@
-"""Plain HTTP GETs against the apiserver with a kubernetes client's credentials.
+"""Plain HTTP against the apiserver with a kubernetes client's credentials.
 
 The recorder streams watches as raw JSON lines, and the readiness probe asks ``/readyz``; both
 go through urllib3 directly so they do not depend on the generated client's internal
 ``call_api`` signature (which changed between client major versions).
 
+Some writes need their exact bytes, which the generated client (it serialises every body with
+``json.dumps``) cannot send: a ControllerRevision keeps ``data`` as the bytes it was created
+with, the apiserver's immutability check compares those bytes, and a patch re-encodes
+``data`` the Go way (keys sorted, no spaces, ``<``, ``>`` and ``&`` escaped). A revision
+created in another form can never be patched, the controller's adoption of an orphan included
+(docs/findings.md F-7). The harness writes revisions in the Go form (:func:`go_json`) with
+:func:`post`.
+
 >>> # resp = get(api_client, "/readyz"); resp.status
+>>> print(go_json({"b": [1, "x<y"], "a": None, "é": "&"}))
+{"a":null,"b":[1,"x\\u003cy"],"é":"\\u0026"}
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 from urllib.parse import urlencode
 
@@ -49,3 +60,33 @@ def get(api_client: Any, path: str, query: list[tuple[str, Any]] | None = None,
     return (pool or pool_for(api_client)).request(
         "GET", url, headers=_headers(api_client), preload_content=not stream,
         timeout=urllib3.Timeout(connect=5.0, read=read_timeout), retries=False)
+
+
+def post(api_client: Any, path: str, text: str) -> tuple[int, dict[str, Any]]:
+    """POST ``text`` (JSON, sent byte for byte) to ``path``; ``(HTTP status, decoded answer)``."""
+    url = api_client.configuration.host.rstrip("/") + path
+    headers = {**_headers(api_client), "Content-Type": "application/json"}
+    resp = pool_for(api_client).request(
+        "POST", url, body=text.encode(), headers=headers,
+        timeout=urllib3.Timeout(connect=5.0, read=30.0), retries=False)
+    try:
+        answer = json.loads(resp.data or b"{}")
+    except ValueError:
+        answer = {"message": resp.data.decode(errors="replace")[:200]}
+    return int(resp.status), answer if isinstance(answer, dict) else {}
+
+
+#: What Go's encoding/json escapes inside strings and Python's json module does not.
+_GO_ESCAPES = (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"),
+               ("\u2028", "\\u2028"), ("\u2029", "\\u2029"))
+
+
+def go_json(value: Any) -> str:
+    """``value`` as Go's ``json.Marshal`` writes a map of it: keys sorted, no spaces, UTF-8,
+    HTML characters escaped. (Floats may be written differently; the harness's revision data
+    holds none.) The escaped characters occur only inside strings, so replacing them in the
+    whole text is safe."""
+    text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    for char, escaped in _GO_ESCAPES:
+        text = text.replace(char, escaped)
+    return text

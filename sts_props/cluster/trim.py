@@ -143,6 +143,13 @@ def trim_endpointslice(obj: dict[str, Any], t0: float) -> dict[str, Any]:
 
 
 def _key(template: Any) -> str:
+    """Equal keys for templates equal in meaning: a ``creationTimestamp: null`` in the
+    template's metadata (which client-go wrote before 1.34 and leaves out since) is not part
+    of it (REV-7's semantic comparison; ReplaceRevision "same" writes one)."""
+    meta = template.get("metadata") if isinstance(template, dict) else None
+    if isinstance(meta, dict) and "creationTimestamp" in meta and meta["creationTimestamp"] is None:
+        template = {**template, "metadata": {k: v for k, v in meta.items()
+                                             if k != "creationTimestamp"}}
     text = json.dumps(template, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 

@@ -56,6 +56,8 @@ class Action:
 class SyncPlan:
     actions: list[Action] = field(default_factory=list)
     error: str = ""
+    #: the collisionCount REV-5 raised this sync to (None: unchanged); the status carries it
+    collision_count: int | None = None
 
     @property
     def rules(self) -> set[str]:
@@ -103,9 +105,16 @@ def _listed_revisions(world: World, sts: StatefulSet) -> list[Revision]:
 
 
 def _revisions(world: World, sts: StatefulSet, plan: SyncPlan,
-               listed: list[Revision] | None = None) -> tuple[Revision, Revision]:
-    """REV-6..REV-8: (current, update); records the writes in ``plan``. ``listed``: the
-    set's :func:`_listed_revisions`, if the caller has them already."""
+               listed: list[Revision] | None = None,
+               config: ModelConfig | None = None) -> tuple[Revision, Revision]:
+    """REV-5..REV-8: (current, update); records the writes in ``plan``. ``listed``: the
+    set's :func:`_listed_revisions`, if the caller has them already.
+
+    Upstream's "equal" (``EqualRevision``) compares the data byte for byte: a revision the
+    controller wrote for the same template is equal, one written by someone else
+    (:attr:`Revision.reserialized`) is not. With the gate StatefulSetSemanticRevisionComparison
+    the newest listed revision is also taken when it holds the same template
+    (``setMatchesLatestExistingRevision``)."""
     if listed is None:
         listed = _listed_revisions(world, sts)
     for rev in listed:
@@ -114,7 +123,9 @@ def _revisions(world: World, sts: StatefulSet, plan: SyncPlan,
     key = sts.template_key()
     top = listed[-1].revision if listed else 0  # (listed by revision number first)
     update: Revision
-    if listed and listed[-1].key == key:
+    equal = [r for r in listed if r.key == key and not r.reserialized]
+    semantic = config is None or config.gate("StatefulSetSemanticRevisionComparison")
+    if equal and listed[-1] is equal[-1]:
         update = listed[-1]
     elif sts.deleted is not None:
         # A set in deletion: upstream may still create or bump a revision here, which the GC
@@ -124,23 +135,44 @@ def _revisions(world: World, sts: StatefulSet, plan: SyncPlan,
             revision_name(sts.name, sts.template), top + 1, sts.template, key, {}, [])
         by_name = {r.name: r for r in listed}
         return by_name.get(sts.status.current_revision, fallback), fallback
+    elif equal:
+        update = equal[-1]
+        plan.add("bump_revision", update.name, "REV-7", top + 1)
+    elif listed and semantic and listed[-1].key == key:
+        update = listed[-1]  # REV-7's semantic fallback: the newest holds the same template
     else:
-        older = [r for r in listed if r.key == key]
-        if older:
-            update = older[-1]
-            plan.add("bump_revision", update.name, "REV-7", top + 1)
-        else:
-            labels = dict((sts.template.get("metadata") or {}).get("labels") or {})
-            name = revision_name(sts.name, sts.template)
-            labels["controller.kubernetes.io/hash"] = name.rsplit("-", 1)[1]
-            update = Revision(name, top + 1, copy.deepcopy(sts.template), key, labels,
-                              [OwnerRef("StatefulSet", sts.name, sts.uid)])
-            plan.add("create_revision", name, "REV-7", update)
+        update = _create_revision(world, sts, plan, top + 1)
     current = update
     for r in listed:  # the one named by status.currentRevision, if listed
         if r.name == sts.status.current_revision:
             current = r
     return current, update
+
+
+def _create_revision(world: World, sts: StatefulSet, plan: SyncPlan, number: int) -> Revision:
+    """REV-5: create the revision of the set's template under the name its collisionCount
+    gives; a name taken by a revision with other data (or the same template written by someone
+    else) raises the count and tries the next name; one taken by an equal revision is reused.
+    A raised count goes into the plan (``plan.collision_count``), which the status writes."""
+    key = sts.template_key()
+    count = sts.status.collision_count
+    name = revision_name(sts.name, sts.template, count)
+    while (taken := world.revisions.get(name)) is not None:
+        if taken.key == key and not taken.reserialized:
+            break
+        count += 1
+        name = revision_name(sts.name, sts.template, count)
+    raised = count != sts.status.collision_count
+    if raised:
+        plan.collision_count = count
+    if taken is not None:
+        return taken
+    labels = dict((sts.template.get("metadata") or {}).get("labels") or {})
+    labels["controller.kubernetes.io/hash"] = name.rsplit("-", 1)[1]
+    update = Revision(name, number, copy.deepcopy(sts.template), key, labels,
+                      [OwnerRef("StatefulSet", sts.name, sts.uid)])
+    plan.add("create_revision", name, "REV-5" if raised else "REV-7", update)
+    return update
 
 
 def _truncate_history(world: World, sts: StatefulSet, pods: list[Pod], current: Revision,
@@ -574,7 +606,7 @@ def sync(world: World, config: ModelConfig) -> SyncPlan:
         # adoptOrphanRevisions refuses to adopt for a set in deletion and fails the sync.
         plan.error = "can't adopt ControllerRevisions: the set is being deleted"
         return plan
-    current, update = _revisions(world, sts, plan, listed)
+    current, update = _revisions(world, sts, plan, listed, config)
     if config.mutated("rollback-not-bumped"):  # mutation hook: REV-7's bump is dropped
         plan.actions = [a for a in plan.actions if a.verb != "bump_revision"]
     pods = _claim_pods(world, sts, plan)
@@ -582,6 +614,8 @@ def sync(world: World, config: ModelConfig) -> SyncPlan:
         status = _pod_pass(world, sts, config, plan, pods, current, update)
     else:  # step 1: a set in deletion only gets its status written (ORD-9)
         status = compute_status(sts, pods, current.name, update.name, world.now)
+    if plan.collision_count is not None:
+        status.collision_count = plan.collision_count
     _promote(sts, status, config)
     if _status_differs(sts.status, status):
         rejected = _status_rejected(sts, status)

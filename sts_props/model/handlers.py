@@ -37,7 +37,7 @@ from sts_props.model.validation import (
     validate_create,
     validate_update,
 )
-from sts_props.model.world import Pod, StatefulSet
+from sts_props.model.world import Pod, Revision, StatefulSet, template_key
 from sts_props.ops import (
     OP_TYPES,
     AllowPodWrites,
@@ -62,10 +62,13 @@ from sts_props.ops import (
     ReleasePod,
     ReleaseScheduling,
     ReleaseTerminating,
+    ReplaceRevision,
     RestartApiserver,
     RestartController,
+    RevisionRole,
     Settle,
     UnlabelPod,
+    replaced_template,
 )
 from sts_props.outcome import Outcome
 from sts_props.snapshot import pod_name
@@ -168,22 +171,49 @@ def _delete_pvc(run: ModelRun, op: DeletePVC) -> Outcome:
     return Outcome.accepted()
 
 
+def _named_revision(run: ModelRun, role: RevisionRole) -> Revision | Outcome:
+    """The revision the set's status names for ``role``, or the 404 that answers for it."""
+    w = run.world
+    if w.sts is None:
+        return Outcome.rejected(404, "NotFound", f"statefulset {run.set_name} not found")
+    status = w.sts.status
+    name = status.current_revision if role == "current" else status.update_revision
+    rev = w.revisions.get(name)
+    if rev is None:
+        return Outcome.rejected(
+            404, "NotFound", f"controllerrevision {name or '(none named)'} not found")
+    return rev
+
+
 def _delete_revision(run: ModelRun, op: DeleteRevision) -> Outcome:
     """The revision the set's status names goes; nothing else changes until the set's next
     sync (REV-8, REV-7), which the model runs as it runs every sync. On a cluster the deletion
     queues no sync of its own (no handler on the revision informer); the driver has the set
     sync once its watch has shown the deletion (ClusterRun._delete_revision)."""
-    w = run.world
-    if w.sts is None:
-        return Outcome.rejected(404, "NotFound", f"statefulset {run.set_name} not found")
-    status = w.sts.status
-    name = status.current_revision if op.role == "current" else status.update_revision
-    rev = w.revisions.get(name)
-    if rev is None:
-        return Outcome.rejected(
-            404, "NotFound", f"controllerrevision {name or '(none named)'} not found")
+    rev = _named_revision(run, op.role)
+    if isinstance(rev, Outcome):
+        return rev
     run.rules["REV-8" if op.role == "current" else "REV-7"] += 1
+    run.world.remove(rev)
+    return Outcome.accepted()
+
+
+def _replace_revision(run: ModelRun, op: ReplaceRevision) -> Outcome:
+    """The revision the set's status names is deleted and written again by the harness under
+    the same name, labels and number, with no owner: with the template plus an annotation
+    ("other"), or with the same template in other bytes ("same"). The set's next
+    sync adopts it (REV-6) and meets it in REV-7 and REV-5 (see :class:`ReplaceRevision`)."""
+    rev = _named_revision(run, op.role)
+    if isinstance(rev, Outcome):
+        return rev
+    run.rules["REV-5"] += 1
+    w = run.world
     w.remove(rev)
+    same = op.content == "same"
+    template = rev.template if same else replaced_template(rev.template)
+    w.add_revision(Revision(rev.name, rev.revision, template,
+                            rev.key if same else template_key(template), dict(rev.labels), [],
+                            reserialized=True))
     return Outcome.accepted()
 
 
@@ -351,6 +381,7 @@ HANDLERS: dict[type[Op], Handler] = {
     DeleteSet: _delete_set,
     DeletePVC: _delete_pvc,
     DeleteRevision: _delete_revision,
+    ReplaceRevision: _replace_revision,
     Settle: _settle,
     DeletePod: _on_pod(_delete_pod, deletes=True),
     FailPod: _on_pod(_fail_pod),

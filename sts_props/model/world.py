@@ -145,6 +145,9 @@ class Revision:
     owner_refs: list[OwnerRef]
     uid: str = ""
     created: float = 0.0
+    #: written by someone other than the controller (ReplaceRevision): even for the
+    #: controller's own template its data is not byte-equal to what the controller writes
+    reserialized: bool = False
 
     def snapshot(self) -> dict[str, Any]:
         return {
@@ -337,9 +340,18 @@ def template_key(template: dict[str, Any]) -> str:
 _SAFE_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
 
 
-def revision_name(set_name: str, template: dict[str, Any]) -> str:
-    """``<set>-<hash>`` in the upstream alphabet; the hash itself is the model's own (REV-3)."""
-    number = int(template_key(template)[:8], 16)
+def revision_name(set_name: str, template: dict[str, Any], collisions: int = 0) -> str:
+    """``<set>-<hash>`` in the upstream alphabet; the hash itself is the model's own (REV-3).
+    Like upstream's, it depends on the template and on ``collisions`` (the set's
+    collisionCount, REV-5), which gives another name for the same template.
+
+    >>> revision_name("web", {}) != revision_name("web", {}, 1)
+    True
+    """
+    key = template_key(template)
+    if collisions:
+        key = hashlib.sha256(f"{key}/{collisions}".encode()).hexdigest()
+    number = int(key[:8], 16)
     suffix = "".join(_SAFE_ALPHABET[int(d)] for d in str(number))
     return f"{set_name[:223]}-{suffix}"
 

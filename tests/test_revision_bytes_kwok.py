@@ -1,0 +1,104 @@
+"""docs/findings.md F-7 on a real control plane (``pytest --sts-backend=kwok``): a
+ControllerRevision whose ``data`` is not in Go's canonical JSON can never be patched, so the
+StatefulSet controller cannot adopt it as an orphan and every sync of its set fails; the same
+revision written as Go writes JSON is adopted. These tests pin upstream's behaviour: if a
+release canonicalises the bytes before its immutability check, the first one fails, and
+F-7 and ``sts_props.cluster.rawhttp.go_json`` should be revisited."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from sts_props.cluster.base import typed_apis
+from sts_props.cluster.driver import ClusterRun
+from sts_props.cluster.faults import nudge
+from sts_props.cluster.rawhttp import go_json, post
+from sts_props.ops import Create, Scale
+from sts_props.scenario import Manifests
+
+pytestmark = pytest.mark.cluster
+
+
+def _orphan(run: ClusterRun) -> dict[str, Any]:
+    """An orphan revision the seed set's selector matches, holding the set's own data."""
+    apps = typed_apis(run.api)[1]
+    status = apps.read_namespaced_stateful_set("redis", run.namespace).status
+    live = apps.read_namespaced_controller_revision(status.update_revision, run.namespace)
+    return {"apiVersion": "apps/v1", "kind": "ControllerRevision",
+            "metadata": {"name": "redis-orphan", "labels": {"app": "redis"}},
+            "data": live.data, "revision": 100}
+
+
+def _pods(run: ClusterRun) -> list[str]:
+    history = run.history()
+    return sorted(history.state_at(len(history) - 1).get("Pod", {}))
+
+
+def _owners(run: ClusterRun) -> list[Any]:
+    apps = typed_apis(run.api)[1]
+    return list(apps.read_namespaced_controller_revision(
+        "redis-orphan", run.namespace).metadata.owner_references or [])
+
+
+def _started(cluster_run: Callable[[Manifests], ClusterRun]) -> ClusterRun:
+    run = cluster_run(Manifests.seed())
+    assert run.apply(Create()).ok
+    ok, why = run.wait_until(lambda: "" if _pods(run) == ["redis-0", "redis-1", "redis-2"]
+                             else f"pods {_pods(run)}", timeout=30.0, what="three pods")
+    assert ok, why
+    return run
+
+
+def test_an_orphan_revision_in_the_python_clients_json_wedges_its_set(
+        cluster_run: Callable[[Manifests], ClusterRun]) -> None:
+    """Created by the generated Python client (``json.dumps``: a space after every ``:`` and
+    ``,``), the orphan is never adopted: the apiserver refuses even a label patch with
+    ``data: field is immutable``, and the set, whose every sync begins with the adoption,
+    does not scale. Deleting the orphan frees it."""
+    run = _started(cluster_run)
+    apps = typed_apis(run.api)[1]
+    apps.create_namespaced_controller_revision(run.namespace, _orphan(run))
+    from kubernetes.client.exceptions import ApiException
+
+    with pytest.raises(ApiException) as refused:
+        apps.patch_namespaced_controller_revision("redis-orphan", run.namespace,
+                                                  {"metadata": {"labels": {"touched": "yes"}}})
+    assert refused.value.status == 422
+    assert "data: Invalid value" in json.loads(refused.value.body)["message"]
+    assert "field is immutable" in json.loads(refused.value.body)["message"]
+    assert run.apply(Scale(4)).ok
+    time.sleep(8)
+    nudge(run)  # a sync now, whatever the backoff: it fails again
+    time.sleep(4)
+    assert _pods(run) == ["redis-0", "redis-1", "redis-2"]  # no redis-3: the set is stuck
+    assert _owners(run) == []
+    apps.delete_namespaced_controller_revision("redis-orphan", run.namespace)
+    time.sleep(1)
+    nudge(run)
+    ok, why = run.wait_until(lambda: "" if "redis-3" in _pods(run) else f"pods {_pods(run)}",
+                             timeout=30.0, what="redis-3 once the orphan is gone")
+    assert ok, why
+
+
+def test_the_same_orphan_in_gos_json_is_adopted(
+        cluster_run: Callable[[Manifests], ClusterRun]) -> None:
+    """The same orphan posted as Go writes JSON (``go_json``) is adopted at the next sync (it
+    gets the set's controller reference, REV-6) and the set scales: what the harness's
+    ReplaceRevision relies on (``rawhttp.post``)."""
+    run = _started(cluster_run)
+    status, answer = post(
+        run.api, f"/apis/apps/v1/namespaces/{run.namespace}/controllerrevisions",
+        go_json(_orphan(run)))
+    assert status == 201, answer
+    time.sleep(1)
+    assert run.apply(Scale(4)).ok
+    ok, why = run.wait_until(lambda: "" if "redis-3" in _pods(run) else f"pods {_pods(run)}",
+                             timeout=30.0, what="redis-3")
+    assert ok, why
+    owners = _owners(run)
+    assert [(o.kind, o.name, o.controller) for o in owners] == [("StatefulSet", "redis", True)]
