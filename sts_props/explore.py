@@ -51,6 +51,7 @@ from sts_props.model import ModelConfig, run_model
 from sts_props.scenario import ManifestError, Manifests, Scenario, cap_min_ready
 from sts_props.strategies import scenarios
 from sts_props.suite import save_failure
+from sts_props.time_share import TimeUp, run_until_time_up
 
 #: the model tier's share of the budget when a cluster tier follows
 MODEL_SHARE = 0.25
@@ -83,10 +84,6 @@ class Found:
 
 class _BudgetSpent(Exception):
     """Raised between two ops of a cluster scenario once the budget is spent."""
-
-
-class _TimeUp(Exception):
-    """Raised inside the Hypothesis test to end the model tier when its time is spent."""
 
 
 @dataclass
@@ -123,7 +120,7 @@ def explore_model(base: Manifests | None, examples: int, config: ModelConfig,
     @given(strategy)
     def prop(scenario: Scenario) -> None:
         if time.monotonic() - started > seconds:
-            raise _TimeUp
+            raise TimeUp
         result = run_model(scenario, config)
         metrics = metrics_of(result)
         for name, value in metrics.items():
@@ -139,9 +136,7 @@ def explore_model(base: Manifests | None, examples: int, config: ModelConfig,
 
     runner = prop if seed is None else hypothesis_seed(seed)(prop)
     try:
-        runner()
-    except _TimeUp:
-        tier.stopped_by_time = True
+        tier.stopped_by_time = run_until_time_up(runner)
     finally:
         tier.seconds = time.monotonic() - started
     return tier

@@ -85,6 +85,7 @@ from sts_props.ops import (
 from sts_props.scenario import Manifests, Scenario, cap_min_ready
 from sts_props.strategies.manifests import valid_statefulsets
 from sts_props.strategies.ops import INSERTABLE_FAULTS, op_sequences, with_fault
+from sts_props.time_share import TimeUp, run_until_time_up
 
 __all__ = [
     "MAX_ALONE_PICKS",
@@ -397,7 +398,7 @@ def _build_pool(base: Manifests | None, config: ModelConfig, examples: int, seed
                           every_fault=every_fault))
     def prop(scenario: Scenario) -> None:
         if time.monotonic() - started > seconds or (cancel is not None and cancel.is_set()):
-            raise _TimeUp
+            raise TimeUp  # POOL_SECONDS are spent, or the caller cancelled
         pool.examples += 1
         if scenario not in seen:
             seen.add(scenario)
@@ -405,16 +406,9 @@ def _build_pool(base: Manifests | None, config: ModelConfig, examples: int, seed
         if tick is not None:
             tick(pool.examples)
 
-    try:
-        hypothesis_seed(pool.seed)(prop)()
-    except _TimeUp:
-        pool.stopped_by_time = True
+    pool.stopped_by_time = run_until_time_up(hypothesis_seed(pool.seed)(prop))
     pool.seconds = time.monotonic() - started
     return pool
-
-
-class _TimeUp(Exception):
-    """Ends the pool when :data:`POOL_SECONDS` are spent."""
 
 
 def fingerprint(picked: Sequence[Candidate]) -> str:
