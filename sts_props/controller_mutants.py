@@ -56,6 +56,9 @@ CATALOGUE_DIR = Path(__file__).resolve().parent / "data" / "controller_mutants"
 #: the name of the unmodified controller (the empty diff) in reports
 CONTROL = "control"
 
+#: the Kubernetes version the catalogue's diffs are written against (index.toml): other versions'
+#: sources may not take them
+DIFFS_VERSION = "v1.37.2"
 #: generated scenarios per mutant (the control runs all of them): the README's main job's
 #: 30 (``check --backend kwok --examples 30``), since the question is whether *it* finds a
 #: broken controller
@@ -330,7 +333,7 @@ def select(names: Sequence[str] = (), directory: Path = CATALOGUE_DIR
 def run_controller_mutants(
     names: Sequence[str] = (),
     *,
-    version: str = "v1.37.2",
+    version: str = DIFFS_VERSION,
     examples: int = DEFAULT_EXAMPLES,
     seed: int | None = 1,
     base: Manifests | None = None,
@@ -475,7 +478,7 @@ def confirm_on_control(
                          f"{r.control_violation[:160]}")
 
 
-def mutant_scenarios(version: str = "v1.37.2", *, examples: int = DEFAULT_EXAMPLES,
+def mutant_scenarios(version: str = DIFFS_VERSION, *, examples: int = DEFAULT_EXAMPLES,
                      seed: int = 1, base: Manifests | None = None, min_ops: int = 8,
                      max_ops: int = 12, max_replicas: int = 5, jobs: int = 1
                      ) -> list[Scenario]:

@@ -28,13 +28,11 @@ from typing import Any
 
 from sts_props.checks import (
     Violation,
-    check_crashes,
     check_quiescent,
     compare_histories,
     compare_states,
     quiescent_view,
-    run_quiescent_checks,
-    run_safety_checks,
+    run_history_checks,
 )
 from sts_props.checks.compare import BASIC, TARGET
 from sts_props.checks.liveness import LivenessVerdict, check_liveness
@@ -244,8 +242,7 @@ def run_differential(scenario: Scenario, cluster: Cluster, config: ModelConfig |
         crun.supervise()  # a crash since the last wait still belongs to this scenario
         cluster_history = crun.history()
         fault_seconds = list(crun.fault_seconds)
-    violations = (run_safety_checks(cluster_history) + run_quiescent_checks(cluster_history)
-                  + check_crashes(cluster_history)
+    violations = (run_history_checks(cluster_history)
                   + compare_histories(model.history, cluster_history))
     violations += [Violation("L", "L/10.4", f"the cluster did not reach the model's state: "
                              f"{why}", ()) for why in waits]

@@ -26,9 +26,8 @@ plan's ``mutant:`` field use them without importing this catalogue.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import get_args
 
-from sts_props.mutant_names import MutantName
+from sts_props.mutant_names import MUTANT_NAMES, MutantName
 
 
 @dataclass(frozen=True)
@@ -80,7 +79,6 @@ MUTANTS: tuple[Mutant, ...] = (
            ("REV-7",), "controller.sync (the plan of _revisions)"),
 )
 
-MUTANT_NAMES = get_args(MutantName)  # the same tuple as sts_props.mutant_names.MUTANT_NAMES
 
 
 def by_name(name: str) -> Mutant:

@@ -47,8 +47,9 @@ from sts_props.cluster.driver import Cancelled
 from sts_props.concurrent_runs import ControlPlaneLock, prefixed, run_all
 from sts_props.differential import run_differential
 from sts_props.model import ModelConfig
+from sts_props.mutant_names import MUTANT_NAMES
 from sts_props.mutant_scenarios import targeted_scenarios
-from sts_props.mutants import MUTANT_NAMES, Mutant, by_name
+from sts_props.mutants import Mutant, by_name
 from sts_props.scenario import Scenario
 
 __all__ = ["MUTANT_EXAMPLES", "MUTANT_OP_TIMEOUT", "MutantResult", "MutationReport", "run_mutant",

@@ -865,6 +865,21 @@ def op_from_dict(data: Any, index: int | None = None) -> Op:
     return cls(**kwargs)
 
 
+def describe_op_record(data: Any) -> str:
+    """How reports name the op of a History's op record: its :meth:`Op.describe`, or, for a
+    record this version cannot parse (a History from another version, a hand edit), its kind.
+
+    >>> describe_op_record({"op": "scale", "replicas": 5})
+    'scale to 5'
+    >>> describe_op_record({"op": "teleport", "to": "mars"})
+    'teleport'
+    """
+    try:
+        return op_from_dict(data).describe()
+    except OpFormatError:
+        return str(data.get("op", "?")) if isinstance(data, dict) else "?"
+
+
 def _field_types(cls: type[Op]) -> dict[str, Any]:
     """The resolved annotations of an op class (this module uses postponed annotations)."""
     import typing

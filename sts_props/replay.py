@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from sts_props.checks import Violation, run_quiescent_checks, run_safety_checks
+from sts_props.checks import Violation, run_history_checks
 from sts_props.checks.expectations import check_expectations
 from sts_props.cluster.base import Cluster
 from sts_props.concurrent_runs import run_all, runs_alone
@@ -67,8 +67,7 @@ def run_plan_on_model(plan: Plan, config: ModelConfig | None = None) -> PlanRun:
     chooser = ScriptedChooser(plan.interleavings) if plan.interleavings else None
     result = run_model(plan.scenario, config or ModelConfig.for_plan(plan), chooser)
     h = result.history
-    violations = (run_safety_checks(h) + run_quiescent_checks(h)
-                  + check_expectations(h, plan.expect))
+    violations = run_history_checks(h) + check_expectations(h, plan.expect)
     return PlanRun(plan, "model", h, None, violations, time.monotonic() - started)
 
 

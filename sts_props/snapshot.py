@@ -41,6 +41,9 @@ POD_NAME_LABEL = "statefulset.kubernetes.io/pod-name"
 POD_INDEX_LABEL = "apps.kubernetes.io/pod-index"
 REVISION_LABEL = "controller-revision-hash"
 HARNESS_PREFIX = "sts-props.io/"
+#: The harness's hold: the annotation of ``HoldNotReady`` (a held pod stays NotReady on
+#: purpose) and the finalizer of ``HoldTerminating``; one name for both.
+HOLD_KEY = HARNESS_PREFIX + "hold"
 
 _POD_NAME = re.compile(r"(.*)-([0-9]+)$")
 _INT32_MAX = 2**31 - 1

@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 from hypothesis.database import DirectoryBasedExampleDatabase
 from hypothesis.errors import HypothesisException
 
-from sts_props.checks import Violation, run_quiescent_checks, run_safety_checks
+from sts_props.checks import Violation, run_history_checks
 from sts_props.cluster.base import Cluster, load_client
 from sts_props.concurrent_runs import run_concurrently, runs_alone
 from sts_props.corners import corners_of
@@ -165,7 +165,7 @@ def check_history_of(scenario: Scenario, config: ModelConfig,
                      chooser: Chooser | None = None) -> tuple[list[Violation], ModelResult]:
     """Run ``scenario`` on the model and every check on its History."""
     result = run_model(scenario, config, chooser)
-    violations = run_safety_checks(result.history) + run_quiescent_checks(result.history)
+    violations = run_history_checks(result.history)
     return violations, result
 
 

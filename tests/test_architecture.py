@@ -1,12 +1,17 @@
 """The floor plan, checked from the source (issue 11): imports flow one way, no cycles, no
-function-local first-party import that only hides a cycle, hypothesis stays out of the engine.
+function-local first-party import that only hides a cycle, hypothesis stays out of the engine,
+the model does no I/O, generic code names no backend, and CONTRIBUTING.md's map lists every
+module in the layer the code puts it in.
 
 Layers, lowest first (a module may import its own layer and the ones below, never above)::
 
     vocabulary   errors, defaults, versions, ops, scenario, history, snapshot, plan, ...
-    engines      model/, checks/, cluster/, report/, doctor
-    runners      differential, suite, explore, claims, mutants, replay, strategies/, pytest plugin
+    engines      model/, checks/, cluster/, report/, doctor, manifest_files, mutants
+    runners      differential, suite, explore, claims, replay, strategies/, pytest_plugin, ...
     cli          cli/
+
+The sets below are the lists; a new module goes into one of them (a test fails until it does)
+and into the table of CONTRIBUTING.md.
 
 Imports under ``if TYPE_CHECKING:`` are annotations, not dependencies: they may point sideways
 inside a layer (a fault executor names the ``ClusterRun`` that calls it), never upwards.
@@ -16,6 +21,7 @@ from __future__ import annotations
 
 import ast
 import os
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,10 +38,29 @@ VOCABULARY = {
 }
 ENGINES = ("sts_props.model", "sts_props.checks", "sts_props.cluster", "sts_props.report",
            "sts_props.doctor", "sts_props.manifest_files", "sts_props.mutants")
+RUNNERS = {
+    "sts_props.differential", "sts_props.suite", "sts_props.selection", "sts_props.corners",
+    "sts_props.shrink", "sts_props.concurrent_runs", "sts_props.explore", "sts_props.claims",
+    "sts_props.mutation_runs", "sts_props.mutant_scenarios", "sts_props.controller_mutants",
+    "sts_props.dryrun", "sts_props.replay", "sts_props.seed_scenario", "sts_props.coverage",
+    "sts_props.junit", "sts_props.storage_data", "sts_props.time_share", "sts_props.strategies",
+    "sts_props.pytest_plugin",
+}
 CLI = ("sts_props.cli",)
 #: packages that must not depend on Hypothesis (it is a test-generation tool, not a runtime need)
-NO_HYPOTHESIS = ("sts_props.model", "sts_props.checks", "sts_props.cluster", "sts_props.history",
-                 "sts_props.report", *sorted(VOCABULARY))
+NO_HYPOTHESIS = (*ENGINES, *sorted(VOCABULARY))
+#: the backends' own packages; ``cluster/backends.py`` is the one generic module that names them
+BACKEND_PACKAGES = ("sts_props.cluster.kwok", "sts_props.cluster.kwok_image",
+                    "sts_props.cluster.k3s", "sts_props.cluster.kubeconfig",
+                    "sts_props.cluster.docker")
+#: what exists for one backend only and so imports it by name: patched controllers run only on
+#: kwok (controller mutants, ``--patch``, replaying a plan with a patch); ``sts-props cluster``
+#: builds, starts and lists kwok clusters and the kwok-image image
+KWOK_ONLY = {"sts_props.cluster.backends", "sts_props.controller_mutants",
+             "sts_props.cli.replay", "sts_props.cli.cluster", "sts_props.cli.options"}
+#: standard modules that mean I/O, a clock, randomness or threads: none of them in the model
+IMPURE = {"time", "os", "io", "pathlib", "subprocess", "socket", "threading", "random",
+          "shutil", "tempfile", "urllib", "http", "kubernetes", "yaml", "logging", "signal"}
 
 
 def _within(module: str, prefixes: tuple[str, ...] | set[str]) -> bool:
@@ -51,7 +76,10 @@ def layer_of(module: str) -> int:
         return 1
     if _within(module, CLI):
         return 3
-    return 2
+    if _within(module, RUNNERS) or module == "sts_props":
+        return 2
+    raise AssertionError(f"{module} is in no layer: add it to a set in tests/test_architecture.py "
+                         "and to the map in CONTRIBUTING.md")
 
 
 @dataclass(frozen=True)
@@ -207,3 +235,63 @@ def test_only_the_cli_imports_the_cli() -> None:
     outside = [f"{i.source}:{i.line}" for i in FIRST_PARTY
                if _within(i.target, CLI) and not _within(i.source, CLI)]
     assert outside == []
+
+
+def test_every_module_is_in_a_layer() -> None:
+    unplaced = []
+    for module in MODULES:
+        try:
+            layer_of(module)
+        except AssertionError:
+            unplaced.append(module)
+    assert unplaced == []
+
+
+def test_the_model_is_pure() -> None:
+    """No I/O, no clock, no randomness in the model: it reads its inputs and the chooser's
+    answers only, so a scenario replays to the same History (and a plan's interleavings to the
+    same steps)."""
+    impure = [f"{i.source}:{i.line} imports {i.target}" for i in IMPORTS
+              if _within(i.source, ("sts_props.model",))
+              and (i.target.split(".")[0] in IMPURE
+                   or (i.target in MODULES and layer_of(i.target) > 0
+                       and not _within(i.target, ("sts_props.model",))))]
+    assert impure == []
+
+
+def test_generic_code_names_no_backend() -> None:
+    """What differs per backend is a method of Cluster; only ``cluster/backends.py`` and what
+    exists for kwok alone (:data:`KWOK_ONLY`) import a backend's package."""
+    named = [f"{i.source}:{i.line} imports {i.target}" for i in FIRST_PARTY
+             if _within(i.target, BACKEND_PACKAGES) and not i.type_only
+             and not _within(i.source, BACKEND_PACKAGES) and i.source not in KWOK_ONLY]
+    assert named == []
+
+
+def _contributing_layers() -> dict[str, set[str]]:
+    """The modules each row of CONTRIBUTING.md's map names: ``{"vocabulary": {"errors", ...}}``."""
+    text = (PACKAGE.parent / "CONTRIBUTING.md").read_text(encoding="utf-8")
+    rows: dict[str, set[str]] = {}
+    for line in text.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 3 and cells[0] in ("vocabulary", "engines", "runners", "cli"):
+            rows[cells[0]] = set(re.findall(r"`([a-z_]+)/?`", cells[1]))
+    return rows
+
+
+def test_contributing_map_lists_each_module_in_its_layer() -> None:
+    top = {m.split(".")[1] for m in MODULES if m.count(".") >= 1}
+    by_layer: dict[str, set[str]] = {"vocabulary": set(), "engines": set(), "runners": set(),
+                                     "cli": set()}
+    for name in top:
+        layer = layer_of(f"sts_props.{name}")
+        by_layer[("vocabulary", "engines", "runners", "cli")[layer]].add(name)
+    assert _contributing_layers() == by_layer
+
+
+def test_tests_readme_names_every_test_file() -> None:
+    """tests/README.md is the map of the tests: each ``test_*.py`` is in its table."""
+    tests = PACKAGE.parent / "tests"
+    text = (tests / "README.md").read_text(encoding="utf-8")
+    named = set(re.findall(r"`(test_[a-z0-9_]+\.py)`", text))
+    assert sorted(p.name for p in tests.glob("test_*.py") if p.name not in named) == []

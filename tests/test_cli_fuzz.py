@@ -59,7 +59,7 @@ from sts_props.defaults import BACKENDS, STARTED_BACKENDS
 from sts_props.errors import BackendUnavailable, BuildError
 from sts_props.explore import ModelTier
 from sts_props.model import ModelConfig
-from sts_props.mutants import MUTANT_NAMES
+from sts_props.mutant_names import MUTANT_NAMES
 from sts_props.ops import Create, Scale, Settle
 from sts_props.plan import Plan
 from sts_props.scenario import Manifests, Scenario

@@ -10,7 +10,7 @@ from sts_props.checks.liveness import check_liveness
 from sts_props.history import History
 from sts_props.model import ModelConfig, ModelRun, controller, environment
 from sts_props.model.controller import SyncPlan, sync
-from sts_props.model.environment import HOLD_FINALIZER, write_denied
+from sts_props.model.environment import write_denied
 from sts_props.model.runner import Chooser
 from sts_props.model.world import Pod, SetStatus, StatefulSet, World
 from sts_props.ops import (
@@ -42,6 +42,7 @@ from sts_props.ops import (
     op_from_dict,
 )
 from sts_props.scenario import Manifests
+from sts_props.snapshot import HOLD_KEY
 from tests.model_helpers import pod_events, pods, revisions, run, web
 
 
@@ -81,7 +82,7 @@ def test_pr2_kill_pod_removes_it_at_once_and_rp2_recreates_it_with_the_same_clai
 def test_pr2_kill_pod_with_a_finalizer_leaves_it_terminating() -> None:
     r = run(web(3), Create(), Settle(), HoldTerminating(1), KillPod(1))
     pod = r.world.pods["web-1"]
-    assert pod.terminating and pod.finalizers == [HOLD_FINALIZER]
+    assert pod.terminating and pod.finalizers == [HOLD_KEY]
     r.apply(ReleaseTerminating(1))
     r.apply(Settle())
     assert pods(r) == ["web-0", "web-1", "web-2"] and not r.world.pods["web-1"].terminating

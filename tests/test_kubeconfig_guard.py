@@ -27,12 +27,13 @@ from sts_props.cluster import registry
 from sts_props.cluster.base import (
     CREATED_BY_LABEL,
     CREATED_BY_VALUE,
+    RUN_ID_ANNOTATION,
     BackendUnavailable,
     ClusterError,
     typed_apis,
 )
 from sts_props.cluster.driver import ClusterRun
-from sts_props.cluster.kubeconfig.cluster import RUN_ID_ANNOTATION, KubeconfigCluster
+from sts_props.cluster.kubeconfig.cluster import KubeconfigCluster
 from sts_props.cluster.kwok import KwokCluster
 from sts_props.cluster.kwok.registration import register_kwok
 from sts_props.ops import Create

@@ -17,8 +17,9 @@ from sts_props.checks import compare_histories, compare_states, quiescent_view
 from sts_props.checks.compare import BASIC, TARGET
 from sts_props.checks.strict import strict_differences
 from sts_props.model import ModelConfig, ModelRun
+from sts_props.mutant_names import MUTANT_NAMES, MutantName
 from sts_props.mutant_scenarios import set_manifests, targeted_scenarios
-from sts_props.mutants import MUTANT_NAMES, MUTANTS, MutantName, by_name
+from sts_props.mutants import MUTANTS, by_name
 from sts_props.ops import (
     Create,
     DeletePod,

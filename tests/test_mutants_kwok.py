@@ -12,7 +12,7 @@ from __future__ import annotations
 import pytest
 
 from sts_props.cluster.base import Cluster
-from sts_props.mutants import MUTANT_NAMES
+from sts_props.mutant_names import MUTANT_NAMES
 from sts_props.mutation_runs import run_mutation_suite
 
 pytestmark = pytest.mark.cluster

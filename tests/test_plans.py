@@ -217,7 +217,7 @@ def test_model_suite_failure_writes_artifacts_that_replay_exactly(
     import sts_props.suite
 
     for module in (sts_props.suite, sts_props.replay):
-        monkeypatch.setattr(module, "run_quiescent_checks", _at_most_two_pods)
+        monkeypatch.setattr(module, "run_history_checks", _at_most_two_pods)
     summary = run_model_suite(examples=30, seed=3, progress=lambda _l: None,
                               artifacts_dir=tmp_path / "found")
     assert summary.violations and summary.violations[0].check == "WRONG"

@@ -10,11 +10,9 @@ histories, on a cluster's, and offline on a saved ``history.jsonl``. Each return
 
 Usage::
 
-    from sts_props.checks import (
-        run_safety_checks, run_quiescent_checks, compare_histories,
-    )
+    from sts_props.checks import compare_histories, run_history_checks
     history = History.load(Path("runs/42/history.jsonl"))
-    for v in run_safety_checks(history) + run_quiescent_checks(history) + check_crashes(history):
+    for v in run_history_checks(history):  # safety, quiescent state, crashes
         print(v.describe())
     # model vs cluster, paired by quiescent records and op indices:
     for v in compare_histories(model_history, cluster_history):
@@ -28,7 +26,7 @@ length, but each call reads only the new records.
 
 >>> from sts_props.history import History
 >>> h = History.new(backend="model", set_name="web")
->>> run_safety_checks(h) + run_quiescent_checks(h) + compare_histories(h, h)
+>>> run_history_checks(h) + compare_histories(h, h)
 []
 """
 
@@ -62,6 +60,16 @@ from sts_props.checks.safety import (
     run_safety_checks,
 )
 from sts_props.checks.violation import Violation
+from sts_props.history import History
+
+
+def run_history_checks(history: History) -> list[Violation]:
+    """Every check that reads one History: safety (CHK-1..CHK-12), quiescent state (10.3) and
+    control-plane crashes (``CRASH``; a model History has none). The one list of them: a
+    replayed plan, a differential run and the model suite all judge a History with it, and a
+    new kind of check joins here."""
+    return run_safety_checks(history) + run_quiescent_checks(history) + check_crashes(history)
+
 
 __all__ = [
     "BASIC",
@@ -90,6 +98,7 @@ __all__ = [
     "compare_states",
     "quiescent_view",
     "revision_symbols",
+    "run_history_checks",
     "run_quiescent_checks",
     "run_safety_checks",
 ]

@@ -51,7 +51,7 @@ from typing import Any
 from sts_props.history import Event, History
 from sts_props.ops import ROLLOUT_OPS, kinds_where
 from sts_props.snapshot import (
-    HARNESS_PREFIX,
+    HOLD_KEY,
     Snapshot,
     controller_ref,
     created_at,
@@ -85,8 +85,6 @@ INFORMER_LAG = 2.0
 #: taken for the node agent's late second delete of that name (docs/findings.md F-3):
 #: milliseconds when seen; the controller has no reason to delete a pod it just created.
 NAMESAKE_WINDOW = 1.0
-#: The harness's hold annotation (``HoldNotReady``); a held pod is NotReady on purpose.
-HOLD_KEY = HARNESS_PREFIX + "hold"
 
 # Why a pod's deletion started (Life.cause).
 CONTROLLER = "controller"  # the StatefulSet controller's scale-down / update / RP-1 logic

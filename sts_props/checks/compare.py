@@ -48,7 +48,7 @@ from typing import Any
 from sts_props.checks._timeline import Spec, as_dict, as_int, is_held, spec_of, status_of
 from sts_props.checks.violation import Violation
 from sts_props.history import Event, History, StateWalk
-from sts_props.ops import OpFormatError, op_from_dict
+from sts_props.ops import describe_op_record
 from sts_props.outcome import Outcome
 from sts_props.snapshot import (
     REVISION_LABEL,
@@ -680,11 +680,7 @@ def _invoke(history: History, index: int) -> Event:
 
 
 def _op_text(history: History, index: int) -> str:
-    op = as_dict(_invoke(history, index).data.get("op"))
-    try:
-        return op_from_dict(op).describe()
-    except OpFormatError:
-        return str(op.get("op", "?"))
+    return describe_op_record(_invoke(history, index).data.get("op"))
 
 
 def _causes(causes: frozenset[tuple[str, str]]) -> str:

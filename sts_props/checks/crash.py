@@ -45,7 +45,7 @@ from sts_props.checks._timeline import as_dict, as_int
 from sts_props.checks.violation import Violation
 from sts_props.cluster.base import LEADER_LOST, Crash
 from sts_props.history import Event, History
-from sts_props.ops import op_from_dict
+from sts_props.ops import describe_op_record
 
 #: the components that hold a leader Lease (and so may lose it while the apiserver is away)
 LEADER_ELECTED = ("kube-controller-manager", "kube-scheduler")
@@ -104,7 +104,7 @@ def _violation(ev: Event, crash: Crash, last: Event | None, planned: bool) -> Vi
     found = str(ev.data.get("found") or "")
     op = ""
     if last is not None:
-        text = _op_text(as_dict(last.data.get("op")))
+        text = describe_op_record(last.data.get("op"))
         op = (f"; the op in flight or last invoked: op {last.data.get('index')} \"{text}\" "
               f"({last.where()})")
     window = (" while a planned restart kept the apiserver away, which explains only a lost "
@@ -115,10 +115,3 @@ def _violation(ev: Event, crash: Crash, last: Event | None, planned: bool) -> Vi
         f"{crash.summary()}. Found at {ev.where()}{f' ({found})' if found else ''}{window}{op}."
         f" The harness restarted it (serving again after {crash.restart_seconds:.1f}s).",
         cited)
-
-
-def _op_text(op: dict[str, object]) -> str:
-    try:
-        return op_from_dict(dict(op)).describe()
-    except ValueError:
-        return str(op.get("op", "?"))

@@ -50,7 +50,8 @@ from sts_props.cli.options import (
 )
 from sts_props.manifest_files import load_manifests
 from sts_props.model import ModelConfig
-from sts_props.mutants import MUTANT_NAMES, MUTANTS, by_name
+from sts_props.mutant_names import MUTANT_NAMES
+from sts_props.mutants import MUTANTS, by_name
 from sts_props.mutation_runs import MUTANT_EXAMPLES, MUTANT_OP_TIMEOUT, run_mutation_suite
 
 if TYPE_CHECKING:

@@ -52,7 +52,6 @@ from sts_props.cluster.faults import CLEANUPS, EXECUTORS, NUDGE_EVERY, RESOLVERS
 from sts_props.cluster.rawhttp import go_json, post
 from sts_props.cluster.recorder import Recorder
 from sts_props.history import History
-from sts_props.model.environment import HOLD_ANNOTATION
 from sts_props.ops import (
     OP_TYPES,
     Create,
@@ -74,7 +73,7 @@ from sts_props.ops import (
 )
 from sts_props.outcome import Cause, Outcome
 from sts_props.scenario import Manifests
-from sts_props.snapshot import pod_name, uid
+from sts_props.snapshot import HOLD_KEY, pod_name, uid
 from sts_props.spec_edit import SpecEditor
 
 #: how long the state must stay as expected before a wait counts it as settled
@@ -591,16 +590,16 @@ class ClusterRun:
         pod = self.core.read_namespaced_pod(name, ns)
         now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
         if isinstance(op, ReleasePod):
-            if HOLD_ANNOTATION not in (pod.metadata.annotations or {}):
+            if HOLD_KEY not in (pod.metadata.annotations or {}):
                 return Outcome.accepted(), None
             self.core.patch_namespaced_pod(name, ns, {"metadata": {"annotations": {
-                HOLD_ANNOTATION: None}}})
+                HOLD_KEY: None}}})
             if pod.status.phase == "Running":
                 self.core.patch_namespaced_pod_status(name, ns, {"status": {"conditions": [
                     {"type": "Ready", "status": "True", "lastTransitionTime": now}]}})
             return Outcome.accepted(), None
         self.core.patch_namespaced_pod(name, ns, {"metadata": {"annotations": {
-            HOLD_ANNOTATION: "true"}}})
+            HOLD_KEY: "true"}}})
         status: dict[str, Any] = {"conditions": [
             {"type": "Ready", "status": "False", "lastTransitionTime": now}]}
         if isinstance(op, FailPod):

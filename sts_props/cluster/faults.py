@@ -50,7 +50,6 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from sts_props.cluster.base import CREATED_BY_LABEL, CREATED_BY_VALUE, ClusterError
-from sts_props.model.environment import HOLD_FINALIZER
 from sts_props.ops import (
     DeletePod,
     DenyPodWrites,
@@ -63,7 +62,7 @@ from sts_props.ops import (
     ReleaseTerminating,
 )
 from sts_props.outcome import Outcome
-from sts_props.snapshot import HARNESS_PREFIX, parse_pod_name, pod_name
+from sts_props.snapshot import HARNESS_PREFIX, HOLD_KEY, parse_pod_name, pod_name
 
 if TYPE_CHECKING:
     from sts_props.cluster.driver import ClusterRun
@@ -80,7 +79,8 @@ NUDGE_EVERY = 2.0
 Result = tuple[Outcome, Op]
 
 
-def _now() -> str:
+def now_rfc3339() -> str:
+    """The time now as the API writes it in conditions (RFC 3339, UTC, seconds)."""
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
 
@@ -133,8 +133,8 @@ def set_pod_ready(core: Any, namespace: str, name: str, value: bool) -> None:
     used by backends that play the node lifecycle controller, see :meth:`Cluster.fail_node`)."""
     status = "True" if value else "False"
     core.patch_namespaced_pod_status(name, namespace, {"status": {"conditions": [
-        {"type": "Ready", "status": status, "lastTransitionTime": _now()},
-        {"type": "ContainersReady", "status": status, "lastTransitionTime": _now()}]}})
+        {"type": "Ready", "status": status, "lastTransitionTime": now_rfc3339()},
+        {"type": "ContainersReady", "status": status, "lastTransitionTime": now_rfc3339()}]}})
 
 
 def _flap(run: ClusterRun, op: Op) -> Result:
@@ -156,9 +156,9 @@ def _finalizer(run: ClusterRun, op: Op) -> Result:
     for attempt in range(10):
         pod = run.core.read_namespaced_pod(name, run.namespace)
         have = list(pod.metadata.finalizers or [])
-        want = [f for f in have if f != HOLD_FINALIZER]
+        want = [f for f in have if f != HOLD_KEY]
         if isinstance(op, HoldTerminating):
-            want.append(HOLD_FINALIZER)
+            want.append(HOLD_KEY)
         if want == have:
             break
         # A JSON patch guarded by the resourceVersion, so that a concurrent write (kwok, the
@@ -374,11 +374,11 @@ def release_finalizers(run: ClusterRun) -> None:
 
     for pod in run.core.list_namespaced_pod(run.namespace).items:
         have = list(pod.metadata.finalizers or [])
-        if HOLD_FINALIZER in have:
+        if HOLD_KEY in have:
             try:
                 run.core.patch_namespaced_pod(pod.metadata.name, run.namespace, [
                     {"op": "add", "path": "/metadata/finalizers",
-                     "value": [f for f in have if f != HOLD_FINALIZER]}])
+                     "value": [f for f in have if f != HOLD_KEY]}])
             except ApiException as exc:
                 if exc.status != 404:
                     raise

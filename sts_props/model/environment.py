@@ -19,9 +19,6 @@ from dataclasses import dataclass
 
 from sts_props.model.world import Claim, Pod, Revision, World
 
-HOLD_ANNOTATION = "sts-props.io/hold"
-#: The finalizer of :class:`~sts_props.ops.HoldTerminating` (the cluster driver uses it too).
-HOLD_FINALIZER = "sts-props.io/hold"
 #: The garbage collector's finalizer for each deletion policy that keeps the set for a while
 #: (metav1.FinalizerOrphanDependents, metav1.FinalizerDeleteDependents); Background has none.
 GC_FINALIZERS = {"Orphan": "orphan", "Foreground": "foregroundDeletion"}

@@ -23,8 +23,6 @@ from typing import TYPE_CHECKING, Any
 
 from sts_props.model.environment import (
     GC_FINALIZERS,
-    HOLD_ANNOTATION,
-    HOLD_FINALIZER,
     allow_pod_writes,
     deny_pod_writes,
     hold_scheduling,
@@ -71,7 +69,7 @@ from sts_props.ops import (
     replaced_template,
 )
 from sts_props.outcome import Outcome
-from sts_props.snapshot import pod_name
+from sts_props.snapshot import HOLD_KEY, pod_name
 
 if TYPE_CHECKING:
     from sts_props.model.runner import ModelRun
@@ -258,7 +256,7 @@ def _fail_pod(run: ModelRun, op: FailPod, pod: Pod) -> Outcome:
 
 def _hold_not_ready(run: ModelRun, op: HoldNotReady, pod: Pod) -> Outcome:
     pod.held, pod.ready, pod.ready_since = True, False, None
-    pod.annotations[HOLD_ANNOTATION] = "true"
+    pod.annotations[HOLD_KEY] = "true"
     run.world.touch(pod)
     return Outcome.accepted()
 
@@ -266,7 +264,7 @@ def _hold_not_ready(run: ModelRun, op: HoldNotReady, pod: Pod) -> Outcome:
 def _release_pod(run: ModelRun, op: ReleasePod, pod: Pod) -> Outcome:
     if pod.held:
         pod.held = False
-        pod.annotations.pop(HOLD_ANNOTATION, None)
+        pod.annotations.pop(HOLD_KEY, None)
         if pod.phase == "Running":
             pod.ready, pod.ready_since = True, run.world.now
     run.world.touch(pod)
@@ -308,15 +306,15 @@ def _flap(run: ModelRun, op: FlapReadiness, pod: Pod) -> Outcome:
 
 
 def _hold_terminating(run: ModelRun, op: HoldTerminating, pod: Pod) -> Outcome:
-    if HOLD_FINALIZER not in pod.finalizers:
-        pod.finalizers.append(HOLD_FINALIZER)
+    if HOLD_KEY not in pod.finalizers:
+        pod.finalizers.append(HOLD_KEY)
         run.world.touch(pod)
     return Outcome.accepted()
 
 
 def _release_terminating(run: ModelRun, op: ReleaseTerminating, pod: Pod) -> Outcome:
-    if HOLD_FINALIZER in pod.finalizers:
-        pod.finalizers.remove(HOLD_FINALIZER)
+    if HOLD_KEY in pod.finalizers:
+        pod.finalizers.remove(HOLD_KEY)
         run.world.touch(pod)  # a terminating pod is then removed by remove_pod (PR-2)
     return Outcome.accepted()
 

@@ -23,7 +23,7 @@ from collections.abc import Sequence
 
 from sts_props.checks import Violation
 from sts_props.history import Event, History
-from sts_props.ops import op_from_dict
+from sts_props.ops import describe_op_record
 from sts_props.plan import Plan
 from sts_props.report.rules import rule_ids, title
 from sts_props.snapshot import is_ready, is_terminating, phase
@@ -44,7 +44,7 @@ def describe_record(history: History, seq: int) -> str:
 def _what(ev: Event) -> str:
     if ev.type == "op":
         op = ev.data.get("op") or {}
-        text = _op_text(op)
+        text = describe_op_record(op)
         verb = {"invoke": "invoked", "ok": "accepted", "fail": "rejected",
                 "info": "indeterminate"}.get(ev.phase, ev.phase)
         return f'op {ev.data.get("index")} "{text}" {verb}'
@@ -71,13 +71,6 @@ def _what(ev: Event) -> str:
     return ev.type
 
 
-def _op_text(op: dict[str, object]) -> str:
-    try:
-        return op_from_dict(dict(op)).describe()
-    except ValueError:
-        return str(op.get("op", "?"))
-
-
 def _op_during(history: History, seq: int) -> str:
     """The last op invoked at or before ``seq``: ``3 "scale to 5"``."""
     last = None
@@ -88,7 +81,7 @@ def _op_during(history: History, seq: int) -> str:
             last = ev
     if last is None:
         return ""
-    return f'{last.data.get("index")} "{_op_text(last.data.get("op") or {})}"'
+    return f'{last.data.get("index")} "{describe_op_record(last.data.get("op"))}"'
 
 
 def cited_records(v: Violation, differential: bool) -> list[tuple[str, int]]:
@@ -129,8 +122,8 @@ def explain(plan: Plan, history: History, violations: Sequence[Violation],
         verdict = ("no answer recorded" if answer is None else
                    {"ok": "accepted", "fail": "rejected", "info": "indeterminate"}.get(
                        answer.phase, answer.phase))
-        lines.append(f'{index}. {_op_text(ev.data.get("op") or {})} (invoked at {ev.where()}, '
-                     f"{verdict})")
+        text = describe_op_record(ev.data.get("op"))
+        lines.append(f"{index}. {text} (invoked at {ev.where()}, {verdict})")
     files = ["`plan.yaml`: the manifests, ops, backend, version, gates and seed of this run",
              "`history.jsonl`: the History of this run"
              + (" (the cluster's); `model-history.jsonl`: the model's" if model_history

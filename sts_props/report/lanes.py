@@ -24,6 +24,7 @@ from typing import Any
 
 from sts_props.history import History
 from sts_props.snapshot import (
+    HOLD_KEY,
     is_ready,
     is_terminating,
     ordinal_of,
@@ -31,8 +32,6 @@ from sts_props.snapshot import (
     revision_of,
     uid,
 )
-
-HOLD_KEY = "sts-props.io/hold"
 
 
 @dataclass(frozen=True)

@@ -46,6 +46,7 @@ from sts_props.cluster import rawhttp, registry
 from sts_props.cluster.base import (
     CREATED_BY_LABEL,
     CREATED_BY_VALUE,
+    RUN_ID_ANNOTATION,
     Capabilities,
     Cluster,
     ClusterError,
@@ -53,10 +54,8 @@ from sts_props.cluster.base import (
 )
 from sts_props.cluster.registry import KubeconfigError, KubeconfigTarget
 
-__all__ = ["CONNECT_DEADLINE", "RUN_ID_ANNOTATION", "KubeconfigCluster", "default_kubeconfig"]
+__all__ = ["CONNECT_DEADLINE", "KubeconfigCluster", "default_kubeconfig"]
 
-#: Annotation naming the run (one per Cluster object) that created a namespace.
-RUN_ID_ANNOTATION = "sts-props.io/run-id"
 #: Seconds :meth:`KubeconfigCluster.start` may spend reaching the apiserver before it gives up.
 CONNECT_DEADLINE = 10.0
 #: Per-request timeout of the guard's own reads and deletes.

@@ -51,13 +51,14 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from sts_props.snapshot import HOLD_KEY
+
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
 
     from sts_props.cluster.kwok.binaries import BinarySet
 
 __all__ = [
-    "HOLD_NOT_READY_ANNOTATION",
     "KWOK_API_VERSION",
     "NODE_FAILED_ANNOTATION",
     "NODE_LOST_ANNOTATION",
@@ -75,8 +76,6 @@ KWOK_API_VERSION = "config.kwok.x-k8s.io/v1alpha1"
 STAGE_API_VERSION = "kwok.x-k8s.io/v1alpha1"
 """apiVersion of ``Stage``."""
 
-HOLD_NOT_READY_ANNOTATION = "sts-props.io/hold"
-"""A pod carrying this annotation (any value) becomes Running but never Ready."""
 
 NODE_FAILED_ANNOTATION = "sts-props.io/node-failed"
 """A node carrying this annotation is left alone by kwok (no initialise, no heartbeat), so
@@ -425,7 +424,7 @@ def stage_documents(
     Args:
         hold_not_ready: names of pods that must come up Running but NotReady (e.g.
             ``["redis-1"]``), in addition to pods annotated
-            :data:`HOLD_NOT_READY_ANNOTATION`. With the Stage CRD, re-apply the
+            :data:`HOLD_KEY`. With the Stage CRD, re-apply the
             stages to change the list while the cluster runs.
         honor_grace_period: delete a terminating pod only when its grace period
             (``deletionTimestamp``) has passed, like a kubelet whose containers
@@ -450,7 +449,7 @@ def stage_documents(
         pod-delete
 
     """
-    annotation = f'.metadata.annotations["{HOLD_NOT_READY_ANNOTATION}"]'
+    annotation = f'.metadata.annotations["{HOLD_KEY}"]'
     node_failed = f'.metadata.annotations["{NODE_FAILED_ANNOTATION}"]'
     node_lost = f'.metadata.annotations["{NODE_LOST_ANNOTATION}"]'
     pending = [

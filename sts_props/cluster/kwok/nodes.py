@@ -19,7 +19,7 @@ import uuid
 from typing import Any
 
 from sts_props.cluster.base import CREATED_BY_LABEL, CREATED_BY_VALUE, typed_apis
-from sts_props.cluster.faults import set_pod_ready
+from sts_props.cluster.faults import now_rfc3339, set_pod_ready
 from sts_props.cluster.kwok.config import NODE_FAILED_ANNOTATION, NODE_LOST_ANNOTATION
 
 NODE_COUNT = 2
@@ -59,10 +59,6 @@ def prepare_kwok_cluster(api_client: Any, provisioner: str, count: int = NODE_CO
     storage.create_storage_class(default_storage_class(provisioner))
 
 
-def _now() -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-
-
 def fail_kwok_node(core: Any, node: str, namespace: str, *,
                    cordoned: bool = False) -> tuple[list[str], str]:
     """Fail ``node`` as a lost machine on a cluster without kubelets, playing the controllers
@@ -81,11 +77,11 @@ def fail_kwok_node(core: Any, node: str, namespace: str, *,
     core.patch_node(node, {"metadata": {"annotations": {NODE_FAILED_ANNOTATION: "true"}},
                            "spec": {"unschedulable": True, "taints": [
                                {"key": "node.kubernetes.io/not-ready", "effect": "NoExecute"},
-                               {"key": "sts-props.io/node-failed", "effect": "NoSchedule"}]}})
+                               {"key": NODE_FAILED_ANNOTATION, "effect": "NoSchedule"}]}})
     core.patch_node_status(node, {"status": {"conditions": [{
         "type": "Ready", "status": "False", "reason": "KubeletNotReady",
-        "message": "sts-props: node failed", "lastHeartbeatTime": _now(),
-        "lastTransitionTime": _now()}]}})
+        "message": "sts-props: node failed", "lastHeartbeatTime": now_rfc3339(),
+        "lastTransitionTime": now_rfc3339()}]}})
     victims = [p.metadata.name for p in core.list_namespaced_pod(
         namespace, field_selector=f"spec.nodeName={node}").items]
     for victim in victims:  # node lifecycle controller: MarkPodsNotReady; no kubelet from now
