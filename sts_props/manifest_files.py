@@ -56,6 +56,7 @@ from sts_props.manifest_shapes import (
 from sts_props.model import ModelConfig
 from sts_props.model.validation import default_statefulset, validate_create
 from sts_props.scenario import ManifestError, Manifests
+from sts_props.user_files import NOT_REGULAR, not_regular
 
 SUFFIXES = (".yaml", ".yml", ".json")
 _PLAIN = re.compile(r"[\w.:/-]+(\.\.\.)?", re.ASCII)
@@ -144,6 +145,9 @@ def manifest_files(paths: Sequence[Path]) -> list[Path]:
         if not exists:
             raise ManifestError(f"{path}: no such file or directory")
         if not is_dir:
+            why = not_regular(path)
+            if why is not None:
+                raise ManifestError(f"{path}: {why}")
             files.append(path)
             continue
         try:
@@ -162,7 +166,7 @@ def manifest_files(paths: Sequence[Path]) -> list[Path]:
             if stat.S_ISDIR(mode):
                 raise ManifestError(f"{entry}: a directory, not a manifest file")
             if not stat.S_ISREG(mode):
-                raise ManifestError(f"{entry}: not a regular file (a FIFO, socket or device)")
+                raise ManifestError(f"{entry}: {NOT_REGULAR}")
         files += found
     return files
 

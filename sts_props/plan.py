@@ -41,7 +41,8 @@ from sts_props.manifest_shapes import MAX_MODEL_REPLICAS, show_value
 from sts_props.mutant_names import MUTANT_NAMES
 from sts_props.ops import Op, OpFormatError, RevertTemplate, Scale, SetTemplate, op_from_dict
 from sts_props.scenario import ManifestError, Manifests, Scenario
-from sts_props.versions import GATES, check_gates, parse_version
+from sts_props.user_files import not_regular
+from sts_props.versions import GATES, check_gate_settings, parse_version
 
 #: the ``stsPropsPlan`` value written into every plan; bumped on an incompatible change
 PLAN_FORMAT = 1
@@ -164,6 +165,9 @@ class Plan:
 
     @staticmethod
     def load(path: Path) -> Plan:
+        why = not_regular(path)
+        if why is not None:
+            raise PlanError(f"{path}: {why}")
         try:
             text = path.read_text(encoding="utf-8")
         except FileNotFoundError:
@@ -210,7 +214,7 @@ def _from_dict(data: dict[str, Any], source: str) -> Plan:
     gates = _gates(data.get("gates"), source)
     try:
         parse_version(version)
-        check_gates(name for name, _on in gates)
+        check_gate_settings(gates, version)
     except ValueError as exc:
         raise PlanError(f"{source}: {exc}") from None
     mutant = data.get("mutant")

@@ -40,6 +40,7 @@ from sts_props.doctor import diagnose, first_problem
 from sts_props.model import ModelConfig
 from sts_props.scenario import Manifests
 from sts_props.strategies.profiles import ENV_VAR, load_profile
+from sts_props.versions import release_version
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -75,7 +76,7 @@ def pytest_configure(config: pytest.Config) -> None:
     # line, exit code 4), not an error in every test that asks for the model_config fixture.
     version = str(config.getoption("--k8s-version", default=DEFAULT_VERSION))
     try:
-        ModelConfig.for_version(version)
+        ModelConfig.for_version(release_version(version))
     except ValueError as exc:
         raise pytest.UsageError(f"--k8s-version: {exc}") from None
     jobs = config.getoption("--sts-jobs", default=None)

@@ -27,7 +27,7 @@ from sts_props.concurrent_runs import run_all, runs_alone
 from sts_props.differential import run_differential
 from sts_props.errors import PlanError
 from sts_props.history import History
-from sts_props.model import ModelConfig, run_model
+from sts_props.model import ModelConfig, ModelRun
 from sts_props.plan import Plan
 from sts_props.strategies.chooser import ScriptedChooser
 
@@ -60,13 +60,30 @@ class PlanRun:
         return f"{what}: FAILED with {len(self.violations)} violation(s) in {self.seconds:.1f}s"
 
 
-def run_plan_on_model(plan: Plan, config: ModelConfig | None = None) -> PlanRun:
+#: seconds of a model replay without a progress line (a plan of hundreds of replicas takes
+#: minutes: every pod is simulated)
+PROGRESS_EVERY = 5.0
+
+
+def run_plan_on_model(plan: Plan, config: ModelConfig | None = None,
+                      progress: Callable[[str], None] | None = None) -> PlanRun:
     """Run ``plan`` on the model (its interleavings replayed), check the History and the
-    plan's expectations. ``config`` defaults to the plan's version and gates."""
-    started = time.monotonic()
+    plan's expectations. ``config`` defaults to the plan's version and gates. ``progress``
+    hears a line whenever an op ends :data:`PROGRESS_EVERY` seconds or more after the last
+    line, and before the checks of a History that took that long."""
+    started = last = time.monotonic()
     chooser = ScriptedChooser(plan.interleavings) if plan.interleavings else None
-    result = run_model(plan.scenario, config or ModelConfig.for_plan(plan), chooser)
-    h = result.history
+    run = ModelRun(plan.scenario.manifests, config or ModelConfig.for_plan(plan), chooser)
+    for index, op in enumerate(plan.scenario.ops):
+        run.apply(op)
+        now = time.monotonic()
+        if progress is not None and now - last >= PROGRESS_EVERY:
+            progress(f"  op {index + 1} of {len(plan.scenario.ops)} ({op.kind}) done, "
+                     f"{len(run.history)} History records, {now - started:.0f}s")
+            last = now
+    h = run.history
+    if progress is not None and time.monotonic() - started >= PROGRESS_EVERY:
+        progress(f"  checking the History ({len(h)} records)")
     violations = run_history_checks(h) + check_expectations(h, plan.expect)
     return PlanRun(plan, "model", h, None, violations, time.monotonic() - started)
 

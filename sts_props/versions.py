@@ -11,16 +11,22 @@ Traceback (most recent call last):
 sts_props.errors.VersionError: Kubernetes v1.20 is outside ... (v1.33 to v1.37)
 >>> check_gates(["PodIndexLabel"]) is None
 True
+>>> check_gate_settings([("PodIndexLabel", False)], "v1.34.4")  # doctest: +ELLIPSIS
+Traceback (most recent call last):
+...
+sts_props.errors.VersionError: feature gate PodIndexLabel is locked to true in v1.34 ...
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from sts_props.errors import VersionError
 
-__all__ = ["GATES", "MAX_MINOR", "MIN_MINOR", "check_gates", "parse_version"]
+__all__ = ["GATES", "MAX_MINOR", "MIN_MINOR", "check_gate_settings", "check_gates", "parse_version",
+           "release_version"]
 
 #: the feature gates that change StatefulSet behaviour (section 11 of the spec)
 GATES = (
@@ -39,9 +45,14 @@ MIN_MINOR, MAX_MINOR = 33, 37
 def parse_version(version: str) -> tuple[int, int]:
     """``v1.36.3`` (or ``1.36``) as (minor, patch); a :class:`VersionError` outside
     :data:`MIN_MINOR`..:data:`MAX_MINOR` or for what is not a version."""
-    m = re.fullmatch(r"v?1\.(\d+)(?:\.(\d+))?(?:[-+].*)?", version.strip())
+    # at most 3 and 4 digits: a longer number is no release (and Python refuses int() of more
+    # than 4300 digits); a suffix (``-rc.1``, ``+k3s1`` of a k3s cluster) is letters, digits,
+    # dots and dashes only
+    m = re.fullmatch(r"v?1\.(\d{1,3})(?:\.(\d{1,4}))?(?:[-+][0-9A-Za-z.+-]*)?",
+                     version.strip())
     if m is None:
-        raise VersionError(f"not a Kubernetes version: {version!r} (expected e.g. v1.37.2)")
+        raise VersionError(f"not a Kubernetes version: {version[:40]!r} (expected e.g. "
+                           "v1.37.2)")
     minor = int(m.group(1))
     if not MIN_MINOR <= minor <= MAX_MINOR:
         raise VersionError(f"Kubernetes v1.{minor} is outside the versions the model covers "
@@ -49,8 +60,85 @@ def parse_version(version: str) -> tuple[int, int]:
     return minor, int(m.group(2) or 0)
 
 
+def release_version(text: str) -> str:
+    """A version as ``--k8s-version`` takes it: a release the model covers, ``v1.37.2`` or
+    ``1.37.2``, returned as ``v1.37.2``. The cluster backends build and start releases, so a
+    minor alone or a pre-release is refused here rather than deep in a build.
+
+    >>> release_version("1.36.3")
+    'v1.36.3'
+    >>> release_version("1.37")
+    Traceback (most recent call last):
+    ...
+    sts_props.errors.VersionError: not a Kubernetes release version: '1.37' (expected e.g. v1.37.2)
+    """
+    m = re.fullmatch(r"v?1\.(\d{1,3})\.(\d{1,4})", text.strip())
+    parse_version(text)  # first: a version the model does not cover says so
+    if m is None:
+        raise VersionError(f"not a Kubernetes release version: {text[:40]!r} (expected e.g. "
+                           "v1.37.2)")
+    return f"v1.{int(m.group(1))}.{int(m.group(2))}"
+
+
 def check_gates(names: Iterable[str]) -> None:
     """A :class:`VersionError` for the first name that is not in :data:`GATES`."""
     for name in names:
         if name not in GATES:
             raise VersionError(f"unknown feature gate {name!r}; known: {', '.join(GATES)}")
+
+
+@dataclass(frozen=True)
+class _Life:
+    """When a gate can be set: from ``added`` (None: before every covered version), locked to
+    its GA value from ``locked`` (a component refuses the other value), gone from ``removed``
+    (a component refuses the name). Versions as (minor, patch)."""
+
+    added: tuple[int, int] | None = None
+    locked: tuple[int, int] | None = None
+    removed: tuple[int, int] | None = None
+
+
+#: Read from pkg/features/kube_features.go of k8s.io/kubernetes v1.34.0, v1.36.3 and v1.37.2:
+#: PodIndexLabel and StatefulSetAutoDeletePVC went GA with LockToDefault in 1.32 ("remove in
+#: 1.35", and they are gone in v1.36.3); StatefulSetSemanticRevisionComparison came in v1.34.2
+#: (#135087's mitigation) and is not in v1.34.0. MaxUnavailableStatefulSet can be set on all.
+_LIVES = {
+    "PodIndexLabel": _Life(locked=(32, 0), removed=(35, 0)),
+    "StatefulSetAutoDeletePVC": _Life(locked=(32, 0), removed=(35, 0)),
+    "StatefulSetSemanticRevisionComparison": _Life(added=(34, 2)),
+}
+
+
+def check_gate_settings(gates: Iterable[tuple[str, bool]], version: str) -> None:
+    """A :class:`VersionError` for the first gate setting that Kubernetes ``version`` would
+    refuse at start-up: a gate it does not have (not yet, or no more), or a locked gate set to
+    the value it is not locked to. A model run with such a setting would describe a cluster
+    that cannot exist, so it is refused like an unknown version.
+
+    >>> check_gate_settings([("MaxUnavailableStatefulSet", True)], "v1.33.0") is None
+    True
+    >>> check_gate_settings([("StatefulSetAutoDeletePVC", True)], "v1.37.2")
+    ... # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    sts_props.errors.VersionError: feature gate StatefulSetAutoDeletePVC was removed in v1.35 ...
+    """
+    minor, patch = parse_version(version)
+    for name, on in gates:
+        check_gates([name])
+        life = _LIVES.get(name)
+        if life is None:
+            continue
+        if life.removed is not None and (minor, patch) >= life.removed:
+            raise VersionError(
+                f"feature gate {name} was removed in v1.{life.removed[0]} (GA and locked to "
+                f"true from v1.{life.locked[0] if life.locked else '?'}): v1.{minor} does not "
+                "accept it; leave it out")
+        if life.added is not None and (minor, patch) < life.added:
+            raise VersionError(
+                f"feature gate {name} does not exist before v1.{life.added[0]}.{life.added[1]}:"
+                f" v1.{minor}.{patch} does not accept it; leave it out")
+        if life.locked is not None and (minor, patch) >= life.locked and not on:
+            raise VersionError(
+                f"feature gate {name} is locked to true in v1.{minor} (GA since "
+                f"v1.{life.locked[0]}): a cluster refuses {name}=false")

@@ -34,7 +34,7 @@ VOCABULARY = {
     "sts_props.errors", "sts_props.defaults", "sts_props.ops", "sts_props.scenario",
     "sts_props.history", "sts_props.snapshot", "sts_props.plan", "sts_props.outcome",
     "sts_props.spec_edit", "sts_props.expect", "sts_props.interleaving", "sts_props.versions",
-    "sts_props.mutant_names", "sts_props.manifest_shapes",
+    "sts_props.mutant_names", "sts_props.manifest_shapes", "sts_props.user_files",
 }
 ENGINES = ("sts_props.model", "sts_props.checks", "sts_props.cluster", "sts_props.report",
            "sts_props.doctor", "sts_props.manifest_files", "sts_props.mutants")

@@ -23,7 +23,7 @@ from sts_props.model.config import VersionError
 from sts_props.model.validation import default_statefulset, validate_create
 from sts_props.ops import OpFormatError, op_from_dict
 from sts_props.plan import Plan, PlanError
-from sts_props.scenario import ManifestError, Manifests
+from sts_props.scenario import ManifestError, Manifests, Scenario
 
 CONFIG = ModelConfig.for_version("v1.37.2")
 
@@ -507,3 +507,128 @@ def test_null_is_an_absent_field(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert main(["validate", str(path)]) == 0
     loaded = load_manifests([path], CONFIG).statefulset["spec"]
     assert loaded["ordinals"] == {} and "minReadySeconds" not in loaded
+
+
+# -- probes of session 15 (a helper's bad-input hunt, 2026-12-06) ------------------------------
+@pytest.mark.parametrize("command", [
+    ["validate", "{path}"], ["replay", "{path}", "--backend", "model"],
+    ["promote", "{path}", "--into", "{tmp}"],
+    ["check", "--backend", "model", "--examples", "1", "--manifests", "{path}"],
+])
+def test_a_fifo_named_directly_is_refused_without_blocking(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], command: list[str]) -> None:
+    """Named on the command line (not found in a directory), a FIFO once made every reader
+    wait for a writer forever, and ``/dev/zero`` read until memory ran out."""
+    fifo = tmp_path / "pipe.yaml"
+    os.mkfifo(fifo)
+    args = [a.format(path=fifo, tmp=tmp_path) for a in command]
+    assert f"{fifo}: not a regular file (a FIFO, socket or device)" in _bad_input(capsys, args)
+    assert "/dev/zero: not a regular file" in _bad_input(capsys, ["validate", "/dev/zero"])
+
+
+def test_a_fifo_as_kubeconfig_or_patch_is_refused(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    line = _bad_input(capsys, ["check", "--backend", "kubeconfig", "--kubeconfig", str(fifo),
+                               "--examples", "1"])
+    assert f"{fifo}: cannot read the kubeconfig: not a regular file" in line
+    line = _bad_input(capsys, ["check", "--backend", "kwok", "--patch", str(fifo),
+                               "--examples", "1"])
+    assert f"--patch {fifo}: not a regular file" in line
+
+
+@pytest.mark.parametrize("digits,message", [
+    ("9" * 4301, "must not be greater than 100%"),   # Go's Atoi: the largest int, over 100
+    ("0" * 4301, "cannot be 0"),
+    ("0" * 30 + "50", None),                         # leading zeros: 50%, valid
+])
+def test_a_percentage_of_thousands_of_digits(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                             digits: str, message: str | None) -> None:
+    """Python refuses int() of more than 4300 digits; that once escaped as a traceback from
+    every path that validates a set (validate, check, replay, seed)."""
+    sts = _edited(lambda s: s["spec"].update(updateStrategy={
+        "type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": digits + "%"}}))
+    path = _write(tmp_path / "sts.yaml", sts)
+    if message is None:
+        capsys.readouterr()
+        assert main(["validate", str(path)]) == 0
+        return
+    line = _bad_input(capsys, ["validate", str(path)])
+    assert f"spec.updateStrategy.rollingUpdate.maxUnavailable: {message} [VAL-5]" in line
+
+
+@pytest.mark.parametrize("version", ["1.37", "v1.37.2-rc.1", "v1.37.2+k3s1", "v1.37.2-/../x",
+                                     "v1." + "9" * 5000])
+def test_k8s_version_flag_takes_release_versions_only(
+        capsys: pytest.CaptureFixture[str], version: str) -> None:
+    """The cluster backends build and start releases: ``1.37`` passed the flag and then ended
+    in a traceback from the kwok binary lookup (doctor, cluster status, check)."""
+    for command in (["doctor", "--backend", "kwok"], ["cluster", "status"],
+                    ["check", "--backend", "model", "--examples", "1"]):
+        line = _bad_input(capsys, [*command, "--k8s-version", version])
+        assert "not a Kubernetes release version" in line or (
+            "not a Kubernetes version" in line and len(line) < 300)
+
+
+@pytest.mark.parametrize("field,value,message", [
+    ("clusters", 5, "clusters: must be a list of {name, cluster}, got int"),
+    ("contexts", True, "contexts: must be a list of {name, context}, got bool"),
+    ("current-context", ["ctx"], "current-context: must be a context's name, got list"),
+])
+def test_a_kubeconfig_with_wrong_types(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                       field: str, value: Any, message: str) -> None:
+    config: dict[str, Any] = {
+        "apiVersion": "v1", "kind": "Config",
+        "clusters": [{"name": "c", "cluster": {"server": "https://127.0.0.1:9"}}],
+        "contexts": [{"name": "ctx", "context": {"cluster": "c", "user": "u"}}],
+        "current-context": "ctx", "users": [{"name": "u", "user": {"token": "t"}}]}
+    config[field] = value
+    path = _write(tmp_path / "kc.yaml", config)
+    line = _bad_input(capsys, ["validate", str(_seed_dir(tmp_path)), "--backend", "kubeconfig",
+                               "--kubeconfig", str(path)])
+    assert f"{path}: {message}" in line
+
+
+@pytest.mark.parametrize("gates,version,message", [
+    ({"PodIndexLabel": False}, "v1.37.2", "feature gate PodIndexLabel was removed in v1.35"),
+    ({"StatefulSetAutoDeletePVC": True}, "v1.36.3", "StatefulSetAutoDeletePVC was removed"),
+    ({"PodIndexLabel": False}, "v1.34.4", "PodIndexLabel is locked to true in v1.34"),
+    ({"StatefulSetSemanticRevisionComparison": True}, "v1.34.0", "does not exist before "
+     "v1.34.2"),
+])
+def test_a_gate_setting_the_version_refuses(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                            gates: dict[str, bool], version: str,
+                                            message: str) -> None:
+    """``PodIndexLabel: false`` on v1.37.2 once replayed on the model, whose pods then lacked
+    the pod-index label, and the quiescent check flagged every pod (ID-7): a configuration no
+    cluster can have (kube_features.go: GA and locked from 1.32, removed in 1.35)."""
+    path = _plan_file(tmp_path, gates=gates, k8sVersion=version)
+    assert message in _bad_input(capsys, ["replay", str(path), "--backend", "model"])
+    with pytest.raises(VersionError, match=re.escape(message)):
+        ModelConfig.for_version(version, **gates)
+
+
+def test_gate_settings_a_version_takes() -> None:
+    assert ModelConfig.for_version("v1.34.4", PodIndexLabel=True).gate("PodIndexLabel")
+    assert not ModelConfig.for_version(
+        "v1.35.4", StatefulSetSemanticRevisionComparison=False).gate(
+        "StatefulSetSemanticRevisionComparison")
+    assert ModelConfig.for_version("v1.33.0", MaxUnavailableStatefulSet=True).gate(
+        "MaxUnavailableStatefulSet")
+
+
+def test_a_long_model_replay_says_how_far_it_is(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A plan of hundreds of replicas replays for minutes on the model (every pod simulated):
+    it once printed nothing until the end."""
+    import sts_props.replay as replay
+    from sts_props.ops import Create, Scale, Settle
+
+    monkeypatch.setattr(replay, "PROGRESS_EVERY", 0.0)
+    lines: list[str] = []
+    plan = Plan(Scenario(Manifests.seed(), (Create(), Scale(replicas=4), Settle())))
+    run = replay.run_plan_on_model(plan, progress=lines.append)
+    assert run.ok
+    assert [line.split(" done")[0] for line in lines[:3]] == [
+        "  op 1 of 3 (create)", "  op 2 of 3 (scale)", "  op 3 of 3 (settle)"]
+    assert lines[-1].startswith("  checking the History (")

@@ -64,6 +64,7 @@ from sts_props.ops import Create, Scale, Settle
 from sts_props.plan import Plan
 from sts_props.scenario import Manifests, Scenario
 from sts_props.suite import SuiteSummary
+from sts_props.versions import release_version
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = REPO / "sts_props" / "data"
@@ -199,12 +200,12 @@ def durations() -> Spec:
 def versions() -> Spec:
     def fine(text: str) -> bool:
         try:
-            ModelConfig.for_version(text)
+            ModelConfig.for_version(release_version(text))
         except ValueError:
             return False
         return True
 
-    return spec(st.sampled_from(["v1.37.2", "v1.36.3", "1.36", "v1.35.4"]), JUNK, fine)
+    return spec(st.sampled_from(["v1.37.2", "v1.36.3", "1.36.3", "v1.35.4"]), JUNK, fine)
 
 
 def choices(options: list[str]) -> Spec:

@@ -44,6 +44,7 @@ from sts_props.cli.exit_codes import EXIT_BAD_INPUT, UsageError
 from sts_props.explore import budget_seconds
 from sts_props.model import ModelConfig
 from sts_props.scenario import ManifestError
+from sts_props.versions import release_version
 
 if TYPE_CHECKING:
     from sts_props.cli.options import Subparsers
@@ -160,13 +161,14 @@ def duration(text: str) -> float:
 
 
 def k8s_version(text: str) -> str:
-    """A Kubernetes version the model has a configuration for (``v1.37.2``)."""
+    """A Kubernetes release the model has a configuration for, as ``v1.37.2``."""
 
     try:
-        ModelConfig.for_version(text)
+        version = release_version(text)
+        ModelConfig.for_version(version)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
-    return text.strip()
+    return version
 
 
 def path(text: str) -> Path:

@@ -33,6 +33,7 @@ from sts_props.cluster.kwok.patched import build_patched
 from sts_props.defaults import BACKENDS, DEFAULT_VERSION, MAX_DEFAULT_JOBS, default_jobs
 from sts_props.errors import PatchError
 from sts_props.model import ModelConfig
+from sts_props.user_files import not_regular
 
 if TYPE_CHECKING:
     from sts_props.cluster.base import Cluster
@@ -150,6 +151,9 @@ def build_patch(patch: Path, version: str) -> Path:
 
     A file that cannot be read, or a diff that does not apply, is bad input (one line).
     """
+    why = not_regular(patch)
+    if why is not None:
+        raise UsageError(f"--patch {patch}: {why}")
     try:
         diff_text = patch.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:

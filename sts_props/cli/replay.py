@@ -70,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
           f"{plan.k8s_version}) on {backend}", flush=True)
     try:
         if backend == "model":
-            result = run_plan_on_model(plan)
+            result = run_plan_on_model(plan, progress=say)
         else:
             with _cluster(args, plan, backend, controller) as cluster:
                 result = run_plan_on_cluster(plan, cluster)

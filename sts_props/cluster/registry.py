@@ -56,6 +56,7 @@ from sts_props.cluster import rawhttp
 from sts_props.cluster.base import ClusterError
 from sts_props.cluster.lifecycle import cache_dir, pid_alive
 from sts_props.errors import KubeconfigError
+from sts_props.user_files import not_regular
 
 __all__ = [
     "REGISTRY_ENV",
@@ -299,6 +300,9 @@ def kubeconfig_target(path: Path, context: str | None = None) -> KubeconfigTarge
     """
     import yaml
 
+    why = not_regular(path)
+    if why is not None:
+        raise KubeconfigError(f"{path}: cannot read the kubeconfig: {why}")
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -316,9 +320,12 @@ def kubeconfig_target(path: Path, context: str | None = None) -> KubeconfigTarge
     if not isinstance(data, dict):
         raise KubeconfigError(f"{path}: not a kubeconfig: expected a mapping with clusters, "
                               "contexts and users")
-    contexts = _named(data.get("contexts"), "context")
-    clusters = _named(data.get("clusters"), "cluster")
+    contexts = _named(data.get("contexts"), "context", path)
+    clusters = _named(data.get("clusters"), "cluster", path)
     name = context or data.get("current-context") or ""
+    if not isinstance(name, str):
+        raise KubeconfigError(f"{path}: current-context: must be a context's name, got "
+                              f"{type(name).__name__}")
     if not name:
         raise KubeconfigError(f"{path}: no current-context set; pass --context NAME "
                               f"(it has: {', '.join(sorted(contexts)) or 'no contexts'})")
@@ -335,7 +342,12 @@ def kubeconfig_target(path: Path, context: str | None = None) -> KubeconfigTarge
     return KubeconfigTarget(path=path, context=str(name), cluster=cluster, server=server)
 
 
-def _named(items: Any, key: str) -> dict[str, dict[str, Any]]:
+def _named(items: Any, key: str, path: Path) -> dict[str, dict[str, Any]]:
+    """``{name: body}`` of a kubeconfig's ``contexts`` or ``clusters`` list (``key``: the
+    body's key); entries without a name are skipped, as kubectl does."""
+    if items is not None and not isinstance(items, list):
+        raise KubeconfigError(f"{path}: {key}s: must be a list of {{name, {key}}}, got "
+                              f"{type(items).__name__}")
     out: dict[str, dict[str, Any]] = {}
     for item in items or []:
         if isinstance(item, dict) and isinstance(item.get("name"), str):

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from sts_props.errors import PlanError
 from sts_props.errors import VersionError as VersionError  # defined once there
 from sts_props.mutant_names import MUTANT_NAMES, MutantName
-from sts_props.versions import check_gates, parse_version
+from sts_props.versions import check_gate_settings, parse_version
 
 if TYPE_CHECKING:
     from sts_props.plan import Plan
@@ -63,7 +63,7 @@ class ModelConfig:
         sts_props.errors.VersionError: Kubernetes v1.20 is outside ... (v1.33 to v1.37)
         """
         minor, patch = parse_version(version)
-        check_gates(overrides)
+        check_gate_settings(overrides.items(), version)
         return ModelConfig(minor, patch, tuple(sorted(overrides.items())))
 
     @staticmethod

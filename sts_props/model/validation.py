@@ -232,7 +232,10 @@ def _validate_max_unavailable(value: Any) -> list[Cause]:
             return [Cause(path, "FieldValueInvalid", "a valid percent string must be a numeric "
                           "string followed by an ending '%'", "VAL-5"),
                     Cause(path, "FieldValueInvalid", "cannot be 0", "VAL-5")]
-        pct = int(m.group(1))
+        digits = m.group(1).lstrip("0") or "0"
+        # Go's strconv.Atoi answers the largest int for a number too long for an int (and
+        # Python refuses to convert more than 4300 digits): such a percentage is over 100%.
+        pct = int(digits) if len(digits) <= 18 else 2**63 - 1
         if pct == 0:
             return [Cause(path, "FieldValueInvalid", "cannot be 0", "VAL-5")]
         if pct > 100:
