@@ -1,7 +1,8 @@
 """docs/findings.md F-7 on a real control plane (``pytest --sts-backend=kwok``): a
 ControllerRevision whose ``data`` is not in Go's canonical JSON can never be patched, so the
 StatefulSet controller cannot adopt it as an orphan and every sync of its set fails; the same
-revision written as Go writes JSON is adopted. These tests pin upstream's behaviour: if a
+revision written as Go writes JSON is adopted; a set that owns such a revision cannot be
+deleted with propagationPolicy Orphan while it exists. These tests pin upstream's behaviour: if a
 release canonicalises the bytes before its immutability check, the first one fails, and
 F-7 and ``sts_props.cluster.rawhttp.go_json`` should be revisited."""
 
@@ -102,3 +103,63 @@ def test_the_same_orphan_in_gos_json_is_adopted(
     assert ok, why
     owners = _owners(run)
     assert [(o.kind, o.name, o.controller) for o in owners] == [("StatefulSet", "redis", True)]
+
+
+def _gone(run: ClusterRun) -> str:
+    from kubernetes.client.exceptions import ApiException
+
+    try:
+        typed_apis(run.api)[1].read_namespaced_stateful_set("redis", run.namespace)
+    except ApiException as exc:
+        if exc.status == 404:
+            return ""
+        raise
+    return "the set is still there"
+
+
+@pytest.mark.parametrize("encoding", ["python", "go"])
+def test_orphan_deletion_of_a_set_owning_such_a_revision_waits_for_it(
+        cluster_run: Callable[[Manifests], ClusterRun], encoding: str) -> None:
+    """F-7's consequence for the garbage collector: a revision in the Python client's JSON
+    that the set already owns is no obstacle to the controller (nothing to adopt), but
+    ``delete --cascade=orphan`` asks the garbage collector to remove the set's reference from
+    every dependent with a patch, which the apiserver refuses for this one: the pods are
+    released, the set keeps its ``orphan`` finalizer and stays Terminating. Deleting the
+    revision lets it go. The same revision in Go's JSON (the control) is released and the
+    set deleted at once."""
+    run = _started(cluster_run)
+    apps = typed_apis(run.api)[1]
+    owner = apps.read_namespaced_stateful_set("redis", run.namespace)
+    body = _orphan(run)
+    body["metadata"]["ownerReferences"] = [{
+        "apiVersion": "apps/v1", "kind": "StatefulSet", "name": "redis",
+        "uid": owner.metadata.uid, "controller": True, "blockOwnerDeletion": True}]
+    if encoding == "python":
+        apps.create_namespaced_controller_revision(run.namespace, body)
+    else:
+        status, answer = post(
+            run.api, f"/apis/apps/v1/namespaces/{run.namespace}/controllerrevisions",
+            go_json(body))
+        assert status == 201, answer
+    apps.delete_namespaced_stateful_set("redis", run.namespace, propagation_policy="Orphan")
+    if encoding == "go":
+        ok, why = run.wait_until(lambda: _gone(run), timeout=30.0, what="the set deleted")
+        assert ok, why
+        return
+
+    def pods_released() -> str:
+        core = typed_apis(run.api)[0]
+        owned = [p.metadata.name for p in core.list_namespaced_pod(run.namespace).items
+                 if p.metadata.owner_references]
+        return f"pods still owned: {owned}" if owned else ""
+
+    ok, why = run.wait_until(pods_released, timeout=30.0, what="the pods orphaned")
+    assert ok, why
+    time.sleep(10)  # the collector retries the revision with backoff meanwhile
+    stuck = apps.read_namespaced_stateful_set("redis", run.namespace)
+    assert stuck.metadata.deletion_timestamp is not None
+    assert "orphan" in (stuck.metadata.finalizers or [])
+    apps.delete_namespaced_controller_revision("redis-orphan", run.namespace)
+    ok, why = run.wait_until(lambda: _gone(run), timeout=60.0,
+                             what="the set deleted once the revision is gone")
+    assert ok, why
