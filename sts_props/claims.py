@@ -14,6 +14,7 @@ True
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -564,10 +565,17 @@ def confirm_on_cluster(verdicts: Sequence[Verdict], cluster: Any, config: ModelC
 
 def write_plans(directory: Path, verdicts: list[Verdict]) -> list[Path]:
     """Write every counterexample of ``verdicts`` as a full, replayable scenario file
-    (``claim<N>-<i>.yaml``) into ``directory``; returns the files written."""
+    (``claim<N>-<i>.yaml``) into ``directory``; returns the files written.
+
+    The files an earlier run wrote for the same claims go first: left beside the new ones,
+    ``claim3-5.yaml`` of a run that found five counterexamples would read as this run's. The
+    files of claims not in ``verdicts`` and every other file stay."""
     directory.mkdir(parents=True, exist_ok=True)
     written = []
     for v in verdicts:
+        for old in directory.glob(f"claim{v.claim.number}-*.yaml"):
+            if re.fullmatch(rf"claim{v.claim.number}-\d+\.yaml", old.name) and old.is_file():
+                old.unlink()
         for i, (label, sc, why) in enumerate(v.witnesses(), 1):
             path = directory / f"claim{v.claim.number}-{i}.yaml"
             named = Scenario(sc.manifests, sc.ops, f"claim {v.claim.number}, {label}: {why}")

@@ -632,3 +632,19 @@ def test_a_long_model_replay_says_how_far_it_is(monkeypatch: pytest.MonkeyPatch)
     assert [line.split(" done")[0] for line in lines[:3]] == [
         "  op 1 of 3 (create)", "  op 2 of 3 (scale)", "  op 3 of 3 (settle)"]
     assert lines[-1].startswith("  checking the History (")
+
+
+@pytest.mark.parametrize("args,flag", [
+    (["check", "--kubeconfig", "kc.yaml"], "--kubeconfig"),
+    (["check", "--backend", "kwok", "--context", "ctx"], "--context"),
+    (["check", "--allow-existing-cluster"], "--allow-existing-cluster"),
+    (["check", "--backend", "kwok", "--image", "x:1"], "--image"),
+    (["seed", "--image", "x:1"], "--image"),
+    (["mutants", "--list", "--kubeconfig", "kc.yaml"], "--kubeconfig"),
+])
+def test_a_flag_the_backend_would_ignore_is_refused(
+        capsys: pytest.CaptureFixture[str], args: list[str], flag: str) -> None:
+    """``check --backend model --kubeconfig ...`` once ran on the model and never said that the
+    kubeconfig went unread."""
+    line = _bad_input(capsys, args)
+    assert f"error: {flag} is for --backend " in line and "would ignore it" in line

@@ -164,3 +164,16 @@ def test_a_counterexample_runs_again_until_it_breaks_the_claim_on_the_cluster(
     got = confirm_on_cluster([verdict], object(), ModelConfig(), samples=0, say=lambda _: None)
     assert all(not r.agrees and r.runs == COUNTEREXAMPLE_RUNS for r in got[3])
     assert f"keeps the claim in {COUNTEREXAMPLE_RUNS} runs" in got[3][0].render()
+
+
+def test_plans_of_an_earlier_run_of_the_same_claim_are_replaced(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A stale ``claim3-5.yaml`` beside this run's two files once read as one of them; the
+    files of other claims and other files stay."""
+    for name in ("claim3-5.yaml", "claim1-1.yaml", "notes.yaml"):
+        (tmp_path / name).write_text("stale: true\n", encoding="utf-8")
+    assert main(["claims", "--claim", "3", "--examples", "10", "--search", "80", "--seed", "7",
+                 "--plans", str(tmp_path)]) == 0
+    capsys.readouterr()
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "claim1-1.yaml", "claim3-1.yaml", "claim3-2.yaml", "notes.yaml"]

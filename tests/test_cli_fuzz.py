@@ -402,6 +402,15 @@ def command_lines(draw: st.DrawFn, box: Sandbox) -> Line:
 def expected(line: Line) -> set[int]:
     """The exit codes a command line whose every value is fine may end with."""
     backend = line.last("--backend")
+    if line.command in ("check", "claims", "explore", "mutants", "replay", "seed"):
+        chosen = backend or {"mutants": "kwok", "seed": "kwok"}.get(line.command, "model")
+        if line.command == "replay" and backend is None:
+            chosen = "kubeconfig"  # the plan's backend decides: nothing is refused up front
+        kubeconfig_flags = ("--kubeconfig" in line.values or "--context" in line.values
+                            or "--allow-existing-cluster" in line.switches)
+        if (kubeconfig_flags and chosen != "kubeconfig") or (
+                "--image" in line.values and chosen not in ("kwok-image", "k3s")):
+            return {2}  # a flag the backend would ignore (refuse_ignored_flags)
     if line.command == "check":
         if backend not in (None, "model"):
             max_ops = int(line.last("--max-ops") or 12)

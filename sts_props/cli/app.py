@@ -42,6 +42,7 @@ from sts_props.cli.exit_codes import (
     exit_code_for,
 )
 from sts_props.cli.guard import StdoutClosed, guarded
+from sts_props.cli.options import refuse_ignored_flags
 from sts_props.cluster.lifecycle import Terminated
 
 if TYPE_CHECKING:
@@ -118,6 +119,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 args = build_parser().parse_args(argv)
             except SystemExit as exc:  # --help, --version, or a usage error (one line)
                 return exc.code if isinstance(exc.code, int) else EXIT_BAD_INPUT
+            refuse_ignored_flags(args)
             return COMMANDS[args.command].run(args)
         except StdoutClosed:
             return EXIT_STDOUT_CLOSED

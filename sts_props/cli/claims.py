@@ -79,7 +79,8 @@ def add_parser(sub: Subparsers) -> None:
     add_jobs_option(p, "on a cluster backend, confirming the verdicts: ")
     p.add_argument("--plans", type=path, default=None, metavar="DIR",
                    help="write every counterexample as a full plan file into DIR (created if "
-                        "missing)")
+                        "missing; an earlier run's claim<N>-<i>.yaml of the same claims are "
+                        "replaced)")
 
 
 def run(args: argparse.Namespace) -> int:

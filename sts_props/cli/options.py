@@ -30,7 +30,13 @@ from sts_props.cli.console import say
 from sts_props.cli.exit_codes import UsageError
 from sts_props.cluster.backends import make_cluster
 from sts_props.cluster.kwok.patched import build_patched
-from sts_props.defaults import BACKENDS, DEFAULT_VERSION, MAX_DEFAULT_JOBS, default_jobs
+from sts_props.defaults import (
+    BACKENDS,
+    CONTAINER_BACKENDS,
+    DEFAULT_VERSION,
+    MAX_DEFAULT_JOBS,
+    default_jobs,
+)
 from sts_props.errors import PatchError
 from sts_props.model import ModelConfig
 from sts_props.user_files import not_regular
@@ -45,7 +51,7 @@ __all__ = ["MAX_REPLICAS_LIMIT", "VERSION_HELP", "add_backend_options",
            "add_connection_options", "add_image_option", "add_manifests_option",
            "add_max_replicas_option", "add_patch_option", "add_seed_option",
            "add_version_option", "build_patch", "model_config", "patched_controller",
-           "real_cluster"]
+           "real_cluster", "refuse_ignored_flags"]
 
 VERSION_HELP = "Kubernetes version to model and run"
 
@@ -176,6 +182,37 @@ def patched_controller(args: argparse.Namespace, backend: str | None = None,
         raise UsageError(f"--patch needs --backend kwok: the {backend} backend's "
                          "kube-controller-manager cannot be replaced")
     return build_patch(patch, version or args.k8s_version)
+
+
+def refuse_ignored_flags(args: argparse.Namespace) -> None:
+    """A flag the chosen backend would ignore is bad input, not silence: ``--kubeconfig``,
+    ``--context`` and ``--allow-existing-cluster`` belong to ``--backend kubeconfig``,
+    ``--image`` to kwok-image and k3s. A subcommand whose backend is not one name (``replay``
+    without ``--backend`` runs the plan's; ``doctor`` checks several) is left alone.
+
+    >>> parser = argparse.ArgumentParser()
+    >>> add_connection_options(parser)
+    >>> _ = parser.add_argument("--backend", default="model")
+    >>> refuse_ignored_flags(parser.parse_args(["--kubeconfig", "kc.yaml"]))
+    ... # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    sts_props.cli.exit_codes.UsageError: --kubeconfig is for --backend kubeconfig; --backend ...
+    """
+    backend = getattr(args, "backend", None)
+    if not isinstance(backend, str):
+        return
+    if backend != "kubeconfig":
+        for flag, given in (("--kubeconfig", getattr(args, "kubeconfig", None) is not None),
+                            ("--context", getattr(args, "context", None) is not None),
+                            ("--allow-existing-cluster",
+                             bool(getattr(args, "allow_existing_cluster", False)))):
+            if given:
+                raise UsageError(f"{flag} is for --backend kubeconfig; --backend {backend} "
+                                 "would ignore it")
+    if getattr(args, "image", None) is not None and backend not in CONTAINER_BACKENDS:
+        raise UsageError(f"--image is for --backend kwok-image or k3s; --backend {backend} "
+                         "would ignore it")
 
 
 def model_config(args: argparse.Namespace) -> ModelConfig:
