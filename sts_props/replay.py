@@ -27,7 +27,7 @@ from sts_props.concurrent_runs import run_all, runs_alone
 from sts_props.differential import run_differential
 from sts_props.errors import PlanError
 from sts_props.history import History
-from sts_props.model import ModelConfig, ModelRun
+from sts_props.model import ModelConfig, ModelRun, run_model
 from sts_props.plan import Plan
 from sts_props.strategies.chooser import ScriptedChooser
 
@@ -71,17 +71,19 @@ def run_plan_on_model(plan: Plan, config: ModelConfig | None = None,
     plan's expectations. ``config`` defaults to the plan's version and gates. ``progress``
     hears a line whenever an op ends :data:`PROGRESS_EVERY` seconds or more after the last
     line, and before the checks of a History that took that long."""
-    started = last = time.monotonic()
-    chooser = ScriptedChooser(plan.interleavings) if plan.interleavings else None
-    run = ModelRun(plan.scenario.manifests, config or ModelConfig.for_plan(plan), chooser)
-    for index, op in enumerate(plan.scenario.ops):
-        run.apply(op)
+    started = time.monotonic()
+    last = [started]  # when the last progress line was said
+    ops = plan.scenario.ops
+
+    def said(index: int, run: ModelRun) -> None:
         now = time.monotonic()
-        if progress is not None and now - last >= PROGRESS_EVERY:
-            progress(f"  op {index + 1} of {len(plan.scenario.ops)} ({op.kind}) done, "
+        if progress is not None and now - last[0] >= PROGRESS_EVERY:
+            progress(f"  op {index + 1} of {len(ops)} ({ops[index].kind}) done, "
                      f"{len(run.history)} History records, {now - started:.0f}s")
-            last = now
-    h = run.history
+            last[0] = now
+
+    chooser = ScriptedChooser(plan.interleavings) if plan.interleavings else None
+    h = run_model(plan.scenario, config or ModelConfig.for_plan(plan), chooser, said).history
     if progress is not None and time.monotonic() - started >= PROGRESS_EVERY:
         progress(f"  checking the History ({len(h)} records)")
     violations = run_history_checks(h) + check_expectations(h, plan.expect)

@@ -131,9 +131,8 @@ def check_gate_settings(gates: Iterable[tuple[str, bool]], version: str) -> None
             continue
         if life.removed is not None and (minor, patch) >= life.removed:
             raise VersionError(
-                f"feature gate {name} was removed in v1.{life.removed[0]} (GA and locked to "
-                f"true from v1.{life.locked[0] if life.locked else '?'}): v1.{minor} does not "
-                "accept it; leave it out")
+                f"feature gate {name} was removed in v1.{life.removed[0]} (after it went GA): "
+                f"v1.{minor} does not accept it; leave it out")
         if life.added is not None and (minor, patch) < life.added:
             raise VersionError(
                 f"feature gate {name} does not exist before v1.{life.added[0]}.{life.added[1]}:"

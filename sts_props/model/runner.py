@@ -14,7 +14,7 @@ chooser that draws both, which explores the interleavings a real cluster may tak
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -260,9 +260,13 @@ class ModelRun:
 
 
 def run_model(scenario: Scenario, config: ModelConfig | None = None,
-              chooser: Chooser | None = None) -> ModelResult:
-    """Run every op of ``scenario`` on the model; returns its History and op outcomes."""
+              chooser: Chooser | None = None,
+              after_op: Callable[[int, ModelRun], None] | None = None) -> ModelResult:
+    """Run every op of ``scenario`` on the model; returns its History and op outcomes.
+    ``after_op(index, run)`` hears of each op once it is applied (a long replay's progress)."""
     run = ModelRun(scenario.manifests, config, chooser)
-    for op in scenario.ops:
+    for index, op in enumerate(scenario.ops):
         run.apply(op)
+        if after_op is not None:
+            after_op(index, run)
     return run.result(scenario)
