@@ -58,7 +58,7 @@ def _case_name(number: int, scenario: Scenario) -> str:
 
 def cases_of(summary: SuiteSummary) -> list[JUnitCase]:
     """The testcases of a suite run: every passing scenario, then the counterexample if any."""
-    cases = [JUnitCase.passed(i, sc, secs) for i, (sc, secs) in enumerate(summary.passed, 1)]
+    cases = [JUnitCase.passed(i, p.scenario, p.seconds) for i, p in enumerate(summary.passed, 1)]
     if summary.counterexample is not None:
         cases.append(JUnitCase.failed(len(cases) + 1, summary.counterexample,
                                       summary.violations))

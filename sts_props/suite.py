@@ -65,37 +65,60 @@ class _Record(Protocol):
                  number: int | None = None) -> None: ...
 
 
+@dataclass(frozen=True)
+class Passed:
+    """One passing scenario and all that the summary counts of it.
+
+    The summary's sums (ops, steps, rules, faults, coverage ...) are sums over its list of
+    these, so a Ctrl-C, which lands between any two statements, cannot leave one sum a
+    scenario ahead of another: a scenario counts once it is appended, in every sum at once.
+    """
+
+    scenario: Scenario
+    seconds: float
+    #: per op after the create: was it accepted (False: rejected, as the model expected)
+    accepted: tuple[bool, ...]
+    #: model steps (model suite) or cluster History records (cluster runs)
+    steps: int
+    rules: Counter[str] = field(default_factory=Counter)
+    #: fault ops performed (accepted), by kind
+    faults: Counter[str] = field(default_factory=Counter)
+    #: the documented livelock (F-1) the scenario reached, if any
+    livelock: str = ""
+    #: the situation corners reached (cluster runs; None: not recorded)
+    corners: Counter[str] | None = None
+    #: liveness verdicts after its faults (sts_props.checks.liveness)
+    liveness: Counter[str] = field(default_factory=Counter)
+    #: seconds of each component restart it made
+    restart_seconds: tuple[float, ...] = ()
+
+
 @dataclass
 class SuiteSummary:
-    """What a suite run did and found."""
+    """What a suite run did and found.
+
+    >>> from sts_props.ops import Create, Settle
+    >>> summary = SuiteSummary("model")
+    >>> summary.add(Passed(Scenario(Manifests.seed(), (Create(), Settle())), 0.1,
+    ...                    accepted=(True, True), steps=12))
+    >>> summary.scenarios, summary.ops, summary.steps, summary.coverage.scenarios
+    (1, 2, 12, 1)
+    """
 
     backend: str
-    ops: int = 0
-    steps: int = 0
-    rejected_ops: int = 0
-    rules: Counter[str] = field(default_factory=Counter)
     violations: list[Violation] = field(default_factory=list)
     counterexample: Scenario | None = None
     seconds: float = 0.0
-    #: scenarios that reached a documented livelock (F-1), compared only up to it
-    livelocks: list[str] = field(default_factory=list)
     #: the directory of the (last) failing run's files (sts_props.report), if written
     artifacts: Path | None = None
-    #: policy x strategy x retention x op counts of the scenarios that ran (sts_props.coverage)
-    coverage: Coverage = field(default_factory=Coverage)
-    #: every passing scenario with its wall time, for per-scenario reports (sts_props.junit)
-    passed: list[tuple[Scenario, float]] = field(default_factory=list)
-    #: fault ops performed (accepted), by kind; scenarios with at least one, by kind (issue 5)
-    faults: Counter[str] = field(default_factory=Counter)
-    fault_scenarios: Counter[str] = field(default_factory=Counter)
-    #: passing scenarios with at least one accepted fault op
-    fault_bearing: int = 0
+    #: every passing scenario, in the order they finished: what every sum below adds up
+    passed: list[Passed] = field(default_factory=list)
+    #: the op kinds the run could generate (the coverage's denominator; None: all) and why
+    #: some are left out (sts_props.coverage.Coverage)
+    kinds: tuple[str, ...] | None = None
+    kinds_note: str = ""
     #: fault kinds the backend cannot perform, skipped (``--faults``)
     skipped_faults: list[str] = field(default_factory=list)
-    #: liveness verdicts after faults (sts_props.checks.liveness), by verdict
-    liveness: Counter[str] = field(default_factory=Counter)
-    #: seconds of each component restart
-    restart_seconds: list[float] = field(default_factory=list)
     #: components that exited by themselves and were restarted (Cluster.supervise)
     crashes: list[str] = field(default_factory=list)
     #: how the cluster scenarios were chosen (``--selection``), one line for the summary
@@ -103,16 +126,64 @@ class SuiteSummary:
     #: seconds from the start of the run to the end of the first failing scenario run
     first_violation_seconds: float | None = None
 
-    def note_faults(self, kinds: Counter[str]) -> None:
-        """Count the fault ops of one passing scenario."""
-        self.faults.update(kinds)
-        self.fault_scenarios.update(kinds.keys())
-        self.fault_bearing += bool(kinds)
+    def add(self, passed: Passed) -> None:
+        """Count a passing scenario: one append, see :class:`Passed`."""
+        self.passed.append(passed)
 
-    def note(self, scenario: Scenario, accepted: list[bool], seconds: float) -> None:
-        """Count a passing scenario in the coverage and keep it for reports."""
-        self.coverage.record(scenario, accepted)
-        self.passed.append((scenario, seconds))
+    @property
+    def ops(self) -> int:
+        return sum(len(p.scenario.ops) for p in self.passed)
+
+    @property
+    def steps(self) -> int:
+        return sum(p.steps for p in self.passed)
+
+    @property
+    def rejected_ops(self) -> int:
+        return sum(p.accepted.count(False) for p in self.passed)
+
+    @property
+    def rules(self) -> Counter[str]:
+        return sum((p.rules for p in self.passed), Counter())
+
+    @property
+    def faults(self) -> Counter[str]:
+        """Fault ops performed (accepted), by kind."""
+        return sum((p.faults for p in self.passed), Counter())
+
+    @property
+    def fault_scenarios(self) -> Counter[str]:
+        """Passing scenarios with at least one accepted fault op of a kind, by kind (issue 5)."""
+        return Counter(kind for p in self.passed for kind in p.faults)
+
+    @property
+    def fault_bearing(self) -> int:
+        """Passing scenarios with at least one accepted fault op."""
+        return sum(1 for p in self.passed if p.faults)
+
+    @property
+    def livelocks(self) -> list[str]:
+        """Scenarios that reached a documented livelock (F-1), compared only up to it."""
+        return [p.livelock for p in self.passed if p.livelock]
+
+    @property
+    def liveness(self) -> Counter[str]:
+        return sum((p.liveness for p in self.passed), Counter())
+
+    @property
+    def restart_seconds(self) -> list[float]:
+        return [sec for p in self.passed for sec in p.restart_seconds]
+
+    @property
+    def coverage(self) -> Coverage:
+        """Policy x strategy x retention x op counts (and corners) of the passing scenarios,
+        counted afresh from :attr:`passed` at each call."""
+        cov = Coverage(kinds=self.kinds, kinds_note=self.kinds_note)
+        for p in self.passed:
+            cov.record(p.scenario, p.accepted)
+            if p.corners is not None:
+                cov.record_corners(p.corners)
+        return cov
 
     @property
     def scenarios(self) -> int:
@@ -137,10 +208,12 @@ class SuiteSummary:
             + ", ".join(f"{r}x{n}" for r, n in sorted(self.rules.items())),
             f"violations: {len(self.violations)}",
         ]
-        if self.faults or self.skipped_faults:
+        faults = self.faults
+        if faults or self.skipped_faults:
+            in_scenarios = self.fault_scenarios
             lines.insert(-1, f"faults ({self.fault_bearing} fault-bearing scenarios): " + (
-                ", ".join(f"{k}x{n} (in {self.fault_scenarios[k]} scenarios)"
-                          for k, n in sorted(self.faults.items())) or "none"))
+                ", ".join(f"{k}x{n} (in {in_scenarios[k]} scenarios)"
+                          for k, n in sorted(faults.items())) or "none"))
             if self.skipped_faults:
                 lines.insert(-1, "faults skipped (the backend cannot perform them): "
                              + ", ".join(self.skipped_faults))
@@ -163,8 +236,9 @@ class SuiteSummary:
             lines.extend("    " + line for line in self.counterexample.to_yaml().splitlines())
         if self.artifacts is not None:
             lines.append(f"artifacts (plan, histories, explanation, timeline): {self.artifacts}")
-        if self.coverage.scenarios:
-            lines.append(self.coverage.render())
+        coverage = self.coverage
+        if coverage.scenarios:
+            lines.append(coverage.render())
         return "\n".join(lines)
 
 
@@ -228,15 +302,12 @@ def run_model_suite(
             failed.append((scenario, violations))
             failed_runs.append((result.history, tuple(chooser.log)))
             raise AssertionError(violations[0].describe())
-        summary.ops += len(scenario.ops)
-        summary.steps += result.steps
-        summary.rejected_ops += sum(1 for o in result.outcomes if not o.ok)
-        summary.rules.update(result.rules)
-        summary.livelocks += result.livelocks[:1]
-        summary.note(scenario, [o.ok for o in result.outcomes], time.monotonic() - began)
-        summary.note_faults(Counter(op.kind for op, o in zip(scenario.ops, result.outcomes,
-                                                             strict=True)
-                                    if o.ok and op.kind in fault_kinds))
+        summary.add(Passed(
+            scenario, time.monotonic() - began, tuple(o.ok for o in result.outcomes),
+            result.steps, Counter(result.rules),
+            Counter(op.kind for op, o in zip(scenario.ops, result.outcomes, strict=True)
+                    if o.ok and op.kind in fault_kinds),
+            livelock=(result.livelocks or [""])[0]))
         now = time.monotonic()
         if now - last_report[0] >= 5:
             last_report[0] = now
@@ -346,7 +417,7 @@ def run_cluster_suite(
     summary.backend = f"{cluster.name} ({cluster.version()}) vs model ({cfg.version})"
     fault_kinds, some_faults, summary.skipped_faults = _suite_faults(
         cluster.capabilities.faults, fault_kinds, some_faults, selection)
-    summary.coverage.kinds, summary.coverage.kinds_note = _run_kinds(
+    summary.kinds, summary.kinds_note = _run_kinds(
         tuple(OP_TYPES), FAULT_OPS, fault_kinds | some_faults, summary.skipped_faults)
     guaranteed = [k for k in GUARANTEED_FAULTS if k in fault_kinds]
     insertable = [k for k in INSERTABLE_FAULTS if k in fault_kinds]
@@ -374,20 +445,15 @@ def run_cluster_suite(
     def record(scenario: Scenario, result: DifferentialResult, number: int | None = None) -> None:
         """Count a passing scenario and say how it went (with its ``number``: in one line that
         names it, for scenarios side by side, whose start was not announced)."""
-        summary.ops += len(scenario.ops)
-        summary.steps += len(result.cluster_history)
-        summary.rejected_ops += sum(
-            1 for ev in result.model_history.ops() if ev.phase == "fail")
-        summary.rules.update(result.rules)
-        if result.stopped:
-            summary.livelocks.append(result.stopped)
-        summary.note(scenario, [ev.phase != "fail" for ev in result.model_history.ops()
-                                if ev.phase != "invoke"], result.seconds)
-        summary.coverage.record_corners(corners_of(result.model_history))
-        summary.note_faults(result.faults)
-        summary.liveness.update(v.verdict + ("-stuck" if v.blockers and v.verdict == "converged"
-                                             else "") for _, _, v in result.liveness)
-        summary.restart_seconds += [sec for _, sec in result.fault_seconds]
+        summary.add(Passed(
+            scenario, result.seconds,
+            tuple(ev.phase != "fail" for ev in result.model_history.ops()
+                  if ev.phase != "invoke"),
+            len(result.cluster_history), Counter(result.rules), Counter(result.faults),
+            livelock=result.stopped or "", corners=corners_of(result.model_history),
+            liveness=Counter(v.verdict + ("-stuck" if v.blockers and v.verdict == "converged"
+                                          else "") for _, _, v in result.liveness),
+            restart_seconds=tuple(sec for _, sec in result.fault_seconds)))
         took = f"ok in {result.seconds:.1f}s (cluster events span {result.event_span:.1f}s)"
         if number is not None:
             progress(f"{_headline(number, scenario)}: {took}")

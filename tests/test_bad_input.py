@@ -641,6 +641,7 @@ def test_a_long_model_replay_says_how_far_it_is(monkeypatch: pytest.MonkeyPatch)
     (["check", "--backend", "kwok", "--image", "x:1"], "--image"),
     (["seed", "--image", "x:1"], "--image"),
     (["mutants", "--list", "--kubeconfig", "kc.yaml"], "--kubeconfig"),
+    (["doctor", "--backend", "kwok", "--image", "x:1"], "--image"),
 ])
 def test_a_flag_the_backend_would_ignore_is_refused(
         capsys: pytest.CaptureFixture[str], args: list[str], flag: str) -> None:
@@ -648,3 +649,18 @@ def test_a_flag_the_backend_would_ignore_is_refused(
     kubeconfig went unread."""
     line = _bad_input(capsys, args)
     assert f"error: {flag} is for --backend " in line and "would ignore it" in line
+
+
+def test_doctor_takes_image_when_a_backend_it_checks_runs_one(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """The refusal above is for an ``--image`` no checked backend would read; with kwok-image
+    among the backends (or all of them, the default) the image reaches the checks."""
+    import sts_props.cli.doctor as cli_doctor
+
+    seen: list[tuple[list[str], str | None]] = []
+    monkeypatch.setattr(cli_doctor, "diagnose",
+                        lambda backends, version, image=None: seen.append((backends, image)) or [])
+    assert main(["doctor", "--backend", "kwok", "--backend", "kwok-image", "--image", "x:1"]) == 0
+    assert main(["doctor", "--image", "x:1"]) == 0
+    assert [image for _, image in seen] == ["x:1", "x:1"]
+    assert seen[0][0] == ["kwok", "kwok-image"]

@@ -429,6 +429,9 @@ def expected(line: Line) -> set[int]:
     if line.command == "seed":
         return {3}
     if line.command == "doctor":
+        backends = set(line.values.get("--backend", []))
+        if "--image" in line.values and backends and not backends & {"kwok-image", "k3s"}:
+            return {2}  # no backend named runs an image (refuse_ignored_flags)
         return {0}
     action = line.values["positional"][0]
     if action in ("build", "image", "up"):

@@ -12,7 +12,7 @@ from sts_props.cli import main
 from sts_props.junit import cases_of, junit_xml, write_junit
 from sts_props.ops import Create, Scale, Settle
 from sts_props.scenario import Manifests, Scenario
-from sts_props.suite import SuiteSummary
+from sts_props.suite import Passed, SuiteSummary
 
 
 def _scenario(n: int) -> Scenario:
@@ -23,7 +23,7 @@ def test_one_testcase_per_passing_scenario_and_one_failure_with_the_plan(
         tmp_path: Path) -> None:
     summary = SuiteSummary("model (v1.37.2)")
     for n in (1, 2, 3):
-        summary.note(_scenario(n), [True, True, True], 0.25)
+        summary.add(Passed(_scenario(n), 0.25, accepted=(True, True, True), steps=9))
     summary.counterexample = _scenario(4)
     summary.violations = [Violation("CHK-3", "CHK-3/ORD-1", "redis-2 created before redis-1 "
                                     "was Ready <&>", (7, 9))]

@@ -187,8 +187,9 @@ def patched_controller(args: argparse.Namespace, backend: str | None = None,
 def refuse_ignored_flags(args: argparse.Namespace) -> None:
     """A flag the chosen backend would ignore is bad input, not silence: ``--kubeconfig``,
     ``--context`` and ``--allow-existing-cluster`` belong to ``--backend kubeconfig``,
-    ``--image`` to kwok-image and k3s. A subcommand whose backend is not one name (``replay``
-    without ``--backend`` runs the plan's; ``doctor`` checks several) is left alone.
+    ``--image`` to kwok-image and k3s. ``doctor`` names a list of backends (empty: all of
+    them): ``--image`` needs one that runs an image. ``replay`` without ``--backend`` runs the
+    plan's backend, which is not known here: it is left alone.
 
     >>> parser = argparse.ArgumentParser()
     >>> add_connection_options(parser)
@@ -200,6 +201,12 @@ def refuse_ignored_flags(args: argparse.Namespace) -> None:
     sts_props.cli.exit_codes.UsageError: --kubeconfig is for --backend kubeconfig; --backend ...
     """
     backend = getattr(args, "backend", None)
+    if isinstance(backend, list):
+        if (getattr(args, "image", None) is not None and backend
+                and not set(backend) & set(CONTAINER_BACKENDS)):
+            raise UsageError(f"--image is for --backend kwok-image or k3s; --backend "
+                             f"{', '.join(backend)} would ignore it")
+        return
     if not isinstance(backend, str):
         return
     if backend != "kubeconfig":
