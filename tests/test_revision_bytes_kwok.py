@@ -21,6 +21,7 @@ from sts_props.cluster.faults import nudge
 from sts_props.cluster.rawhttp import go_json, post
 from sts_props.ops import Create, Scale
 from sts_props.scenario import Manifests
+from tests.cluster_helpers import poll
 
 pytestmark = pytest.mark.cluster
 
@@ -33,6 +34,17 @@ def _orphan(run: ClusterRun) -> dict[str, Any]:
     return {"apiVersion": "apps/v1", "kind": "ControllerRevision",
             "metadata": {"name": "redis-orphan", "labels": {"app": "redis"}},
             "data": live.data, "revision": 100}
+
+
+def _create_revision(run: ClusterRun, body: dict[str, Any], encoding: str) -> None:
+    """Create the revision ``body`` as the generated Python client writes it (``python``) or
+    in Go's JSON (``go``)."""
+    if encoding == "python":
+        typed_apis(run.api)[1].create_namespaced_controller_revision(run.namespace, body)
+        return
+    status, answer = post(
+        run.api, f"/apis/apps/v1/namespaces/{run.namespace}/controllerrevisions", go_json(body))
+    assert status == 201, answer
 
 
 def _pods(run: ClusterRun) -> list[str]:
@@ -134,13 +146,7 @@ def test_orphan_deletion_of_a_set_owning_such_a_revision_waits_for_it(
     body["metadata"]["ownerReferences"] = [{
         "apiVersion": "apps/v1", "kind": "StatefulSet", "name": "redis",
         "uid": owner.metadata.uid, "controller": True, "blockOwnerDeletion": True}]
-    if encoding == "python":
-        apps.create_namespaced_controller_revision(run.namespace, body)
-    else:
-        status, answer = post(
-            run.api, f"/apis/apps/v1/namespaces/{run.namespace}/controllerrevisions",
-            go_json(body))
-        assert status == 201, answer
+    _create_revision(run, body, encoding)
     apps.delete_namespaced_stateful_set("redis", run.namespace, propagation_policy="Orphan")
     if encoding == "go":
         ok, why = run.wait_until(lambda: _gone(run), timeout=30.0, what="the set deleted")
@@ -163,3 +169,73 @@ def test_orphan_deletion_of_a_set_owning_such_a_revision_waits_for_it(
     ok, why = run.wait_until(lambda: _gone(run), timeout=60.0,
                              what="the set deleted once the revision is gone")
     assert ok, why
+
+
+# -- the DaemonSet controller claims orphan revisions the same way --------------------------
+_DS = "f7-daemons"
+
+
+def _daemon_pods(run: ClusterRun) -> list[str]:
+    core = typed_apis(run.api)[0]
+    return sorted(p.metadata.name for p in core.list_namespaced_pod(
+        run.namespace, label_selector=f"app={_DS}").items
+        if p.metadata.deletion_timestamp is None)
+
+
+@pytest.mark.parametrize("encoding", ["python", "go"])
+def test_an_orphan_revision_in_the_python_clients_json_stops_a_daemonset_too(
+        cluster_run: Callable[[Manifests], ClusterRun], encoding: str) -> None:
+    """F-7 beyond StatefulSets: every sync of a DaemonSet begins by claiming the namespace's
+    revisions its selector matches (``controlledHistories`` in ``pkg/controller/daemon``),
+    and a failed claim ends the sync before any pod is managed. With an orphan revision in the
+    Python client's JSON, a deleted daemon pod is not replaced, also after a nudge, until the
+    revision is deleted. The control: the same orphan in Go's JSON is adopted and the pod
+    replaced at once."""
+    run = cluster_run(Manifests.seed())  # for its namespace; the seed set is not created
+    core, apps, _ = typed_apis(run.api)
+    apps.create_namespaced_daemon_set(run.namespace, {
+        "apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": {"name": _DS},
+        "spec": {"selector": {"matchLabels": {"app": _DS}},
+                 "template": {"metadata": {"labels": {"app": _DS}},
+                              "spec": {"containers": [{"name": "c", "image": "busybox"}]}}}})
+
+    def all_running() -> str:  # a daemon pod on every node (kwok's nodes: 2), all ready
+        ds = apps.read_namespaced_daemon_set(_DS, run.namespace).status
+        ready = (ds.number_ready or 0, ds.desired_number_scheduled or 0)
+        pods = _daemon_pods(run)
+        return "" if ready[1] > 0 and ready[0] == ready[1] == len(pods) else \
+            f"ready/desired {ready}, pods {pods}"
+
+    missing = poll(all_running, 60.0)
+    assert not missing, missing
+    revisions = apps.list_namespaced_controller_revision(
+        run.namespace, label_selector=f"app={_DS}").items
+    assert len(revisions) == 1
+    orphan = {"apiVersion": "apps/v1", "kind": "ControllerRevision",
+              "metadata": {"name": f"{_DS}-orphan", "labels": {"app": _DS}},
+              "data": revisions[0].data, "revision": 100}
+    _create_revision(run, orphan, encoding)
+    nodes = len(_daemon_pods(run))
+    victim = _daemon_pods(run)[0]
+    core.delete_namespaced_pod(victim, run.namespace, grace_period_seconds=0)
+
+    def touch() -> None:  # an update event: the DaemonSet is queued at once, whatever backoff
+        apps.patch_namespaced_daemon_set(_DS, run.namespace, {"metadata": {"annotations": {
+            "sts-props.io/touched": str(time.monotonic())}}})
+
+    if encoding == "go":
+        missing = poll(all_running, 30.0)
+        assert not missing, missing
+        owners = apps.read_namespaced_controller_revision(
+            f"{_DS}-orphan", run.namespace).metadata.owner_references or []
+        assert [(o.kind, o.name, o.controller) for o in owners] == [("DaemonSet", _DS, True)]
+        return
+    time.sleep(8)
+    touch()
+    time.sleep(4)
+    assert len(_daemon_pods(run)) == nodes - 1, _daemon_pods(run)  # not replaced
+    apps.delete_namespaced_controller_revision(f"{_DS}-orphan", run.namespace)
+    time.sleep(1)
+    touch()  # deleting an orphan revision queues no sync of the DaemonSet
+    missing = poll(all_running, 30.0)
+    assert not missing, "the daemon pod not replaced once the orphan is gone: " + missing

@@ -1,0 +1,175 @@
+"""docs/findings.md F-8 on a real control plane (``pytest --sts-backend=kwok``, v1.37 or later):
+the alpha ``Recreate`` update strategy (gate StatefulSetRecreateStrategy, KEP-3541) on a cluster
+of its own with the gate on.
+
+* F-8a: a scale-down that meets a template change deletes the condemned pods in the Recreate
+  step, before their claims get the pod's owner reference, so ``whenScaled: Delete`` keeps
+  their claims, for good. The control, RollingUpdate with the same ops, deletes them.
+* F-8b: switching a set away from Recreate while it recreates leaves its ``Progressing``
+  condition at ``RecreateInProgress`` through every later rollout.
+
+And the gate itself: off (the default), the apiserver refuses the strategy.
+
+These tests pin upstream's behaviour: when a release fixes one, its test fails, and F-8
+should be revisited.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from sts_props.cluster.base import typed_apis
+from sts_props.cluster.driver import ClusterRun
+from sts_props.ops import Create
+from sts_props.scenario import Manifests
+from sts_props.versions import parse_version
+from tests.cluster_helpers import poll
+
+pytestmark = [pytest.mark.cluster, pytest.mark.backend("kwok")]
+
+GATE = "StatefulSetRecreateStrategy"
+
+
+@pytest.fixture(scope="module")
+def recreate_cluster(request: pytest.FixtureRequest) -> Iterator[Any]:
+    """A kwok cluster of ``--k8s-version`` with the Recreate gate on (its own: the session's
+    cluster runs with the version's default gates)."""
+    from sts_props.cluster.kwok import KwokCluster
+
+    version = str(request.config.getoption("--k8s-version"))
+    if parse_version(version) < (37, 0):
+        pytest.skip(f"{GATE} and the Recreate strategy exist from v1.37 (kube_features.go); "
+                    f"{version} has neither")
+    with KwokCluster(version, feature_gates={GATE: True}) as cluster:
+        yield cluster
+
+
+def _ready(apps: Any, namespace: str, n: int) -> Callable[[], str]:
+    def condition() -> str:
+        status = apps.read_namespaced_stateful_set("redis", namespace).status
+        counts = (status.replicas or 0, status.ready_replicas or 0, status.updated_replicas or 0)
+        return "" if counts == (n, n, n) else f"replicas, ready, updated: {counts}"
+    return condition
+
+
+def _seed(strategy: str, retention: dict[str, str] | None = None) -> Manifests:
+    seed = Manifests.seed()
+    sts = seed.statefulset
+    sts["spec"]["updateStrategy"] = {"type": strategy}
+    if retention is not None:
+        sts["spec"]["persistentVolumeClaimRetentionPolicy"] = retention
+    return Manifests.of(sts, seed.service, seed.storageclass)
+
+
+def _started(cluster: Any, manifests: Manifests) -> tuple[ClusterRun, Any, Any]:
+    run = ClusterRun(cluster, manifests)
+    run.__enter__()
+    core, apps, _ = typed_apis(run.api)
+    assert run.apply(Create()).ok
+    missing = poll(_ready(apps, run.namespace, 3), 60.0)
+    assert not missing, missing
+    return run, core, apps
+
+
+_TEMPLATE_CHANGE = {"op": "add", "path": "/spec/template/metadata/annotations",
+                    "value": {"sts-props.io/changed": "yes"}}
+
+
+@pytest.mark.parametrize("strategy", ["Recreate", "RollingUpdate"])
+def test_a_scale_down_meeting_a_recreate_keeps_the_condemned_claims(
+        recreate_cluster: Any, strategy: str) -> None:
+    """replicas 3 -> 1 and a new template in one patch, ``whenScaled: Delete``: the claims of
+    ordinals 1 and 2 must go with their pods (STO-9 d, STO-10). Under Recreate they stay, with
+    no owner reference, 10 s after the set settled (F-8a); under RollingUpdate (the control)
+    they go."""
+    run, core, apps = _started(recreate_cluster, _seed(
+        strategy, {"whenDeleted": "Retain", "whenScaled": "Delete"}))
+    try:
+        apps.patch_namespaced_stateful_set("redis", run.namespace, [
+            {"op": "replace", "path": "/spec/replicas", "value": 1}, _TEMPLATE_CHANGE])
+        missing = poll(_ready(apps, run.namespace, 1), 60.0)
+        assert not missing, missing
+
+        def claims() -> dict[str, list[str]]:
+            return {c.metadata.name: [o.kind for o in c.metadata.owner_references or []]
+                    for c in core.list_namespaced_persistent_volume_claim(run.namespace).items}
+
+        if strategy == "RollingUpdate":
+            missing = poll(lambda: "" if set(claims()) == {"redis-data-redis-0"}
+                            else f"claims {sorted(claims())}", 30.0)
+            assert not missing, missing
+            return
+        time.sleep(10)  # the garbage collector has long acted on any owner reference by now
+        assert claims() == {"redis-data-redis-0": [], "redis-data-redis-1": [],
+                            "redis-data-redis-2": []}
+    finally:
+        run.__exit__(None, None, None)
+
+
+def test_switching_away_from_recreate_leaves_its_progressing_condition(
+        recreate_cluster: Any) -> None:
+    """A Recreate held by a pod that does not finish terminating (a finalizer), then the
+    strategy set to RollingUpdate: the rollout completes, and a second one too, but the set
+    still says ``Progressing=True, RecreateInProgress, Deleting old revision pods`` (F-8b):
+    only a Recreate set's completion clears it (``completeUpdate``)."""
+    run, core, apps = _started(recreate_cluster, _seed("Recreate"))
+    namespace = run.namespace
+    try:
+        core.patch_namespaced_pod("redis-1", namespace,
+                                  {"metadata": {"finalizers": ["sts-props.io/hold"]}})
+        apps.patch_namespaced_stateful_set("redis", namespace, [_TEMPLATE_CHANGE])
+
+        def conditions() -> list[tuple[str, str, str]]:
+            status = apps.read_namespaced_stateful_set("redis", namespace).status
+            return [(c.type, c.status, c.reason) for c in status.conditions or []]
+
+        in_progress = [("Progressing", "True", "RecreateInProgress")]
+        missing = poll(lambda: "" if conditions() == in_progress
+                        else f"conditions {conditions()}", 30.0)
+        assert not missing, missing
+        apps.patch_namespaced_stateful_set("redis", namespace, [{
+            "op": "replace", "path": "/spec/updateStrategy",
+            "value": {"type": "RollingUpdate", "rollingUpdate": {"partition": 0}}}])
+        core.patch_namespaced_pod("redis-1", namespace,
+                                  [{"op": "remove", "path": "/metadata/finalizers"}])
+        for value in ("again", "and again"):  # the interrupted rollout ends, then a second one
+            missing = poll(_ready(apps, namespace, 3), 60.0)
+            assert not missing, missing
+            apps.patch_namespaced_stateful_set("redis", namespace, [{
+                "op": "replace", "path": "/spec/template/metadata/annotations",
+                "value": {"sts-props.io/changed": value}}])
+            time.sleep(1)
+        missing = poll(_ready(apps, namespace, 3), 60.0)
+        assert not missing, missing
+        status = apps.read_namespaced_stateful_set("redis", namespace).status
+        assert status.current_revision == status.update_revision
+        time.sleep(3)
+        assert conditions() == in_progress
+    finally:
+        with_finalizer = core.read_namespaced_pod("redis-1", namespace)
+        if with_finalizer.metadata.finalizers:
+            core.patch_namespaced_pod("redis-1", namespace,
+                                      [{"op": "remove", "path": "/metadata/finalizers"}])
+        run.__exit__(None, None, None)
+
+
+def test_without_the_gate_the_strategy_is_refused(sts_cluster: Any) -> None:
+    """The session's cluster runs with the version's default gates (Recreate is alpha, off):
+    the apiserver refuses ``updateStrategy.type: Recreate`` and names the two it takes."""
+    from kubernetes.client.exceptions import ApiException
+
+    run = ClusterRun(sts_cluster, _seed("Recreate"))
+    run.__enter__()
+    try:
+        with pytest.raises(ApiException) as refused:
+            typed_apis(run.api)[1].create_namespaced_stateful_set(
+                run.namespace, _seed("Recreate").statefulset)
+        assert refused.value.status == 422
+        assert "spec.updateStrategy: Invalid value" in str(refused.value.body)
+        assert "must be 'RollingUpdate' or 'OnDelete'" in str(refused.value.body)
+    finally:
+        run.__exit__(None, None, None)
