@@ -168,12 +168,18 @@ def _rolling_block(draw: st.DrawFn, replicas: int) -> dict[str, Any]:
     return block
 
 
-def _update_strategy(draw: st.DrawFn, replicas: int) -> dict[str, Any] | None:
-    kind = draw(st.sampled_from(
-        ["absent", "RollingUpdate", "RollingUpdate+block", "block-only", "OnDelete"]),
-        label="updateStrategy")
+#: the updateStrategy shapes drawn; Recreate only where the alpha gate is on (``recreate``)
+_STRATEGY_KINDS = ("absent", "RollingUpdate", "RollingUpdate+block", "block-only", "OnDelete")
+
+
+def _update_strategy(draw: st.DrawFn, replicas: int, recreate: bool = False
+                     ) -> dict[str, Any] | None:
+    kinds = [*_STRATEGY_KINDS, "Recreate"] if recreate else list(_STRATEGY_KINDS)
+    kind = draw(st.sampled_from(kinds), label="updateStrategy")
     if kind == "absent":
         return None
+    if kind == "Recreate":
+        return {"type": "Recreate"}
     if kind == "RollingUpdate":
         # VAL-3: an explicit type without a block gets no partition/maxUnavailable defaults.
         return {"type": "RollingUpdate"}
@@ -205,6 +211,7 @@ def _retention(draw: st.DrawFn) -> dict[str, Any] | None:
 @st.composite
 def valid_statefulsets(
     draw: st.DrawFn, base: Manifests | None = None, *, max_replicas: int = 5,
+    recreate: bool = False,
 ) -> Manifests:
     """Valid StatefulSet manifests (plus Service/StorageClass) derived from ``base``.
 
@@ -212,7 +219,8 @@ def valid_statefulsets(
     :func:`web_manifests`.
     Varied: name, replicas ``0..max_replicas``, podManagementPolicy, updateStrategy (absent;
     RollingUpdate without a block (VAL-3); with a block of partition ``0..replicas+1`` and
-    maxUnavailable absent/int/percent; a block without type; OnDelete), ``ordinals.start``
+    maxUnavailable absent/int/percent; a block without type; OnDelete; with ``recreate``,
+    for a cluster with the alpha gate StatefulSetRecreateStrategy on, Recreate), ``ordinals.start``
     ``0..3``, the PVC retention policy, minReadySeconds, revisionHistoryLimit and ``0..2``
     volumeClaimTemplates. Every draw shrinks towards the base's own value.
 
@@ -257,7 +265,7 @@ def valid_statefulsets(
                   label="podManagementPolicy")
     _set_or_pop(spec, "podManagementPolicy", policy)
 
-    _set_or_pop(spec, "updateStrategy", _update_strategy(draw, replicas))
+    _set_or_pop(spec, "updateStrategy", _update_strategy(draw, replicas, recreate))
 
     start = draw(st.one_of(st.none(), st.integers(0, 3)), label="ordinals.start")
     _set_or_pop(spec, "ordinals", None if start is None else {"start": start})

@@ -148,6 +148,8 @@ class _Shadow:
     #: a HoldScheduling is in force (new pods stay Pending)
     scheduling_held: bool = False
     fault_kinds: frozenset[str] = frozenset()
+    #: the alpha gate StatefulSetRecreateStrategy is on: Recreate is a strategy to switch to
+    recreate: bool = False
 
     @property
     def spec(self) -> dict[str, Any]:
@@ -246,8 +248,8 @@ def _certainly_valid(op: Op, strategy: str) -> bool:
                       | SetHistoryLimit)
 
 
-def _creates_ok(manifests: Manifests) -> bool:
-    config = ModelConfig()
+def _creates_ok(manifests: Manifests, recreate: bool = False) -> bool:
+    config = ModelConfig(gates=(("StatefulSetRecreateStrategy", recreate),))
     return not validate_create(default_statefulset(manifests.statefulset, config), config)
 
 
@@ -421,7 +423,11 @@ def _set_update_strategy(d: _Draw) -> Op:
     # Mostly a real switch; the same type again is a valid no-op edit.
     current = d.shadow.strategy
     other = "OnDelete" if current == "RollingUpdate" else "RollingUpdate"
-    return SetUpdateStrategy(d.draw(st.sampled_from([other, current]), label="type"))
+    choices = [other, current]
+    if d.shadow.recreate:  # the other two types first, Recreate among them
+        choices = [t for t in ("RollingUpdate", "OnDelete", "Recreate") if t != current]
+        choices.append(current)
+    return SetUpdateStrategy(d.draw(st.sampled_from(choices), label="type"))
 
 
 def _set_ordinals_start(d: _Draw) -> Op:
@@ -711,6 +717,7 @@ def op_sequences(
     max_replicas: int = 5,
     invalid: bool = True,
     fault_kinds: frozenset[str] = frozenset(),
+    recreate: bool = False,
 ) -> st.SearchStrategy[tuple[Op, ...]]:
     """Op sequences for ``manifests``: ``Create()``, then ``min_ops..max_ops`` ops (Settles
     included), then a final ``Settle()`` unless the last op already is one.
@@ -719,7 +726,8 @@ def op_sequences(
     ReleasePod, DeletePVC); ``fault_kinds`` adds the issue-5 faults of those kinds (see
     :data:`ALL_FAULTS`; a backend passes what it can perform); ``invalid=False`` leaves out
     the rare out-of-range values that the API rejects (negative replicas, maxUnavailable 0,
-    ...), which otherwise test the 422 path.
+    ...), which otherwise test the 422 path; ``recreate`` (a cluster with the alpha gate
+    StatefulSetRecreateStrategy on) adds switches to the Recreate strategy.
 
     >>> from hypothesis import find
     >>> from sts_props.scenario import Manifests
@@ -730,21 +738,22 @@ def op_sequences(
         raise ValueError(f"need 0 <= min_ops <= max_ops, got min_ops={min_ops}, "
                          f"max_ops={max_ops}")
     return _op_sequences(manifests, min_ops, max_ops, faults, max_replicas, invalid,
-                         frozenset(fault_kinds))
+                         frozenset(fault_kinds), recreate)
 
 
 @st.composite
 def _op_sequences(draw: st.DrawFn, manifests: Manifests, min_ops: int, max_ops: int,
                   faults: bool, max_replicas: int, invalid: bool,
-                  fault_kinds: frozenset[str]) -> tuple[Op, ...]:
+                  fault_kinds: frozenset[str], recreate: bool = False) -> tuple[Op, ...]:
     statefulset = copy.deepcopy(manifests.statefulset)
     spec = statefulset.get("spec") or {}
     shadow = _Shadow(
         editor=SpecEditor(statefulset),
-        state="present" if _creates_ok(manifests) else "absent",
+        state="present" if _creates_ok(manifests, recreate) else "absent",
         has_claims=bool(spec.get("volumeClaimTemplates")),
         images=image_values(manifests),
         fault_kinds=fault_kinds,
+        recreate=recreate,
     )
     ops: list[Op] = [Create()]
     count = draw(st.integers(min_ops, max_ops), label="number of ops")
@@ -782,6 +791,7 @@ def scenarios(
     faults: bool = True,
     invalid: bool = True,
     fault_kinds: frozenset[str] = frozenset(),
+    recreate: bool = False,
 ) -> st.SearchStrategy[Scenario]:
     """Whole Scenarios: valid manifests (from ``base``, see ``valid_statefulsets``) plus ops
     (``op_sequences`` with ``1..max_ops`` ops after Create).
@@ -794,13 +804,17 @@ def scenarios(
     if max_ops < 1 or max_replicas < 0:
         raise ValueError(f"need max_ops >= 1 and max_replicas >= 0, got max_ops={max_ops}, "
                          f"max_replicas={max_replicas}")
-    return _scenarios(base, max_ops, max_replicas, faults, invalid, frozenset(fault_kinds))
+    return _scenarios(base, max_ops, max_replicas, faults, invalid, frozenset(fault_kinds),
+                      recreate)
 
 
 @st.composite
 def _scenarios(draw: st.DrawFn, base: Manifests | None, max_ops: int, max_replicas: int,
-               faults: bool, invalid: bool, fault_kinds: frozenset[str]) -> Scenario:
-    manifests = draw(valid_statefulsets(base, max_replicas=max_replicas), label="manifests")
+               faults: bool, invalid: bool, fault_kinds: frozenset[str],
+               recreate: bool = False) -> Scenario:
+    manifests = draw(valid_statefulsets(base, max_replicas=max_replicas, recreate=recreate),
+                     label="manifests")
     ops = draw(op_sequences(manifests, 1, max_ops, faults, max_replicas=max_replicas,
-                            invalid=invalid, fault_kinds=fault_kinds), label="ops")
+                            invalid=invalid, fault_kinds=fault_kinds, recreate=recreate),
+               label="ops")
     return Scenario(manifests, ops)

@@ -328,7 +328,9 @@ class StatefulSetMachine(RuleBasedStateMachine):
         """Draw the manifests and the chooser, then Create (must be accepted)."""
         self.data = data
         self.manifests = data.draw(
-            valid_statefulsets(self.base, max_replicas=self.max_replicas), label="manifests")
+            valid_statefulsets(self.base, max_replicas=self.max_replicas,
+                               recreate=self.config.gate("StatefulSetRecreateStrategy")),
+            label="manifests")
         self.chooser = DataChooser(data, max_steps_between_ops=self.max_steps_between_ops)
         self.run = ModelRun(self.manifests, self.config, self.chooser)
         self._safety = SafetyChecker(self.run.history)
@@ -373,6 +375,11 @@ class StatefulSetMachine(RuleBasedStateMachine):
     @precondition(lambda self: self._set_present())
     @rule(strategy_type=st.sampled_from(["RollingUpdate", "OnDelete"]))
     def set_update_strategy(self, strategy_type: str) -> None:
+        # With the alpha gate on, an OnDelete draw may become Recreate (no extra draw with the
+        # gate off, so the machine's examples stay what they were)
+        if (strategy_type == "OnDelete" and self.config.gate("StatefulSetRecreateStrategy")
+                and self._draw(st.booleans(), "Recreate instead of OnDelete")):
+            strategy_type = "Recreate"
         self._apply(SetUpdateStrategy(strategy_type))  # type: ignore[arg-type]
 
     @precondition(lambda self: self._set_present())

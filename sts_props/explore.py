@@ -110,8 +110,8 @@ def explore_model(base: Manifests | None, examples: int, config: ModelConfig,
     seen: set[Scenario] = set()
     # The scenarios are those a cluster can run (minReadySeconds capped, at least a few ops),
     # so that the model explores exactly what tier two may replay.
-    strategy = scenarios(base=base, max_ops=max_ops, max_replicas=max_replicas).map(
-        cap_min_ready)
+    strategy = scenarios(base=base, max_ops=max_ops, max_replicas=max_replicas,
+                         recreate=config.gate("StatefulSetRecreateStrategy")).map(cap_min_ready)
 
     # quiet: no "add @seed(...) to this test" about this inner function when interrupted
     @settings(max_examples=examples, deadline=None, database=None, print_blob=False,

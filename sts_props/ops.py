@@ -43,7 +43,8 @@ from sts_props.errors import OpFormatError as OpFormatError  # defined once ther
 from sts_props.snapshot import REVISION_LABEL
 
 TemplateField = Literal["image", "env", "annotation"]
-StrategyType = Literal["RollingUpdate", "OnDelete"]
+#: Recreate: v1.37's alpha strategy, valid only with the gate StatefulSetRecreateStrategy on
+StrategyType = Literal["RollingUpdate", "OnDelete", "Recreate"]
 RetentionValue = Literal["Retain", "Delete"]
 Propagation = Literal["Background", "Foreground", "Orphan"]
 FailPhase = Literal["Failed", "Succeeded"]
@@ -241,7 +242,8 @@ class SetMaxUnavailable(Op):
 
 @dataclass(frozen=True)
 class SetUpdateStrategy(Op):
-    """Switch ``updateStrategy.type``; switching to OnDelete drops the rollingUpdate block."""
+    """Switch ``updateStrategy.type``; switching to OnDelete or Recreate drops the
+    rollingUpdate block."""
 
     type: StrategyType
     kind: ClassVar[str] = "set_update_strategy"

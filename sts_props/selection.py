@@ -270,26 +270,30 @@ def with_corner(scenario: Scenario, corner: str) -> Scenario:
 def pool_scenarios(base: Manifests | None, min_ops: int = 8, max_ops: int = 12,
                    max_replicas: int = 5, fault_kinds: frozenset[str] = frozenset(),
                    recipes: Sequence[str] = RECIPES, faults: bool = True,
-                   every_fault: bool = True) -> st.SearchStrategy[Scenario]:
+                   every_fault: bool = True, recreate: bool = False
+                   ) -> st.SearchStrategy[Scenario]:
     """The pool's scenarios: what ``check`` generates for a cluster (``min_ops..max_ops`` ops
     after Create, minReadySeconds capped, pod and PVC disruptions unless ``faults`` is false,
     faults of ``fault_kinds`` drawn like other ops and, with ``every_fault``, one inserted
-    where none was drawn), sometimes with a corner recipe inserted (:func:`with_corner`)."""
+    where none was drawn), sometimes with a corner recipe inserted (:func:`with_corner`);
+    ``recreate``: the alpha Recreate strategy is among the strategies drawn."""
 
     # Every recipe deletes or holds a pod: none without pod disruptions.
     usable = tuple(r for r in recipes if faults and (
         r != "deletion-refused-in-rollout" or "deny_pod_writes" in fault_kinds))
     insertable = tuple(k for k in INSERTABLE_FAULTS if every_fault and k in fault_kinds)
     return _pool_scenarios(base, min_ops, max_ops, max_replicas, frozenset(fault_kinds),
-                           usable, insertable, faults, every_fault)
+                           usable, insertable, faults, every_fault, recreate)
 
 
 @st.composite
 def _pool_scenarios(draw: st.DrawFn, base: Manifests | None, min_ops: int, max_ops: int,
                     max_replicas: int, fault_kinds: frozenset[str], recipes: tuple[str, ...],
-                    insertable: tuple[str, ...], faults: bool, every_fault: bool) -> Scenario:
+                    insertable: tuple[str, ...], faults: bool, every_fault: bool,
+                    recreate: bool = False) -> Scenario:
 
-    manifests = draw(valid_statefulsets(base, max_replicas=max_replicas), label="manifests")
+    manifests = draw(valid_statefulsets(base, max_replicas=max_replicas, recreate=recreate),
+                     label="manifests")
     if draw(st.booleans(), label="move to a drawn cell"):
         manifests = in_cell(manifests, draw(st.sampled_from(ALL_CELLS), label="cell"))
     may_run_alone = every_fault or not draw(st.integers(0, ALONE_ONE_IN - 1),
@@ -301,7 +305,7 @@ def _pool_scenarios(draw: st.DrawFn, base: Manifests | None, min_ops: int, max_o
     # min_ops..max_ops drawn directly: the cluster suite's filter on the length would throw
     # away half of the draws, and generation is most of the pool's time.
     ops = draw(op_sequences(manifests, min_ops, max_ops, faults, max_replicas=max_replicas,
-                            fault_kinds=fault_kinds), label="ops")
+                            fault_kinds=fault_kinds, recreate=recreate), label="ops")
     scenario = Scenario(manifests, ops)
     # About one scenario in three gets a recipe; which one, Hypothesis draws.
     recipe = draw(st.sampled_from((None, None, None, None, *recipes)), label="corner recipe")
@@ -395,7 +399,8 @@ def _build_pool(base: Manifests | None, config: ModelConfig, examples: int, seed
     @settings(max_examples=examples, deadline=None, database=None, print_blob=False,
               suppress_health_check=list(HealthCheck), phases=(Phase.generate,))
     @given(pool_scenarios(base, min_ops, max_ops, max_replicas, fault_kinds, faults=faults,
-                          every_fault=every_fault))
+                          every_fault=every_fault,
+                          recreate=config.gate("StatefulSetRecreateStrategy")))
     def prop(scenario: Scenario) -> None:
         if time.monotonic() - started > seconds or (cancel is not None and cancel.is_set()):
             raise TimeUp  # POOL_SECONDS are spent, or the caller cancelled

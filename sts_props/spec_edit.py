@@ -77,9 +77,9 @@ class SpecEditor:
         elif isinstance(op, SetUpdateStrategy):
             strategy = _own(spec, "updateStrategy")
             strategy["type"] = op.type
-            if op.type == "OnDelete":
-                # A rollingUpdate block is invalid with OnDelete (VAL-5); a user switching
-                # strategy removes it, as `kubectl edit` users must.
+            if op.type in ("OnDelete", "Recreate"):
+                # A rollingUpdate block is invalid with OnDelete and Recreate (VAL-5); a user
+                # switching strategy removes it, as `kubectl edit` users must.
                 strategy.pop("rollingUpdate", None)
         elif isinstance(op, SetOrdinalsStart):
             spec["ordinals"] = {"start": op.start}

@@ -292,7 +292,8 @@ def run_model_suite(
               verbosity=Verbosity.quiet, suppress_health_check=list(HealthCheck),
               phases=(Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink))
     @given(scenarios(base=base, max_ops=max_ops, max_replicas=max_replicas,
-                     fault_kinds=fault_kinds), st.data())
+                     fault_kinds=fault_kinds, recreate=cfg.gate("StatefulSetRecreateStrategy")),
+           st.data())
     def prop(scenario: Scenario, data: st.DataObject) -> None:
         chooser = DataChooser(data)
         began = time.monotonic()
@@ -364,7 +365,7 @@ def run_cluster_suite(
     on_result: Callable[[DifferentialResult], None] | None = None,
     summary: SuiteSummary | None = None,
     op_timeout: float = OP_TIMEOUT,
-    stop_at_divergence: bool = False,
+    stop_at_divergence: bool = True,
     jobs: int = 1,
     cancel: threading.Event | None = None,
 ) -> SuiteSummary:
@@ -396,8 +397,9 @@ def run_cluster_suite(
 
     ``summary``: as for :func:`run_model_suite`, filled in as scenarios finish.
 
-    ``op_timeout`` and ``stop_at_divergence`` go to :func:`run_differential` (controller
-    mutation testing ends a scenario at the first state the cluster does not reach).
+    ``op_timeout`` and ``stop_at_divergence`` go to :func:`run_differential`: by default a
+    scenario, and every one re-run while shrinking, ends at the first op whose state the
+    cluster does not reach (one wait deadline, not one per later op).
 
     ``jobs`` (``--jobs``, model selection only): up to that many scenarios at once, each in its
     own namespace; a scenario with an op that disturbs the whole cluster (:data:`SHARED_OPS`)
@@ -734,7 +736,8 @@ def _run_plain(cfg: ModelConfig, summary: SuiteSummary,
     runs_after_failure = [0]
     db = DirectoryBasedExampleDatabase(str(database_dir)) if database_dir else None
     strategy = scenarios(base=base, max_ops=max_ops, max_replicas=max_replicas,
-                         faults=faults, fault_kinds=fault_kinds).filter(
+                         faults=faults, fault_kinds=fault_kinds,
+                         recreate=cfg.gate("StatefulSetRecreateStrategy")).filter(
         lambda sc: len(sc.ops) >= min_ops + 1).map(cap_min_ready)
 
     @settings(max_examples=examples, deadline=None, database=db, print_blob=False,

@@ -34,6 +34,7 @@ GATES = (
     "PodIndexLabel",
     "StatefulSetAutoDeletePVC",
     "StatefulSetSemanticRevisionComparison",
+    "StatefulSetRecreateStrategy",
 )
 
 #: The minor versions whose behaviour the model reproduces: the spec's v1.33-v1.36 line
@@ -101,11 +102,13 @@ class _Life:
 #: Read from pkg/features/kube_features.go of k8s.io/kubernetes v1.34.0, v1.36.3 and v1.37.2:
 #: PodIndexLabel and StatefulSetAutoDeletePVC went GA with LockToDefault in 1.32 ("remove in
 #: 1.35", and they are gone in v1.36.3); StatefulSetSemanticRevisionComparison came in v1.34.2
-#: (#135087's mitigation) and is not in v1.34.0. MaxUnavailableStatefulSet can be set on all.
+#: (#135087's mitigation) and is not in v1.34.0. StatefulSetRecreateStrategy (KEP-3541, alpha)
+#: came in v1.37.0. MaxUnavailableStatefulSet can be set on all.
 _LIVES = {
     "PodIndexLabel": _Life(locked=(32, 0), removed=(35, 0)),
     "StatefulSetAutoDeletePVC": _Life(locked=(32, 0), removed=(35, 0)),
     "StatefulSetSemanticRevisionComparison": _Life(added=(34, 2)),
+    "StatefulSetRecreateStrategy": _Life(added=(37, 0)),
 }
 
 

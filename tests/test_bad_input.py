@@ -368,7 +368,7 @@ OP_CASES: list[tuple[dict[str, Any], str]] = [
     ({"op": "delete_pod", "ordinal": "one"}, "ops[2] (delete_pod): ordinal: must be an integer, "
                                              "got 'one'"),
     ({"op": "set_update_strategy", "type": "Sometimes"},
-     "ops[2] (set_update_strategy): type: must be one of RollingUpdate, OnDelete, got "
+     "ops[2] (set_update_strategy): type: must be one of RollingUpdate, OnDelete, Recreate, got "
      "'Sometimes'"),
     ({"op": "set_max_unavailable", "value": [50]},
      "ops[2] (set_max_unavailable): value: must be an integer or a string, got a list"),

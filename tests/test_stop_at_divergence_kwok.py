@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+from pathlib import Path
 
 import pytest
 
@@ -67,3 +68,20 @@ def test_a_failing_run_keeps_the_controllers_log_lines(sts_cluster: Cluster,
     syncs = [line for line in log.splitlines() if f'statefulSet="{namespace}/redis"' in line]
     assert any('"StatefulSet revisions"' in line for line in syncs), log[-2000:]
     assert any('"Updated status"' in line and "replicas=2" in line for line in syncs), log[-2000:]
+
+
+def test_check_stops_its_scenarios_at_a_divergence_too(sts_cluster: Cluster,
+                                                       model_config: ModelConfig,
+                                                       tmp_path: Path) -> None:
+    """``sts-props check`` on a cluster (``run_cluster_suite``) stops a scenario at its first
+    divergence, as the README says: its default was once False, and a failing scenario then
+    waited a deadline for every later op."""
+    from sts_props.suite import run_cluster_suite
+
+    wrong = dataclasses.replace(model_config, mutant="pvc-of-k-for-k-plus-1")
+    summary = run_cluster_suite(sts_cluster, config=wrong, examples=1, seed=3, faults=False,
+                                op_timeout=OP_TIMEOUT, shrink_budget=1, pool_examples=100,
+                                artifacts_dir=tmp_path, progress=lambda _: None)
+    assert not summary.ok
+    assert any("later op(s) not run" in v.message for v in summary.violations), \
+        summary.render()

@@ -236,6 +236,11 @@ class Spec:
         return self.strategy == "RollingUpdate"
 
     @property
+    def recreate(self) -> bool:
+        """v1.37's alpha Recreate strategy (RCR-1: every pod not at the update revision goes)."""
+        return self.strategy == "Recreate"
+
+    @property
     def update_floor(self) -> int:
         """UPD-2: the lowest ordinal the update step may touch (``start + partition``)."""
         return self.start + (self.partition if self.has_block else 0)

@@ -493,7 +493,28 @@ class _Quiescence:
         first_bad = min(blocked_slots) if blocked_slots else None
         create_errors = bool(clash or claim_terminating or denied or delete_refused)
 
-        if spec.ordered:
+        # RCR-2: under Recreate, while any pod is not at the update revision (terminating
+        # ones included) the sync ends after deleting the old pods: nothing is created, no
+        # condemned pod is scaled down and no claim ref is reconciled. A live old pod is the
+        # controller's to delete (RCR-1) unless its DELETE is refused.
+        recreate_old: list[tuple[int, str, Snapshot]] = []
+        if spec.recreate and self.sts is not None:
+            upd_rev = str(status_of(self.sts).get("updateRevision") or "")
+            recreate_old = sorted((o, n, pod) for o, (n, pod) in by_ordinal.items()
+                                  if revision_of(pod) != upd_rev)
+            live_old = [n for o, n, pod in recreate_old
+                        if not is_terminating(pod) and o not in self.walk.denied]
+            if live_old:
+                self.flag(
+                    "RCR-1",
+                    f"pod(s) {', '.join(live_old)} are not at updateRevision {upd_rev} and not "
+                    f"being deleted although the strategy is Recreate, which deletes every "
+                    f"such pod.",
+                )
+        if recreate_old:
+            flagged_missing = []
+            condemned_excused = True
+        elif spec.ordered:
             flagged_missing = [
                 o
                 for o in missing
@@ -548,6 +569,8 @@ class _Quiescence:
         errors = clash | claim_terminating | denied | delete_refused
         reached = (spec.end if spec.ordered or not errors
                    else spec.start + _batch_end(min(errors) - spec.start))
+        if recreate_old:
+            reached = spec.start  # RCR-2: the sync ends before the replica pass
         for o in in_range:
             if o not in by_ordinal or o in self.pvc_faults or not _healthy(by_ordinal[o][1]):
                 continue

@@ -310,7 +310,7 @@ def _chk4_deletion(tl: Timeline, step: Step) -> list[Violation]:
     ev, life, j = step.event, step.life, step.life.ordinal
     assert j is not None
     ctx = tl.context_at(ev.seq)
-    if not all(s.ordered for s in ctx.specs):
+    if not all(s.ordered for s in ctx.specs) or _recreate_victim(tl, ctx, ev):
         return out
     condemned_specs = [s for s in ctx.specs if not s.in_range(j)]
     if not condemned_specs or any(
@@ -577,12 +577,18 @@ def _chk7_deletion(tl: Timeline, step: Step) -> list[Violation]:
         return out
     cur = ctx.current
     assert cur is not None
+    if _recreate_victim(tl, ctx, ev):
+        return out
     if all(not s.rolling for s in ctx.specs):
         rule = "CHK-7/UPD-8"
         why = (
             "the update strategy is OnDelete, under which the controller deletes only "
             "Failed/Succeeded pods"
         )
+        if any(s.recreate for s in ctx.specs):
+            rule = "CHK-7/RCR-1"
+            why = ("the update strategy is Recreate and the pod was at the update revision "
+                   f"{revision_of(ev.obj)}, which Recreate keeps")
     else:
         rule = "CHK-7/UPD-2"
         why = (
@@ -628,18 +634,41 @@ def _chk7_creation(tl: Timeline, step: Step) -> list[Violation]:
     return out
 
 
-def _current_revisions(tl: Timeline, ctx: Context, seq: int) -> set[str]:
+def _recreate_victim(tl: Timeline, ctx: Context, ev: Event) -> bool:
+    """RCR-1: could this controller deletion be Recreate's? Under a Recreate spec every pod
+    not at the update revision goes, in-range or condemned, at once and whatever its health.
+    Any update revision of the set around then will do; only a pod at the one update revision
+    there was is never a Recreate victim."""
+    if not any(s.recreate for s in ctx.specs):
+        return False
+    updates = _update_revisions(tl, ctx, ev.seq)
+    return not updates or updates != {revision_of(ev.obj)}
+
+
+def _statuses_around(tl: Timeline, ctx: Context, seq: int) -> list[dict[str, Any]]:
+    """The set's recorded statuses from the settle before ``seq`` to the settle after it, and
+    the last one recorded at or before ``seq`` (a status write comes at the end of the sync
+    whose writes it explains)."""
     lo, hi = tl.prev_settle(seq), tl.next_settle(seq)
     records = [r for r in tl.set_records if r[1] == ctx.set_uid]
     chosen = [r for r in records if lo < r[0] < hi]
     before = [r for r in records if r[0] <= seq]
     if before:
         chosen.append(before[-1])
+    return [as_dict(obj.get("status")) for _, _, obj in chosen]
+
+
+def _update_revisions(tl: Timeline, ctx: Context, seq: int) -> set[str]:
+    """The set's status.updateRevision values around ``seq`` (:func:`_statuses_around`)."""
+    return {str(s.get("updateRevision") or "") for s in _statuses_around(tl, ctx, seq)} - {""}
+
+
+def _current_revisions(tl: Timeline, ctx: Context, seq: int) -> set[str]:
+    chosen = _statuses_around(tl, ctx, seq)
     current: set[str] = set()
     update: set[str] = set()
     empty = not chosen
-    for _, _, obj in chosen:
-        status = as_dict(obj.get("status"))
+    for status in chosen:
         cur, upd = str(status.get("currentRevision") or ""), str(status.get("updateRevision") or "")
         if cur:
             current.add(cur)

@@ -44,13 +44,14 @@ from sts_props.cli.exit_codes import EXIT_BAD_INPUT, UsageError
 from sts_props.explore import budget_seconds
 from sts_props.model import ModelConfig
 from sts_props.scenario import ManifestError
-from sts_props.versions import release_version
+from sts_props.versions import check_gates, release_version
 
 if TYPE_CHECKING:
     from sts_props.cli.options import Subparsers
 
 __all__ = ["HelpFormatter", "Parser", "add_command", "check_output_dir", "check_output_file",
-           "duration", "k8s_version", "package_version", "path", "seconds", "text", "whole"]
+           "duration", "gate_setting", "k8s_version", "package_version", "path", "seconds",
+           "text", "whole"]
 
 #: a whole number as typed: ASCII digits only (Python's int() would also take "٣" and "1_0")
 _WHOLE = re.compile(r"[+-]?[0-9]+")
@@ -169,6 +170,23 @@ def k8s_version(text: str) -> str:
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
     return version
+
+
+def gate_setting(text: str) -> tuple[str, bool]:
+    """``NAME=true`` or ``NAME=false``: a feature gate the model knows, and its value.
+
+    >>> gate_setting("StatefulSetRecreateStrategy=true")
+    ('StatefulSetRecreateStrategy', True)
+    """
+    name, sep, value = text.partition("=")
+    if not sep or value.lower() not in ("true", "false"):
+        raise argparse.ArgumentTypeError(
+            f"expected NAME=true or NAME=false, got {text[:60]!r}")
+    try:
+        check_gates([name])
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return name, value.lower() == "true"
 
 
 def path(text: str) -> Path:

@@ -29,6 +29,7 @@ from sts_props.cli.guard import signal_name
 from sts_props.cli.options import (
     add_artifacts_option,
     add_connection_options,
+    add_gate_option,
     add_image_option,
     add_jobs_option,
     add_manifests_option,
@@ -88,6 +89,7 @@ def add_parser(sub: Subparsers) -> None:
                                 "(repeatable; e.g. ../shared/seed/; default: generated "
                                 "StatefulSets)")
     add_version_option(check)
+    add_gate_option(check)
     add_seed_option(check)
     check.add_argument("--max-ops", type=whole(1), default=None, metavar="N",
                        help=f"most ops per scenario after the create (default "

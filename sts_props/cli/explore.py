@@ -26,6 +26,7 @@ from sts_props.cli.guard import signal_name
 from sts_props.cli.options import (
     add_artifacts_option,
     add_backend_options,
+    add_gate_option,
     add_jobs_option,
     add_max_replicas_option,
     add_patch_option,
@@ -61,6 +62,7 @@ def add_parser(sub: Subparsers) -> None:
         "sts-props explore --budget 2m --model-examples 3000 --backend model",
         "sts-props explore --budget 10m --backend kwok --manifests ../shared/seed/"])
     add_backend_options(p)
+    add_gate_option(p)
     p.add_argument("--budget", type=duration, default="10m", metavar="DURATION",
                    help="wall-time budget for the whole run, e.g. 10m, 90s, 1h")
     p.add_argument("--model-examples", type=whole(1), default=3000, metavar="N",

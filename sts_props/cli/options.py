@@ -25,7 +25,7 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeAlias
 
-from sts_props.cli.arguments import k8s_version, path, text, whole
+from sts_props.cli.arguments import gate_setting, k8s_version, path, text, whole
 from sts_props.cli.console import say
 from sts_props.cli.exit_codes import UsageError
 from sts_props.cluster.backends import make_cluster
@@ -48,9 +48,9 @@ if TYPE_CHECKING:
     Subparsers: TypeAlias = argparse._SubParsersAction[argparse.ArgumentParser]
 
 __all__ = ["MAX_REPLICAS_LIMIT", "VERSION_HELP", "add_backend_options",
-           "add_connection_options", "add_image_option", "add_manifests_option",
+           "add_connection_options", "add_gate_option", "add_image_option", "add_manifests_option",
            "add_max_replicas_option", "add_patch_option", "add_seed_option",
-           "add_version_option", "build_patch", "model_config", "patched_controller",
+           "add_version_option", "build_patch", "gates", "model_config", "patched_controller",
            "real_cluster", "refuse_ignored_flags"]
 
 VERSION_HELP = "Kubernetes version to model and run"
@@ -79,6 +79,17 @@ def add_version_option(parser: argparse.ArgumentParser, help: str = VERSION_HELP
     parsed: a version the model has no configuration for is a usage error."""
     parser.add_argument("--k8s-version", type=k8s_version, default=DEFAULT_VERSION,
                         metavar="VERSION", help=help)
+
+
+def add_gate_option(parser: argparse.ArgumentParser) -> None:
+    """``--gate NAME=true|false`` (repeatable): a feature gate of the model and of the cluster
+    sts-props starts (kwok, kwok-image); with ``--backend kubeconfig``, what the existing
+    cluster has (the model takes it on trust)."""
+    parser.add_argument("--gate", type=gate_setting, action="append", default=[],
+                        metavar="NAME=true|false",
+                        help="a feature gate for the model and the cluster sts-props starts "
+                             "(repeatable), e.g. StatefulSetRecreateStrategy=true for v1.37's "
+                             "alpha Recreate strategy (default: the version's defaults)")
 
 
 def add_image_option(parser: argparse.ArgumentParser, help: str) -> None:
@@ -223,11 +234,17 @@ def refuse_ignored_flags(args: argparse.Namespace) -> None:
 
 
 def model_config(args: argparse.Namespace) -> ModelConfig:
-    """The model configuration for ``--k8s-version``; a version that is not one is bad input."""
+    """The model configuration for ``--k8s-version`` and ``--gate``; a version that is not
+    one, or a gate that version does not have, is bad input."""
     try:
-        return ModelConfig.for_version(args.k8s_version)
+        return ModelConfig.for_version(args.k8s_version, **gates(args))
     except ValueError as exc:
         raise UsageError(str(exc)) from None
+
+
+def gates(args: argparse.Namespace) -> dict[str, bool]:
+    """The ``--gate`` settings (the last of each name wins), if the subcommand has the option."""
+    return dict(getattr(args, "gate", None) or [])
 
 
 def real_cluster(args: argparse.Namespace) -> Cluster:
@@ -238,4 +255,5 @@ def real_cluster(args: argparse.Namespace) -> Cluster:
                         context=getattr(args, "context", None),
                         allow_existing=getattr(args, "allow_existing_cluster", False),
                         image=getattr(args, "image", None),
-                        controller_manager=patched_controller(args))
+                        controller_manager=patched_controller(args),
+                        feature_gates=gates(args))

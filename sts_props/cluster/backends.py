@@ -13,7 +13,7 @@ sts_props.errors.BackendUnavailable: unknown backend 'nope'; choose one of k3s, 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 # Imported at the top: none of the backend packages imports docker, testcontainers or the
@@ -46,23 +46,31 @@ def make_cluster(backend: str, version: str = DEFAULT_VERSION, *,
                  progress: Callable[[str], None] | None = None,
                  kubeconfig: Path | None = None, context: str | None = None,
                  allow_existing: bool = False, image: str | None = None,
-                 controller_manager: Path | None = None) -> Cluster:
+                 controller_manager: Path | None = None,
+                 feature_gates: Mapping[str, bool] | None = None) -> Cluster:
     """A not yet started cluster of ``backend``.
 
     ``version`` is the Kubernetes version for the backends that build it (kwok, kwok-image);
     ``image`` overrides the container image of kwok-image and k3s; ``controller_manager`` (kwok
-    only) is a kube-controller-manager to run instead of the built one, e.g. a patched build.
+    only) is a kube-controller-manager to run instead of the built one, e.g. a patched build;
+    ``feature_gates`` are set on the control plane the backend starts (kwok, kwok-image; an
+    existing cluster's are its own, and k3s's image cannot be given them here).
     """
     say = progress or (lambda _line: None)
     if controller_manager is not None and backend != "kwok":
         raise BackendUnavailable(f"a patched controller runs only on --backend kwok, not "
                                  f"{backend!r}")
+    if feature_gates and backend == "k3s":
+        raise BackendUnavailable("--gate needs a control plane sts-props starts from source "
+                                 "(kwok, kwok-image): the k3s backend runs its image's gates")
     if backend == "kwok":
         return KwokCluster(version, progress=lambda line: say(f"kwok: {line}"),
-                           controller_manager=controller_manager)
+                           controller_manager=controller_manager,
+                           feature_gates=dict(feature_gates or {}))
     if backend == "kwok-image":
         return KwokImageCluster(version, image=image,
-                                progress=lambda line: say(f"kwok-image: {line}"))
+                                progress=lambda line: say(f"kwok-image: {line}"),
+                                feature_gates=dict(feature_gates or {}))
     if backend == "k3s":
         return K3sCluster(image=image, progress=lambda line: say(f"k3s: {line}"))
     if backend == "kubeconfig":

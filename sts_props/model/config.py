@@ -36,6 +36,7 @@ def default_gates(minor: int, patch: int) -> dict[str, bool]:
         "PodIndexLabel": minor >= 28,
         "StatefulSetAutoDeletePVC": minor >= 27,
         "StatefulSetSemanticRevisionComparison": minor >= 35 or (minor == 34 and patch >= 2),
+        "StatefulSetRecreateStrategy": False,  # alpha from 1.37, off by default (KEP-3541)
     }
 
 

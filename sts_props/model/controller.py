@@ -675,6 +675,39 @@ def _delete_condemned_burst(world: World, plan: SyncPlan, order: list[Pod]) -> s
     return ""
 
 
+def _recreate_old_pods(world: World, plan: SyncPlan, slots: list[Pod | None],
+                       condemned: list[Pod], update: Revision) -> tuple[bool, str]:
+    """RCR-1 / RCR-2, v1.37's alpha Recreate strategy (``recreateDeleteAndWait``, gate
+    StatefulSetRecreateStrategy): delete every pod not at the update revision, in-range and
+    condemned alike, in slow-start batches (``runForAll`` in burst mode, whatever the pod
+    management policy); ``(waiting, error)``: waiting while any such pod exists, terminating
+    ones included. The sync then ends, so nothing is created and no condemned claim gets its
+    pod reference (STO-9 d) until the old pods are gone.
+
+    Known upstream deviation, followed here (docs/findings.md F-8a): a condemned pod deleted
+    by this step never gets its claims' pod reference, so with ``whenScaled: Delete`` its
+    claims are kept; the intended behaviour (STO-10) deletes them.
+    """
+    old = [pod for pod in [*(p for p in slots if p is not None), *condemned]
+           if pod.labels.get(REVISION_LABEL) != update.name]
+    if not old:
+        return False, ""
+    live = [pod for pod in old if not pod.terminating]
+    i, batch = 0, 1
+    while i < len(live):
+        refused = ""
+        for pod in live[i:i + batch]:
+            if write_denied(world, pod.name):
+                refused = refused or f'pods "{pod.name}" is forbidden'
+                continue
+            plan.add("delete_pod", pod.name, "RCR-1", "recreate")
+        if refused:
+            return True, refused
+        i += batch
+        batch = min(batch * 2, 500)
+    return True, ""
+
+
 def _pod_pass(world: World, sts: StatefulSet, config: ModelConfig, plan: SyncPlan,
               pods: list[Pod], current: Revision, update: Revision) -> SetStatus:
     """Steps 2..8 of section 4; returns the status to write (step 9)."""
@@ -704,6 +737,12 @@ def _pod_pass(world: World, sts: StatefulSet, config: ModelConfig, plan: SyncPla
             if unavailable(pod, m, now, config):
                 first_unhealthy = pod
                 break
+
+    # Step 3b (RCR-1, RCR-2): the alpha Recreate strategy clears out the old revision first.
+    if sts.strategy.get("type") == "Recreate":
+        waiting, plan.error = _recreate_old_pods(world, plan, slots, condemned, update)
+        if waiting or plan.error:
+            return final_status()
 
     # Step 4: per-replica pass; burst mode runs slow-start batches of 1, 2, 4, ...
     start = sts.start

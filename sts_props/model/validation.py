@@ -147,7 +147,8 @@ def validate_create(sts: dict[str, Any], config: ModelConfig) -> list[Cause]:
                                 "a lowercase RFC 1123 label must consist of lower case "
                                 "alphanumeric characters or '-', and must start and end with "
                                 "an alphanumeric character", "VAL-4"))
-    causes += _validate_spec(sts.get("spec") or {}, config)
+    causes += _validate_spec(sts.get("spec") or {}, config,
+                             allow_recreate=config.gate("StatefulSetRecreateStrategy"))
     return causes
 
 
@@ -155,8 +156,11 @@ def _int_field(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _validate_spec(spec: dict[str, Any], config: ModelConfig, updating: bool = False
-                   ) -> list[Cause]:
+def _validate_spec(spec: dict[str, Any], config: ModelConfig, updating: bool = False,
+                   allow_recreate: bool = False) -> list[Cause]:
+    """VAL-5/VAL-6 on a defaulted spec. ``allow_recreate``: the strategy ``Recreate`` is
+    valid (the alpha gate is on, or on update the old object already had it: v1.37.2
+    ``statefulSetStrategy.ValidateUpdate``)."""
     causes: list[Cause] = []
 
     def bad(path: str, kind: str, msg: str, rule: str = "VAL-5") -> None:
@@ -180,11 +184,14 @@ def _validate_spec(spec: dict[str, Any], config: ModelConfig, updating: bool = F
     strategy = spec.get("updateStrategy") or {}
     stype = strategy.get("type")
     block = strategy.get("rollingUpdate")
-    if stype not in ("RollingUpdate", "OnDelete"):
+    if stype == "Recreate" and allow_recreate:
+        pass
+    elif stype not in ("RollingUpdate", "OnDelete"):
         # upstream blames the whole strategy, not its type (seen with dry runs on v1.37.2)
         bad("spec.updateStrategy", "FieldValueInvalid",
-            "must be 'RollingUpdate' or 'OnDelete'")
-    if stype == "OnDelete" and block is not None:
+            "must be 'RollingUpdate', 'OnDelete', or 'Recreate'" if allow_recreate
+            else "must be 'RollingUpdate' or 'OnDelete'")
+    if (stype == "OnDelete" or (stype == "Recreate" and allow_recreate)) and block is not None:
         bad("spec.updateStrategy.rollingUpdate", "FieldValueInvalid",
             "only allowed for updateStrategy 'RollingUpdate'")
     if stype == "RollingUpdate" and isinstance(block, dict):
@@ -398,5 +405,7 @@ def validate_update(old: dict[str, Any], new: dict[str, Any], config: ModelConfi
                 "spec", "FieldValueForbidden",
                 f"updates to statefulset spec for fields other than {names} and "
                 f"'{MUTABLE_SPEC_FIELDS[-1]}' are forbidden", "VAL-7"))
-    causes += _validate_spec(new_spec, config, updating=True)
+    old_type = (old_spec.get("updateStrategy") or {}).get("type")
+    causes += _validate_spec(new_spec, config, updating=True, allow_recreate=(
+        config.gate("StatefulSetRecreateStrategy") or old_type == "Recreate"))
     return causes
