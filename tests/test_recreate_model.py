@@ -26,7 +26,7 @@ from sts_props.strategies.chooser import ScriptedChooser
 from sts_props.strategies.ops import scenarios
 from sts_props.strategies.state_machine import StatefulSetMachine
 from tests.histories import HistoryBuilder
-from tests.model_helpers import pods, revisions, run, web
+from tests.model_helpers import pod_events, pods, revisions, run, web
 
 GATE = "StatefulSetRecreateStrategy"
 ON = ModelConfig.for_version("v1.37.2", **{GATE: True})
@@ -101,6 +101,22 @@ def test_rcr2_a_terminating_old_pod_holds_back_every_creation() -> None:
     r.apply(ReleaseTerminating(1))
     r.apply(Settle())
     assert pods(r) == ["web-0", "web-1", "web-2"]
+
+
+@pytest.mark.parametrize("denied,deleted", [(0, []), (1, ["web-0", "web-2"]),
+                                            (2, ["web-0", "web-1"])])
+def test_rcr1_a_refused_delete_ends_its_slow_start_batch(denied: int, deleted: list[str]) -> None:
+    """Upstream's batches (1, 2, 4, ...) run over every slot: with web-<denied>'s DELETE
+    refused, the batches before it and the rest of its own (run side by side) are done, later
+    ones are not."""
+    from sts_props.ops import DenyPodWrites
+
+    chooser = ScriptedChooser([Interleaving(None, ()), Interleaving(None, ()),
+                               Interleaving(1, ())])
+    r = ModelRun(web(3, strategy=RECREATE), ON, chooser)
+    for op in (Create(), Settle(), DenyPodWrites(denied), SetTemplate("image", "app:2")):
+        r.apply(op)
+    assert sorted(pod_events(r, "terminating")) == deleted
 
 
 def _scale_down_meeting_a_recreate(strategy: dict[str, Any]) -> ModelRun:

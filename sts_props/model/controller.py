@@ -688,15 +688,18 @@ def _recreate_old_pods(world: World, plan: SyncPlan, slots: list[Pod | None],
     by this step never gets its claims' pod reference, so with ``whenScaled: Delete`` its
     claims are kept; the intended behaviour (STO-10) deletes them.
     """
-    old = [pod for pod in [*(p for p in slots if p is not None), *condemned]
-           if pod.labels.get(REVISION_LABEL) != update.name]
-    if not old:
+    # Upstream's batches run over every slot (empty ones too) and then the condemned pods, so
+    # which deletions a refused one leaves undone depends on the whole list.
+    everyone: list[Pod | None] = [*slots, *condemned]
+    if not any(pod is not None and pod.labels.get(REVISION_LABEL) != update.name
+               for pod in everyone):
         return False, ""
-    live = [pod for pod in old if not pod.terminating]
     i, batch = 0, 1
-    while i < len(live):
+    while i < len(everyone):
         refused = ""
-        for pod in live[i:i + batch]:
+        for pod in everyone[i:i + batch]:
+            if pod is None or pod.labels.get(REVISION_LABEL) == update.name or pod.terminating:
+                continue
             if write_denied(world, pod.name):
                 refused = refused or f'pods "{pod.name}" is forbidden'
                 continue
