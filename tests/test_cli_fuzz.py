@@ -456,7 +456,6 @@ def stand_ins(mp: pytest.MonkeyPatch, counts: Counter[str]) -> None:
     mp.setattr(cli_app, "build_parser", functools.cache(cli_app.build_parser))
     mp.setattr(cli_options, "make_cluster", _no_cluster)
     mp.setattr(cli_replay, "make_cluster", _no_cluster)
-    mp.setattr(cli_replay, "KwokCluster", _no_cluster)
     mp.setattr(cli_cluster, "KwokCluster", _no_cluster)
     mp.setattr(cli_cluster, "build_binaries", _no_build)
     mp.setattr(cli_cluster, "prepare_image", _no_build)

@@ -31,8 +31,7 @@ from sts_props.cli.options import (
     add_patch_option,
     patched_controller,
 )
-from sts_props.cluster.backends import make_cluster
-from sts_props.cluster.kwok import KwokCluster
+from sts_props.cluster.backends import GATED_BACKENDS, make_cluster
 from sts_props.defaults import BACKENDS
 from sts_props.plan import Plan
 from sts_props.replay import PlanRun, run_plan_on_cluster, run_plan_on_model
@@ -84,18 +83,15 @@ def run(args: argparse.Namespace) -> int:
 
 def _cluster(args: argparse.Namespace, plan: Plan, backend: str,
              controller: Path | None = None) -> Cluster:
-    if backend == "kwok":
-        # the one backend that can start its control plane with the plan's gates (and run a
-        # patched controller: --patch)
-        return KwokCluster(plan.k8s_version, feature_gates=dict(plan.gates),
-                           progress=lambda line: say(f"kwok: {line}"),
-                           controller_manager=controller)
-    if plan.gates:
+    gates = dict(plan.gates)
+    if gates and backend not in GATED_BACKENDS:
         print(f"sts-props: note: the plan's feature gates apply to the model only; the "
               f"{backend} cluster runs with its own", flush=True)
+        gates = {}
     return make_cluster(backend, plan.k8s_version, progress=say,
                         kubeconfig=args.kubeconfig, context=args.context,
-                        allow_existing=args.allow_existing_cluster)
+                        allow_existing=args.allow_existing_cluster,
+                        controller_manager=controller, feature_gates=gates)
 
 
 def _report(result: PlanRun, plan: Plan, artifacts: Path) -> int:

@@ -42,6 +42,10 @@ def backend_class(backend: str) -> type[Cluster]:
                                  f"{', '.join(sorted(CLUSTER_BACKENDS))}") from None
 
 
+#: the backends that start their control plane with the feature gates they are given
+GATED_BACKENDS: tuple[str, ...] = ("kwok", "kwok-image")
+
+
 def make_cluster(backend: str, version: str = DEFAULT_VERSION, *,
                  progress: Callable[[str], None] | None = None,
                  kubeconfig: Path | None = None, context: str | None = None,
@@ -60,7 +64,7 @@ def make_cluster(backend: str, version: str = DEFAULT_VERSION, *,
     if controller_manager is not None and backend != "kwok":
         raise BackendUnavailable(f"a patched controller runs only on --backend kwok, not "
                                  f"{backend!r}")
-    if feature_gates and backend == "k3s":
+    if feature_gates and backend == "k3s":  # kubeconfig: the model takes them on trust
         raise BackendUnavailable("--gate needs a control plane sts-props starts from source "
                                  "(kwok, kwok-image): the k3s backend runs its image's gates")
     if backend == "kwok":
