@@ -52,7 +52,7 @@ def add_parser(sub: Subparsers) -> None:
     add_version_option(cluster, "Kubernetes version to build, start or look for")
     cluster.add_argument("--name", type=text, default=None,
                          help="with down: only this cluster (default: every one that is up)")
-    add_patch_option(cluster)
+    add_patch_option(cluster, "with build: also build, with up: run")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -138,10 +138,12 @@ def add_artifacts_option(parser: argparse.ArgumentParser, when: str = "") -> Non
                              "(created if missing)")
 
 
-def add_patch_option(parser: argparse.ArgumentParser) -> None:
-    """``--patch FILE.diff``: run a kube-controller-manager built from that diff (kwok only)."""
+def add_patch_option(parser: argparse.ArgumentParser,
+                     when: str = "with --backend kwok: run") -> None:
+    """``--patch FILE.diff``: run a kube-controller-manager built from that diff (kwok only).
+    ``when`` starts the help: when the command uses the diff, and what it does with it."""
     parser.add_argument("--patch", type=path, default=None, metavar="FILE.diff",
-                        help="with --backend kwok: run a kube-controller-manager built from "
+                        help=f"{when} a kube-controller-manager built from "
                              "k8s.io/kubernetes with this unified diff applied (paths from the "
                              "repository root, a/ b/ prefixes as git writes them; built once, "
                              "cached by the diff's hash)")

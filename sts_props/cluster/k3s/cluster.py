@@ -33,7 +33,7 @@ from sts_props.cluster.k3s.checks import k3s_checks
 from sts_props.ops import faults_performed_by
 
 #: The pinned k3s image (its Kubernetes minor is what the model is configured for);
-#: override with ``--k3s-image`` or ``STS_PROPS_K3S_IMAGE``.
+#: override with ``--image`` (pytest: ``--sts-image``) or ``STS_PROPS_K3S_IMAGE``.
 DEFAULT_K3S_IMAGE = "rancher/k3s:v1.34.1-k3s1"
 K3S_API_PORT = 6443
 

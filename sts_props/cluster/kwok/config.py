@@ -20,8 +20,9 @@ What the stages from :func:`stage_documents` do:
 * ``pod-ready``: a scheduled Pending pod becomes Running and Ready at once, with a
   pod IP (so a headless Service's EndpointSlice lists it with its hostname).
 * ``pod-running-not-ready`` / ``pod-running-not-ready-by-name``: a pod annotated
-  ``sts-props/hold-not-ready``, or named in ``hold_not_ready``, becomes Running but
-  **not** Ready instead (release it later by patching its status).
+  ``sts-props.io/hold`` (:data:`~sts_props.snapshot.HOLD_KEY`), or named in
+  ``hold_not_ready``, becomes Running but **not** Ready instead (release it later by
+  patching its status).
 * ``pod-delete``: a pod with a deletionTimestamp and no finalizers is removed
   (grace period 0); optionally only once its grace period has run out.
 * Nodes annotated ``sts-props.io/node-failed`` and pods annotated
