@@ -743,8 +743,9 @@ def _pod_pass(world: World, sts: StatefulSet, config: ModelConfig, plan: SyncPla
 
     # Step 3b (RCR-1, RCR-2): the alpha Recreate strategy clears out the old revision first.
     if sts.strategy.get("type") == "Recreate":
-        waiting, plan.error = _recreate_old_pods(world, plan, slots, condemned, update)
-        if waiting or plan.error:
+        waiting, error = _recreate_old_pods(world, plan, slots, condemned, update)
+        plan.error = plan.error or error
+        if waiting or error:
             return final_status()
 
     # Step 4: per-replica pass; burst mode runs slow-start batches of 1, 2, 4, ...
