@@ -159,6 +159,10 @@ class Plan:
             mark = getattr(exc, "problem_mark", None)
             where = f" at line {mark.line + 1}" if mark is not None else ""
             raise PlanError(f"{source}: not valid YAML{where}") from None
+        except (ValueError, RecursionError) as exc:
+            # PyYAML's own limits: an integer of more than 4300 digits, nesting too deep
+            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise PlanError(f"{source}: not usable YAML: {reason}") from None
         if not isinstance(data, dict):
             raise PlanError(f"{source}: a plan is a mapping, got {type(data).__name__}")
         return _from_dict(data, source)

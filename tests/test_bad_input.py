@@ -441,6 +441,50 @@ def test_plan_sections_are_type_checked(extra: dict[str, Any], message: str,
     assert str(info.value).startswith(f"{path}: {message}"), str(info.value)
 
 
+_PLAN_HEAD = "stsPropsPlan: 1\nmanifests: {statefulset: {}}\nops: [{op: create}]\n"
+
+
+def _alias_bomb(levels: int = 9, width: int = 9) -> str:
+    """One flow node whose aliases expand to width**levels leaves (about 43 million)."""
+    node = "&b0 [" + ", ".join(["lol"] * width) + "]"
+    for i in range(1, levels):
+        node = f"&b{i} [{node}, " + ", ".join([f"*b{i - 1}"] * (width - 1)) + "]"
+    return node
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("seed: " + "9" * 5000, "not usable YAML: Exceeds the limit (4300 digits)"),
+    ("origin: {a: " + "[" * 5000 + "]" * 5000 + "}", "not usable YAML: maximum recursion depth"),
+], ids=["huge-integer", "deep-nesting"])
+def test_plan_yaml_beyond_pyyaml_limits(text: str, message: str, tmp_path: Path,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    """PyYAML's own limits once escaped ``Plan.loads`` as a ValueError or RecursionError."""
+    path = tmp_path / "plan.yaml"
+    path.write_text(_PLAN_HEAD + text + "\n", encoding="utf-8")
+    line = _bad_input(capsys, ["replay", str(path), "--backend", "model"])
+    assert f"{path}: {message}" in line
+
+
+@pytest.mark.parametrize(("entry", "message"), [
+    ("BOMB", "expect[0]: an expectation must be a mapping, got a list"),
+    ("{afterOp: BOMB}", "expect[0]: expectation afterOp must be an op index 0..0, got a list"),
+    ("{afterOp: 0, outcome: BOMB}", "expect[0]: expectation outcome must be accepted or "
+                                    "rejected, got a list"),
+    ("{afterOp: 0, rule: BOMB}", "expect[0]: expectation rule must be a string, got a list"),
+    ("{afterOp: 0, note: {a: 1}}", "expect[0]: expectation note must be a string, got an "
+                                   "object"),
+], ids=["entry", "afterOp", "outcome", "rule", "note"])
+def test_an_expectation_is_not_shown_by_its_repr(entry: str, message: str, tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """A wrong ``expect`` entry was quoted with repr() (an alias bomb: a repr of 43 million
+    values, which never ended) and a list as rule or note was kept as its repr."""
+    path = tmp_path / "plan.yaml"
+    path.write_text(_PLAN_HEAD + f"expect: [{entry.replace('BOMB', _alias_bomb())}]\n",
+                    encoding="utf-8")
+    line = _bad_input(capsys, ["replay", str(path), "--backend", "model"])
+    assert f"{path}: {message}" in line and len(line) < 300
+
+
 def test_plan_manifests_section_is_type_checked(tmp_path: Path) -> None:
     for manifests, message in [
         ({"statefulset": _seed_set(), "deployment": {}}, "manifests: unknown key 'deployment'"),
