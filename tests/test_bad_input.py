@@ -485,6 +485,35 @@ def test_an_expectation_is_not_shown_by_its_repr(entry: str, message: str, tmp_p
     assert f"{path}: {message}" in line and len(line) < 300
 
 
+_CLAIMS_RUN = ["claims", "--claim", "2", "--examples", "1", "--search", "1", "--seed", "1"]
+
+
+def test_a_directory_named_like_a_claims_plan_is_refused_before_the_run(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``claims --plans DIR`` with a directory ``claim2-1.yaml`` in DIR once ran every claim
+    and then ended in an IsADirectoryError traceback when it wrote the plans."""
+    (tmp_path / "claim2-1.yaml").mkdir()
+    line = _bad_input(capsys, [*_CLAIMS_RUN, "--plans", str(tmp_path)])
+    assert f"--plans {tmp_path}: claim2-1.yaml is a directory" in line
+    assert "claims on the model" not in capsys.readouterr().out  # refused before the run
+
+
+@pytest.mark.parametrize("entry", ["dangling-link", "fifo"])
+def test_a_link_or_fifo_named_like_a_claims_plan_is_replaced(
+        entry: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A dangling link ``claim2-1.yaml`` once ended in a FileNotFoundError traceback (and a
+    link into an existing directory was written through); a FIFO blocked the run forever."""
+    old = tmp_path / "claim2-1.yaml"
+    if entry == "fifo":
+        os.mkfifo(old)
+    else:
+        old.symlink_to(tmp_path / "missing" / "x.yaml")
+    assert main([*_CLAIMS_RUN, "--plans", str(tmp_path)]) == 0
+    assert "Traceback" not in capsys.readouterr().err
+    assert not old.is_symlink() and old.is_file()
+    assert not (tmp_path / "missing").exists()
+
+
 def test_plan_manifests_section_is_type_checked(tmp_path: Path) -> None:
     for manifests, message in [
         ({"statefulset": _seed_set(), "deployment": {}}, "manifests: unknown key 'deployment'"),
