@@ -558,6 +558,18 @@ def test_a_plan_that_replays_is_still_promoted(tmp_path: Path,
     assert [p.name for p in into.iterdir()] == ["probe.yaml"]
 
 
+def test_promote_onto_a_dangling_link_is_refused(tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """A dangling link where the promoted plan goes: ``exists()`` is false for it, and the
+    exclusive open then ended in a FileExistsError traceback."""
+    into = tmp_path / "regressions"
+    into.mkdir()
+    (into / "probe.yaml").symlink_to(tmp_path / "nowhere.yaml")
+    line = _bad_input(capsys, ["promote", str(_plan_file(tmp_path)), "--into", str(into)])
+    assert f"{into / 'probe.yaml'}: already exists; promote refuses to overwrite" in line
+    assert not (tmp_path / "nowhere.yaml").exists()
+
+
 def test_scenario_yaml_is_checked_too() -> None:
     from sts_props.scenario import Scenario
 
