@@ -37,7 +37,7 @@ from sts_props.defaults import DEFAULT_VERSION as DEFAULT_VERSION
 from sts_props.errors import PlanError as PlanError
 from sts_props.expect import Expectation, ExpectationError
 from sts_props.interleaving import MAX_SETTLE_STEPS, Interleaving
-from sts_props.manifest_shapes import MAX_MODEL_REPLICAS, show_value
+from sts_props.manifest_shapes import MAX_MODEL_REPLICAS, lone_surrogate, show_value
 from sts_props.mutant_names import MUTANT_NAMES
 from sts_props.ops import Op, OpFormatError, RevertTemplate, Scale, SetTemplate, op_from_dict
 from sts_props.scenario import ManifestError, Manifests, Scenario
@@ -165,6 +165,9 @@ class Plan:
             raise PlanError(f"{source}: not usable YAML: {reason}") from None
         if not isinstance(data, dict):
             raise PlanError(f"{source}: a plan is a mapping, got {type(data).__name__}")
+        surrogate = lone_surrogate(data)
+        if surrogate is not None:  # it would end the run's report, or promote, when written
+            raise PlanError(f"{source}: {surrogate.describe()}")
         return _from_dict(data, source)
 
     @staticmethod

@@ -485,6 +485,27 @@ def test_an_expectation_is_not_shown_by_its_repr(entry: str, message: str, tmp_p
     assert f"{path}: {message}" in line and len(line) < 300
 
 
+@pytest.mark.parametrize(("command", "text", "message"), [
+    ("replay", _PLAN_HEAD + 'expect: [{afterOp: 0, pods: ["\\ud800"]}]',
+     r"expect[0].pods[0]: '\ud800' is not valid Unicode (a lone surrogate"),
+    ("replay", _PLAN_HEAD.replace("{}", '{metadata: {labels: {"a\\udfff": b}}}'),
+     r"manifests.statefulset.metadata.labels: 'a\udfff' is not valid Unicode"),
+    ("validate", 'apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: a, annotations: '
+                 '{n: "x\\U0000d800"}}', r"metadata.annotations.n: 'x\ud800' is not valid"),
+], ids=["plan-expect", "plan-label-key", "manifest-annotation"])
+def test_a_lone_surrogate_is_refused(command: str, text: str, message: str, tmp_path: Path,
+                                     capsys: pytest.CaptureFixture[str]) -> None:
+    """YAML's "\\ud800" escape makes a string no UTF-8 file can hold: a replay that failed
+    with it in a violation once ended in a UnicodeEncodeError writing its artifacts."""
+    path = tmp_path / "odd.yaml"
+    path.write_text(text + "\n", encoding="utf-8")
+    extra = ["--backend", "model", "--artifacts", str(tmp_path / "art")] \
+        if command == "replay" else []
+    line = _bad_input(capsys, [command, str(path), *extra])
+    assert f"{path}: " in line and message in line, line
+    assert not (tmp_path / "art").exists()
+
+
 _CLAIMS_RUN = ["claims", "--claim", "2", "--examples", "1", "--search", "1", "--seed", "1"]
 
 
