@@ -506,6 +506,30 @@ def test_a_lone_surrogate_is_refused(command: str, text: str, message: str, tmp_
     assert not (tmp_path / "art").exists()
 
 
+@pytest.mark.parametrize(("command", "text", "message"), [
+    ("replay", _PLAN_HEAD + "? " + "x" * 100_000 + "\n: 1", "unknown key 'xxxx"),
+    ("replay", _PLAN_HEAD + "gates: {? " + "x" * 100_000 + ": true}",
+     "unknown feature gate 'xxxx"),
+    ("replay", _PLAN_HEAD + "mutant: " + "x" * 100_000, "unknown mutant 'xxxx"),
+    ("replay", _PLAN_HEAD + "interleavings: [{? " + "x" * 100_000 + ": 1}]",
+     "interleavings[0]: unknown key 'xxxx"),
+    ("validate", "", "invalid label value 'xxxx"),  # the seed set, a template label added
+], ids=["plan-key", "gate", "mutant", "interleaving-key", "label-value"])
+def test_a_long_unknown_name_is_shortened(command: str, text: str, message: str,
+                                          tmp_path: Path,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    """A name of 100,000 characters (an explicit ``?`` key: YAML limits an implicit one to
+    1024) was quoted whole: one line, but not one to read."""
+    path = tmp_path / "odd.yaml"
+    path.write_text(text + "\n", encoding="utf-8")
+    if not text:
+        _write(path, _edited(lambda s: s["spec"]["template"]["metadata"]["labels"].__setitem__(
+            "b", "x" * 100_000)))
+    line = _bad_input(capsys, [command, str(path)]
+                      + (["--backend", "model"] if command == "replay" else []))
+    assert message in line and len(line) < 1000, line[:300]
+
+
 _CLAIMS_RUN = ["claims", "--claim", "2", "--examples", "1", "--search", "1", "--seed", "1"]
 
 
