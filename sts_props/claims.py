@@ -573,8 +573,10 @@ def write_plans(directory: Path, verdicts: list[Verdict]) -> list[Path]:
     directory.mkdir(parents=True, exist_ok=True)
     written = []
     for v in verdicts:
-        for old in directory.glob(f"claim{v.claim.number}-*.yaml"):
-            if re.fullmatch(rf"claim{v.claim.number}-\d+\.yaml", old.name) and old.is_file():
+        for old in _earlier_plans(directory, v.claim.number):
+            # a file, a link (even a dangling one: writing would follow it) or a FIFO (writing
+            # would block); a directory is refused before the run (plans_in_the_way)
+            if old.is_symlink() or not old.is_dir():
                 old.unlink()
         for i, (label, sc, why) in enumerate(v.witnesses(), 1):
             path = directory / f"claim{v.claim.number}-{i}.yaml"
@@ -584,6 +586,22 @@ def write_plans(directory: Path, verdicts: list[Verdict]) -> list[Path]:
     return written
 
 
+def _earlier_plans(directory: Path, number: int) -> list[Path]:
+    """The entries of ``directory`` named as :func:`write_plans` names claim ``number``'s."""
+    return [p for p in directory.glob(f"claim{number}-*.yaml")
+            if re.fullmatch(rf"claim{number}-\d+\.yaml", p.name)]
+
+
+def plans_in_the_way(directory: Path, numbers: Sequence[int]) -> list[Path]:
+    """Entries :func:`write_plans` would have to replace but cannot: directories named like
+    a plan of one of the claims ``numbers`` (``claim1-1.yaml/``). Checked before the run, so
+    that a long run does not end in an error when it writes."""
+    if not directory.is_dir():
+        return []
+    return [p for n in numbers for p in _earlier_plans(directory, n)
+            if p.is_dir() and not p.is_symlink()]
+
+
 __all__ = ["CLAIMS", "COUNTEREXAMPLE_RUNS", "Condition", "Replay", "SeedClaim", "Verdict",
            "confirm_on_cluster",
-           "evaluate_claim", "evaluate_claims", "write_plans"]
+           "evaluate_claim", "evaluate_claims", "plans_in_the_way", "write_plans"]

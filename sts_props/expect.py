@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sts_props.errors import ExpectationError as ExpectationError  # defined once there
+from sts_props.manifest_shapes import show_value
 
 _FIELDS = {"afterOp": "after_op", "outcome": "outcome", "pods": "pods", "ready": "ready",
            "claims": "claims", "updated": "updated", "rolledOut": "rolled_out",
@@ -60,7 +61,7 @@ class Expectation:
     def from_dict(data: Any, n_ops: int) -> Expectation:
         """Parse one ``expect`` entry of a plan with ``n_ops`` ops."""
         if not isinstance(data, dict):
-            raise ExpectationError(f"an expectation must be a mapping, got {data!r}")
+            raise ExpectationError(f"an expectation must be a mapping, got {show_value(data)}")
         unknown = sorted(set(map(str, data)) - set(_FIELDS))
         if unknown:
             raise ExpectationError(f"expectation has no field {unknown[0]!r} "
@@ -68,7 +69,7 @@ class Expectation:
         after = data.get("afterOp")
         if isinstance(after, bool) or not isinstance(after, int) or not 0 <= after < n_ops:
             raise ExpectationError(f"expectation afterOp must be an op index 0..{n_ops - 1}, "
-                                   f"got {after!r}")
+                                   f"got {show_value(after)}")
         kw: dict[str, Any] = {}
         for key in ("pods", "ready", "claims", "updated"):
             if key in data:
@@ -78,7 +79,7 @@ class Expectation:
                 kw[_FIELDS[key]] = tuple(sorted(value))
         if "outcome" in data and data["outcome"] not in ("accepted", "rejected"):
             raise ExpectationError("expectation outcome must be accepted or rejected, got "
-                                   f"{data['outcome']!r}")
+                                   f"{show_value(data['outcome'])}")
         if "rolledOut" in data and not isinstance(data["rolledOut"], bool):
             raise ExpectationError("expectation rolledOut must be true or false")
         revisions = data.get("revisions")
@@ -86,5 +87,16 @@ class Expectation:
                                       or not isinstance(revisions, int)):
             raise ExpectationError("expectation revisions must be an integer")
         return Expectation(after, data.get("outcome"), rolled_out=data.get("rolledOut"),
-                           revisions=revisions, rule=str(data.get("rule") or ""),
-                           note=str(data.get("note") or ""), **kw)
+                           revisions=revisions, rule=_text(data, "rule"),
+                           note=_text(data, "note"), **kw)
+
+
+def _text(data: dict[str, Any], key: str) -> str:
+    """``rule`` or ``note``: text (a number YAML read from it is taken as written) or absent;
+    a list or mapping is refused, not turned into its repr."""
+    value = data.get(key)
+    if value is None:
+        return ""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise ExpectationError(f"expectation {key} must be a string, got {show_value(value)}")
+    return str(value)

@@ -277,6 +277,41 @@ def _check_shape(value: Any, shape: _Shape, path: str, out: list[FieldProblem]) 
             _check_shape(value[key], sub, _join(path, key), out)
 
 
+#: a UTF-16 surrogate: never in UTF-8 text, but YAML's ``"\\ud800"`` escape makes one, and no
+#: file (artifacts, a promoted plan) can hold it as UTF-8
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def lone_surrogate(document: Any, path: str = "") -> FieldProblem | None:
+    """The first string (value or key) of ``document`` that holds a lone surrogate, which no
+    UTF-8 file can hold, as a problem at its path; None if there is none. A loop (documents
+    may nest deeply), each container entered once (aliases share them).
+
+    >>> lone_surrogate({"metadata": {"name": "a\\ud800"}}).describe()
+    "metadata.name: 'a\\\\ud800' is not valid Unicode (a lone surrogate, from a \\\\u escape)"
+    >>> lone_surrogate({"a": ["b"]}) is None
+    True
+    """
+    seen: set[int] = set()
+    stack: list[tuple[str, Any]] = [(path, document)]
+    while stack:
+        where, value = stack.pop()
+        if isinstance(value, str):
+            if _SURROGATE.search(value):
+                return FieldProblem(where, f"{show_value(value)} is not valid Unicode (a lone "
+                                           "surrogate, from a \\u escape)")
+        elif isinstance(value, dict | list) and id(value) not in seen:
+            seen.add(id(value))
+            if isinstance(value, list):
+                stack.extend((f"{where}[{i}]", v) for i, v in reversed(list(enumerate(value))))
+                continue
+            for key, item in reversed(list(value.items())):
+                stack.append((_join(where, str(key)), item))
+                if isinstance(key, str):
+                    stack.append((where, key))
+    return None
+
+
 @dataclass(frozen=True)
 class _BadKey:
     """A mapping key that is not a string, queued to be reported in document order."""
@@ -338,6 +373,9 @@ def json_problems(document: Any, path: str = "") -> list[FieldProblem]:
             name = {"date": "a date", "datetime": "a date", "bytes": "binary data"}.get(
                 type(value).__name__, f"a {type(value).__name__}")
             out.append(FieldProblem(where, f"{name} is not a JSON value (quote it)"))
+    surrogate = lone_surrogate(document, path)
+    if surrogate is not None:
+        out.append(surrogate)
     total = size.get(id(document), 1)
     if total > MAX_EXPANDED_VALUES:
         out.append(FieldProblem(path, f"too large: {total} values once its YAML aliases are "

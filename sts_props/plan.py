@@ -37,7 +37,7 @@ from sts_props.defaults import DEFAULT_VERSION as DEFAULT_VERSION
 from sts_props.errors import PlanError as PlanError
 from sts_props.expect import Expectation, ExpectationError
 from sts_props.interleaving import MAX_SETTLE_STEPS, Interleaving
-from sts_props.manifest_shapes import MAX_MODEL_REPLICAS, show_value
+from sts_props.manifest_shapes import MAX_MODEL_REPLICAS, lone_surrogate, show_value
 from sts_props.mutant_names import MUTANT_NAMES
 from sts_props.ops import Op, OpFormatError, RevertTemplate, Scale, SetTemplate, op_from_dict
 from sts_props.scenario import ManifestError, Manifests, Scenario
@@ -159,8 +159,15 @@ class Plan:
             mark = getattr(exc, "problem_mark", None)
             where = f" at line {mark.line + 1}" if mark is not None else ""
             raise PlanError(f"{source}: not valid YAML{where}") from None
+        except (ValueError, RecursionError) as exc:
+            # PyYAML's own limits: an integer of more than 4300 digits, nesting too deep
+            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise PlanError(f"{source}: not usable YAML: {reason}") from None
         if not isinstance(data, dict):
             raise PlanError(f"{source}: a plan is a mapping, got {type(data).__name__}")
+        surrogate = lone_surrogate(data)
+        if surrogate is not None:  # it would end the run's report, or promote, when written
+            raise PlanError(f"{source}: {surrogate.describe()}")
         return _from_dict(data, source)
 
     @staticmethod
@@ -184,7 +191,8 @@ class Plan:
 def _from_dict(data: dict[str, Any], source: str) -> Plan:
     unknown = sorted(str(k) for k in data if k not in _KEYS)
     if unknown:
-        raise PlanError(f"{source}: unknown key {unknown[0]!r} (known: {', '.join(_KEYS)})")
+        raise PlanError(f"{source}: unknown key {show_value(unknown[0])} (known: "
+                        f"{', '.join(_KEYS)})")
     fmt = data.get("stsPropsPlan", PLAN_FORMAT)
     if fmt != PLAN_FORMAT or isinstance(fmt, bool):
         raise PlanError(f"{source}: plan format {show_value(fmt)} is not supported (this "
@@ -223,7 +231,7 @@ def _from_dict(data: dict[str, Any], source: str) -> Plan:
             raise PlanError(f"{source}: mutant: must be a mutant's name, got "
                             f"{show_value(mutant)}")
         if mutant not in MUTANT_NAMES:
-            raise PlanError(f"{source}: unknown mutant {mutant!r}; known: "
+            raise PlanError(f"{source}: unknown mutant {show_value(mutant)}; known: "
                             f"{', '.join(MUTANT_NAMES)}")
     seed = data.get("seed")
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
@@ -295,7 +303,7 @@ def _gates(raw: Any, source: str) -> tuple[tuple[str, bool], ...]:
         raise PlanError(f"{source}: gates must be a mapping like {{{GATES[0]}: true}}")
     for name, value in raw.items():
         if not isinstance(value, bool):
-            raise PlanError(f"{source}: gate {str(name)!r} must be true or false, got "
+            raise PlanError(f"{source}: gate {show_value(str(name))} must be true or false, got "
                             f"{show_value(value)}")
     return tuple(sorted((str(k), bool(v)) for k, v in raw.items()))
 
@@ -313,7 +321,7 @@ def _interleavings(raw: Any, source: str) -> tuple[Interleaving, ...]:
                             f"[integers]}}, got {show_value(item)}")
         extra = sorted(str(k) for k in item if k not in ("steps", "picks"))
         if extra:
-            raise PlanError(f"{where}: unknown key {extra[0]!r} (known: steps, picks)")
+            raise PlanError(f"{where}: unknown key {show_value(extra[0])} (known: steps, picks)")
         steps, picks = item.get("steps"), item.get("picks") or []
         if steps is not None and (isinstance(steps, bool) or not isinstance(steps, int)
                                   or not 0 <= steps <= MAX_SETTLE_STEPS):

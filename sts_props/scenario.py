@@ -107,7 +107,7 @@ class Manifests:
                                 f"{show_value(data)}")
         unknown = sorted(str(k) for k in data if k not in _SECTIONS)
         if unknown:
-            raise ManifestError(f"{path}: unknown key {unknown[0]!r} (known: "
+            raise ManifestError(f"{path}: unknown key {show_value(unknown[0])} (known: "
                                 f"{', '.join(_SECTIONS)})")
         if data.get("statefulset") is None:
             raise ManifestError(f"{path}.statefulset: required (the StatefulSet)")

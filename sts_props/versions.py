@@ -85,7 +85,7 @@ def check_gates(names: Iterable[str]) -> None:
     """A :class:`VersionError` for the first name that is not in :data:`GATES`."""
     for name in names:
         if name not in GATES:
-            raise VersionError(f"unknown feature gate {name!r}; known: {', '.join(GATES)}")
+            raise VersionError(f"unknown feature gate {name[:40]!r}; known: {', '.join(GATES)}")
 
 
 @dataclass(frozen=True)

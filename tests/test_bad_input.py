@@ -441,6 +441,124 @@ def test_plan_sections_are_type_checked(extra: dict[str, Any], message: str,
     assert str(info.value).startswith(f"{path}: {message}"), str(info.value)
 
 
+_PLAN_HEAD = "stsPropsPlan: 1\nmanifests: {statefulset: {}}\nops: [{op: create}]\n"
+
+
+def _alias_bomb(levels: int = 9, width: int = 9) -> str:
+    """One flow node whose aliases expand to width**levels leaves (about 43 million)."""
+    node = "&b0 [" + ", ".join(["lol"] * width) + "]"
+    for i in range(1, levels):
+        node = f"&b{i} [{node}, " + ", ".join([f"*b{i - 1}"] * (width - 1)) + "]"
+    return node
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("seed: " + "9" * 5000, "not usable YAML: Exceeds the limit (4300 digits)"),
+    ("origin: {a: " + "[" * 5000 + "]" * 5000 + "}", "not usable YAML: maximum recursion depth"),
+], ids=["huge-integer", "deep-nesting"])
+def test_plan_yaml_beyond_pyyaml_limits(text: str, message: str, tmp_path: Path,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    """PyYAML's own limits once escaped ``Plan.loads`` as a ValueError or RecursionError."""
+    path = tmp_path / "plan.yaml"
+    path.write_text(_PLAN_HEAD + text + "\n", encoding="utf-8")
+    line = _bad_input(capsys, ["replay", str(path), "--backend", "model"])
+    assert f"{path}: {message}" in line
+
+
+@pytest.mark.parametrize(("entry", "message"), [
+    ("BOMB", "expect[0]: an expectation must be a mapping, got a list"),
+    ("{afterOp: BOMB}", "expect[0]: expectation afterOp must be an op index 0..0, got a list"),
+    ("{afterOp: 0, outcome: BOMB}", "expect[0]: expectation outcome must be accepted or "
+                                    "rejected, got a list"),
+    ("{afterOp: 0, rule: BOMB}", "expect[0]: expectation rule must be a string, got a list"),
+    ("{afterOp: 0, note: {a: 1}}", "expect[0]: expectation note must be a string, got an "
+                                   "object"),
+], ids=["entry", "afterOp", "outcome", "rule", "note"])
+def test_an_expectation_is_not_shown_by_its_repr(entry: str, message: str, tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """A wrong ``expect`` entry was quoted with repr() (an alias bomb: a repr of 43 million
+    values, which never ended) and a list as rule or note was kept as its repr."""
+    path = tmp_path / "plan.yaml"
+    path.write_text(_PLAN_HEAD + f"expect: [{entry.replace('BOMB', _alias_bomb())}]\n",
+                    encoding="utf-8")
+    line = _bad_input(capsys, ["replay", str(path), "--backend", "model"])
+    assert f"{path}: {message}" in line and len(line) < 300
+
+
+@pytest.mark.parametrize(("command", "text", "message"), [
+    ("replay", _PLAN_HEAD + 'expect: [{afterOp: 0, pods: ["\\ud800"]}]',
+     r"expect[0].pods[0]: '\ud800' is not valid Unicode (a lone surrogate"),
+    ("replay", _PLAN_HEAD.replace("{}", '{metadata: {labels: {"a\\udfff": b}}}'),
+     r"manifests.statefulset.metadata.labels: 'a\udfff' is not valid Unicode"),
+    ("validate", 'apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: a, annotations: '
+                 '{n: "x\\U0000d800"}}', r"metadata.annotations.n: 'x\ud800' is not valid"),
+], ids=["plan-expect", "plan-label-key", "manifest-annotation"])
+def test_a_lone_surrogate_is_refused(command: str, text: str, message: str, tmp_path: Path,
+                                     capsys: pytest.CaptureFixture[str]) -> None:
+    """YAML's "\\ud800" escape makes a string no UTF-8 file can hold: a replay that failed
+    with it in a violation once ended in a UnicodeEncodeError writing its artifacts."""
+    path = tmp_path / "odd.yaml"
+    path.write_text(text + "\n", encoding="utf-8")
+    extra = ["--backend", "model", "--artifacts", str(tmp_path / "art")] \
+        if command == "replay" else []
+    line = _bad_input(capsys, [command, str(path), *extra])
+    assert f"{path}: " in line and message in line, line
+    assert not (tmp_path / "art").exists()
+
+
+@pytest.mark.parametrize(("command", "text", "message"), [
+    ("replay", _PLAN_HEAD + "? " + "x" * 100_000 + "\n: 1", "unknown key 'xxxx"),
+    ("replay", _PLAN_HEAD + "gates: {? " + "x" * 100_000 + ": true}",
+     "unknown feature gate 'xxxx"),
+    ("replay", _PLAN_HEAD + "mutant: " + "x" * 100_000, "unknown mutant 'xxxx"),
+    ("replay", _PLAN_HEAD + "interleavings: [{? " + "x" * 100_000 + ": 1}]",
+     "interleavings[0]: unknown key 'xxxx"),
+    ("validate", "", "invalid label value 'xxxx"),  # the seed set, a template label added
+], ids=["plan-key", "gate", "mutant", "interleaving-key", "label-value"])
+def test_a_long_unknown_name_is_shortened(command: str, text: str, message: str,
+                                          tmp_path: Path,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    """A name of 100,000 characters (an explicit ``?`` key: YAML limits an implicit one to
+    1024) was quoted whole: one line, but not one to read."""
+    path = tmp_path / "odd.yaml"
+    path.write_text(text + "\n", encoding="utf-8")
+    if not text:
+        _write(path, _edited(lambda s: s["spec"]["template"]["metadata"]["labels"].__setitem__(
+            "b", "x" * 100_000)))
+    line = _bad_input(capsys, [command, str(path)]
+                      + (["--backend", "model"] if command == "replay" else []))
+    assert message in line and len(line) < 1000, line[:300]
+
+
+_CLAIMS_RUN = ["claims", "--claim", "2", "--examples", "1", "--search", "1", "--seed", "1"]
+
+
+def test_a_directory_named_like_a_claims_plan_is_refused_before_the_run(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``claims --plans DIR`` with a directory ``claim2-1.yaml`` in DIR once ran every claim
+    and then ended in an IsADirectoryError traceback when it wrote the plans."""
+    (tmp_path / "claim2-1.yaml").mkdir()
+    line = _bad_input(capsys, [*_CLAIMS_RUN, "--plans", str(tmp_path)])
+    assert f"--plans {tmp_path}: claim2-1.yaml is a directory" in line
+    assert "claims on the model" not in capsys.readouterr().out  # refused before the run
+
+
+@pytest.mark.parametrize("entry", ["dangling-link", "fifo"])
+def test_a_link_or_fifo_named_like_a_claims_plan_is_replaced(
+        entry: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A dangling link ``claim2-1.yaml`` once ended in a FileNotFoundError traceback (and a
+    link into an existing directory was written through); a FIFO blocked the run forever."""
+    old = tmp_path / "claim2-1.yaml"
+    if entry == "fifo":
+        os.mkfifo(old)
+    else:
+        old.symlink_to(tmp_path / "missing" / "x.yaml")
+    assert main([*_CLAIMS_RUN, "--plans", str(tmp_path)]) == 0
+    assert "Traceback" not in capsys.readouterr().err
+    assert not old.is_symlink() and old.is_file()
+    assert not (tmp_path / "missing").exists()
+
+
 def test_plan_manifests_section_is_type_checked(tmp_path: Path) -> None:
     for manifests, message in [
         ({"statefulset": _seed_set(), "deployment": {}}, "manifests: unknown key 'deployment'"),
@@ -483,6 +601,18 @@ def test_a_plan_that_replays_is_still_promoted(tmp_path: Path,
     into.mkdir()
     assert main(["promote", str(_plan_file(tmp_path)), "--into", str(into)]) == 0
     assert [p.name for p in into.iterdir()] == ["probe.yaml"]
+
+
+def test_promote_onto_a_dangling_link_is_refused(tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """A dangling link where the promoted plan goes: ``exists()`` is false for it, and the
+    exclusive open then ended in a FileExistsError traceback."""
+    into = tmp_path / "regressions"
+    into.mkdir()
+    (into / "probe.yaml").symlink_to(tmp_path / "nowhere.yaml")
+    line = _bad_input(capsys, ["promote", str(_plan_file(tmp_path)), "--into", str(into)])
+    assert f"{into / 'probe.yaml'}: already exists; promote refuses to overwrite" in line
+    assert not (tmp_path / "nowhere.yaml").exists()
 
 
 def test_scenario_yaml_is_checked_too() -> None:

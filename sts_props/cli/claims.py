@@ -39,6 +39,7 @@ from sts_props.claims import (
     Verdict,
     confirm_on_cluster,
     evaluate_claim,
+    plans_in_the_way,
     write_plans,
 )
 from sts_props.cli.arguments import add_command, check_output_dir, path, whole
@@ -93,10 +94,15 @@ def run(args: argparse.Namespace) -> int:
     if args.jobs is not None and args.jobs > 1 and args.backend == "model":
         raise UsageError(f"--jobs {args.jobs} replays the verdicts' scenarios side by side on a "
                          "cluster: it needs a cluster backend")
+    chosen: list[SeedClaim] = [c for c in CLAIMS if not args.claim or c.number in args.claim]
     if args.plans is not None:
         check_output_dir(args.plans, "--plans")
+        blocked = plans_in_the_way(args.plans, [c.number for c in chosen])
+        if blocked:
+            raise UsageError(f"--plans {args.plans}: {blocked[0].name} is a directory; the "
+                             "run writes its plans under such names (remove it, or choose "
+                             "another --plans)")
     base = load_manifests(args.manifests, config) if args.manifests else Manifests.seed()
-    chosen: list[SeedClaim] = [c for c in CLAIMS if not args.claim or c.number in args.claim]
     print(f"sts-props: the seed's claims on the model ({config.version}), "
           f"{args.examples} scenarios each, {args.search} per condition", flush=True)
     verdicts: list[Verdict] = []

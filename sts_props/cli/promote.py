@@ -74,17 +74,21 @@ def run(args: argparse.Namespace) -> int:
                         "give --into)")
     check_output_dir(args.into, "--into")  # writable: checked before anything is written
     target = args.into / f"{name}.yaml"
-    if target.exists():
-        raise PlanError(f"{target}: already exists; promote refuses to overwrite a "
-                        "regression plan (choose another --name)")
+    taken = PlanError(f"{target}: already exists; promote refuses to overwrite a "
+                      "regression plan (choose another --name)")
+    if target.exists() or target.is_symlink():  # a dangling link exists too: open("x") fails
+        raise taken
     promoted = dataclasses.replace(plan, name=name, upstream=args.tag or plan.upstream)
     promoted = promoted.with_origin(
         promotedFrom=str(args.plan), promotedAt=time.strftime("%Y-%m-%dT%H:%M:%SZ",
                                                               time.gmtime()),
         foundOn=f"{plan.backend} ({plan.k8s_version})")
     # exclusive creation: two promotions racing for one name cannot overwrite each other
-    with target.open("x", encoding="utf-8") as out:
-        out.write(promoted.dumps())
+    try:
+        with target.open("x", encoding="utf-8") as out:
+            out.write(promoted.dumps())
+    except FileExistsError:
+        raise taken from None
     print(f"promoted {args.plan} to {target}"
           + (f" (upstream: {promoted.upstream})" if promoted.upstream else ""))
     print(f"  run it: python -m pytest tests/test_regressions.py -k {name}")

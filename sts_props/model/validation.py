@@ -256,9 +256,11 @@ def _validate_labels(labels: Any, path: str) -> list[Cause]:
     for key, value in (labels or {}).items():
         name = str(key).rsplit("/", 1)[-1]
         if not name or len(name) > 63 or not _LABEL_NAME.match(name):
-            out.append(Cause(path, "FieldValueInvalid", f"invalid label key {key!r}", "VAL-5"))
+            out.append(Cause(path, "FieldValueInvalid", f"invalid label key {show_value(key)}",
+                             "VAL-5"))
         if not isinstance(value, str) or len(value) > 63 or not _LABEL_VALUE.match(value):
-            out.append(Cause(path, "FieldValueInvalid", f"invalid label value {value!r}", "VAL-5"))
+            out.append(Cause(path, "FieldValueInvalid",
+                             f"invalid label value {show_value(value)}", "VAL-5"))
     return out
 
 
