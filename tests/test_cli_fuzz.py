@@ -23,6 +23,7 @@ with 1-3 small scenarios and ``replay`` of a small plan on the model, which run 
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import dataclasses
 import functools
@@ -54,6 +55,7 @@ import sts_props.cli.options as cli_options
 import sts_props.cli.replay as cli_replay
 from sts_props.claims import CLAIMS, Verdict
 from sts_props.cli import main
+from sts_props.cli.arguments import gate_setting
 from sts_props.cli.options import MAX_REPLICAS_LIMIT
 from sts_props.defaults import BACKENDS, STARTED_BACKENDS
 from sts_props.errors import BackendUnavailable, BuildError
@@ -208,6 +210,22 @@ def versions() -> Spec:
     return spec(st.sampled_from(["v1.37.2", "v1.36.3", "1.36.3", "v1.35.4"]), JUNK, fine)
 
 
+def gates() -> Spec:
+    """``--gate``: usable values are settings every version takes (the per-version refusals
+    have their own tests in test_bad_input.py and test_recreate_model.py)."""
+    def fine(text: str) -> bool:
+        try:
+            name, _ = gate_setting(text)
+        except argparse.ArgumentTypeError:
+            return False
+        return name == "MaxUnavailableStatefulSet"
+
+    return spec(st.sampled_from(["MaxUnavailableStatefulSet=true",
+                                 "MaxUnavailableStatefulSet=false"]),
+                st.one_of(JUNK, st.sampled_from(["Nope=true", "MaxUnavailableStatefulSet=on"])),
+                fine)
+
+
 def choices(options: list[str]) -> Spec:
     return spec(st.sampled_from(options), JUNK, lambda t: t in options)
 
@@ -294,14 +312,14 @@ def flag_table(box: Sandbox) -> dict[str, Flags]:
                   "--k8s-version": versions(), "--seed": whole(0), "--max-ops": whole(1),
                   "--min-ops": whole(0), "--max-replicas": whole(0, MAX_REPLICAS_LIMIT),
                   "--database": output_dir(box), "--artifacts": output_dir(box),
-                  "--junit": output_file(box)},
+                  "--junit": output_file(box), "--gate": gates()},
         "claims": {**backend_options, "--examples": whole(1), "--search": whole(1),
                    "--claim": whole(1, len(CLAIMS)), "--samples": whole(0),
                    "--plans": output_dir(box)},
         "explore": {**backend_options, "--budget": durations(), "--model-examples": whole(1),
                     "--subset": whole(1), "--max-ops": whole(1),
                     "--max-replicas": whole(0, MAX_REPLICAS_LIMIT),
-                    "--artifacts": output_dir(box)},
+                    "--artifacts": output_dir(box), "--gate": gates()},
         "mutants": {"--backend": choices(["kwok", "kubeconfig"]), **connection(box),
                     "--k8s-version": versions(), "--only": choices(list(MUTANT_NAMES)),
                     "--budget": whole(0), "--examples": whole(1), "--op-timeout": seconds(),
