@@ -460,6 +460,21 @@ def _claim_without_access_modes(draw: st.DrawFn, sts: dict[str, Any]) -> tuple[s
     return "VAL-6", f"spec.volumeClaimTemplates[{index}].spec.accessModes"
 
 
+def _bad_set_label(draw: st.DrawFn, sts: dict[str, Any]) -> tuple[str, str]:
+    labels = sts["metadata"].setdefault("labels", {})
+    if draw(st.booleans(), label="a bad value (else a bad key)"):
+        labels["tier"] = draw(st.sampled_from(["x" * 64, "-edge", "a b"]), label="value")
+    else:
+        labels[draw(st.sampled_from(["bad key", "-x", "x" * 64]), label="key")] = "v"
+    return "VAL-4", "metadata.labels"
+
+
+def _annotations_too_large(draw: st.DrawFn, sts: dict[str, Any]) -> tuple[str, str]:
+    size = draw(st.sampled_from([256 * 1024, 300 * 1024]), label="annotation bytes")
+    sts["metadata"].setdefault("annotations", {})["note"] = "x" * size
+    return "VAL-4", "metadata.annotations"
+
+
 #: Every invalid case: its name, the mutation, and whether it applies under a config (some rules
 #: only exist from a version on, or depend on a gate).
 INVALID_CASES: dict[str, tuple[Mutation, Callable[[ModelConfig], bool]]] = {
@@ -481,6 +496,8 @@ INVALID_CASES: dict[str, tuple[Mutation, Callable[[ModelConfig], bool]]] = {
     "restartPolicy not Always": (_restart_policy, lambda c: True),
     "activeDeadlineSeconds set": (_active_deadline, lambda c: True),
     "bad set name": (_bad_set_name, lambda c: True),
+    "bad set label": (_bad_set_label, lambda c: True),
+    "annotations too large": (_annotations_too_large, lambda c: True),
     "bad serviceName": (_bad_service_name, lambda c: c.validates_service_name),
     "empty image": (_empty_image, lambda c: c.validates_template_at_create),
     "claim template without accessModes": (_claim_without_access_modes,

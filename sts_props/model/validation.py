@@ -147,8 +147,37 @@ def validate_create(sts: dict[str, Any], config: ModelConfig) -> list[Cause]:
                                 "a lowercase RFC 1123 label must consist of lower case "
                                 "alphanumeric characters or '-', and must start and end with "
                                 "an alphanumeric character", "VAL-4"))
+    causes += _validate_meta(meta)
     causes += _validate_spec(sts.get("spec") or {}, config,
                              allow_recreate=config.gate("StatefulSetRecreateStrategy"))
+    return causes
+
+
+#: apimachinery's TotalAnnotationSizeLimitB: the keys and values of an object's annotations
+ANNOTATIONS_LIMIT = 256 * 1024
+
+
+def _validate_meta(meta: dict[str, Any]) -> list[Cause]:
+    """VAL-4: the set's own labels and annotations (``ValidateObjectMeta``, on create and
+    update): label keys and values as the template's, annotation keys as label keys, and at
+    most 256 KiB of annotations in all.
+
+    >>> [(c.field, c.type) for c in _validate_meta({"labels": {"app": "x" * 64}})]
+    [('metadata.labels', 'FieldValueInvalid')]
+    >>> [(c.field, c.type) for c in _validate_meta({"annotations": {"a": "x" * 262144}})]
+    [('metadata.annotations', 'FieldValueTooLong')]
+    """
+    causes = _validate_labels(meta.get("labels"), "metadata.labels", "VAL-4")
+    annotations = meta.get("annotations") or {}
+    for key in annotations:
+        name = str(key).rsplit("/", 1)[-1]
+        if not name or len(name) > 63 or not _LABEL_NAME.match(name):
+            causes.append(Cause("metadata.annotations", "FieldValueInvalid",
+                                f"invalid annotation key {show_value(key)}", "VAL-4"))
+    size = sum(len(str(k).encode()) + len(str(v).encode()) for k, v in annotations.items())
+    if size > ANNOTATIONS_LIMIT:
+        causes.append(Cause("metadata.annotations", "FieldValueTooLong",
+                            f"Too long: must have at most {ANNOTATIONS_LIMIT} bytes", "VAL-4"))
     return causes
 
 
@@ -251,16 +280,16 @@ def _validate_max_unavailable(value: Any) -> list[Cause]:
     return [Cause(path, "FieldValueInvalid", "must be an integer or a percentage", "VAL-5")]
 
 
-def _validate_labels(labels: Any, path: str) -> list[Cause]:
+def _validate_labels(labels: Any, path: str, rule: str = "VAL-5") -> list[Cause]:
     out: list[Cause] = []
     for key, value in (labels or {}).items():
         name = str(key).rsplit("/", 1)[-1]
         if not name or len(name) > 63 or not _LABEL_NAME.match(name):
             out.append(Cause(path, "FieldValueInvalid", f"invalid label key {show_value(key)}",
-                             "VAL-5"))
+                             rule))
         if not isinstance(value, str) or len(value) > 63 or not _LABEL_VALUE.match(value):
             out.append(Cause(path, "FieldValueInvalid",
-                             f"invalid label value {show_value(value)}", "VAL-5"))
+                             f"invalid label value {show_value(value)}", rule))
     return out
 
 
@@ -407,6 +436,7 @@ def validate_update(old: dict[str, Any], new: dict[str, Any], config: ModelConfi
                 "spec", "FieldValueForbidden",
                 f"updates to statefulset spec for fields other than {names} and "
                 f"'{MUTABLE_SPEC_FIELDS[-1]}' are forbidden", "VAL-7"))
+    causes += _validate_meta(new.get("metadata") or {})
     old_type = (old_spec.get("updateStrategy") or {}).get("type")
     causes += _validate_spec(new_spec, config, updating=True, allow_recreate=(
         config.gate("StatefulSetRecreateStrategy") or old_type == "Recreate"))
