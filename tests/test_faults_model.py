@@ -148,6 +148,22 @@ def test_fail_node_of_a_pod_that_is_not_scheduled_is_a_conflict() -> None:
     assert r.apply(FailNode(0)).code == 409
 
 
+def test_failing_the_gone_node_of_a_held_pod_again_is_not_found() -> None:
+    """A finalizer holds the pod on its failed node, which is deleted: failing "its node"
+    again finds no node, 404 on the cluster (seen in CI on kwok v1.37.2, 2026-12-06: the
+    model accepted it, a false CMP/VAL-8). Once the finalizer is gone the re-created pod is
+    on a live node again."""
+    r = run(web(2), Create(), Settle(), HoldTerminating(0))
+    assert r.apply(FailNode(0)).ok
+    again = r.apply(FailNode(0))
+    assert (again.status, again.code, again.reason) == ("rejected", 404, "NotFound")
+    r.apply(ReleaseTerminating(0))
+    r.apply(Settle())
+    assert not r.world.pods["web-0"].node_lost
+    assert r.apply(FailNode(0)).ok
+    _clean(r)
+
+
 def test_ex3_restart_controller_changes_nothing_stored() -> None:
     plain = run(web(3), Create(), Settle(), Scale(5), SetTemplate("env", "b"), Settle())
     restarted = run(web(3), Create(), Settle(), Scale(5), RestartController(),

@@ -327,10 +327,17 @@ def _fail_node(run: ModelRun, op: FailNode, first: Pod) -> Outcome:
     evicted (a graceful delete that no kubelet completes), then force-deleted by pod GC once
     the node object is deleted; a finalizer still holds it (PR-2). Pods of other ordinals
     (and Pending ones) are not on the node and are untouched.
+
+    A pod such a finalizer holds is still bound to the deleted node, so failing "its node"
+    again finds no node: 404, as on the cluster (seen in CI on kwok v1.37.2, 2026-12-06:
+    hold_terminating, fail_node, fail_node of one pod).
     """
     w = run.world
     if first.phase == "Pending":
         return Outcome.rejected(409, "Conflict", f"pod {first.name} is not scheduled to a node")
+    if first.node_lost:
+        return Outcome.rejected(404, "NotFound",
+                                f"the node of pod {first.name} failed before and is gone")
     for ordinal in (op.ordinal, *sorted(set(op.colocated) - {op.ordinal})):
         pod = w.pods.get(pod_name(run.set_name, ordinal))
         if pod is None or pod.phase == "Pending":
@@ -339,7 +346,9 @@ def _fail_node(run: ModelRun, op: FailNode, first: Pod) -> Outcome:
             pod.ready, pod.ready_since = False, None
             w.touch(pod)
         mark_deleted(w, pod)
-        if not pod.finalizers:
+        if pod.finalizers:
+            pod.node_lost = True
+        else:
             w.remove(pod)
     return Outcome.accepted()
 

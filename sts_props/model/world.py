@@ -54,6 +54,8 @@ class Pod:
     ready: bool = False
     ready_since: float | None = None
     held: bool = False
+    #: its node failed (FailNode) while a finalizer held it: the node object is gone
+    node_lost: bool = False
     #: the snapshot's spec section and what it was made from (see _spec_section)
     _spec_for: tuple[Any, ...] | None = field(default=None, init=False, repr=False,
                                               compare=False)
