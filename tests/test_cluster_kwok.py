@@ -17,7 +17,8 @@ import pytest
 from sts_props.checks import run_quiescent_checks, run_safety_checks
 from sts_props.cluster.base import CREATED_BY_LABEL, Cluster, typed_apis
 from sts_props.cluster.driver import ClusterRun
-from sts_props.differential import run_differential
+from sts_props.differential import DifferentialResult, run_differential
+from sts_props.history import History
 from sts_props.model import ModelConfig
 from sts_props.ops import (
     REPLACED_ANNOTATION,
@@ -144,6 +145,34 @@ def test_a_collision_raises_collision_count_as_the_model_says(sts_cluster: Clust
         assert pod["metadata"]["labels"]["controller-revision-hash"] == new["updateRevision"]
 
 
+def _synced_in_the_gap(history: History) -> bool:
+    """Did the controller write the set between a ControllerRevision's deletion and its
+    creation under the same name? ReplaceRevision is a DELETE and a POST, a few ms apart, and
+    a sync that lands between them finds no revision of the status's currentRevision and takes
+    the update revision as current for good (``getStatefulSetRevisions``): a race of the
+    harness's op, not a finding. Seen once in CI on kwok v1.37.2 (2026-12-06)."""
+    events = list(history.objects())
+    for i, ev in enumerate(events):
+        if ev.kind != "ControllerRevision" or ev.action != "DELETED":
+            continue
+        back = next((j for j in range(i + 1, len(events))
+                     if events[j].kind == "ControllerRevision" and events[j].name == ev.name),
+                    None)  # None: deleted for good (REV-11's truncation, DeleteRevision)
+        if back is not None and any(e.kind == "StatefulSet" for e in events[i + 1:back]):
+            return True
+    return False
+
+
+def _differential(scenario: Scenario, cluster: Cluster, tries: int = 3) -> DifferentialResult:
+    """``run_differential``, once more (at most ``tries`` times) while a sync landed in a
+    ReplaceRevision's gap (:func:`_synced_in_the_gap`)."""
+    for _ in range(tries - 1):
+        result = run_differential(scenario, cluster, op_timeout=30.0)
+        if not _synced_in_the_gap(result.cluster_history):
+            return result
+    return run_differential(scenario, cluster, op_timeout=30.0)
+
+
 def test_a_pod_built_from_a_replaced_current_revision_carries_its_data(
         sts_cluster: Cluster) -> None:
     """ReplaceRevision("current", "other") in a partitioned rollout: no collision (the update
@@ -151,7 +180,7 @@ def test_a_pod_built_from_a_replaced_current_revision_carries_its_data(
     current revision, with its annotation (UPD-6), on the cluster as in the model."""
     ops = (Create(), Settle(), SetPartition(2), SetTemplate("image", "redis:7"), Settle(),
            ReplaceRevision("current", "other"), Settle(), DeletePod(0), Settle())
-    result = run_differential(Scenario(Manifests.seed(), ops), sts_cluster, op_timeout=30.0)
+    result = _differential(Scenario(Manifests.seed(), ops), sts_cluster)
     assert result.ok, result.render()
     history = result.cluster_history
     last = history.state_at(history.events.index(list(history.quiescent_points())[-1]))
@@ -174,8 +203,7 @@ def test_a_reserialised_revision_is_equal_only_as_the_newest(sts_cluster: Cluste
     ops += ([ReplaceRevision("current", "same"), Settle(), RevertTemplate(0), Settle()]
             if rollback else [ReplaceRevision("update", "same"), Settle(), DeletePod(2),
                               Settle()])
-    result = run_differential(Scenario(Manifests.seed(), tuple(ops)), sts_cluster,
-                              op_timeout=30.0)
+    result = _differential(Scenario(Manifests.seed(), tuple(ops)), sts_cluster)
     assert result.ok, result.render()
     history = result.cluster_history
     last = history.state_at(history.events.index(list(history.quiescent_points())[-1]))
