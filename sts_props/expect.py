@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sts_props.errors import ExpectationError as ExpectationError  # defined once there
-from sts_props.manifest_shapes import show_value
+from sts_props.manifest_shapes import as_text, show_value
 
 _FIELDS = {"afterOp": "after_op", "outcome": "outcome", "pods": "pods", "ready": "ready",
            "claims": "claims", "updated": "updated", "rolledOut": "rolled_out",
@@ -92,11 +92,10 @@ class Expectation:
 
 
 def _text(data: dict[str, Any], key: str) -> str:
-    """``rule`` or ``note``: text (a number YAML read from it is taken as written) or absent;
-    a list or mapping is refused, not turned into its repr."""
-    value = data.get(key)
-    if value is None:
-        return ""
-    if isinstance(value, bool) or not isinstance(value, str | int | float):
-        raise ExpectationError(f"expectation {key} must be a string, got {show_value(value)}")
-    return str(value)
+    """``rule`` or ``note``: text or absent; a list or mapping is refused, not turned into its
+    repr."""
+    text = as_text(data.get(key))
+    if text is None:
+        raise ExpectationError(f"expectation {key} must be a string, got "
+                               f"{show_value(data.get(key))}")
+    return text

@@ -172,6 +172,21 @@ _STORAGECLASS = _Obj({
 _SHAPES = {"StatefulSet": _STATEFULSET, "Service": _SERVICE, "StorageClass": _STORAGECLASS}
 
 
+def as_text(value: Any) -> str | None:
+    """An optional free-text field of a user's file (a plan's name, an expectation's note):
+    ``""`` when absent, the text when it is one (a number YAML read from it is taken as
+    written), None when it is a list, a mapping or a boolean: the caller refuses it.
+
+    >>> as_text(None), as_text("why"), as_text(1.5), as_text(["a"]), as_text(True)
+    ('', 'why', '1.5', None, None)
+    """
+    if value is None:
+        return ""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        return None
+    return str(value)
+
+
 def show_value(value: Any) -> str:
     """A value as a message shows it: scalars as themselves (shortened), containers by type.
 

@@ -37,7 +37,12 @@ from sts_props.defaults import DEFAULT_VERSION as DEFAULT_VERSION
 from sts_props.errors import PlanError as PlanError
 from sts_props.expect import Expectation, ExpectationError
 from sts_props.interleaving import MAX_SETTLE_STEPS, Interleaving
-from sts_props.manifest_shapes import MAX_MODEL_REPLICAS, lone_surrogate, show_value
+from sts_props.manifest_shapes import (
+    MAX_MODEL_REPLICAS,
+    as_text,
+    lone_surrogate,
+    show_value,
+)
 from sts_props.mutant_names import MUTANT_NAMES
 from sts_props.ops import Op, OpFormatError, RevertTemplate, Scale, SetTemplate, op_from_dict
 from sts_props.scenario import ManifestError, Manifests, Scenario
@@ -263,12 +268,10 @@ def _from_dict(data: dict[str, Any], source: str) -> Plan:
 
 def _text(data: dict[str, Any], key: str, source: str) -> str:
     """An optional free-text field (name, upstream, description): a string or absent."""
-    value = data.get(key)
-    if value is None:
-        return ""
-    if isinstance(value, bool) or not isinstance(value, str | int | float):
-        raise PlanError(f"{source}: {key}: must be a string, got {show_value(value)}")
-    return str(value)
+    text = as_text(data.get(key))
+    if text is None:
+        raise PlanError(f"{source}: {key}: must be a string, got {show_value(data.get(key))}")
+    return text
 
 
 def _ops(raw: Any, source: str) -> tuple[Op, ...]:

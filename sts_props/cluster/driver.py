@@ -49,7 +49,8 @@ from sts_props.cluster.base import (
     typed_apis,
 )
 from sts_props.cluster.faults import CLEANUPS, EXECUTORS, NUDGE_EVERY, RESOLVERS, nudge
-from sts_props.cluster.rawhttp import go_json, post
+from sts_props.cluster.quiet_gap import AS_WRITER, quiet_gap
+from sts_props.cluster.rawhttp import go_json, send
 from sts_props.cluster.recorder import Recorder
 from sts_props.history import History
 from sts_props.ops import (
@@ -465,7 +466,7 @@ class ClusterRun:
                    or "")
 
     def _await_revision_change(self, name: str, before: str, what: str,
-                               after: str | None = None) -> None:
+                               after: str | None = None, nudge_after: bool = True) -> None:
         """Wait for the watch to show ControllerRevision ``name`` gone or under a uid other
         than ``before`` (with ``after``: under that uid), then have the set sync.
 
@@ -492,7 +493,8 @@ class ClusterRun:
         if not ok:
             raise ClusterError(why)
         time.sleep(REVISION_CACHE_LAG)
-        nudge(self)
+        if nudge_after:
+            nudge(self)
 
     def _delete_revision(self, op: Op) -> tuple[Outcome, int | None]:
         """Delete the revision the live set's status names."""
@@ -534,17 +536,17 @@ class ClusterRun:
                         "metadata": {"name": name, "labels": dict(old.metadata.labels or {})},
                         "data": data, "revision": old.revision})
         path = f"/apis/apps/v1/namespaces/{self.namespace}/controllerrevisions"
-        for _ in range(5):
-            self.apps.delete_namespaced_controller_revision(name, self.namespace)
-            status, created = post(self.apps.api_client, path, body)
-            # 409: a sync between the two wrote the update revision again (REV-7): once more.
-            if status != 409:
-                break
-        if status != 201:
-            raise ClusterError(f"creating ControllerRevision {name} again answered {status}: "
-                               f"{created.get('message', '')}")
-        self._await_revision_change(name, str(old.metadata.uid), "replacement",
-                                    after=str((created.get("metadata") or {}).get("uid", "")))
+        client = self.apps.api_client
+        with quiet_gap(self):  # no sync may see the name missing (sts_props.cluster.quiet_gap)
+            for method, url, text, wanted in (("DELETE", f"{path}/{name}", None, 200),
+                                              ("POST", path, body, 201)):
+                status, answer = send(client, method, url, text, headers=AS_WRITER)
+                if status != wanted:
+                    raise ClusterError(f"replacing ControllerRevision {name}: the {method} "
+                                       f"answered {status}: {answer.get('message', '')}")
+            self._await_revision_change(name, str(old.metadata.uid), "replacement",
+                                        after=str((answer.get("metadata") or {}).get("uid", "")),
+                                        nudge_after=False)  # quiet_gap nudges once lifted
         return Outcome.accepted(), None
 
     def _settle(self, op: Op) -> tuple[Outcome, int | None]:

@@ -255,37 +255,51 @@ def _policy(run: ClusterRun) -> dict[str, Any]:
 
 
 def _binding(run: ClusterRun) -> dict[str, Any]:
+    return binding(_policy_name(run), run.namespace)
+
+
+def binding(name: str, namespace: str) -> dict[str, Any]:
+    """The ValidatingAdmissionPolicyBinding ``name`` of the policy ``name`` to ``namespace``
+    only, refusing what the policy does not allow (``Deny``)."""
     return {
         "apiVersion": "admissionregistration.k8s.io/v1",
         "kind": "ValidatingAdmissionPolicyBinding",
-        "metadata": {"name": _policy_name(run), "labels": {CREATED_BY_LABEL: CREATED_BY_VALUE}},
-        "spec": {"policyName": _policy_name(run), "validationActions": ["Deny"],
+        "metadata": {"name": name, "labels": {CREATED_BY_LABEL: CREATED_BY_VALUE}},
+        "spec": {"policyName": name, "validationActions": ["Deny"],
                  "matchResources": {"namespaceSelector": {"matchLabels": {
-                     "kubernetes.io/metadata.name": run.namespace}}}},
+                     "kubernetes.io/metadata.name": namespace}}}},
     }
 
 
-def _refused(run: ClusterRun, name: str) -> bool:
-    """Does the apiserver refuse a (dry-run) create of pod ``name`` by our policy now?"""
+def refuses(run: ClusterRun, name: str, message: str) -> bool:
+    """Does the apiserver refuse a (dry-run) create of pod ``name`` in the run's namespace now,
+    with ``message`` (the message of one of the harness's policies)?"""
     from kubernetes.client.exceptions import ApiException
 
     body = {"metadata": {"name": name}, "spec": {"containers": [{"name": "c", "image": "x"}]}}
     try:
         run.core.create_namespaced_pod(run.namespace, body, dry_run="All")
     except ApiException as exc:
-        return exc.status == 403 and DENY_MESSAGE in str(exc.body or "")
+        return exc.status == 403 and message in str(exc.body or "")
     return False
 
 
-def _await_policy(run: ClusterRun, name: str, refused: bool) -> None:
+def await_policy(run: ClusterRun, refused_now: Callable[[], bool], refused: bool,
+                 what: str) -> None:
+    """Wait until ``refused_now()`` is ``refused``: the apiserver's policy informer has the
+    policy (or its deletion); :class:`ClusterError` after :data:`POLICY_DEADLINE` seconds."""
     deadline = time.monotonic() + POLICY_DEADLINE
-    while _refused(run, name) != refused:
+    while refused_now() != refused:
         run.check_cancelled()  # scenarios side by side: an interrupt does not wait 30 s here
         if time.monotonic() > deadline:
             state = "enforced" if refused else "lifted"
-            raise ClusterError(f"the deny policy for {name} was not {state} within "
-                               f"{POLICY_DEADLINE:.0f}s")
+            raise ClusterError(f"{what} was not {state} within {POLICY_DEADLINE:.0f}s")
         time.sleep(0.1)  # the apiserver's policy informer has nothing we can watch for
+
+
+def _await_policy(run: ClusterRun, name: str, refused: bool) -> None:
+    await_policy(run, lambda: refuses(run, name, DENY_MESSAGE), refused,
+                 f"the deny policy for {name}")
 
 
 def _deny(run: ClusterRun, op: Op) -> Result:
@@ -351,17 +365,23 @@ def nudge(run: ClusterRun) -> None:
 
 def remove_policy(run: ClusterRun) -> None:
     """Delete this run's deny policy and binding, if any (also at the end of a run)."""
-    from kubernetes import client
-    from kubernetes.client.exceptions import ApiException
-
     if not run.denied:
         return
     run.denied.clear()
+    delete_policy(run, _policy_name(run))
+
+
+def delete_policy(run: ClusterRun, name: str) -> None:
+    """Delete the ValidatingAdmissionPolicy ``name`` and its binding of the same name; one
+    already gone is no error."""
+    from kubernetes import client
+    from kubernetes.client.exceptions import ApiException
+
     adm: Any = client.AdmissionregistrationV1Api(run.api)
     for delete in (adm.delete_validating_admission_policy_binding,
                    adm.delete_validating_admission_policy):
         try:
-            delete(_policy_name(run))
+            delete(name)
         except ApiException as exc:
             if exc.status != 404:
                 raise

@@ -10,7 +10,7 @@ with, the apiserver's immutability check compares those bytes, and a patch re-en
 ``data`` the Go way (keys sorted, no spaces, ``<``, ``>`` and ``&`` escaped). A revision
 created in another form can never be patched, the controller's adoption of an orphan included
 (docs/findings.md F-7). The harness writes revisions in the Go form (:func:`go_json`) with
-:func:`post`.
+:func:`send`.
 
 >>> # resp = get(api_client, "/readyz"); resp.status
 >>> print(go_json({"b": [1, "x<y"], "a": None, "é": "&"}))
@@ -62,12 +62,14 @@ def get(api_client: Any, path: str, query: list[tuple[str, Any]] | None = None,
         timeout=urllib3.Timeout(connect=5.0, read=read_timeout), retries=False)
 
 
-def post(api_client: Any, path: str, text: str) -> tuple[int, dict[str, Any]]:
-    """POST ``text`` (JSON, sent byte for byte) to ``path``; ``(HTTP status, decoded answer)``."""
+def send(api_client: Any, method: str, path: str, text: str | None = None,
+         headers: dict[str, str] | None = None) -> tuple[int, dict[str, Any]]:
+    """``method`` on ``path`` with ``text`` (JSON, sent byte for byte) and more ``headers``
+    (impersonation, :mod:`sts_props.cluster.quiet_gap`); ``(HTTP status, decoded answer)``."""
     url = api_client.configuration.host.rstrip("/") + path
-    headers = {**_headers(api_client), "Content-Type": "application/json"}
+    sent = {**_headers(api_client), "Content-Type": "application/json", **(headers or {})}
     resp = pool_for(api_client).request(
-        "POST", url, body=text.encode(), headers=headers,
+        method, url, body=None if text is None else text.encode(), headers=sent,
         timeout=urllib3.Timeout(connect=5.0, read=30.0), retries=False)
     try:
         answer = json.loads(resp.data or b"{}")
