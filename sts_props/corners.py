@@ -70,6 +70,15 @@ CORNERS: dict[str, str] = {
     "ordinals-start-moved": "ordinals.start changed while the set has pods (ORD-8)",
     "orphans-adopted": "the set re-created over pods an Orphan delete left behind (ID-13)",
 }
+#: corners of the alpha Recreate strategy (gate StatefulSetRecreateStrategy): counted like the
+#: others, but apart from :data:`CORNERS`, whose figures hold for every cluster
+RECREATE_CORNERS: dict[str, str] = {
+    "recreate-rollout-completed":
+        "a Recreate rollout carried to the end: currentRevision promoted (RCR-1, RCR-3)",
+    "recreate-scale-down-in-rollout":
+        "a scale-down while a Recreate rollout waits for an old pod to go (RCR-2; docs/"
+        "findings.md F-8a)",
+}
 
 #: ops that remove or fail a pod (what "a pod deleted or failed" counts)
 _POD_DISRUPTIONS = ("delete_pod", "fail_pod", "kill_pod", "evict_pod")
@@ -124,7 +133,8 @@ class _Walk:
 
 
 def corners_of(history: History) -> Counter[str]:
-    """How often each corner of :data:`CORNERS` was reached in ``history``.
+    """How often each corner of :data:`CORNERS` and :data:`RECREATE_CORNERS` was reached in
+    ``history``.
 
     Corners found in object records (a Succeeded pod, a Parallel rollout past a NotReady pod)
     count once per op during which they held; op corners count once per op.
@@ -208,6 +218,10 @@ def _op_corners(walk: _Walk, before: _Before, ok: bool, code: int) -> None:
         walk.found["ordinals-start-moved"] += 1
     if kind == "recreate_set" and ok and before.orphans:
         walk.found["orphans-adopted"] += 1
+    if (kind == "scale" and ok and before.rollout and spec
+            and (spec.get("updateStrategy") or {}).get("type") == "Recreate"
+            and int(op.get("replicas", 0)) < replicas):
+        walk.found["recreate-scale-down-in-rollout"] += 1
     # What later ops need to know.
     if kind == "deny_pod_writes" and ok and isinstance(ordinal, int):
         walk.denied.add(ordinal)
@@ -229,9 +243,12 @@ def _object_event(walk: _Walk, kind: str, action: str, obj: dict[str, Any]) -> N
         if action == "DELETED":
             walk.current_revision = ""
             return
-        if (current and walk.current_revision and current != walk.current_revision
-                and (spec.get("updateStrategy") or {}).get("type") == "OnDelete"):
+        promoted = bool(current and walk.current_revision and current != walk.current_revision)
+        strategy = (spec.get("updateStrategy") or {}).get("type")
+        if promoted and strategy == "OnDelete":
             walk.once("ondelete-rollout-completed")
+        if promoted and strategy == "Recreate":
+            walk.once("recreate-rollout-completed")
         walk.current_revision = current or walk.current_revision
         collisions = status.get("collisionCount")
         if isinstance(collisions, int) and collisions > walk.collisions:
@@ -268,7 +285,7 @@ def _parallel_rollout(walk: _Walk) -> None:
 
 def describe_corner(name: str) -> str:
     """The one-line meaning of corner ``name`` (the name itself if unknown)."""
-    return CORNERS.get(name, name)
+    return CORNERS.get(name) or RECREATE_CORNERS.get(name, name)
 
 
-__all__ = ["CORNERS", "corners_of", "describe_corner"]
+__all__ = ["CORNERS", "RECREATE_CORNERS", "corners_of", "describe_corner"]

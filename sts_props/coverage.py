@@ -26,7 +26,7 @@ from typing import Any, NamedTuple
 
 from sts_props import ops as ops_module
 from sts_props.checks import quiescent_view, revision_symbols
-from sts_props.corners import CORNERS
+from sts_props.corners import CORNERS, RECREATE_CORNERS
 from sts_props.history import StateWalk
 from sts_props.model.runner import ModelResult
 from sts_props.ops import OP_TYPES, Op, Scale, SetRetention, SetUpdateStrategy
@@ -239,6 +239,12 @@ class Coverage:
         missing = [c for c in CORNERS if not self.corners[c]]
         if missing:
             lines.append("    never reached: " + ", ".join(missing))
+        if any(c not in ALL_CELLS for c in self.cells):  # the gate was on: Recreate ran
+            gated = [c for c in RECREATE_CORNERS if self.corners[c]]
+            lines.append(f"  alpha Recreate corners reached: {len(gated)} of "
+                         f"{len(RECREATE_CORNERS)}"
+                         + "".join(f"; {c} (scenarios {self.corner_scenarios[c]}, "
+                                   f"times {self.corners[c]})" for c in gated))
         return lines
 
 

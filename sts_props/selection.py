@@ -74,8 +74,10 @@ from sts_props.ops import (
     DeletePod,
     DenyPodWrites,
     HoldNotReady,
+    HoldTerminating,
     Op,
     ReleasePod,
+    ReleaseTerminating,
     Scale,
     SetPartition,
     SetTemplate,
@@ -92,6 +94,7 @@ __all__ = [
     "POOL_EXAMPLES",
     "POOL_SECONDS",
     "RECIPES",
+    "RECREATE_RECIPES",
     "Candidate",
     "Pool",
     "build_pool",
@@ -124,7 +127,10 @@ ALONE_ONE_IN = 8
 #: Corners that plain generation almost never reaches, with a recipe that does (see
 #: :func:`with_corner`); the pool inserts one into some scenarios.
 RECIPES = ("partition-pod-disrupted", "parallel-rollout-old-notready",
-           "deletion-refused-in-rollout")
+           "deletion-refused-in-rollout", "recreate-rollout-completed",
+           "recreate-scale-down-in-rollout")
+#: recipes that switch the set to the alpha Recreate strategy: only when its gate is on
+RECREATE_RECIPES = ("recreate-rollout-completed", "recreate-scale-down-in-rollout")
 
 
 # -- what a scenario covers -------------------------------------------------------------------
@@ -225,7 +231,13 @@ def with_corner(scenario: Scenario, corner: str) -> Scenario:
       template change, then the hold released;
     * ``deletion-refused-in-rollout``: a rollout kept in progress (a full partition, or
       OnDelete), then writes to the top pod denied, the top pod deleted (refused: 403), writes
-      allowed again.
+      allowed again;
+    * ``recreate-rollout-completed`` (gate StatefulSetRecreateStrategy): the set switched to
+      Recreate, then a template change;
+    * ``recreate-scale-down-in-rollout`` (the same gate): the set switched to Recreate, the
+      top pod held Terminating by a finalizer, a template change (the rollout waits for that
+      old pod, RCR-2), a scale-down by one (the held pod is now condemned: docs/findings.md
+      F-8a's path), then the hold released.
 
     A set created with fewer than 2 replicas is scaled to 2 first; an OnDelete set is switched
     to RollingUpdate where the recipe needs a partition.
@@ -246,6 +258,8 @@ def with_corner(scenario: Scenario, corner: str) -> Scenario:
     top = start + replicas - 1
     change = SetTemplate("annotation", "corner")
     to_rolling: list[Op] = [SetUpdateStrategy("RollingUpdate")] if on_delete else []
+    recreate = (spec.get("updateStrategy") or {}).get("type") == "Recreate"
+    to_recreate: list[Op] = [] if recreate else [SetUpdateStrategy("Recreate")]
     recipe: list[Op]
     if corner == "partition-pod-disrupted":
         recipe = [*to_rolling, SetPartition(replicas - 1), change, Settle(), DeletePod(start),
@@ -259,6 +273,11 @@ def with_corner(scenario: Scenario, corner: str) -> Scenario:
         hold: list[Op] = [] if on_delete else [SetPartition(replicas)]
         recipe = [*hold, change, Settle(), DenyPodWrites(top), DeletePod(top), AllowPodWrites(),
                   Settle()]
+    elif corner == "recreate-rollout-completed":
+        recipe = [*to_recreate, change, Settle()]
+    elif corner == "recreate-scale-down-in-rollout":
+        recipe = [*to_recreate, HoldTerminating(top), change, Settle(), Scale(replicas - 1),
+                  Settle(), ReleaseTerminating(top), Settle()]
     else:
         raise ValueError(f"with_corner: no recipe for {corner!r}; known: {', '.join(RECIPES)}")
     ops = list(scenario.ops)
@@ -278,9 +297,12 @@ def pool_scenarios(base: Manifests | None, min_ops: int = 8, max_ops: int = 12,
     where none was drawn), sometimes with a corner recipe inserted (:func:`with_corner`);
     ``recreate``: the alpha Recreate strategy is among the strategies drawn."""
 
-    # Every recipe deletes or holds a pod: none without pod disruptions.
-    usable = tuple(r for r in recipes if faults and (
-        r != "deletion-refused-in-rollout" or "deny_pod_writes" in fault_kinds))
+    # Every recipe deletes or holds a pod or goes with one that does: none without pod
+    # disruptions.
+    needs = {"deletion-refused-in-rollout": "deny_pod_writes",
+             "recreate-scale-down-in-rollout": "hold_terminating"}
+    usable = tuple(r for r in recipes if faults and (r not in needs or needs[r] in fault_kinds)
+                   and (recreate or r not in RECREATE_RECIPES))
     insertable = tuple(k for k in INSERTABLE_FAULTS if every_fault and k in fault_kinds)
     return _pool_scenarios(base, min_ops, max_ops, max_replicas, frozenset(fault_kinds),
                            usable, insertable, faults, every_fault, recreate)

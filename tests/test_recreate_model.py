@@ -15,10 +15,11 @@ from sts_props.checks import run_history_checks
 from sts_props.checks.quiescent import run_quiescent_checks
 from sts_props.checks.safety import check_chk4, check_chk7
 from sts_props.cli.app import main
+from sts_props.corners import corners_of
 from sts_props.coverage import Coverage
 from sts_props.errors import VersionError
 from sts_props.interleaving import Interleaving
-from sts_props.model import ModelConfig, ModelRun
+from sts_props.model import ModelConfig, ModelRun, run_model
 from sts_props.model.validation import default_statefulset, validate_create, validate_update
 from sts_props.ops import Create, Scale, SetTemplate, Settle, SetUpdateStrategy
 from sts_props.scenario import Scenario
@@ -224,6 +225,25 @@ def test_recreate_cells_are_shown_but_not_counted_among_the_sixteen() -> None:
     assert first.startswith("coverage: 1 of 16 policy x strategy x retention cells ran (and 1 "
                             "of the alpha Recreate strategy); ")
     assert any("Recreate" in line for line in cov.render().splitlines()[1:])
+
+
+def test_recreate_corners_are_shown_apart_once_recreate_ran() -> None:
+    """A Recreate rollout's corner is found in the model's History and shown on a line of
+    its own, after the sixteen corners every cluster can reach; without a Recreate cell the
+    line is not there."""
+    sc = Scenario(web(strategy=RECREATE), (Create(), Settle(), SetTemplate("image", "b"),
+                                           Settle()))
+    found = corners_of(run_model(sc, ON).history)
+    assert found["recreate-rollout-completed"] == 1
+    cov = Coverage()
+    cov.record(sc)
+    cov.record_corners(found)
+    assert ("  alpha Recreate corners reached: 1 of 2; recreate-rollout-completed "
+            "(scenarios 1, times 1)") in cov.render().splitlines()
+    plain = Coverage()
+    plain.record(Scenario(web(), (Create(), Settle())))
+    plain.record_corners(found)
+    assert "alpha Recreate corners" not in plain.render()
 
 
 def test_check_with_the_gate_runs_recreate_scenarios_on_the_model(

@@ -17,7 +17,7 @@ from sts_props import suite as suite_module
 from sts_props.checks import compare_histories
 from sts_props.cli import main
 from sts_props.cluster.base import Capabilities, load_client
-from sts_props.corners import CORNERS, corners_of
+from sts_props.corners import CORNERS, RECREATE_CORNERS, corners_of
 from sts_props.coverage import ALL_CELLS, Coverage
 from sts_props.defaults import DEFAULT_VERSION
 from sts_props.differential import DifferentialResult
@@ -50,6 +50,7 @@ from sts_props.scenario import Manifests, Scenario, scenario_min_ready, scenario
 from sts_props.selection import (
     MAX_ALONE_PICKS,
     RECIPES,
+    RECREATE_RECIPES,
     Candidate,
     build_pool,
     candidate_of,
@@ -81,7 +82,26 @@ def test_each_recipe_reaches_its_corner(recipe: str) -> None:
                       _manifests(replicas=1, podManagementPolicy="Parallel",
                                  updateStrategy={"type": "OnDelete"})):
         sc = with_corner(Scenario(manifests, (Create(), Settle())), recipe)
-        assert recipe in corners_of(run_model(sc).history), [op.describe() for op in sc.ops]
+        config = (ModelConfig.for_version("v1.37.2", StatefulSetRecreateStrategy=True)
+                  if recipe in RECREATE_RECIPES else None)
+        history = run_model(sc, config).history
+        assert recipe in corners_of(history), [op.describe() for op in sc.ops]
+
+
+def test_recreate_recipes_and_corners_only_with_the_gate() -> None:
+    """The pool inserts the Recreate recipes, and reaches their corners, only with the gate
+    on; without it the pool's recipes are those it had before them (its seeds draw as
+    before)."""
+    kinds = frozenset(FAULT_OPS)
+    gated = ModelConfig.for_version("v1.37.2", StatefulSetRecreateStrategy=True)
+    on = build_pool(Manifests.seed(), gated, examples=80, seed=4, fault_kinds=kinds)
+    off = build_pool(Manifests.seed(), ModelConfig(), examples=80, seed=4, fault_kinds=kinds)
+    reached_on = set().union(*(c.corners for c in on.candidates))
+    reached_off = set().union(*(c.corners for c in off.candidates))
+    assert set(RECREATE_CORNERS) <= reached_on
+    assert not set(RECREATE_CORNERS) & reached_off
+    assert not any(isinstance(op, SetUpdateStrategy) and op.type == "Recreate"
+                   for c in off.candidates for op in c.scenario.ops)
 
 
 def test_the_parallel_recipe_leaves_an_ordered_set_alone() -> None:

@@ -62,6 +62,11 @@ class Capabilities:
     #: why the backend performs none of the faults, when that is the backend's own choice
     #: rather than each op's (``Op.unsupported``); empty for backends that derive ``faults``
     faults_withheld: str = ""
+    #: the harness may create cluster-scoped admission policies bound to its namespaces
+    #: (:mod:`sts_props.cluster.quiet_gap` holds the controller's writes with one while it
+    #: replaces a ControllerRevision); False on a cluster somebody else runs, where the
+    #: replacement goes unheld and a sync may, rarely, land between its two requests
+    admission_policies: bool = True
 
     def missing_faults(self) -> list[str]:
         """Fault kinds this backend cannot perform, sorted.

@@ -98,7 +98,7 @@ class KubeconfigCluster(Cluster):
                                     "not offered on a cluster somebody else runs: the guard "
                                     "lets a run touch only its own namespaces, and node "
                                     "failures, cordons, restarts and admission policies act "
-                                    "cluster-wide"))
+                                    "cluster-wide"), admission_policies=False)
 
     def __init__(self, kubeconfig: Path | None = None, context: str | None = None,
                  allow_existing: bool = False, provisioner: str | None = None,
