@@ -18,7 +18,7 @@ import pytest
 from sts_props.cluster.base import typed_apis
 from sts_props.cluster.driver import ClusterRun
 from sts_props.cluster.faults import nudge
-from sts_props.cluster.rawhttp import go_json, post
+from sts_props.cluster.rawhttp import go_json, send
 from sts_props.ops import Create, Scale
 from sts_props.scenario import Manifests
 from tests.cluster_helpers import poll
@@ -42,8 +42,9 @@ def _create_revision(run: ClusterRun, body: dict[str, Any], encoding: str) -> No
     if encoding == "python":
         typed_apis(run.api)[1].create_namespaced_controller_revision(run.namespace, body)
         return
-    status, answer = post(
-        run.api, f"/apis/apps/v1/namespaces/{run.namespace}/controllerrevisions", go_json(body))
+    status, answer = send(run.api, "POST",
+                          f"/apis/apps/v1/namespaces/{run.namespace}/controllerrevisions",
+                          go_json(body))
     assert status == 201, answer
 
 
@@ -102,10 +103,10 @@ def test_the_same_orphan_in_gos_json_is_adopted(
         cluster_run: Callable[[Manifests], ClusterRun]) -> None:
     """The same orphan posted as Go writes JSON (``go_json``) is adopted at the next sync (it
     gets the set's controller reference, REV-6) and the set scales: what the harness's
-    ReplaceRevision relies on (``rawhttp.post``)."""
+    ReplaceRevision relies on (``rawhttp.send``)."""
     run = _started(cluster_run)
-    status, answer = post(
-        run.api, f"/apis/apps/v1/namespaces/{run.namespace}/controllerrevisions",
+    status, answer = send(
+        run.api, "POST", f"/apis/apps/v1/namespaces/{run.namespace}/controllerrevisions",
         go_json(_orphan(run)))
     assert status == 201, answer
     time.sleep(1)
