@@ -9,7 +9,7 @@ rule: the CLI prints it and exits 2. What is checked, in order:
 * sorting: every document has a ``kind``; kinds sts-props does not use (a ConfigMap, a
   Deployment) are ignored, with one note;
 * types: the fields sts-props reads have the types the apiserver decodes
-  (:func:`~sts_props.model.validation.type_problems`), ``apiVersion`` is the one sts-props
+  (:func:`~sts_props.manifest_shapes.type_problems`), ``apiVersion`` is the one sts-props
   speaks (apps/v1 for a StatefulSet);
 * rules: the StatefulSet passes defaulting and create validation (VAL-*) for the version, the
   Service and StorageClass the apiserver's checks and what the scenario needs from them

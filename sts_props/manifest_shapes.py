@@ -401,7 +401,8 @@ def json_problems(document: Any, path: str = "") -> list[FieldProblem]:
 def type_problems(document: Any, kind: str, path: str = "") -> list[FieldProblem]:
     """Fields of a ``kind`` document (StatefulSet, Service, StorageClass) that have the wrong
     type, the way the apiserver's decoder refuses them (400 BadRequest), plus
-    :func:`json_problems`. Run this before :func:`default_statefulset` and the VAL-* checks,
+    :func:`json_problems`. Run this before
+    :func:`~sts_props.model.validation.default_statefulset` and the VAL-* checks,
     which assume well-typed input.
 
     >>> [p.describe() for p in type_problems({"spec": {"selector": {"matchLabels": ["app"]}}},

@@ -14,8 +14,8 @@ name, so a plan survives a renamed set.
 
 **The op catalogue.** Every subclass of :class:`Op` registers itself in :data:`OP_TYPES` when it
 is defined, and carries its *traits* as class attributes (``fault``, ``disruption``, ``edits``,
-``deletes_pod``, ``disturbs``, ``release``, ``mid_operation``, ``shared``, ``breaks_watches``,
-``unsupported``, ``colour``; see
+``starts_rollout``, ``deletes_pod``, ``disturbs``, ``release``, ``mid_operation``, ``shared``,
+``breaks_watches``, ``unsupported``, ``colour``; see
 :class:`Op`). Every list of kinds the rest of the harness needs is derived from them, never
 written by hand:
 

@@ -92,7 +92,7 @@ class Manifests:
     def from_dict(data: Any, path: str = "manifests") -> Manifests:
         """The ``manifests`` section of a plan or scenario file, checked: a mapping with a
         ``statefulset`` and optional ``service`` and ``storageClass``, each well-typed
-        (:func:`~sts_props.model.validation.type_problems`), of the right apiVersion and
+        (:func:`~sts_props.manifest_shapes.type_problems`), of the right apiVersion and
         kind when they say, and a set the model can run. Null fields are dropped (null is
         absent). The StatefulSet is *not* checked against VAL-*: a plan may create an invalid
         set on purpose.

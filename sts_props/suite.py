@@ -1,4 +1,6 @@
-"""The model-only property suite: generated scenarios on the model, every check on each History.
+"""The property suite: generated scenarios on the model (:func:`run_model_suite`) or
+differentially on the model and a cluster (:func:`run_cluster_suite`), every check on each
+History.
 
 >>> summary = run_model_suite(examples=5, seed=1, progress=lambda s: None)
 >>> summary.scenarios, summary.violations
@@ -384,8 +386,10 @@ def run_cluster_suite(
 
     ``fault_kinds`` (``--faults``) mixes those issue-5 faults into the scenarios, less the ones
     the cluster cannot perform (named in the summary), and makes sure that at least
-    :data:`GUARANTEED_FAULT_SCENARIOS` scenarios each have a controller restart, a node failure
-    and a write-denial window (inserted into the first scenarios that lack them).
+    :data:`GUARANTEED_FAULT_SCENARIOS` scenarios each have a controller restart, an apiserver
+    restart, a node failure, a write-denial window and held scheduling (those of
+    :data:`~sts_props.strategies.ops.GUARANTEED_FAULTS` the cluster performs; inserted into the
+    first scenarios that lack them).
 
     ``some_faults`` (the default of ``check`` on a cluster, model selection only; ignored with
     ``fault_kinds``): the model pool may draw those faults too (less the ones the cluster

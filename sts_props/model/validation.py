@@ -126,8 +126,9 @@ def _default(mapping: dict[str, Any], key: str, value: Any) -> Any:
 def validate_create(sts: dict[str, Any], config: ModelConfig) -> list[Cause]:
     """VAL-4..VAL-6 on a defaulted StatefulSet.
 
-    ``sts`` must be well-typed (:func:`type_problems` finds nothing): a wrong type is a decode
-    error (400) that comes before validation, and these checks do not look for it.
+    ``sts`` must be well-typed (:func:`~sts_props.manifest_shapes.type_problems` finds
+    nothing): a wrong type is a decode error (400) that comes before validation, and these
+    checks do not look for it.
     """
     causes: list[Cause] = []
     meta = sts.get("metadata") or {}
