@@ -264,6 +264,18 @@ def test_a_bad_plugin_option_is_a_usage_error(pytest_project: Path, args: list[s
     assert names in done.stderr, text
 
 
+def test_a_bad_profile_is_a_usage_error_in_this_repository_too() -> None:
+    """tests/conftest.py loads the profile itself (the default "model" included): an unknown
+    STS_PROPS_PROFILE stops the run with one line there too, not a conftest traceback."""
+    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                           "tests/test_rule_titles.py"], cwd=REPO,
+                          env=_env(STS_PROPS_PROFILE="nope"), text=True, capture_output=True,
+                          timeout=300, check=False)
+    text = done.stdout + done.stderr
+    assert done.returncode == 4, text
+    assert "Traceback" not in text and "STS_PROPS_PROFILE" in done.stderr, text
+
+
 def test_good_plugin_options_run_the_tests(pytest_project: Path) -> None:
     (pytest_project / "test_jobs.py").write_text(
         "def test_jobs(sts_jobs):\n    assert sts_jobs == 3\n")

@@ -7,6 +7,8 @@ say, in a sentence, what kind of promise was broken.
 "a pod's claims exist before the pod"
 >>> title("UPD-2")
 'rolling updates and partitions (UPD-*)'
+>>> title("RCR-1").startswith("the alpha Recreate update strategy")
+True
 >>> rule_ids("CMP/VAL-8/VAL-5")
 ['CMP', 'VAL-8', 'VAL-5']
 """
@@ -36,6 +38,8 @@ CHECKS = {
     "Q": "the quiescent state (section 10.3): what must hold once nothing moves any more",
     "CMP": "the cluster agrees with the reference model at each quiescent point and on each "
            "op's answer",
+    "CMP-STRICT": "the cluster's pods equal the model's, phase included, even where a blocked "
+                  "state lets the plain comparison pass",
     "L": "liveness (section 10.4): the cluster reaches the model's state within the deadline",
     "EXP": "an expectation written in the plan (what the upstream test asserts)",
     "CRASH": "no control-plane component (apiserver, controller-manager, scheduler) exits by "
@@ -54,6 +58,19 @@ FAMILIES = {
     "RP": "replacing failed pods (RP-*)",
     "PR": "pod readiness and availability (PR-*)",
     "T": "a named freedom of section 10.2 (T-*)",
+    "EX": "how the controller runs: its work queue, what queues a sync, one sync's outline "
+          "(EX-*)",
+    "CD": "deleting condemned pods on scale-down, one at a time or all at once (CD-*)",
+    "RCR": "the alpha Recreate update strategy: every old pod goes before any new one "
+           "(RCR-*, docs/model-notes.md)",
+    "F": "a documented upstream finding (docs/findings.md F-*)",
+}
+
+#: sections of statefulset-semantics.md that a rule field may name after a check ID
+SECTIONS = {
+    "10.1": "section 10.1: the guaranteed orderings",
+    "10.3": "section 10.3: the quiescence target",
+    "10.4": "section 10.4: liveness",
 }
 
 
@@ -66,5 +83,7 @@ def title(rule_id: str) -> str:
     """A short title for a check ID or a rule ID (by its family); '' if unknown."""
     if rule_id in CHECKS:
         return CHECKS[rule_id]
+    if rule_id in SECTIONS:
+        return SECTIONS[rule_id]
     family = rule_id.split("-", 1)[0]
     return FAMILIES.get(family, "")
