@@ -62,9 +62,12 @@ def budget_seconds(text: str) -> float:
     import re
 
     m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smh]?)\s*", text)
-    if m is None or float(m.group(1)) <= 0:
+    seconds = 0.0 if m is None else float(m.group(1)) * {"": 1, "s": 1, "m": 60, "h": 3600}[
+        m.group(2)]
+    # a few hundred digits are an infinite float: no deadline, and the clock cannot show it
+    if not 0 < seconds < math.inf:
         raise ManifestError(f"--budget {text!r}: expected a positive duration like 10m, 90s, 1h")
-    return float(m.group(1)) * {"": 1, "s": 1, "m": 60, "h": 3600}[m.group(2)]
+    return seconds
 
 
 # -- tier one: the model --------------------------------------------------------------

@@ -794,3 +794,140 @@ def test_doctor_takes_image_when_a_backend_it_checks_runs_one(
     assert main(["doctor", "--image", "x:1"]) == 0
     assert [image for _, image in seen] == ["x:1", "x:1"]
     assert seen[0][0] == ["kwok", "kwok-image"]
+
+
+# -- probes of session 17 (a helper's bad-input hunt) -------------------------------------------
+def _one_line(capsys: pytest.CaptureFixture[str], args: list[str], code: int) -> str:
+    """Run the CLI: exit ``code``, one line on stderr, nothing on stdout (no work was done)."""
+    capsys.readouterr()
+    assert main(args) == code
+    out, err = capsys.readouterr()
+    assert "Traceback" not in err and out == "", out
+    (line,) = err.splitlines()
+    return line
+
+
+def test_a_fifo_as_junit_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Opening a FIFO to write waits for a reader: ``check --junit FIFO`` once hung in the
+    check of its output paths (here a reader is open, so that the old code would run on)."""
+    fifo = tmp_path / "report.xml"
+    os.mkfifo(fifo)
+    reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        line = _bad_input(capsys, ["check", "--examples", "1", "--max-ops", "1",
+                                   "--database", str(tmp_path / "db"), "--junit", str(fifo)])
+    finally:
+        os.close(reader)
+    assert line == f"sts-props: error: --junit {fifo}: is a FIFO; give a file name"
+
+
+def test_an_infinite_budget_is_refused_and_shown_shortened(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """400 digits are an infinite float: ``explore --budget 99...9h`` once ended in a
+    traceback ("cannot convert float NaN to integer") when it printed its time share."""
+    line = _bad_input(capsys, ["explore", "--budget", "9" * 400 + "h"])
+    assert "argument --budget: expected a positive duration" in line
+    assert "got '9999" in line and len(line) < 200
+
+
+def test_jobs_on_the_model_is_refused_by_explore(capsys: pytest.CaptureFixture[str]) -> None:
+    """``explore --jobs 4`` on the model once went unread; check and claims refused it."""
+    line = _bad_input(capsys, ["explore", "--jobs", "4", "--model-examples", "1"])
+    assert line.endswith("--jobs 4 runs the cluster tier's scenarios side by side: it needs a "
+                         "cluster backend")
+
+
+#: a claims run of seconds, were the refusal to come only after the model tier
+_QUICK_CLAIMS = ["--claim", "1", "--examples", "1", "--search", "1"]
+
+
+@pytest.mark.parametrize("command", [["explore", "--model-examples", "1"],
+                                     ["claims", *_QUICK_CLAIMS]])
+def test_a_missing_kubeconfig_is_refused_before_the_model_tier(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], command: list[str]) -> None:
+    """Both run on the model first (minutes by default) and start the cluster after: a
+    missing kubeconfig file or context was once found only then."""
+    missing = tmp_path / "kc.yaml"
+    line = _one_line(capsys, [*command, "--backend", "kubeconfig", "--kubeconfig",
+                              str(missing)], 2)
+    assert line == f"sts-props: error: {missing}: no such kubeconfig file (pass --kubeconfig " \
+                   "FILE or set KUBECONFIG)"
+    missing.write_text("clusters: [{name: c, cluster: {server: 'https://127.0.0.1:1'}}]\n"
+                       "contexts: [{name: x, context: {cluster: c}}]\ncurrent-context: x\n")
+    line = _one_line(capsys, [*command, "--backend", "kubeconfig", "--kubeconfig",
+                              str(missing), "--context", "nope"], 2)
+    assert line.endswith(f"{missing}: no context 'nope' (it has: x)")
+
+
+def test_a_home_path_that_cannot_be_expanded(monkeypatch: pytest.MonkeyPatch,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    """``~`` with no home directory behind it (``~nobody-here/x``; ``HOME`` unset and no
+    password entry) once ended ``doctor`` and ``cluster status`` in a RuntimeError."""
+    import pwd
+
+    monkeypatch.setenv("STS_PROPS_CACHE", "~no-such-user-here/cache")
+    assert _one_line(capsys, ["cluster", "status"], 3) == (
+        "sts-props: error: $STS_PROPS_CACHE '~no-such-user-here/cache': no home directory to "
+        "expand ~ in; give an absolute path")
+    monkeypatch.setenv("KUBECONFIG", "~no-such-user-here/kc")
+    line = _one_line(capsys, ["claims", "--backend", "kubeconfig", *_QUICK_CLAIMS], 2)
+    assert line.endswith("$KUBECONFIG '~no-such-user-here/kc': no home directory to expand ~ "
+                         "in; give an absolute path")
+    line = _one_line(capsys, ["claims", "--backend", "kubeconfig", *_QUICK_CLAIMS,
+                              "--kubeconfig", "~no-such-user-here/kc"], 2)
+    assert line.endswith("kubeconfig '~no-such-user-here/kc': no home directory to expand ~ "
+                         "in; give an absolute path")
+    monkeypatch.delenv("STS_PROPS_CACHE")
+    monkeypatch.delenv("HOME")
+
+    def no_entry(uid: int) -> Any:
+        raise KeyError(uid)
+
+    monkeypatch.setattr(pwd, "getpwuid", no_entry)
+    assert _one_line(capsys, ["cluster", "status"], 3) == (
+        "sts-props: error: no home directory for ~/.cache/sts-props: set HOME, or "
+        "STS_PROPS_CACHE to an absolute path")
+
+
+def test_promote_tag_that_is_not_utf8_is_refused(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A byte that is not UTF-8 (``--tag $'\\xff'``) arrives as a lone surrogate: promote once
+    wrote it into a regression plan that nothing could load again."""
+    plan = _plan_file(tmp_path)
+    into = tmp_path / "regressions"
+    into.mkdir()
+    line = _bad_input(capsys, ["promote", str(plan), "--into", str(into), "--tag", "bad\udcff"])
+    assert "argument --tag: 'bad\\udcff': not UTF-8 text" in line
+    assert not list(into.iterdir())
+
+
+def test_promote_from_a_path_that_is_not_utf8(tmp_path: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    """The plan's path goes into ``origin.promotedFrom``: a byte of it that is not UTF-8 once
+    made the promoted plan one that nothing could load again."""
+    plan = _plan_file(tmp_path).rename(tmp_path / "plan\udcff.yaml")
+    into = tmp_path / "regressions"
+    into.mkdir()
+    assert main(["promote", str(plan), "--into", str(into)]) == 0
+    promoted = Plan.load(into / "probe.yaml")
+    assert dict(promoted.origin)["promotedFrom"] == f"{tmp_path}/plan\\xff.yaml"
+
+
+def test_a_removed_working_directory(tmp_path: Path) -> None:
+    """Hypothesis reads the working directory when imported: in a directory removed under the
+    shell every command once ended in that import's traceback."""
+    import subprocess
+    import sys
+
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    script = (f"import os, runpy, sys; os.chdir({str(gone)!r}); os.rmdir({str(gone)!r}); "
+              "sys.argv = ['sts-props', 'validate', 'x.yaml']; "
+              "runpy.run_module('sts_props.cli', run_name='__main__')")
+    repo = str(Path(__file__).resolve().parent.parent)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": repo}, timeout=120, check=False)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.splitlines() == [
+        "sts-props: error: the working directory cannot be used (No such file or directory; "
+        "was it removed?): cd to a directory that exists"]

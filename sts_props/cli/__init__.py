@@ -43,6 +43,21 @@ one module with ``add_parser(sub) -> None`` and ``run(args) -> int``: ``check``,
 
 from __future__ import annotations
 
+import os
+import sys
+
+from sts_props.cli.exit_codes import EXIT_BAD_INPUT
+
+try:
+    os.getcwd()
+except OSError as exc:
+    # Hypothesis reads the working directory when it is imported (below, through the
+    # commands): a directory removed under the shell once ended every command in that
+    # import's traceback, before main could say anything.
+    print(f"sts-props: error: the working directory cannot be used ({exc.strerror}; was it "
+          "removed?): cd to a directory that exists", file=sys.stderr)
+    raise SystemExit(EXIT_BAD_INPUT) from None
+
 from sts_props.cli.app import main
 
 __all__ = ["main"]

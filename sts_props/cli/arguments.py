@@ -42,6 +42,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from sts_props import __version__
 from sts_props.cli.exit_codes import EXIT_BAD_INPUT, UsageError
 from sts_props.explore import budget_seconds
+from sts_props.manifest_shapes import show_value
 from sts_props.model import ModelConfig
 from sts_props.scenario import ManifestError
 from sts_props.versions import check_gates, release_version
@@ -127,7 +128,8 @@ def whole(least: int, most: int | None = None) -> Callable[[str], int]:
             except ValueError:  # more digits than Python converts (sys.int_info)
                 raise argparse.ArgumentTypeError(f"{text[:20]}...: too large") from None
         if value is None or value < least or (most is not None and value > most):
-            raise argparse.ArgumentTypeError(f"expected a whole number {wanted}, got {text!r}")
+            raise argparse.ArgumentTypeError(
+                f"expected a whole number {wanted}, got {show_value(text)}")
         return value
 
     parse.__name__ = "whole number"
@@ -147,7 +149,8 @@ def seconds(text: str) -> float:
     except ValueError:
         value = math.nan
     if not math.isfinite(value) or value <= 0:
-        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
+        raise argparse.ArgumentTypeError(
+            f"expected a positive number of seconds, got {show_value(text)}")
     return value
 
 
@@ -158,7 +161,7 @@ def duration(text: str) -> float:
         return budget_seconds(text)
     except ManifestError:
         raise argparse.ArgumentTypeError(
-            f"expected a positive duration like 10m, 90s or 1h, got {text!r}") from None
+            f"expected a positive duration like 10m, 90s or 1h, got {show_value(text)}") from None
 
 
 def k8s_version(text: str) -> str:
@@ -200,6 +203,12 @@ def text(value: str) -> str:
     """A name or other text that must not be empty (empty would read as "not given")."""
     if not value.strip():
         raise argparse.ArgumentTypeError(f"expected a value, got {value!r}")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        # bytes that are not UTF-8 arrive as lone surrogates (surrogateescape), which no UTF-8
+        # file holds: promote --tag once wrote a regression plan that nothing could load
+        raise argparse.ArgumentTypeError(f"{show_value(value)}: not UTF-8 text") from None
     return value
 
 
@@ -231,8 +240,9 @@ def _probe_dir(directory: Path, flag: str, target: Path) -> None:
 
 
 def check_output_file(target: Path, flag: str) -> None:
-    """``target`` can be written as a file: it is not a directory, its directory exists (it is
-    not created for it), and a file can be created or opened there. Raises UsageError.
+    """``target`` can be written as a file: it is not a directory or a FIFO (a device such as
+    ``/dev/null`` is fine), its directory exists (it is not created for it), and a file can be
+    created or opened there. Raises UsageError.
 
     The check opens an existing file for appending (its content stays) or creates the file
     and removes it again.
@@ -242,6 +252,10 @@ def check_output_file(target: Path, flag: str) -> None:
             raise UsageError(f"{_where(flag, target)}: not a file name")
         if target.is_dir():
             raise UsageError(f"{_where(flag, target)}: is a directory; give a file name")
+        if target.is_fifo():
+            # opening a FIFO to write waits for a reader: the check (and the report at the end
+            # of the run) once hung there
+            raise UsageError(f"{_where(flag, target)}: is a FIFO; give a file name")
         parent = target.parent
         if not parent.exists():
             _existing_ancestor(target, flag)  # a file on the way is named as such

@@ -48,9 +48,11 @@ from sts_props.cli.guard import signal_name
 from sts_props.cli.options import (
     add_backend_options,
     add_jobs_option,
+    check_cluster_inputs,
     jobs_of,
     model_config,
     real_cluster,
+    refuse_model_jobs,
 )
 from sts_props.manifest_files import load_manifests
 from sts_props.scenario import Manifests, Scenario
@@ -91,9 +93,7 @@ def run(args: argparse.Namespace) -> int:
     before the interrupt goes on to :func:`~sts_props.cli.app.main`.
     """
     config = model_config(args)
-    if args.jobs is not None and args.jobs > 1 and args.backend == "model":
-        raise UsageError(f"--jobs {args.jobs} replays the verdicts' scenarios side by side on a "
-                         "cluster: it needs a cluster backend")
+    refuse_model_jobs(args, "replays the verdicts' scenarios side by side on a cluster")
     chosen: list[SeedClaim] = [c for c in CLAIMS if not args.claim or c.number in args.claim]
     if args.plans is not None:
         check_output_dir(args.plans, "--plans")
@@ -103,6 +103,7 @@ def run(args: argparse.Namespace) -> int:
                              "run writes its plans under such names (remove it, or choose "
                              "another --plans)")
     base = load_manifests(args.manifests, config) if args.manifests else Manifests.seed()
+    check_cluster_inputs(args)
     print(f"sts-props: the seed's claims on the model ({config.version}), "
           f"{args.examples} scenarios each, {args.search} per condition", flush=True)
     verdicts: list[Verdict] = []

@@ -30,10 +30,12 @@ from sts_props.cli.options import (
     add_jobs_option,
     add_max_replicas_option,
     add_patch_option,
+    check_cluster_inputs,
     jobs_of,
     model_config,
     patched_controller,
     real_cluster,
+    refuse_model_jobs,
 )
 from sts_props.coverage import Coverage
 from sts_props.explore import (
@@ -86,8 +88,10 @@ def run(args: argparse.Namespace) -> int:
     config = model_config(args)
     budget: float = args.budget
     check_output_dir(args.artifacts, "--artifacts")  # on the model too: a bad value is bad
+    refuse_model_jobs(args, "runs the cluster tier's scenarios side by side")
     patched_controller(args)  # refuse --patch off kwok, or build it, before the model tier
     base = load_manifests(args.manifests, config) if args.manifests else None
+    check_cluster_inputs(args)
     started = time.monotonic()
     share = budget if args.backend == "model" else budget * MODEL_SHARE
     bar = ProgressBar(sys.stdout)  # the guarded stdout, read when called (sts_props.cli.guard)

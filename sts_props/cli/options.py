@@ -50,8 +50,8 @@ if TYPE_CHECKING:
 __all__ = ["MAX_REPLICAS_LIMIT", "VERSION_HELP", "add_backend_options",
            "add_connection_options", "add_gate_option", "add_image_option", "add_manifests_option",
            "add_max_replicas_option", "add_patch_option", "add_seed_option",
-           "add_version_option", "build_patch", "gates", "model_config", "patched_controller",
-           "real_cluster", "refuse_ignored_flags"]
+           "add_version_option", "build_patch", "check_cluster_inputs", "gates", "model_config",
+           "patched_controller", "real_cluster", "refuse_ignored_flags", "refuse_model_jobs"]
 
 VERSION_HELP = "Kubernetes version to model and run"
 
@@ -159,6 +159,13 @@ def add_jobs_option(parser: argparse.ArgumentParser, what: str) -> None:
                              "existing one; 1 runs them one at a time")
 
 
+def refuse_model_jobs(args: argparse.Namespace, what: str) -> None:
+    """``--jobs`` above 1 with ``--backend model`` is bad input, not silence: the model runs
+    one scenario at a time; ``what`` says what the flag does on a cluster."""
+    if args.jobs is not None and args.jobs > 1 and args.backend == "model":
+        raise UsageError(f"--jobs {args.jobs} {what}: it needs a cluster backend")
+
+
 def jobs_of(args: argparse.Namespace, backend: str) -> int:
     """``--jobs`` as given, else the default for ``backend`` (:func:`default_jobs`)."""
     given: int | None = args.jobs
@@ -247,6 +254,15 @@ def model_config(args: argparse.Namespace) -> ModelConfig:
 def gates(args: argparse.Namespace) -> dict[str, bool]:
     """The ``--gate`` settings (the last of each name wins), if the subcommand has the option."""
     return dict(getattr(args, "gate", None) or [])
+
+
+def check_cluster_inputs(args: argparse.Namespace) -> None:
+    """On a cluster ``--backend``, what the cluster is given (a kubeconfig file and context)
+    is checked now, without starting or reaching it: ``explore`` and ``claims`` run their
+    model tier, minutes, before the cluster starts, and once found a missing kubeconfig only
+    after it."""
+    if args.backend != "model":
+        real_cluster(args).check_inputs()
 
 
 def real_cluster(args: argparse.Namespace) -> Cluster:

@@ -244,6 +244,13 @@ class Cluster(abc.ABC):
         with nothing to check return no finding."""
         return []
 
+    def check_inputs(self) -> None:
+        """Check, without starting or reaching anything, what the user gave this cluster (a
+        kubeconfig file and its context); bad input raises (a :class:`KubeconfigError`). A
+        command that runs for minutes before it starts the cluster calls it first. Backends
+        given nothing to check do nothing."""
+        return None
+
     def supervise(self, outage: Outage | None = None) -> list[Crash]:
         """Restart control-plane components that exited by themselves, as a kubelet restarts
         a crashed static pod; one :class:`Crash` per restart (also kept in :attr:`crash_log`,

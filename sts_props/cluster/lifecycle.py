@@ -15,6 +15,9 @@ import signal
 import threading
 from pathlib import Path
 
+from sts_props.errors import BackendUnavailable
+from sts_props.user_files import configured_path
+
 
 class Terminated(KeyboardInterrupt):
     """SIGTERM, delivered like Ctrl-C.
@@ -70,7 +73,4 @@ def cache_dir() -> Path:
         >>> del os.environ["STS_PROPS_CACHE"]
 
     """
-    configured = os.environ.get("STS_PROPS_CACHE", "")
-    if configured:
-        return Path(configured).expanduser()
-    return Path.home() / ".cache" / "sts-props"
+    return configured_path("STS_PROPS_CACHE", ".cache/sts-props", BackendUnavailable)

@@ -55,8 +55,8 @@ from urllib.parse import urlsplit
 from sts_props.cluster import rawhttp
 from sts_props.cluster.base import ClusterError
 from sts_props.cluster.lifecycle import cache_dir, pid_alive
-from sts_props.errors import KubeconfigError
-from sts_props.user_files import not_regular
+from sts_props.errors import BackendUnavailable, KubeconfigError
+from sts_props.user_files import home_expanded, not_regular
 
 __all__ = [
     "REGISTRY_ENV",
@@ -146,7 +146,7 @@ def registry_dir() -> Path:
     """
     configured = os.environ.get(REGISTRY_ENV, "")
     if configured:
-        return Path(configured).expanduser()
+        return home_expanded(configured, f"${REGISTRY_ENV}", BackendUnavailable)
     return cache_dir() / "clusters"
 
 

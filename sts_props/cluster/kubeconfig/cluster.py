@@ -53,6 +53,7 @@ from sts_props.cluster.base import (
     typed_apis,
 )
 from sts_props.cluster.registry import KubeconfigError, KubeconfigTarget
+from sts_props.user_files import configured_path, home_expanded
 
 __all__ = ["CONNECT_DEADLINE", "KubeconfigCluster", "default_kubeconfig"]
 
@@ -74,10 +75,7 @@ def default_kubeconfig() -> Path:
     >>> default_kubeconfig().name
     'config'
     """
-    configured = os.environ.get("KUBECONFIG", "")
-    if configured:
-        return Path(configured).expanduser()
-    return Path.home() / ".kube" / "config"
+    return configured_path("KUBECONFIG", ".kube/config", KubeconfigError)
 
 
 class KubeconfigCluster(Cluster):
@@ -103,8 +101,8 @@ class KubeconfigCluster(Cluster):
     def __init__(self, kubeconfig: Path | None = None, context: str | None = None,
                  allow_existing: bool = False, provisioner: str | None = None,
                  registry_root: Path | None = None) -> None:
-        self.kubeconfig_path = Path(kubeconfig).expanduser() if kubeconfig is not None \
-            else default_kubeconfig()
+        self.kubeconfig_path = home_expanded(kubeconfig, "kubeconfig", KubeconfigError) \
+            if kubeconfig is not None else default_kubeconfig()
         self.context = context
         self.allow_existing = allow_existing
         if provisioner:
@@ -148,7 +146,7 @@ class KubeconfigCluster(Cluster):
         if self._started:
             return
         started = time.monotonic()
-        target = kubeconfig_target(self.kubeconfig_path, self.context)
+        target = self._target()
         _within(CONNECT_DEADLINE, lambda: self._reach(target),
                 f"cannot reach the apiserver {target.server} (context {target.context}): no "
                 f"answer within {CONNECT_DEADLINE:.0f}s")
@@ -165,6 +163,13 @@ class KubeconfigCluster(Cluster):
         self.owned = owned
         self._started = True
         atexit.register(self.stop)
+
+    def check_inputs(self) -> None:
+        """The kubeconfig file can be read and has the context (nothing is reached)."""
+        self._target()
+
+    def _target(self) -> KubeconfigTarget:
+        return kubeconfig_target(self.kubeconfig_path, self.context)
 
     def _reach(self, target: KubeconfigTarget) -> None:
         where = f"the apiserver {target.server} (context {target.context})"
