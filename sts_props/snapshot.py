@@ -46,7 +46,8 @@ HARNESS_PREFIX = "sts-props.io/"
 HOLD_KEY = HARNESS_PREFIX + "hold"
 
 _POD_NAME = re.compile(r"(.*)-([0-9]+)$")
-_INT32_MAX = 2**31 - 1
+#: the largest ordinal the controller can read back from a pod name (it parses 32 bits; F-9)
+INT32_MAX = 2**31 - 1
 
 
 @functools.lru_cache(maxsize=4096)
@@ -56,7 +57,7 @@ def parse_pod_name(name: str) -> tuple[str, int] | None:
     if m is None:
         return None
     digits = int(m.group(2))
-    return m.group(1), digits if digits <= _INT32_MAX else -1
+    return m.group(1), digits if digits <= INT32_MAX else -1
 
 
 def ordinal_of(name: str, set_name: str) -> int | None:

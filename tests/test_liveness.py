@@ -70,6 +70,17 @@ def test_stuck_at_a_held_pod_names_ord2_and_is_expected() -> None:
     assert stuck.verdict == "stuck" and stuck.expected and not stuck.failed
 
 
+def test_slots_beyond_int32_are_a_documented_stuck_state_f9() -> None:
+    """F-9: the model's target lacks the slots above 2^31-1 (their pods are refused every
+    sync), and the liveness verdict names the finding rather than reporting a stall."""
+    r = run(web(3, start=2**31 - 2), Create(), Settle())
+    target = _final_view(r.history)
+    verdict = check_liveness(r.history, target, since=0.0, bound=10.0)
+    assert verdict.verdict == "converged" and not verdict.failed
+    assert [b.rule for b in verdict.blockers] == ["F-9"]
+    assert "documented stuck state [F-9]" in verdict.describe()
+
+
 def test_stuck_rollout_at_a_never_ready_new_pod_names_upd12() -> None:
     # The new revision's pod never becomes Ready (held), OrderedReady stops the rollout there.
     r = run(web(3), Create(), Settle(), SetTemplate("image", "app:bad"))

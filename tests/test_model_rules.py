@@ -64,6 +64,27 @@ def test_id2_ordinals_start_shifts_the_range() -> None:
     assert r.world.pods["web-5"].labels[POD_INDEX_LABEL] == "5"  # ID-7: ordinal, not offset
 
 
+@pytest.mark.parametrize(("policy", "retention", "stray_refs"), [
+    ("OrderedReady", ("Retain", "Retain"), []),
+    ("Parallel", ("Delete", "Retain"), ["StatefulSet"]),
+    ("Parallel", ("Retain", "Delete"), []),  # a pod ref with no UID: refused
+    ("OrderedReady", ("Delete", "Delete"), []),
+])
+def test_f9_a_slot_beyond_int32_creates_claims_of_ordinal_1_and_never_its_pod(
+        policy: str, retention: tuple[str, str], stray_refs: list[str]) -> None:
+    """F-9 (docs/findings.md), as kwok v1.34.0, v1.36.3 and v1.37.2 showed: ordinal 2^31
+    cannot be read back from a pod name, so the pod is renamed web--1 and refused, and the
+    claims of ordinal 1 are created instead, every sync ending in that error."""
+    r = run(web(3, policy, start=2**31 - 2, retention=retention), Create(), Settle())
+    assert pods(r) == ["web-2147483646", "web-2147483647"]
+    assert sorted(r.world.claims) == ["data-web-1", "data-web-2147483646", "data-web-2147483647"]
+    assert [ref.kind for ref in r.world.claims["data-web-1"].owner_refs] == stray_refs
+    assert r.world.sts is not None and r.world.sts.status.replicas == 2
+    assert r.rules["F-9"] >= 1 and not r.unsettled  # the claims, and any refs set after
+    plan = sync(r.world, r.config)
+    assert not plan.actions and ("web--1" in plan.error or "data-web-1" in plan.error)
+
+
 def test_ord8_moving_start_creates_new_before_deleting_old() -> None:
     r = run(web(2), Create(), Settle(), SetOrdinalsStart(3), Settle())
     assert pods(r) == ["web-3", "web-4"]

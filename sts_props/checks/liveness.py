@@ -46,6 +46,7 @@ from sts_props.checks.quiescent import check_quiescent
 from sts_props.checks.violation import Violation
 from sts_props.history import Event, History
 from sts_props.snapshot import (
+    INT32_MAX,
     Snapshot,
     claim_name,
     controller_ref,
@@ -179,6 +180,11 @@ def blockers(state: dict[str, dict[str, Snapshot]], set_name: str,
             out.append(Blocker("PR-3", name, f"{name} is Pending and unscheduled: scheduling "
                                "is held (HoldScheduling cordons every node) until "
                                "ReleaseScheduling"))
+        if pod is None and o > INT32_MAX:
+            out.append(Blocker("F-9", name, f"ordinal {o} is above 2^31-1: the controller "
+                               f"renames its pod {set_name}--1, which the apiserver refuses, "
+                               "every sync (docs/findings.md F-9)"))
+            continue
         if pod is None:
             for t in spec.templates:
                 claim = state.get("PersistentVolumeClaim", {}).get(claim_name(t, set_name, o))

@@ -67,6 +67,7 @@ from sts_props.checks._timeline import (
 from sts_props.checks.violation import Violation
 from sts_props.history import Event, History, apply_record, empty_state
 from sts_props.snapshot import (
+    INT32_MAX,
     POD_INDEX_LABEL,
     POD_NAME_LABEL,
     REVISION_LABEL,
@@ -489,9 +490,13 @@ class _Quiescence:
             if o in self.walk.denied and o in by_ordinal
             and is_finished(by_ordinal[o][1]) and not is_terminating(by_ordinal[o][1])
         }
-        blocked_slots = unhealthy | clash | claim_terminating | claim_stale | denied
+        # F-9 (docs/findings.md, upstream's as of v1.37.2): a slot above 2^31-1 is never
+        # filled (its pod is renamed <set>--1, which the apiserver refuses), and the error
+        # ends every sync, as a refused create does.
+        beyond = {o for o in in_range if o > INT32_MAX}
+        blocked_slots = unhealthy | clash | claim_terminating | claim_stale | denied | beyond
         first_bad = min(blocked_slots) if blocked_slots else None
-        create_errors = bool(clash or claim_terminating or denied or delete_refused)
+        create_errors = bool(clash or claim_terminating or denied or delete_refused or beyond)
 
         # RCR-2: under Recreate, while any pod is not at the update revision (terminating
         # ones included) the sync ends after deleting the old pods: nothing is created, no
@@ -518,7 +523,7 @@ class _Quiescence:
             flagged_missing = [
                 o
                 for o in missing
-                if o not in claim_terminating | claim_stale | denied
+                if o not in claim_terminating | claim_stale | denied | beyond
                 and (first_bad is None or o < first_bad)
             ]
             condemned_excused = first_bad is not None or bool(missing) or condemned_unhealthy

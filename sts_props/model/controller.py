@@ -39,7 +39,13 @@ from sts_props.model.world import (
     World,
     revision_name,
 )
-from sts_props.snapshot import POD_INDEX_LABEL, POD_NAME_LABEL, REVISION_LABEL, parse_pod_name
+from sts_props.snapshot import (
+    INT32_MAX,
+    POD_INDEX_LABEL,
+    POD_NAME_LABEL,
+    REVISION_LABEL,
+    parse_pod_name,
+)
 
 
 @dataclass
@@ -479,6 +485,37 @@ class _Pass:
             return True, f'pods "{pod.name}" is forbidden'
         return monotonic, ""
 
+    def beyond_int32(self) -> tuple[bool, str]:
+        """F-9 (docs/findings.md; kwok v1.34.0, v1.36.3, v1.37.2): an empty slot whose ordinal
+        is above 2^31-1 (``ordinals.start + replicas`` may pass it: validation bounds each,
+        not the sum). ``newStatefulSetPod`` names the pod ``<set>-<ordinal>``, then
+        ``updateIdentity`` reads the ordinal back from that name as a 32-bit number, gets -1
+        and renames the pod ``<set>--1`` with pod-index label ``-1``; its claims are those the
+        name's last number gives, ordinal 1's. ``CreateStatefulPod`` creates those claims,
+        the apiserver refuses the pod (422: the label value), the claims' retention refs are
+        set for the placeholder (no UID: a pod ref with an empty UID is refused too), and the
+        error ends the sync, every sync."""
+        name = f"{self.sts.name}--1"
+        if self.stale_claim(1, name):
+            return True, ""
+        err = self.ensure_claims(1, "F-9")
+        if err:
+            return True, err
+        condemned = not self.sts.start <= 1 < self.sts.start + self.sts.replicas
+        for cname, _ in _claims_for(self.sts, 1):
+            claim = self.world.claims.get(cname)
+            if claim is None or claim.terminating:
+                continue  # created in this sync: not in the cache yet
+            want = desired_refs(claim, self.policy, self.set_ref, name, "", condemned)
+            if refs_match(claim, want):
+                continue
+            if any(r.kind == "Pod" and not r.uid for r in want):
+                return True, (f"could not update claim {cname} for delete policy ownerRefs: "
+                              "metadata.ownerReferences.uid: Invalid value: \"\"")
+            self.plan.add("set_claim_refs", cname, "F-9", want)
+        return True, (f'Pod "{name}" is invalid: metadata.labels: Invalid value: "-1" '
+                      "(docs/findings.md F-9)")
+
     def replica(self, i: int, slot: Pod | None, ordinal: int, monotonic: bool) -> tuple[bool, str]:
         """RP-1..RP-9 for slot ``i``; returns (stop, error)."""
         if slot is not None and slot.phase in ("Failed", "Succeeded"):
@@ -488,6 +525,8 @@ class _Pass:
                     return True, f'pods "{slot.name}" is forbidden'
                 self.plan.add("delete_pod", slot.name, "RP-1", "failed")
             return True, ""
+        if slot is None and ordinal > INT32_MAX:
+            return self.beyond_int32()
         if slot is None:
             pod = _new_pod(self.sts, ordinal, self.current, self.update, self.config)
             if self.stale_claim(ordinal, pod.name):
