@@ -36,7 +36,7 @@ from sts_props.cluster.driver import ClusterRun
 from sts_props.cluster.kubeconfig.cluster import KubeconfigCluster
 from sts_props.cluster.kwok import KwokCluster
 from sts_props.cluster.kwok.registration import register_kwok
-from sts_props.ops import Create
+from sts_props.ops import Create, ReplaceRevision, Settle
 from sts_props.scenario import Manifests
 
 GUARD_MESSAGE = ("refusing to touch cluster {server} (context {ctx}): sts-props did not create "
@@ -315,6 +315,45 @@ def test_allow_existing_touches_only_its_own_namespaces(kwok: KwokCluster, admin
     assert all(_alive(admin, name) for name in untouched)
     for name in untouched:
         admin.delete_namespace(name)
+
+
+@pytest.mark.cluster
+def test_replace_revision_creates_no_admission_policy_on_a_cluster_somebody_else_runs(
+        kwok: KwokCluster) -> None:
+    """On a kwok cluster it starts, the harness holds the controller's writes with a
+    cluster-scoped admission policy while it replaces a revision (sts_props.cluster.quiet_gap);
+    through the kubeconfig backend, whose guard touches nothing outside its namespaces, it
+    creates none: a watch of the policies from before the op sees no ADDED."""
+    from kubernetes import client
+    from kubernetes import watch as watch_module
+
+    registry.unregister(kwok.cluster_name)
+    cluster = KubeconfigCluster(kwok.kubeconfig(), allow_existing=True)
+    api = kwok.api_client()
+    adm: Any = client.AdmissionregistrationV1Api(api)
+    try:
+        cluster.start()
+        spec = Manifests.seed().statefulset
+        spec["spec"]["replicas"] = 1
+        with ClusterRun(cluster, Manifests.seed().with_statefulset(spec)) as run:
+            cluster.created_namespace(run.namespace)
+            assert run.apply(Create()).ok
+            settled, why = run.wait_until(
+                lambda: "" if run.apps.read_namespaced_stateful_set(
+                    run.set_name, run.namespace).status.update_revision else "no revision yet",
+                timeout=60, what="the set's first revision")
+            assert settled, why
+            before = adm.list_validating_admission_policy().metadata.resource_version
+            assert run.apply(ReplaceRevision("update", "other")).ok
+            assert run.apply(Settle()).ok
+        watch: Any = watch_module  # untyped upstream
+        added = [event["object"].metadata.name for event in watch.Watch().stream(
+            adm.list_validating_admission_policy, resource_version=before, timeout_seconds=2)
+            if event["type"] == "ADDED"]
+        assert added == []
+    finally:
+        cluster.stop()
+        api.close()
 
 
 @pytest.mark.cluster
