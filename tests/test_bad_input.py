@@ -889,6 +889,25 @@ def test_a_home_path_that_cannot_be_expanded(monkeypatch: pytest.MonkeyPatch,
         "STS_PROPS_CACHE to an absolute path")
 
 
+def test_doctor_names_a_cache_that_cannot_hold_a_build(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """``STS_PROPS_CACHE`` naming a file (or a place nobody may write): doctor once said the
+    binaries were "not built yet: the first run builds them", a build that could not be
+    stored there."""
+    from sts_props.cluster.kwok.checks import binaries_finding
+
+    afile = tmp_path / "cache-file"
+    afile.write_text("x")
+    monkeypatch.setenv("STS_PROPS_CACHE", str(afile))
+    finding = binaries_finding("v1.37.2", can_build=True)
+    assert not finding.ok
+    assert finding.detail == (f"not built, and no build could be stored: $STS_PROPS_CACHE "
+                              f"{afile} is not a directory")
+    assert "STS_PROPS_CACHE" in finding.fix
+    monkeypatch.setenv("STS_PROPS_CACHE", str(tmp_path / "fresh" / "cache"))
+    assert binaries_finding("v1.37.2", can_build=True).ok  # created by the first build
+
+
 def test_promote_tag_that_is_not_utf8_is_refused(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """A byte that is not UTF-8 (``--tag $'\\xff'``) arrives as a lone surrogate: promote once

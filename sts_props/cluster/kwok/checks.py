@@ -7,12 +7,14 @@ build the control plane once) and the built binaries. ``kwok-image`` needs the s
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
 
 from sts_props.cluster.base import Finding
 from sts_props.cluster.kwok.binaries import find_binaries
+from sts_props.cluster.lifecycle import cache_dir
 
 MIN_GO = (1, 26)
 
@@ -39,8 +41,36 @@ def go_toolchain() -> Finding:
     return Finding("go toolchain", True, out)
 
 
+def unwritable_cache() -> str:
+    """Why a build could not write under the cache directory (``$STS_PROPS_CACHE``), or "":
+    it is not a directory, or neither it nor the nearest directory that exists above it may
+    be written.
+
+    >>> import os
+    >>> os.environ["STS_PROPS_CACHE"] = "/proc/version"
+    >>> unwritable_cache()
+    '$STS_PROPS_CACHE /proc/version is not a directory'
+    >>> del os.environ["STS_PROPS_CACHE"]
+    """
+    root = cache_dir()
+    where = "$STS_PROPS_CACHE" if os.environ.get("STS_PROPS_CACHE") else "the cache directory"
+    if root.exists() and not root.is_dir():
+        return f"{where} {root} is not a directory"
+    existing = root
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not os.access(existing, os.W_OK | os.X_OK):
+        return f"{where} {root} cannot be written ({existing} is not writable)"
+    return ""
+
+
 def binaries_finding(version: str, *, can_build: bool) -> Finding:
     found = find_binaries(version)
+    blocked = unwritable_cache() if found is None else ""
+    if blocked:
+        return Finding(f"control-plane binaries {version}", False,
+                       f"not built, and no build could be stored: {blocked}",
+                       "set STS_PROPS_CACHE to a directory you can write")
     if found is None and can_build:
         return Finding(f"control-plane binaries {version}", True,
                        "not built yet: the first run builds them (20-30 min once; or now: "
