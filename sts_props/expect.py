@@ -64,7 +64,7 @@ class Expectation:
             raise ExpectationError(f"an expectation must be a mapping, got {show_value(data)}")
         unknown = sorted(set(map(str, data)) - set(_FIELDS))
         if unknown:
-            raise ExpectationError(f"expectation has no field {unknown[0]!r} "
+            raise ExpectationError(f"expectation has no field {show_value(unknown[0])} "
                                    f"(fields: {', '.join(_FIELDS)})")
         after = data.get("afterOp")
         if isinstance(after, bool) or not isinstance(after, int) or not 0 <= after < n_ops:

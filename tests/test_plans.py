@@ -89,6 +89,8 @@ BAD = [
      "afterOp must be an op index 0..0"),
     ("manifests: {statefulset: {}}\nops: [{op: create}]\nexpect: [{afterOp: 0, pod: [a]}]",
      "expectation has no field 'pod'"),
+    ("manifests: {statefulset: {}}\nops: [{op: create}]\nexpect: [{afterOp: 0, "
+     + "k" * 500 + ": 1}]", "expectation has no field '" + "k" * 36 + "... (fields"),
     ("manifests: {statefulset: {}}\nops: []\ninterleavings: [{steps: -1}]",
      "interleaving"),
     ("manifests: {statefulset: {}}\nops: []\nmutant: nonsense", "unknown mutant 'nonsense'"),
