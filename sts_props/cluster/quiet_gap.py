@@ -19,7 +19,7 @@ harness's own DELETE and POST go as another user (impersonation of
 with backoff; when writes are allowed again the set is nudged (:func:`faults.nudge`). The
 policy is lifted only once the controller's cache holds the new revision, so no sync sees the
 gap at all; what it costs is two policy round trips (enforced, lifted) per ReplaceRevision:
-1.3-1.8 s for the op instead of about 0.5 s (kwok v1.37.2, 2026-12-06). Not on a cluster
+1.2-2.0 s for the op instead of about 0.5 s (kwok v1.37.2, 2026-12-06). Not on a cluster
 somebody else runs (``Capabilities.admission_policies`` False, the kubeconfig backend, whose
 guard touches nothing outside its namespaces): there the replacement goes unheld.
 
