@@ -39,10 +39,11 @@ from sts_props.checks.liveness import LivenessVerdict, check_liveness
 from sts_props.cluster.base import Cluster
 from sts_props.cluster.driver import ClusterRun
 from sts_props.cluster.faults import RESOLVERS
+from sts_props.errors import ManifestError
 from sts_props.history import History
 from sts_props.model import ModelConfig, ModelRun
 from sts_props.ops import Op, Settle
-from sts_props.scenario import Scenario, min_ready_allowance
+from sts_props.scenario import Scenario, cluster_wait_problem, min_ready_allowance
 from sts_props.snapshot import is_ready, is_terminating
 
 #: how long the cluster may take to reach the model's state after one op; a scenario with
@@ -170,6 +171,9 @@ def run_differential(scenario: Scenario, cluster: Cluster, config: ModelConfig |
     """
     say = progress or (lambda _line: None)
     started = time.monotonic()
+    too_long = cluster_wait_problem(scenario)
+    if too_long:
+        raise ManifestError(too_long)
     deadline = op_timeout + min_ready_allowance(scenario)
     # the model of the cluster's version unless told otherwise: ModelConfig() is the newest
     # line, and a v1.36 cluster compared with it differs wherever a gate does

@@ -247,6 +247,32 @@ def min_ready_allowance(scenario: Scenario) -> float:
     return float(max(scenario_min_ready(scenario), 0) * scenario_pods(scenario))
 
 
+#: The most waiting for minReadySeconds that one op of a cluster run may need
+#: (:func:`min_ready_allowance`): a scenario that needs more is refused before it starts
+#: (:func:`cluster_wait_problem`), where it once hung, the model's clock jumping 68 years
+#: ahead in an instant and the cluster given as long to follow.
+MAX_CLUSTER_MIN_READY_WAIT = 900.0
+
+
+def cluster_wait_problem(scenario: Scenario) -> str:
+    """Why ``scenario`` cannot run on a cluster in bounded time, or "": its minReadySeconds
+    over its pods would need more than :data:`MAX_CLUSTER_MIN_READY_WAIT` seconds of real
+    waiting in one op. The model takes any value (its clock jumps).
+
+    >>> from sts_props.ops import Create, SetMinReadySeconds
+    >>> cluster_wait_problem(Scenario(Manifests.seed(), (Create(), SetMinReadySeconds(5))))
+    ''
+    >>> cluster_wait_problem(Scenario(Manifests.seed(), (Create(), SetMinReadySeconds(600))))[:63]
+    'minReadySeconds 600 over 3 pods could need 1800 s of waiting in'
+    """
+    need = min_ready_allowance(scenario)
+    if need <= MAX_CLUSTER_MIN_READY_WAIT:
+        return ""
+    return (f"minReadySeconds {scenario_min_ready(scenario)} over {scenario_pods(scenario)} pods "
+            f"could need {need:.0f} s of waiting in one op; a cluster run waits at most "
+            f"{MAX_CLUSTER_MIN_READY_WAIT:.0f} s (the model takes any value)")
+
+
 def cap_min_ready(scenario: Scenario, limit: int | None = None) -> Scenario:
     """The scenario with minReadySeconds (manifest and SetMinReadySeconds ops) capped for a
     cluster run: at :data:`CLUSTER_LONG_MIN_READY` when the scenario reaches at most

@@ -908,6 +908,26 @@ def test_doctor_names_a_cache_that_cannot_hold_a_build(
     assert binaries_finding("v1.37.2", can_build=True).ok  # created by the first build
 
 
+def test_a_plan_whose_min_ready_wait_has_no_end_is_refused_before_a_cluster(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """minReadySeconds 2^31-1: the model's clock jumps ahead, and a cluster replay once
+    waited for the cluster to follow, 68 years per pod (a hang). Refused in one line before
+    a cluster starts; the model replays it."""
+    from sts_props.ops import Create, Settle
+    from sts_props.plan import Plan
+
+    sts = Manifests.seed().statefulset
+    sts["spec"]["minReadySeconds"] = 2**31 - 1
+    plan = tmp_path / "slow.yaml"
+    Plan(Scenario(Manifests.seed().with_statefulset(sts), (Create(), Settle())),
+         backend="kwok").dump(plan)
+    line = _one_line(capsys, ["replay", str(plan)], 2)
+    assert line == (f"sts-props: error: {plan}: minReadySeconds 2147483647 over 3 pods could "
+                    "need 6442450941 s of waiting in one op; a cluster run waits at most 900 s "
+                    "(the model takes any value)")
+    assert main(["replay", str(plan), "--backend", "model"]) == 0
+
+
 def test_promote_tag_that_is_not_utf8_is_refused(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """A byte that is not UTF-8 (``--tag $'\\xff'``) arrives as a lone surrogate: promote once

@@ -33,9 +33,10 @@ from sts_props.cli.options import (
 )
 from sts_props.cluster.backends import GATED_BACKENDS, make_cluster
 from sts_props.defaults import BACKENDS
-from sts_props.plan import Plan
+from sts_props.plan import Plan, PlanError
 from sts_props.replay import PlanRun, run_plan_on_cluster, run_plan_on_model
 from sts_props.report import write_artifacts
+from sts_props.scenario import cluster_wait_problem
 
 if TYPE_CHECKING:
     from sts_props.cli.options import Subparsers
@@ -64,6 +65,9 @@ def run(args: argparse.Namespace) -> int:
     plan = Plan.load(args.plan)
     check_output_dir(args.artifacts, "--artifacts")
     backend = args.backend or plan.backend
+    too_long = cluster_wait_problem(plan.scenario) if backend != "model" else ""
+    if too_long:  # before any cluster starts
+        raise PlanError(f"{args.plan}: {too_long}")
     controller = patched_controller(args, backend, plan.k8s_version)
     print(f"sts-props: replaying {args.plan} ({len(plan.ops)} ops, Kubernetes "
           f"{plan.k8s_version}) on {backend}", flush=True)
