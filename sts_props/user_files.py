@@ -20,7 +20,7 @@ from pathlib import Path
 
 from sts_props.manifest_shapes import show_value
 
-__all__ = ["NOT_REGULAR", "configured_path", "home_expanded", "not_regular"]
+__all__ = ["NOT_REGULAR", "configured_path", "home_expanded", "nearest_existing", "not_regular"]
 
 #: the reason :func:`not_regular` gives
 NOT_REGULAR = "not a regular file (a FIFO, socket or device)"
@@ -76,3 +76,15 @@ def configured_path(variable: str, default: str, error: type[Exception]) -> Path
     except RuntimeError:  # HOME unset and no password entry (a container's random user id)
         raise error(f"no home directory for ~/{default}: set HOME, or {variable} to an "
                     "absolute path") from None
+
+
+def nearest_existing(path: Path) -> Path:
+    """``path`` if it exists, else its nearest ancestor that does (``/`` at worst): where a
+    directory that is not there yet would be created.
+
+    >>> nearest_existing(Path("/tmp/no/such/dir"))
+    PosixPath('/tmp')
+    """
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    return path

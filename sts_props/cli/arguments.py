@@ -45,6 +45,7 @@ from sts_props.explore import budget_seconds
 from sts_props.manifest_shapes import show_value
 from sts_props.model import ModelConfig
 from sts_props.scenario import ManifestError
+from sts_props.user_files import nearest_existing
 from sts_props.versions import check_gates, release_version
 
 if TYPE_CHECKING:
@@ -219,9 +220,7 @@ def _where(flag: str, target: Path) -> str:
 
 def _existing_ancestor(target: Path, flag: str) -> Path:
     """The nearest ancestor of ``target`` that exists; it must be a directory."""
-    ancestor = target.parent
-    while not ancestor.exists() and ancestor != ancestor.parent:
-        ancestor = ancestor.parent
+    ancestor = nearest_existing(target.parent)
     if not ancestor.is_dir():
         raise UsageError(f"{_where(flag, target)}: {ancestor} is a file, not a directory")
     return ancestor

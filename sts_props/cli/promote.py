@@ -60,12 +60,12 @@ def _plan_name(value: str) -> str:
     return value
 
 
-def _as_text(source: Path) -> str:
+def _path_text(source: Path) -> str:
     """``source`` as text a plan can hold: a byte of the name that is not UTF-8 is written as
     ``\\xff``. Left a lone surrogate (how Python keeps such a byte), the promoted plan could
     not be loaded again.
 
-    >>> _as_text(Path("/tmp/p\\udcff.yaml"))
+    >>> _path_text(Path("/tmp/p\\udcff.yaml"))
     '/tmp/p\\\\xff.yaml'
     """
     return os.fsencode(source).decode("utf-8", "backslashreplace")
@@ -92,7 +92,7 @@ def run(args: argparse.Namespace) -> int:
         raise taken
     promoted = dataclasses.replace(plan, name=name, upstream=args.tag or plan.upstream)
     promoted = promoted.with_origin(
-        promotedFrom=_as_text(args.plan), promotedAt=time.strftime("%Y-%m-%dT%H:%M:%SZ",
+        promotedFrom=_path_text(args.plan), promotedAt=time.strftime("%Y-%m-%dT%H:%M:%SZ",
                                                               time.gmtime()),
         foundOn=f"{plan.backend} ({plan.k8s_version})")
     # exclusive creation: two promotions racing for one name cannot overwrite each other

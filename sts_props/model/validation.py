@@ -171,8 +171,7 @@ def _validate_meta(meta: dict[str, Any]) -> list[Cause]:
     causes = _validate_labels(meta.get("labels"), "metadata.labels", "VAL-4")
     annotations = meta.get("annotations") or {}
     for key in annotations:
-        name = str(key).rsplit("/", 1)[-1]
-        if not name or len(name) > 63 or not _LABEL_NAME.match(name):
+        if not _key_ok(key):
             causes.append(Cause("metadata.annotations", "FieldValueInvalid",
                                 f"invalid annotation key {show_value(key)}", "VAL-4"))
     size = sum(len(str(k).encode()) + len(str(v).encode()) for k, v in annotations.items())
@@ -281,11 +280,17 @@ def _validate_max_unavailable(value: Any) -> list[Cause]:
     return [Cause(path, "FieldValueInvalid", "must be an integer or a percentage", "VAL-5")]
 
 
+def _key_ok(key: Any) -> bool:
+    """A label or annotation key's name part (after an optional ``prefix/``): 1-63
+    characters of the label-name alphabet."""
+    name = str(key).rsplit("/", 1)[-1]
+    return bool(name) and len(name) <= 63 and _LABEL_NAME.match(name) is not None
+
+
 def _validate_labels(labels: Any, path: str, rule: str = "VAL-5") -> list[Cause]:
     out: list[Cause] = []
     for key, value in (labels or {}).items():
-        name = str(key).rsplit("/", 1)[-1]
-        if not name or len(name) > 63 or not _LABEL_NAME.match(name):
+        if not _key_ok(key):
             out.append(Cause(path, "FieldValueInvalid", f"invalid label key {show_value(key)}",
                              rule))
         if not isinstance(value, str) or len(value) > 63 or not _LABEL_VALUE.match(value):

@@ -15,6 +15,7 @@ import subprocess
 from sts_props.cluster.base import Finding
 from sts_props.cluster.kwok.binaries import find_binaries
 from sts_props.cluster.lifecycle import cache_dir
+from sts_props.user_files import nearest_existing
 
 MIN_GO = (1, 26)
 
@@ -56,9 +57,7 @@ def unwritable_cache() -> str:
     where = "$STS_PROPS_CACHE" if os.environ.get("STS_PROPS_CACHE") else "the cache directory"
     if root.exists() and not root.is_dir():
         return f"{where} {root} is not a directory"
-    existing = root
-    while not existing.exists() and existing != existing.parent:
-        existing = existing.parent
+    existing = nearest_existing(root)
     if not os.access(existing, os.W_OK | os.X_OK):
         return f"{where} {root} cannot be written ({existing} is not writable)"
     return ""
