@@ -772,13 +772,16 @@ def test_a_long_model_replay_says_how_far_it_is(monkeypatch: pytest.MonkeyPatch)
     (["seed", "--image", "x:1"], "--image"),
     (["mutants", "--list", "--kubeconfig", "kc.yaml"], "--kubeconfig"),
     (["doctor", "--backend", "kwok", "--image", "x:1"], "--image"),
+    (["check", "--min-ops", "3"], "--min-ops"),
+    (["claims", "--backend", "model", "--samples", "2"], "--samples"),
 ])
 def test_a_flag_the_backend_would_ignore_is_refused(
         capsys: pytest.CaptureFixture[str], args: list[str], flag: str) -> None:
     """``check --backend model --kubeconfig ...`` once ran on the model and never said that the
-    kubeconfig went unread."""
+    kubeconfig went unread; ``check --min-ops 3`` and ``claims --samples 2`` on the model
+    ran without their flag's effect."""
     line = _bad_input(capsys, args)
-    assert f"error: {flag} is for --backend " in line and "would ignore it" in line
+    assert f"error: {flag} is for " in line and "would ignore it" in line
 
 
 def test_doctor_takes_image_when_a_backend_it_checks_runs_one(

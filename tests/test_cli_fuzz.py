@@ -429,6 +429,8 @@ def expected(line: Line) -> set[int]:
         if (kubeconfig_flags and chosen != "kubeconfig") or (
                 "--image" in line.values and chosen not in ("kwok-image", "k3s")):
             return {2}  # a flag the backend would ignore (refuse_ignored_flags)
+        if chosen == "model" and ("--min-ops" in line.values or "--samples" in line.values):
+            return {2}  # cluster-only flags on the model (refuse_ignored_flags)
     if line.command == "check":
         if backend not in (None, "model"):
             max_ops = int(line.last("--max-ops") or 12)

@@ -64,6 +64,8 @@ __all__ = ["add_parser", "run"]
 
 #: ops per scenario when --max-ops is not given
 MODEL_MAX_OPS, CLUSTER_MAX_OPS = 20, 12
+#: fewest ops per cluster scenario after the create (``--min-ops``; the model has no floor)
+CLUSTER_MIN_OPS = 8
 
 
 def add_parser(sub: Subparsers) -> None:
@@ -94,9 +96,9 @@ def add_parser(sub: Subparsers) -> None:
     check.add_argument("--max-ops", type=whole(1), default=None, metavar="N",
                        help=f"most ops per scenario after the create (default "
                             f"{MODEL_MAX_OPS} on the model, {CLUSTER_MAX_OPS} on a cluster)")
-    check.add_argument("--min-ops", type=whole(0), default=8, metavar="N",
-                       help="on a cluster: fewest ops per scenario after the create, at most "
-                            "--max-ops")
+    check.add_argument("--min-ops", type=whole(0), default=None, metavar="N",
+                       help=f"on a cluster: fewest ops per scenario after the create, at most "
+                            f"--max-ops (default {CLUSTER_MIN_OPS})")
     add_max_replicas_option(check)
     check.add_argument("--database", type=path, default=Path(".hypothesis/sts-props"),
                        metavar="DIR",
@@ -151,8 +153,9 @@ def run(args: argparse.Namespace) -> int:
                          "cluster backend and model selection (Hypothesis generates "
                          "--selection plain scenarios one at a time)")
     jobs = jobs_of(args, args.backend) if args.selection != "plain" else 1
-    if cluster_backend and args.min_ops > max_ops:
-        raise UsageError(f"--min-ops {args.min_ops} is more than --max-ops {max_ops}: no "
+    min_ops = CLUSTER_MIN_OPS if args.min_ops is None else args.min_ops
+    if cluster_backend and min_ops > max_ops:
+        raise UsageError(f"--min-ops {min_ops} is more than --max-ops {max_ops}: no "
                          "scenario could have that many ops")
     # Every output is checked before the run: a bad path is found now, not after the run.
     if args.junit is not None:
@@ -186,7 +189,7 @@ def run(args: argparse.Namespace) -> int:
                     seed = random.randrange(2**32)  # drawn here, so that the pool can start now
                 if args.backend != "k3s":
                     stop_pool = start_pool(
-                        cluster, base=base, config=config, seed=seed, min_ops=args.min_ops,
+                        cluster, base=base, config=config, seed=seed, min_ops=min_ops,
                         max_ops=max_ops, max_replicas=args.max_replicas,
                         fault_kinds=_fault_kinds(args), some_faults=some_faults)
             try:
@@ -199,7 +202,7 @@ def run(args: argparse.Namespace) -> int:
                           f"({cluster.version()}) {what}".rstrip(), flush=True)
                     run_cluster_suite(
                         cluster, base=base, examples=args.examples, config=config, seed=seed,
-                        progress=say, database_dir=args.database, min_ops=args.min_ops,
+                        progress=say, database_dir=args.database, min_ops=min_ops,
                         max_ops=max_ops, max_replicas=args.max_replicas,
                         artifacts_dir=args.artifacts, fault_kinds=_fault_kinds(args),
                         some_faults=some_faults, selection=selection, summary=summary,

@@ -77,8 +77,9 @@ def add_parser(sub: Subparsers) -> None:
                    help="search budget per condition for a counterexample")
     p.add_argument("--claim", type=whole(1, len(CLAIMS)), action="append", metavar="N",
                    help=f"only claim N, 1-{len(CLAIMS)} (repeatable; default: all of them)")
-    p.add_argument("--samples", type=whole(0), default=1, metavar="N",
-                   help="on a cluster: passing scenarios per claim replayed as well")
+    p.add_argument("--samples", type=whole(0), default=None, metavar="N",
+                   help="on a cluster: passing scenarios per claim replayed as well "
+                        "(default 1)")
     add_jobs_option(p, "on a cluster backend, confirming the verdicts: ")
     p.add_argument("--plans", type=path, default=None, metavar="DIR",
                    help="write every counterexample as a full plan file into DIR (created if "
@@ -116,7 +117,8 @@ def run(args: argparse.Namespace) -> int:
         if args.backend != "model":
             with real_cluster(args) as cluster:
                 print(f"confirming on {cluster.name} ({cluster.version()})", flush=True)
-                replays = confirm_on_cluster(verdicts, cluster, config, args.samples,
+                replays = confirm_on_cluster(verdicts, cluster, config,
+                                             1 if args.samples is None else args.samples,
                                              jobs=jobs_of(args, args.backend))
     except KeyboardInterrupt as stop:
         with contextlib.suppress(KeyboardInterrupt):  # a second Ctrl-C: stop now

@@ -207,7 +207,8 @@ def patched_controller(args: argparse.Namespace, backend: str | None = None,
 def refuse_ignored_flags(args: argparse.Namespace) -> None:
     """A flag the chosen backend would ignore is bad input, not silence: ``--kubeconfig``,
     ``--context`` and ``--allow-existing-cluster`` belong to ``--backend kubeconfig``,
-    ``--image`` to kwok-image and k3s. ``doctor`` names a list of backends (empty: all of
+    ``--image`` to kwok-image and k3s, ``--min-ops`` (check) and ``--samples`` (claims) to a
+    cluster backend. ``doctor`` names a list of backends (empty: all of
     them): ``--image`` needs one that runs an image. ``replay`` without ``--backend`` runs the
     plan's backend, which is not known here: it is left alone.
 
@@ -240,6 +241,11 @@ def refuse_ignored_flags(args: argparse.Namespace) -> None:
     if getattr(args, "image", None) is not None and backend not in CONTAINER_BACKENDS:
         raise UsageError(f"--image is for --backend kwok-image or k3s; --backend {backend} "
                          "would ignore it")
+    if backend == "model":
+        for flag, dest in (("--min-ops", "min_ops"), ("--samples", "samples")):
+            if getattr(args, dest, None) is not None:
+                raise UsageError(f"{flag} is for a cluster backend; --backend model would "
+                                 "ignore it")
 
 
 def model_config(args: argparse.Namespace) -> ModelConfig:
