@@ -204,6 +204,11 @@ def _from_dict(data: dict[str, Any], source: str) -> Plan:
                         f"sts-props reads format {PLAN_FORMAT})")
     name, upstream, description = (_text(data, key, source)
                                    for key in ("name", "upstream", "description"))
+    for key, text in (("name", name), ("upstream", upstream)):
+        if any(not ch.isprintable() for ch in text):
+            # both are shown inside one-line reports (replay's verdict, JUnit test names)
+            raise PlanError(f"{source}: {key}: must be one line of printable text, got "
+                            f"{show_value(text)}")
     manifests = data.get("manifests")
     if manifests is None:
         raise PlanError(f"{source}: missing 'manifests' (a plan needs manifests.statefulset "

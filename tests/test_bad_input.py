@@ -416,6 +416,8 @@ def test_op_from_dict_without_an_index() -> None:
 
 SECTION_CASES: list[tuple[dict[str, Any], str]] = [
     ({"name": ["x"]}, "name: must be a string, got a list"),
+    ({"name": "a\nb"}, "name: must be one line of printable text, got 'a\\nb'"),
+    ({"upstream": "tab\there"}, "upstream: must be one line of printable text"),
     ({"expect": 5}, "expect: must be a list of expectations, got 5"),
     ({"expect": [{"afterOp": 9}]}, "expect[0]: expectation afterOp must be an op index 0..1"),
     ({"origin": {"foundOn": ["kwok"]}}, "origin.foundOn: must be a string, got a list"),
