@@ -236,6 +236,14 @@ class Cluster(abc.ABC):
         :class:`ClusterError`."""
         raise ClusterError(f"the {self.name} backend cannot fail a node")
 
+    def collect_strays(self, core: Any, namespace: str, dead_nodes: set[str]) -> None:
+        """Pod GC for ``namespace``'s pods bound to ``dead_nodes`` (nodes :meth:`fail_node`
+        deleted), called every second of a run's waits. Backends whose clusters run pod GC
+        as it is leave it to them (this default does nothing); those whose :meth:`fail_node`
+        plays it at once keep playing it here, for a scheduler that binds to a deleted node
+        longer than the failure lasts."""
+        return None
+
     @classmethod
     def diagnose(cls, version: str, image: str | None = None) -> list[Finding]:
         """Can this backend run here? The checks ``sts-props doctor`` prints, each bounded to a

@@ -210,6 +210,8 @@ class ClusterRun:
         #: a HoldScheduling is in force; the nodes it cordoned (sts_props.cluster.faults)
         self.scheduling_held = False
         self.cordoned: set[str] = set()
+        #: nodes a FailNode deleted: pods bound to them meanwhile are pod GC's (collect_strays)
+        self.dead_nodes: set[str] = set()
         #: ``time.monotonic()`` until which failed API calls are retried (planned outage)
         self.outage_until = 0.0
         #: the writes of the op being performed (None between ops), see :meth:`note_write`
@@ -690,6 +692,7 @@ class ClusterRun:
                 # moving; restarting it (reported) lets the cluster catch up instead.
                 supervised = now
                 self.supervise()
+                self._collect_strays()
                 now = time.monotonic()
             if now >= deadline:
                 return False, (f"gave up after {timeout:.0f}s waiting for {what}; still "
@@ -716,6 +719,17 @@ class ClusterRun:
                 satisfied_since = time.monotonic()
             if time.monotonic() - satisfied_since >= QUIET_SECONDS:
                 return True, ""
+
+    def _collect_strays(self) -> None:
+        """Pods bound to a node a FailNode deleted are force-deleted, as pod GC would
+        (:meth:`Cluster.collect_strays`); an API error is left for the next second's pass."""
+        if not self.dead_nodes:
+            return
+        from kubernetes.client.exceptions import ApiException
+        from urllib3.exceptions import HTTPError
+
+        with contextlib.suppress(ApiException, HTTPError):
+            self.cluster.collect_strays(self.core, self.namespace, self.dead_nodes)
 
     def _after_a_claim_deletion(self) -> bool:
         """Nothing has happened for NUDGE_EVERY seconds since a claim was deleted.

@@ -211,6 +211,7 @@ def _fail_node(run: ClusterRun, op: Op) -> Result:
     node = pod.spec.node_name
     if not node:
         return Outcome.rejected(409, "Conflict", f"pod {name} is not scheduled to a node"), op
+    run.dead_nodes.add(node)
     victims, fresh = run.cluster.fail_node(run.core, node, run.namespace,
                                            cordoned=run.scheduling_held)
     run.cordoned.discard(node)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Iterable
 from typing import Any
 
 from sts_props.cluster.base import CREATED_BY_LABEL, CREATED_BY_VALUE, typed_apis
@@ -119,11 +120,31 @@ def _collect_strays(core: Any, node: str, namespace: str) -> None:
     A pod the controller re-creates for a victim can be bound to the dead node by a scheduler
     whose cache has not yet seen the taint, nor the deletion (seen on kwok v1.37.2: bound 10 ms
     after its creation; it stayed Pending for 66 s, until pod GC, beyond the op's timeout).
+    A scheduler that lags longer is caught by the waits after the op, which call
+    :func:`collect_strays` every second (:meth:`~sts_props.cluster.driver.ClusterRun.wait_until`).
+    """
+    deadline = time.monotonic() + STRAY_WATCH
+    while True:
+        collect_strays(core, (node,), namespace)
+        if time.monotonic() >= deadline:
+            return
+        time.sleep(0.2)
+
+
+def collect_strays(core: Any, nodes: Iterable[str], namespace: str) -> list[str]:
+    """One pass of pod GC for ``nodes`` that a FailNode deleted: force-delete (grace 0)
+    ``namespace``'s pods bound to any of them; returns their names.
+
+    Seen on kwok v1.34.0 (2026-12-06, the scenario after an apiserver restart, its scheduler
+    binding a new pod 16 s late): 1 s after a FailNode the scheduler still bound a re-created
+    pod to the dead node, which stayed Pending until pod GC, past the 60 s liveness bound.
+    The grace-0 deletion is told apart from the controller's like the node agent's
+    (``_timeline.deleted_by_node``).
     """
     from kubernetes.client.exceptions import ApiException
 
-    deadline = time.monotonic() + STRAY_WATCH
-    while True:
+    collected = []
+    for node in sorted(nodes):
         for pod in core.list_namespaced_pod(namespace,
                                             field_selector=f"spec.nodeName={node}").items:
             try:
@@ -131,6 +152,5 @@ def _collect_strays(core: Any, node: str, namespace: str) -> None:
             except ApiException as exc:
                 if exc.status != 404:
                     raise
-        if time.monotonic() >= deadline:
-            return
-        time.sleep(0.2)
+            collected.append(str(pod.metadata.name))
+    return collected

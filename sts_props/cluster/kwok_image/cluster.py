@@ -29,7 +29,7 @@ from sts_props.cluster.docker.env import docker_client
 from sts_props.cluster.docker.image_check import ensure_image
 from sts_props.cluster.kwok.binaries import DEFAULT_K8S_VERSION
 from sts_props.cluster.kwok.cluster import LOGGED
-from sts_props.cluster.kwok.nodes import fail_kwok_node, prepare_kwok_cluster
+from sts_props.cluster.kwok.nodes import collect_strays, fail_kwok_node, prepare_kwok_cluster
 from sts_props.cluster.kwok_image.build import (
     CONFIG_PATH,
     LOGS_DIR,
@@ -73,6 +73,10 @@ class KwokImageCluster(ContainerCluster):
         """kwok nodes as on the ``kwok`` backend:
         :func:`~sts_props.cluster.kwok.nodes.fail_kwok_node`."""
         return fail_kwok_node(core, node, namespace, cordoned=cordoned)
+
+    def collect_strays(self, core: Any, namespace: str, dead_nodes: set[str]) -> None:
+        """FailNode plays pod GC at once (:func:`~sts_props.cluster.kwok.nodes.collect_strays`)."""
+        collect_strays(core, dead_nodes, namespace)
 
     def log_excerpts(self, since: float, until: float, namespace: str) -> dict[str, str]:
         """As on kwok (the same components, logged the same way), read from the container;
