@@ -22,7 +22,8 @@ FailNode                ``Cluster.fail_node`` on the pod's node. kwok and kwok-i
                         marked NotReady and annotated (kwok no longer finishes their
                         deletion), deleted (taint eviction); node deleted; pods force-deleted
                         (pod GC's job, done at once instead of after its 40 s quarantine); a
-                        fresh node created
+                        fresh node created; pods a lagging scheduler binds to the dead node
+                        later are force-deleted by the run's waits (``collect_strays``)
 RestartController       ``Cluster.restart_component("kube-controller-manager")``
 RestartApiserver        ``Cluster.restart_component("kube-apiserver")`` inside
                         ``ClusterRun.planned_outage()`` (API calls retried, watches reconnect
