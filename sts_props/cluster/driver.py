@@ -722,8 +722,10 @@ class ClusterRun:
 
     def _collect_strays(self) -> None:
         """Pods bound to a node a FailNode deleted are force-deleted, as pod GC would
-        (:meth:`Cluster.collect_strays`); an API error is left for the next second's pass."""
-        if not self.dead_nodes:
+        (:meth:`Cluster.collect_strays`), once the watched pods show one; an API error is
+        left for the next second's pass."""
+        if not any(pod.get("spec", {}).get("nodeName") in self.dead_nodes
+                   for pod in self.rec.live["Pod"].values()):
             return
         from kubernetes.client.exceptions import ApiException
         from urllib3.exceptions import HTTPError

@@ -54,7 +54,7 @@ from sts_props.cluster.kwok.binaries import (
 )
 from sts_props.cluster.kwok.checks import kwok_checks
 from sts_props.cluster.kwok.config import render_kwokctl_config, stage_documents
-from sts_props.cluster.kwok.nodes import collect_strays, fail_kwok_node, prepare_kwok_cluster
+from sts_props.cluster.kwok.nodes import KwokNodes, prepare_kwok_cluster
 from sts_props.cluster.kwok.registration import register_kwok, unregister_kwok
 from sts_props.cluster.lifecycle import exit_on_sigterm, pid_alive
 from sts_props.cluster.log_window import excerpts, read_tail
@@ -77,7 +77,7 @@ LOGGED = ("kube-controller-manager",)
 LEADER_DEADLINE = 60.0
 
 
-class KwokCluster(Cluster):
+class KwokCluster(KwokNodes, Cluster):
     """A local upstream control plane with kwok nodes (see the module docstring)."""
 
     name = "kwok"
@@ -134,15 +134,6 @@ class KwokCluster(Cluster):
     def diagnose(cls, version: str, image: str | None = None) -> list[Finding]:
         """The Go toolchain and the control-plane binaries (no image: nothing runs in one)."""
         return kwok_checks(version)
-
-    def fail_node(self, core: Any, node: str, namespace: str, *,
-                  cordoned: bool = False) -> tuple[list[str], str]:
-        """No kubelet to stop: :func:`~sts_props.cluster.kwok.nodes.fail_kwok_node`."""
-        return fail_kwok_node(core, node, namespace, cordoned=cordoned)
-
-    def collect_strays(self, core: Any, namespace: str, dead_nodes: set[str]) -> None:
-        """FailNode plays pod GC at once (:func:`~sts_props.cluster.kwok.nodes.collect_strays`)."""
-        collect_strays(core, dead_nodes, namespace)
 
     # -- paths ----------------------------------------------------------------------------------
     @property

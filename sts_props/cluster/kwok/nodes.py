@@ -1,6 +1,7 @@
 """What a fresh kwok cluster needs before scenarios run (fake nodes and a default StorageClass),
-and how one of its nodes fails (:func:`fail_kwok_node`, the ``kwok`` and ``kwok-image`` backends'
-:meth:`~sts_props.cluster.base.Cluster.fail_node`).
+and how one of its nodes fails (:func:`fail_kwok_node`, and pod GC after it,
+:func:`collect_strays`; :class:`KwokNodes` gives both to the ``kwok`` and ``kwok-image``
+backends).
 
 The nodes are plain Node objects that the kwok controller manages. The default StorageClass
 makes claims that name no class bind, as on most real clusters (k3s ships one): without it a
@@ -131,9 +132,9 @@ def _collect_strays(core: Any, node: str, namespace: str) -> None:
         time.sleep(0.2)
 
 
-def collect_strays(core: Any, nodes: Iterable[str], namespace: str) -> list[str]:
+def collect_strays(core: Any, nodes: Iterable[str], namespace: str) -> None:
     """One pass of pod GC for ``nodes`` that a FailNode deleted: force-delete (grace 0)
-    ``namespace``'s pods bound to any of them; returns their names.
+    ``namespace``'s pods bound to any of them.
 
     Seen on kwok v1.34.0 (2026-12-06, the scenario after an apiserver restart, its scheduler
     binding a new pod 16 s late): 1 s after a FailNode the scheduler still bound a re-created
@@ -143,7 +144,6 @@ def collect_strays(core: Any, nodes: Iterable[str], namespace: str) -> list[str]
     """
     from kubernetes.client.exceptions import ApiException
 
-    collected = []
     for node in sorted(nodes):
         for pod in core.list_namespaced_pod(namespace,
                                             field_selector=f"spec.nodeName={node}").items:
@@ -152,5 +152,20 @@ def collect_strays(core: Any, nodes: Iterable[str], namespace: str) -> list[str]
             except ApiException as exc:
                 if exc.status != 404:
                     raise
-            collected.append(str(pod.metadata.name))
-    return collected
+
+
+class KwokNodes:
+    """The node faults of a cluster of kwok nodes (the ``kwok`` and ``kwok-image`` backends,
+    which list it before their :class:`~sts_props.cluster.base.Cluster` base): no kubelet to
+    stop, and pod GC played at once."""
+
+    def fail_node(self, core: Any, node: str, namespace: str, *,
+                  cordoned: bool = False) -> tuple[list[str], str]:
+        """:meth:`Cluster.fail_node <sts_props.cluster.base.Cluster.fail_node>`:
+        :func:`fail_kwok_node`."""
+        return fail_kwok_node(core, node, namespace, cordoned=cordoned)
+
+    def collect_strays(self, core: Any, namespace: str, dead_nodes: set[str]) -> None:
+        """:meth:`Cluster.collect_strays <sts_props.cluster.base.Cluster.collect_strays>`:
+        :func:`collect_strays`."""
+        collect_strays(core, dead_nodes, namespace)

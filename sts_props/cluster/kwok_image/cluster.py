@@ -29,7 +29,7 @@ from sts_props.cluster.docker.env import docker_client
 from sts_props.cluster.docker.image_check import ensure_image
 from sts_props.cluster.kwok.binaries import DEFAULT_K8S_VERSION
 from sts_props.cluster.kwok.cluster import LOGGED
-from sts_props.cluster.kwok.nodes import collect_strays, fail_kwok_node, prepare_kwok_cluster
+from sts_props.cluster.kwok.nodes import KwokNodes, prepare_kwok_cluster
 from sts_props.cluster.kwok_image.build import (
     CONFIG_PATH,
     LOGS_DIR,
@@ -43,7 +43,7 @@ from sts_props.cluster.log_window import excerpts
 from sts_props.ops import faults_performed_by
 
 
-class KwokImageCluster(ContainerCluster):
+class KwokImageCluster(KwokNodes, ContainerCluster):
     """An upstream control plane with kwok nodes inside one container."""
 
     name = "kwok-image"
@@ -67,16 +67,6 @@ class KwokImageCluster(ContainerCluster):
     def diagnose(cls, version: str, image: str | None = None) -> list[Finding]:
         """What the kwok backend needs, Docker, and the image (built here unless ``image``)."""
         return kwok_image_checks(version, image)
-
-    def fail_node(self, core: Any, node: str, namespace: str, *,
-                  cordoned: bool = False) -> tuple[list[str], str]:
-        """kwok nodes as on the ``kwok`` backend:
-        :func:`~sts_props.cluster.kwok.nodes.fail_kwok_node`."""
-        return fail_kwok_node(core, node, namespace, cordoned=cordoned)
-
-    def collect_strays(self, core: Any, namespace: str, dead_nodes: set[str]) -> None:
-        """FailNode plays pod GC at once (:func:`~sts_props.cluster.kwok.nodes.collect_strays`)."""
-        collect_strays(core, dead_nodes, namespace)
 
     def log_excerpts(self, since: float, until: float, namespace: str) -> dict[str, str]:
         """As on kwok (the same components, logged the same way), read from the container;
