@@ -8,7 +8,7 @@ version or gate *does* is the model's business (:class:`sts_props.model.ModelCon
 >>> parse_version("v1.20")  # doctest: +ELLIPSIS
 Traceback (most recent call last):
 ...
-sts_props.errors.VersionError: Kubernetes v1.20 is outside ... (v1.33 to v1.37)
+sts_props.errors.VersionError: Kubernetes v1.20 is outside ... (v1.33 to v1.38)
 >>> check_gates(["PodIndexLabel"]) is None
 True
 >>> check_gate_settings([("PodIndexLabel", False)], "v1.34.4")  # doctest: +ELLIPSIS
@@ -38,9 +38,10 @@ GATES = (
 )
 
 #: The minor versions whose behaviour the model reproduces: the spec's v1.33-v1.36 line
-#: (statefulset-semantics.md) and v1.37 (docs/model-notes.md). Older and newer versions differ
+#: (statefulset-semantics.md), v1.37 and v1.38 (docs/model-notes.md; v1.38 as read from
+#: v1.38.0-beta.0, the newest tag on 2026-12-06). Older and newer versions differ
 #: in rules the model does not know, so they are refused rather than modelled wrongly.
-MIN_MINOR, MAX_MINOR = 33, 37
+MIN_MINOR, MAX_MINOR = 33, 38
 
 
 def parse_version(version: str) -> tuple[int, int]:
@@ -63,22 +64,26 @@ def parse_version(version: str) -> tuple[int, int]:
 
 def release_version(text: str) -> str:
     """A version as ``--k8s-version`` takes it: a release the model covers, ``v1.37.2`` or
-    ``1.37.2``, returned as ``v1.37.2``. The cluster backends build and start releases, so a
-    minor alone or a pre-release is refused here rather than deep in a build.
+    ``1.37.2``, or a pre-release tag of one (``v1.38.0-beta.0``, ``-alpha.N``, ``-rc.N``: the
+    build takes its staging modules at the same tag), returned with its ``v``. The cluster
+    backends build and start these, so a minor alone or another suffix is refused here rather
+    than deep in a build.
 
     >>> release_version("1.36.3")
     'v1.36.3'
+    >>> release_version("v1.38.0-beta.0")
+    'v1.38.0-beta.0'
     >>> release_version("1.37")
     Traceback (most recent call last):
     ...
     sts_props.errors.VersionError: not a Kubernetes release version: '1.37' (expected e.g. v1.37.2)
     """
-    m = re.fullmatch(r"v?1\.(\d{1,3})\.(\d{1,4})", text.strip())
+    m = re.fullmatch(r"v?1\.(\d{1,3})\.(\d{1,4})(-(?:alpha|beta|rc)\.\d{1,3})?", text.strip())
     parse_version(text)  # first: a version the model does not cover says so
     if m is None:
         raise VersionError(f"not a Kubernetes release version: {text[:40]!r} (expected e.g. "
                            "v1.37.2)")
-    return f"v1.{int(m.group(1))}.{int(m.group(2))}"
+    return f"v1.{int(m.group(1))}.{int(m.group(2))}{m.group(3) or ''}"
 
 
 def check_gates(names: Iterable[str]) -> None:

@@ -339,21 +339,22 @@ def test_validate_checks_each_statefulset_separately(
 
 
 # -- versions --------------------------------------------------------------------------------
-@pytest.mark.parametrize("version", ["v1.20", "v1.999", "1.32.9", "v1.38.0"])
+@pytest.mark.parametrize("version", ["v1.20", "v1.999", "1.32.9", "v1.39.0"])
 def test_a_version_outside_the_model_is_refused(version: str, tmp_path: Path,
                                                 capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(VersionError, match=r"outside the versions the model covers "
-                                           r"\(v1\.33 to v1\.37\)"):
+                                           r"\(v1\.33 to v1\.38\)"):
         ModelConfig.for_version(version)
     line = _bad_input(capsys, ["validate", "--k8s-version", version, str(_seed_dir(tmp_path))])
-    assert "(v1.33 to v1.37)" in line
+    assert "(v1.33 to v1.38)" in line
     line = _bad_input(capsys, ["replay", str(_plan_file(tmp_path, k8sVersion=version))])
-    assert "(v1.33 to v1.37)" in line
+    assert "(v1.33 to v1.38)" in line
 
 
-@pytest.mark.parametrize("version", ["v1.33.0", "v1.34.1+k3s1", "v1.35.2", "v1.36.3", "1.37"])
+@pytest.mark.parametrize("version", ["v1.33.0", "v1.34.1+k3s1", "v1.35.2", "v1.36.3", "1.37",
+                                     "v1.38.0-beta.0"])
 def test_the_versions_in_use_stay_valid(version: str) -> None:
-    assert 33 <= ModelConfig.for_version(version).k8s_minor <= 37
+    assert 33 <= ModelConfig.for_version(version).k8s_minor <= 38
 
 
 # -- plans: op fields and sections -----------------------------------------------------------
@@ -690,8 +691,8 @@ def test_a_percentage_of_thousands_of_digits(tmp_path: Path, capsys: pytest.Capt
     assert f"spec.updateStrategy.rollingUpdate.maxUnavailable: {message} [VAL-5]" in line
 
 
-@pytest.mark.parametrize("version", ["1.37", "v1.37.2-rc.1", "v1.37.2+k3s1", "v1.37.2-/../x",
-                                     "v1." + "9" * 5000])
+@pytest.mark.parametrize("version", ["1.37", "v1.37.2-foo.1", "v1.37.2-rc", "v1.37.2+k3s1",
+                                     "v1.37.2-/../x", "v1." + "9" * 5000])
 def test_k8s_version_flag_takes_release_versions_only(
         capsys: pytest.CaptureFixture[str], version: str) -> None:
     """The cluster backends build and start releases: ``1.37`` passed the flag and then ended
@@ -701,6 +702,13 @@ def test_k8s_version_flag_takes_release_versions_only(
         line = _bad_input(capsys, [*command, "--k8s-version", version])
         assert "not a Kubernetes release version" in line or (
             "not a Kubernetes version" in line and len(line) < 300)
+
+
+def test_k8s_version_flag_takes_a_pre_release_tag(capsys: pytest.CaptureFixture[str]) -> None:
+    """``v1.38.0-beta.0`` is a tag the module proxy serves (the v1.38 line of the model)."""
+    assert main(["check", "--backend", "model", "--examples", "2", "--k8s-version",
+                 "v1.38.0-beta.0"]) == 0
+    assert "(v1.38.0)" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("field,value,message", [

@@ -207,7 +207,8 @@ def versions() -> Spec:
             return False
         return True
 
-    return spec(st.sampled_from(["v1.37.2", "v1.36.3", "1.36.3", "v1.35.4"]), JUNK, fine)
+    return spec(st.sampled_from(["v1.37.2", "v1.36.3", "1.36.3", "v1.35.4", "v1.38.0-beta.0"]),
+                JUNK, fine)
 
 
 def gates() -> Spec:

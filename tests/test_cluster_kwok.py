@@ -429,6 +429,10 @@ def _cluster_processes(marker: str) -> list[str]:
     return [line for line in out.splitlines() if marker in line and "ps -eo" not in line]
 
 
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.backend("kwok")  # starts its own kwok processes through `sts-props seed`
 @pytest.mark.parametrize("interrupt", [False, True], ids=["completed", "ctrl-c"])
 def test_no_leaks_after_a_run_or_ctrl_c(interrupt: bool, tmp_path: Path) -> None:
@@ -436,8 +440,11 @@ def test_no_leaks_after_a_run_or_ctrl_c(interrupt: bool, tmp_path: Path) -> None
     up, leaves no control-plane process and no work directory behind."""
     before = {p.name for p in Path("/tmp").glob("sts-props-kwok-*")}
     env = dict(os.environ, PYTHONUNBUFFERED="1")
+    # A shell's background job (`nohup pytest ... &`) ignores SIGINT, and the child would
+    # inherit that and, like nohup, keep it (cli/guard.py): give it the default back.
     proc = subprocess.Popen([sys.executable, "-m", "sts_props.cli", "seed"], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            preexec_fn=_default_sigint)
     assert proc.stdout is not None
     name = ""
     output = []

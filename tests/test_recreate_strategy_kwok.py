@@ -157,17 +157,24 @@ def test_switching_away_from_recreate_leaves_its_progressing_condition(
         run.__exit__(None, None, None)
 
 
-def test_without_the_gate_the_strategy_is_refused(sts_cluster: Any) -> None:
-    """The session's cluster runs with the version's default gates (Recreate is alpha, off):
-    the apiserver refuses ``updateStrategy.type: Recreate`` and names the two it takes."""
+def test_the_strategy_is_taken_as_the_versions_default_gate_says(sts_cluster: Any) -> None:
+    """The session's cluster runs with the version's default gates: Recreate is alpha and off
+    in 1.37, so the apiserver refuses ``updateStrategy.type: Recreate`` and names the two it
+    takes; it is beta and on from 1.38, so the same set is created."""
     from kubernetes.client.exceptions import ApiException
+
+    from sts_props.model.config import default_gates
 
     run = ClusterRun(sts_cluster, _seed("Recreate"))
     run.__enter__()
     try:
+        create = typed_apis(run.api)[1].create_namespaced_stateful_set
+        if default_gates(*parse_version(sts_cluster.k8s_version))[GATE]:
+            created = create(run.namespace, _seed("Recreate").statefulset)
+            assert created.spec.update_strategy.type == "Recreate"
+            return
         with pytest.raises(ApiException) as refused:
-            typed_apis(run.api)[1].create_namespaced_stateful_set(
-                run.namespace, _seed("Recreate").statefulset)
+            create(run.namespace, _seed("Recreate").statefulset)
         assert refused.value.status == 422
         assert "spec.updateStrategy: Invalid value" in str(refused.value.body)
         assert "must be 'RollingUpdate' or 'OnDelete'" in str(refused.value.body)

@@ -2,9 +2,12 @@
 ControllerRevision whose ``data`` is not in Go's canonical JSON can never be patched, so the
 StatefulSet controller cannot adopt it as an orphan and every sync of its set fails; the same
 revision written as Go writes JSON is adopted; a set that owns such a revision cannot be
-deleted with propagationPolicy Orphan while it exists. These tests pin upstream's behaviour: if a
-release canonicalises the bytes before its immutability check, the first one fails, and
-F-7 and ``sts_props.cluster.rawhttp.go_json`` should be revisited."""
+deleted with propagationPolicy Orphan while it exists. These tests pin upstream's behaviour,
+which changed in v1.38: its apiserver applies a strategic merge patch to the top-level fields
+the patch names only (``canPruneTopLevelPatch`` in apiserver's ``handlers/patch.go``), so a
+metadata patch leaves ``data`` as stored and F-7 is gone there (seen on v1.38.0-beta.0: these
+tests, written for v1.37.2, failed on it). On v1.38 and later each test asserts the fixed
+behaviour instead; the Go-JSON controls hold on every version."""
 
 from __future__ import annotations
 
@@ -21,9 +24,18 @@ from sts_props.cluster.faults import nudge
 from sts_props.cluster.rawhttp import go_json, send
 from sts_props.ops import Create, Scale
 from sts_props.scenario import Manifests
+from sts_props.versions import parse_version
 from tests.cluster_helpers import poll
 
 pytestmark = pytest.mark.cluster
+
+
+#: The first release whose apiserver keeps ``data`` through a metadata patch (see above).
+FIXED_IN = (38, 0)
+
+
+def _fixed(run: ClusterRun) -> bool:
+    return parse_version(run.cluster.version()) >= FIXED_IN
 
 
 def _orphan(run: ClusterRun) -> dict[str, Any]:
@@ -79,6 +91,22 @@ def test_an_orphan_revision_in_the_python_clients_json_wedges_its_set(
     apps.create_namespaced_controller_revision(run.namespace, _orphan(run))
     from kubernetes.client.exceptions import ApiException
 
+    if _fixed(run):
+        # v1.38: the strategic merge patch leaves data alone; a JSON merge patch, which
+        # F-7's table also refused, is measured and printed, not asserted
+        path = f"/apis/apps/v1/namespaces/{run.namespace}/controllerrevisions/redis-orphan"
+        status, answer = send(run.api, "PATCH", path, '{"metadata":{"labels":{"merge":"yes"}}}',
+                              {"Content-Type": "application/merge-patch+json"})
+        print(f"JSON merge patch of a Python-client revision: {status} "
+              f"{str(answer.get('message', ''))[:120]}")
+        apps.patch_namespaced_controller_revision("redis-orphan", run.namespace,
+                                                  {"metadata": {"labels": {"touched": "yes"}}})
+        assert run.apply(Scale(4)).ok
+        ok, why = run.wait_until(lambda: "" if "redis-3" in _pods(run) else f"pods {_pods(run)}",
+                                 timeout=30.0, what="redis-3 with the orphan adopted")
+        assert ok, why
+        assert [(o.kind, o.name) for o in _owners(run)] == [("StatefulSet", "redis")]
+        return
     with pytest.raises(ApiException) as refused:
         apps.patch_namespaced_controller_revision("redis-orphan", run.namespace,
                                                   {"metadata": {"labels": {"touched": "yes"}}})
@@ -149,7 +177,7 @@ def test_orphan_deletion_of_a_set_owning_such_a_revision_waits_for_it(
         "uid": owner.metadata.uid, "controller": True, "blockOwnerDeletion": True}]
     _create_revision(run, body, encoding)
     apps.delete_namespaced_stateful_set("redis", run.namespace, propagation_policy="Orphan")
-    if encoding == "go":
+    if encoding == "go" or _fixed(run):
         ok, why = run.wait_until(lambda: _gone(run), timeout=30.0, what="the set deleted")
         assert ok, why
         return
@@ -224,7 +252,7 @@ def test_an_orphan_revision_in_the_python_clients_json_stops_a_daemonset_too(
         apps.patch_namespaced_daemon_set(_DS, run.namespace, {"metadata": {"annotations": {
             "sts-props.io/touched": str(time.monotonic())}}})
 
-    if encoding == "go":
+    if encoding == "go" or _fixed(run):
         missing = poll(all_running, 30.0)
         assert not missing, missing
         owners = apps.read_namespaced_controller_revision(

@@ -497,6 +497,11 @@ class _Quiescence:
         blocked_slots = unhealthy | clash | claim_terminating | claim_stale | denied | beyond
         first_bad = min(blocked_slots) if blocked_slots else None
         create_errors = bool(clash or claim_terminating or denied or delete_refused or beyond)
+        # ORD-6b: from 1.38 a Parallel set deletes its condemned pods before it creates any
+        # (#141057), so a refused DELETE of one ends the sync before the creates too.
+        if self.minor >= 38 and any(o in self.walk.denied and not is_terminating(by_ordinal[o][1])
+                                    for o, _ in condemned):
+            create_errors = True
 
         # RCR-2: under Recreate, while any pod is not at the update revision (terminating
         # ones included) the sync ends after deleting the old pods: nothing is created, no

@@ -36,7 +36,8 @@ def default_gates(minor: int, patch: int) -> dict[str, bool]:
         "PodIndexLabel": minor >= 28,
         "StatefulSetAutoDeletePVC": minor >= 27,
         "StatefulSetSemanticRevisionComparison": minor >= 35 or (minor == 34 and patch >= 2),
-        "StatefulSetRecreateStrategy": False,  # alpha from 1.37, off by default (KEP-3541)
+        # KEP-3541: alpha, off in 1.37; beta, on from 1.38 (kube_features.go, v1.38.0-beta.0)
+        "StatefulSetRecreateStrategy": minor >= 38,
     }
 
 
@@ -61,7 +62,7 @@ class ModelConfig:
         >>> ModelConfig.for_version("v1.20")  # doctest: +ELLIPSIS
         Traceback (most recent call last):
         ...
-        sts_props.errors.VersionError: Kubernetes v1.20 is outside ... (v1.33 to v1.37)
+        sts_props.errors.VersionError: Kubernetes v1.20 is outside ... (v1.33 to v1.38)
         """
         minor, patch = parse_version(version)
         check_gate_settings(overrides.items(), version)
@@ -106,6 +107,25 @@ class ModelConfig:
     def on_delete_promotes(self) -> bool:
         """REV-10: OnDelete promotes currentRevision from 1.37 (#136833)."""
         return self.k8s_minor >= 37
+
+    @property
+    def condemned_first_in_burst(self) -> bool:
+        """ORD-6b: from 1.38 a Parallel set deletes its condemned pods (and fixes their claims)
+        before it creates or repairs the pods in range (#141057, #140858)."""
+        return self.k8s_minor >= 38
+
+    @property
+    def max_unavailable_in_update_range(self) -> bool:
+        """UPD-5b: from 1.38 maxUnavailable counts only unavailable pods at or above the
+        partition, and a percentage is of ``replicas - partition`` (KEP-961; v1.38.0-beta.0
+        ``updateStatefulSetAfterInvariantEstablished``)."""
+        return self.k8s_minor >= 38
+
+    @property
+    def membership_needs_canonical_name(self) -> bool:
+        """ID-4b: from 1.38 only a pod named exactly ``<set>-<ordinal>`` is a member; ``web-01``
+        is not, so it is released or left alone instead of taking slot 1 (#141094)."""
+        return self.k8s_minor >= 38
 
     @property
     def unavailable_counts_min_ready(self) -> bool:

@@ -200,16 +200,22 @@ def _truncate_history(world: World, sts: StatefulSet, pods: list[Pod], current: 
 
 
 # -- pods ---------------------------------------------------------------------------------------
-def _claim_pods(world: World, sts: StatefulSet, plan: SyncPlan) -> list[Pod]:
-    """Section 2.6 (ID-16..ID-18): adopt orphans, release mismatches, return claimed pods."""
+def _claim_pods(world: World, sts: StatefulSet, plan: SyncPlan,
+                config: ModelConfig) -> list[Pod]:
+    """Section 2.6 (ID-16..ID-18): adopt orphans, release mismatches, return claimed pods.
+
+    Membership is ID-4 (the parsed parent is the set's name); from 1.38 also ID-4b (the name is
+    exactly ``<set>-<ordinal>``), so ``web-01`` owned by the set is released."""
     claimed: list[Pod] = []
     deleting = sts.deleted is not None
     selector = sts.derived(("selector",), lambda: label_selector(sts.manifest))
+    canonical_only = config.membership_needs_canonical_name
     pods = world.pods
     for name in sorted(pods):  # the World keys pods by name: by name, as the lister does
         pod = pods[name]
         parsed = parse_pod_name(name)
-        member = parsed is not None and parsed[0] == sts.name
+        member = parsed is not None and parsed[0] == sts.name and (
+            not canonical_only or _canonical(sts, name))
         matches = member and selector is not None and labels_match(selector, pod.labels)
         owner = pod.controller_uid()
         if owner is not None and owner != sts.uid:
@@ -648,7 +654,7 @@ def sync(world: World, config: ModelConfig) -> SyncPlan:
     current, update = _revisions(world, sts, plan, listed, config)
     if config.mutated("rollback-not-bumped"):  # mutation hook: REV-7's bump is dropped
         plan.actions = [a for a in plan.actions if a.verb != "bump_revision"]
-    pods = _claim_pods(world, sts, plan)
+    pods = _claim_pods(world, sts, plan, config)
     if sts.deleted is None:
         status = _pod_pass(world, sts, config, plan, pods, current, update)
     else:  # step 1: a set in deletion only gets its status written (ORD-9)
@@ -787,6 +793,18 @@ def _pod_pass(world: World, sts: StatefulSet, config: ModelConfig, plan: SyncPla
         if waiting or error:
             return final_status()
 
+    # Steps 5 and 6 first for a Parallel set from 1.38 (ORD-6b, #141057): a refused deletion
+    # ends the sync before any pod in range is created.
+    condemned_first = not monotonic and config.condemned_first_in_burst
+    # mutation hook (scale-down-ascending): the deletion pass runs lowest ordinal first
+    order = condemned[::-1] if config.mutated("scale-down-ascending") else condemned
+    if condemned_first:
+        for pod in condemned:
+            p.fix_claim_refs(pod, True, "STO-9")
+        plan.error = _delete_condemned_burst(world, plan, order)
+        if plan.error:
+            return final_status()
+
     # Step 4: per-replica pass; burst mode runs slow-start batches of 1, 2, 4, ...
     start = sts.start
     if monotonic:
@@ -811,30 +829,29 @@ def _pod_pass(world: World, sts: StatefulSet, config: ModelConfig, plan: SyncPla
             i += batch
             batch = min(batch * 2, 500)
 
-    # Step 5: condemned claim pass (STO-9 d).
-    for pod in condemned:
-        p.fix_claim_refs(pod, True, "STO-9")
+    if not condemned_first:  # steps 5 and 6 in their place before 1.38 (and always when ordered)
+        # Step 5: condemned claim pass (STO-9 d).
+        for pod in condemned:
+            p.fix_claim_refs(pod, True, "STO-9")
 
-    # Step 6: condemned deletion pass, descending.
-    # mutation hook (scale-down-ascending): the pass runs lowest ordinal first
-    order = condemned[::-1] if config.mutated("scale-down-ascending") else condemned
-    if monotonic:
-        for pod in order:
-            if pod.terminating:
-                return final_status()  # CD-1
-            if pod is not first_unhealthy and (
-                not running_ready(pod) or not available(pod, m, now)
-            ):
-                return final_status()  # CD-2 / CD-3
-            if write_denied(world, pod.name):  # a fault: the DELETE is refused, the sync errors
-                plan.error = f'pods "{pod.name}" is forbidden'
+        # Step 6: condemned deletion pass, descending (``order``).
+        if monotonic:
+            for pod in order:
+                if pod.terminating:
+                    return final_status()  # CD-1
+                if pod is not first_unhealthy and (
+                    not running_ready(pod) or not available(pod, m, now)
+                ):
+                    return final_status()  # CD-2 / CD-3
+                if write_denied(world, pod.name):  # a fault: the DELETE is refused, the sync errors
+                    plan.error = f'pods "{pod.name}" is forbidden'
+                    return final_status()
+                plan.add("delete_pod", pod.name, "ORD-4", "condemned")
                 return final_status()
-            plan.add("delete_pod", pod.name, "ORD-4", "condemned")
-            return final_status()
-    else:
-        plan.error = _delete_condemned_burst(world, plan, order)
-        if plan.error:
-            return final_status()
+        else:
+            plan.error = _delete_condemned_burst(world, plan, order)
+            if plan.error:
+                return final_status()
 
     # Step 8: the update step.
     if sts.strategy.get("type") != "RollingUpdate":
@@ -872,7 +889,8 @@ def _update_legacy(world: World, sts: StatefulSet, config: ModelConfig, plan: Sy
 
 
 def resolve_max_unavailable(value: Any, replicas: int) -> int:
-    """UPD-5: an int, or a percentage of spec.replicas rounded down; at least 1."""
+    """UPD-5: an int, or a percentage of ``replicas`` (spec.replicas; from 1.38 the update
+    range, UPD-5b) rounded down; at least 1."""
     if isinstance(value, str) and value.endswith("%"):
         n = math.floor(int(value[:-1]) * replicas / 100)
     else:
@@ -885,7 +903,9 @@ def _update_max_unavailable(world: World, sts: StatefulSet, config: ModelConfig,
                             update: Revision, now: float) -> int:
     """UPD-5 / UPD-10: the maxUnavailable path; returns the number of update deletions.
 
-    U counts every unavailable slot (below the partition and placeholders included). From 1.37
+    U counts every unavailable slot (below the partition and placeholders included; from 1.38
+    only those at or above the partition, and a percentage is of ``replicas - partition``:
+    UPD-5b). From 1.37
     (#137666) Parallel sets first replace *every* old pod that is not available (no budget),
     then spend ``maxU - U`` on available old pods; before, an old broken pod could block.
 
@@ -902,17 +922,22 @@ def _update_max_unavailable(world: World, sts: StatefulSet, config: ModelConfig,
     update_min = int(block.get("partition", 0)) if block is not None else 0
     if config.mutated("update-ignores-partition"):  # mutation hook (UPD-2): no floor
         update_min = 0
-    max_u = resolve_max_unavailable((block or {}).get("maxUnavailable", 1), sts.replicas)
+    in_range = config.max_unavailable_in_update_range  # UPD-5b, 1.38
+    max_u = resolve_max_unavailable((block or {}).get("maxUnavailable", 1),
+                                    max(0, sts.replicas - update_min) if in_range
+                                    else sts.replicas)
     m = sts.min_ready
     revs = _slot_revisions(sts, slots, current, update, config)
     old = [rev != update.name for rev in revs]
     terminating = [pod is not None and pod.terminating for pod in slots]
     unavail = [unavailable(pod, m, now, config) for pod in slots]
-    count_u = sum(unavail)
+    # From 1.38 only the update range [partition, replicas) spends the budget (UPD-5b).
+    counted = [u and (not in_range or i >= update_min) for i, u in enumerate(unavail)]
+    count_u = sum(counted)
     two_phase = config.k8s_minor >= 37 and not sts.monotonic
     needing_update = sum(
-        1 for u, o, t in zip(unavail, old, terminating, strict=True)
-        if two_phase and u and o and not t
+        1 for c, o, t in zip(counted, old, terminating, strict=True)
+        if two_phase and c and o and not t
     )
     if count_u >= max_u and needing_update == 0:
         return 0

@@ -72,7 +72,7 @@ BINARY_NAMES: tuple[str, ...] = (
 )
 """File names of the binaries that make up a :class:`BinarySet`, in build order."""
 
-_VERSION_RE = re.compile(r"^v?(1\.\d+\.\d+)$")
+_VERSION_RE = re.compile(r"^v?(1\.\d+\.\d+(?:-(?:alpha|beta|rc)\.\d+)?)$")
 _LOG_PREFIX = "[build_binaries]"
 _TAIL_LINES = 40
 
@@ -85,9 +85,11 @@ def normalize_version(version: str) -> str:
         'v1.37.2'
         >>> normalize_version("v1.36.3")
         'v1.36.3'
+        >>> normalize_version("1.38.0-beta.0")   # a pre-release tag
+        'v1.38.0-beta.0'
 
     Raises:
-        ValueError: ``version`` is not a full Kubernetes 1.x release version.
+        ValueError: ``version`` is not a full Kubernetes 1.x release (or pre-release) version.
 
     """
     match = _VERSION_RE.match(version.strip())

@@ -4,6 +4,7 @@
 # Usage:
 #   build_binaries.sh KUBE_VERSION [CACHE_DIR]
 #   build_binaries.sh v1.37.2 "${STS_PROPS_CACHE:-$HOME/.cache/sts-props}"
+#   build_binaries.sh v1.38.0-beta.0    (a pre-release: its staging modules are v0.38.0-beta.0)
 #
 # Output: $CACHE_DIR/k8s-$KUBE_VERSION/bin/ with
 #   kube-apiserver kube-controller-manager kube-scheduler kubectl   (one `go build`)
@@ -34,10 +35,9 @@ set -euo pipefail
 DEFAULT_KWOK_VERSION=v0.8.0
 DEFAULT_ETCD_36=v3.6.16
 DEFAULT_ETCD_37=v3.7.3
-FALLBACK_TOOLCHAIN=go1.27.3
 
 if [[ $# -lt 1 || $# -gt 2 || "$1" == "-h" || "$1" == "--help" ]]; then
-    sed -n '2,31p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,32p' "$0" | sed 's/^# \{0,1\}//'
     [[ $# -ge 1 && ( "$1" == "-h" || "$1" == "--help" ) ]] && exit 0
     exit 2
 fi
@@ -45,14 +45,16 @@ fi
 KUBE_VERSION="$1"
 CACHE_DIR="${2:-${STS_PROPS_CACHE:-$HOME/.cache/sts-props}}"
 [[ "$KUBE_VERSION" == v* ]] || KUBE_VERSION="v$KUBE_VERSION"
-if [[ ! "$KUBE_VERSION" =~ ^v1\.([0-9]+)\.([0-9]+)$ ]]; then
-    echo "[build_binaries] KUBE_VERSION must look like v1.37.2, got '$KUBE_VERSION'" >&2
+# a release (v1.37.2) or a pre-release (v1.38.0-beta.0, -alpha.N, -rc.N)
+if [[ ! "$KUBE_VERSION" =~ ^v1\.([0-9]+)\.([0-9]+)(-(alpha|beta|rc)\.[0-9]+)?$ ]]; then
+    echo "[build_binaries] KUBE_VERSION must look like v1.37.2 or v1.38.0-beta.0, got '$KUBE_VERSION'" >&2
     exit 2
 fi
 KUBE_MAJOR=1
 KUBE_MINOR="${BASH_REMATCH[1]}"
 KUBE_PATCH="${BASH_REMATCH[2]}"
-STAGING_VERSION="v0.${KUBE_MINOR}.${KUBE_PATCH}"
+# the staging modules (k8s.io/api, ...) are tagged v0.MINOR.PATCH with the same pre-release suffix
+STAGING_VERSION="v0.${KUBE_MINOR}.${KUBE_PATCH}${BASH_REMATCH[3]}"
 
 if [[ -z "${ETCD_VERSION:-}" ]]; then
     if (( KUBE_MINOR >= 37 )); then ETCD_VERSION=$DEFAULT_ETCD_37; else ETCD_VERSION=$DEFAULT_ETCD_36; fi
@@ -92,26 +94,17 @@ reuse_sibling() { # reuse_sibling NAME VERSION
     done
     return 1
 }
-# Go version needed by a go.mod file (its `go` line).
-go_directive() { awk '$1 == "go" { print $2; exit }' "$1"; }
-# version_lt A B: true when Go version A < B (both like 1.26.0).
-version_lt() { [[ "$1" != "$2" && "$(printf '%s\n%s\n' "$1" "$2" | sort -V | head -1)" == "$1" ]]; }
-# Switch to the fallback toolchain when a go.mod needs a newer Go than the local one.
-ensure_toolchain() { # ensure_toolchain GO_MOD_FILE WHAT
-    local need have_v
-    need="$(go_directive "$1")"
-    have_v="$(go env GOVERSION)"; have_v="${have_v#go}"
-    if [[ -n "$need" ]] && version_lt "$have_v" "$need"; then
-        export GOTOOLCHAIN="${STS_PROPS_GOTOOLCHAIN:-$FALLBACK_TOOLCHAIN}"
-        log "NOTE: $2 needs go $need > local go $have_v: using GOTOOLCHAIN=$GOTOOLCHAIN"
-    else
-        log "$2 needs go ${need:-?}; local go $have_v is enough"
-    fi
-}
 # Path of the cached .mod file of module@version (downloads it if needed).
 mod_file() {
-    local out
+    local out gomod
     if ! out="$("${NICE[@]}" go mod download -json "$1" 2>&1)"; then
+        # A module that needs a newer Go fails here ("requires go >= 1.27.0") after its
+        # go.mod was fetched: return that file, and ensure_toolchain reads its go line.
+        gomod="$(printf '%s\n' "$out" | awk -F'"' '$2 == "GoMod" { print $4 }')"
+        if [[ "$out" == *"requires go "* && -f "$gomod" ]]; then
+            printf '%s\n' "$gomod"
+            return 0
+        fi
         printf 'go mod download %s failed:\n%s\n' "$1" "$out" >&2
         return 1
     fi

@@ -30,8 +30,8 @@ fi
 KUBE_VERSION="$1"
 CACHE_DIR="$2"
 PATCH_DIR="$(cd "$3" && pwd)"
-if [[ ! "$KUBE_VERSION" =~ ^v1\.([0-9]+)\.([0-9]+)$ ]]; then
-    echo "[build_patched] KUBE_VERSION must look like v1.37.2, got '$KUBE_VERSION'" >&2
+if [[ ! "$KUBE_VERSION" =~ ^v1\.([0-9]+)\.([0-9]+)(-(alpha|beta|rc)\.[0-9]+)?$ ]]; then
+    echo "[build_patched] KUBE_VERSION must look like v1.37.2 or v1.38.0-beta.0, got '$KUBE_VERSION'" >&2
     exit 2
 fi
 KUBE_MAJOR=1
@@ -51,6 +51,7 @@ export GOWORK=off
 TOTAL_START=$(date +%s)
 [[ -f "$NORMAL_WRAP/go.mod" ]] || { echo "no wrapper module $NORMAL_WRAP/go.mod: run build_binaries.sh $KUBE_VERSION first" >&2; false; }
 [[ -f "$SRC/go.mod" ]] || { echo "no patched source $SRC/go.mod" >&2; false; }
+ensure_toolchain "$NORMAL_WRAP/go.mod" "the wrapper module of $KUBE_VERSION"
 
 step_start patched-gomod "wrapper module with k8s.io/kubernetes => $SRC"
 mkdir -p "$WRAP"

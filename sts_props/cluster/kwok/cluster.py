@@ -58,6 +58,7 @@ from sts_props.cluster.kwok.nodes import KwokNodes, prepare_kwok_cluster
 from sts_props.cluster.kwok.registration import register_kwok, unregister_kwok
 from sts_props.cluster.lifecycle import exit_on_sigterm, pid_alive
 from sts_props.cluster.log_window import excerpts, read_tail
+from sts_props.cluster.watch_census import census, wait_for_watches
 from sts_props.ops import faults_performed_by
 
 HOSTPATH_ROOT = Path("/tmp/hostpath_pv")
@@ -75,6 +76,10 @@ SUPERVISED = ("kube-apiserver", "kube-scheduler", "kube-controller-manager")
 LOGGED = ("kube-controller-manager",)
 #: how long a restarted component may take to hold (or renew) its leader Lease
 LEADER_DEADLINE = 60.0
+#: How long an apiserver restart waits for the control plane's informers to watch again
+#: (sts_props.cluster.watch_census): client-go's reflector backs off up to 30 s plus 100 %
+#: jitter, so 60 s, and a relist after that.
+WATCH_DEADLINE = 90.0
 
 
 class KwokCluster(KwokNodes, Cluster):
@@ -459,7 +464,11 @@ class KwokCluster(KwokNodes, Cluster):
            (a renewal after the apiserver became ready proves its leader election works);
            one that exited is restarted (with a fresh Lease) and returned as a Crash.
            kwok-controller, which plays the kubelets, is restarted if it died.
+        3. The control plane's informers must watch again: as many cluster-wide watches on
+           each resource a scenario depends on as before the restart (watch_census), at most
+           :data:`WATCH_DEADLINE` seconds; a shortfall after that is said in the progress line.
         """
+        before = self._watch_census()
         with _create_lock():
             self._respawn("kube-apiserver", port=_flag_port(
                 self._component_spec("kube-apiserver"), "--secure-port"))
@@ -472,10 +481,30 @@ class KwokCluster(KwokNodes, Cluster):
                 self._respawn(component)
             leaders = self._recover_leaders(ready_at, began)
         restarted += [c.component for c in leaders]
+        leading = time.monotonic() - began
+        # 3. The informers watch again: leases renew within seconds, while a watch that failed
+        #    during the outage may wait out a backoff of up to a minute (watch_census).
+        watching = ""
+        if before:
+            _, left = wait_for_watches(self._watch_census, before, WATCH_DEADLINE)
+            watching = (f", every watch back after {time.monotonic() - began:.1f}s" if not left
+                        else f"; after {WATCH_DEADLINE:.0f}s still fewer watches on "
+                             f"{', '.join(left)}")
         self.progress(f"kube-apiserver restarted: ready after {down:.1f}s, "
-                      f"{', '.join(LEADERS)} leading after {time.monotonic() - began:.1f}s "
+                      f"{', '.join(LEADERS)} leading after {leading:.1f}s{watching} "
                       f"(restarted: {', '.join(restarted) or 'none'})")
         return leaders
+
+    def _watch_census(self) -> dict[tuple[str, str], int] | None:
+        """Open cluster-wide watches per resource (watch_census); None when unreadable."""
+        try:
+            api = self.api_client()
+        except Exception:  # no kubeconfig yet: nothing to count
+            return None
+        try:
+            return census(api)
+        finally:
+            api.close()
 
     def _recover_leaders(self, since: float, began: float) -> list[Crash]:
         """Until each of :data:`LEADERS` has renewed its Lease after ``since`` (epoch seconds);
