@@ -708,7 +708,7 @@ def test_k8s_version_flag_takes_a_pre_release_tag(capsys: pytest.CaptureFixture[
     """``v1.38.0-beta.0`` is a tag the module proxy serves (the v1.38 line of the model)."""
     assert main(["check", "--backend", "model", "--examples", "2", "--k8s-version",
                  "v1.38.0-beta.0"]) == 0
-    assert "(v1.38.0)" in capsys.readouterr().out
+    assert "(v1.38.0-beta.0)" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("field,value,message", [

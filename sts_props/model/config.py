@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -51,6 +52,9 @@ class ModelConfig:
     #: mutation testing only (sts_props.mutants): the one rule the model deliberately breaks;
     #: None, the default, is the real model and leaves every hook inert
     mutant: MutantName | None = None
+    #: the tag of a pre-release (``beta.0`` of v1.38.0-beta.0): said in :attr:`version`, no
+    #: behaviour of its own (the model follows the release line)
+    pre_release: str = ""
 
     @staticmethod
     def for_version(version: str, **overrides: bool) -> ModelConfig:
@@ -66,7 +70,9 @@ class ModelConfig:
         """
         minor, patch = parse_version(version)
         check_gate_settings(overrides.items(), version)
-        return ModelConfig(minor, patch, tuple(sorted(overrides.items())))
+        tag = re.search(r"-((?:alpha|beta|rc)\.\d+)$", version.strip())
+        return ModelConfig(minor, patch, tuple(sorted(overrides.items())),
+                           pre_release=tag.group(1) if tag else "")
 
     @staticmethod
     def for_plan(plan: Plan) -> ModelConfig:
@@ -75,7 +81,7 @@ class ModelConfig:
         >>> from sts_props.plan import Plan
         >>> from sts_props.scenario import Manifests, Scenario
         >>> ModelConfig.for_plan(Plan(Scenario(Manifests.seed(), ()), k8s_version="v1.36.3"))
-        ModelConfig(k8s_minor=36, k8s_patch=3, gates=(), mutant=None)
+        ModelConfig(k8s_minor=36, k8s_patch=3, gates=(), mutant=None, pre_release='')
         """
         config = ModelConfig.for_version(plan.k8s_version, **dict(plan.gates))
         if plan.mutant is None:
@@ -100,7 +106,13 @@ class ModelConfig:
 
     @property
     def version(self) -> str:
-        return f"v1.{self.k8s_minor}.{self.k8s_patch}"
+        """``v1.37.2``, or with its pre-release tag: ``v1.38.0-beta.0``.
+
+        >>> ModelConfig.for_version("1.38.0-beta.0").version
+        'v1.38.0-beta.0'
+        """
+        tag = f"-{self.pre_release}" if self.pre_release else ""
+        return f"v1.{self.k8s_minor}.{self.k8s_patch}{tag}"
 
     # Version-dependent behaviours, named after the rules they come from.
     @property

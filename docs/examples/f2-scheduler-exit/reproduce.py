@@ -6,7 +6,8 @@ sts-props' fault runs met this. The script needs no StatefulSet, only a kwok clu
 ``sts-props cluster build``. Each round does the following:
 
 1. creates pod ``x<round>``; the scheduler binds it to a node;
-2. restarts kube-apiserver (:meth:`KwokCluster.restart_component`);
+2. restarts kube-apiserver (:meth:`KwokCluster.restart_component`, without waiting for the
+   informers' watches to come back);
 3. straight away, force-deletes the pod and creates it again under the same name. With
    ``recreate-other`` the new pod is bound at creation to the *other* kwok node; ``control``
    skips this step;
@@ -61,6 +62,9 @@ def main() -> None:
         raise SystemExit(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
     exits = 0
     with KwokCluster(version, build=False) as cluster:
+        # The race needs the scheduler's watch still away when the pod is re-created, so the
+        # restart must not wait for the watches to come back (docs/findings.md F-10).
+        cluster.watch_deadline = 0.0
         core: Any = client.CoreV1Api(cluster.api_client())
         namespace = "f2-reproduce"
         core.create_namespace({"metadata": {"name": namespace}})

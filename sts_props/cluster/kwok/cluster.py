@@ -98,6 +98,9 @@ class KwokCluster(KwokNodes, Cluster):
         self.k8s_version = version
         self.build = build
         self.progress = progress or (lambda _line: None)
+        #: how long an apiserver restart waits for the informers' watches (0: not at all, as
+        #: docs/examples/f2-scheduler-exit/reproduce.py needs: its race is inside that wait)
+        self.watch_deadline = WATCH_DEADLINE
         self.feature_gates = feature_gates or {}
         #: a kube-controller-manager to run instead of the BinarySet's (a patched build of
         #: :func:`~sts_props.cluster.kwok.patched.build_patched`); kwokctl links it
@@ -466,9 +469,10 @@ class KwokCluster(KwokNodes, Cluster):
            kwok-controller, which plays the kubelets, is restarted if it died.
         3. The control plane's informers must watch again: as many cluster-wide watches on
            each resource a scenario depends on as before the restart (watch_census), at most
-           :data:`WATCH_DEADLINE` seconds; a shortfall after that is said in the progress line.
+           :attr:`watch_deadline` seconds (:data:`WATCH_DEADLINE`); a shortfall after that is
+           said in the progress line.
         """
-        before = self._watch_census()
+        before = self._watch_census() if self.watch_deadline > 0 else None
         with _create_lock():
             self._respawn("kube-apiserver", port=_flag_port(
                 self._component_spec("kube-apiserver"), "--secure-port"))
@@ -485,10 +489,10 @@ class KwokCluster(KwokNodes, Cluster):
         # 3. The informers watch again: leases renew within seconds, while a watch that failed
         #    during the outage may wait out a backoff of up to a minute (watch_census).
         watching = ""
-        if before:
-            _, left = wait_for_watches(self._watch_census, before, WATCH_DEADLINE)
+        if before and self.watch_deadline > 0:
+            _, left = wait_for_watches(self._watch_census, before, self.watch_deadline)
             watching = (f", every watch back after {time.monotonic() - began:.1f}s" if not left
-                        else f"; after {WATCH_DEADLINE:.0f}s still fewer watches on "
+                        else f"; after {self.watch_deadline:.0f}s still fewer watches on "
                              f"{', '.join(left)}")
         self.progress(f"kube-apiserver restarted: ready after {down:.1f}s, "
                       f"{', '.join(LEADERS)} leading after {leading:.1f}s{watching} "
