@@ -123,3 +123,25 @@ def test_a_blocker_the_model_did_not_predict_is_a_finding_citing_the_missing_tra
     assert "which the model did not predict" in text
     violation = verdict.violation()
     assert violation is not None and violation.rule == "L/PR-3"
+
+
+def test_recovery_is_timed_from_the_end_of_a_long_fault_op() -> None:
+    """An apiserver restart can take a minute before it returns (its watches, F-10); the
+    recovery bound starts when it returned, as the wait after it did, not at its invocation."""
+    from sts_props.differential import _recovery
+
+    r = run(web(3, min_ready=5), Create(), Settle())  # converges about 15 s after t=0
+    target = _final_view(r.history)
+    header, rest = r.history.events[0], [ev for ev in r.history.events[1:] if ev.type != "op"]
+
+    def with_op(done_at: float | None) -> History:
+        h = History([header])
+        h.op("invoke", 0, {"op": "restart_apiserver"}, t=0.0)
+        if done_at is not None:
+            h.op("ok", 0, {"op": "restart_apiserver"}, t=done_at)
+        for ev in rest:
+            h.append(ev.type, ev.t, **ev.data)
+        return h
+
+    assert _recovery(with_op(None), 0, target, bound=10.0).verdict == "slow"
+    assert _recovery(with_op(8.0), 0, target, bound=10.0).verdict == "converged"
