@@ -25,8 +25,12 @@ from dataclasses import dataclass
 
 from sts_props.errors import VersionError
 
-__all__ = ["GATES", "MAX_MINOR", "MIN_MINOR", "check_gate_settings", "check_gates", "parse_version",
-           "release_version"]
+__all__ = ["GATES", "MAX_MINOR", "MIN_MINOR", "PRE_RELEASE", "check_gate_settings", "check_gates",
+           "parse_version", "pre_release_tag", "release_version"]
+
+#: The suffix of a pre-release tag the module proxy serves (``-beta.0`` of v1.38.0-beta.0):
+#: the one definition the version parsers, the build lookup and the model config share.
+PRE_RELEASE = r"-(?:alpha|beta|rc)\.\d{1,3}"
 
 #: the feature gates that change StatefulSet behaviour (section 11 of the spec)
 GATES = (
@@ -78,12 +82,22 @@ def release_version(text: str) -> str:
     ...
     sts_props.errors.VersionError: not a Kubernetes release version: '1.37' (expected e.g. v1.37.2)
     """
-    m = re.fullmatch(r"v?1\.(\d{1,3})\.(\d{1,4})(-(?:alpha|beta|rc)\.\d{1,3})?", text.strip())
+    m = re.fullmatch(rf"v?1\.(\d{{1,3}})\.(\d{{1,4}})({PRE_RELEASE})?", text.strip())
     parse_version(text)  # first: a version the model does not cover says so
     if m is None:
         raise VersionError(f"not a Kubernetes release version: {text[:40]!r} (expected e.g. "
                            "v1.37.2)")
     return f"v1.{int(m.group(1))}.{int(m.group(2))}{m.group(3) or ''}"
+
+
+def pre_release_tag(version: str) -> str:
+    """The pre-release tag at the end of ``version`` without its dash, or "".
+
+    >>> pre_release_tag("v1.38.0-beta.0"), pre_release_tag("v1.37.2")
+    ('beta.0', '')
+    """
+    m = re.search(rf"({PRE_RELEASE})$", version.strip())
+    return m.group(1)[1:] if m else ""
 
 
 def check_gates(names: Iterable[str]) -> None:

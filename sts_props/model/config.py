@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from sts_props.errors import PlanError
 from sts_props.errors import VersionError as VersionError  # defined once there
 from sts_props.mutant_names import MUTANT_NAMES, MutantName
-from sts_props.versions import check_gate_settings, parse_version
+from sts_props.versions import check_gate_settings, parse_version, pre_release_tag
 
 if TYPE_CHECKING:
     from sts_props.plan import Plan
@@ -70,9 +69,8 @@ class ModelConfig:
         """
         minor, patch = parse_version(version)
         check_gate_settings(overrides.items(), version)
-        tag = re.search(r"-((?:alpha|beta|rc)\.\d+)$", version.strip())
         return ModelConfig(minor, patch, tuple(sorted(overrides.items())),
-                           pre_release=tag.group(1) if tag else "")
+                           pre_release=pre_release_tag(version))
 
     @staticmethod
     def for_plan(plan: Plan) -> ModelConfig:

@@ -40,6 +40,7 @@ from sts_props.cluster.lifecycle import cache_dir
 # the default version (built when none is given) and BuildError are defined once there
 from sts_props.defaults import DEFAULT_VERSION as DEFAULT_K8S_VERSION
 from sts_props.errors import BuildError
+from sts_props.versions import PRE_RELEASE
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Mapping
@@ -72,7 +73,7 @@ BINARY_NAMES: tuple[str, ...] = (
 )
 """File names of the binaries that make up a :class:`BinarySet`, in build order."""
 
-_VERSION_RE = re.compile(r"^v?(1\.\d+\.\d+(?:-(?:alpha|beta|rc)\.\d+)?)$")
+_VERSION_RE = re.compile(rf"^v?(1\.\d+\.\d+(?:{PRE_RELEASE})?)$")
 _LOG_PREFIX = "[build_binaries]"
 _TAIL_LINES = 40
 

@@ -489,8 +489,12 @@ class KwokCluster(KwokNodes, Cluster):
         # 3. The informers watch again: leases renew within seconds, while a watch that failed
         #    during the outage may wait out a backoff of up to a minute (watch_census).
         watching = ""
-        if before and self.watch_deadline > 0:
-            _, left = wait_for_watches(self._watch_census, before, self.watch_deadline)
+        if before:  # None when the deadline is 0 or the census unreadable
+            api = self.api_client()  # one client for the whole wait
+            try:
+                _, left = wait_for_watches(lambda: census(api), before, self.watch_deadline)
+            finally:
+                api.close()
             watching = (f", every watch back after {time.monotonic() - began:.1f}s" if not left
                         else f"; after {self.watch_deadline:.0f}s still fewer watches on "
                              f"{', '.join(left)}")
