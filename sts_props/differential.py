@@ -34,13 +34,16 @@ from sts_props.checks import (
     quiescent_view,
     run_history_checks,
 )
+from sts_props.checks._timeline import as_int
+from sts_props.checks.adoption_race import adoption_races
 from sts_props.checks.compare import BASIC, TARGET
+from sts_props.checks.crash import known_crashes
 from sts_props.checks.liveness import LivenessVerdict, check_liveness
 from sts_props.cluster.base import Cluster
 from sts_props.cluster.driver import ClusterRun
 from sts_props.cluster.faults import RESOLVERS
 from sts_props.errors import ManifestError
-from sts_props.history import History
+from sts_props.history import Event, History
 from sts_props.model import ModelConfig, ModelRun
 from sts_props.ops import Op, Settle
 from sts_props.scenario import Scenario, cluster_wait_problem, min_ready_allowance
@@ -79,6 +82,9 @@ class DifferentialResult:
     #: a failing run's control-plane log lines, by component (Cluster.log_excerpts): written
     #: into its artifacts
     logs: dict[str, str] = field(default_factory=dict)
+    #: known upstream deviations the cluster showed, one line each (F-11: compared with the
+    #: model only up to it; a known crash, F-2)
+    known: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -179,7 +185,7 @@ def run_differential(scenario: Scenario, cluster: Cluster, config: ModelConfig |
     # line, and a v1.36 cluster compared with it differs wherever a gate does
     model = ModelRun(scenario.manifests,
                      config or ModelConfig.for_version(cluster.version()))
-    waits: list[str] = []
+    waits: list[tuple[int, str]] = []  # (op index, what the cluster did not reach)
     stopped = ""
     faults: Counter[str] = Counter()
     liveness: list[tuple[int, str, LivenessVerdict]] = []
@@ -240,23 +246,46 @@ def run_differential(scenario: Scenario, cluster: Cluster, config: ModelConfig |
                     if left:
                         why += f"; the scenario stopped here, {left} later op(s) not run"
                     say(f"    diverged after op {index}: {left} op(s) not run")
-                    waits.append(why)
+                    waits.append((index, why))
                     break
-                waits.append(why)
+                waits.append((index, why))
         crun.supervise()  # a crash since the last wait still belongs to this scenario
         cluster_history = crun.history()
         fault_seconds = list(crun.fault_seconds)
     violations = (run_history_checks(cluster_history)
                   + compare_histories(model.history, cluster_history))
     violations += [Violation("L", "L/10.4", f"the cluster did not reach the model's state: "
-                             f"{why}", ()) for why in waits]
+                             f"{why}", ()) for _, why in waits]
+    known = known_crashes(cluster_history)
+    races = adoption_races(cluster_history)
+    if races:
+        # F-11: from the race on, the cluster follows a status the model cannot predict.
+        violations = _compared_up_to(violations, waits, races[0].moved, cluster_history)
+        known.append(races[0].describe() + "; compared with the model up to it")
+        say(f"    {known[-1]}")
     # the recorder's start is wall-clock time, the control-plane logs' clock
     logs = (cluster.log_excerpts(crun.rec.t0, time.time(), crun.namespace) if violations
             else {})
-    return DifferentialResult(scenario, model.history, cluster_history, violations, waits,
+    return DifferentialResult(scenario, model.history, cluster_history, violations,
+                              [why for _, why in waits],
                               time.monotonic() - started, list(model.livelocks), model.rules,
                               stopped, faults, fault_seconds, liveness, diverged,
-                              len(scenario.ops) - ran, logs)
+                              len(scenario.ops) - ran, logs, known)
+
+
+def _compared_up_to(violations: list[Violation], waits: list[tuple[int, str]], cut: Event,
+                    cluster_history: History) -> list[Violation]:
+    """``violations`` without what a known deviation at cluster record ``cut`` explains: the
+    comparisons (CMP) of cluster records from ``cut`` on, and the waits (L/10.4) of the op in
+    flight at ``cut`` and of every later op. The checks of the cluster History alone stay."""
+    invoked = [as_int(ev.data.get("index"), -1) for ev in cluster_history.ops()
+               if ev.phase == "invoke" and ev.seq < cut.seq]
+    first = max(invoked, default=0)
+    late = {f"the cluster did not reach the model's state: {why}" for index, why in waits
+            if index >= first}
+    return [v for v in violations
+            if not (v.check == "CMP" and len(v.events) >= 2 and v.events[1] >= cut.seq)
+            and not (v.check == "L" and v.message in late)]
 
 
 def _recovery(history: History, index: int, target: dict[str, Any],

@@ -47,6 +47,8 @@ class PlanRun:
     stopped: str = ""
     #: control-plane log lines of a failing cluster run, by component (written into artifacts)
     logs: dict[str, str] = field(default_factory=dict)
+    #: known upstream deviations the cluster showed (DifferentialResult.known)
+    known: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -100,7 +102,8 @@ def run_plan_on_cluster(plan: Plan, cluster: Cluster, config: ModelConfig | None
                               cancel=cancel)
     violations = result.violations + check_expectations(result.cluster_history, plan.expect)
     return PlanRun(plan, cluster.name, result.cluster_history, result.model_history,
-                   violations, time.monotonic() - started, result.stopped, result.logs)
+                   violations, time.monotonic() - started, result.stopped, result.logs,
+                   result.known)
 
 
 def run_plans_on_cluster(

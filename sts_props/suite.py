@@ -13,6 +13,7 @@ replayable plan) and the violations found on it.
 from __future__ import annotations
 
 import contextlib
+import re
 import threading
 import time
 from collections import Counter
@@ -93,6 +94,8 @@ class Passed:
     liveness: Counter[str] = field(default_factory=Counter)
     #: seconds of each component restart it made
     restart_seconds: tuple[float, ...] = ()
+    #: known upstream deviations the cluster showed (DifferentialResult.known)
+    known: tuple[str, ...] = ()
 
 
 @dataclass
@@ -169,6 +172,13 @@ class SuiteSummary:
         return [p.livelock for p in self.passed if p.livelock]
 
     @property
+    def known(self) -> Counter[str]:
+        """Passing scenarios that showed a known upstream deviation, by finding (F-11: compared
+        with the model up to it)."""
+        return Counter(finding for p in self.passed
+                       for finding in sorted({_finding(line) for line in p.known}))
+
+    @property
     def liveness(self) -> Counter[str]:
         return sum((p.liveness for p in self.passed), Counter())
 
@@ -231,6 +241,9 @@ class SuiteSummary:
         if self.livelocks:
             lines.insert(-1, f"documented livelock F-1 reached (compared up to it): "
                              f"{len(self.livelocks)} scenario(s)")
+        if self.known:
+            lines.insert(-1, "known upstream deviations met (docs/findings.md): " + ", ".join(
+                f"{finding} in {n} scenario(s)" for finding, n in sorted(self.known.items())))
         for v in self.violations:
             lines.append(f"  - {v.describe()}")
         if self.counterexample is not None:
@@ -459,10 +472,13 @@ def run_cluster_suite(
             livelock=result.stopped or "", corners=corners_of(result.model_history),
             liveness=Counter(v.verdict + ("-stuck" if v.blockers and v.verdict == "converged"
                                           else "") for _, _, v in result.liveness),
-            restart_seconds=tuple(sec for _, sec in result.fault_seconds)))
+            restart_seconds=tuple(sec for _, sec in result.fault_seconds),
+            known=tuple(result.known)))
         took = f"ok in {result.seconds:.1f}s (cluster events span {result.event_span:.1f}s)"
         if number is not None:
             progress(f"{_headline(number, scenario)}: {took}")
+        for line in result.known:
+            progress(f"    {line}")
         if result.faults:
             progress("    faults: " + ", ".join(f"{k}x{n}" for k, n in sorted(
                 result.faults.items())) + "; recovery: " + "; ".join(
@@ -715,6 +731,16 @@ def _run_side_by_side(
     run_concurrently(scenarios, jobs, alone=runs_alone, run=differ, done=done,
                      failed=lambda result: bool(result.violations), cancel=cancel)
     return failures[:1]
+
+
+def _finding(line: str) -> str:
+    """The finding a known-deviation line names.
+
+    >>> _finding("... known upstream deviation F-11 (docs/findings.md)")
+    'F-11'
+    """
+    found = re.search(r"known upstream deviation (F-\d+)", line)
+    return found.group(1) if found else "other"
 
 
 def _headline(number: int, scenario: Scenario) -> str:

@@ -102,6 +102,8 @@ def _report(result: PlanRun, plan: Plan, artifacts: Path) -> int:
     print(result.verdict(), flush=True)
     if result.stopped:
         print(f"  (comparison stopped at a documented livelock: {result.stopped})")
+    for line in result.known:
+        print(f"  ({line})")
     for v in result.violations:
         print(f"  - {v.describe()}")
     if result.ok:
