@@ -22,7 +22,8 @@ updateRevision U). Each round, for each set:
 With a fourth argument, a diff of k8s.io/kubernetes, the kube-controller-manager is built
 with it applied (``sts-props cluster build --patch``; about a minute the first time):
 ``fix.diff`` beside this script reads the orphans before the owned revisions and keeps a
-revision once, so an adoption between the two reads cannot hide it.
+revision once, so an adoption between the two reads cannot hide it; it also adds a unit test
+of ``pkg/controller/history`` that plays the adoption between the reads.
 
 Usage (from the repository root)::
 
