@@ -3,7 +3,9 @@
 ``sts-props check ... --junit report.xml`` writes it. A passing scenario is an empty testcase;
 the minimal counterexample of a failing run is a testcase with a ``<failure>`` whose message is
 the first violation and whose text is every violation plus the scenario's YAML plan (replayable:
-``Scenario.from_yaml``). CI systems (GitLab, Jenkins, GitHub test reporters) show both.
+``Scenario.from_yaml``). CI systems (GitLab, Jenkins, GitHub test reporters) show both. A passing
+scenario that met a known upstream deviation (F-11: compared with the model up to it) says so in
+its ``<system-out>``.
 
 >>> from sts_props.ops import Create, Settle
 >>> from sts_props.scenario import Manifests, Scenario
@@ -36,10 +38,13 @@ class JUnitCase:
     seconds: float
     failure: str | None = None
     details: str = ""
+    #: the ``<system-out>`` text: the known upstream deviations a passing scenario met
+    output: str = ""
 
     @staticmethod
-    def passed(number: int, scenario: Scenario, seconds: float) -> JUnitCase:
-        return JUnitCase(_case_name(number, scenario), seconds)
+    def passed(number: int, scenario: Scenario, seconds: float,
+               known: Sequence[str] = ()) -> JUnitCase:
+        return JUnitCase(_case_name(number, scenario), seconds, output="\n".join(known))
 
     @staticmethod
     def failed(number: int, scenario: Scenario, violations: Sequence[Violation],
@@ -58,7 +63,8 @@ def _case_name(number: int, scenario: Scenario) -> str:
 
 def cases_of(summary: SuiteSummary) -> list[JUnitCase]:
     """The testcases of a suite run: every passing scenario, then the counterexample if any."""
-    cases = [JUnitCase.passed(i, p.scenario, p.seconds) for i, p in enumerate(summary.passed, 1)]
+    cases = [JUnitCase.passed(i, p.scenario, p.seconds, p.known)
+             for i, p in enumerate(summary.passed, 1)]
     if summary.counterexample is not None:
         cases.append(JUnitCase.failed(len(cases) + 1, summary.counterexample,
                                       summary.violations))
@@ -79,6 +85,8 @@ def junit_xml(suite_name: str, cases: Sequence[JUnitCase]) -> str:
             failure = ET.SubElement(el, "failure", {"message": case.failure,
                                                     "type": "PropertyViolation"})
             failure.text = case.details
+        if case.output:
+            ET.SubElement(el, "system-out").text = case.output
     ET.indent(root)
     return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, "unicode") + "\n"
 

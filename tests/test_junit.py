@@ -42,6 +42,18 @@ def test_one_testcase_per_passing_scenario_and_one_failure_with_the_plan(
     assert float(cases[0].get("time") or 0) == pytest.approx(0.25)
 
 
+def test_a_known_upstream_deviation_is_in_the_passing_case_s_output() -> None:
+    summary = SuiteSummary("kwok (v1.37.2)")
+    summary.add(Passed(_scenario(1), 0.25, accepted=(True, True, True), steps=9))
+    summary.add(Passed(_scenario(2), 0.25, accepted=(True, True, True), steps=9,
+                       known=("... known upstream deviation F-11 (docs/findings.md)",)))
+    root = ET.fromstring(junit_xml("x", cases_of(summary)))
+    assert root.get("failures") == "0"
+    outputs = [case.find("system-out") for case in root.findall("testcase")]
+    assert outputs[0] is None
+    assert outputs[1] is not None and "F-11" in (outputs[1].text or "")
+
+
 def test_empty_run_is_a_valid_suite() -> None:
     root = ET.fromstring(junit_xml("x", cases_of(SuiteSummary("x"))))
     assert root.get("tests") == "0" and not root.findall("testcase")
