@@ -216,6 +216,8 @@ class ClusterTier:
     ok: int = 0
     failures: list[tuple[Scenario, str, Path]] = field(default_factory=list)
     livelocks: int = 0
+    #: scenarios that met a known upstream deviation (F-11), compared with the model up to it
+    known: int = 0
     seconds: float = 0.0
     skipped: int = 0
     #: scenarios the budget cut off in the middle (not counted as run); more than 1 only
@@ -257,6 +259,7 @@ def _count(tier: ClusterTier, index: int, found: Found, result: DifferentialResu
     tier.ran += 1
     tier.rules.update(result.rules)
     tier.livelocks += bool(result.stopped)
+    tier.known += bool(result.known)
     tier.coverage.record(found.scenario, [ev.phase != "fail" for ev in
                                           result.model_history.ops() if ev.phase != "invoke"])
     if result.violations:

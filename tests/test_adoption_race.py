@@ -110,3 +110,20 @@ def test_the_summary_counts_scenarios_that_met_a_known_deviation() -> None:
     assert ("known upstream deviations met (docs/findings.md): F-11 in 2 scenario(s)"
             in summary.render().splitlines())
     assert "known upstream" not in SuiteSummary("kwok").render()
+
+
+def test_explore_s_cluster_tier_counts_a_scenario_that_met_a_known_deviation(
+        tmp_path: Path) -> None:
+    from sts_props.differential import DifferentialResult
+    from sts_props.explore import ClusterTier, Found, _count
+    from sts_props.ops import Create, Settle
+    from sts_props.scenario import Manifests, Scenario
+
+    cluster, model = History.load(CLUSTER), History.load(MODEL)
+    scenario = Scenario(Manifests.seed(), (Create(), Settle()))
+    found = Found(scenario, {}, frozenset())
+    tier = ClusterTier()
+    for known in ([], [adoption_races(cluster)[0].describe()]):
+        result = DifferentialResult(scenario, model, cluster, known=known)
+        assert _count(tier, 0, found, result, tmp_path).endswith("ok in 0s")
+    assert (tier.ran, tier.ok, tier.known) == (2, 2, 1)

@@ -111,6 +111,7 @@ class FakeResult:
     violations: list[Any] = []
     rules: dict[str, int] = {}
     stopped = ""
+    known: list[str] = []
     seconds = 0.3
 
     def __init__(self, scenario: Any) -> None:

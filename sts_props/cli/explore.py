@@ -155,6 +155,8 @@ def render_summary(model: ModelTier, subset: Sequence[Found], cluster: ClusterTi
                  f"{cluster.ok} ok, "
                  f"{len(cluster.failures)} failed"
                  + (f", {cluster.livelocks} reached livelock F-1" if cluster.livelocks else "")
+                 + (f", {cluster.known} met a known upstream deviation (compared up to it)"
+                    if cluster.known else "")
                  + (f", {cluster.cut_off} cut off by the budget" if cluster.cut_off else "")
                  + (f", {cluster.skipped} not started (budget)" if cluster.skipped else ""))
     for sc, why, where in cluster.failures:

@@ -16,8 +16,9 @@ updateRevision U). Each round, for each set:
    ``control``: changes a label of C instead, which moves it in no index;
 2. annotates the set, which queues a sync (the controller has no handler on revisions);
 3. waits until C is owned again (``orphan``) and the set's status shows the annotation's
-   sync, then reads ``status.currentRevision``: a hit is the status naming U. The set is
-   made again after a hit.
+   sync, then reads ``status.currentRevision``: a hit is the status naming U. After a hit it
+   deletes pod 0, below the partition, says at which revision it comes back, and makes the
+   set again.
 
 With a fourth argument, a diff of k8s.io/kubernetes, the kube-controller-manager is built
 with it applied (``sts-props cluster build --patch``; about a minute the first time):
@@ -108,6 +109,25 @@ class Set:
             s := self.status()) and s.update_revision != s.current_revision and s)
         self.current, self.update = status.current_revision, status.update_revision
 
+    def below_partition(self, core: Any) -> str:
+        """Delete pod 0, below the partition, and name the revision it comes back at: the
+        status's current revision decides (UPD-2), so after a hit the update revision."""
+        pod = f"{self.name}-0"
+        old = core.read_namespaced_pod(pod, NAMESPACE).metadata.uid
+        core.delete_namespaced_pod(pod, NAMESPACE, grace_period_seconds=0)
+
+        def back() -> Any:
+            try:
+                new = core.read_namespaced_pod(pod, NAMESPACE)
+            except client.exceptions.ApiException:
+                return None
+            return new if new.metadata.uid != old else None
+
+        revision = wait(f"{pod} re-created", back).metadata.labels["controller-revision-hash"]
+        which = ("the update revision" if revision == self.update else
+                 "the old (current) revision" if revision == self.current else "another")
+        return f"{pod}, below the partition, deleted and re-created at {which} {revision}"
+
     def round(self, number: int, mode: str) -> bool:
         """One round; True when the status jumped to the update revision."""
         body: dict[str, Any] = ({"metadata": {"ownerReferences": None}} if mode == "orphan"
@@ -158,6 +178,8 @@ def main() -> None:
                     hits.append(f"f11-{index} round {number}: status.currentRevision "
                                 f"{one.current} -> {one.update} with {one.current} present")
                     print(hits[-1], flush=True)
+                    print(f"  then {one.below_partition(client.CoreV1Api(one.apps.api_client))}",
+                          flush=True)
                     one.make()
                 if number % 50 == 49:
                     print(f"f11-{index}: {number + 1} rounds, {time.monotonic() - started:.0f}s",
