@@ -7,6 +7,11 @@ and the ``CRASH`` check (a control-plane component that exited by itself) runs o
 History, and :func:`~sts_props.checks.compare_histories` compares op outcomes and quiescent
 states with the model's History.
 
+A cluster History that shows a known upstream race the model cannot follow (F-11, an adopted
+revision missing from the same sync's list: :mod:`sts_props.checks.adoption_race`) is compared
+with the model only up to it; ``DifferentialResult.known`` names it, and so do the summary,
+JUnit and ``replay``. Known crashes (F-2) are listed there too.
+
 The first op whose state the cluster does not reach within the deadline ends the scenario
 (``stop_at_divergence``, the default): it is reported with what still differed, the later ops
 are not run (``DifferentialResult.not_run`` counts them), so a divergence costs one deadline,

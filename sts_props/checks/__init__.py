@@ -18,6 +18,10 @@ Usage::
     for v in compare_histories(model_history, cluster_history):
         print(v.describe())
 
+Known upstream deviations are recognised, not flagged: ``known_crashes`` (``crash.py``, F-2)
+and ``adoption_races`` (``adoption_race.py``, F-11: the differential run compares a History
+with its model only up to the race).
+
 One check at a time: ``check_chk3(history)``, ``check_quiescent(history, at_seq)``;
 ``SAFETY_CHECKS`` maps each ID to its function. A History that is still growing (the state
 machine checks after every step) is cheaper to check with ``SafetyChecker(history)`` and
