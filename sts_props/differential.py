@@ -261,13 +261,9 @@ def run_differential(scenario: Scenario, cluster: Cluster, config: ModelConfig |
                   + compare_histories(model.history, cluster_history))
     violations += [Violation("L", "L/10.4", f"the cluster did not reach the model's state: "
                              f"{why}", ()) for _, why in waits]
-    known = known_crashes(cluster_history)
-    races = adoption_races(cluster_history)
-    if races:
-        # F-11: from the race on, the cluster follows a status the model cannot predict.
-        violations = _compared_up_to(violations, waits, races[0].moved, cluster_history)
-        known.append(races[0].describe() + "; compared with the model up to it")
-        say(f"    {known[-1]}")
+    violations, known = known_deviations(violations, waits, cluster_history)
+    for line in known:
+        say(f"    {line}")
     # the recorder's start is wall-clock time, the control-plane logs' clock
     logs = (cluster.log_excerpts(crun.rec.t0, time.time(), crun.namespace) if violations
             else {})
@@ -276,6 +272,20 @@ def run_differential(scenario: Scenario, cluster: Cluster, config: ModelConfig |
                               time.monotonic() - started, list(model.livelocks), model.rules,
                               stopped, faults, fault_seconds, liveness, diverged,
                               len(scenario.ops) - ran, logs, known)
+
+
+def known_deviations(violations: list[Violation], waits: list[tuple[int, str]],
+                     cluster_history: History) -> tuple[list[Violation], list[str]]:
+    """``violations`` less what a known upstream race explains, and one line per known
+    deviation the cluster showed: its known crashes (F-2), and the first F-11 race, after which
+    the cluster follows a status the model cannot predict (compared up to it). ``waits``: the
+    (op index, what was not reached) of the L/10.4 violations among ``violations``."""
+    known = known_crashes(cluster_history)
+    races = adoption_races(cluster_history)
+    if races:
+        violations = _compared_up_to(violations, waits, races[0].moved, cluster_history)
+        known.append(races[0].describe() + "; compared with the model up to it")
+    return violations, known
 
 
 def _compared_up_to(violations: list[Violation], waits: list[tuple[int, str]], cut: Event,
