@@ -259,8 +259,7 @@ def run_differential(scenario: Scenario, cluster: Cluster, config: ModelConfig |
         fault_seconds = list(crun.fault_seconds)
     violations = (run_history_checks(cluster_history)
                   + compare_histories(model.history, cluster_history))
-    violations += [Violation("L", "L/10.4", f"the cluster did not reach the model's state: "
-                             f"{why}", ()) for _, why in waits]
+    violations += [_unreached(why) for _, why in waits]
     violations, known = known_deviations(violations, waits, cluster_history)
     for line in known:
         say(f"    {line}")
@@ -296,11 +295,15 @@ def _compared_up_to(violations: list[Violation], waits: list[tuple[int, str]], c
     invoked = [as_int(ev.data.get("index"), -1) for ev in cluster_history.ops()
                if ev.phase == "invoke" and ev.seq < cut.seq]
     first = max(invoked, default=0)
-    late = {f"the cluster did not reach the model's state: {why}" for index, why in waits
-            if index >= first}
+    late = {_unreached(why) for index, why in waits if index >= first}
     return [v for v in violations
             if not (v.check == "CMP" and len(v.events) >= 2 and v.events[1] >= cut.seq)
-            and not (v.check == "L" and v.message in late)]
+            and v not in late]
+
+
+def _unreached(why: str) -> Violation:
+    """The L/10.4 violation of a wait that ended without the model's state: ``why``."""
+    return Violation("L", "L/10.4", f"the cluster did not reach the model's state: {why}", ())
 
 
 def _recovery(history: History, index: int, target: dict[str, Any],

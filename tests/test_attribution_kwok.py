@@ -44,10 +44,10 @@ def cpu_load() -> Iterator[None]:
 
 # Issue 12 item 9 once saw 1 replay in 20-40 blame the op's own delete of pod 2 on the controller
 # (CHK-7/UPD-2 at t~3.3s), on the session cluster after the other cluster tests. The test was
-# xfail (not strict) while that rate stood. Since then it passed in every run: CI's session
-# cluster in the last runs on record (each 20 replays), and 3 x 20 replays on fresh clusters
-# beside other cluster work (2026-12-07, with --runxfail). It is strict again: it fails if the
-# false alarm comes back.
+# xfail (not strict) while that rate stood. Since then no replay was blamed: it xpassed on
+# CI's session cluster in the three CI runs whose logs we kept (1622528, 3b4070b, c9ad60a; 20
+# replays each), and 3 x 20 replays on fresh clusters beside other cluster work passed with
+# --runxfail (2026-12-07). It is strict again, so it fails if the false alarm comes back.
 def test_own_delete_below_the_partition_is_never_blamed_under_load(
         sts_cluster: Cluster, model_config: ModelConfig, cpu_load: None) -> None:
     plan = Plan.load(PLAN)

@@ -39,6 +39,7 @@ the checks that see it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sts_props.checks._timeline import as_int, status_of
 from sts_props.history import Event, History
@@ -74,7 +75,7 @@ def adoption_races(history: History) -> list[AdoptionRace]:
     """The sightings of F-11 in ``history``, in order (module docstring)."""
     revisions: dict[str, Event] = {}  # live ControllerRevisions, by name
     adopted: dict[str, Event] = {}  # revision name -> the record of its adoption
-    status: dict[str, object] = {}  # the set's status as last recorded
+    status: dict[str, Any] = {}  # the set's status as last recorded
     out: list[AdoptionRace] = []
     set_name = history.set_name
     for ev in history.objects():
@@ -98,5 +99,5 @@ def adoption_races(history: History) -> list[AdoptionRace]:
                     and adoption is not None and ev.t - adoption.t <= WINDOW
                     and was in revisions and updated < replicas):
                 out.append(AdoptionRace(adoption, ev, was, became, updated, replicas))
-            status = dict(now) if ev.action != "DELETED" else {}
+            status = now if ev.action != "DELETED" else {}
     return out
