@@ -44,6 +44,12 @@ def test_wheel_installs_only_the_sts_props_package(tmp_path: Path) -> None:
     assert "sts_props/cluster/kwok/build_patched.sh" in names
     assert "sts_props/data/controller_mutants/index.toml" in names
     assert "sts_props/data/controller_mutants/05-scale-down-ascending.diff" in names
+    # the licence as an SPDX expression (a TOML table is deprecated: setuptools warns on every
+    # install and stops building such projects after 2027-02-18)
+    metadata = zipfile.ZipFile(wheel).read(
+        next(n for n in names if n.endswith(".dist-info/METADATA"))).decode()
+    assert "License-Expression: Apache-2.0" in metadata.splitlines()
+    assert "deprecated" not in built.stderr, built.stderr
 
 
 def test_a_clean_directory_cannot_import_strategies(tmp_path: Path) -> None:
