@@ -512,8 +512,19 @@ class _Quiescence:
             upd_rev = str(status_of(self.sts).get("updateRevision") or "")
             recreate_old = sorted((o, n, pod) for o, (n, pod) in by_ordinal.items()
                                   if revision_of(pod) != upd_rev)
-            live_old = [n for o, n, pod in recreate_old
-                        if not is_terminating(pod) and o not in self.walk.denied]
+            old_live = {o for o, _, pod in recreate_old if not is_terminating(pod)}
+            # Upstream tries these DELETEs in slow-start batches over every slot and then the
+            # condemned pods, highest first (recreateDeleteAndWait's runForAll); a refused one
+            # fails its batch and no later batch runs until the retry. Seen on kwok
+            # v1.38.0-beta.0: pod 1 of slots 1-2 refused, pod 2 left old for as long.
+            condemned_order = sorted((o for o in by_ordinal if not spec.in_range(o)),
+                                     reverse=True)
+            order = in_range + condemned_order
+            refused_at = next((i for i, o in enumerate(order)
+                               if o in old_live and o in self.walk.denied), None)
+            tried = set(order if refused_at is None else order[:_batch_end(refused_at)])
+            live_old = [n for o, n, _ in recreate_old
+                        if o in old_live and o in tried and o not in self.walk.denied]
             if live_old:
                 self.flag(
                     "RCR-1",
