@@ -119,7 +119,8 @@ def test_rcr1_a_refused_delete_ends_its_slow_start_batch(denied: int, deleted: l
         r.apply(op)
     assert sorted(pod_events(r, "terminating")) == deleted
     # settled with the denial in force, the old pods past the refused batch stay: Q/RCR-1
-    # knows the batches (the same plan on kwok v1.38.0-beta.0 before it did: a false alarm)
+    # knows the batches (before it did, this situation was a false alarm: kwok v1.38.0-beta.0
+    # hunts, seeds 2102 and 2103)
     r.apply(Settle())
     assert run_quiescent_checks(r.history) == []
 
