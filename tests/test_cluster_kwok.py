@@ -186,7 +186,11 @@ def test_a_sync_in_the_gap_of_replace_revision_changes_nothing(
     status = _last_state(result)["StatefulSet"]["redis"]["status"]
     if held:
         assert result.ok, result.render()
-        assert status["currentRevision"] != status["updateRevision"]
+        # The set adopts the replaced revision, and upstream's two-read list can miss it in
+        # that sync: currentRevision then jumps for good (F-11, docs/findings.md; met here once
+        # in CI, 2026-12-07). The run names the race and is compared with the model up to it.
+        if not any("F-11" in line for line in result.known):
+            assert status["currentRevision"] != status["updateRevision"]
     else:
         assert not result.ok
         assert "currentRevision" in result.render()
